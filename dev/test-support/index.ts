@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { Client } from 'pg';
+import { allTopicSpecs, generateSigningJwks, type Envelope, type PrivateJwkSet } from '@ticketslave/common';
+import { testAdminDatabaseUrl, testKafkaBrokers } from './env';
+
+export * from './env';
+
+export interface TestDatabase {
+  url: string;
+  name: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh, empty database for one test file; dropped (connections and all) afterwards. */
+export async function createTestDatabase(label = 't'): Promise<TestDatabase> {
+  const name = `ts_${label.replace(/[^a-z0-9]/g, '').slice(0, 20)}_${randomBytes(5).toString('hex')}`;
+  const admin = new Client({ connectionString: testAdminDatabaseUrl() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(testAdminDatabaseUrl());
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    drop: async () => {
+      const c = new Client({ connectionString: testAdminDatabaseUrl() });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export interface TestKafka {
+  brokers: string[];
+  /** Topic/group prefix isolating this test from others on the shared broker. */
+  prefix: string;
+  /** Deletes this test's topics. */
+  cleanup(): Promise<void>;
+}
+
+/** A private namespace on the shared test broker, topics created up front. */
+export async function createTestKafka(label = 't', brokers = testKafkaBrokers()): Promise<TestKafka> {
+  const prefix = `${label.replace(/[^a-z0-9]/g, '').slice(0, 12)}${randomBytes(4).toString('hex')}.`;
+  const kafka = new Kafka({ clientId: 'test-support', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: allTopicSpecs(prefix).map((t) => ({ ...t, numPartitions: Math.min(t.numPartitions, 3) })), waitForLeaders: true });
+  await admin.disconnect();
+  return {
+    brokers,
+    prefix,
+    cleanup: async () => {
+      const a = kafka.admin();
+      await a.connect();
+      const topics = (await a.listTopics()).filter((t) => t.startsWith(prefix));
+      if (topics.length) await a.deleteTopics({ topics }).catch(() => undefined);
+      await a.disconnect();
+    },
+  };
+}
+
+/** Reads a whole topic (all partitions) from the beginning until `until` is satisfied or the timeout passes. */
+export async function readTopic<T = Envelope>(
+  brokers: string[],
+  topic: string,
+  opts: { until?: (messages: T[]) => boolean; timeoutMs?: number; raw?: boolean } = {},
+): Promise<T[]> {
+  const kafka = new Kafka({ clientId: 'test-reader', brokers, logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `reader-${randomBytes(6).toString('hex')}` });
+  const messages: T[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const until = opts.until ?? (() => false);
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, opts.timeoutMs ?? 10_000);
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        const value = message.value?.toString() ?? '';
+        messages.push((opts.raw ? { key: message.key?.toString(), value, headers: message.headers } : JSON.parse(value)) as T);
+        if (until(messages)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return messages;
+}
+
+/** Signing keys for one test run (production and dev keys come from configuration). */
+export async function testSigningKeys(kid = 'test-1'): Promise<PrivateJwkSet> {
+  return generateSigningJwks(kid);
+}
+
+/** The environment a service needs in tests, on a private database and Kafka namespace. */
+export function serviceTestEnv(db: TestDatabase, kafka: TestKafka, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    HOST: '127.0.0.1',
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: kafka.brokers.join(','),
+    KAFKA_TOPIC_PREFIX: kafka.prefix,
+    PUBLIC_BASE_URL: 'http://localhost:8080',
+    ...extra,
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns a truthy value or the timeout passes. */
+export async function eventually<T>(fn: () => Promise<T> | T, opts: { timeoutMs?: number; intervalMs?: number; message?: string } = {}): Promise<NonNullable<T>> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`${opts.message ?? 'condition not met in time'}${last ? `: ${(last as Error).message}` : ''}`);
+    await sleep(opts.intervalMs ?? 100);
+  }
+}

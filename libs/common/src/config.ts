@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(
+    readonly service: string,
+    readonly problems: string[],
+  ) {
+    super(`Invalid configuration for ${service}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** Comma-separated list, trimmed, empties dropped. */
+export const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+
+export const envBool = bool;
+
+/** A JSON document in one variable (JWK sets). */
+export const jsonEnv = <T extends z.ZodType>(schema: T) =>
+  z.string().transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+      return z.NEVER;
+    }
+  }).pipe(schema);
+
+/** The variables every backend reads. Services extend this with their own. */
+export const baseConfigShape = {
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+  KAFKA_BROKERS: csv.pipe(z.array(z.string().regex(/^[^:]+:\d+$/, 'host:port')).min(1)),
+  KAFKA_SSL: bool.default(false),
+  KAFKA_SASL_MECHANISM: z.enum(['scram-sha-256', 'scram-sha-512', 'plain']).optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+  /** Prefix for topic and group names; tests use it to isolate themselves on one broker. */
+  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/).default(''),
+  /** The public origin fans use (cookies, redirects, e-mail links). */
+  PUBLIC_BASE_URL: z.url().default('http://localhost:8080'),
+  FEED_JWKS_URL: z.url().default('http://127.0.0.1:8081/feed/.well-known/jwks.json'),
+  /** When set, index.html points its assets at this CDN origin instead of the service. */
+  ASSET_BASE_URL: z.url().optional(),
+  FRONTEND_DIR: z.string().optional(),
+  COOKIE_SECURE: bool.optional(),
+};
+
+/**
+ * Parses the environment once. On failure throws one ConfigError naming every
+ * missing or invalid variable, so an operator fixes them all in one go.
+ */
+export function loadConfig<S extends z.ZodRawShape>(
+  service: string,
+  shape: S,
+  env: Record<string, string | undefined> = process.env,
+): Readonly<z.infer<z.ZodObject<S>>> {
+  const schema = z.object(shape);
+  // Empty strings count as unset: `FOO=` in an env file means "not configured".
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(root)';
+      const missing = issue.code === 'invalid_type' && cleaned[String(issue.path[0])] === undefined;
+      return missing ? `${name}: missing` : `${name}: ${issue.message}`;
+    });
+    throw new ConfigError(service, problems);
+  }
+  return Object.freeze(result.data);
+}

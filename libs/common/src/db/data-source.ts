@@ -1,0 +1,61 @@
+import 'reflect-metadata';
+import { DataSource, type EntityManager, type MixedList, type EntitySchema } from 'typeorm';
+import type { Logger } from '../logger';
+import { KIT_TABLES_SQL } from './kit-tables';
+
+export interface DataSourceOptions {
+  url: string;
+  /** The service's own schema; every table of the service lives here. */
+  schema: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities?: MixedList<Function | string | EntitySchema>;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations?: MixedList<Function | string>;
+  poolSize?: number;
+  applicationName?: string;
+}
+
+export function createDataSource(opts: DataSourceOptions): DataSource {
+  if (!/^[a-z_][a-z0-9_]*$/.test(opts.schema)) throw new Error(`invalid schema name ${opts.schema}`);
+  return new DataSource({
+    type: 'postgres',
+    url: opts.url,
+    schema: opts.schema,
+    entities: opts.entities ?? [],
+    migrations: opts.migrations ?? [],
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    synchronize: false,
+    logging: false,
+    applicationName: opts.applicationName ?? opts.schema,
+    // Raw SQL (migrations, hand-written queries) resolves unqualified names in the service schema.
+    extra: { max: opts.poolSize ?? 20, options: `-c search_path=${opts.schema},public`, idleTimeoutMillis: 30000 },
+  });
+}
+
+/**
+ * Creates the schema, the kit's own tables (outbox, processed messages) and runs the
+ * service's migrations, all under a session advisory lock, so instances starting
+ * together take turns instead of racing.
+ */
+export async function migrate(ds: DataSource, schema: string, logger?: Logger): Promise<void> {
+  if (!ds.isInitialized) await ds.initialize();
+  const runner = ds.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock(hashtext($1))', [`ticketslave:migrate:${schema}`]);
+    await runner.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    await runner.query(`SET search_path TO "${schema}", public`);
+    await runner.query(KIT_TABLES_SQL);
+    const ran = await ds.runMigrations({ transaction: 'each' });
+    if (ran.length) logger?.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
+  } finally {
+    await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [`ticketslave:migrate:${schema}`]).catch(() => undefined);
+    await runner.release();
+  }
+}
+
+/** Runs `fn` in one transaction. */
+export function inTransaction<T>(ds: DataSource, fn: (em: EntityManager) => Promise<T>): Promise<T> {
+  return ds.transaction(fn);
+}

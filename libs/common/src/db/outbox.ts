@@ -1,0 +1,176 @@
+import { Client } from 'pg';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { MessageBus, OutgoingMessage } from '../kafka/bus';
+import type { Logger } from '../logger';
+import { currentRequestId } from '../logger';
+
+/** Anything that can run a query inside the caller's transaction. */
+export type Queryable = Pick<EntityManager, 'query'>;
+
+/**
+ * Records messages in the service's outbox, inside the caller's transaction: they
+ * are published if and only if the transaction commits. NOTIFY is transactional
+ * too, so the relay wakes exactly when the rows become visible.
+ */
+export async function enqueueMessages(db: Queryable, messages: OutgoingMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  const requestId = currentRequestId();
+  await db.query(
+    `INSERT INTO outbox (topic, msg_key, envelope, headers)
+     SELECT t, k, e, h FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[]) AS x(t, k, e, h)`,
+    [
+      messages.map((m) => m.topic),
+      messages.map((m) => m.key),
+      messages.map((m) => JSON.stringify(m.envelope)),
+      messages.map((m) => JSON.stringify({ ...(requestId ? { 'x-request-id': requestId } : {}), ...m.headers })),
+    ],
+  );
+  await db.query(`SELECT pg_notify(current_schema() || '_outbox', '')`);
+}
+
+interface OutboxRow {
+  seq: string;
+  topic: OutgoingMessage['topic'];
+  msg_key: string;
+  envelope: OutgoingMessage['envelope'];
+  headers: Record<string, string>;
+}
+
+/**
+ * Publishes the outbox. One relay per service holds a session advisory lock (the
+ * lease); the others wait for it. Rows are read in sequence order and only below
+ * the oldest running transaction (xmin horizon), so a row committed late can never
+ * be overtaken by one with a higher sequence number: per-key order is commit order.
+ */
+export class OutboxRelay {
+  private client: Client | null = null;
+  private running = false;
+  private leader = false;
+  private wake: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  published = 0;
+
+  constructor(
+    private readonly opts: {
+      databaseUrl: string;
+      schema: string;
+      bus: MessageBus;
+      logger: Logger;
+      batchSize?: number;
+      pollMs?: number;
+    },
+  ) {}
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  start(): Promise<void> {
+    this.running = true;
+    this.loop = this.run();
+    return Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async connect(): Promise<Client> {
+    const client = new Client({ connectionString: this.opts.databaseUrl, application_name: `${this.opts.schema}-outbox` });
+    client.on('error', (err) => {
+      this.opts.logger.warn({ err }, 'outbox relay connection error');
+      this.leader = false;
+      this.wake?.();
+    });
+    client.on('notification', () => this.wake?.());
+    await client.connect();
+    await client.query(`SET search_path TO "${this.opts.schema}", public`);
+    return client;
+  }
+
+  private async run(): Promise<void> {
+    const pollMs = this.opts.pollMs ?? 1000;
+    while (this.running) {
+      try {
+        if (!this.client || !this.leader) {
+          await this.client?.end().catch(() => undefined);
+          this.client = await this.connect();
+          const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [
+            `ticketslave:outbox:${this.opts.schema}`,
+          ]);
+          this.leader = rows[0]?.ok === true;
+          if (this.leader) await this.client.query(`LISTEN "${this.opts.schema}_outbox"`);
+          else {
+            await this.client.end();
+            this.client = null;
+            await this.sleep(pollMs * 2);
+            continue;
+          }
+        }
+        const drained = await this.drain(this.client);
+        if (drained) await this.sleep(pollMs);
+      } catch (err) {
+        this.opts.logger.warn({ err }, 'outbox relay failed, will retry');
+        this.leader = false;
+        await this.sleep(Math.max(pollMs, 1000));
+      }
+    }
+    await this.client?.end().catch(() => undefined);
+    this.client = null;
+    this.leader = false;
+  }
+
+  /** Publishes one batch; returns true when the outbox is empty. */
+  private async drain(client: Client): Promise<boolean> {
+    const batchSize = this.opts.batchSize ?? 500;
+    const { rows } = await client.query<OutboxRow>(
+      `SELECT seq, topic, msg_key, envelope, headers FROM outbox
+       WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
+       ORDER BY seq LIMIT $1`,
+      [batchSize],
+    );
+    if (rows.length === 0) return true;
+    await this.opts.bus.publish(rows.map((r) => ({ topic: r.topic, key: r.msg_key, envelope: r.envelope, headers: r.headers })));
+    await client.query('DELETE FROM outbox WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)]);
+    this.published += rows.length;
+    return rows.length < batchSize;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        done();
+      };
+    });
+  }
+}
+
+/**
+ * Runs `fn` once per (consumer, message id): the processed id is recorded in the
+ * same transaction as the effect, so a redelivered message changes nothing.
+ * Returns false when the message had already been processed.
+ */
+export async function processOnce(
+  ds: DataSource,
+  consumer: string,
+  messageId: string,
+  fn: (em: EntityManager) => Promise<void>,
+): Promise<boolean> {
+  return ds.transaction(async (em) => {
+    const inserted = await em.query(
+      `INSERT INTO processed_messages (consumer, message_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1`,
+      [consumer, messageId],
+    );
+    if ((inserted as unknown[]).length === 0) return false;
+    await fn(em);
+    return true;
+  });
+}

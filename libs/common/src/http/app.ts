@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import cookieParser from 'cookie-parser';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import client from 'prom-client';
+import { AppError, ForbiddenError, InputError, NotFoundError, type ProblemDetails } from '../errors';
+import { withRequestId, type Logger } from '../logger';
+import { openApiDocument, type ApiRouter } from './api-router';
+import { mountFrontend } from './frontend';
+
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<void>;
+}
+
+export interface HttpAppOptions {
+  service: string;
+  logger: Logger;
+  api: ApiRouter;
+  readiness?: ReadinessCheck[];
+  /** Origins allowed to send state-changing requests (the public origin). */
+  allowedOrigins: string[];
+  /** Routes that need the raw body or sit outside `/api` (webhooks, JWKS); mounted before the JSON parser. */
+  beforeJson?: (app: Express) => void;
+  frontendDir?: string;
+  assetBaseUrl?: string;
+  jsonLimit?: string;
+  isProduction?: boolean;
+  /** Paths under /<svc>/api exempt from the Origin/JSON checks (server-to-server calls). */
+  registry?: client.Registry;
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Sends an RFC 9457 problem document. */
+export function sendProblem(res: express.Response, problem: ProblemDetails): void {
+  res.status(problem.status).type('application/problem+json').json(problem);
+}
+
+/**
+ * The Express 5 app every service runs: request ids, security headers, JSON limits,
+ * Origin checks on state changes, health/readiness/metrics/OpenAPI, the service's
+ * API under `/<svc>/api`, its frontend at `/<svc>/`, and problem+json for every error.
+ */
+export function createHttpApp(opts: HttpAppOptions): { app: Express; registry: client.Registry } {
+  const { service, logger } = opts;
+  const prefix = `/${service}`;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', true);
+  app.set('etag', 'strong');
+
+  const registry = opts.registry ?? new client.Registry();
+  if (!opts.registry) client.collectDefaultMetrics({ register: registry, prefix: 'ts_' });
+  const httpDuration = new client.Histogram({
+    name: 'ts_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+
+  const requestContext: RequestHandler = (req, res, next) => {
+    const incoming = req.header('x-request-id');
+    const requestId = incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
+      if (res.statusCode >= 500) logger.error({ requestId, method: req.method, url: req.originalUrl, status: res.statusCode }, 'request failed');
+      else logger.debug({ requestId, method: req.method, url: req.originalUrl, status: res.statusCode, ms: seconds * 1000 }, 'request');
+    });
+    withRequestId(requestId, next);
+  };
+  app.use(requestContext);
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:', 'blob:', 'http:', 'https:'],
+          connectSrc: ["'self'", 'ws:', 'wss:'],
+          scriptSrc: ["'self'", ...(opts.assetBaseUrl ? [opts.assetBaseUrl] : [])],
+          styleSrc: ["'self'", "'unsafe-inline'", ...(opts.assetBaseUrl ? [opts.assetBaseUrl] : [])],
+          formAction: ["'self'", 'http:', 'https:'],
+          upgradeInsecureRequests: opts.isProduction ? [] : null,
+        },
+      },
+      strictTransportSecurity: opts.isProduction ?? false,
+    }),
+  );
+  app.use(cookieParser());
+
+  app.get(`${prefix}/healthz`, (_req, res) => {
+    res.json({ status: 'ok', service });
+  });
+  app.get(`${prefix}/readyz`, async (_req, res) => {
+    const results = await Promise.all(
+      (opts.readiness ?? []).map(async ({ name, check }) => {
+        try {
+          await withTimeout(check(), 2000, `${name} check timed out`);
+          return { name, ok: true };
+        } catch (err) {
+          return { name, ok: false, error: (err as Error).message };
+        }
+      }),
+    );
+    const ready = results.every((r) => r.ok);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: results });
+  });
+  app.get(`${prefix}/metrics`, async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  app.get(`${prefix}/api/openapi.json`, (_req, res) => {
+    res.json(openApiDocument(service, opts.api));
+  });
+
+  opts.beforeJson?.(app);
+
+  const allowed = new Set(opts.allowedOrigins.map((o) => new URL(o).origin));
+  const stateChangeGuard: RequestHandler = (req, _res, next) => {
+    if (!UNSAFE.has(req.method)) return next();
+    const origin = req.header('origin');
+    if (origin && !allowed.has(origin)) return next(new ForbiddenError(`Origin ${origin} may not change state here.`, 'bad_origin'));
+    const length = Number(req.header('content-length') ?? 0);
+    const chunked = req.header('transfer-encoding') !== undefined;
+    if ((length > 0 || chunked) && !req.is('application/json')) {
+      return next(new InputError('State-changing requests must send JSON (Content-Type: application/json).', [], 'unsupported_media_type'));
+    }
+    next();
+  };
+  app.use(`${prefix}/api`, stateChangeGuard, express.json({ limit: opts.jsonLimit ?? '64kb', strict: true }), opts.api.router);
+
+  if (opts.frontendDir) mountFrontend(app, { service, dir: opts.frontendDir, assetBaseUrl: opts.assetBaseUrl });
+
+  app.use((req, _res, next) => {
+    next(new NotFoundError(`No route for ${req.method} ${req.path}.`, 'route_not_found'));
+  });
+
+  const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+    if (res.headersSent) return;
+    if (err instanceof AppError) return sendProblem(res, err.toProblem(req.originalUrl));
+    const e = err as { type?: string; status?: number; message?: string; stack?: string };
+    if (e.type === 'entity.parse.failed') {
+      return sendProblem(res, new InputError('The request body is not valid JSON.', [], 'malformed_json').toProblem(req.originalUrl));
+    }
+    if (e.type === 'entity.too.large') {
+      return sendProblem(res, { type: 'https://ticketslave.dev/problems/payload_too_large', title: 'Payload too large', status: 413, detail: 'The request body is too large.' });
+    }
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+      return sendProblem(res, { type: 'https://ticketslave.dev/problems/bad_request', title: 'Bad request', status: e.status, detail: e.message ?? 'Bad request' });
+    }
+    logger.error({ err }, 'unhandled error');
+    sendProblem(res, {
+      type: 'https://ticketslave.dev/problems/internal',
+      title: 'Internal server error',
+      status: 500,
+      detail: 'Something went wrong on our side. It has been logged.',
+      ...(opts.isProduction ? {} : { stack: e.stack }),
+    });
+  };
+  app.use(errorHandler);
+  return { app, registry };
+}
+
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(message)), ms);
+    }),
+  ]);
+}

@@ -1,0 +1,291 @@
+import { Kafka, logLevel, type Admin, type Consumer, type KafkaConfig, type Producer, type SASLOptions } from 'kafkajs';
+import { currentRequestId, withRequestId, type Logger } from '../logger';
+import { parseEnvelope, PoisonMessageError } from './envelope';
+import type { Envelope } from './messages';
+import { allTopicSpecs, dlqTopic, TOPICS, type TopicName } from './topics';
+
+export interface OutgoingMessage {
+  topic: TopicName;
+  key: string;
+  envelope: Envelope;
+  headers?: Record<string, string>;
+}
+
+export interface IncomingMessage<T extends TopicName = TopicName> {
+  topic: T;
+  partition: number;
+  offset: string;
+  key: string | null;
+  envelope: Envelope<T>;
+  headers: Record<string, string>;
+  /** Call in long handlers so the group does not think this consumer died. */
+  heartbeat(): Promise<void>;
+}
+
+export type MessageHandler = (message: IncomingMessage) => Promise<void>;
+
+export interface SubscribeOptions {
+  /** Logical group name; the bus prefixes it like topics. */
+  groupId: string;
+  topics: TopicName[];
+  handler: MessageHandler;
+  /** Attempts for an ordinary failure before the message goes to `<topic>.dlq`. */
+  maxAttempts?: number;
+  retryBaseMs?: number;
+  fromBeginning?: boolean;
+  partitionsConsumedConcurrently?: number;
+}
+
+export interface BusConsumer {
+  stop(): Promise<void>;
+}
+
+/**
+ * Our messaging port. Services depend on this, not on kafkajs, which keeps a
+ * maintained client (@platformatic/kafka, Confluent's) a swap away.
+ */
+export interface MessageBus {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  publish(messages: OutgoingMessage[]): Promise<void>;
+  subscribe(opts: SubscribeOptions): Promise<BusConsumer>;
+  /** Resolves when the broker answers; used by /readyz. */
+  ping(): Promise<void>;
+  ensureTopics(): Promise<void>;
+  topicName(topic: string): string;
+}
+
+export interface KafkaBusOptions {
+  clientId: string;
+  brokers: string[];
+  logger: Logger;
+  topicPrefix?: string;
+  ssl?: boolean;
+  sasl?: { mechanism: 'scram-sha-256' | 'scram-sha-512' | 'plain'; username: string; password: string };
+}
+
+const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '53300', '40001', '40P01']);
+
+/** Failures of infrastructure (DB restarting, connection reset, serialization conflict): retried until they pass, never dead-lettered. */
+export function isTransientError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; retriable?: boolean } | undefined;
+  if (!e) return false;
+  if (e.code && TRANSIENT_CODES.has(e.code)) return true;
+  if (e.retriable === true) return true;
+  return /Connection terminated|connection timeout|Client has encountered a connection error|ECONNREFUSED|timeout exceeded when trying to connect/i.test(e.message ?? '');
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class KafkaBus implements MessageBus {
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private readonly prefix: string;
+  private readonly consumers = new Set<Consumer>();
+  private pending: { messages: OutgoingMessage[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private flushing: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(private readonly opts: KafkaBusOptions) {
+    this.prefix = opts.topicPrefix ?? '';
+    const config: KafkaConfig = {
+      clientId: opts.clientId,
+      brokers: opts.brokers,
+      ssl: opts.ssl ?? false,
+      connectionTimeout: 3000,
+      requestTimeout: 30000,
+      retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 5000 },
+      logLevel: logLevel.WARN,
+      logCreator: () => ({ level, log }) => {
+        const { message, ...extra } = log;
+        if (level <= logLevel.ERROR) opts.logger.error({ kafka: extra }, `kafka: ${message}`);
+        else if (level === logLevel.WARN) opts.logger.warn({ kafka: extra }, `kafka: ${message}`);
+      },
+    };
+    if (opts.sasl) config.sasl = opts.sasl as SASLOptions;
+    this.kafka = new Kafka(config);
+    // Not kafkajs's experimental idempotent mode: duplicates are handled by consumers.
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 } });
+    this.admin = this.kafka.admin({ retry: { retries: 0 } });
+  }
+
+  topicName(topic: string): string {
+    return this.prefix + topic;
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  async ensureTopics(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = allTopicSpecs(this.prefix).filter((t) => !existing.has(t.topic));
+      if (missing.length) {
+        await admin.createTopics({ topics: missing.map((t) => ({ ...t, replicationFactor: -1 })), waitForLeaders: true });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.admin.connect();
+    await this.admin.describeCluster();
+  }
+
+  /**
+   * Queues messages and sends them with the next batch. One send is in flight at a
+   * time, so the producer is serialized and concurrent callers share round trips.
+   */
+  publish(messages: OutgoingMessage[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
+    if (this.stopped) return Promise.reject(new Error('message bus stopped'));
+    const requestId = currentRequestId();
+    const stamped = messages.map((m) => ({ ...m, headers: { ...(requestId ? { 'x-request-id': requestId } : {}), ...m.headers } }));
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ messages: stamped, resolve, reject });
+      this.flushing ??= this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.length) {
+      const batch = this.pending;
+      this.pending = [];
+      const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+      for (const { messages } of batch) {
+        for (const m of messages) {
+          const name = this.topicName(m.topic);
+          const list = byTopic.get(name) ?? [];
+          list.push({ key: m.key, value: JSON.stringify(m.envelope), headers: { 'message-id': m.envelope.id, ...m.headers } });
+          byTopic.set(name, list);
+        }
+      }
+      try {
+        await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+        batch.forEach((b) => b.resolve());
+      } catch (err) {
+        batch.forEach((b) => b.reject(err));
+      }
+    }
+    this.flushing = null;
+  }
+
+  async subscribe(opts: SubscribeOptions): Promise<BusConsumer> {
+    const consumer = this.kafka.consumer({
+      groupId: this.prefix + opts.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30000,
+      heartbeatInterval: 3000,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 },
+    });
+    this.consumers.add(consumer);
+    await consumer.connect();
+    for (const topic of opts.topics) await consumer.subscribe({ topic: this.topicName(topic), fromBeginning: opts.fromBeginning ?? true });
+    const maxAttempts = opts.maxAttempts ?? 5;
+    const base = opts.retryBaseMs ?? 200;
+    const logger = this.opts.logger.child({ consumer: opts.groupId });
+    const byName = new Map(opts.topics.map((t) => [this.topicName(t), t]));
+
+    await consumer.run({
+      partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 3,
+      eachMessage: async ({ topic: rawTopic, partition, message, heartbeat }) => {
+        const topic = byName.get(rawTopic);
+        if (!topic) return;
+        const headers = Object.fromEntries(
+          Object.entries(message.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : String(v ?? '')]),
+        );
+        let parsed: Envelope;
+        try {
+          parsed = parseEnvelope(topic, message.value);
+        } catch (err) {
+          await this.deadLetter(topic, message.key, message.value, headers, partition, message.offset, err);
+          logger.error({ err, topic, partition, offset: message.offset }, 'poison message sent to DLQ');
+          return;
+        }
+        const incoming: IncomingMessage = {
+          topic,
+          partition,
+          offset: message.offset,
+          key: message.key?.toString() ?? null,
+          envelope: parsed,
+          headers,
+          heartbeat,
+        };
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await withRequestId(headers['x-request-id'], () => opts.handler(incoming));
+            return;
+          } catch (err) {
+            if (this.stopped) throw err;
+            const poison = err instanceof PoisonMessageError || (err as Error).name === 'ZodError' || (err as { status?: number }).status === 400;
+            if (!poison && isTransientError(err)) {
+              logger.warn({ err, topic, attempt }, 'transient failure, retrying');
+              await sleep(Math.min(5000, base * 2 ** Math.min(attempt, 5)));
+              await heartbeat();
+              continue;
+            }
+            if (poison || attempt >= maxAttempts) {
+              await this.deadLetter(topic, message.key, message.value, headers, partition, message.offset, err);
+              logger.error({ err, topic, partition, offset: message.offset, attempt }, 'message failed, sent to DLQ');
+              return;
+            }
+            logger.warn({ err, topic, attempt }, 'handler failed, retrying');
+            await sleep(base * 2 ** (attempt - 1));
+            await heartbeat();
+          }
+        }
+      },
+    });
+    return {
+      stop: async () => {
+        this.consumers.delete(consumer);
+        await consumer.disconnect();
+      },
+    };
+  }
+
+  private async deadLetter(
+    topic: TopicName,
+    key: Buffer | null,
+    value: Buffer | null,
+    headers: Record<string, string>,
+    partition: number,
+    offset: string,
+    err: unknown,
+  ): Promise<void> {
+    await this.producer.send({
+      topic: this.topicName(dlqTopic(topic)),
+      acks: -1,
+      messages: [
+        {
+          key,
+          value,
+          headers: {
+            ...headers,
+            'dlq-error': String((err as Error)?.message ?? err).slice(0, 1000),
+            'dlq-source-partition': String(partition),
+            'dlq-source-offset': offset,
+            'dlq-at': new Date().toISOString(),
+          },
+        },
+      ],
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.allSettled([...this.consumers].map((c) => c.disconnect()));
+    this.consumers.clear();
+    if (this.flushing) await this.flushing.catch(() => undefined);
+    await this.producer.disconnect();
+    await this.admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Partition count of a topic, for tools that read whole topics. */
+export const partitionsOf = (topic: TopicName): number => TOPICS[topic].partitions;

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import type { TopicName } from './topics';
+
+/** ISO 4217 code. */
+export const Currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code like EUR');
+export const MinorUnits = z.number().int().min(0).max(100_000_000);
+
+/**
+ * Reserved seating, described compactly: a section is a list of row ranges, e.g.
+ * `{ name: 'Floor', rows: [{ from: 'A', to: 'T', seats: 30 }] }` = rows A–T × 30 seats.
+ */
+export const RowRange = z.object({
+  from: z.string().min(1).max(3),
+  to: z.string().min(1).max(3).optional(),
+  seats: z.number().int().min(1).max(500),
+});
+export const Section = z.object({ name: z.string().min(1).max(60), rows: z.array(RowRange).min(1).max(100) });
+
+const CategoryBase = z.object({
+  id: z.string().min(1).max(40).regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and dashes'),
+  name: z.string().min(1).max(80),
+  priceMinor: MinorUnits,
+  currency: Currency,
+});
+export const ReservedCategory = CategoryBase.extend({ kind: z.literal('reserved'), sections: z.array(Section).min(1).max(50) });
+export const GaCategory = CategoryBase.extend({ kind: z.literal('ga'), capacity: z.number().int().min(1).max(200_000) });
+export const Category = z.discriminatedUnion('kind', [ReservedCategory, GaCategory]);
+export type Category = z.infer<typeof Category>;
+
+export const QueueSettings = z.object({
+  admitRatePerMinute: z.number().int().min(1).max(100_000),
+  maxActiveShoppers: z.number().int().min(1).max(100_000),
+  awayGraceSeconds: z.number().int().min(0).max(3600),
+});
+export type QueueSettings = z.infer<typeof QueueSettings>;
+
+export const EventStatus = z.enum(['draft', 'published', 'on_sale', 'sold_out', 'completed', 'cancelled']);
+
+/** Versioned full snapshot of an event, as feed publishes it. */
+export const EventSnapshot = z.object({
+  eventId: z.uuid(),
+  version: z.number().int().min(1),
+  organiserId: z.string().min(1),
+  status: EventStatus,
+  title: z.string(),
+  artist: z.string(),
+  description: z.string(),
+  venue: z.string(),
+  city: z.string(),
+  startsAt: z.iso.datetime({ offset: true }),
+  saleStartsAt: z.iso.datetime({ offset: true }),
+  bufferGraceSeconds: z.number().int().min(0),
+  queue: QueueSettings,
+  holdSeconds: z.number().int().min(30),
+  perUserLimit: z.number().int().min(1),
+  posterUrl: z.string().nullable(),
+  categories: z.array(Category).min(1),
+});
+export type EventSnapshot = z.infer<typeof EventSnapshot>;
+
+const OrderRef = z.object({
+  orderId: z.uuid(),
+  eventId: z.uuid(),
+  userId: z.string(),
+  admissionId: z.string(),
+  amountMinor: MinorUnits,
+  currency: Currency,
+});
+
+const PaymentRef = z.object({
+  orderId: z.uuid(),
+  eventId: z.uuid(),
+  paymentIntentId: z.string(),
+  amountMinor: MinorUnits,
+  currency: Currency,
+});
+
+/** Payload schema of every topic. Producers and consumers both validate against these. */
+export const PAYLOADS = {
+  'event.published': EventSnapshot,
+  'event.updated': EventSnapshot,
+  'event.cancelled': z.object({ eventId: z.uuid(), reason: z.string() }),
+  'buffer.closed': z.object({
+    eventId: z.uuid(),
+    total: z.number().int().min(0),
+    commitment: z.string().regex(/^[0-9a-f]{64}$/),
+    seed: z.string().regex(/^[0-9a-f]{64}$/),
+    beacon: z.string(),
+    entrantsDigest: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+  'queue.assigned': z.object({
+    eventId: z.uuid(),
+    late: z.boolean().default(false),
+    assignments: z.array(z.object({ userId: z.string(), queueNumber: z.number().int().min(1) })).min(1),
+  }),
+  'queue.progress': z.object({
+    eventId: z.uuid(),
+    servingNumber: z.number().int().min(0),
+    parked: z.number().int().min(0),
+    waiting: z.number().int().min(0),
+    admitRatePerMinute: z.number().int().min(0),
+    paused: z.boolean(),
+    soldOut: z.boolean(),
+    measuredRatePerMinute: z.number().min(0).optional(),
+    lastNumber: z.number().int().min(0).optional(),
+  }),
+  'queue.admitted': z.object({
+    eventId: z.uuid(),
+    userId: z.string(),
+    admissionId: z.string(),
+    queueNumber: z.number().int().min(1).optional(),
+    expiresAt: z.iso.datetime({ offset: true }),
+  }),
+  'inventory.changed': z.object({
+    eventId: z.uuid(),
+    available: z.number().int().min(0),
+    held: z.number().int().min(0),
+    sold: z.number().int().min(0),
+    byCategory: z
+      .array(z.object({ categoryId: z.string(), available: z.number().int(), held: z.number().int(), sold: z.number().int() }))
+      .optional(),
+  }),
+  'order.created': OrderRef.extend({ expiresAt: z.iso.datetime({ offset: true }) }),
+  'order.completed': OrderRef,
+  'order.expired': OrderRef,
+  'order.cancelled': OrderRef.extend({ reason: z.string().optional() }),
+  'payment.authorized': PaymentRef,
+  'payment.captured': PaymentRef,
+  'payment.voided': PaymentRef.extend({ reason: z.string().optional() }),
+  'payment.refunded': PaymentRef.extend({ reason: z.string().optional() }),
+  'payment.failed': PaymentRef.extend({ reason: z.string().optional() }),
+} as const satisfies Record<TopicName, z.ZodType>;
+
+export type Payload<T extends TopicName> = z.infer<(typeof PAYLOADS)[T]>;
+
+export const ENVELOPE_VERSION = 1;
+
+export interface Envelope<T extends TopicName = TopicName> {
+  id: string;
+  type: T;
+  version: number;
+  occurredAt: string;
+  payload: Payload<T>;
+}
+
+export const EnvelopeSchema = z.object({
+  id: z.uuid(),
+  type: z.string(),
+  version: z.number().int().min(1),
+  occurredAt: z.iso.datetime({ offset: true }),
+  payload: z.unknown(),
+});

@@ -1,0 +1,152 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import type { DataSource } from 'typeorm';
+import type { Clock } from '../clock';
+import { systemClock } from '../clock';
+import type { baseConfigShape } from '../config';
+import { createDataSource, migrate, type DataSourceOptions } from '../db/data-source';
+import { OutboxRelay } from '../db/outbox';
+import { createHttpApp, type ReadinessCheck } from '../http/app';
+import type { ApiRouter } from '../http/api-router';
+import { KafkaBus, type MessageBus } from '../kafka/bus';
+import { createLogger, type Logger } from '../logger';
+import { TokenVerifier } from '../tokens/tokens';
+import type { z } from 'zod';
+import { Lifecycle, type Part } from './lifecycle';
+import { UpgradeRouter } from '../ws/upgrade-router';
+
+export type BaseConfig = z.infer<z.ZodObject<typeof baseConfigShape>>;
+
+/** What every service gets from the kit before it wires its own parts. */
+export interface ServiceKit<C extends BaseConfig> {
+  service: string;
+  config: C;
+  logger: Logger;
+  ds: DataSource;
+  bus: MessageBus;
+  relay: OutboxRelay;
+  clock: Clock;
+  sessions: TokenVerifier;
+  /** Register a WebSocket endpoint on the service's HTTP server. */
+  upgrades: UpgradeRouter;
+  lifecycle: Lifecycle;
+}
+
+export interface ServiceWiring {
+  api: ApiRouter;
+  /** Parts started after the kit (consumers, sweepers, WS servers), stopped before it. */
+  parts?: Part[];
+  beforeJson?: (app: Express) => void;
+  readiness?: ReadinessCheck[];
+}
+
+export interface RunningService {
+  url: string;
+  port: number;
+  server: Server;
+  app: Express;
+  kit: ServiceKit<BaseConfig>;
+  stop(): Promise<void>;
+}
+
+export interface StartServiceOptions<C extends BaseConfig> {
+  service: string;
+  config: C;
+  port: number;
+  entities?: DataSourceOptions['entities'];
+  migrations?: DataSourceOptions['migrations'];
+  clock?: Clock;
+  logger?: Logger;
+  /** Database schema; defaults to the service name. */
+  schema?: string;
+  wire: (kit: ServiceKit<C>) => Promise<ServiceWiring> | ServiceWiring;
+}
+
+/**
+ * Composes a service: database (migrated under a lock), Kafka bus (topics ensured),
+ * outbox relay, the service's own parts, then the HTTP server. Stop runs in reverse:
+ * stop accepting HTTP, drain WebSockets and consumers, flush, close the pool.
+ */
+export async function startService<C extends BaseConfig>(opts: StartServiceOptions<C>): Promise<RunningService> {
+  const { service, config } = opts;
+  const schema = opts.schema ?? service;
+  const logger = opts.logger ?? createLogger(service, config.LOG_LEVEL);
+  const lifecycle = new Lifecycle(logger);
+  try {
+    const ds = createDataSource({ url: config.DATABASE_URL, schema, entities: opts.entities, migrations: opts.migrations });
+    await lifecycle.start({ name: 'database', start: () => migrate(ds, schema, logger), stop: () => ds.destroy() });
+
+    const bus = new KafkaBus({
+      clientId: `${service}-${process.pid}`,
+      brokers: config.KAFKA_BROKERS,
+      logger,
+      topicPrefix: config.KAFKA_TOPIC_PREFIX,
+      ssl: config.KAFKA_SSL,
+      sasl:
+        config.KAFKA_SASL_MECHANISM && config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD
+          ? { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_SASL_USERNAME, password: config.KAFKA_SASL_PASSWORD }
+          : undefined,
+    });
+    await lifecycle.start({ name: 'kafka', start: async () => { await bus.ensureTopics(); await bus.start(); }, stop: () => bus.stop() });
+
+    const relay = new OutboxRelay({ databaseUrl: config.DATABASE_URL, schema, bus, logger });
+    await lifecycle.start({ name: 'outbox-relay', start: () => relay.start(), stop: () => relay.stop() });
+
+    const upgrades = new UpgradeRouter(logger);
+    const kit: ServiceKit<C> = {
+      service,
+      config,
+      logger,
+      ds,
+      bus,
+      relay,
+      clock: opts.clock ?? systemClock,
+      sessions: new TokenVerifier(config.FEED_JWKS_URL),
+      upgrades,
+      lifecycle,
+    };
+    const wiring = await opts.wire(kit);
+    for (const part of wiring.parts ?? []) await lifecycle.start(part);
+
+    const publicOrigin = new URL(config.PUBLIC_BASE_URL).origin;
+    const { app } = createHttpApp({
+      service,
+      logger,
+      api: wiring.api,
+      allowedOrigins: [publicOrigin],
+      beforeJson: wiring.beforeJson,
+      frontendDir: config.FRONTEND_DIR,
+      assetBaseUrl: config.ASSET_BASE_URL,
+      isProduction: config.NODE_ENV === 'production',
+      readiness: [
+        { name: 'database', check: async () => void (await ds.query('SELECT 1')) },
+        { name: 'kafka', check: () => bus.ping() },
+        ...(wiring.readiness ?? []),
+      ],
+    });
+    const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, app);
+    upgrades.attach(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port, config.HOST, () => resolve());
+    });
+    lifecycle.adopt({
+      name: 'http',
+      stop: () =>
+        new Promise<void>((resolve) => {
+          upgrades.closeAll();
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 3000).unref();
+        }),
+    });
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://127.0.0.1:${port}`;
+    logger.info({ port }, `${service} ready`);
+    return { url, port, server, app, kit: kit as unknown as ServiceKit<BaseConfig>, stop: () => lifecycle.stop() };
+  } catch (err) {
+    await lifecycle.stop();
+    throw err;
+  }
+}

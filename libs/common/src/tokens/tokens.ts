@@ -1,0 +1,111 @@
+import type { CookieOptions, Request, RequestHandler, Response } from 'express';
+import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { z } from 'zod';
+import { AuthError, ForbiddenError } from '../errors';
+import type { PublicJwkSet } from './keys';
+
+export const Role = z.enum(['fan', 'organiser', 'admin']);
+export type Role = z.infer<typeof Role>;
+
+export const SessionClaims = z.object({ sub: z.string(), email: z.string(), role: Role, emv: z.boolean() });
+export type SessionClaims = z.infer<typeof SessionClaims>;
+export const JoinReceiptClaims = z.object({ sub: z.string(), evt: z.string(), jat: z.number(), eh: z.string() });
+export type JoinReceiptClaims = z.infer<typeof JoinReceiptClaims>;
+export const QueueTicketClaims = z.object({ sub: z.string(), evt: z.string(), qn: z.number().int().min(1) });
+export type QueueTicketClaims = z.infer<typeof QueueTicketClaims>;
+export const AdmissionClaims = z.object({ sub: z.string(), evt: z.string(), aid: z.string() });
+export type AdmissionClaims = z.infer<typeof AdmissionClaims>;
+
+/** Names, issuers, audiences and lifetimes fixed by ARCHITECTURE.md ("Identity and tokens"). */
+export const TOKENS = {
+  session: { issuer: 'ticketslave-feed', audience: 'ticketslave', cookie: 'ts_session', ttlSeconds: 15 * 60, claims: SessionClaims },
+  joinReceipt: { issuer: 'ticketslave-buffer', audience: 'ticketslave', claims: JoinReceiptClaims },
+  queueTicket: { issuer: 'ticketslave-buffer', audience: 'ticketslave-queue', cookiePath: '/queue', claims: QueueTicketClaims },
+  admission: { issuer: 'ticketslave-queue', audience: 'ticketslave-purchase', cookiePath: '/purchase', claims: AdmissionClaims },
+} as const;
+export const REFRESH_COOKIE = 'ts_refresh';
+export const REFRESH_COOKIE_PATH = '/feed/api/session';
+export const queueTicketCookie = (eventId: string) => `ts_qt_${eventId}`;
+export const admissionCookie = (eventId: string) => `ts_adm_${eventId}`;
+
+export type TokenKind = keyof typeof TOKENS;
+type ClaimsOf<K extends TokenKind> = z.infer<(typeof TOKENS)[K]['claims']>;
+
+/** Verifies our EdDSA tokens against a JWK set: a remote one (cached, kid-aware) or the service's own. */
+export class TokenVerifier {
+  private readonly getKey: JWTVerifyGetKey;
+
+  constructor(source: string | PublicJwkSet) {
+    this.getKey =
+      typeof source === 'string'
+        ? createRemoteJWKSet(new URL(source), { cacheMaxAge: 10 * 60_000, cooldownDuration: 5_000, timeoutDuration: 3_000 })
+        : createLocalJWKSet(source);
+  }
+
+  async verify<K extends TokenKind>(kind: K, token: string | undefined, now?: Date): Promise<ClaimsOf<K> & { exp: number; iat: number }> {
+    if (!token) throw new AuthError(kind === 'session' ? 'You need to log in.' : `Missing ${kind} token.`, kind === 'session' ? 'unauthenticated' : `missing_${kind}`);
+    const spec = TOKENS[kind];
+    try {
+      const { payload } = await jwtVerify(token, this.getKey, {
+        issuer: spec.issuer,
+        audience: spec.audience,
+        algorithms: ['EdDSA'],
+        ...(now ? { currentDate: now } : {}),
+      });
+      const claims = spec.claims.safeParse(payload);
+      if (!claims.success) throw new AuthError(`Malformed ${kind} token.`, 'invalid_token');
+      return { ...(claims.data as ClaimsOf<K>), exp: payload.exp ?? 0, iat: payload.iat ?? 0 };
+    } catch (err) {
+      if (err instanceof AuthError) throw err;
+      if (err instanceof joseErrors.JWTExpired) {
+        throw new AuthError(kind === 'session' ? 'Your session expired; refresh it.' : `The ${kind} token expired.`, kind === 'session' ? 'session_expired' : 'token_expired');
+      }
+      throw new AuthError(`Invalid ${kind} token.`, 'invalid_token');
+    }
+  }
+}
+
+export function cookieOptions(opts: { secure: boolean; path?: string; maxAgeMs?: number; expires?: Date }): CookieOptions {
+  return {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: opts.secure,
+    path: opts.path ?? '/',
+    ...(opts.maxAgeMs !== undefined ? { maxAge: opts.maxAgeMs } : {}),
+    ...(opts.expires ? { expires: opts.expires } : {}),
+  };
+}
+
+export interface SessionGuardOptions {
+  /** Require a verified e-mail address. */
+  verifiedEmail?: boolean;
+  roles?: Role[];
+  /** Do not fail without a session; handlers then read `optionalSessionOf(res)`. */
+  optional?: boolean;
+}
+
+/** Express middleware: verifies `ts_session` and puts its claims on `res.locals.session`. */
+export function sessionGuard(verifier: TokenVerifier, opts: SessionGuardOptions = {}): RequestHandler {
+  return async (req: Request, res: Response, next) => {
+    try {
+      const token = (req.cookies as Record<string, string> | undefined)?.[TOKENS.session.cookie];
+      if (!token && opts.optional) return next();
+      const claims = await verifier.verify('session', token);
+      if (opts.roles && !opts.roles.includes(claims.role)) throw new ForbiddenError(`This needs one of the roles: ${opts.roles.join(', ')}.`, 'role_required');
+      if (opts.verifiedEmail && !claims.emv) throw new ForbiddenError('Verify your e-mail address first.', 'email_not_verified');
+      res.locals.session = claims;
+      next();
+    } catch (err) {
+      if (opts.optional && err instanceof AuthError && err.code !== 'session_expired') return next();
+      next(err);
+    }
+  };
+}
+
+export function sessionOf(res: Response): SessionClaims {
+  const s = res.locals.session as SessionClaims | undefined;
+  if (!s) throw new AuthError();
+  return s;
+}
+
+export const optionalSessionOf = (res: Response): SessionClaims | undefined => res.locals.session as SessionClaims | undefined;

@@ -1,0 +1,1 @@
+export { startGateway, matchRoute, PLATFORM_ROUTES, type Gateway, type GatewayOptions } from './gateway';

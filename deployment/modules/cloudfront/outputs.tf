@@ -1,0 +1,12 @@
+output "distribution_id" {
+  value = aws_cloudfront_distribution.this.id
+}
+
+output "domain_name" {
+  description = "CloudFront's own hostname: point the public DNS name (CNAME/alias) here"
+  value       = aws_cloudfront_distribution.this.domain_name
+}
+
+output "hosted_zone_id" {
+  value = aws_cloudfront_distribution.this.hosted_zone_id
+}

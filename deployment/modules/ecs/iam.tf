@@ -1,0 +1,66 @@
+data "aws_iam_policy_document" "ecs_tasks_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+}
+
+# Execution role: what ECS itself needs to start a task (pull, log, read this stack's secrets).
+resource "aws_iam_role" "execution" {
+  name               = "${var.name}-ecs-execution"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "execution" {
+  role       = aws_iam_role.execution.name
+  policy_arn = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+}
+
+locals {
+  # valueFrom may carry a JSON key suffix (arn:...:secret:name-AbCdEf:KEY::); IAM wants the secret ARN.
+  secret_arns = distinct(flatten([for s in values(var.services) : [for v in values(s.secrets) : regex("^(arn:[^:]+:secretsmanager:[^:]+:[^:]+:secret:[^:]+)", v)[0] if startswith(v, "arn:") && strcontains(v, ":secretsmanager:")]]))
+  ssm_arns    = distinct(flatten([for s in values(var.services) : [for v in values(s.secrets) : v if strcontains(v, ":ssm:")]]))
+}
+
+data "aws_iam_policy_document" "execution_secrets" {
+  statement {
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = length(local.secret_arns) > 0 ? local.secret_arns : ["arn:aws:secretsmanager:::secret:none"]
+  }
+  dynamic "statement" {
+    for_each = length(local.ssm_arns) > 0 ? [1] : []
+    content {
+      actions   = ["ssm:GetParameters"]
+      resources = local.ssm_arns
+    }
+  }
+  dynamic "statement" {
+    for_each = length(var.secrets_kms_key_arns) > 0 ? [1] : []
+    content {
+      actions   = ["kms:Decrypt"]
+      resources = var.secrets_kms_key_arns
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "execution_secrets" {
+  role   = aws_iam_role.execution.id
+  policy = data.aws_iam_policy_document.execution_secrets.json
+}
+
+# Task roles: what the running code may do. Only feed touches AWS APIs (event images in S3),
+# and every service may publish its own metrics.
+resource "aws_iam_role" "task" {
+  for_each           = var.services
+  name               = "${var.name}-${each.key}-task"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+resource "aws_iam_role_policy" "task" {
+  for_each = { for k, s in var.services : k => s if s.task_policy_json != null }
+  role     = aws_iam_role.task[each.key].id
+  policy   = each.value.task_policy_json
+}

@@ -1,0 +1,3 @@
+output "topic_names" {
+  value = sort([for t in kafka_topic.this : t.name])
+}

@@ -1,0 +1,50 @@
+output "public_url" {
+  value = local.public_base_url
+}
+
+output "cloudfront_domain_name" {
+  description = "Alias/CNAME target for domain_name"
+  value       = module.cloudfront.domain_name
+}
+
+output "cloudfront_distribution_id" {
+  value = module.cloudfront.distribution_id
+}
+
+output "alb_dns_name" {
+  description = "CNAME target for alb_origin_domain_name"
+  value       = module.elb.alb_dns_name
+}
+
+output "ecr_repository_urls" {
+  value = module.ecr.repository_urls
+}
+
+output "ecs_cluster_name" {
+  value = module.ecs.cluster_name
+}
+
+output "ecs_service_names" {
+  value = module.ecs.service_names
+}
+
+output "assets_bucket" {
+  value = module.s3.assets_bucket
+}
+
+output "images_bucket" {
+  value = module.s3.images_bucket
+}
+
+output "app_secret_arns" {
+  description = "Put each service's secret values here (docs/operations.md)"
+  value       = { for k, s in aws_secretsmanager_secret.app : k => s.arn }
+}
+
+output "rds_endpoint" {
+  value = module.rds.endpoint
+}
+
+output "msk_bootstrap_brokers" {
+  value = module.msk.bootstrap_brokers_sasl_scram
+}

@@ -1,0 +1,95 @@
+# The five services: ports, routing priorities, plain configuration and secret references.
+# Plain `environment` holds nothing secret; every secret is a Secrets Manager reference.
+locals {
+  name            = "ticketslave-${var.environment}"
+  public_base_url = "https://${var.domain_name}"
+
+  service_ports   = { feed = 8081, buffer = 8082, queue = 8083, purchase = 8084, payment = 8085 }
+  rule_priorities = { feed = 10, buffer = 20, queue = 30, purchase = 40, payment = 50 }
+
+  common_environment = {
+    NODE_ENV             = "production"
+    HOST                 = "0.0.0.0"
+    LOG_LEVEL            = var.log_level
+    KAFKA_BROKERS        = module.msk.bootstrap_brokers_sasl_scram
+    KAFKA_SSL            = "true"
+    KAFKA_SASL_MECHANISM = "scram-sha-512"
+    KAFKA_SASL_USERNAME  = module.msk.scram_username
+    KAFKA_TOPIC_PREFIX   = ""
+    PUBLIC_BASE_URL      = local.public_base_url
+    FEED_JWKS_URL        = "http://feed:8081/feed/.well-known/jwks.json"
+    # index.html points at the assets published to S3 behind CloudFront (same origin).
+    ASSET_BASE_URL = local.public_base_url
+    FRONTEND_DIR   = "/app/frontend"
+    COOKIE_SECURE  = "true"
+  }
+
+  common_secrets = {
+    DATABASE_URL        = module.rds.database_url_secret_arn
+    KAFKA_SASL_PASSWORD = "${module.msk.scram_secret_arn}:password::"
+  }
+
+  service_environment = {
+    feed = {
+      MAIL_FROM           = var.mail_from
+      S3_REGION           = var.region
+      S3_BUCKET_IMAGES    = module.s3.images_bucket
+      S3_PUBLIC_BASE_URL  = "${local.public_base_url}/images"
+      GOOGLE_CLIENT_ID    = var.google_client_id
+      GOOGLE_AUTH_URL     = "https://accounts.google.com/o/oauth2/v2/auth"
+      GOOGLE_TOKEN_URL    = "https://oauth2.googleapis.com/token"
+      GOOGLE_USERINFO_URL = "https://openidconnect.googleapis.com/v1/userinfo"
+    }
+    buffer = {
+      BEACON_URL = var.beacon_url
+    }
+    queue = {
+      BUFFER_JWKS_URL = "http://buffer:8082/buffer/.well-known/jwks.json"
+    }
+    purchase = {
+      QUEUE_JWKS_URL  = "http://queue:8083/queue/.well-known/jwks.json"
+      PAYMENT_API_URL = "http://payment:8085/payment/api"
+    }
+    payment = {
+      MAIL_FROM = var.mail_from
+    }
+  }
+
+  # Keys of each service's secret in Secrets Manager (values are put by the operator).
+  app_secret_keys = {
+    feed     = ["SESSION_SIGNING_JWKS", "SMTP_URL", "GOOGLE_CLIENT_SECRET"]
+    buffer   = ["BUFFER_SIGNING_JWKS"]
+    queue    = ["QUEUE_SIGNING_JWKS"]
+    purchase = ["TICKET_SIGNING_JWKS"]
+    payment  = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "SMTP_URL"]
+  }
+
+  task_policies = {
+    feed = jsonencode({
+      Version = "2012-10-17"
+      Statement = [{
+        Effect   = "Allow"
+        Action   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
+        Resource = "${module.s3.images_bucket_arn}/images/*"
+      }]
+    })
+  }
+
+  ecs_services = {
+    for svc, port in local.service_ports : svc => {
+      port                 = port
+      cpu                  = var.service_sizing[svc].cpu
+      memory               = var.service_sizing[svc].memory
+      min_count            = var.service_sizing[svc].min_count
+      max_count            = var.service_sizing[svc].max_count
+      cpu_target_percent   = var.cpu_target_percent
+      requests_per_target  = var.requests_per_target
+      connections_per_task = svc == "queue" ? var.queue_connections_per_task : null
+      environment          = merge(local.common_environment, local.service_environment[svc], { PORT = tostring(port), DB_SCHEMA = svc })
+      secrets = merge(local.common_secrets, {
+        for key in local.app_secret_keys[svc] : key => "${aws_secretsmanager_secret.app[svc].arn}:${key}::"
+      })
+      task_policy_json = lookup(local.task_policies, svc, null)
+    }
+  }
+}

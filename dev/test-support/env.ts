@@ -9,7 +9,11 @@ export const TEST_KAFKA = {
   controllerPort: Number(process.env.TEST_KAFKA_CONTROLLER_PORT ?? 19093),
   dataDir: path.join(LOCAL_DIR, 'kafka-test'),
 };
-export const testKafkaBrokers = (): string[] => (process.env.TEST_KAFKA_BROKERS ?? `127.0.0.1:${TEST_KAFKA.port}`).split(',');
+export const testKafkaBrokers = (): string[] =>
+  (process.env.TEST_KAFKA_BROKERS ?? `127.0.0.1:${TEST_KAFKA.port}`).split(',');
 
 /** Admin connection used to create and drop per-test databases. */
-export const testAdminDatabaseUrl = (): string => process.env.TEST_DATABASE_ADMIN_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const testAdminDatabaseUrl = (): string =>
+  process.env.TEST_DATABASE_ADMIN_URL ??
+  process.env.DATABASE_URL ??
+  'postgres://postgres@127.0.0.1:5432/postgres';

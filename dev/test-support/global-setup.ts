@@ -17,6 +17,11 @@ export default async function globalSetup(): Promise<void> {
   if (await isKafkaReachable(testKafkaBrokers(), 3000)) return;
   await ensureKafkaJars();
   mkdirSync(TEST_KAFKA.dataDir, { recursive: true });
-  const broker = await startKafka({ port: TEST_KAFKA.port, controllerPort: TEST_KAFKA.controllerPort, dataDir: TEST_KAFKA.dataDir, heapMb: 768 });
+  const broker = await startKafka({
+    port: TEST_KAFKA.port,
+    controllerPort: TEST_KAFKA.controllerPort,
+    dataDir: TEST_KAFKA.dataDir,
+    heapMb: 768,
+  });
   (globalThis as { __tsTestBroker?: { stop(): Promise<void> } }).__tsTestBroker = broker;
 }

@@ -47,7 +47,10 @@ export async function createTestKafka(label = 't', brokers = testKafkaBrokers())
   const kafka = new Kafka({ clientId: 'test-support', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: allTopicSpecs(prefix).map((t) => ({ ...t, numPartitions: Math.min(t.numPartitions, 3) })), waitForLeaders: true });
+  await admin.createTopics({
+    topics: allTopicSpecs(prefix).map((t) => ({ ...t, numPartitions: Math.min(t.numPartitions, 3) })),
+    waitForLeaders: true,
+  });
   await admin.disconnect();
   return {
     brokers,
@@ -79,7 +82,11 @@ export async function readTopic<T = Envelope>(
     void consumer.run({
       eachMessage: async ({ message }) => {
         const value = message.value?.toString() ?? '';
-        messages.push((opts.raw ? { key: message.key?.toString(), value, headers: message.headers } : JSON.parse(value)) as T);
+        messages.push(
+          (opts.raw
+            ? { key: message.key?.toString(), value, headers: message.headers }
+            : JSON.parse(value)) as T,
+        );
         if (until(messages)) {
           clearTimeout(timer);
           resolve();
@@ -97,7 +104,11 @@ export async function testSigningKeys(kid = 'test-1'): Promise<PrivateJwkSet> {
 }
 
 /** The environment a service needs in tests, on a private database and Kafka namespace. */
-export function serviceTestEnv(db: TestDatabase, kafka: TestKafka, extra: Record<string, string> = {}): Record<string, string> {
+export function serviceTestEnv(
+  db: TestDatabase,
+  kafka: TestKafka,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -113,17 +124,23 @@ export function serviceTestEnv(db: TestDatabase, kafka: TestKafka, extra: Record
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `fn` until it returns a truthy value or the timeout passes. */
-export async function eventually<T>(fn: () => Promise<T> | T, opts: { timeoutMs?: number; intervalMs?: number; message?: string } = {}): Promise<NonNullable<T>> {
+export async function eventually<T>(
+  fn: () => Promise<T> | T,
+  opts: { timeoutMs?: number; intervalMs?: number; message?: string } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v as NonNullable<T>;
+      if (v) return v;
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`${opts.message ?? 'condition not met in time'}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${opts.message ?? 'condition not met in time'}${last ? `: ${(last as Error).message}` : ''}`,
+      );
     await sleep(opts.intervalMs ?? 100);
   }
 }

@@ -26,14 +26,17 @@ export const envBool = bool;
 
 /** A JSON document in one variable (JWK sets). */
 export const jsonEnv = <T extends z.ZodType>(schema: T) =>
-  z.string().transform((s, ctx) => {
-    try {
-      return JSON.parse(s) as unknown;
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
-      return z.NEVER;
-    }
-  }).pipe(schema);
+  z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
 
 /** The variables every backend reads. Services extend this with their own. */
 export const baseConfigShape = {
@@ -47,7 +50,10 @@ export const baseConfigShape = {
   KAFKA_SASL_USERNAME: z.string().optional(),
   KAFKA_SASL_PASSWORD: z.string().optional(),
   /** Prefix for topic and group names; tests use it to isolate themselves on one broker. */
-  KAFKA_TOPIC_PREFIX: z.string().regex(/^[a-zA-Z0-9._-]*$/).default(''),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]*$/)
+    .default(''),
   /** The public origin fans use (cookies, redirects, e-mail links). */
   PUBLIC_BASE_URL: z.url().default('http://localhost:8080'),
   FEED_JWKS_URL: z.url().default('http://127.0.0.1:8081/feed/.well-known/jwks.json'),

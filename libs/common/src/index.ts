@@ -21,3 +21,4 @@ export * from './service/service';
 export * from './ws/upgrade-router';
 export * from './ws/ws-endpoint';
 export * from './seating';
+export * from './http/jwks';

@@ -53,7 +53,13 @@ export function expandCategory(category: Category): SellableUnit[] {
     for (const range of section.rows) {
       for (const row of rowLabels(range.from, range.to)) {
         for (let seat = 1; seat <= range.seats; seat++) {
-          units.push({ unitId: `${category.id}/${section.name}/${row}/${seat}`, categoryId: category.id, section: section.name, row, seat });
+          units.push({
+            unitId: `${category.id}/${section.name}/${row}/${seat}`,
+            categoryId: category.id,
+            section: section.name,
+            row,
+            seat,
+          });
         }
       }
     }

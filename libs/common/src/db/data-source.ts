@@ -29,7 +29,11 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     logging: false,
     applicationName: opts.applicationName ?? opts.schema,
     // Raw SQL (migrations, hand-written queries) resolves unqualified names in the service schema.
-    extra: { max: opts.poolSize ?? 20, options: `-c search_path=${opts.schema},public`, idleTimeoutMillis: 30000 },
+    extra: {
+      max: opts.poolSize ?? 20,
+      options: `-c search_path=${opts.schema},public`,
+      idleTimeoutMillis: 30000,
+    },
   });
 }
 
@@ -50,7 +54,9 @@ export async function migrate(ds: DataSource, schema: string, logger?: Logger): 
     const ran = await ds.runMigrations({ transaction: 'each' });
     if (ran.length) logger?.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
   } finally {
-    await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [`ticketslave:migrate:${schema}`]).catch(() => undefined);
+    await runner
+      .query('SELECT pg_advisory_unlock(hashtext($1))', [`ticketslave:migrate:${schema}`])
+      .catch(() => undefined);
     await runner.release();
   }
 }

@@ -22,7 +22,9 @@ export async function enqueueMessages(db: Queryable, messages: OutgoingMessage[]
       messages.map((m) => m.topic),
       messages.map((m) => m.key),
       messages.map((m) => JSON.stringify(m.envelope)),
-      messages.map((m) => JSON.stringify({ ...(requestId ? { 'x-request-id': requestId } : {}), ...m.headers })),
+      messages.map((m) =>
+        JSON.stringify({ ...(requestId ? { 'x-request-id': requestId } : {}), ...m.headers }),
+      ),
     ],
   );
   await db.query(`SELECT pg_notify(current_schema() || '_outbox', '')`);
@@ -78,7 +80,10 @@ export class OutboxRelay {
   }
 
   private async connect(): Promise<Client> {
-    const client = new Client({ connectionString: this.opts.databaseUrl, application_name: `${this.opts.schema}-outbox` });
+    const client = new Client({
+      connectionString: this.opts.databaseUrl,
+      application_name: `${this.opts.schema}-outbox`,
+    });
     client.on('error', (err) => {
       this.opts.logger.warn({ err }, 'outbox relay connection error');
       this.leader = false;
@@ -97,9 +102,10 @@ export class OutboxRelay {
         if (!this.client || !this.leader) {
           await this.client?.end().catch(() => undefined);
           this.client = await this.connect();
-          const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [
-            `ticketslave:outbox:${this.opts.schema}`,
-          ]);
+          const { rows } = await this.client.query<{ ok: boolean }>(
+            'SELECT pg_try_advisory_lock(hashtext($1)) AS ok',
+            [`ticketslave:outbox:${this.opts.schema}`],
+          );
           this.leader = rows[0]?.ok === true;
           if (this.leader) await this.client.query(`LISTEN "${this.opts.schema}_outbox"`);
           else {
@@ -132,7 +138,9 @@ export class OutboxRelay {
       [batchSize],
     );
     if (rows.length === 0) return true;
-    await this.opts.bus.publish(rows.map((r) => ({ topic: r.topic, key: r.msg_key, envelope: r.envelope, headers: r.headers })));
+    await this.opts.bus.publish(
+      rows.map((r) => ({ topic: r.topic, key: r.msg_key, envelope: r.envelope, headers: r.headers })),
+    );
     await client.query('DELETE FROM outbox WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)]);
     this.published += rows.length;
     return rows.length < batchSize;

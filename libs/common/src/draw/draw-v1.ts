@@ -41,7 +41,11 @@ export function entrantsDigest(sortedHashes: readonly string[]): string {
 }
 
 export function finalSeed(seedHex: string, digestHex: string, beaconHex: string): Buffer {
-  return sha256(hexBytes(seedHex, 'seed'), hexBytes(digestHex, 'entrantsDigest'), hexBytes(beaconHex, 'beacon'));
+  return sha256(
+    hexBytes(seedHex, 'seed'),
+    hexBytes(digestHex, 'entrantsDigest'),
+    hexBytes(beaconHex, 'beacon'),
+  );
 }
 
 /** Endless ChaCha20 keystream as 32-bit little-endian words, produced in chunks. */
@@ -105,7 +109,13 @@ export function runDraw(input: DrawInput): DrawResult {
   const sortedHashes = [...new Set(input.entrantHashes)].sort();
   const digest = entrantsDigest(sortedHashes);
   const order = shuffle(sortedHashes, finalSeed(input.seed, digest, input.beacon));
-  return { version: DRAW_VERSION, commitment: commitmentOf(input.seed), entrantsDigest: digest, sortedHashes, order };
+  return {
+    version: DRAW_VERSION,
+    commitment: commitmentOf(input.seed),
+    entrantsDigest: digest,
+    sortedHashes,
+    order,
+  };
 }
 
 /** The document `GET /buffer/api/events/:id/fairness` publishes after the close. */
@@ -135,7 +145,8 @@ export function verifyFairness(doc: FairnessDocument): Verification {
   if (doc.version !== DRAW_VERSION) problems.push(`unknown algorithm ${doc.version}`);
   const hashes = doc.entrantHashes;
   try {
-    if (commitmentOf(doc.seed) !== doc.commitment) problems.push('seed does not match the published commitment');
+    if (commitmentOf(doc.seed) !== doc.commitment)
+      problems.push('seed does not match the published commitment');
   } catch (e) {
     problems.push((e as Error).message);
   }
@@ -148,10 +159,13 @@ export function verifyFairness(doc: FairnessDocument): Verification {
   }
   const digest = entrantsDigest(hashes);
   if (digest !== doc.entrantsDigest) problems.push('entrant list does not match the published digest');
-  if (doc.total !== hashes.length) problems.push(`total ${doc.total} differs from ${hashes.length} entrants listed`);
+  if (doc.total !== hashes.length)
+    problems.push(`total ${doc.total} differs from ${hashes.length} entrants listed`);
   const numbers = new Map<string, number>();
   try {
-    shuffle(hashes, finalSeed(doc.seed, doc.entrantsDigest, doc.beacon)).forEach((h, i) => numbers.set(h, i + 1));
+    shuffle(hashes, finalSeed(doc.seed, doc.entrantsDigest, doc.beacon)).forEach((h, i) =>
+      numbers.set(h, i + 1),
+    );
   } catch (e) {
     problems.push((e as Error).message);
   }

@@ -1,10 +1,21 @@
-import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, {
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+  type Router,
+} from 'express';
 import { z } from 'zod';
 import { InputError, type FieldError } from '../errors';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType> {
+export interface RouteSpec<
+  P extends z.ZodType,
+  Q extends z.ZodType,
+  B extends z.ZodType,
+  R extends z.ZodType,
+> {
   method: Method;
   /** Path relative to `/<svc>/api`, Express syntax (`/events/:id`). */
   path: string;
@@ -68,9 +79,9 @@ export class ApiRouter {
     R extends z.ZodType = z.ZodType<unknown>,
   >(
     spec: RouteSpec<P, Q, B, R>,
-    handler: (input: RouteInput<z.infer<P>, z.infer<Q>, z.infer<B>>) => Promise<unknown> | unknown,
+    handler: (input: RouteInput<z.infer<P>, z.infer<Q>, z.infer<B>>) => unknown,
   ): this {
-    this.routes.push({ spec: spec as unknown as RegisteredRoute['spec'] });
+    this.routes.push({ spec });
     const run = async (req: Request, res: Response, next: NextFunction) => {
       try {
         const params = parseOrThrow(spec.params, req.params, 'params');
@@ -99,9 +110,17 @@ export class ApiRouter {
         ['query', spec.query],
       ] as const) {
         if (!schema) continue;
-        const json = toJsonSchema(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+        const json = toJsonSchema(schema, 'input') as {
+          properties?: Record<string, unknown>;
+          required?: string[];
+        };
         for (const [name, prop] of Object.entries(json.properties ?? {})) {
-          parameters.push({ name, in: where, required: where === 'path' || (json.required ?? []).includes(name), schema: prop });
+          parameters.push({
+            name,
+            in: where,
+            required: where === 'path' || (json.required ?? []).includes(name),
+            schema: prop,
+          });
         }
       }
       const operation: Record<string, unknown> = {
@@ -110,7 +129,10 @@ export class ApiRouter {
         parameters,
         responses: {
           [String(spec.status ?? 200)]: spec.response
-            ? { description: 'Success', content: { 'application/json': { schema: toJsonSchema(spec.response, 'output') } } }
+            ? {
+                description: 'Success',
+                content: { 'application/json': { schema: toJsonSchema(spec.response, 'output') } },
+              }
             : { description: 'Success' },
           default: {
             description: 'Error (problem+json)',
@@ -139,7 +161,11 @@ function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): unknown {
   }
 }
 
-export function openApiDocument(service: string, api: ApiRouter, extraPaths: Record<string, Record<string, unknown>> = {}) {
+export function openApiDocument(
+  service: string,
+  api: ApiRouter,
+  extraPaths: Record<string, Record<string, unknown>> = {},
+) {
   return {
     openapi: '3.1.0',
     info: { title: `TicketSlave ${service} API`, version: '1.0.0' },
@@ -155,7 +181,13 @@ export function openApiDocument(service: string, api: ApiRouter, extraPaths: Rec
             title: { type: 'string' },
             status: { type: 'integer' },
             detail: { type: 'string' },
-            errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+            errors: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { path: { type: 'string' }, message: { type: 'string' } },
+              },
+            },
           },
         },
       },

@@ -69,8 +69,16 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; registry: c
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
       httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
-      if (res.statusCode >= 500) logger.error({ requestId, method: req.method, url: req.originalUrl, status: res.statusCode }, 'request failed');
-      else logger.debug({ requestId, method: req.method, url: req.originalUrl, status: res.statusCode, ms: seconds * 1000 }, 'request');
+      if (res.statusCode >= 500)
+        logger.error(
+          { requestId, method: req.method, url: req.originalUrl, status: res.statusCode },
+          'request failed',
+        );
+      else
+        logger.debug(
+          { requestId, method: req.method, url: req.originalUrl, status: res.statusCode, ms: seconds * 1000 },
+          'request',
+        );
     });
     withRequestId(requestId, next);
   };
@@ -123,17 +131,30 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; registry: c
   const stateChangeGuard: RequestHandler = (req, _res, next) => {
     if (!UNSAFE.has(req.method)) return next();
     const origin = req.header('origin');
-    if (origin && !allowed.has(origin)) return next(new ForbiddenError(`Origin ${origin} may not change state here.`, 'bad_origin'));
+    if (origin && !allowed.has(origin))
+      return next(new ForbiddenError(`Origin ${origin} may not change state here.`, 'bad_origin'));
     const length = Number(req.header('content-length') ?? 0);
     const chunked = req.header('transfer-encoding') !== undefined;
     if ((length > 0 || chunked) && !req.is('application/json')) {
-      return next(new InputError('State-changing requests must send JSON (Content-Type: application/json).', [], 'unsupported_media_type'));
+      return next(
+        new InputError(
+          'State-changing requests must send JSON (Content-Type: application/json).',
+          [],
+          'unsupported_media_type',
+        ),
+      );
     }
     next();
   };
-  app.use(`${prefix}/api`, stateChangeGuard, express.json({ limit: opts.jsonLimit ?? '64kb', strict: true }), opts.api.router);
+  app.use(
+    `${prefix}/api`,
+    stateChangeGuard,
+    express.json({ limit: opts.jsonLimit ?? '64kb', strict: true }),
+    opts.api.router,
+  );
 
-  if (opts.frontendDir) mountFrontend(app, { service, dir: opts.frontendDir, assetBaseUrl: opts.assetBaseUrl });
+  if (opts.frontendDir)
+    mountFrontend(app, { service, dir: opts.frontendDir, assetBaseUrl: opts.assetBaseUrl });
 
   app.use((req, _res, next) => {
     next(new NotFoundError(`No route for ${req.method} ${req.path}.`, 'route_not_found'));
@@ -144,13 +165,28 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; registry: c
     if (err instanceof AppError) return sendProblem(res, err.toProblem(req.originalUrl));
     const e = err as { type?: string; status?: number; message?: string; stack?: string };
     if (e.type === 'entity.parse.failed') {
-      return sendProblem(res, new InputError('The request body is not valid JSON.', [], 'malformed_json').toProblem(req.originalUrl));
+      return sendProblem(
+        res,
+        new InputError('The request body is not valid JSON.', [], 'malformed_json').toProblem(
+          req.originalUrl,
+        ),
+      );
     }
     if (e.type === 'entity.too.large') {
-      return sendProblem(res, { type: 'https://ticketslave.dev/problems/payload_too_large', title: 'Payload too large', status: 413, detail: 'The request body is too large.' });
+      return sendProblem(res, {
+        type: 'https://ticketslave.dev/problems/payload_too_large',
+        title: 'Payload too large',
+        status: 413,
+        detail: 'The request body is too large.',
+      });
     }
     if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-      return sendProblem(res, { type: 'https://ticketslave.dev/problems/bad_request', title: 'Bad request', status: e.status, detail: e.message ?? 'Bad request' });
+      return sendProblem(res, {
+        type: 'https://ticketslave.dev/problems/bad_request',
+        title: 'Bad request',
+        status: e.status,
+        detail: e.message ?? 'Bad request',
+      });
     }
     logger.error({ err }, 'unhandled error');
     sendProblem(res, {

@@ -7,7 +7,10 @@ import express, { type Express } from 'express';
  * index.html never cached. With ASSET_BASE_URL set (CloudFront in front of the
  * assets bucket), index.html points its asset URLs there instead.
  */
-export function mountFrontend(app: Express, opts: { service: string; dir: string; assetBaseUrl?: string }): boolean {
+export function mountFrontend(
+  app: Express,
+  opts: { service: string; dir: string; assetBaseUrl?: string },
+): boolean {
   const indexPath = path.join(opts.dir, 'index.html');
   if (!existsSync(indexPath)) return false;
   const prefix = `/${opts.service}`;
@@ -18,7 +21,12 @@ export function mountFrontend(app: Express, opts: { service: string; dir: string
   }
   app.use(
     `${prefix}/assets`,
-    express.static(path.join(opts.dir, 'assets'), { immutable: true, maxAge: '365d', index: false, fallthrough: false }),
+    express.static(path.join(opts.dir, 'assets'), {
+      immutable: true,
+      maxAge: '365d',
+      index: false,
+      fallthrough: false,
+    }),
   );
   app.use(prefix, express.static(opts.dir, { index: false, maxAge: '1h' }));
   const sendIndex: express.RequestHandler = (_req, res) => {
@@ -26,6 +34,9 @@ export function mountFrontend(app: Express, opts: { service: string; dir: string
     res.type('html').send(html);
   };
   // Client-side routes: any GET under the prefix that is not API, WS or ops.
-  app.get(new RegExp(`^${prefix}(?:/(?!api/|api$|ws$|healthz$|readyz$|metrics$|\\.well-known/).*)?$`), sendIndex);
+  app.get(
+    new RegExp(`^${prefix}(?:/(?!api/|api$|ws$|healthz$|readyz$|metrics$|\\.well-known/).*)?$`),
+    sendIndex,
+  );
   return true;
 }

@@ -26,7 +26,10 @@ export class RateLimiter {
     const now = this.now();
     this.sweep(now);
     const bucket = this.buckets.get(key) ?? { tokens: this.capacity, updatedAt: now };
-    bucket.tokens = Math.min(this.capacity, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.refillPerSecond);
+    bucket.tokens = Math.min(
+      this.capacity,
+      bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.refillPerSecond,
+    );
     bucket.updatedAt = now;
     this.buckets.set(key, bucket);
     if (bucket.tokens >= cost) {

@@ -1,4 +1,12 @@
-import { Kafka, logLevel, type Admin, type Consumer, type KafkaConfig, type Producer, type SASLOptions } from 'kafkajs';
+import {
+  Kafka,
+  logLevel,
+  type Admin,
+  type Consumer,
+  type KafkaConfig,
+  type Producer,
+  type SASLOptions,
+} from 'kafkajs';
 import { currentRequestId, withRequestId, type Logger } from '../logger';
 import { parseEnvelope, PoisonMessageError } from './envelope';
 import type { Envelope } from './messages';
@@ -64,7 +72,22 @@ export interface KafkaBusOptions {
   sasl?: { mechanism: 'scram-sha-256' | 'scram-sha-512' | 'plain'; username: string; password: string };
 }
 
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006', '53300', '40001', '40P01']);
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08001',
+  '08003',
+  '08006',
+  '53300',
+  '40001',
+  '40P01',
+]);
 
 /** Failures of infrastructure (DB restarting, connection reset, serialization conflict): retried until they pass, never dead-lettered. */
 export function isTransientError(err: unknown): boolean {
@@ -72,7 +95,9 @@ export function isTransientError(err: unknown): boolean {
   if (!e) return false;
   if (e.code && TRANSIENT_CODES.has(e.code)) return true;
   if (e.retriable === true) return true;
-  return /Connection terminated|connection timeout|Client has encountered a connection error|ECONNREFUSED|timeout exceeded when trying to connect/i.test(e.message ?? '');
+  return /Connection terminated|connection timeout|Client has encountered a connection error|ECONNREFUSED|timeout exceeded when trying to connect/i.test(
+    e.message ?? '',
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -97,16 +122,21 @@ export class KafkaBus implements MessageBus {
       requestTimeout: 30000,
       retry: { initialRetryTime: 300, retries: 8, maxRetryTime: 5000 },
       logLevel: logLevel.WARN,
-      logCreator: () => ({ level, log }) => {
-        const { message, ...extra } = log;
-        if (level <= logLevel.ERROR) opts.logger.error({ kafka: extra }, `kafka: ${message}`);
-        else if (level === logLevel.WARN) opts.logger.warn({ kafka: extra }, `kafka: ${message}`);
-      },
+      logCreator:
+        () =>
+        ({ level, log }) => {
+          const { message, ...extra } = log;
+          if (level <= logLevel.ERROR) opts.logger.error({ kafka: extra }, `kafka: ${message}`);
+          else if (level === logLevel.WARN) opts.logger.warn({ kafka: extra }, `kafka: ${message}`);
+        },
     };
     if (opts.sasl) config.sasl = opts.sasl as SASLOptions;
     this.kafka = new Kafka(config);
     // Not kafkajs's experimental idempotent mode: duplicates are handled by consumers.
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 } });
+    this.producer = this.kafka.producer({
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 },
+    });
     this.admin = this.kafka.admin({ retry: { retries: 0 } });
   }
 
@@ -125,7 +155,10 @@ export class KafkaBus implements MessageBus {
       const existing = new Set(await admin.listTopics());
       const missing = allTopicSpecs(this.prefix).filter((t) => !existing.has(t.topic));
       if (missing.length) {
-        await admin.createTopics({ topics: missing.map((t) => ({ ...t, replicationFactor: -1 })), waitForLeaders: true });
+        await admin.createTopics({
+          topics: missing.map((t) => ({ ...t, replicationFactor: -1 })),
+          waitForLeaders: true,
+        });
       }
     } finally {
       await admin.disconnect();
@@ -145,7 +178,10 @@ export class KafkaBus implements MessageBus {
     if (messages.length === 0) return Promise.resolve();
     if (this.stopped) return Promise.reject(new Error('message bus stopped'));
     const requestId = currentRequestId();
-    const stamped = messages.map((m) => ({ ...m, headers: { ...(requestId ? { 'x-request-id': requestId } : {}), ...m.headers } }));
+    const stamped = messages.map((m) => ({
+      ...m,
+      headers: { ...(requestId ? { 'x-request-id': requestId } : {}), ...m.headers },
+    }));
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ messages: stamped, resolve, reject });
       this.flushing ??= this.flush();
@@ -161,12 +197,19 @@ export class KafkaBus implements MessageBus {
         for (const m of messages) {
           const name = this.topicName(m.topic);
           const list = byTopic.get(name) ?? [];
-          list.push({ key: m.key, value: JSON.stringify(m.envelope), headers: { 'message-id': m.envelope.id, ...m.headers } });
+          list.push({
+            key: m.key,
+            value: JSON.stringify(m.envelope),
+            headers: { 'message-id': m.envelope.id, ...m.headers },
+          });
           byTopic.set(name, list);
         }
       }
       try {
-        await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })) });
+        await this.producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
+        });
         batch.forEach((b) => b.resolve());
       } catch (err) {
         batch.forEach((b) => b.reject(err));
@@ -185,7 +228,8 @@ export class KafkaBus implements MessageBus {
     });
     this.consumers.add(consumer);
     await consumer.connect();
-    for (const topic of opts.topics) await consumer.subscribe({ topic: this.topicName(topic), fromBeginning: opts.fromBeginning ?? true });
+    for (const topic of opts.topics)
+      await consumer.subscribe({ topic: this.topicName(topic), fromBeginning: opts.fromBeginning ?? true });
     const maxAttempts = opts.maxAttempts ?? 5;
     const base = opts.retryBaseMs ?? 200;
     const logger = this.opts.logger.child({ consumer: opts.groupId });
@@ -193,11 +237,16 @@ export class KafkaBus implements MessageBus {
 
     await consumer.run({
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 3,
-      eachMessage: async ({ topic: rawTopic, partition, message, heartbeat }) => {
+      eachMessage: async (payload) => {
+        const { topic: rawTopic, partition, message } = payload;
+        const heartbeat = () => payload.heartbeat();
         const topic = byName.get(rawTopic);
         if (!topic) return;
         const headers = Object.fromEntries(
-          Object.entries(message.headers ?? {}).map(([k, v]) => [k, Array.isArray(v) ? String(v[0]) : String(v ?? '')]),
+          Object.entries(message.headers ?? {}).map(([k, v]) => [
+            k,
+            Array.isArray(v) ? String(v[0]) : String(v ?? ''),
+          ]),
         );
         let parsed: Envelope;
         try {
@@ -222,7 +271,10 @@ export class KafkaBus implements MessageBus {
             return;
           } catch (err) {
             if (this.stopped) throw err;
-            const poison = err instanceof PoisonMessageError || (err as Error).name === 'ZodError' || (err as { status?: number }).status === 400;
+            const poison =
+              err instanceof PoisonMessageError ||
+              (err as Error).name === 'ZodError' ||
+              (err as { status?: number }).status === 400;
             if (!poison && isTransientError(err)) {
               logger.warn({ err, topic, attempt }, 'transient failure, retrying');
               await sleep(Math.min(5000, base * 2 ** Math.min(attempt, 5)));
@@ -230,8 +282,19 @@ export class KafkaBus implements MessageBus {
               continue;
             }
             if (poison || attempt >= maxAttempts) {
-              await this.deadLetter(topic, message.key, message.value, headers, partition, message.offset, err);
-              logger.error({ err, topic, partition, offset: message.offset, attempt }, 'message failed, sent to DLQ');
+              await this.deadLetter(
+                topic,
+                message.key,
+                message.value,
+                headers,
+                partition,
+                message.offset,
+                err,
+              );
+              logger.error(
+                { err, topic, partition, offset: message.offset, attempt },
+                'message failed, sent to DLQ',
+              );
               return;
             }
             logger.warn({ err, topic, attempt }, 'handler failed, retrying');

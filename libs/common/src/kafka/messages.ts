@@ -17,13 +17,23 @@ export const RowRange = z.object({
 export const Section = z.object({ name: z.string().min(1).max(60), rows: z.array(RowRange).min(1).max(100) });
 
 const CategoryBase = z.object({
-  id: z.string().min(1).max(40).regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and dashes'),
+  id: z
+    .string()
+    .min(1)
+    .max(40)
+    .regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and dashes'),
   name: z.string().min(1).max(80),
   priceMinor: MinorUnits,
   currency: Currency,
 });
-export const ReservedCategory = CategoryBase.extend({ kind: z.literal('reserved'), sections: z.array(Section).min(1).max(50) });
-export const GaCategory = CategoryBase.extend({ kind: z.literal('ga'), capacity: z.number().int().min(1).max(200_000) });
+export const ReservedCategory = CategoryBase.extend({
+  kind: z.literal('reserved'),
+  sections: z.array(Section).min(1).max(50),
+});
+export const GaCategory = CategoryBase.extend({
+  kind: z.literal('ga'),
+  capacity: z.number().int().min(1).max(200_000),
+});
 export const Category = z.discriminatedUnion('kind', [ReservedCategory, GaCategory]);
 export type Category = z.infer<typeof Category>;
 
@@ -117,7 +127,14 @@ export const PAYLOADS = {
     held: z.number().int().min(0),
     sold: z.number().int().min(0),
     byCategory: z
-      .array(z.object({ categoryId: z.string(), available: z.number().int(), held: z.number().int(), sold: z.number().int() }))
+      .array(
+        z.object({
+          categoryId: z.string(),
+          available: z.number().int(),
+          held: z.number().int(),
+          sold: z.number().int(),
+        }),
+      )
       .optional(),
   }),
   'order.created': OrderRef.extend({ expiresAt: z.iso.datetime({ offset: true }) }),

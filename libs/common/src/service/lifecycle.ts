@@ -31,7 +31,10 @@ export class Lifecycle {
         await Promise.race([
           part.stop(),
           new Promise<void>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`${part.name} did not stop within ${timeoutMs} ms`)), timeoutMs);
+            timer = setTimeout(
+              () => reject(new Error(`${part.name} did not stop within ${timeoutMs} ms`)),
+              timeoutMs,
+            );
           }),
         ]);
       } catch (err) {
@@ -44,7 +47,11 @@ export class Lifecycle {
 }
 
 /** Runs a service as a process: exits 1 on a start-up failure, stops cleanly on SIGTERM/SIGINT. */
-export function runMain(name: string, start: () => Promise<{ stop(): Promise<void> }>, logger?: Logger): void {
+export function runMain(
+  name: string,
+  start: () => Promise<{ stop(): Promise<void> }>,
+  logger?: Logger,
+): void {
   let stopping = false;
   start()
     .then((service) => {

@@ -60,6 +60,8 @@ export interface StartServiceOptions<C extends BaseConfig> {
   logger?: Logger;
   /** Database schema; defaults to the service name. */
   schema?: string;
+  /** The built frontend to serve when FRONTEND_DIR is not set. */
+  frontendDir?: string;
   wire: (kit: ServiceKit<C>) => Promise<ServiceWiring> | ServiceWiring;
 }
 
@@ -68,14 +70,25 @@ export interface StartServiceOptions<C extends BaseConfig> {
  * outbox relay, the service's own parts, then the HTTP server. Stop runs in reverse:
  * stop accepting HTTP, drain WebSockets and consumers, flush, close the pool.
  */
-export async function startService<C extends BaseConfig>(opts: StartServiceOptions<C>): Promise<RunningService> {
+export async function startService<C extends BaseConfig>(
+  opts: StartServiceOptions<C>,
+): Promise<RunningService> {
   const { service, config } = opts;
   const schema = opts.schema ?? service;
   const logger = opts.logger ?? createLogger(service, config.LOG_LEVEL);
   const lifecycle = new Lifecycle(logger);
   try {
-    const ds = createDataSource({ url: config.DATABASE_URL, schema, entities: opts.entities, migrations: opts.migrations });
-    await lifecycle.start({ name: 'database', start: () => migrate(ds, schema, logger), stop: () => ds.destroy() });
+    const ds = createDataSource({
+      url: config.DATABASE_URL,
+      schema,
+      entities: opts.entities,
+      migrations: opts.migrations,
+    });
+    await lifecycle.start({
+      name: 'database',
+      start: () => migrate(ds, schema, logger),
+      stop: () => ds.destroy(),
+    });
 
     const bus = new KafkaBus({
       clientId: `${service}-${process.pid}`,
@@ -85,10 +98,21 @@ export async function startService<C extends BaseConfig>(opts: StartServiceOptio
       ssl: config.KAFKA_SSL,
       sasl:
         config.KAFKA_SASL_MECHANISM && config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD
-          ? { mechanism: config.KAFKA_SASL_MECHANISM, username: config.KAFKA_SASL_USERNAME, password: config.KAFKA_SASL_PASSWORD }
+          ? {
+              mechanism: config.KAFKA_SASL_MECHANISM,
+              username: config.KAFKA_SASL_USERNAME,
+              password: config.KAFKA_SASL_PASSWORD,
+            }
           : undefined,
     });
-    await lifecycle.start({ name: 'kafka', start: async () => { await bus.ensureTopics(); await bus.start(); }, stop: () => bus.stop() });
+    await lifecycle.start({
+      name: 'kafka',
+      start: async () => {
+        await bus.ensureTopics();
+        await bus.start();
+      },
+      stop: () => bus.stop(),
+    });
 
     const relay = new OutboxRelay({ databaseUrl: config.DATABASE_URL, schema, bus, logger });
     await lifecycle.start({ name: 'outbox-relay', start: () => relay.start(), stop: () => relay.stop() });
@@ -116,7 +140,7 @@ export async function startService<C extends BaseConfig>(opts: StartServiceOptio
       api: wiring.api,
       allowedOrigins: [publicOrigin],
       beforeJson: wiring.beforeJson,
-      frontendDir: config.FRONTEND_DIR,
+      frontendDir: config.FRONTEND_DIR ?? opts.frontendDir,
       assetBaseUrl: config.ASSET_BASE_URL,
       isProduction: config.NODE_ENV === 'production',
       readiness: [
@@ -144,7 +168,14 @@ export async function startService<C extends BaseConfig>(opts: StartServiceOptio
     const port = (server.address() as AddressInfo).port;
     const url = `http://127.0.0.1:${port}`;
     logger.info({ port }, `${service} ready`);
-    return { url, port, server, app, kit: kit as unknown as ServiceKit<BaseConfig>, stop: () => lifecycle.stop() };
+    return {
+      url,
+      port,
+      server,
+      app,
+      kit: kit as unknown as ServiceKit<BaseConfig>,
+      stop: () => lifecycle.stop(),
+    };
   } catch (err) {
     await lifecycle.stop();
     throw err;

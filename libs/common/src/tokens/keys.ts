@@ -1,4 +1,12 @@
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload, type KeyLike } from 'jose';
+import {
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  SignJWT,
+  type JWK,
+  type JWTPayload,
+  type KeyLike,
+} from 'jose';
 import { z } from 'zod';
 
 export const PrivateJwk = z.object({
@@ -45,7 +53,10 @@ export class TokenSigner {
     return this.kid;
   }
 
-  sign(claims: JWTPayload, opts: { issuer: string; audience: string; subject: string; expiresAt: Date; issuedAt?: Date }): Promise<string> {
+  sign(
+    claims: JWTPayload,
+    opts: { issuer: string; audience: string; subject: string; expiresAt: Date; issuedAt?: Date },
+  ): Promise<string> {
     const iat = Math.floor((opts.issuedAt ?? new Date()).getTime() / 1000);
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'EdDSA', kid: this.kid, typ: 'JWT' })

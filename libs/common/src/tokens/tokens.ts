@@ -1,5 +1,11 @@
 import type { CookieOptions, Request, RequestHandler, Response } from 'express';
-import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { z } from 'zod';
 import { AuthError, ForbiddenError } from '../errors';
 import type { PublicJwkSet } from './keys';
@@ -9,7 +15,12 @@ export type Role = z.infer<typeof Role>;
 
 export const SessionClaims = z.object({ sub: z.string(), email: z.string(), role: Role, emv: z.boolean() });
 export type SessionClaims = z.infer<typeof SessionClaims>;
-export const JoinReceiptClaims = z.object({ sub: z.string(), evt: z.string(), jat: z.number(), eh: z.string() });
+export const JoinReceiptClaims = z.object({
+  sub: z.string(),
+  evt: z.string(),
+  jat: z.number(),
+  eh: z.string(),
+});
 export type JoinReceiptClaims = z.infer<typeof JoinReceiptClaims>;
 export const QueueTicketClaims = z.object({ sub: z.string(), evt: z.string(), qn: z.number().int().min(1) });
 export type QueueTicketClaims = z.infer<typeof QueueTicketClaims>;
@@ -18,10 +29,26 @@ export type AdmissionClaims = z.infer<typeof AdmissionClaims>;
 
 /** Names, issuers, audiences and lifetimes fixed by ARCHITECTURE.md ("Identity and tokens"). */
 export const TOKENS = {
-  session: { issuer: 'ticketslave-feed', audience: 'ticketslave', cookie: 'ts_session', ttlSeconds: 15 * 60, claims: SessionClaims },
+  session: {
+    issuer: 'ticketslave-feed',
+    audience: 'ticketslave',
+    cookie: 'ts_session',
+    ttlSeconds: 15 * 60,
+    claims: SessionClaims,
+  },
   joinReceipt: { issuer: 'ticketslave-buffer', audience: 'ticketslave', claims: JoinReceiptClaims },
-  queueTicket: { issuer: 'ticketslave-buffer', audience: 'ticketslave-queue', cookiePath: '/queue', claims: QueueTicketClaims },
-  admission: { issuer: 'ticketslave-queue', audience: 'ticketslave-purchase', cookiePath: '/purchase', claims: AdmissionClaims },
+  queueTicket: {
+    issuer: 'ticketslave-buffer',
+    audience: 'ticketslave-queue',
+    cookiePath: '/queue',
+    claims: QueueTicketClaims,
+  },
+  admission: {
+    issuer: 'ticketslave-queue',
+    audience: 'ticketslave-purchase',
+    cookiePath: '/purchase',
+    claims: AdmissionClaims,
+  },
 } as const;
 export const REFRESH_COOKIE = 'ts_refresh';
 export const REFRESH_COOKIE_PATH = '/feed/api/session';
@@ -38,12 +65,24 @@ export class TokenVerifier {
   constructor(source: string | PublicJwkSet) {
     this.getKey =
       typeof source === 'string'
-        ? createRemoteJWKSet(new URL(source), { cacheMaxAge: 10 * 60_000, cooldownDuration: 5_000, timeoutDuration: 3_000 })
+        ? createRemoteJWKSet(new URL(source), {
+            cacheMaxAge: 10 * 60_000,
+            cooldownDuration: 5_000,
+            timeoutDuration: 3_000,
+          })
         : createLocalJWKSet(source);
   }
 
-  async verify<K extends TokenKind>(kind: K, token: string | undefined, now?: Date): Promise<ClaimsOf<K> & { exp: number; iat: number }> {
-    if (!token) throw new AuthError(kind === 'session' ? 'You need to log in.' : `Missing ${kind} token.`, kind === 'session' ? 'unauthenticated' : `missing_${kind}`);
+  async verify<K extends TokenKind>(
+    kind: K,
+    token: string | undefined,
+    now?: Date,
+  ): Promise<ClaimsOf<K> & { exp: number; iat: number }> {
+    if (!token)
+      throw new AuthError(
+        kind === 'session' ? 'You need to log in.' : `Missing ${kind} token.`,
+        kind === 'session' ? 'unauthenticated' : `missing_${kind}`,
+      );
     const spec = TOKENS[kind];
     try {
       const { payload } = await jwtVerify(token, this.getKey, {
@@ -58,14 +97,22 @@ export class TokenVerifier {
     } catch (err) {
       if (err instanceof AuthError) throw err;
       if (err instanceof joseErrors.JWTExpired) {
-        throw new AuthError(kind === 'session' ? 'Your session expired; refresh it.' : `The ${kind} token expired.`, kind === 'session' ? 'session_expired' : 'token_expired');
+        throw new AuthError(
+          kind === 'session' ? 'Your session expired; refresh it.' : `The ${kind} token expired.`,
+          kind === 'session' ? 'session_expired' : 'token_expired',
+        );
       }
       throw new AuthError(`Invalid ${kind} token.`, 'invalid_token');
     }
   }
 }
 
-export function cookieOptions(opts: { secure: boolean; path?: string; maxAgeMs?: number; expires?: Date }): CookieOptions {
+export function cookieOptions(opts: {
+  secure: boolean;
+  path?: string;
+  maxAgeMs?: number;
+  expires?: Date;
+}): CookieOptions {
   return {
     httpOnly: true,
     sameSite: 'lax',
@@ -91,8 +138,10 @@ export function sessionGuard(verifier: TokenVerifier, opts: SessionGuardOptions 
       const token = (req.cookies as Record<string, string> | undefined)?.[TOKENS.session.cookie];
       if (!token && opts.optional) return next();
       const claims = await verifier.verify('session', token);
-      if (opts.roles && !opts.roles.includes(claims.role)) throw new ForbiddenError(`This needs one of the roles: ${opts.roles.join(', ')}.`, 'role_required');
-      if (opts.verifiedEmail && !claims.emv) throw new ForbiddenError('Verify your e-mail address first.', 'email_not_verified');
+      if (opts.roles && !opts.roles.includes(claims.role))
+        throw new ForbiddenError(`This needs one of the roles: ${opts.roles.join(', ')}.`, 'role_required');
+      if (opts.verifiedEmail && !claims.emv)
+        throw new ForbiddenError('Verify your e-mail address first.', 'email_not_verified');
       res.locals.session = claims;
       next();
     } catch (err) {
@@ -108,4 +157,5 @@ export function sessionOf(res: Response): SessionClaims {
   return s;
 }
 
-export const optionalSessionOf = (res: Response): SessionClaims | undefined => res.locals.session as SessionClaims | undefined;
+export const optionalSessionOf = (res: Response): SessionClaims | undefined =>
+  res.locals.session as SessionClaims | undefined;

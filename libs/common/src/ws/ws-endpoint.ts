@@ -14,7 +14,8 @@ export const WS_CLOSE = {
   goingAway: 1001,
 } as const;
 
-export const cookiesOf = (req: IncomingMessage): Record<string, string | undefined> => parseCookie(req.headers.cookie ?? '');
+export const cookiesOf = (req: IncomingMessage): Record<string, string | undefined> =>
+  parseCookie(req.headers.cookie ?? '');
 
 export interface WsEndpointOptions<P> {
   path: string;
@@ -34,8 +35,18 @@ export interface WsEndpointOptions<P> {
  * gets a completed handshake and then a close code (4401/4403), because browsers
  * cannot read the HTTP status of a failed upgrade.
  */
-export function wsEndpoint<P>(opts: WsEndpointOptions<P>): { wss: WebSocketServer; start(): Promise<void>; stop(): Promise<void>; name: string } {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload ?? 16 * 1024, perMessageDeflate: false, clientTracking: true });
+export function wsEndpoint<P>(opts: WsEndpointOptions<P>): {
+  wss: WebSocketServer;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  name: string;
+} {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: opts.maxPayload ?? 16 * 1024,
+    perMessageDeflate: false,
+    clientTracking: true,
+  });
   const alive = new WeakMap<WebSocket, boolean>();
   const allowed = new Set(opts.allowedOrigins.map((o) => new URL(o).origin));
   let timer: NodeJS.Timeout | undefined;
@@ -56,7 +67,8 @@ export function wsEndpoint<P>(opts: WsEndpointOptions<P>): { wss: WebSocketServe
         })
         .catch((err: unknown) => {
           if (err instanceof ForbiddenError) return refuse(WS_CLOSE.forbidden, err.message);
-          if (err instanceof AppError && err.status === 401) return refuse(WS_CLOSE.unauthenticated, err.message);
+          if (err instanceof AppError && err.status === 401)
+            return refuse(WS_CLOSE.unauthenticated, err.message);
           if (err instanceof AppError && err.status === 403) return refuse(WS_CLOSE.forbidden, err.message);
           opts.logger.error({ err }, 'websocket authentication failed');
           refuse(1011, 'internal error');

@@ -1,0 +1,3 @@
+// Migrations of the purchase schema, in order. Each is a TypeORM MigrationInterface class.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export const migrations: Function[] = [];

@@ -1,3 +1,7 @@
+output "region" {
+  value = var.region
+}
+
 output "public_url" {
   value = local.public_base_url
 }

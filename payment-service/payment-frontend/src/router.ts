@@ -1,0 +1,3 @@
+import { Router } from '@ticketslave/ui';
+
+export const router = new Router(import.meta.env.BASE_URL);

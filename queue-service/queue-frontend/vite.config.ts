@@ -1,0 +1,2 @@
+import { defineFrontendConfig } from '@ticketslave/ui/vite';
+export default defineFrontendConfig('queue', import.meta.dirname);

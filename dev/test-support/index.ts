@@ -144,3 +144,4 @@ export async function eventually<T>(
     await sleep(opts.intervalMs ?? 100);
   }
 }
+export * from './identity';

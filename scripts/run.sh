@@ -10,7 +10,7 @@ task="${1:-}"; shift || true
 tsx() { node --enable-source-maps --import tsx "$@"; }
 case "$task" in
   start) exec node --enable-source-maps --import tsx dev/platform/start.ts "$@" ;;
-  test) exec node --enable-source-maps --import tsx dev/platform/test.ts "$@" ;;
+  test) exec node --enable-source-maps --import tsx dev/platform/run-tests.ts "$@" ;;
   lint) npx eslint --max-warnings 0 . && npx prettier --check "libs/common/src/**/*.ts" "dev/**/*.ts" "*-service/*-backend/**/*.ts" ;;
   typecheck)
     npx tsc -p tsconfig.json --noEmit

@@ -13,6 +13,7 @@ import { serviceEnv, serviceLogFile } from './service-env';
 
 export interface Platform {
   url: string;
+  databaseUrl: string;
   stop(): Promise<void>;
 }
 
@@ -96,7 +97,7 @@ export async function startPlatform(opts: { database?: string } = {}): Promise<P
     });
     stops.push({ name: 'gateway', stop: () => gateway.stop() });
     log(`all five services ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    return { url: publicBaseUrl, stop };
+    return { url: publicBaseUrl, databaseUrl, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -8,9 +8,16 @@ async function main(): Promise<void> {
   const platform = await startPlatform();
   const seedModule = path.join(backendDir('feed'), 'src/seed.ts');
   if (existsSync(seedModule)) {
-    const { seedDemo } = (await import(seedModule)) as { seedDemo: (feedUrl: string) => Promise<string[]> };
+    const { seedDemo } = (await import(seedModule)) as {
+      seedDemo: (opts: { feedUrl: string; databaseUrl: string }) => Promise<string[]>;
+    };
     try {
-      for (const line of await seedDemo('http://127.0.0.1:8081')) console.log(`[platform] ${line}`);
+      for (const line of await seedDemo({
+        feedUrl: 'http://127.0.0.1:8081',
+        databaseUrl: platform.databaseUrl,
+      })) {
+        console.log(`[platform] ${line}`);
+      }
     } catch (err) {
       console.error('[platform] demo seed failed:', (err as Error).message);
     }

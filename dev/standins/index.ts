@@ -50,7 +50,7 @@ export async function startAllStandIns(opts: {
   dataDir: string;
   buckets?: string[];
   host?: string;
-  ports?: Partial<typeof STANDIN_PORTS>;
+  ports?: Partial<Record<keyof typeof STANDIN_PORTS, number>>;
 }): Promise<AllStandIns> {
   const ports = { ...STANDIN_PORTS, ...opts.ports };
   const host = opts.host ?? '127.0.0.1';

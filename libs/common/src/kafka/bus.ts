@@ -108,7 +108,7 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   const name = warning instanceof Error ? warning.name : type;
   if (name === 'TimeoutNegativeWarning') return;
   (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
-}) as typeof process.emitWarning;
+});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,4 +1,4 @@
-import { baseConfigShape, jsonEnv, loadConfig, PrivateJwkSet } from '@ticketslave/common';
+import { baseConfigShape, envBool, jsonEnv, loadConfig, PrivateJwkSet } from '@ticketslave/common';
 import { z } from 'zod';
 
 export const configSchema = z.object({
@@ -6,6 +6,28 @@ export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8081),
   /** Ed25519 JWK set signing sessions; the first key signs, all verify. */
   SESSION_SIGNING_JWKS: jsonEnv(PrivateJwkSet),
+  /** Where account mail goes (nodemailer URL, e.g. smtp://127.0.0.1:2525 or smtps://user:pass@host). */
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }),
+  MAIL_FROM: z.string().min(3).default('TicketSlave <no-reply@ticketslave.local>'),
+  /** argon2id memory in KiB; OWASP's 19 MiB keeps a login storm from exhausting RAM. */
+  ARGON2_MEMORY_KIB: z.coerce.number().int().min(8192).max(262144).default(19456),
+  S3_ENDPOINT: z.url().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_BUCKET_IMAGES: z.string().min(3).default('ticketslave-images'),
+  /** Public prefix of uploaded images (CloudFront in production, the stand-in in dev). */
+  S3_PUBLIC_BASE_URL: z.url().optional(),
+  S3_FORCE_PATH_STYLE: envBool.default(false),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  /** Google login is offered only when the client id and secret are set. */
+  GOOGLE_CLIENT_ID: z.string().optional(),
+  GOOGLE_CLIENT_SECRET: z.string().optional(),
+  GOOGLE_AUTH_URL: z.url().default('https://accounts.google.com/o/oauth2/v2/auth'),
+  GOOGLE_TOKEN_URL: z.url().default('https://oauth2.googleapis.com/token'),
+  GOOGLE_USERINFO_URL: z.url().default('https://www.googleapis.com/oauth2/v3/userinfo'),
+  BUFFER_API_URL: z.url().optional(),
+  QUEUE_API_URL: z.url().optional(),
+  PURCHASE_API_URL: z.url().optional(),
 });
 export type FeedConfig = z.infer<typeof configSchema>;
 

@@ -2,13 +2,19 @@ import path from 'node:path';
 import {
   ApiRouter,
   TokenSigner,
+  TokenVerifier,
   mountJwks,
   startService,
   type Clock,
   type RunningService,
 } from '@ticketslave/common';
+import { smtpMailer } from './adapters/smtp-mailer';
 import type { FeedConfig } from './config';
+import { PgAccountStore } from './data/accounts-repo';
 import { migrations } from './data/migrations';
+import { Accounts } from './domain/accounts';
+import { argon2Hasher } from './domain/passwords';
+import { registerAccountRoutes } from './http/account-routes';
 
 export interface StartFeedOptions {
   port?: number;
@@ -21,6 +27,9 @@ export async function startFeedService(
   opts: StartFeedOptions = {},
 ): Promise<RunningService> {
   const signer = await TokenSigner.fromJwks(config.SESSION_SIGNING_JWKS);
+  // Feed issues sessions, so it checks them against its own keys instead of fetching its JWKS.
+  const sessions = new TokenVerifier(signer.publicJwks);
+  const secureCookies = config.COOKIE_SECURE ?? config.NODE_ENV === 'production';
   return startService({
     service: 'feed',
     config,
@@ -28,10 +37,22 @@ export async function startFeedService(
     clock: opts.clock,
     migrations,
     frontendDir: path.resolve(__dirname, '../../feed-frontend/dist'),
-    wire: () => {
+    wire: (kit) => {
+      const mailer = smtpMailer(config.SMTP_URL, config.MAIL_FROM);
+      const accounts = new Accounts({
+        store: new PgAccountStore(kit.ds),
+        hasher: argon2Hasher(config.ARGON2_MEMORY_KIB),
+        mailer,
+        signer,
+        clock: kit.clock,
+        logger: kit.logger,
+        publicBaseUrl: config.PUBLIC_BASE_URL,
+      });
       const api = new ApiRouter();
+      registerAccountRoutes(api, { accounts, sessions, clock: kit.clock, secureCookies });
       return {
         api,
+        parts: [mailer],
         beforeJson: (app) => mountJwks(app, 'feed', signer.publicJwks),
       };
     },

@@ -1,0 +1,191 @@
+import { queryOne, queryRows, type Queryable, type Role } from '@ticketslave/common';
+import type { DataSource } from 'typeorm';
+import type { AccountStore, EmailTokenPurpose, RefreshUse, User } from '../domain/account-ports';
+
+interface UserRow {
+  id: string;
+  email: string;
+  password_hash: string | null;
+  role: Role;
+  email_verified: boolean;
+  google_sub: string | null;
+}
+
+const toUser = (r: UserRow): User => ({
+  id: r.id,
+  email: r.email,
+  passwordHash: r.password_hash,
+  role: r.role,
+  emailVerified: r.email_verified,
+  googleSub: r.google_sub,
+});
+
+const USER_COLUMNS = 'id, email, password_hash, role, email_verified, google_sub';
+const LOCK_AFTER_FAILURES = 5;
+
+export class PgAccountStore implements AccountStore {
+  constructor(private readonly ds: DataSource) {}
+
+  private async user(where: string, value: string): Promise<User | undefined> {
+    const row = await queryOne<UserRow>(this.ds, `SELECT ${USER_COLUMNS} FROM users WHERE ${where} = $1`, [
+      value,
+    ]);
+    return row && toUser(row);
+  }
+
+  userByEmail = (email: string) => this.user('email', email);
+  userById = (id: string) => this.user('id', id);
+  userByGoogleSub = (sub: string) => this.user('google_sub', sub);
+
+  async createUser(u: {
+    email: string;
+    passwordHash: string | null;
+    emailVerified: boolean;
+    googleSub?: string;
+    role?: Role;
+  }): Promise<User | undefined> {
+    const row = await queryOne<UserRow>(
+      this.ds,
+      `INSERT INTO users (email, password_hash, email_verified, google_sub, role)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING RETURNING ${USER_COLUMNS}`,
+      [u.email, u.passwordHash, u.emailVerified, u.googleSub ?? null, u.role ?? 'fan'],
+    );
+    return row && toUser(row);
+  }
+
+  async linkGoogle(userId: string, sub: string): Promise<void> {
+    await this.ds.query(`UPDATE users SET google_sub = $2, email_verified = true WHERE id = $1`, [
+      userId,
+      sub,
+    ]);
+  }
+
+  async setRole(userId: string, role: Role): Promise<boolean> {
+    const rows = await queryRows(this.ds, `UPDATE users SET role = $2 WHERE id = $1 RETURNING id`, [
+      userId,
+      role,
+    ]);
+    return rows.length === 1;
+  }
+
+  async setPassword(userId: string, passwordHash: string): Promise<void> {
+    await this.ds.transaction(async (em) => {
+      await em.query(`UPDATE users SET password_hash = $2 WHERE id = $1`, [userId, passwordHash]);
+      await em.query(
+        `UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`,
+        [userId],
+      );
+    });
+  }
+
+  async markEmailVerified(userId: string): Promise<void> {
+    await this.ds.query(`UPDATE users SET email_verified = true WHERE id = $1`, [userId]);
+  }
+
+  async createEmailToken(t: {
+    userId: string;
+    purpose: EmailTokenPurpose;
+    tokenHash: string;
+    expiresAt: Date;
+  }): Promise<void> {
+    await this.ds.query(
+      `INSERT INTO email_tokens (token_hash, user_id, purpose, expires_at) VALUES ($1, $2, $3, $4)`,
+      [t.tokenHash, t.userId, t.purpose, t.expiresAt],
+    );
+  }
+
+  async consumeEmailToken(
+    tokenHash: string,
+    purpose: EmailTokenPurpose,
+    now: Date,
+  ): Promise<string | undefined> {
+    const row = await queryOne<{ user_id: string }>(
+      this.ds,
+      `UPDATE email_tokens SET used_at = $3
+       WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3
+       RETURNING user_id`,
+      [tokenHash, purpose, now],
+    );
+    return row?.user_id;
+  }
+
+  async lockedUntil(email: string, now: Date): Promise<Date | undefined> {
+    const row = await queryOne<{ locked_until: Date }>(
+      this.ds,
+      `SELECT locked_until FROM login_throttle WHERE email = $1 AND locked_until > $2`,
+      [email, now],
+    );
+    return row?.locked_until;
+  }
+
+  async recordLoginFailure(email: string, now: Date): Promise<Date | undefined> {
+    // Failures older than 15 minutes are forgiven; from the 5th on, the lock doubles (30 s … 15 min).
+    const row = await queryOne<{ locked_until: Date | null }>(
+      this.ds,
+      `INSERT INTO login_throttle AS t (email, failures, updated_at) VALUES ($1, 1, $2)
+       ON CONFLICT (email) DO UPDATE SET
+         failures = CASE WHEN t.updated_at < $2::timestamptz - interval '15 minutes' THEN 1 ELSE t.failures + 1 END,
+         updated_at = $2
+       RETURNING locked_until`,
+      [email, now],
+    );
+    const locked = await queryOne<{ locked_until: Date | null }>(
+      this.ds,
+      `UPDATE login_throttle SET locked_until = CASE WHEN failures >= $3
+         THEN $2::timestamptz + make_interval(secs => least(900, 30 * power(2, failures - $3)))
+         ELSE NULL END
+       WHERE email = $1 RETURNING locked_until`,
+      [email, now, LOCK_AFTER_FAILURES],
+    );
+    return (locked ?? row)?.locked_until ?? undefined;
+  }
+
+  async clearLoginFailures(email: string): Promise<void> {
+    await this.ds.query(`DELETE FROM login_throttle WHERE email = $1`, [email]);
+  }
+
+  async insertRefreshToken(t: {
+    userId: string;
+    familyId: string;
+    tokenHash: string;
+    expiresAt: Date;
+  }): Promise<void> {
+    await this.ds.query(
+      `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)`,
+      [t.userId, t.familyId, t.tokenHash, t.expiresAt],
+    );
+  }
+
+  async useRefreshToken(tokenHash: string, now: Date): Promise<RefreshUse> {
+    return this.ds.transaction(async (em: Queryable) => {
+      const used = await queryOne<{ user_id: string; family_id: string }>(
+        em,
+        `UPDATE refresh_tokens SET used_at = $2
+         WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2
+         RETURNING user_id, family_id`,
+        [tokenHash, now],
+      );
+      if (used) return { outcome: 'rotated', userId: used.user_id, familyId: used.family_id };
+      const known = await queryOne<{ user_id: string; family_id: string; used_at: Date | null }>(
+        em,
+        `SELECT user_id, family_id, used_at FROM refresh_tokens WHERE token_hash = $1`,
+        [tokenHash],
+      );
+      if (!known?.used_at) return { outcome: 'invalid' };
+      // A token presented twice was copied: whoever holds the family now is not trusted.
+      await em.query(
+        `UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`,
+        [known.family_id, now],
+      );
+      return { outcome: 'reused', userId: known.user_id };
+    });
+  }
+
+  async revokeFamilyOf(tokenHash: string, now: Date): Promise<void> {
+    await this.ds.query(
+      `UPDATE refresh_tokens SET revoked_at = $2
+       WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL`,
+      [tokenHash, now],
+    );
+  }
+}

@@ -1,0 +1,259 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import {
+  AuthError,
+  InputError,
+  NotFoundError,
+  TOKENS,
+  TooManyRequestsError,
+  type Clock,
+  type Logger,
+  type Role,
+  type TokenSigner,
+} from '@ticketslave/common';
+import type { AccountStore, EmailTokenPurpose, Mailer, User } from './account-ports';
+import { passwordProblems, type PasswordHasher } from './passwords';
+
+export const REFRESH_TTL_MS = 30 * 24 * 3600_000;
+const VERIFY_TTL_MS = 48 * 3600_000;
+const RESET_TTL_MS = 3600_000;
+
+export interface IssuedSession {
+  session: string;
+  sessionExpiresAt: Date;
+  refresh: string;
+  refreshExpiresAt: Date;
+  user: PublicUser;
+}
+
+export interface PublicUser {
+  id: string;
+  email: string;
+  role: Role;
+  emailVerified: boolean;
+}
+
+export const publicUser = (u: User): PublicUser => ({
+  id: u.id,
+  email: u.email,
+  role: u.role,
+  emailVerified: u.emailVerified,
+});
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+const newToken = () => randomBytes(32).toString('base64url');
+export const normaliseEmail = (email: string) => email.trim().toLowerCase();
+
+const WRONG_CREDENTIALS = 'The e-mail address or the password is wrong.';
+
+export interface AccountDeps {
+  store: AccountStore;
+  hasher: PasswordHasher;
+  mailer: Mailer;
+  signer: TokenSigner;
+  clock: Clock;
+  logger: Logger;
+  /** Public origin for links in e-mails. */
+  publicBaseUrl: string;
+}
+
+/** Registration, login, sessions and recovery. Answers never say whether an address has an account. */
+export class Accounts {
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(private readonly d: AccountDeps) {}
+
+  async register(emailInput: string, password: string): Promise<void> {
+    const email = normaliseEmail(emailInput);
+    const problems = passwordProblems(password, email);
+    if (problems.length) throw new InputError(`password: ${problems[0]!.message}`, problems, 'weak_password');
+    const passwordHash = await this.d.hasher.hash(password);
+    const created = await this.d.store.createUser({ email, passwordHash, emailVerified: false });
+    if (created) {
+      await this.sendVerification(created);
+      return;
+    }
+    // Same answer as a new registration; the owner learns of the attempt by e-mail.
+    this.deliver({
+      to: email,
+      subject: 'Someone tried to register with your address',
+      text:
+        `Somebody (maybe you) tried to create a TicketSlave account for ${email}, which already has one.\n\n` +
+        `Log in: ${this.link('/feed/login')}\nForgot your password? ${this.link('/feed/forgot-password')}\n`,
+    });
+  }
+
+  async resendVerification(userId: string): Promise<void> {
+    const user = await this.d.store.userById(userId);
+    if (!user) throw new AuthError();
+    if (user.emailVerified) return;
+    await this.sendVerification(user);
+  }
+
+  async verifyEmail(token: string): Promise<void> {
+    const userId = await this.d.store.consumeEmailToken(hashToken(token), 'verify', this.d.clock.now());
+    if (!userId)
+      throw new InputError('This verification link is invalid, used or expired.', [], 'invalid_link');
+    await this.d.store.markEmailVerified(userId);
+  }
+
+  async login(emailInput: string, password: string): Promise<IssuedSession> {
+    const email = normaliseEmail(emailInput);
+    const now = this.d.clock.now();
+    const locked = await this.d.store.lockedUntil(email, now);
+    if (locked) throw this.lockedError(locked, now);
+    const user = await this.d.store.userByEmail(email);
+    // Hash even for unknown addresses so the answer time does not tell them apart.
+    const ok = await this.d.hasher.verify(user?.passwordHash ?? (await this.dummy()), password);
+    if (!user?.passwordHash || !ok) {
+      const lockedNow = await this.d.store.recordLoginFailure(email, now);
+      if (lockedNow) throw this.lockedError(lockedNow, now);
+      throw new AuthError(WRONG_CREDENTIALS, 'wrong_credentials');
+    }
+    await this.d.store.clearLoginFailures(email);
+    return this.startFamily(user);
+  }
+
+  /** Rotates the refresh token; a token presented twice revokes its whole family. */
+  async refresh(token: string | undefined): Promise<IssuedSession> {
+    if (!token) throw new AuthError('No refresh token; log in again.', 'refresh_missing');
+    const use = await this.d.store.useRefreshToken(hashToken(token), this.d.clock.now());
+    if (use.outcome === 'reused') {
+      this.d.logger.warn({ userId: use.userId }, 'refresh token reused; family revoked');
+      throw new AuthError('This session was ended for safety; log in again.', 'refresh_reused');
+    }
+    if (use.outcome === 'invalid')
+      throw new AuthError('Your session ended; log in again.', 'refresh_invalid');
+    const user = await this.d.store.userById(use.userId);
+    if (!user) throw new AuthError('Your session ended; log in again.', 'refresh_invalid');
+    return this.issue(user, use.familyId);
+  }
+
+  async logout(refreshToken: string | undefined): Promise<void> {
+    if (refreshToken) await this.d.store.revokeFamilyOf(hashToken(refreshToken), this.d.clock.now());
+  }
+
+  async requestPasswordReset(emailInput: string): Promise<void> {
+    const user = await this.d.store.userByEmail(normaliseEmail(emailInput));
+    if (!user) return;
+    const token = await this.emailToken(user.id, 'reset', RESET_TTL_MS);
+    this.deliver({
+      to: user.email,
+      subject: 'Reset your TicketSlave password',
+      text:
+        `Choose a new password within the next hour:\n\n${this.link(`/feed/reset-password?token=${token}`)}\n\n` +
+        `If you did not ask for this, ignore this message; your password stays as it is.\n`,
+    });
+  }
+
+  async resetPassword(token: string, password: string): Promise<void> {
+    const problems = passwordProblems(password);
+    if (problems.length) throw new InputError(`password: ${problems[0]!.message}`, problems, 'weak_password');
+    const passwordHash = await this.d.hasher.hash(password);
+    const userId = await this.d.store.consumeEmailToken(hashToken(token), 'reset', this.d.clock.now());
+    if (!userId) throw new InputError('This reset link is invalid, used or expired.', [], 'invalid_link');
+    const user = await this.d.store.userById(userId);
+    if (!user) throw new InputError('This reset link is invalid, used or expired.', [], 'invalid_link');
+    await this.d.store.setPassword(userId, passwordHash);
+    // The link reached the mailbox, which is what verification proves.
+    await this.d.store.markEmailVerified(userId);
+    await this.d.store.clearLoginFailures(user.email);
+  }
+
+  async setRole(userId: string, role: Role): Promise<PublicUser> {
+    if (!(await this.d.store.setRole(userId, role)))
+      throw new NotFoundError('No such user.', 'user_not_found');
+    return publicUser((await this.d.store.userById(userId))!);
+  }
+
+  /** Google login: by Google's subject, else linked by a verified address, else a new account. */
+  async googleLogin(profile: {
+    sub: string;
+    email: string | undefined;
+    emailVerified: boolean;
+  }): Promise<IssuedSession> {
+    const known = await this.d.store.userByGoogleSub(profile.sub);
+    if (known) return this.startFamily(known);
+    if (!profile.email || !profile.emailVerified)
+      throw new AuthError('Google did not confirm this e-mail address.', 'google_email_unverified');
+    const email = normaliseEmail(profile.email);
+    const existing = await this.d.store.userByEmail(email);
+    if (existing) {
+      await this.d.store.linkGoogle(existing.id, profile.sub);
+      return this.startFamily({ ...existing, emailVerified: true, googleSub: profile.sub });
+    }
+    const created =
+      (await this.d.store.createUser({
+        email,
+        passwordHash: null,
+        emailVerified: true,
+        googleSub: profile.sub,
+      })) ?? (await this.d.store.userByEmail(email));
+    if (!created) throw new AuthError('Could not create the account; try again.', 'google_failed');
+    return this.startFamily(created);
+  }
+
+  private async startFamily(user: User): Promise<IssuedSession> {
+    return this.issue(user, randomUUID());
+  }
+
+  private async issue(user: User, familyId: string): Promise<IssuedSession> {
+    const now = this.d.clock.now();
+    const sessionExpiresAt = new Date(now.getTime() + TOKENS.session.ttlSeconds * 1000);
+    const session = await this.d.signer.sign(
+      { email: user.email, role: user.role, emv: user.emailVerified },
+      {
+        issuer: TOKENS.session.issuer,
+        audience: TOKENS.session.audience,
+        subject: user.id,
+        expiresAt: sessionExpiresAt,
+        issuedAt: now,
+      },
+    );
+    const refresh = newToken();
+    const refreshExpiresAt = new Date(now.getTime() + REFRESH_TTL_MS);
+    await this.d.store.insertRefreshToken({
+      userId: user.id,
+      familyId,
+      tokenHash: hashToken(refresh),
+      expiresAt: refreshExpiresAt,
+    });
+    return { session, sessionExpiresAt, refresh, refreshExpiresAt, user: publicUser(user) };
+  }
+
+  private async sendVerification(user: User): Promise<void> {
+    const token = await this.emailToken(user.id, 'verify', VERIFY_TTL_MS);
+    this.deliver({
+      to: user.email,
+      subject: 'Confirm your e-mail address for TicketSlave',
+      text: `Welcome to TicketSlave!\n\nConfirm your address to join queues:\n\n${this.link(`/feed/verify-email?token=${token}`)}\n`,
+    });
+  }
+
+  private async emailToken(userId: string, purpose: EmailTokenPurpose, ttlMs: number): Promise<string> {
+    const token = newToken();
+    const expiresAt = new Date(this.d.clock.now().getTime() + ttlMs);
+    await this.d.store.createEmailToken({ userId, purpose, tokenHash: hashToken(token), expiresAt });
+    return token;
+  }
+
+  /** Sent in the background: waiting for SMTP would make answers for known addresses slower. */
+  private deliver(mail: { to: string; subject: string; text: string }): void {
+    this.d.mailer
+      .send(mail)
+      .catch((err: unknown) => this.d.logger.error({ err, to: mail.to }, 'mail not sent'));
+  }
+
+  private link(path: string): string {
+    return new URL(path, this.d.publicBaseUrl).toString();
+  }
+
+  private dummy(): Promise<string> {
+    this.dummyHash ??= this.d.hasher.hash(randomBytes(16).toString('hex'));
+    return this.dummyHash;
+  }
+
+  private lockedError(until: Date, now: Date): TooManyRequestsError {
+    const wait = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
+    return new TooManyRequestsError(wait, `Too many failed attempts; try again in ${wait} s.`);
+  }
+}

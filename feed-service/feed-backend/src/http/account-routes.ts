@@ -1,0 +1,185 @@
+import type { Request, RequestHandler } from 'express';
+import { z } from 'zod';
+import {
+  clientIp,
+  rateLimit,
+  Role,
+  sessionGuard,
+  sessionOf,
+  TooManyRequestsError,
+  type ApiRouter,
+  type Clock,
+  type TokenVerifier,
+} from '@ticketslave/common';
+import type { Accounts } from '../domain/accounts';
+import { MAX_PASSWORD_LENGTH } from '../domain/passwords';
+import { clearSessionCookies, refreshCookieOf, setSessionCookies } from './session-cookies';
+
+const Email = z.email('a valid e-mail address').max(254);
+const Password = z.string().min(1, 'is required').max(MAX_PASSWORD_LENGTH);
+const Credentials = z.object({ email: Email, password: Password });
+const Token = z.object({ token: z.string().min(10).max(200) });
+const Me = z.object({ id: z.string(), email: z.string(), role: Role, emailVerified: z.boolean() });
+const Accepted = z.object({ status: z.literal('accepted'), message: z.string() });
+
+export interface AccountRouteDeps {
+  accounts: Accounts;
+  sessions: TokenVerifier;
+  clock: Clock;
+  secureCookies: boolean;
+}
+
+const perIp = (capacity: number, refillPerSecond: number): RequestHandler =>
+  rateLimit({ capacity, refillPerSecond, key: (req: Request) => clientIp(req) });
+
+/** Sets Retry-After on a lockout, which the kit's error mapper leaves to the route. */
+const retryAfter = async <T>(res: { setHeader(n: string, v: string): unknown }, fn: () => Promise<T>) => {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof TooManyRequestsError) res.setHeader('Retry-After', String(err.retryAfterSeconds));
+    throw err;
+  }
+};
+
+export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void {
+  const { accounts } = d;
+  const session = sessionGuard(d.sessions);
+  const loginLimit = perIp(20, 0.5);
+  const mailLimit = perIp(10, 0.1);
+  const accepted = (message: string) => ({ status: 'accepted' as const, message });
+
+  api.route(
+    {
+      method: 'post',
+      path: '/account/register',
+      summary: 'Create an account (always answers the same)',
+      body: Credentials,
+      response: Accepted,
+      status: 202,
+      before: [mailLimit],
+    },
+    async ({ body }) => (
+      await accounts.register(body.email, body.password),
+      accepted('Check your inbox to confirm your address.')
+    ),
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/account/verify-email',
+      summary: 'Confirm an e-mail address with the link token',
+      body: Token,
+      before: [mailLimit],
+    },
+    async ({ body }) => accounts.verifyEmail(body.token),
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/account/verify-email/resend',
+      summary: 'Send the confirmation link again',
+      auth: 'session',
+      status: 202,
+      response: Accepted,
+      before: [session, mailLimit],
+    },
+    async ({ res }) => (
+      await accounts.resendVerification(sessionOf(res).sub),
+      accepted('A new link is on its way.')
+    ),
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/account/password-reset',
+      summary: 'Mail a reset link (always answers the same)',
+      body: z.object({ email: Email }),
+      status: 202,
+      response: Accepted,
+      before: [mailLimit],
+    },
+    async ({ body }) => (
+      await accounts.requestPasswordReset(body.email),
+      accepted('If the address has an account, a link is on its way.')
+    ),
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/account/password-reset/confirm',
+      summary: 'Set a new password with the link token',
+      body: Token.extend({ password: Password }),
+      before: [mailLimit],
+    },
+    async ({ body }) => accounts.resetPassword(body.token, body.password),
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/session/login',
+      summary: 'Log in with e-mail and password',
+      body: Credentials,
+      response: Me,
+      before: [loginLimit],
+    },
+    async ({ body, res }) => {
+      const issued = await retryAfter(res, () => accounts.login(body.email, body.password));
+      setSessionCookies(res, issued, d.secureCookies, d.clock.now());
+      return issued.user;
+    },
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/session/refresh',
+      summary: 'Rotate the refresh token and renew the session',
+      response: Me,
+      before: [loginLimit],
+    },
+    async ({ req, res }) => {
+      try {
+        const issued = await accounts.refresh(refreshCookieOf(req.cookies));
+        setSessionCookies(res, issued, d.secureCookies, d.clock.now());
+        return issued.user;
+      } catch (err) {
+        clearSessionCookies(res, d.secureCookies);
+        throw err;
+      }
+    },
+  );
+  api.route(
+    { method: 'post', path: '/session/logout', summary: 'End this login (its refresh family)' },
+    async ({ req, res }) => {
+      await accounts.logout(refreshCookieOf(req.cookies));
+      clearSessionCookies(res, d.secureCookies);
+    },
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/session/me',
+      summary: 'Who is logged in',
+      auth: 'session',
+      response: Me,
+      before: [session],
+    },
+    ({ res }) => {
+      const s = sessionOf(res);
+      return { id: s.sub, email: s.email, role: s.role, emailVerified: s.emv };
+    },
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/admin/users/:id/role',
+      summary: 'Change a user role (admin)',
+      auth: 'session',
+      params: z.object({ id: z.uuid() }),
+      body: z.object({ role: Role }),
+      response: Me,
+      before: [sessionGuard(d.sessions, { roles: ['admin'], verifiedEmail: true })],
+    },
+    async ({ params, body }) => accounts.setRole(params.id, body.role),
+  );
+}

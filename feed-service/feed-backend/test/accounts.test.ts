@@ -1,0 +1,257 @@
+import { Client } from 'pg';
+import { GOOD_PASSWORD, startFeedHarness, uniqueEmail, verifiedFan, type FeedHarness } from './support';
+
+let h: FeedHarness;
+beforeAll(async () => {
+  h = await startFeedHarness('feedacct');
+});
+afterAll(() => h?.stop());
+
+async function sql<T>(text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new Client({ connectionString: h.db.url });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}
+
+describe('registration and e-mail verification', () => {
+  it('registers, mails a verification link, and the session says emailVerified after a refresh', async () => {
+    const email = uniqueEmail('reg');
+    const b = h.browser();
+    const since = new Date(Date.now() - 1000);
+    const reg = await b.post('/feed/api/account/register', { email, password: GOOD_PASSWORD });
+    expect(reg.status).toBe(202);
+    const login = await b.post('/feed/api/session/login', { email, password: GOOD_PASSWORD });
+    expect(await login.json()).toMatchObject({ email, role: 'fan', emailVerified: false });
+    const { link } = await h.mailTo(email, 'Confirm', since);
+    expect(link).toContain('http://localhost:8080/feed/verify-email?token=');
+    const token = new URL(link).searchParams.get('token')!;
+    expect((await b.post('/feed/api/account/verify-email', { token })).status).toBe(204);
+    expect((await b.post('/feed/api/session/refresh')).status).toBe(200);
+    expect(await (await b.get('/feed/api/session/me')).json()).toMatchObject({ email, emailVerified: true });
+    const again = await b.post('/feed/api/account/verify-email', { token });
+    expect(again.status).toBe(400);
+    expect(((await again.json()) as { type: string }).type).toContain('invalid_link');
+  });
+
+  it('answers a registration for a taken address exactly like a new one and mails the owner', async () => {
+    const { email } = await verifiedFan(h);
+    const since = new Date();
+    const res = await h
+      .browser()
+      .post('/feed/api/account/register', { email, password: 'another long password' });
+    expect(res.status).toBe(202);
+    await h.mailTo(email, 'tried to register', since);
+    const [row] = await sql<{ n: string }>(`SELECT count(*) AS n FROM feed.users WHERE email = $1`, [email]);
+    expect(row!.n).toBe('1');
+  });
+
+  it('stores the password as an argon2id hash, never in clear', async () => {
+    const { email } = await verifiedFan(h);
+    const [row] = await sql<{ password_hash: string }>(
+      `SELECT password_hash FROM feed.users WHERE email = $1`,
+      [email],
+    );
+    expect(row!.password_hash).toMatch(/^\$argon2id\$/);
+  });
+
+  it.each([
+    ['a short password', { email: 'x@example.test', password: 'short' }, 'password'],
+    ['a common password', { email: 'x@example.test', password: 'Password123' }, 'password'],
+    ['a malformed address', { email: 'not-an-address', password: GOOD_PASSWORD }, 'email'],
+    ['a missing password', { email: 'x@example.test' }, 'password'],
+  ])('refuses %s with a problem naming the field and creates nothing', async (_name, body, field) => {
+    const res = await h.browser().post('/feed/api/account/register', body);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    const problem = (await res.json()) as { errors: { path: string }[] };
+    expect(problem.errors.map((e) => e.path).join()).toContain(field);
+    expect(await sql(`SELECT 1 FROM feed.users WHERE email = 'x@example.test'`)).toHaveLength(0);
+  });
+});
+
+describe('login, who-am-I and logout', () => {
+  it('sets ts_session (Path=/) and ts_refresh (Path=/feed/api/session) and answers /session/me', async () => {
+    const { b, email, id } = await verifiedFan(h);
+    expect(b.cookies.get('ts_session')?.path).toBe('/');
+    expect(b.cookies.get('ts_refresh')?.path).toBe('/feed/api/session');
+    const me = await b.get('/feed/api/session/me');
+    expect(await me.json()).toEqual({ id, email, role: 'fan', emailVerified: true });
+  });
+
+  it('gives the same answer for a wrong password and an unknown address', async () => {
+    const { email } = await verifiedFan(h);
+    const wrong = await h
+      .browser()
+      .post('/feed/api/session/login', { email, password: 'wrong password here' });
+    const unknown = await h.browser().post('/feed/api/session/login', {
+      email: uniqueEmail('ghost'),
+      password: 'wrong password here',
+    });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    const a = (await wrong.json()) as Record<string, unknown>;
+    const b = (await unknown.json()) as Record<string, unknown>;
+    expect({ ...a, instance: undefined }).toEqual({ ...b, instance: undefined });
+  });
+
+  it('logs out: the refresh token stops working and cookies are cleared', async () => {
+    const { b } = await verifiedFan(h);
+    const refresh = b.cookies.get('ts_refresh')!.value;
+    expect((await b.post('/feed/api/session/logout')).status).toBe(204);
+    expect(b.cookies.has('ts_session')).toBe(false);
+    expect((await b.get('/feed/api/session/me')).status).toBe(401);
+    const other = h.browser();
+    other.cookies.set('ts_refresh', { value: refresh, path: '/feed/api/session' });
+    expect((await other.post('/feed/api/session/refresh')).status).toBe(401);
+  });
+
+  it('answers 401 problem+json to /session/me without a session', async () => {
+    const res = await h.browser().get('/feed/api/session/me');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+  });
+});
+
+describe('refresh token rotation', () => {
+  it('rotates on every refresh, and replaying an old token revokes the whole family', async () => {
+    const { b } = await verifiedFan(h);
+    const first = b.cookies.get('ts_refresh')!.value;
+    expect((await b.post('/feed/api/session/refresh')).status).toBe(200);
+    const second = b.cookies.get('ts_refresh')!.value;
+    expect(second).not.toBe(first);
+
+    const thief = h.browser();
+    thief.cookies.set('ts_refresh', { value: first, path: '/feed/api/session' });
+    const replay = await thief.post('/feed/api/session/refresh');
+    expect(replay.status).toBe(401);
+    expect(((await replay.json()) as { type: string }).type).toContain('refresh_reused');
+    // The legitimate holder's newer token died with the family.
+    expect((await b.post('/feed/api/session/refresh')).status).toBe(401);
+  });
+
+  it('stores refresh tokens hashed', async () => {
+    const { b } = await verifiedFan(h);
+    const token = b.cookies.get('ts_refresh')!.value;
+    expect(await sql(`SELECT 1 FROM feed.refresh_tokens WHERE token_hash = $1`, [token])).toHaveLength(0);
+  });
+});
+
+describe('password reset', () => {
+  it('resets with a single-use link, ends existing logins, and the old password stops working', async () => {
+    const { b, email } = await verifiedFan(h);
+    const since = new Date();
+    expect((await h.browser().post('/feed/api/account/password-reset', { email })).status).toBe(202);
+    const { link } = await h.mailTo(email, 'Reset', since);
+    const token = new URL(link).searchParams.get('token')!;
+    const newPassword = 'a brand new long password';
+    expect(
+      (await h.browser().post('/feed/api/account/password-reset/confirm', { token, password: newPassword }))
+        .status,
+    ).toBe(204);
+    const reuse = await h
+      .browser()
+      .post('/feed/api/account/password-reset/confirm', { token, password: 'yet another password' });
+    expect(reuse.status).toBe(400);
+    expect((await b.post('/feed/api/session/refresh')).status).toBe(401);
+    expect(
+      (await h.browser().post('/feed/api/session/login', { email, password: GOOD_PASSWORD })).status,
+    ).toBe(401);
+    expect((await h.browser().post('/feed/api/session/login', { email, password: newPassword })).status).toBe(
+      200,
+    );
+  });
+
+  it('answers the same for an unknown address and sends nothing', async () => {
+    const email = uniqueEmail('nobody');
+    const res = await h.browser().post('/feed/api/account/password-reset', { email });
+    expect(res.status).toBe(202);
+    const inbox = (await (await fetch(`${h.smtp.inboxUrl}/messages?to=${email}`)).json()) as unknown[];
+    expect(inbox).toHaveLength(0);
+  });
+
+  it('refuses an expired link', async () => {
+    const { email } = await verifiedFan(h);
+    const since = new Date();
+    await h.browser().post('/feed/api/account/password-reset', { email });
+    const { link } = await h.mailTo(email, 'Reset', since);
+    await sql(
+      `UPDATE feed.email_tokens SET expires_at = now() - interval '1 second' WHERE purpose = 'reset'`,
+    );
+    const token = new URL(link).searchParams.get('token')!;
+    const res = await h
+      .browser()
+      .post('/feed/api/account/password-reset/confirm', { token, password: 'a brand new long password' });
+    expect(res.status).toBe(400);
+  });
+});
+
+describe('login lockout', () => {
+  it('locks an address after 5 failures with Retry-After, even with the right password, known or not', async () => {
+    const { email } = await verifiedFan(h);
+    const ghost = uniqueEmail('ghost');
+    for (const target of [email, ghost]) {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++)
+        statuses.push(
+          (await h.browser().post('/feed/api/session/login', { email: target, password: 'wrong password!!' }))
+            .status,
+        );
+      expect(statuses).toEqual([401, 401, 401, 401, 429]);
+      const locked = await h
+        .browser()
+        .post('/feed/api/session/login', { email: target, password: GOOD_PASSWORD });
+      expect(locked.status).toBe(429);
+      expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    await sql(`UPDATE feed.login_throttle SET locked_until = now() - interval '1 second' WHERE email = $1`, [
+      email,
+    ]);
+    expect(
+      (await h.browser().post('/feed/api/session/login', { email, password: GOOD_PASSWORD })).status,
+    ).toBe(200);
+  });
+});
+
+describe('roles', () => {
+  it('lets only an admin make a user an organiser; the new role shows after a refresh', async () => {
+    const fan = await verifiedFan(h);
+    const other = await verifiedFan(h);
+    const denied = await other.b.post(`/feed/api/admin/users/${fan.id}/role`, { role: 'organiser' });
+    expect(denied.status).toBe(403);
+    const admin = await verifiedFan(h);
+    await sql(`UPDATE feed.users SET role = 'admin' WHERE id = $1`, [admin.id]);
+    await admin.b.post('/feed/api/session/refresh');
+    const ok = await admin.b.post(`/feed/api/admin/users/${fan.id}/role`, { role: 'organiser' });
+    expect(ok.status).toBe(200);
+    await fan.b.post('/feed/api/session/refresh');
+    expect(await (await fan.b.get('/feed/api/session/me')).json()).toMatchObject({ role: 'organiser' });
+    const bad = await admin.b.post(`/feed/api/admin/users/${fan.id}/role`, { role: 'emperor' });
+    expect(bad.status).toBe(400);
+    const missing = await admin.b.post(`/feed/api/admin/users/00000000-0000-4000-8000-000000000000/role`, {
+      role: 'fan',
+    });
+    expect(missing.status).toBe(404);
+  });
+});
+
+describe('per-IP rate limit', () => {
+  it('answers 429 with Retry-After once one address floods the login', async () => {
+    const b = h.browser();
+    const statuses: number[] = [];
+    for (let i = 0; i < 25; i++)
+      statuses.push(
+        (
+          await b.post('/feed/api/session/login', {
+            email: uniqueEmail('flood'),
+            password: 'wrong password!!',
+          })
+        ).status,
+      );
+    expect(statuses.slice(0, 20).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(20)).toContain(429);
+  });
+});

@@ -1,0 +1,128 @@
+import {
+  createTestDatabase,
+  createTestKafka,
+  serviceTestEnv,
+  testSigningKeys,
+  type TestDatabase,
+  type TestKafka,
+} from '@ticketslave/dev/test-support';
+import { startSmtp, waitForMail, type SmtpStandIn } from '@ticketslave/dev/standins';
+import type { PrivateJwkSet, RunningService } from '@ticketslave/common';
+import { loadFeedConfig } from '../src/config';
+import { startFeedService } from '../src/start';
+
+/** A cookie jar that honours Path, the way a browser sends ts_refresh only to /feed/api/session. */
+export class Browser {
+  readonly cookies = new Map<string, { value: string; path: string }>();
+
+  /** Each browser comes from its own address, as fans do, so per-IP limits apply per browser. */
+  readonly ip = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+
+  constructor(readonly base: string) {}
+
+  async fetch(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
+    const url = new URL(path, this.base);
+    const headers = new Headers(init.headers);
+    const cookie = [...this.cookies]
+      .filter(([, c]) => url.pathname.startsWith(c.path))
+      .map(([n, c]) => `${n}=${c.value}`)
+      .join('; ');
+    if (cookie) headers.set('cookie', cookie);
+    headers.set('x-forwarded-for', this.ip);
+    let body = init.body;
+    if (init.json !== undefined) {
+      headers.set('content-type', 'application/json');
+      body = JSON.stringify(init.json);
+    }
+    const res = await fetch(url, { ...init, headers, body, redirect: init.redirect ?? 'manual' });
+    for (const raw of res.headers.getSetCookie()) {
+      const [pair, ...attrs] = raw.split(';').map((s) => s.trim());
+      const [name, ...rest] = pair!.split('=');
+      const value = decodeURIComponent(rest.join('='));
+      const pathAttr = attrs.find((a) => a.toLowerCase().startsWith('path='))?.slice(5) ?? '/';
+      const expired = attrs.some((a) => /^expires=/i.test(a) && new Date(a.slice(8)).getTime() < Date.now());
+      if (!value || expired) this.cookies.delete(name!);
+      else this.cookies.set(name!, { value, path: pathAttr });
+    }
+    return res;
+  }
+
+  post = (path: string, json?: unknown) => this.fetch(path, { method: 'POST', json: json ?? {} });
+  get = (path: string) => this.fetch(path);
+}
+
+export interface FeedHarness {
+  feed: RunningService;
+  smtp: SmtpStandIn;
+  db: TestDatabase;
+  kafka: TestKafka;
+  keys: PrivateJwkSet;
+  env: Record<string, string>;
+  browser(): Browser;
+  mailTo(to: string, subjectIncludes: string, since?: Date): Promise<{ text: string; link: string }>;
+  restart(env?: Record<string, string>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startFeedHarness(
+  label: string,
+  extra: Record<string, string> = {},
+): Promise<FeedHarness> {
+  const [db, kafka, smtp, keys] = await Promise.all([
+    createTestDatabase(label),
+    createTestKafka(label),
+    startSmtp({ port: 0, httpPort: 0 }),
+    testSigningKeys('k1'),
+  ]);
+  const env = serviceTestEnv(db, kafka, {
+    SESSION_SIGNING_JWKS: JSON.stringify(keys),
+    SMTP_URL: smtp.url,
+    ARGON2_MEMORY_KIB: '8192',
+    ...extra,
+  });
+  const h: FeedHarness = {
+    feed: await startFeedService(loadFeedConfig(env), { port: 0 }),
+    smtp,
+    db,
+    kafka,
+    keys,
+    env,
+    browser: () => new Browser(h.feed.url),
+    mailTo: async (to, subjectIncludes, since) => {
+      const mail = await waitForMail(smtp.inboxUrl, { to, subjectIncludes, since });
+      const link = /https?:\/\/\S+/.exec(mail.text)?.[0] ?? '';
+      return { text: mail.text, link };
+    },
+    restart: async (more = {}) => {
+      await h.feed.stop();
+      h.env = { ...h.env, ...more };
+      h.feed = await startFeedService(loadFeedConfig(h.env), { port: 0 });
+    },
+    stop: async () => {
+      await h.feed.stop();
+      await Promise.all([smtp.stop(), kafka.cleanup(), db.drop()]);
+    },
+  };
+  return h;
+}
+
+let seq = 0;
+export const uniqueEmail = (tag: string) => `${tag}-${Date.now().toString(36)}-${seq++}@example.test`;
+export const GOOD_PASSWORD = 'correct horse battery staple';
+
+/** Registers, verifies and logs in a fan; returns the logged-in browser. */
+export async function verifiedFan(
+  h: FeedHarness,
+  email = uniqueEmail('fan'),
+): Promise<{ b: Browser; email: string; id: string }> {
+  const b = h.browser();
+  const since = new Date(Date.now() - 1000);
+  expect((await b.post('/feed/api/account/register', { email, password: GOOD_PASSWORD })).status).toBe(202);
+  const { link } = await h.mailTo(email, 'Confirm', since);
+  const token = new URL(link).searchParams.get('token');
+  expect((await b.post('/feed/api/account/verify-email', { token })).status).toBe(204);
+  const login = await b.post('/feed/api/session/login', { email, password: GOOD_PASSWORD });
+  expect(login.status).toBe(200);
+  const me = (await login.json()) as { id: string };
+  return { b, email, id: me.id };
+}

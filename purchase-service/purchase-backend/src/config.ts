@@ -7,6 +7,17 @@ export const configSchema = z.object({
   /** Ed25519 JWK set signing ticket QR codes. */
   TICKET_SIGNING_JWKS: jsonEnv(PrivateJwkSet),
   QUEUE_JWKS_URL: z.url().default('http://127.0.0.1:8083/queue/.well-known/jwks.json'),
+  /** Payment's API, linked from the purchase page (the fan pays there). */
+  PAYMENT_API_URL: z.url().optional(),
+  /** Confirmation e-mails go out only when this is set. */
+  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
+  MAIL_FROM: z.string().default('TicketSlave <tickets@ticketslave.local>'),
+  /** How often the hold sweeper looks for lapsed holds. */
+  SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
+  /** How often inventory.changed is published at most, per event. */
+  INVENTORY_PUBLISH_MS: z.coerce.number().int().min(10).default(1000),
+  /** How often live seat maps poll the database for changes. */
+  SEAT_POLL_MS: z.coerce.number().int().min(10).default(500),
 });
 export type PurchaseConfig = z.infer<typeof configSchema>;
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 import {
   ApiRouter,
   TokenSigner,
+  TokenVerifier,
   mountJwks,
   startService,
   type Clock,
@@ -9,6 +10,15 @@ import {
 } from '@ticketslave/common';
 import type { PurchaseConfig } from './config';
 import { migrations } from './data/migrations';
+import { sweepExpiredHolds } from './domain/holds';
+import { publishInventoryChanges } from './domain/inventory-publisher';
+import type { Transact } from './domain/ports';
+import { TicketCodes } from './domain/ticket-codes';
+import { registerRoutes } from './http/routes';
+import { eventConsumer, paymentConsumer } from './messaging/consumers';
+import { Mailer } from './messaging/mailer';
+import { periodic } from './messaging/periodic';
+import { seatFeed } from './ws/seat-feed';
 
 export interface StartPurchaseOptions {
   port?: number;
@@ -21,6 +31,7 @@ export async function startPurchaseService(
   opts: StartPurchaseOptions = {},
 ): Promise<RunningService> {
   const signer = await TokenSigner.fromJwks(config.TICKET_SIGNING_JWKS);
+  const codes = new TicketCodes(signer);
   return startService({
     service: 'purchase',
     config,
@@ -28,10 +39,43 @@ export async function startPurchaseService(
     clock: opts.clock,
     migrations,
     frontendDir: path.resolve(__dirname, '../../purchase-frontend/dist'),
-    wire: () => {
+    wire: (kit) => {
+      const tx: Transact = (fn) => kit.ds.transaction((em) => fn(em));
       const api = new ApiRouter();
+      registerRoutes(api, {
+        db: kit.ds,
+        tx,
+        clock: kit.clock,
+        sessions: kit.sessions,
+        admissions: new TokenVerifier(config.QUEUE_JWKS_URL),
+        codes,
+      });
+      const mailer = new Mailer(config.SMTP_URL, config.MAIL_FROM, config.PUBLIC_BASE_URL, kit.logger);
       return {
         api,
+        parts: [
+          eventConsumer(kit),
+          paymentConsumer(kit, { codes, clock: kit.clock }, mailer),
+          periodic(
+            'hold-sweeper',
+            config.SWEEP_INTERVAL_MS,
+            () => sweepExpiredHolds(tx, kit.clock),
+            kit.logger,
+          ),
+          periodic(
+            'inventory-publisher',
+            config.INVENTORY_PUBLISH_MS,
+            () => publishInventoryChanges(tx),
+            kit.logger,
+          ),
+          ...seatFeed({
+            db: kit.ds,
+            upgrades: kit.upgrades,
+            logger: kit.logger,
+            allowedOrigins: [config.PUBLIC_BASE_URL],
+            pollMs: config.SEAT_POLL_MS,
+          }),
+        ],
         beforeJson: (app) => mountJwks(app, 'purchase', signer.publicJwks),
       };
     },

@@ -1,3 +1,5 @@
+import { Initial1700000000001 } from './1700000000001-initial';
+
 // Migrations of the purchase schema, in order. Each is a TypeORM MigrationInterface class.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const migrations: Function[] = [];
+export const migrations: Function[] = [Initial1700000000001];

@@ -1,0 +1,125 @@
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import {
+  clientIp,
+  rateLimit,
+  sessionGuard,
+  sessionOf,
+  type Clock,
+  type Queryable,
+  type TokenVerifier,
+} from '@ticketslave/common';
+import { checkIn } from '../domain/tickets';
+import { createHold, releaseHold } from '../domain/holds';
+import { ordersOf } from '../domain/orders';
+import type { Transact } from '../domain/ports';
+import { seatMap } from '../domain/seatmap';
+import type { TicketCodes } from '../domain/ticket-codes';
+import { ticketsOf } from '../domain/tickets';
+import { NotFoundError, type ApiRouter } from '@ticketslave/common';
+import { admittedFan } from './admission';
+
+export interface RouteDeps {
+  db: Queryable;
+  tx: Transact;
+  clock: Clock;
+  sessions: TokenVerifier;
+  admissions: TokenVerifier;
+  codes: TicketCodes;
+}
+
+const EventParams = z.object({ id: z.uuid() });
+const OrderParams = z.object({ id: z.uuid() });
+const UnitId = z.string().min(3).max(200);
+export const HoldBody = z.union([
+  z.object({ seats: z.array(UnitId).min(1).max(50) }).strict(),
+  z.object({ categoryId: z.string().min(1).max(40), quantity: z.number().int().min(1).max(50) }).strict(),
+]);
+
+const perUser = (capacity: number, refillPerSecond: number): RequestHandler =>
+  rateLimit({
+    capacity,
+    refillPerSecond,
+    key: (req) => (req.res?.locals.session as { sub?: string } | undefined)?.sub,
+  });
+const perIp = rateLimit({ capacity: 2000, refillPerSecond: 500, key: clientIp });
+
+export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
+  const fan = sessionGuard(d.sessions);
+  api.route(
+    {
+      method: 'get',
+      path: '/events/:id/seatmap',
+      summary: 'Seat map with live states and prices',
+      params: EventParams,
+    },
+    ({ params }) => seatMap(d.db, params.id),
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/events/:id/holds',
+      summary: 'Hold seats (or a quantity of a category) for an admitted fan',
+      params: EventParams,
+      body: HoldBody,
+      status: 201,
+      auth: 'admission',
+      before: [perIp, fan, perUser(10, 1)],
+    },
+    async ({ params, body, req, res }) => {
+      const { session, admission } = await admittedFan(d.admissions, req, res, params.id);
+      return createHold(d.tx, d.clock, {
+        eventId: params.id,
+        userId: session.sub,
+        email: session.email,
+        admissionId: admission.aid,
+        selection: body,
+      });
+    },
+  );
+  api.route(
+    { method: 'get', path: '/orders', summary: 'My orders', auth: 'session', before: [fan] },
+    async ({ res }) => ({ orders: await ordersOf(d.db, sessionOf(res).sub) }),
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/orders/:id',
+      summary: 'One of my orders',
+      params: OrderParams,
+      auth: 'session',
+      before: [fan],
+    },
+    async ({ params, res }) => {
+      const [order] = await ordersOf(d.db, sessionOf(res).sub, params.id);
+      if (!order) throw new NotFoundError('No such order.', 'order_not_found');
+      return order;
+    },
+  );
+  api.route(
+    {
+      method: 'delete',
+      path: '/orders/:id/hold',
+      summary: 'Release my held seats early',
+      params: OrderParams,
+      auth: 'session',
+      before: [fan, perUser(10, 1)],
+    },
+    ({ params, res }) => releaseHold(d.tx, sessionOf(res).sub, params.id),
+  );
+  api.route(
+    { method: 'get', path: '/tickets', summary: 'My tickets with QR codes', auth: 'session', before: [fan] },
+    async ({ res }) => ({ tickets: await ticketsOf(d.db, sessionOf(res).sub) }),
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/checkin',
+      summary: 'Admit a ticket at the door (organiser of the event or admin), once',
+      body: z.object({ code: z.string().min(20).max(4000) }).strict(),
+      auth: 'session',
+      before: [sessionGuard(d.sessions, { roles: ['organiser', 'admin'] }), perUser(30, 10)],
+    },
+    ({ body, res }) => checkIn(d.tx, d.codes, d.clock, sessionOf(res), body.code),
+  );
+}

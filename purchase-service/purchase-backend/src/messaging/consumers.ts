@@ -1,0 +1,95 @@
+import { processOnce, type BusConsumer, type Payload, type Part, type ServiceKit } from '@ticketslave/common';
+import { applySnapshot } from '../domain/inventory';
+import { ordersOf } from '../domain/orders';
+import {
+  onEventCancelled,
+  onPaymentAuthorized,
+  onPaymentCaptured,
+  onPaymentFailed,
+  onPaymentRefunded,
+} from '../domain/payments';
+import type { TicketIssuer } from '../domain/tickets';
+import type { PurchaseConfig } from '../config';
+import type { Mailer } from './mailer';
+
+type Kit = ServiceKit<PurchaseConfig>;
+
+function consumerPart(name: string, subscribe: () => Promise<BusConsumer>): Part {
+  let consumer: BusConsumer | undefined;
+  return {
+    name,
+    start: async () => {
+      consumer = await subscribe();
+    },
+    stop: async () => {
+      await consumer?.stop();
+    },
+  };
+}
+
+/** Event snapshots and cancellations from feed. */
+export function eventConsumer(kit: Kit): Part {
+  const group = 'purchase.events';
+  return consumerPart(group, () =>
+    kit.bus.subscribe({
+      groupId: group,
+      topics: ['event.published', 'event.updated', 'event.cancelled'],
+      fromBeginning: true,
+      handler: async (m) => {
+        await m.heartbeat();
+        await processOnce(kit.ds, group, m.envelope.id, async (em) => {
+          const e = m.envelope;
+          if (e.type === 'event.cancelled')
+            await onEventCancelled(em, e.payload as Parameters<typeof onEventCancelled>[1]);
+          else await applySnapshot(em, e.payload as Parameters<typeof applySnapshot>[1]);
+        });
+      },
+    }),
+  );
+}
+
+/** The money flow from payment (see ARCHITECTURE.md, "Purchase and payment"). */
+export function paymentConsumer(kit: Kit, issuer: TicketIssuer, mailer: Mailer): Part {
+  const group = 'purchase.payments';
+  return consumerPart(group, () =>
+    kit.bus.subscribe({
+      groupId: group,
+      topics: [
+        'payment.authorized',
+        'payment.captured',
+        'payment.failed',
+        'payment.refunded',
+        'payment.voided',
+      ],
+      fromBeginning: true,
+      handler: async (m) => {
+        let paidOrder: string | null = null;
+        await processOnce(kit.ds, group, m.envelope.id, async (em) => {
+          const e = m.envelope;
+          if (e.type === 'payment.authorized')
+            await onPaymentAuthorized(em, e.payload as Payload<'payment.authorized'>, kit.logger);
+          else if (e.type === 'payment.captured') {
+            const p = e.payload as Payload<'payment.captured'>;
+            if (await onPaymentCaptured(em, p, issuer, kit.logger)) paidOrder = p.orderId;
+          } else if (e.type === 'payment.failed')
+            await onPaymentFailed(em, e.payload as Payload<'payment.failed'>);
+          else if (e.type === 'payment.refunded')
+            await onPaymentRefunded(em, e.payload as Payload<'payment.refunded'>);
+          // payment.voided needs nothing: the order already left pending_payment when it was cancelled.
+        });
+        if (paidOrder) await sendConfirmation(kit, mailer, paidOrder);
+      },
+    }),
+  );
+}
+
+async function sendConfirmation(kit: Kit, mailer: Mailer, orderId: string): Promise<void> {
+  const row = await kit.ds.query<{ user_id: string; email: string }[]>(
+    `SELECT user_id, email FROM orders WHERE order_id = $1`,
+    [orderId],
+  );
+  const o = row[0];
+  if (!o) return;
+  const [view] = await ordersOf(kit.ds, o.user_id, orderId);
+  if (view) await mailer.sendTicketsReady(o.email, view);
+}

@@ -1,0 +1,37 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { Logger } from '@ticketslave/common';
+import type { OrderView } from '../domain/orders';
+
+/** Order confirmations. Without SMTP_URL nothing is sent (tickets are on the site anyway). */
+export class Mailer {
+  private readonly transport: Transporter | null;
+
+  constructor(
+    smtpUrl: string | undefined,
+    private readonly from: string,
+    private readonly publicBaseUrl: string,
+    private readonly logger: Logger,
+  ) {
+    this.transport = smtpUrl ? nodemailer.createTransport(smtpUrl) : null;
+  }
+
+  async sendTicketsReady(to: string, order: OrderView): Promise<void> {
+    if (!this.transport) return;
+    const lines = order.items.map((i) =>
+      i.section ? `  ${i.section}, row ${i.row}, seat ${i.seat}` : `  ${i.categoryId} (general admission)`,
+    );
+    const total = `${(order.amountMinor / 100).toFixed(2)} ${order.currency}`;
+    const link = new URL('/purchase/tickets', this.publicBaseUrl).toString();
+    try {
+      await this.transport.sendMail({
+        from: this.from,
+        to,
+        subject: `Your tickets for ${order.eventTitle}`,
+        text: `Thank you! Your order ${order.orderId} is paid (${total}).\n\n${lines.join('\n')}\n\nYour tickets with QR codes: ${link}\n`,
+      });
+    } catch (err) {
+      // The tickets exist and are shown on the site; a lost e-mail must not undo that.
+      this.logger.warn({ err, orderId: order.orderId }, 'confirmation e-mail failed');
+    }
+  }
+}

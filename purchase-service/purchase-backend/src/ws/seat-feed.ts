@@ -1,0 +1,114 @@
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
+import {
+  ForbiddenError,
+  wsEndpoint,
+  type Logger,
+  type Part,
+  type Queryable,
+  type UpgradeRouter,
+} from '@ticketslave/common';
+import { unitChangesSince, type UnitState } from '../domain/seatmap';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/**
+ * Change sequence numbers are taken before commit, so a change can become visible
+ * after a higher one was already read. Re-reading a window behind the last seen
+ * number (and pushing only real differences) catches those late commits.
+ */
+const LOOKBACK = 2000;
+
+interface Watched {
+  sockets: Set<WebSocket>;
+  lastSeq: number;
+  states: Map<string, UnitState>;
+  primed: boolean;
+}
+
+/**
+ * Live seat maps: `/purchase/ws?event=<id>` pushes `{type:'seats', changes:[[unitId, state]…]}`.
+ * Each instance polls the database for the events its own sockets watch, so every
+ * change, whichever instance made it, reaches every fan; one poll per event per
+ * tick, however many fans watch it, coalesces bursts into one message.
+ */
+export function seatFeed(opts: {
+  db: Queryable;
+  upgrades: UpgradeRouter;
+  logger: Logger;
+  allowedOrigins: string[];
+  pollMs: number;
+}): Part[] {
+  const watched = new Map<string, Watched>();
+  let timer: NodeJS.Timeout | undefined;
+  let polling: Promise<void> | null = null;
+
+  const endpoint = wsEndpoint<{ eventId: string }>({
+    path: '/purchase/ws',
+    upgrades: opts.upgrades,
+    logger: opts.logger,
+    allowedOrigins: opts.allowedOrigins,
+    authenticate: (req: IncomingMessage) => {
+      // Seat states are public (the seat map is); only the event id is checked.
+      const eventId = new URL(req.url ?? '/', 'http://x').searchParams.get('event') ?? '';
+      if (!UUID.test(eventId)) return Promise.reject(new ForbiddenError('?event=<event id> is required.'));
+      return Promise.resolve({ eventId });
+    },
+    onConnection: (ws, { eventId }) => {
+      let w = watched.get(eventId);
+      if (!w) {
+        w = { sockets: new Set(), lastSeq: 0, states: new Map(), primed: false };
+        watched.set(eventId, w);
+      }
+      w.sockets.add(ws);
+      ws.send(JSON.stringify({ type: 'hello', eventId }));
+      ws.on('close', () => {
+        w.sockets.delete(ws);
+        if (w.sockets.size === 0) watched.delete(eventId);
+      });
+    },
+  });
+
+  const pollOnce = async () => {
+    for (const [eventId, w] of watched) {
+      const changes = w.primed
+        ? await unitChangesSince(opts.db, eventId, Math.max(0, w.lastSeq - LOOKBACK))
+        : await unitChangesSince(opts.db, eventId, 0, null);
+      const diff: [string, UnitState][] = [];
+      for (const c of changes) {
+        w.lastSeq = Math.max(w.lastSeq, c.seq);
+        if (w.states.get(c.unitId) !== c.state) {
+          if (w.primed) diff.push([c.unitId, c.state]);
+          w.states.set(c.unitId, c.state);
+        }
+      }
+      w.primed = true;
+      if (diff.length === 0) continue;
+      const msg = JSON.stringify({ type: 'seats', changes: diff });
+      for (const ws of w.sockets) if (ws.readyState === ws.OPEN) ws.send(msg);
+    }
+  };
+  const loop = () => {
+    polling = pollOnce()
+      .catch((err: unknown) => opts.logger.warn({ err }, 'seat feed poll failed'))
+      .finally(() => {
+        polling = null;
+        timer = setTimeout(loop, opts.pollMs);
+      });
+  };
+
+  return [
+    {
+      name: 'seat-feed-poller',
+      start: () => {
+        timer = setTimeout(loop, opts.pollMs);
+        return Promise.resolve();
+      },
+      stop: async () => {
+        clearTimeout(timer);
+        await polling;
+        clearTimeout(timer);
+      },
+    },
+    endpoint,
+  ];
+}

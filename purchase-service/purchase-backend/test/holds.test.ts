@@ -1,0 +1,238 @@
+import { randomUUID } from 'node:crypto';
+import { generateSigningJwks, TokenSigner, TOKENS, type Envelope } from '@ticketslave/common';
+import { eventually, readTopic } from '@ticketslave/dev/test-support';
+import { call, seat, snapshot, startHarness, type Harness } from './harness';
+
+let h: Harness;
+const snap = snapshot();
+const E = snap.eventId;
+
+beforeAll(async () => {
+  h = await startHarness('holds');
+  await h.publishEvent(snap);
+}, 60_000);
+afterAll(() => h?.stop());
+
+const heldCount = async () =>
+  (
+    await h.sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM units WHERE event_id = $1 AND status <> 'available'`,
+      [E],
+    )
+  )[0]!.n;
+
+describe('GET /purchase/api/events/:id/seatmap', () => {
+  it('describes every seat of the published layout with categories, prices and counts', async () => {
+    const r = await call(h, 'GET', `/events/${E}/seatmap`);
+    expect(r.status).toBe(200);
+    const sections = r.body.sections as { name: string; rows: { label: string; seats: string }[] }[];
+    expect(sections).toHaveLength(1);
+    expect(sections[0]!.rows.map((x) => x.label)).toEqual(['A', 'B', 'C', 'D', 'E']);
+    expect(sections[0]!.rows[0]!.seats).toBe('a'.repeat(20));
+    const cats = r.body.categories as {
+      id: string;
+      capacity: number;
+      available: number;
+      priceMinor: number;
+    }[];
+    expect(cats.map((c) => [c.id, c.capacity, c.available, c.priceMinor])).toEqual([
+      ['stalls', 100, 100, 5000],
+      ['standing', 50, 50, 3000],
+    ]);
+  });
+
+  it('answers 404 problem+json for an unknown event', async () => {
+    const r = await call(h, 'GET', `/events/${randomUUID()}/seatmap`);
+    expect(r.status).toBe(404);
+    expect(r.body.type).toMatch(/event_not_found/);
+  });
+});
+
+describe('POST /purchase/api/events/:id/holds', () => {
+  it('holds chosen seats, creates a pending order with its expiry and emits order.created', async () => {
+    const cookie = await h.fan('u-hold', E);
+    const r = await call(h, 'POST', `/events/${E}/holds`, cookie, { seats: [seat('A', 2), seat('A', 1)] });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ status: 'pending_payment', amountMinor: 10000, currency: 'EUR' });
+    expect((r.body.items as { unitId: string }[]).map((i) => i.unitId)).toEqual([seat('A', 1), seat('A', 2)]);
+    const left = new Date(r.body.expiresAt as string).getTime() - Date.now();
+    expect(left).toBeGreaterThan(290_000);
+    expect(left).toBeLessThanOrEqual(300_000);
+    const map = await call(h, 'GET', `/events/${E}/seatmap`);
+    expect((map.body.sections as { rows: { seats: string }[] }[])[0]!.rows[0]!.seats.slice(0, 3)).toBe('hha');
+    const msgs = await readTopic<Envelope<'order.created'>>(
+      h.kafka.brokers,
+      `${h.kafka.prefix}order.created`,
+      {
+        until: (m) => m.some((x) => x.payload.orderId === r.body.orderId),
+      },
+    );
+    expect(msgs.find((x) => x.payload.orderId === r.body.orderId)!.payload).toMatchObject({
+      eventId: E,
+      userId: 'u-hold',
+      amountMinor: 10000,
+      expiresAt: r.body.expiresAt,
+    });
+  });
+
+  it('refuses seats someone holds with 409 listing them, and holds none of the others', async () => {
+    const before = await heldCount();
+    const r = await call(h, 'POST', `/events/${E}/holds`, await h.fan('u-late', E), {
+      seats: [seat('A', 2), seat('A', 3)],
+    });
+    expect(r.status).toBe(409);
+    expect(r.body.taken).toEqual([seat('A', 2)]);
+    expect(await heldCount()).toBe(before);
+    expect(await h.sql(`SELECT 1 FROM orders WHERE user_id = 'u-late'`)).toHaveLength(0);
+  });
+
+  it('picks the best available places of a general-admission category', async () => {
+    const r = await call(h, 'POST', `/events/${E}/holds`, await h.fan('u-ga', E), {
+      categoryId: 'standing',
+      quantity: 3,
+    });
+    expect(r.status).toBe(201);
+    expect((r.body.items as { unitId: string }[]).map((i) => i.unitId).sort()).toEqual(
+      ['standing/ga/1', 'standing/ga/2', 'standing/ga/3'].sort(),
+    );
+    expect(r.body.amountMinor).toBe(9000);
+  });
+
+  it('enforces the per-user limit across orders of the same fan', async () => {
+    const first = await call(h, 'POST', `/events/${E}/holds`, await h.fan('u-limit', E), {
+      categoryId: 'standing',
+      quantity: 5,
+    });
+    expect(first.status).toBe(201);
+    const second = await call(h, 'POST', `/events/${E}/holds`, await h.fan('u-limit', E), {
+      seats: [seat('E', 1), seat('E', 2)],
+    });
+    expect(second.status).toBe(409);
+    expect(second.body.type).toMatch(/limit_exceeded/);
+    expect(
+      await h.sql(`SELECT 1 FROM units WHERE event_id = $1 AND unit_id = $2 AND status = 'available'`, [
+        E,
+        seat('E', 1),
+      ]),
+    ).toHaveLength(1);
+  });
+
+  describe('refuses without a valid admission of this fan, holding nothing', () => {
+    const attempt = async (cookie: string | undefined) => {
+      const before = await heldCount();
+      const r = await call(h, 'POST', `/events/${E}/holds`, cookie, { seats: [seat('D', 10)] });
+      expect(await heldCount()).toBe(before);
+      return r;
+    };
+    it('no session', async () => {
+      expect((await attempt(undefined)).status).toBe(401);
+    });
+    it('no admission cookie', async () => {
+      const r = await attempt(await h.identity.sessionCookie({ id: 'u-x' }));
+      expect(r.status).toBe(401);
+      expect(r.body.type).toMatch(/missing_admission/);
+    });
+    it('forged admission (signed by a key queue does not publish)', async () => {
+      const forger = await TokenSigner.fromJwks(await generateSigningJwks('test-queue'));
+      const jwt = await forger.sign(
+        { evt: E, aid: randomUUID() },
+        {
+          issuer: TOKENS.admission.issuer,
+          audience: TOKENS.admission.audience,
+          subject: 'u-x',
+          expiresAt: new Date(Date.now() + 60_000),
+        },
+      );
+      const r = await attempt(`${await h.identity.sessionCookie({ id: 'u-x' })}; ts_adm_${E}=${jwt}`);
+      expect(r.status).toBe(401);
+      expect(r.body.type).toMatch(/invalid_token/);
+    });
+    it('expired admission', async () => {
+      const adm = await h.identity.admissionCookie('u-x', E, randomUUID(), -10);
+      const r = await attempt(`${await h.identity.sessionCookie({ id: 'u-x' })}; ${adm}`);
+      expect(r.status).toBe(401);
+      expect(r.body.type).toMatch(/token_expired/);
+    });
+    it("another fan's admission", async () => {
+      const adm = await h.identity.admissionCookie('u-owner', E, randomUUID());
+      const r = await attempt(`${await h.identity.sessionCookie({ id: 'u-thief' })}; ${adm}`);
+      expect(r.status).toBe(403);
+      expect(r.body.type).toMatch(/not_your_admission/);
+    });
+    it('an admission for another event, presented under this event’s cookie name', async () => {
+      const other = (await h.identity.admissionCookie('u-x', randomUUID(), randomUUID())).split('=')[1];
+      const r = await attempt(`${await h.identity.sessionCookie({ id: 'u-x' })}; ts_adm_${E}=${other}`);
+      expect(r.status).toBe(403);
+      expect(r.body.type).toMatch(/wrong_event/);
+    });
+    it('an admission already used for an order', async () => {
+      const aid = randomUUID();
+      const cookie = await h.fan('u-twice', E, { admissionId: aid });
+      expect((await call(h, 'POST', `/events/${E}/holds`, cookie, { seats: [seat('C', 1)] })).status).toBe(
+        201,
+      );
+      const r = await attempt(cookie);
+      expect(r.status).toBe(409);
+      expect(r.body.type).toMatch(/admission_used/);
+    });
+  });
+
+  it('rejects malformed bodies and unknown seats with 400 problem+json', async () => {
+    const cookie = await h.fan('u-bad', E);
+    for (const body of [{}, { seats: [] }, { seats: 'A1' }, { categoryId: 'standing', quantity: 0 }]) {
+      const r = await call(h, 'POST', `/events/${E}/holds`, cookie, body);
+      expect(r.status).toBe(400);
+    }
+    const r = await call(h, 'POST', `/events/${E}/holds`, cookie, { seats: ['stalls/Main/Z/99'] });
+    expect(r.status).toBe(400);
+    expect(r.body.detail).toMatch(/stalls\/Main\/Z\/99/);
+    expect(await h.sql(`SELECT 1 FROM orders WHERE user_id = 'u-bad'`)).toHaveLength(0);
+  });
+});
+
+describe('DELETE /purchase/api/orders/:id/hold', () => {
+  it('lets the owner release early: seats free, order cancelled, order.cancelled emitted; others get 404', async () => {
+    const cookie = await h.fan('u-rel', E);
+    const held = await call(h, 'POST', `/events/${E}/holds`, cookie, { seats: [seat('B', 5)] });
+    const id = held.body.orderId as string;
+    expect((await call(h, 'DELETE', `/orders/${id}/hold`, await h.fan('u-other', E))).status).toBe(404);
+    expect((await call(h, 'DELETE', `/orders/${id}/hold`, cookie)).status).toBe(204);
+    expect((await call(h, 'GET', `/orders/${id}`, cookie)).body).toMatchObject({
+      status: 'cancelled',
+      reason: 'released',
+    });
+    expect(
+      await h.sql(`SELECT 1 FROM units WHERE event_id = $1 AND unit_id = $2 AND status = 'available'`, [
+        E,
+        seat('B', 5),
+      ]),
+    ).toHaveLength(1);
+    expect((await call(h, 'DELETE', `/orders/${id}/hold`, cookie)).status).toBe(409);
+    await readTopic<Envelope<'order.cancelled'>>(h.kafka.brokers, `${h.kafka.prefix}order.cancelled`, {
+      until: (m) => m.some((x) => x.payload.orderId === id && x.payload.reason === 'released'),
+    });
+  });
+
+  it('publishes coalesced inventory.changed counts', async () => {
+    await eventually(
+      async () => {
+        const msgs = await readTopic<Envelope<'inventory.changed'>>(
+          h.kafka.brokers,
+          `${h.kafka.prefix}inventory.changed`,
+          { timeoutMs: 3000 },
+        );
+        const last = msgs.filter((m) => m.payload.eventId === E).at(-1);
+        const [counts] = await h.sql<{ held: number }>(
+          `SELECT count(*) FILTER (WHERE status = 'held')::int AS held FROM units WHERE event_id = $1`,
+          [E],
+        );
+        return (
+          last &&
+          last.payload.held === counts!.held &&
+          last.payload.available + last.payload.held + last.payload.sold === 150
+        );
+      },
+      { timeoutMs: 20_000 },
+    );
+  });
+});

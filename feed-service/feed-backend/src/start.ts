@@ -15,6 +15,13 @@ import { migrations } from './data/migrations';
 import { Accounts } from './domain/accounts';
 import { argon2Hasher } from './domain/passwords';
 import { registerAccountRoutes } from './http/account-routes';
+import { s3PosterStore } from './adapters/poster-store';
+import { PgEventStore } from './data/events-repo';
+import { PgPublicEventStore } from './data/public-events-repo';
+import { OrganiserEvents } from './domain/organiser-events';
+import { PublicEvents } from './domain/public-events';
+import { mountPosterUpload, registerEventRoutes } from './http/event-routes';
+import { eventStatsConsumer } from './messaging/stats-consumer';
 
 export interface StartFeedOptions {
   port?: number;
@@ -50,10 +57,22 @@ export async function startFeedService(
       });
       const api = new ApiRouter();
       registerAccountRoutes(api, { accounts, sessions, clock: kit.clock, secureCookies });
+      const organiser = new OrganiserEvents(new PgEventStore(kit.ds), kit.clock);
+      const publicEvents = new PublicEvents(new PgPublicEventStore(kit.ds), kit.clock);
+      registerEventRoutes(api, { organiser, publicEvents, sessions });
+      const posters = s3PosterStore(config);
       return {
         api,
-        parts: [mailer],
-        beforeJson: (app) => mountJwks(app, 'feed', signer.publicJwks),
+        parts: [mailer, eventStatsConsumer(kit)],
+        beforeJson: (app) => {
+          mountJwks(app, 'feed', signer.publicJwks);
+          mountPosterUpload(app, {
+            organiser,
+            sessions,
+            posters,
+            allowedOrigin: new URL(config.PUBLIC_BASE_URL).origin,
+          });
+        },
       };
     },
   });

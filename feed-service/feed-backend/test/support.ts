@@ -126,3 +126,46 @@ export async function verifiedFan(
   const me = (await login.json()) as { id: string };
   return { b, email, id: me.id };
 }
+
+/** A verified user promoted to organiser (by SQL, as an admin would), logged in with the new role. */
+export async function organiser(h: FeedHarness): Promise<{ b: Browser; email: string; id: string }> {
+  const u = await verifiedFan(h, uniqueEmail('org'));
+  const { Client } = await import('pg');
+  const c = new Client({ connectionString: h.db.url });
+  await c.connect();
+  await c.query(`UPDATE feed.users SET role = 'organiser' WHERE id = $1`, [u.id]);
+  await c.end();
+  expect((await u.b.post('/feed/api/session/refresh')).status).toBe(200);
+  return u;
+}
+
+const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
+
+/** A complete event an organiser can publish: Floor A–J × 20 reserved and 500 GA. */
+export function demoEventInput(overrides: Record<string, unknown> = {}) {
+  return {
+    title: 'Night of Tests',
+    artist: 'The Integration Band',
+    description: 'Loud. <script>alert(1)</script> stays text.',
+    venue: 'Arena One',
+    city: 'Lisbon',
+    saleStartsAt: inMinutes(30),
+    startsAt: inMinutes(60 * 24 * 30),
+    bufferGraceSeconds: 300,
+    queue: { admitRatePerMinute: 100, maxActiveShoppers: 200, awayGraceSeconds: 120 },
+    holdSeconds: 600,
+    perUserLimit: 4,
+    categories: [
+      {
+        id: 'floor',
+        name: 'Floor',
+        kind: 'reserved',
+        priceMinor: 8900,
+        currency: 'EUR',
+        sections: [{ name: 'Floor', rows: [{ from: 'A', to: 'J', seats: 20 }] }],
+      },
+      { id: 'ga', name: 'Standing', kind: 'ga', priceMinor: 4900, currency: 'EUR', capacity: 500 },
+    ],
+    ...overrides,
+  };
+}

@@ -1,0 +1,148 @@
+import { enqueueMessages, NotFoundError, queryOne, queryRows, type Queryable } from '@ticketslave/common';
+import type { DataSource } from 'typeorm';
+import type { EventInput, EventRecord } from '../domain/event-rules';
+import type { AuditEntry, EventChange, EventStore } from '../domain/organiser-events';
+
+export interface EventRow {
+  id: string;
+  organiser_id: string;
+  status: EventRecord['status'];
+  version: number;
+  title: string;
+  artist: string;
+  description: string;
+  venue: string;
+  city: string;
+  starts_at: Date | null;
+  sale_starts_at: Date | null;
+  buffer_grace_seconds: number;
+  queue: EventRecord['queue'];
+  hold_seconds: number;
+  per_user_limit: number;
+  poster_url: string | null;
+  categories: EventRecord['categories'];
+  cancel_reason: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const EVENT_COLUMNS = `id, organiser_id, status, version, title, artist, description, venue, city, starts_at,
+  sale_starts_at, buffer_grace_seconds, queue, hold_seconds, per_user_limit, poster_url, categories, cancel_reason,
+  created_at, updated_at`;
+
+export const toEventRecord = (r: EventRow): EventRecord => ({
+  id: r.id,
+  organiserId: r.organiser_id,
+  status: r.status,
+  version: r.version,
+  title: r.title,
+  artist: r.artist,
+  description: r.description,
+  venue: r.venue,
+  city: r.city,
+  startsAt: r.starts_at?.toISOString() ?? null,
+  saleStartsAt: r.sale_starts_at?.toISOString() ?? null,
+  bufferGraceSeconds: r.buffer_grace_seconds,
+  queue: r.queue,
+  holdSeconds: r.hold_seconds,
+  perUserLimit: r.per_user_limit,
+  posterUrl: r.poster_url,
+  categories: r.categories,
+  cancelReason: r.cancel_reason,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+});
+
+const inputParams = (e: EventInput) => [
+  e.title,
+  e.artist,
+  e.description,
+  e.venue,
+  e.city,
+  e.startsAt,
+  e.saleStartsAt,
+  e.bufferGraceSeconds,
+  JSON.stringify(e.queue),
+  e.holdSeconds,
+  e.perUserLimit,
+  JSON.stringify(e.categories),
+];
+
+async function addAudit(db: Queryable, eventId: string, actorId: string, action: string, details: object) {
+  await db.query(`INSERT INTO event_audit (event_id, actor_id, action, details) VALUES ($1, $2, $3, $4)`, [
+    eventId,
+    actorId,
+    action,
+    JSON.stringify(details),
+  ]);
+}
+
+export class PgEventStore implements EventStore {
+  constructor(private readonly ds: DataSource) {}
+
+  async create(organiserId: string, input: EventInput): Promise<EventRecord> {
+    return this.ds.transaction(async (em) => {
+      const row = await queryOne<EventRow>(
+        em,
+        `INSERT INTO events (organiser_id, title, artist, description, venue, city, starts_at, sale_starts_at,
+           buffer_grace_seconds, queue, hold_seconds, per_user_limit, categories)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${EVENT_COLUMNS}`,
+        [organiserId, ...inputParams(input)],
+      );
+      await addAudit(em, row!.id, organiserId, 'created', { title: input.title });
+      return toEventRecord(row!);
+    });
+  }
+
+  async get(id: string): Promise<EventRecord | undefined> {
+    const row = await queryOne<EventRow>(this.ds, `SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1`, [id]);
+    return row && toEventRecord(row);
+  }
+
+  async listByOrganiser(organiserId: string | null): Promise<EventRecord[]> {
+    const rows = await queryRows<EventRow>(
+      this.ds,
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE $1::uuid IS NULL OR organiser_id = $1 ORDER BY created_at DESC LIMIT 500`,
+      [organiserId],
+    );
+    return rows.map(toEventRecord);
+  }
+
+  async change(id: string, actorId: string, fn: (current: EventRecord) => EventChange): Promise<EventRecord> {
+    return this.ds.transaction(async (em) => {
+      const row = await queryOne<EventRow>(
+        em,
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1 FOR UPDATE`,
+        [id],
+      );
+      if (!row) throw new NotFoundError('No such event.', 'event_not_found');
+      const { next, messages, audit } = fn(toEventRecord(row));
+      const saved = await queryOne<EventRow>(
+        em,
+        `UPDATE events SET title = $2, artist = $3, description = $4, venue = $5, city = $6, starts_at = $7,
+           sale_starts_at = $8, buffer_grace_seconds = $9, queue = $10, hold_seconds = $11, per_user_limit = $12,
+           categories = $13, status = $14, version = $15, poster_url = $16, cancel_reason = $17, updated_at = now()
+         WHERE id = $1 RETURNING ${EVENT_COLUMNS}`,
+        [id, ...inputParams(next), next.status, next.version, next.posterUrl, next.cancelReason],
+      );
+      await enqueueMessages(em, messages);
+      await addAudit(em, id, actorId, audit.action, audit.details ?? {});
+      return toEventRecord(saved!);
+    });
+  }
+
+  async audit(id: string): Promise<AuditEntry[]> {
+    const rows = await queryRows<{ id: string; actor_id: string; action: string; details: object; at: Date }>(
+      this.ds,
+      `SELECT id, actor_id, action, details, at FROM event_audit WHERE event_id = $1 ORDER BY id DESC LIMIT 500`,
+      [id],
+    );
+    return rows.map((r) => ({
+      id: String(r.id),
+      actorId: r.actor_id,
+      action: r.action,
+      details: r.details as Record<string, unknown>,
+      at: r.at.toISOString(),
+    }));
+  }
+}

@@ -1,0 +1,157 @@
+import express, { type Express, type RequestHandler } from 'express';
+import { z } from 'zod';
+import {
+  ForbiddenError,
+  InputError,
+  sessionGuard,
+  sessionOf,
+  type ApiRouter,
+  type TokenVerifier,
+} from '@ticketslave/common';
+import { sniffImage, type PosterStore } from '../adapters/poster-store';
+import { EventInput } from '../domain/event-rules';
+import type { OrganiserEvents } from '../domain/organiser-events';
+import type { PublicEvents } from '../domain/public-events';
+
+const Id = z.object({ id: z.uuid('an event id') });
+const MAX_POSTER_BYTES = 5 * 1024 * 1024;
+
+export interface EventRouteDeps {
+  organiser: OrganiserEvents;
+  publicEvents: PublicEvents;
+  sessions: TokenVerifier;
+}
+
+export function registerEventRoutes(api: ApiRouter, d: EventRouteDeps): void {
+  const { organiser } = d;
+  const guard = sessionGuard(d.sessions, { verifiedEmail: true, roles: ['organiser', 'admin'] });
+  const o = { auth: 'session' as const, tags: ['organiser'], before: [guard] };
+
+  api.route({ ...o, method: 'get', path: '/organiser/events', summary: 'My events' }, async ({ res }) => ({
+    items: await organiser.list(sessionOf(res)),
+  }));
+  api.route(
+    {
+      ...o,
+      method: 'post',
+      path: '/organiser/events',
+      summary: 'Create a draft',
+      body: EventInput,
+      status: 201,
+    },
+    ({ body, res }) => organiser.create(sessionOf(res), body),
+  );
+  api.route(
+    { ...o, method: 'get', path: '/organiser/events/:id', summary: 'One of my events', params: Id },
+    ({ params, res }) => organiser.get(sessionOf(res), params.id),
+  );
+  api.route(
+    {
+      ...o,
+      method: 'put',
+      path: '/organiser/events/:id',
+      summary: 'Edit (published: emits event.updated)',
+      params: Id,
+      body: EventInput,
+    },
+    ({ params, body, res }) => organiser.edit(sessionOf(res), params.id, body),
+  );
+  api.route(
+    {
+      ...o,
+      method: 'post',
+      path: '/organiser/events/:id/publish',
+      summary: 'Publish a draft (emits event.published)',
+      params: Id,
+    },
+    ({ params, res }) => organiser.publish(sessionOf(res), params.id),
+  );
+  api.route(
+    {
+      ...o,
+      method: 'post',
+      path: '/organiser/events/:id/cancel',
+      summary: 'Cancel (emits event.cancelled)',
+      params: Id,
+      body: z.object({ reason: z.string().trim().min(3, 'say why, in a few words').max(500) }),
+    },
+    ({ params, body, res }) => organiser.cancel(sessionOf(res), params.id, body.reason),
+  );
+  api.route(
+    { ...o, method: 'get', path: '/organiser/events/:id/audit', summary: 'Audit log', params: Id },
+    async ({ params, res }) => ({
+      items: await organiser.audit(sessionOf(res), params.id),
+    }),
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/events',
+      summary: 'Upcoming published events',
+      tags: ['feed'],
+      query: z.object({
+        q: z.string().max(100).optional(),
+        from: z.iso.datetime({ offset: true }).optional(),
+        to: z.iso.datetime({ offset: true }).optional(),
+        cursor: z.string().max(200).optional(),
+        limit: z.coerce.number().int().min(1).max(100).default(20),
+      }),
+    },
+    ({ query }) => d.publicEvents.list(query),
+  );
+  api.route(
+    { method: 'get', path: '/events/:id', summary: 'Public event details', tags: ['feed'], params: Id },
+    ({ params }) => d.publicEvents.get(params.id),
+  );
+}
+
+/** The poster upload takes a raw image body, so it sits before the kit's JSON-only guard and repeats its Origin check. */
+export function mountPosterUpload(
+  app: Express,
+  d: { organiser: OrganiserEvents; sessions: TokenVerifier; posters: PosterStore; allowedOrigin: string },
+): void {
+  const originCheck: RequestHandler = (req, _res, next) => {
+    const origin = req.header('origin');
+    next(
+      origin && origin !== d.allowedOrigin
+        ? new ForbiddenError(`Origin ${origin} may not change state here.`, 'bad_origin')
+        : undefined,
+    );
+  };
+  app.post(
+    '/feed/api/organiser/events/:id/poster',
+    originCheck,
+    sessionGuard(d.sessions, { verifiedEmail: true, roles: ['organiser', 'admin'] }),
+    express.raw({ type: () => true, limit: MAX_POSTER_BYTES }),
+    async (req, res, next) => {
+      try {
+        const { id } = Id.parse(req.params);
+        if (!req.is('image/*'))
+          throw new InputError(
+            'Send the image itself with Content-Type image/jpeg, image/png or image/webp.',
+            [],
+            'unsupported_media_type',
+          );
+        const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+        const kind = sniffImage(body);
+        if (!kind)
+          throw new InputError(
+            'The file is not a JPEG, PNG or WebP image.',
+            [{ path: 'body', message: 'not an image' }],
+            'not_an_image',
+          );
+        const actor = sessionOf(res);
+        await d.organiser.get(actor, id);
+        const url = await d.posters.put(id, body, kind.contentType, kind.ext);
+        res.json(await d.organiser.setPoster(actor, id, url));
+      } catch (err) {
+        next(
+          err instanceof z.ZodError
+            ? new InputError('params.id: an event id', [{ path: 'params.id', message: 'an event id' }])
+            : err,
+        );
+      }
+    },
+  );
+}

@@ -1,0 +1,249 @@
+import { Client } from 'pg';
+import { readTopic } from '@ticketslave/dev/test-support';
+import type { Envelope } from '@ticketslave/common';
+import {
+  demoEventInput,
+  organiser,
+  startFeedHarness,
+  verifiedFan,
+  type Browser,
+  type FeedHarness,
+} from './support';
+
+let h: FeedHarness;
+beforeAll(async () => {
+  h = await startFeedHarness('feedorg');
+});
+afterAll(() => h?.stop());
+
+const topic = (name: string) => h.kafka.prefix + name;
+async function create(b: Browser, overrides: Record<string, unknown> = {}) {
+  const res = await b.post('/feed/api/organiser/events', demoEventInput(overrides));
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; status: string; version: number };
+}
+async function rowOf(id: string) {
+  const c = new Client({ connectionString: h.db.url });
+  await c.connect();
+  try {
+    return (await c.query(`SELECT status, version, categories FROM feed.events WHERE id = $1`, [id])).rows[0];
+  } finally {
+    await c.end();
+  }
+}
+
+describe('POST /feed/api/organiser/events', () => {
+  it('creates a draft that nobody else can see', async () => {
+    const { b } = await organiser(h);
+    const e = await create(b);
+    expect(e).toMatchObject({ status: 'draft', version: 0 });
+    expect((await h.browser().get(`/feed/api/events/${e.id}`)).status).toBe(404);
+    const mine = (await (await b.get('/feed/api/organiser/events')).json()) as { items: { id: string }[] };
+    expect(mine.items.map((i) => i.id)).toContain(e.id);
+  });
+
+  it('refuses a fan (403) and an anonymous caller (401)', async () => {
+    const fan = await verifiedFan(h);
+    expect((await fan.b.post('/feed/api/organiser/events', demoEventInput())).status).toBe(403);
+    expect((await h.browser().post('/feed/api/organiser/events', demoEventInput())).status).toBe(401);
+  });
+
+  it.each([
+    ['a missing title', { title: '' }, 'title'],
+    [
+      'an unknown category kind',
+      { categories: [{ id: 'x', name: 'X', kind: 'vip', priceMinor: 1, currency: 'EUR' }] },
+      'categories',
+    ],
+    [
+      'a category id with capitals',
+      { categories: [{ id: 'Floor', name: 'F', kind: 'ga', priceMinor: 1, currency: 'EUR', capacity: 5 }] },
+      'categories.0.id',
+    ],
+    [
+      'a negative price',
+      { categories: [{ id: 'a', name: 'A', kind: 'ga', priceMinor: -1, currency: 'EUR', capacity: 5 }] },
+      'categories.0.priceMinor',
+    ],
+    [
+      'a bad currency',
+      { categories: [{ id: 'a', name: 'A', kind: 'ga', priceMinor: 1, currency: 'euro', capacity: 5 }] },
+      'categories.0.currency',
+    ],
+    [
+      'a backwards row range',
+      {
+        categories: [
+          {
+            id: 'a',
+            name: 'A',
+            kind: 'reserved',
+            priceMinor: 1,
+            currency: 'EUR',
+            sections: [{ name: 'S', rows: [{ from: 'J', to: 'A', seats: 5 }] }],
+          },
+        ],
+      },
+      'categories.0.sections',
+    ],
+    [
+      'duplicate category ids',
+      {
+        categories: [
+          { id: 'a', name: 'A', kind: 'ga', priceMinor: 1, currency: 'EUR', capacity: 5 },
+          { id: 'a', name: 'B', kind: 'ga', priceMinor: 1, currency: 'EUR', capacity: 5 },
+        ],
+      },
+      'categories.1.id',
+    ],
+    ['a non-date start', { startsAt: 'next friday' }, 'startsAt'],
+    [
+      'a zero admit rate',
+      { queue: { admitRatePerMinute: 0, maxActiveShoppers: 1, awayGraceSeconds: 0 } },
+      'queue.admitRatePerMinute',
+    ],
+    ['a hold under 30 s', { holdSeconds: 10 }, 'holdSeconds'],
+  ])('refuses %s with a problem naming the field', async (_name, overrides, field) => {
+    const { b } = await organiser(h);
+    const res = await b.post('/feed/api/organiser/events', demoEventInput(overrides));
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    const problem = (await res.json()) as { errors: { path: string }[] };
+    expect(problem.errors.map((e) => e.path).join(' ')).toContain(field);
+    expect(
+      ((await (await b.get('/feed/api/organiser/events')).json()) as { items: unknown[] }).items,
+    ).toHaveLength(0);
+  });
+});
+
+describe('the event lifecycle and the messages it emits', () => {
+  it('publish → event.published v1, edit → event.updated v2, cancel → event.cancelled; each step audited', async () => {
+    const { b, id: organiserId } = await organiser(h);
+    const e = await create(b);
+    const pub = await b.post(`/feed/api/organiser/events/${e.id}/publish`);
+    expect(pub.status).toBe(200);
+    expect(await pub.json()).toMatchObject({ status: 'published', version: 1 });
+    const edited = await b.fetch(`/feed/api/organiser/events/${e.id}`, {
+      method: 'PUT',
+      json: demoEventInput({
+        title: 'Night of Tests (extra date)',
+        categories: [
+          ...demoEventInput().categories.slice(0, 1),
+          { id: 'ga', name: 'Standing', kind: 'ga', priceMinor: 4900, currency: 'EUR', capacity: 800 },
+        ],
+      }),
+    });
+    expect(edited.status).toBe(200);
+    const cancel = await b.post(`/feed/api/organiser/events/${e.id}/cancel`, { reason: 'Band unwell' });
+    expect(cancel.status).toBe(200);
+
+    const [published] = await readTopic<Envelope<'event.published'>>(
+      h.kafka.brokers,
+      topic('event.published'),
+      {
+        until: (ms) => ms.some((m) => m.payload.eventId === e.id),
+      },
+    ).then((ms) => ms.filter((m) => m.payload.eventId === e.id));
+    expect(published!.payload).toMatchObject({
+      version: 1,
+      organiserId,
+      status: 'published',
+      title: 'Night of Tests',
+    });
+    expect(published!.payload.categories).toHaveLength(2);
+    const updated = (
+      await readTopic<Envelope<'event.updated'>>(h.kafka.brokers, topic('event.updated'), {
+        until: (ms) => ms.some((m) => m.payload.eventId === e.id),
+      })
+    ).filter((m) => m.payload.eventId === e.id);
+    expect(updated.map((m) => m.payload.version)).toEqual([2]);
+    expect(updated[0]!.payload.title).toBe('Night of Tests (extra date)');
+    const cancelled = (
+      await readTopic<Envelope<'event.cancelled'>>(h.kafka.brokers, topic('event.cancelled'), {
+        until: (ms) => ms.some((m) => m.payload.eventId === e.id),
+      })
+    ).filter((m) => m.payload.eventId === e.id);
+    expect(cancelled.map((m) => m.payload)).toEqual([{ eventId: e.id, reason: 'Band unwell' }]);
+
+    const audit = (await (await b.get(`/feed/api/organiser/events/${e.id}/audit`)).json()) as {
+      items: { action: string }[];
+    };
+    expect(audit.items.map((a) => a.action)).toEqual(['cancelled', 'edited', 'published', 'created']);
+  });
+
+  it('refuses to publish an incomplete draft, listing every missing field, and emits nothing', async () => {
+    const { b } = await organiser(h);
+    const e = await create(b, { saleStartsAt: null, venue: '', categories: [] });
+    const res = await b.post(`/feed/api/organiser/events/${e.id}/publish`);
+    expect(res.status).toBe(400);
+    const problem = (await res.json()) as { errors: { path: string }[] };
+    expect(problem.errors.map((x) => x.path).sort()).toEqual(['categories', 'saleStartsAt', 'venue']);
+    expect(await rowOf(e.id)).toMatchObject({ status: 'draft', version: 0 });
+  });
+
+  it('refuses a sale start in the past and a show before its sale', async () => {
+    const { b } = await organiser(h);
+    const past = await create(b, { saleStartsAt: new Date(Date.now() - 60_000).toISOString() });
+    expect((await b.post(`/feed/api/organiser/events/${past.id}/publish`)).status).toBe(400);
+    const early = await create(b, { startsAt: new Date(Date.now() + 60_000).toISOString() });
+    const res = await b.post(`/feed/api/organiser/events/${early.id}/publish`);
+    expect(((await res.json()) as { errors: { path: string }[] }).errors[0]!.path).toBe('startsAt');
+  });
+
+  it('refuses removing seats or shrinking capacity once published, changing nothing', async () => {
+    const { b } = await organiser(h);
+    const e = await create(b);
+    await b.post(`/feed/api/organiser/events/${e.id}/publish`);
+    const fewerRows = demoEventInput({
+      categories: [
+        {
+          id: 'floor',
+          name: 'Floor',
+          kind: 'reserved',
+          priceMinor: 8900,
+          currency: 'EUR',
+          sections: [{ name: 'Floor', rows: [{ from: 'A', to: 'I', seats: 20 }] }],
+        },
+        { id: 'ga', name: 'Standing', kind: 'ga', priceMinor: 4900, currency: 'EUR', capacity: 500 },
+      ],
+    });
+    const res = await b.fetch(`/feed/api/organiser/events/${e.id}`, { method: 'PUT', json: fewerRows });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { detail: string }).detail).toMatch(/remove 20 seat/);
+    const smaller = demoEventInput({
+      categories: [
+        demoEventInput().categories[0],
+        { id: 'ga', name: 'S', kind: 'ga', priceMinor: 1, currency: 'EUR', capacity: 10 },
+      ],
+    });
+    expect(
+      (await b.fetch(`/feed/api/organiser/events/${e.id}`, { method: 'PUT', json: smaller })).status,
+    ).toBe(400);
+    expect(await rowOf(e.id)).toMatchObject({ status: 'published', version: 1 });
+  });
+
+  it('lets only the owning organiser or an admin change an event', async () => {
+    const owner = await organiser(h);
+    const other = await organiser(h);
+    const e = await create(owner.b);
+    expect((await other.b.post(`/feed/api/organiser/events/${e.id}/publish`)).status).toBe(403);
+    expect((await other.b.get(`/feed/api/organiser/events/${e.id}/audit`)).status).toBe(403);
+    const admin = await organiser(h);
+    const c = new Client({ connectionString: h.db.url });
+    await c.connect();
+    await c.query(`UPDATE feed.users SET role = 'admin' WHERE id = $1`, [admin.id]);
+    await c.end();
+    await admin.b.post('/feed/api/session/refresh');
+    expect((await admin.b.post(`/feed/api/organiser/events/${e.id}/publish`)).status).toBe(200);
+  });
+
+  it('answers 409 to publishing twice and to cancelling a cancelled event', async () => {
+    const { b } = await organiser(h);
+    const e = await create(b);
+    await b.post(`/feed/api/organiser/events/${e.id}/publish`);
+    expect((await b.post(`/feed/api/organiser/events/${e.id}/publish`)).status).toBe(409);
+    await b.post(`/feed/api/organiser/events/${e.id}/cancel`, { reason: 'Venue flooded' });
+    expect((await b.post(`/feed/api/organiser/events/${e.id}/cancel`, { reason: 'again' })).status).toBe(409);
+    expect((await b.post(`/feed/api/organiser/events/${e.id}/cancel`, {})).status).toBe(400);
+  });
+});

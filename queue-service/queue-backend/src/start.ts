@@ -2,13 +2,25 @@ import path from 'node:path';
 import {
   ApiRouter,
   TokenSigner,
+  TokenVerifier,
   mountJwks,
+  queryOne,
   startService,
   type Clock,
   type RunningService,
 } from '@ticketslave/common';
 import type { QueueConfig } from './config';
 import { migrations } from './data/migrations';
+import { registerFanRoutes } from './http/fan-routes';
+import { registerOrganiserRoutes } from './http/organiser-routes';
+import { admitter } from './messaging/admitter';
+import { progressConsumer } from './messaging/progress-consumer';
+import { stateConsumer } from './messaging/state-consumer';
+import { fanSignalListener } from './ws/fan-signal-listener';
+import { presenceHeartbeat } from './ws/presence-heartbeat';
+import { ProgressRelay } from './ws/progress-relay';
+import { queueSocket } from './ws/queue-socket';
+import { SocketHub } from './ws/socket-hub';
 
 export interface StartQueueOptions {
   port?: number;
@@ -21,6 +33,7 @@ export async function startQueueService(
   opts: StartQueueOptions = {},
 ): Promise<RunningService> {
   const signer = await TokenSigner.fromJwks(config.QUEUE_SIGNING_JWKS);
+  const tickets = new TokenVerifier(config.BUFFER_JWKS_URL);
   return startService({
     service: 'queue',
     config,
@@ -28,10 +41,49 @@ export async function startQueueService(
     clock: opts.clock,
     migrations,
     frontendDir: path.resolve(__dirname, '../../queue-frontend/dist'),
-    wire: () => {
+    wire: (kit) => {
+      const { ds, bus, logger } = kit;
       const api = new ApiRouter();
+      const minClaimSeconds = config.QUEUE_MIN_CLAIM_SECONDS;
+      registerFanRoutes(api, {
+        ds,
+        sessions: kit.sessions,
+        tickets,
+        signer,
+        secureCookies: config.NODE_ENV === 'production',
+        minClaimSeconds,
+      });
+      registerOrganiserRoutes(api, { ds, sessions: kit.sessions });
+
+      const hub = new SocketHub();
+      const relay = new ProgressRelay(hub, async (eventId) => {
+        const row = await queryOne<{ paused: boolean }>(
+          ds,
+          `SELECT paused FROM queue_events WHERE event_id = $1`,
+          [eventId],
+        );
+        return row?.paused ? 'organiser' : 'in_carts';
+      });
       return {
         api,
+        // Signals first so no turn committed after the socket opens is missed; the admitter last.
+        parts: [
+          fanSignalListener({ databaseUrl: config.DATABASE_URL, hub, logger }),
+          queueSocket({
+            ds,
+            upgrades: kit.upgrades,
+            logger,
+            publicBaseUrl: config.PUBLIC_BASE_URL,
+            tickets,
+            hub,
+            progress: relay,
+            minClaimSeconds,
+          }),
+          presenceHeartbeat({ ds, hub, logger, everyMs: config.QUEUE_PRESENCE_HEARTBEAT_MS }),
+          progressConsumer(bus, relay),
+          stateConsumer(ds, bus),
+          admitter({ ds, bus, logger, tickMs: config.QUEUE_TICK_MS, tick: { minClaimSeconds } }),
+        ],
         beforeJson: (app) => mountJwks(app, 'queue', signer.publicJwks),
       };
     },

@@ -1,3 +1,5 @@
+import { QueueSchema1700000000001 } from './1700000000001-queue-schema';
+
 // Migrations of the queue schema, in order. Each is a TypeORM MigrationInterface class.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const migrations: Function[] = [];
+export const migrations: Function[] = [QueueSchema1700000000001];

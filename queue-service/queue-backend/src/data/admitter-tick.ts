@@ -1,0 +1,184 @@
+import { queryOne, queryRows, type Payload, type Queryable } from '@ticketslave/common';
+import {
+  admissionBudget,
+  claimBy,
+  claimSeconds,
+  measuredRate,
+  PRESENCE_STALE_SECONDS,
+  refill,
+} from '../domain/admission-rules';
+import { notifyFans, type FanSignal } from './fan-signals-sql';
+
+export interface TickOptions {
+  minClaimSeconds: number;
+  /** Tests switch the lock off to prove the row guard alone keeps admission correct. */
+  skipLock?: boolean;
+}
+
+export interface TickResult {
+  turned: { userId: string; queueNumber: number; status: 'turn' | 'parked' }[];
+  lapsed: string[];
+  /** Set once per second per event, whichever instance ticked. */
+  progress?: Payload<'queue.progress'>;
+}
+
+interface TickRow {
+  serving: number;
+  tokens: number;
+  tokens_at: Date;
+  now: Date;
+  admit_rate_per_minute: number;
+  max_active_shoppers: number;
+  away_grace_seconds: number;
+  paused: boolean;
+  in_carts: boolean;
+  sold_out: boolean;
+  cancelled: boolean;
+  progress_at: Date | null;
+  progress_serving: number;
+  measured_rate: number;
+  last_number: number;
+}
+
+/**
+ * One admitter step for one event, inside the caller's transaction. The advisory
+ * lock only saves work; `serving` moves by `WHERE serving = $expected` and each fan
+ * by `WHERE status = 'waiting'`, so two instances ticking at once cannot admit
+ * anyone twice or skip anyone. Returns null when another instance holds the event.
+ */
+export async function admitterTick(
+  db: Queryable,
+  eventId: string,
+  opts: TickOptions,
+): Promise<TickResult | null> {
+  if (!opts.skipLock) {
+    const lock = await queryOne<{ ok: boolean }>(
+      db,
+      `SELECT pg_try_advisory_xact_lock(hashtext('queue:admitter:' || $1)) AS ok`,
+      [eventId],
+    );
+    if (!lock?.ok) return null;
+  }
+  const e = await queryOne<TickRow>(
+    db,
+    `SELECT e.*, clock_timestamp() AS now, COALESCE(c.last_number, 0) AS last_number
+     FROM queue_events e LEFT JOIN queue_counters c USING (event_id) WHERE e.event_id = $1`,
+    [eventId],
+  );
+  if (!e || e.cancelled) return null;
+  const now = new Date(e.now);
+  const grace = e.away_grace_seconds;
+  const claimWindow = claimSeconds(grace, opts.minClaimSeconds);
+
+  // Away fans lose a parked turn after the grace; an unclaimed turn lapses after its claim window.
+  const lapsed = await queryRows<{ user_id: string }>(
+    db,
+    `UPDATE fans SET status = 'lapsed'
+     WHERE event_id = $1 AND (
+       (status = 'parked' AND turn_at <= $2::timestamptz - make_interval(secs => $3)) OR
+       (status = 'turn' AND turn_at <= $2::timestamptz - make_interval(secs => $4)))
+     RETURNING user_id`,
+    [eventId, now, grace, claimWindow],
+  );
+
+  const counts = await queryOne<{ active: string; parked: string }>(
+    db,
+    `SELECT count(*) FILTER (WHERE status = 'turn'
+              OR (status = 'admitted' AND (has_order OR admission_expires_at > $2))) AS active,
+            count(*) FILTER (WHERE status = 'parked') AS parked
+     FROM fans
+     WHERE event_id = $1 AND (status IN ('turn', 'parked') OR (status = 'admitted' AND NOT slot_released))`,
+    [eventId, now],
+  );
+  const active = Number(counts?.active ?? 0);
+  let parked = Number(counts?.parked ?? 0);
+
+  const bucket = refill({ tokens: e.tokens, at: new Date(e.tokens_at) }, e.admit_rate_per_minute, now);
+  const n = admissionBudget({
+    tokens: bucket.tokens,
+    maxActiveShoppers: e.max_active_shoppers,
+    active,
+    serving: e.serving,
+    lastNumber: e.last_number,
+    halted: e.paused || e.in_carts || e.sold_out,
+  });
+  const moved = await queryOne<{ serving: number }>(
+    db,
+    `UPDATE queue_events SET serving = serving + $3, tokens = $4, tokens_at = $5
+     WHERE event_id = $1 AND serving = $2 RETURNING serving`,
+    [eventId, e.serving, n, bucket.tokens - n, now],
+  );
+  if (!moved) throw new ServingMovedError(eventId);
+
+  let turned: TickResult['turned'] = [];
+  if (n > 0) {
+    // Presence decides: a connected fan gets the turn now, an absent one is parked for the grace.
+    const rows = await queryRows<{ user_id: string; queue_number: number; status: 'turn' | 'parked' }>(
+      db,
+      `UPDATE fans SET turn_at = $4,
+         status = CASE WHEN last_seen_at > $4::timestamptz - make_interval(secs => $5) THEN 'turn' ELSE 'parked' END
+       WHERE event_id = $1 AND queue_number > $2 AND queue_number <= $3 AND status = 'waiting'
+       RETURNING user_id, queue_number, status`,
+      [eventId, e.serving, e.serving + n, now, PRESENCE_STALE_SECONDS],
+    );
+    turned = rows
+      .sort((a, b) => a.queue_number - b.queue_number)
+      .map((r) => ({ userId: r.user_id, queueNumber: r.queue_number, status: r.status }));
+    parked += turned.filter((t) => t.status === 'parked').length;
+  }
+
+  const signals: FanSignal[] = [
+    ...turned
+      .filter((t) => t.status === 'turn')
+      .map((t): FanSignal => ({
+        t: 'turn',
+        e: eventId,
+        u: t.userId,
+        c: claimBy(now, grace, opts.minClaimSeconds).toISOString(),
+      })),
+    ...lapsed.map((l): FanSignal => ({ t: 'lapsed', e: eventId, u: l.user_id })),
+  ];
+  await notifyFans(db, signals);
+
+  const serving = e.serving + n;
+  let progress: TickResult['progress'];
+  const since = e.progress_at ? (now.getTime() - new Date(e.progress_at).getTime()) / 1000 : Infinity;
+  if (since >= 1) {
+    const rate = Number.isFinite(since)
+      ? measuredRate(e.measured_rate, serving - e.progress_serving, since)
+      : 0;
+    await db.query(
+      `UPDATE queue_events SET progress_at = $2, progress_serving = $3, measured_rate = $4 WHERE event_id = $1`,
+      [eventId, now, serving, rate],
+    );
+    progress = {
+      eventId,
+      servingNumber: serving,
+      parked,
+      waiting: Math.max(0, e.last_number - serving),
+      admitRatePerMinute: e.admit_rate_per_minute,
+      paused: e.paused || e.in_carts,
+      soldOut: e.sold_out,
+      measuredRatePerMinute: Math.round(rate * 10) / 10,
+      lastNumber: e.last_number,
+    };
+  }
+  return { turned, lapsed: lapsed.map((l) => l.user_id), progress };
+}
+
+/** Another writer advanced `serving` between our read and our update: this tick is void. */
+export class ServingMovedError extends Error {
+  constructor(eventId: string) {
+    super(`serving of ${eventId} moved under this tick`);
+    this.name = 'ServingMovedError';
+  }
+}
+
+/** Events the admitter looks after: numbers handed out and not cancelled. */
+export const eventsToTick = async (db: Queryable): Promise<string[]> =>
+  (
+    await queryRows<{ event_id: string }>(
+      db,
+      `SELECT e.event_id FROM queue_events e JOIN queue_counters c USING (event_id) WHERE NOT e.cancelled`,
+    )
+  ).map((r) => r.event_id);

@@ -1,0 +1,100 @@
+import { enqueueMessages, envelope, queryOne, queryRows, type Queryable } from '@ticketslave/common';
+import type { FanStatus } from '../domain/ws-messages';
+import { notifyFans } from './fan-signals-sql';
+
+export interface FanRow {
+  queue_number: number;
+  status: FanStatus;
+  turn_at: Date | null;
+  admission_id: string | null;
+  admission_expires_at: Date | null;
+}
+
+/**
+ * Records this socket as the fan's presence. A parked fan back within the grace is
+ * given the turn again at once, ahead of numbers not yet served (those wait for the
+ * admitter's budget; this does not).
+ */
+export async function connectFan(
+  db: Queryable,
+  eventId: string,
+  userId: string,
+  connId: string,
+): Promise<FanRow | undefined> {
+  const row = await queryOne<FanRow>(
+    db,
+    `WITH g AS (SELECT COALESCE((SELECT away_grace_seconds FROM queue_events WHERE event_id = $1), 0) AS grace)
+     UPDATE fans f SET conn_id = $3, last_seen_at = clock_timestamp(),
+       turn_at = CASE WHEN f.status = 'parked' AND f.turn_at > clock_timestamp() - make_interval(secs => g.grace)
+                      THEN clock_timestamp() ELSE f.turn_at END,
+       status = CASE WHEN f.status = 'parked' AND f.turn_at > clock_timestamp() - make_interval(secs => g.grace)
+                     THEN 'turn' ELSE f.status END
+     FROM g WHERE f.event_id = $1 AND f.user_id = $2
+     RETURNING f.queue_number, f.status, f.turn_at, f.admission_id, f.admission_expires_at`,
+    [eventId, userId, connId],
+  );
+  await notifyFans(db, [{ t: 'replaced', e: eventId, u: userId, c: connId }]);
+  return row;
+}
+
+/** Only clears presence this socket set: a newer connection elsewhere keeps the fan present. */
+export async function disconnectFan(db: Queryable, eventId: string, userId: string, connId: string) {
+  await db.query(
+    `UPDATE fans SET conn_id = NULL, last_seen_at = NULL WHERE event_id = $1 AND user_id = $2 AND conn_id = $3`,
+    [eventId, userId, connId],
+  );
+}
+
+export async function heartbeat(db: Queryable, connIds: string[]): Promise<void> {
+  if (connIds.length === 0) return;
+  await db.query(`UPDATE fans SET last_seen_at = clock_timestamp() WHERE conn_id = ANY($1::uuid[])`, [
+    connIds,
+  ]);
+}
+
+export const findFan = (db: Queryable, eventId: string, userId: string) =>
+  queryOne<FanRow>(
+    db,
+    `SELECT queue_number, status, turn_at, admission_id, admission_expires_at FROM fans
+     WHERE event_id = $1 AND user_id = $2`,
+    [eventId, userId],
+  );
+
+/**
+ * The claim, as one status-checked update: of two concurrent claims exactly one
+ * matches `status IN ('turn','parked')`, so there is one admission and one message.
+ */
+export async function admitFan(
+  db: Queryable,
+  p: { eventId: string; userId: string; admissionId: string; minClaimSeconds: number },
+): Promise<{ admissionId: string; expiresAt: Date; queueNumber: number } | undefined> {
+  const rows = await queryRows<{ admission_id: string; admission_expires_at: Date; queue_number: number }>(
+    db,
+    `UPDATE fans f SET status = 'admitted', admitted_at = clock_timestamp(), admission_id = $3,
+       admission_expires_at = clock_timestamp() + make_interval(secs => e.hold_seconds + 300)
+     FROM queue_events e
+     WHERE f.event_id = $1 AND f.user_id = $2 AND e.event_id = f.event_id
+       AND NOT e.cancelled AND NOT e.sold_out
+       AND ((f.status = 'turn' AND f.turn_at > clock_timestamp() - make_interval(secs => GREATEST(e.away_grace_seconds, $4)))
+         OR (f.status = 'parked' AND f.turn_at > clock_timestamp() - make_interval(secs => e.away_grace_seconds)))
+     RETURNING f.admission_id, f.admission_expires_at, f.queue_number`,
+    [p.eventId, p.userId, p.admissionId, p.minClaimSeconds],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  const expiresAt = new Date(row.admission_expires_at);
+  await enqueueMessages(db, [
+    {
+      topic: 'queue.admitted',
+      key: p.eventId,
+      envelope: envelope('queue.admitted', {
+        eventId: p.eventId,
+        userId: p.userId,
+        admissionId: row.admission_id,
+        queueNumber: row.queue_number,
+        expiresAt: expiresAt.toISOString(),
+      }),
+    },
+  ]);
+  return { admissionId: row.admission_id, expiresAt, queueNumber: row.queue_number };
+}

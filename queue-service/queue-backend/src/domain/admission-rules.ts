@@ -1,0 +1,68 @@
+/**
+ * The pure rules of admission. The SQL in `data/` applies them atomically; keeping
+ * the arithmetic here lets it be tested without a database.
+ */
+
+/** A turn the fan is present for can be claimed for at least this long, even with a zero away-grace. */
+export const MIN_CLAIM_SECONDS = 30;
+
+/** A socket heartbeat older than this means the fan is not connected. */
+export const PRESENCE_STALE_SECONDS = 15;
+
+export interface Bucket {
+  tokens: number;
+  at: Date;
+}
+
+/**
+ * Token bucket for `admitRatePerMinute`: capacity of one second of admissions (at
+ * least one), so a pause or an idle spell never turns into a burst.
+ */
+export function refill(bucket: Bucket, ratePerMinute: number, now: Date): Bucket {
+  const capacity = Math.max(1, ratePerMinute / 60);
+  const elapsed = Math.max(0, (now.getTime() - bucket.at.getTime()) / 1000);
+  return { tokens: Math.min(capacity, bucket.tokens + (elapsed * ratePerMinute) / 60), at: now };
+}
+
+export interface BudgetInput {
+  tokens: number;
+  maxActiveShoppers: number;
+  active: number;
+  serving: number;
+  lastNumber: number;
+  halted: boolean;
+}
+
+/** How many numbers the serving counter may advance this tick. */
+export function admissionBudget(i: BudgetInput): number {
+  if (i.halted) return 0;
+  return Math.max(
+    0,
+    Math.min(Math.floor(i.tokens), i.maxActiveShoppers - i.active, i.lastNumber - i.serving),
+  );
+}
+
+/** Seconds a turn stays claimable: a present fan always gets a usable window. */
+export const claimSeconds = (awayGraceSeconds: number, minClaimSeconds = MIN_CLAIM_SECONDS): number =>
+  Math.max(awayGraceSeconds, minClaimSeconds);
+
+export const claimBy = (turnAt: Date, awayGraceSeconds: number, minClaimSeconds = MIN_CLAIM_SECONDS): Date =>
+  new Date(turnAt.getTime() + claimSeconds(awayGraceSeconds, minClaimSeconds) * 1000);
+
+/** Exponentially weighted admissions per minute, so the ETA neither jumps nor lags much. */
+export function measuredRate(previous: number, admitted: number, elapsedSeconds: number): number {
+  if (elapsedSeconds <= 0) return previous;
+  const instant = (admitted / elapsedSeconds) * 60;
+  return previous === 0 ? instant : previous * 0.8 + instant * 0.2;
+}
+
+/** The states an inventory snapshot puts admission in. */
+export function inventoryState(inv: { available: number; held: number }): {
+  soldOut: boolean;
+  inCarts: boolean;
+} {
+  return {
+    soldOut: inv.available === 0 && inv.held === 0,
+    inCarts: inv.available === 0 && inv.held > 0,
+  };
+}

@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import type { Request } from 'express';
+import type { DataSource } from 'typeorm';
+import {
+  admissionCookie,
+  cookieOptions,
+  ForbiddenError,
+  NotFoundError,
+  queueTicketCookie,
+  rateLimit,
+  sessionGuard,
+  sessionOf,
+  TOKENS,
+  type ApiRouter,
+  type TokenSigner,
+  type TokenVerifier,
+} from '@ticketslave/common';
+import { z } from 'zod';
+import { claimBy } from '../domain/admission-rules';
+import { claimTurn } from '../domain/claim-turn';
+import { findEvent } from '../data/event-store';
+import { admitFan, findFan } from '../data/fan-store';
+
+export interface FanRouteDeps {
+  ds: DataSource;
+  sessions: TokenVerifier;
+  tickets: TokenVerifier;
+  signer: TokenSigner;
+  secureCookies: boolean;
+  minClaimSeconds: number;
+}
+
+const EventParams = z.object({ id: z.uuid() });
+
+/** The fan's queue ticket for this event; a ticket for another event is refused. */
+async function ticketOf(req: Request, tickets: TokenVerifier, eventId: string) {
+  const cookies = req.cookies as Record<string, string | undefined>;
+  const claims = await tickets.verify('queueTicket', cookies[queueTicketCookie(eventId)]);
+  if (claims.evt !== eventId)
+    throw new ForbiddenError('This queue ticket is for another event.', 'wrong_event');
+  return claims;
+}
+
+export function registerFanRoutes(api: ApiRouter, d: FanRouteDeps): void {
+  const perUser = rateLimit({
+    capacity: 10,
+    refillPerSecond: 1,
+    // Runs after the session guard, so the key is the verified user, not anything the client chose.
+    key: (req) => {
+      const sub = (req.res?.locals.session as { sub?: string } | undefined)?.sub;
+      return sub ? `claim:${sub}` : undefined;
+    },
+  });
+
+  api.route(
+    {
+      method: 'post',
+      path: '/events/:id/admission',
+      summary: 'Claim your turn: sets the admission cookie and sends you to purchase',
+      params: EventParams,
+      auth: 'queue-ticket',
+      before: [sessionGuard(d.sessions), perUser],
+      response: z.object({ redirectTo: z.string(), admissionId: z.string(), expiresAt: z.string() }),
+    },
+    async ({ params, req, res }) => {
+      const ticket = await ticketOf(req, d.tickets, params.id);
+      if (ticket.sub !== sessionOf(res).sub)
+        throw new ForbiddenError('This queue ticket belongs to another account.', 'wrong_fan');
+      const adm = await claimTurn({
+        admit: () =>
+          d.ds.transaction((em) =>
+            admitFan(em, {
+              eventId: params.id,
+              userId: ticket.sub,
+              admissionId: randomUUID(),
+              minClaimSeconds: d.minClaimSeconds,
+            }),
+          ),
+        current: async () => {
+          const [fan, event] = await Promise.all([
+            findFan(d.ds, params.id, ticket.sub),
+            findEvent(d.ds, params.id),
+          ]);
+          return {
+            fan: fan && {
+              status: fan.status,
+              admissionId: fan.admission_id,
+              admissionExpiresAt: fan.admission_expires_at && new Date(fan.admission_expires_at),
+            },
+            event: event && { cancelled: event.cancelled, soldOut: event.sold_out },
+          };
+        },
+        now: () => new Date(),
+      });
+      const jwt = await d.signer.sign(
+        { evt: params.id, aid: adm.admissionId },
+        {
+          issuer: TOKENS.admission.issuer,
+          audience: TOKENS.admission.audience,
+          subject: ticket.sub,
+          expiresAt: adm.expiresAt,
+        },
+      );
+      res.cookie(
+        admissionCookie(params.id),
+        jwt,
+        cookieOptions({ secure: d.secureCookies, path: TOKENS.admission.cookiePath, expires: adm.expiresAt }),
+      );
+      return {
+        redirectTo: `/purchase/?event=${params.id}`,
+        admissionId: adm.admissionId,
+        expiresAt: adm.expiresAt.toISOString(),
+      };
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/events/:id/me',
+      summary: 'Your place in the queue (polling fallback for the WebSocket)',
+      params: EventParams,
+      auth: 'queue-ticket',
+    },
+    async ({ params, req }) => {
+      const ticket = await ticketOf(req, d.tickets, params.id);
+      const [fan, event] = await Promise.all([
+        findFan(d.ds, params.id, ticket.sub),
+        findEvent(d.ds, params.id),
+      ]);
+      if (!event && !fan) throw new NotFoundError('This queue has not opened yet.');
+      const status = fan?.status ?? 'waiting';
+      const grace = event?.away_grace_seconds ?? 0;
+      return {
+        queueNumber: fan?.queue_number ?? ticket.qn,
+        status,
+        claimBy:
+          fan?.turn_at && (status === 'turn' || status === 'parked')
+            ? claimBy(new Date(fan.turn_at), grace, d.minClaimSeconds).toISOString()
+            : null,
+        servingNumber: event?.serving ?? 0,
+        lastNumber: event?.last_number ?? 0,
+        admitRatePerMinute: event?.admit_rate_per_minute ?? 0,
+        measuredRatePerMinute: Math.round((event?.measured_rate ?? 0) * 10) / 10,
+        paused: Boolean(event?.paused || event?.in_carts),
+        pauseReason: event?.paused ? 'organiser' : event?.in_carts ? 'in_carts' : null,
+        soldOut: event?.sold_out ?? false,
+        cancelled: event?.cancelled ?? false,
+        available: event?.available ?? null,
+      };
+    },
+  );
+}

@@ -1,0 +1,87 @@
+import type { WebSocket } from 'ws';
+import { WS_CLOSE } from '@ticketslave/common';
+import type { QueueServerMessage } from '../domain/ws-messages';
+
+export interface FanSocket {
+  ws: WebSocket;
+  eventId: string;
+  userId: string;
+  connId: string;
+  connectedAt: number;
+  queueNumber: number;
+}
+
+const fanKey = (eventId: string, userId: string) => `${eventId}\u0000${userId}`;
+
+/**
+ * The sockets this instance holds, by fan and by event. One socket per fan: a
+ * newer connection replaces the older one (4409), here or on another instance.
+ */
+export class SocketHub {
+  private readonly byFan = new Map<string, FanSocket>();
+  private readonly byEvent = new Map<string, Set<FanSocket>>();
+
+  add(s: FanSocket): void {
+    const key = fanKey(s.eventId, s.userId);
+    const previous = this.byFan.get(key);
+    if (previous) this.replace(previous);
+    this.byFan.set(key, s);
+    let set = this.byEvent.get(s.eventId);
+    if (!set) this.byEvent.set(s.eventId, (set = new Set()));
+    set.add(s);
+  }
+
+  /** Returns true when this was still the fan's current socket. */
+  remove(s: FanSocket): boolean {
+    this.byEvent.get(s.eventId)?.delete(s);
+    if (this.byEvent.get(s.eventId)?.size === 0) this.byEvent.delete(s.eventId);
+    const key = fanKey(s.eventId, s.userId);
+    if (this.byFan.get(key) !== s) return false;
+    this.byFan.delete(key);
+    return true;
+  }
+
+  /** Another instance took the fan's connection: close ours if it is the older one. */
+  replacedElsewhere(eventId: string, userId: string, connId: string): void {
+    const mine = this.byFan.get(fanKey(eventId, userId));
+    if (mine && mine.connId !== connId) this.replace(mine);
+  }
+
+  private replace(s: FanSocket): void {
+    this.remove(s);
+    s.ws.close(WS_CLOSE.replaced, 'opened in another tab or device');
+  }
+
+  sendToFan(eventId: string, userId: string, message: QueueServerMessage, closeCode?: number): boolean {
+    const s = this.byFan.get(fanKey(eventId, userId));
+    if (!s) return false;
+    send(s.ws, message);
+    if (closeCode) s.ws.close(closeCode, message.type);
+    return true;
+  }
+
+  /** Serialises once per event, not once per socket: a progress message goes to many thousands. */
+  broadcast(eventId: string, message: QueueServerMessage): number {
+    const set = this.byEvent.get(eventId);
+    if (!set) return 0;
+    const data = JSON.stringify(message);
+    for (const s of set) if (s.ws.readyState === s.ws.OPEN) s.ws.send(data);
+    return set.size;
+  }
+
+  hasEvent(eventId: string): boolean {
+    return this.byEvent.has(eventId);
+  }
+
+  connIds(): string[] {
+    return [...this.byFan.values()].map((s) => s.connId);
+  }
+
+  get size(): number {
+    return this.byFan.size;
+  }
+}
+
+export function send(ws: WebSocket, message: QueueServerMessage): void {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+}

@@ -1,0 +1,232 @@
+import { TOKENS, queryRows, type RunningService } from '@ticketslave/common';
+import { eventually, readTopic } from '@ticketslave/dev/test-support';
+import { connectFan, createHarness, newEventId, snapshot, type Harness } from './queue-harness';
+
+describe('queue: fans, turns and claims', () => {
+  let h: Harness;
+  let svc: RunningService;
+
+  beforeAll(async () => {
+    h = await createHarness('qfans');
+    svc = await h.start({ QUEUE_MIN_CLAIM_SECONDS: '2' });
+  });
+  afterAll(async () => h.close());
+
+  const fans = (eventId: string) =>
+    queryRows<{ user_id: string; status: string; queue_number: number }>(
+      svc.kit.ds,
+      `SELECT user_id, status, queue_number FROM fans WHERE event_id = $1 ORDER BY queue_number`,
+      [eventId],
+    );
+  const cookies = async (userId: string, eventId: string, qn: number) =>
+    `${await h.identity.queueTicketCookie(userId, eventId, qn)}; ${await h.identity.sessionCookie({ id: userId })}`;
+
+  async function openEvent(eventId: string, n: number, queue = {}) {
+    // Paused first so nobody's number comes up before the test has connected its fans.
+    await h.publish('event.published', snapshot(eventId, queue));
+    await eventually(
+      async () =>
+        (await queryRows(svc.kit.ds, `SELECT 1 FROM queue_events WHERE event_id = $1`, [eventId])).length,
+    );
+    await svc.kit.ds.query(`UPDATE queue_events SET paused = true WHERE event_id = $1`, [eventId]);
+    await h.publish('queue.assigned', {
+      eventId,
+      late: false,
+      assignments: Array.from({ length: n }, (_, i) => ({ userId: `u${i + 1}`, queueNumber: i + 1 })),
+    });
+    await eventually(async () => (await fans(eventId)).length === n);
+  }
+  const resume = (eventId: string) =>
+    svc.kit.ds.query(`UPDATE queue_events SET paused = false WHERE event_id = $1`, [eventId]);
+
+  describe('WebSocket /queue/ws authentication', () => {
+    it('refuses a missing, forged, expired or other-event queue ticket', async () => {
+      const eventId = newEventId();
+      const other = newEventId();
+      const none = await connectFan(svc, eventId, '');
+      expect((await none.closed).code).toBe(4401);
+
+      const forged = (await h.identity.queueTicketCookie('u1', eventId, 1)).replace(/.{6}$/, 'AAAAAA');
+      expect((await (await connectFan(svc, eventId, forged)).closed).code).toBe(4401);
+
+      const expiredJwt = await h.identity.buffer.signer.sign(
+        { evt: eventId, qn: 1 },
+        {
+          issuer: TOKENS.queueTicket.issuer,
+          audience: TOKENS.queueTicket.audience,
+          subject: 'u1',
+          expiresAt: new Date(Date.now() - 1000),
+          issuedAt: new Date(Date.now() - 60_000),
+        },
+      );
+      expect((await (await connectFan(svc, eventId, `ts_qt_${eventId}=${expiredJwt}`)).closed).code).toBe(
+        4401,
+      );
+
+      // A ticket for another event, planted under this event's cookie name.
+      const otherJwt = (await h.identity.queueTicketCookie('u1', other, 1)).split('=')[1];
+      expect((await (await connectFan(svc, eventId, `ts_qt_${eventId}=${otherJwt}`)).closed).code).toBe(4403);
+
+      // A ticket signed by the queue's key, not buffer's, is not a queue ticket.
+      const wrongIssuer = await h.identity.queue.signer.sign(
+        { evt: eventId, qn: 1 },
+        {
+          issuer: TOKENS.queueTicket.issuer,
+          audience: TOKENS.queueTicket.audience,
+          subject: 'u1',
+          expiresAt: new Date(Date.now() + 60_000),
+        },
+      );
+      expect((await (await connectFan(svc, eventId, `ts_qt_${eventId}=${wrongIssuer}`)).closed).code).toBe(
+        4401,
+      );
+    });
+
+    it('refuses the same on the claim API, with problem+json and nothing changed', async () => {
+      const eventId = newEventId();
+      await openEvent(eventId, 1);
+      const session = await h.identity.sessionCookie({ id: 'u1' });
+      const otherJwt = (await h.identity.queueTicketCookie('u1', newEventId(), 1)).split('=')[1];
+      const r = await fetch(`${svc.url}/queue/api/events/${eventId}/admission`, {
+        method: 'POST',
+        headers: { cookie: `${session}; ts_qt_${eventId}=${otherJwt}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(r.status).toBe(403);
+      expect(r.headers.get('content-type')).toContain('application/problem+json');
+      const me = await fetch(`${svc.url}/queue/api/events/${eventId}/me`, { headers: { cookie: session } });
+      expect(me.status).toBe(401);
+      // Someone else's ticket with my session.
+      const theirs = await h.identity.queueTicketCookie('u2', eventId, 1);
+      const r2 = await fetch(`${svc.url}/queue/api/events/${eventId}/admission`, {
+        method: 'POST',
+        headers: { cookie: `${session}; ${theirs}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(r2.status).toBe(403);
+      expect((await fans(eventId)).map((f) => f.status)).toEqual(['waiting']);
+    });
+  });
+
+  it('gives turns in number order, parks the absent, and one claim makes one admission', async () => {
+    const eventId = newEventId();
+    await openEvent(eventId, 4, { admitRatePerMinute: 6000, awayGraceSeconds: 60 });
+    const f1 = await connectFan(svc, eventId, await cookies('u1', eventId, 1));
+    const f2 = await connectFan(svc, eventId, await cookies('u2', eventId, 2));
+    const f4 = await connectFan(svc, eventId, await cookies('u4', eventId, 4));
+    const hello = await f1.waitFor('hello');
+    expect(hello).toMatchObject({ queueNumber: 1, status: 'waiting', servingNumber: 0, paused: true });
+    await resume(eventId);
+
+    const turn = await f1.waitFor('your_turn');
+    await f2.waitFor('your_turn');
+    await f4.waitFor('your_turn');
+    expect(typeof turn.claimBy).toBe('string');
+    expect((await fans(eventId)).map((f) => f.status)).toEqual(['turn', 'turn', 'parked', 'turn']);
+
+    // Two tabs claim at once: exactly one admission, the same for both answers.
+    const claim = () =>
+      fetch(`${svc.url}/queue/api/events/${eventId}/admission`, {
+        method: 'POST',
+        headers: { cookie: f1Cookie, 'content-type': 'application/json', origin: 'http://localhost:8080' },
+        body: '{}',
+      });
+    const f1Cookie = await cookies('u1', eventId, 1);
+    const [a, b] = await Promise.all([claim(), claim()]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const [ja, jb] = (await Promise.all([a.json(), b.json()])) as {
+      admissionId: string;
+      redirectTo: string;
+    }[];
+    expect(ja!.admissionId).toBe(jb!.admissionId);
+    expect(ja!.redirectTo).toBe(`/purchase/?event=${eventId}`);
+    const setCookie = a.headers.get('set-cookie') ?? '';
+    expect(setCookie).toContain(`ts_adm_${eventId}=`);
+    expect(setCookie).toContain('Path=/purchase');
+    expect(setCookie).toContain('HttpOnly');
+    const admitted = await readTopic<{ payload: { admissionId: string; userId: string } }>(
+      h.kafka.brokers,
+      `${h.kafka.prefix}queue.admitted`,
+      { until: (m) => m.length >= 1, timeoutMs: 5000 },
+    );
+    expect(admitted.map((m) => m.payload)).toEqual([
+      expect.objectContaining({ userId: 'u1', admissionId: ja!.admissionId }),
+    ]);
+
+    // Claiming before one's turn is refused.
+    const early = await fetch(`${svc.url}/queue/api/events/${eventId}/me`, {
+      headers: { cookie: await cookies('u3', eventId, 3) },
+    });
+    expect(((await early.json()) as { status: string }).status).toBe('parked');
+    [f1, f2, f4].forEach((f) => f.ws.close());
+  });
+
+  it('gives a parked fan who comes back within the grace the turn, and lapses one who does not', async () => {
+    const eventId = newEventId();
+    await openEvent(eventId, 3, { awayGraceSeconds: 2 });
+    const f3 = await connectFan(svc, eventId, await cookies('u3', eventId, 3));
+    await f3.waitFor('hello');
+    await resume(eventId);
+    await f3.waitFor('your_turn');
+    expect((await fans(eventId)).map((f) => f.status)).toEqual(['parked', 'parked', 'turn']);
+
+    const back = await connectFan(svc, eventId, await cookies('u1', eventId, 1));
+    expect(await back.waitFor('hello')).toMatchObject({ status: 'turn' });
+    await back.waitFor('your_turn');
+
+    // u2 never returns: lapsed after the grace; connecting then is told so and closed with 4410.
+    await eventually(async () => (await fans(eventId))[1]!.status === 'lapsed', { timeoutMs: 8000 });
+    const late = await connectFan(svc, eventId, await cookies('u2', eventId, 2));
+    await late.waitFor('lapsed');
+    expect((await late.closed).code).toBe(4410);
+
+    // u3 had the turn but never claimed: it lapses too, live on the open socket.
+    await f3.waitFor('lapsed', 8000);
+    expect((await f3.closed).code).toBe(4410);
+    back.ws.close();
+  });
+
+  it('replaces an older connection of the same fan with 4409', async () => {
+    const eventId = newEventId();
+    await openEvent(eventId, 1);
+    const first = await connectFan(svc, eventId, await cookies('u1', eventId, 1));
+    await first.waitFor('hello');
+    const second = await connectFan(svc, eventId, await cookies('u1', eventId, 1));
+    expect((await first.closed).code).toBe(4409);
+    await second.waitFor('hello');
+    second.ws.close();
+  });
+
+  it('tells everyone when the event sells out, and pauses while all that is left is in carts', async () => {
+    const eventId = newEventId();
+    await openEvent(eventId, 3);
+    const f3 = await connectFan(svc, eventId, await cookies('u3', eventId, 3));
+    await f3.waitFor('hello');
+    await f3.waitFor('progress', 15_000);
+    await h.publish('inventory.changed', { eventId, available: 0, held: 5, sold: 95 });
+    await eventually(
+      async () =>
+        (
+          await queryRows(svc.kit.ds, `SELECT 1 FROM queue_events WHERE event_id = $1 AND in_carts`, [
+            eventId,
+          ])
+        ).length,
+    );
+    await resume(eventId);
+    const again = await connectFan(svc, eventId, await cookies('u2', eventId, 2));
+    expect(await again.waitFor('hello')).toMatchObject({ paused: true, pauseReason: 'in_carts' });
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await fans(eventId)).map((f) => f.status)).toEqual(['waiting', 'waiting', 'waiting']);
+    await h.publish('inventory.changed', { eventId, available: 0, held: 0, sold: 100 });
+    await f3.waitFor('sold_out', 8000);
+    await again.waitFor('sold_out', 8000);
+    // Carts expire and seats come back: admission resumes in order.
+    await h.publish('inventory.changed', { eventId, available: 5, held: 0, sold: 95 });
+    await f3.waitFor('resumed', 8000);
+    await f3.waitFor('your_turn', 8000);
+    const types = f3.messages.map((m) => m.type);
+    expect(types.indexOf('resumed')).toBeGreaterThan(types.indexOf('sold_out'));
+    again.ws.close();
+    f3.ws.close();
+  });
+});

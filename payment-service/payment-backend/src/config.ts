@@ -10,6 +10,11 @@ export const configSchema = z.object({
   STRIPE_API_HOST: z.string().optional(),
   STRIPE_API_PORT: z.coerce.number().int().optional(),
   STRIPE_API_PROTOCOL: z.enum(['http', 'https']).optional(),
+  /** Receipts by e-mail; not sent yet, declared so the platform's environment stays valid. */
+  SMTP_URL: z.url().optional(),
+  MAIL_FROM: z.string().optional(),
+  /** purchase's API, for order details (the frontend reads it through the gateway). */
+  PURCHASE_API_URL: z.url().optional(),
 });
 export type PaymentConfig = z.infer<typeof configSchema>;
 

@@ -1,7 +1,14 @@
 import path from 'node:path';
 import { ApiRouter, startService, type Clock, type RunningService } from '@ticketslave/common';
 import type { PaymentConfig } from './config';
+import { PaymentRepository } from './data/payment-repository';
 import { migrations } from './data/migrations';
+import { Checkout } from './domain/checkout';
+import { Settlement } from './domain/settlement';
+import { registerOrderRoutes } from './http/order-routes';
+import { mountStripeWebhook } from './http/stripe-webhook';
+import { orderConsumer } from './messaging/order-consumer';
+import { StripeGateway } from './stripe/stripe-gateway';
 
 export interface StartPaymentOptions {
   port?: number;
@@ -20,10 +27,23 @@ export async function startPaymentService(
     clock: opts.clock,
     migrations,
     frontendDir: path.resolve(__dirname, '../../payment-frontend/dist'),
-    wire: () => {
+    wire: (kit) => {
+      const repo = new PaymentRepository(kit.ds);
+      const gateway = new StripeGateway({
+        secretKey: config.STRIPE_SECRET_KEY,
+        webhookSecret: config.STRIPE_WEBHOOK_SECRET,
+        host: config.STRIPE_API_HOST,
+        port: config.STRIPE_API_PORT,
+        protocol: config.STRIPE_API_PROTOCOL,
+      });
+      const settlement = new Settlement(repo, gateway, kit.logger);
+      const checkout = new Checkout(repo, gateway, kit.clock, config.PUBLIC_BASE_URL.replace(/\/$/, ''));
       const api = new ApiRouter();
+      registerOrderRoutes(api, { sessions: kit.sessions, checkout, settlement, repo });
       return {
         api,
+        parts: [orderConsumer({ bus: kit.bus, repo, settlement, gateway })],
+        beforeJson: (app) => mountStripeWebhook(app, gateway, settlement),
       };
     },
   });

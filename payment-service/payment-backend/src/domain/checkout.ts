@@ -1,0 +1,115 @@
+import { ConflictError, ForbiddenError, GoneError, NotFoundError, type Clock } from '@ticketslave/common';
+import type { OrderRow, PaymentRepository, PaymentStatus } from '../data/payment-repository';
+import type { PaymentGateway } from '../stripe/payment-gateway';
+
+/** Stripe refuses a Checkout Session `expires_at` sooner than 30 minutes or later than 24 hours. */
+const MIN_SESSION_SECONDS = 31 * 60;
+const MAX_SESSION_SECONDS = 23 * 3600;
+
+export type PaymentView = {
+  orderId: string;
+  eventId: string;
+  eventTitle: string | null;
+  amountMinor: number;
+  currency: string;
+  status: 'pending' | PaymentStatus | 'expired';
+  expiresAt: string;
+  checkoutUrl: string | null;
+};
+
+export interface Fan {
+  sub: string;
+  email: string;
+}
+
+/** The fan's side: opening a Checkout Session for their order and seeing where it stands. */
+export class Checkout {
+  constructor(
+    private readonly repo: PaymentRepository,
+    private readonly gateway: PaymentGateway,
+    private readonly clock: Clock,
+    private readonly publicBaseUrl: string,
+  ) {}
+
+  async view(orderId: string, fan: Fan): Promise<PaymentView> {
+    const order = this.ownOrder(await this.repo.order(this.repo.db, orderId), fan);
+    const [payment, session, event] = await Promise.all([
+      this.repo.payment(this.repo.db, orderId),
+      this.repo.openSession(this.repo.db, orderId),
+      this.repo.event(this.repo.db, order.eventId),
+    ]);
+    const lapsed =
+      order.status === 'expired' || (order.status === 'pending' && order.expiresAt <= this.clock.now());
+    const status: PaymentView['status'] =
+      payment?.status ?? (order.status === 'cancelled' ? 'voided' : lapsed ? 'expired' : 'pending');
+    return {
+      orderId,
+      eventId: order.eventId,
+      eventTitle: event?.title || null,
+      amountMinor: order.amountMinor,
+      currency: order.currency,
+      status,
+      expiresAt: order.expiresAt.toISOString(),
+      checkoutUrl:
+        status === 'pending' && session && session.expiresAt > this.clock.now() ? session.url : null,
+    };
+  }
+
+  /**
+   * Returns the open Checkout Session of the order, or opens attempt n+1 when the last
+   * one expired. The order row is locked for the duration, so a double click cannot open
+   * two sessions; the idempotency key covers a request retried after a lost answer.
+   */
+  async start(orderId: string, fan: Fan): Promise<{ url: string }> {
+    return this.repo.transaction(async (tx) => {
+      const order = this.ownOrder(await this.repo.order(tx, orderId, true), fan);
+      const now = this.clock.now();
+      const payment = await this.repo.payment(tx, orderId);
+      if (payment)
+        throw new ConflictError(`This order already has a payment (${payment.status}).`, 'already_paid');
+      if (order.status === 'cancelled')
+        throw new ConflictError('This order was cancelled.', 'order_cancelled');
+      if (order.status === 'completed')
+        throw new ConflictError('This order is already complete.', 'order_completed');
+      if (order.status === 'expired' || order.expiresAt <= now)
+        throw new GoneError('The hold on your tickets has expired. Nothing was charged.', 'hold_expired');
+
+      const open = await this.repo.openSession(tx, orderId);
+      // A declined card leaves the session open: the fan retries on the same page.
+      if (open?.url && open.expiresAt > now) return { url: open.url };
+      if (open) await this.repo.closeSession(tx, open.sessionId, 'expired');
+
+      const attempt = (await this.repo.lastAttempt(tx, orderId)) + 1;
+      const event = await this.repo.event(tx, order.eventId);
+      const holdSeconds = (order.expiresAt.getTime() - now.getTime()) / 1000;
+      const back = (result: string) =>
+        `${this.publicBaseUrl}/payment/?order=${encodeURIComponent(orderId)}&result=${result}`;
+      const created = await this.gateway.createCheckout({
+        orderId,
+        eventId: order.eventId,
+        attempt,
+        amountMinor: order.amountMinor,
+        currency: order.currency,
+        description: event?.title ? `Tickets for ${event.title}` : 'Tickets',
+        customerEmail: fan.email || undefined,
+        successUrl: back('success'),
+        cancelUrl: back('cancelled'),
+        // Shorter holds leave the session at Stripe's default; order.expired closes it instead.
+        expiresAt:
+          holdSeconds >= MIN_SESSION_SECONDS
+            ? new Date(Math.min(order.expiresAt.getTime(), now.getTime() + MAX_SESSION_SECONDS * 1000))
+            : undefined,
+      });
+      await this.repo.insertSession(tx, { ...created, orderId, attempt, url: created.url });
+      return { url: created.url };
+    });
+  }
+
+  private ownOrder(order: OrderRow | undefined, fan: Fan): OrderRow {
+    if (!order)
+      throw new NotFoundError('No such order (yet): it appears here moments after your seats are held.');
+    if (order.userId !== fan.sub)
+      throw new ForbiddenError('This order belongs to someone else.', 'not_your_order');
+    return order;
+  }
+}

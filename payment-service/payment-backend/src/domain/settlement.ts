@@ -1,0 +1,186 @@
+import type { Logger } from '@ticketslave/common';
+import type { PaymentRepository, PaymentRow } from '../data/payment-repository';
+import {
+  GatewayRefusal,
+  type GatewayEvent,
+  type IntentStatus,
+  type PaymentGateway,
+} from '../stripe/payment-gateway';
+
+const ref = (
+  p: Pick<PaymentRow, 'orderId' | 'eventId' | 'paymentIntentId' | 'amountMinor' | 'currency'>,
+) => ({
+  orderId: p.orderId,
+  eventId: p.eventId,
+  paymentIntentId: p.paymentIntentId,
+  amountMinor: p.amountMinor,
+  currency: p.currency,
+});
+
+/**
+ * Moves money: authorization from Stripe's webhook, then capture, void or refund as
+ * purchase and organisers decide. Stripe is called outside database transactions and
+ * with idempotency keys; the database then moves the payment with a status-checked
+ * update, so a retried message or a racing instance emits each outcome exactly once.
+ */
+export class Settlement {
+  constructor(
+    private readonly repo: PaymentRepository,
+    private readonly gateway: PaymentGateway,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Applies one verified Stripe event. Throwing makes Stripe deliver it again. */
+  async applyStripeEvent(event: GatewayEvent): Promise<void> {
+    switch (event.type) {
+      case 'checkout.session.completed':
+        return this.onSessionCompleted(event);
+      case 'checkout.session.expired':
+        await this.repo.transaction(async (tx) => {
+          if (await this.repo.recordStripeEvent(tx, event.id, event.type))
+            await this.repo.closeSession(tx, event.sessionId, 'expired');
+        });
+        return;
+      case 'other':
+        await this.repo.transaction((tx) => this.repo.recordStripeEvent(tx, event.id, event.stripeType));
+        return;
+    }
+  }
+
+  private async onSessionCompleted(
+    event: Extract<GatewayEvent, { type: 'checkout.session.completed' }>,
+  ): Promise<void> {
+    const { orderId, paymentIntentId } = event;
+    // With manual capture the session completes with payment_status 'unpaid': the money is
+    // only held. What counts is the intent being ready to capture, so ask Stripe for it.
+    const intent = paymentIntentId ? await this.gateway.retrieveIntent(paymentIntentId) : undefined;
+    const outcome = await this.repo.transaction(async (tx) => {
+      if (!(await this.repo.recordStripeEvent(tx, event.id, event.type))) return 'duplicate' as const;
+      await this.repo.closeSession(tx, event.sessionId, 'complete');
+      const order = orderId ? await this.repo.order(tx, orderId, true) : undefined;
+      if (!order || !intent) {
+        this.logger.warn({ stripeEvent: event.id, orderId }, 'completed checkout for no order we know');
+        return 'ignored' as const;
+      }
+      if (intent.status !== 'requires_capture') {
+        this.logger.warn(
+          { orderId, intent: intent.id, status: intent.status },
+          'checkout completed without an authorization',
+        );
+        return 'ignored' as const;
+      }
+      if (intent.amountMinor !== order.amountMinor || intent.currency !== order.currency) {
+        this.logger.error({ orderId, intent }, 'authorized amount differs from the order; cancelling it');
+        return 'stray' as const;
+      }
+      const payment = { ...ref({ ...order, paymentIntentId: intent.id }), status: 'authorized' as const };
+      if (!(await this.repo.insertPayment(tx, payment))) {
+        const existing = await this.repo.payment(tx, order.orderId);
+        return existing?.paymentIntentId === intent.id ? ('duplicate' as const) : ('stray' as const);
+      }
+      // Purchase decides, even for an expired hold: it secures the seats if they are still free.
+      await this.repo.emit(tx, 'payment.authorized', ref(payment));
+      return 'authorized' as const;
+    });
+    // A second authorization for an order that is already paid for must not be charged.
+    if (outcome === 'stray' && intent) await this.gateway.cancel(intent.id);
+    // Runs on duplicates too: a void that failed after the commit is retried with the redelivery.
+    if (orderId && outcome !== 'ignored') await this.voidIfOrderIsGone(orderId);
+  }
+
+  /** An authorization that arrives after the fan released the hold or the event was cancelled is voided. */
+  private async voidIfOrderIsGone(orderId: string): Promise<void> {
+    const order = await this.repo.order(this.repo.db, orderId);
+    if (!order) return;
+    const event = await this.repo.event(this.repo.db, order.eventId);
+    if (order.status === 'cancelled') await this.void(orderId, 'order_cancelled');
+    else if (event?.cancelled) await this.void(orderId, 'event_cancelled');
+  }
+
+  /** purchase secured the seats: take the money. */
+  async capture(orderId: string): Promise<void> {
+    const payment = await this.repo.payment(this.repo.db, orderId);
+    if (!payment || payment.status !== 'authorized') return;
+    let status: IntentStatus;
+    let failure: string | undefined;
+    try {
+      status = (await this.gateway.capture(payment.paymentIntentId)).status;
+    } catch (err) {
+      if (!(err instanceof GatewayRefusal)) throw err;
+      // Refused: maybe already captured by an earlier try, maybe the authorization lapsed.
+      status = (await this.gateway.retrieveIntent(payment.paymentIntentId)).status;
+      failure = err.message;
+    }
+    if (status === 'succeeded') return this.settle(payment, 'captured', 'payment.captured');
+    if (status === 'canceled' || status === 'requires_payment_method')
+      return this.settle(payment, 'failed', 'payment.failed', failure ?? `payment intent ${status}`);
+    throw new Error(`capture of ${payment.paymentIntentId} left it ${status}; will retry`);
+  }
+
+  /** Releases an authorization without charging; a no-op for anything not authorized. */
+  async void(orderId: string, reason: string): Promise<void> {
+    const payment = await this.repo.payment(this.repo.db, orderId);
+    if (!payment || payment.status !== 'authorized') return;
+    let status: IntentStatus;
+    try {
+      status = (await this.gateway.cancel(payment.paymentIntentId)).status;
+    } catch (err) {
+      if (!(err instanceof GatewayRefusal)) throw err;
+      status = (await this.gateway.retrieveIntent(payment.paymentIntentId)).status;
+    }
+    if (status === 'canceled') return this.settle(payment, 'voided', 'payment.voided', reason);
+    if (status === 'succeeded') {
+      // Captured by a racing capture: the money moved, so the only way back is a refund.
+      await this.settle(payment, 'captured', 'payment.captured');
+      await this.refund(orderId, reason);
+      return;
+    }
+    throw new Error(`cancel of ${payment.paymentIntentId} left it ${status}; will retry`);
+  }
+
+  /** Gives captured money back; returns false when there was nothing captured to refund. */
+  async refund(orderId: string, reason: string): Promise<boolean> {
+    const payment = await this.repo.payment(this.repo.db, orderId);
+    if (!payment || payment.status !== 'captured') return payment?.status === 'refunded';
+    try {
+      await this.gateway.refund(payment.paymentIntentId);
+    } catch (err) {
+      // Refunded already (an earlier attempt whose commit was lost): record it.
+      if (!(err instanceof GatewayRefusal && err.code === 'charge_already_refunded')) throw err;
+    }
+    await this.settle(payment, 'refunded', 'payment.refunded', reason);
+    return true;
+  }
+
+  /** The event is off: refund what was captured, void what was only authorized, close open checkouts. */
+  async cancelEvent(eventId: string, heartbeat: () => Promise<void>): Promise<void> {
+    await this.repo.transaction((tx) => this.repo.markEventCancelled(tx, eventId));
+    const payments = await this.repo.paymentsOfEvent(this.repo.db, eventId, ['authorized', 'captured']);
+    for (const p of payments) {
+      if (p.status === 'captured') await this.refund(p.orderId, 'event_cancelled');
+      else await this.void(p.orderId, 'event_cancelled');
+      await heartbeat();
+    }
+    for (const s of await this.repo.openSessionsOfEvent(this.repo.db, eventId)) {
+      await this.gateway.expireCheckout(s.sessionId);
+      await this.repo.transaction((tx) => this.repo.closeSession(tx, s.sessionId, 'expired'));
+    }
+  }
+
+  private async settle(
+    payment: PaymentRow,
+    to: 'captured' | 'failed' | 'voided' | 'refunded',
+    topic: 'payment.captured' | 'payment.failed' | 'payment.voided' | 'payment.refunded',
+    reason?: string,
+  ): Promise<void> {
+    const from = to === 'refunded' ? 'captured' : 'authorized';
+    await this.repo.transaction(async (tx) => {
+      const moved = await this.repo.transitionPayment(tx, payment.orderId, from, to, reason);
+      if (!moved) return;
+      await this.repo.emit(tx, topic, {
+        ...ref(moved),
+        ...(reason && topic !== 'payment.captured' ? { reason } : {}),
+      });
+    });
+  }
+}

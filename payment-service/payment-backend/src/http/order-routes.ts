@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import {
+  ApiRouter,
+  clientIp,
+  rateLimit,
+  sessionGuard,
+  sessionOf,
+  type TokenVerifier,
+} from '@ticketslave/common';
+import type { PaymentRepository } from '../data/payment-repository';
+import type { Checkout } from '../domain/checkout';
+import { refundOrder } from '../domain/organiser-refund';
+import type { Settlement } from '../domain/settlement';
+
+const OrderParams = z.object({ id: z.uuid('an order id (UUID)') });
+const PaymentView = z.object({
+  orderId: z.string(),
+  eventId: z.string(),
+  eventTitle: z.string().nullable(),
+  amountMinor: z.number().int(),
+  currency: z.string(),
+  status: z.enum(['pending', 'authorized', 'captured', 'voided', 'refunded', 'expired', 'failed']),
+  expiresAt: z.string(),
+  checkoutUrl: z.string().nullable(),
+});
+
+export function registerOrderRoutes(
+  api: ApiRouter,
+  deps: { sessions: TokenVerifier; checkout: Checkout; settlement: Settlement; repo: PaymentRepository },
+): void {
+  const fan = sessionGuard(deps.sessions);
+  const organiser = sessionGuard(deps.sessions, { roles: ['organiser', 'admin'] });
+  // Opening sessions at Stripe costs API quota: a handful per minute is plenty for a fan.
+  const checkoutLimit = rateLimit({
+    capacity: 10,
+    refillPerSecond: 0.2,
+    key: (req) => `checkout:${clientIp(req)}`,
+  });
+
+  api.route(
+    {
+      method: 'get',
+      path: '/orders/:id',
+      summary: "The fan's payment for an order",
+      params: OrderParams,
+      response: PaymentView,
+      auth: 'session',
+      before: [fan],
+    },
+    ({ params, res }) => deps.checkout.view(params.id, sessionOf(res)),
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/orders/:id/checkout',
+      summary: 'Open (or reopen) the Stripe Checkout for an order',
+      params: OrderParams,
+      response: z.object({ url: z.string() }),
+      auth: 'session',
+      before: [checkoutLimit, fan],
+    },
+    ({ params, res }) => deps.checkout.start(params.id, sessionOf(res)),
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/orders/:id/refund',
+      summary: "Refund one order (the event's organiser or an admin)",
+      params: OrderParams,
+      body: z.object({ releaseSeats: z.boolean() }).strict(),
+      auth: 'session',
+      before: [organiser],
+    },
+    ({ params, body, res }) =>
+      refundOrder(deps.repo, deps.settlement, params.id, sessionOf(res), body.releaseSeats),
+  );
+}

@@ -1,0 +1,111 @@
+import type { BusConsumer, IncomingMessage, MessageBus, Part, Payload } from '@ticketslave/common';
+import type { PaymentRepository } from '../data/payment-repository';
+import type { Settlement } from '../domain/settlement';
+import type { PaymentGateway } from '../stripe/payment-gateway';
+
+const GROUP = 'payment.orders';
+const CONSUMED = [
+  'event.published',
+  'event.updated',
+  'event.cancelled',
+  'order.created',
+  'order.completed',
+  'order.expired',
+  'order.cancelled',
+] as const;
+type ConsumedTopic = (typeof CONSUMED)[number];
+
+const orderOf = (p: Payload<'order.completed'>, expiresAt: Date) => ({
+  orderId: p.orderId,
+  eventId: p.eventId,
+  userId: p.userId,
+  admissionId: p.admissionId,
+  amountMinor: p.amountMinor,
+  currency: p.currency,
+  expiresAt,
+});
+
+/**
+ * What purchase and feed tell payment. Every branch is idempotent by state (inserts
+ * that ignore duplicates, status-checked updates, Stripe idempotency keys), so a
+ * redelivered message or one arriving out of order across topics changes nothing twice.
+ */
+export function orderConsumer(deps: {
+  bus: MessageBus;
+  repo: PaymentRepository;
+  settlement: Settlement;
+  gateway: PaymentGateway;
+}): Part {
+  const { repo, settlement, gateway } = deps;
+
+  /** Orders we hear about first through a later message are recorded as they now stand. */
+  const remember = (
+    m: IncomingMessage,
+    p: Payload<'order.completed'>,
+    status: 'completed' | 'expired' | 'cancelled',
+  ) => repo.transaction((tx) => repo.insertOrder(tx, orderOf(p, new Date(m.envelope.occurredAt)), status));
+
+  const expireOpenCheckout = async (orderId: string) => {
+    const open = await repo.openSession(repo.db, orderId);
+    if (!open) return;
+    await gateway.expireCheckout(open.sessionId);
+    await repo.transaction((tx) => repo.closeSession(tx, open.sessionId, 'expired'));
+  };
+
+  const handlers: { [T in ConsumedTopic]: (p: Payload<T>, m: IncomingMessage) => Promise<void> } = {
+    'event.published': (e, m) => upsertEvent(e, m),
+    'event.updated': (e, m) => upsertEvent(e, m),
+    'order.created': async (p, m) => {
+      await repo.once(GROUP, m.envelope.id, (tx) => repo.insertOrder(tx, orderOf(p, new Date(p.expiresAt))));
+    },
+    'order.completed': async (p, m) => {
+      await remember(m, p, 'completed');
+      await repo.transaction((tx) => repo.setOrderStatus(tx, p.orderId, 'completed', ['pending', 'expired']));
+      await settlement.capture(p.orderId);
+    },
+    'order.expired': async (p, m) => {
+      await remember(m, p, 'expired');
+      await repo.transaction((tx) => repo.setOrderStatus(tx, p.orderId, 'expired', ['pending']));
+      await expireOpenCheckout(p.orderId);
+    },
+    'order.cancelled': async (p, m) => {
+      await remember(m, p, 'cancelled');
+      await repo.transaction((tx) => repo.setOrderStatus(tx, p.orderId, 'cancelled', ['pending', 'expired']));
+      await expireOpenCheckout(p.orderId);
+      await settlement.void(p.orderId, p.reason ?? 'order_cancelled');
+    },
+    'event.cancelled': (p, m) => settlement.cancelEvent(p.eventId, () => m.heartbeat()),
+  };
+
+  const upsertEvent = async (e: Payload<'event.published'>, m: IncomingMessage) => {
+    await repo.once(GROUP, m.envelope.id, (tx) =>
+      repo.upsertEvent(tx, {
+        eventId: e.eventId,
+        organiserId: e.organiserId,
+        title: e.title,
+        version: e.version,
+      }),
+    );
+  };
+
+  const handle = (m: IncomingMessage): Promise<void> => {
+    const handler = handlers[m.topic as ConsumedTopic] as
+      ((p: unknown, m: IncomingMessage) => Promise<void>) | undefined;
+    return handler ? handler(m.envelope.payload, m) : Promise.resolve();
+  };
+
+  let consumer: BusConsumer | undefined;
+  return {
+    name: 'order-consumer',
+    start: async () => {
+      consumer = await deps.bus.subscribe({
+        groupId: GROUP,
+        topics: [...CONSUMED],
+        handler: handle,
+      });
+    },
+    stop: async () => {
+      await consumer?.stop();
+    },
+  };
+}

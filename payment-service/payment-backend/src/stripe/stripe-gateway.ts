@@ -1,0 +1,166 @@
+import Stripe from 'stripe';
+import {
+  GatewayRefusal,
+  WebhookSignatureError,
+  type CheckoutRequest,
+  type CheckoutSession,
+  type GatewayEvent,
+  type IntentStatus,
+  type PaymentGateway,
+  type PaymentIntentView,
+} from './payment-gateway';
+
+export interface StripeGatewayOptions {
+  secretKey: string;
+  webhookSecret: string;
+  host?: string;
+  port?: number;
+  protocol?: 'http' | 'https';
+}
+
+const idOf = (v: string | { id: string } | null | undefined): string | undefined =>
+  v == null ? undefined : typeof v === 'string' ? v : v.id;
+
+/**
+ * Stripe's 4xx answers (bad state, declined card, already expired…) will not change on
+ * retry; network errors, 429 and 5xx will, so they stay ordinary errors and the caller's
+ * retry machinery (webhook redelivery, Kafka redelivery) takes over.
+ */
+async function call<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (
+      err instanceof Stripe.errors.StripeError &&
+      (err.type === 'StripeInvalidRequestError' || err.type === 'StripeCardError')
+    )
+      throw new GatewayRefusal(err.message, err.code);
+    throw err;
+  }
+}
+
+const intentView = (pi: Stripe.PaymentIntent): PaymentIntentView => ({
+  id: pi.id,
+  // Stripe may add statuses; the domain treats unknown ones as "not yet settled".
+  status: pi.status as IntentStatus,
+  amountMinor: pi.amount,
+  currency: pi.currency.toUpperCase(),
+});
+
+export class StripeGateway implements PaymentGateway {
+  private readonly stripe: Stripe;
+
+  constructor(private readonly opts: StripeGatewayOptions) {
+    this.stripe = new Stripe(opts.secretKey, {
+      host: opts.host,
+      port: opts.port,
+      protocol: opts.protocol,
+      maxNetworkRetries: 2,
+      timeout: 15_000,
+    });
+  }
+
+  async createCheckout(req: CheckoutRequest): Promise<CheckoutSession> {
+    const metadata = { orderId: req.orderId, eventId: req.eventId };
+    const session = await call(() =>
+      this.stripe.checkout.sessions.create(
+        {
+          mode: 'payment',
+          line_items: [
+            {
+              quantity: 1,
+              price_data: {
+                currency: req.currency.toLowerCase(),
+                unit_amount: req.amountMinor,
+                product_data: { name: req.description },
+              },
+            },
+          ],
+          payment_intent_data: { capture_method: 'manual', metadata },
+          metadata,
+          client_reference_id: req.orderId,
+          ...(req.customerEmail ? { customer_email: req.customerEmail } : {}),
+          ...(req.expiresAt ? { expires_at: Math.floor(req.expiresAt.getTime() / 1000) } : {}),
+          success_url: req.successUrl,
+          cancel_url: req.cancelUrl,
+        },
+        // Same key, same session: a retried request cannot open a second one for this attempt.
+        { idempotencyKey: `${req.orderId}:${req.attempt}` },
+      ),
+    );
+    if (!session.url) throw new Error(`Checkout Session ${session.id} came back without a URL`);
+    return { sessionId: session.id, url: session.url, expiresAt: new Date(session.expires_at * 1000) };
+  }
+
+  async expireCheckout(sessionId: string): Promise<void> {
+    const session = await call(() => this.stripe.checkout.sessions.retrieve(sessionId));
+    if (session.status !== 'open') return;
+    try {
+      await call(() => this.stripe.checkout.sessions.expire(sessionId));
+    } catch (err) {
+      // Completed or expired meanwhile: the webhook for that tells the rest of the story.
+      if (!(err instanceof GatewayRefusal)) throw err;
+    }
+  }
+
+  async retrieveIntent(paymentIntentId: string): Promise<PaymentIntentView> {
+    return intentView(await call(() => this.stripe.paymentIntents.retrieve(paymentIntentId)));
+  }
+
+  async capture(paymentIntentId: string): Promise<PaymentIntentView> {
+    return intentView(
+      await call(() =>
+        this.stripe.paymentIntents.capture(
+          paymentIntentId,
+          {},
+          { idempotencyKey: `capture:${paymentIntentId}` },
+        ),
+      ),
+    );
+  }
+
+  async cancel(paymentIntentId: string): Promise<PaymentIntentView> {
+    return intentView(
+      await call(() =>
+        this.stripe.paymentIntents.cancel(
+          paymentIntentId,
+          { cancellation_reason: 'abandoned' },
+          { idempotencyKey: `cancel:${paymentIntentId}` },
+        ),
+      ),
+    );
+  }
+
+  async refund(paymentIntentId: string): Promise<void> {
+    await call(() =>
+      this.stripe.refunds.create(
+        { payment_intent: paymentIntentId, reason: 'requested_by_customer' },
+        { idempotencyKey: `refund:${paymentIntentId}` },
+      ),
+    );
+  }
+
+  verifyWebhook(rawBody: Buffer, signature: string | undefined): GatewayEvent {
+    let event: Stripe.Event;
+    try {
+      // Default tolerance (300 s): a captured request replayed later is refused.
+      event = this.stripe.webhooks.constructEvent(rawBody, signature ?? '', this.opts.webhookSecret);
+    } catch (err) {
+      throw new WebhookSignatureError((err as Error).message);
+    }
+    if (event.type === 'checkout.session.completed' || event.type === 'checkout.session.expired') {
+      const session = event.data.object;
+      const orderId = session.metadata?.orderId ?? session.client_reference_id ?? undefined;
+      if (event.type === 'checkout.session.expired')
+        return { id: event.id, type: event.type, sessionId: session.id, orderId };
+      return {
+        id: event.id,
+        type: event.type,
+        sessionId: session.id,
+        orderId,
+        paymentIntentId: idOf(session.payment_intent),
+      };
+    }
+    return { id: event.id, type: 'other', stripeType: event.type };
+  }
+}

@@ -1,0 +1,167 @@
+import { signatureHeader } from '@ticketslave/dev/stripe';
+import { eventually, sleep } from '@ticketslave/dev/test-support';
+import { PaymentHarness, WEBHOOK_SECRET } from './payment-harness';
+
+const h = new PaymentHarness();
+beforeAll(() => h.start('paycheckout'), 60_000);
+afterAll(() => h.stop());
+
+const webhook = (body: string, signature?: string) =>
+  h.fetch('/payment/api/stripe/webhook', {
+    method: 'POST',
+    body,
+    headers: signature ? { 'stripe-signature': signature } : {},
+  });
+
+describe('the fan pays for a held order', () => {
+  it('authorizes through Checkout with manual capture, then captures once purchase completes the order', async () => {
+    const order = await h.holdOrder({ amountMinor: 9250 });
+    expect(await h.status(order.orderId, order.cookie)).toBe('pending');
+
+    const { url, sessionId } = await h.checkout(order.orderId, order.cookie);
+    expect(url).toBe(`${h.standIn.url}/pay/${sessionId}`);
+    const session = await h.stripe.checkout.sessions.retrieve(sessionId, { expand: ['line_items'] });
+    expect(session).toMatchObject({
+      amount_total: 9250,
+      currency: 'eur',
+      metadata: { orderId: order.orderId, eventId: order.eventId },
+      success_url: `http://localhost:8080/payment/?order=${order.orderId}&result=success`,
+      cancel_url: `http://localhost:8080/payment/?order=${order.orderId}&result=cancelled`,
+    });
+    // A 10-minute hold is below Stripe's 30-minute minimum: the session keeps Stripe's default.
+    expect(session.expires_at - session.created).toBeGreaterThan(23 * 3600);
+
+    await h.standIn.pay(sessionId);
+    const [authorized] = await h.messages('payment.authorized', order.orderId);
+    expect(authorized).toMatchObject({
+      orderId: order.orderId,
+      eventId: order.eventId,
+      amountMinor: 9250,
+      currency: 'EUR',
+    });
+    const pi = await h.stripe.paymentIntents.retrieve(authorized!.paymentIntentId);
+    expect(pi.status).toBe('requires_capture');
+    expect(await h.status(order.orderId, order.cookie)).toBe('authorized');
+
+    await h.publish('order.completed', order.ref);
+    const [captured] = await h.messages('payment.captured', order.orderId);
+    expect(captured).toMatchObject({ paymentIntentId: pi.id, amountMinor: 9250 });
+    expect((await h.stripe.paymentIntents.retrieve(pi.id)).status).toBe('succeeded');
+    expect(await h.status(order.orderId, order.cookie)).toBe('captured');
+
+    // The same completion delivered again neither captures nor announces twice.
+    await h.publish('order.completed', order.ref);
+    await sleep(1500);
+    expect(h.countOf('payment.captured', order.orderId)).toBe(1);
+  });
+
+  it('when Stripe delivers checkout.session.completed again, emits payment.authorized once', async () => {
+    const order = await h.authorizedOrder();
+    const completed = h.standIn
+      .state()
+      .events.find(
+        (r) =>
+          r.event.type === 'checkout.session.completed' &&
+          (r.event.data.object as { id: string }).id === order.sessionId,
+      );
+    await h.standIn.replayEvent(completed!.event.id);
+    await h.standIn.replayEvent(completed!.event.id);
+    await sleep(1500);
+    expect(h.countOf('payment.authorized', order.orderId)).toBe(1);
+  });
+
+  it('refuses a forged or stale webhook with 400 and changes nothing; the genuine one then authorizes', async () => {
+    const order = await h.holdOrder();
+    const { sessionId } = await h.checkout(order.orderId, order.cookie);
+    h.standIn.setWebhookUrl(undefined); // record the events, deliver them by hand
+    try {
+      await h.standIn.pay(sessionId);
+    } finally {
+      h.standIn.setWebhookUrl(`${h.service.url}/payment/api/stripe/webhook`);
+    }
+    const record = h.standIn
+      .state()
+      .events.find(
+        (r) =>
+          r.event.type === 'checkout.session.completed' &&
+          (r.event.data.object as { id: string }).id === sessionId,
+      );
+    const body = JSON.stringify(record!.event, null, 2);
+    const now = Math.floor(Date.now() / 1000);
+
+    for (const signature of [
+      undefined,
+      signatureHeader(body, 'whsec_not_the_secret', now),
+      signatureHeader(body, WEBHOOK_SECRET, now - 600),
+      signatureHeader(body.replace('"livemode": false', '"livemode": true'), WEBHOOK_SECRET, now),
+    ]) {
+      const res = await webhook(body, signature);
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(((await res.json()) as { type: string }).type).toMatch(/bad_signature$/);
+    }
+    expect(await h.status(order.orderId, order.cookie)).toBe('pending');
+
+    const ok = await webhook(body, signatureHeader(body, WEBHOOK_SECRET, now));
+    expect(ok.status).toBe(200);
+    expect(await h.status(order.orderId, order.cookie)).toBe('authorized');
+    await h.messages('payment.authorized', order.orderId);
+  });
+
+  it('after a declined card the same session stays open; after it expires a retry opens attempt 2', async () => {
+    const order = await h.holdOrder();
+    const first = await h.checkout(order.orderId, order.cookie);
+    await expect(h.standIn.pay(first.sessionId, '4000000000000002')).rejects.toThrow(/declined/);
+    expect(await h.status(order.orderId, order.cookie)).toBe('pending');
+    expect((await h.checkout(order.orderId, order.cookie)).sessionId).toBe(first.sessionId);
+
+    // The fan walks away and Stripe expires the session; coming back opens a new one.
+    await h.stripe.checkout.sessions.expire(first.sessionId);
+    await eventually(async () => {
+      const res = await h.fetch(`/payment/api/orders/${order.orderId}`, { cookie: order.cookie });
+      return ((await res.json()) as { checkoutUrl: string | null }).checkoutUrl === null;
+    });
+    const second = await h.checkout(order.orderId, order.cookie);
+    expect(second.sessionId).not.toBe(first.sessionId);
+
+    await h.standIn.pay(second.sessionId);
+    const [authorized] = await h.messages('payment.authorized', order.orderId);
+    const pi = await h.stripe.paymentIntents.retrieve(authorized!.paymentIntentId);
+    expect(pi.metadata).toMatchObject({ orderId: order.orderId });
+    expect(h.standIn.state().sessions[first.sessionId]?.session.status).toBe('expired');
+  });
+
+  it("answers 403 on someone else's order and 404 on an unknown one, 400 on a malformed id", async () => {
+    const order = await h.holdOrder();
+    const stranger = await h.identity.sessionCookie({ id: 'someone-else' });
+    const sessionsBefore = Object.keys(h.standIn.state().sessions).length;
+    const view = await h.fetch(`/payment/api/orders/${order.orderId}`, { cookie: stranger });
+    expect(view.status).toBe(403);
+    expect(
+      (await h.fetch(`/payment/api/orders/${order.orderId}/checkout`, { method: 'POST', cookie: stranger }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await h.fetch(`/payment/api/orders/00000000-0000-4000-8000-000000000000`, { cookie: stranger }))
+        .status,
+    ).toBe(404);
+    const bad = await h.fetch(`/payment/api/orders/nope/checkout`, { method: 'POST', cookie: order.cookie });
+    expect(bad.status).toBe(400);
+    expect((await h.fetch(`/payment/api/orders/${order.orderId}`)).status).toBe(401);
+    expect(Object.keys(h.standIn.state().sessions)).toHaveLength(sessionsBefore);
+  });
+
+  it('when the hold expires, closes the open Checkout Session and refuses a new one with 410', async () => {
+    const order = await h.holdOrder();
+    const { sessionId } = await h.checkout(order.orderId, order.cookie);
+    await h.publish('order.expired', order.ref);
+    await eventually(() => h.standIn.state().sessions[sessionId]?.session.status === 'expired');
+    expect(await h.status(order.orderId, order.cookie)).toBe('expired');
+    const res = await h.fetch(`/payment/api/orders/${order.orderId}/checkout`, {
+      method: 'POST',
+      cookie: order.cookie,
+    });
+    expect(res.status).toBe(410);
+    expect(((await res.json()) as { type: string }).type).toMatch(/hold_expired$/);
+  });
+});

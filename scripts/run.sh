@@ -7,6 +7,7 @@ cd "$ROOT"
 # shellcheck source=scripts/node-env.sh
 source "$ROOT/scripts/node-env.sh"
 task="${1:-}"; shift || true
+export NODE_OPTIONS="${NODE_OPTIONS:-} --disable-warning=TimeoutNegativeWarning"
 tsx() { node --enable-source-maps --import tsx "$@"; }
 case "$task" in
   start) exec node --enable-source-maps --import tsx dev/platform/start.ts "$@" ;;

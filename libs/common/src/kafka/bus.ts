@@ -103,12 +103,12 @@ export function isTransientError(err: unknown): boolean {
 // kafkajs 2.2.4 schedules timers with negative durations; Node 24 warns about each one.
 // The timers still fire at once as intended, so the warning is noise in every service log.
 const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
   const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
   const name = warning instanceof Error ? warning.name : type;
   if (name === 'TimeoutNegativeWarning') return;
   (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
-});
+};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

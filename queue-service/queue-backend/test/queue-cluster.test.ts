@@ -1,0 +1,164 @@
+import { queryOne, queryRows, type RunningService } from '@ticketslave/common';
+import { eventually, readTopic } from '@ticketslave/dev/test-support';
+import { admitterTick } from '../src/data/admitter-tick';
+import { connectFan, createHarness, newEventId, snapshot, type Fan, type Harness } from './queue-harness';
+
+describe('queue: several instances, rate and organiser controls', () => {
+  let h: Harness;
+  let a: RunningService;
+  let b: RunningService;
+
+  beforeAll(async () => {
+    h = await createHarness('qcluster');
+    [a, b] = await Promise.all([h.start(), h.start()]);
+  });
+  afterAll(async () => h.close());
+
+  const seed = async (eventId: string, n: number, queue = {}) => {
+    await h.publish('event.published', snapshot(eventId, queue));
+    await eventually(
+      async () =>
+        (await queryRows(b.kit.ds, `SELECT 1 FROM queue_events WHERE event_id = $1`, [eventId])).length,
+    );
+    await b.kit.ds.query(`UPDATE queue_events SET paused = true WHERE event_id = $1`, [eventId]);
+    await h.publish('queue.assigned', {
+      eventId,
+      late: false,
+      assignments: Array.from({ length: n }, (_, i) => ({ userId: `u${i + 1}`, queueNumber: i + 1 })),
+    });
+    await eventually(
+      async () =>
+        Number(
+          (
+            await queryOne<{ n: string }>(b.kit.ds, `SELECT count(*) n FROM fans WHERE event_id = $1`, [
+              eventId,
+            ])
+          )?.n,
+        ) === n,
+    );
+  };
+  const cookie = async (u: number, eventId: string) =>
+    `${await h.identity.queueTicketCookie(`u${u}`, eventId, u)}; ${await h.identity.sessionCookie({ id: `u${u}` })}`;
+
+  it('keeps admitting on the other instance when the admitting one dies, nobody twice, in number order', async () => {
+    const eventId = newEventId();
+    const N = 24;
+    await seed(eventId, N, { admitRatePerMinute: 480 });
+    const admitted = new Map<number, string>();
+    // Each fan claims as soon as told, on whichever instance its socket is on; fans of a dead instance reconnect to the survivor.
+    const join = async (u: number, svc: RunningService): Promise<void> => {
+      const fan: Fan = await connectFan(svc, eventId, await cookie(u, eventId));
+      const turn = fan.waitFor('your_turn', 30_000).then(async () => {
+        const r = await fetch(`${svc.url}/queue/api/events/${eventId}/admission`, {
+          method: 'POST',
+          headers: { cookie: await cookie(u, eventId), 'content-type': 'application/json' },
+          body: '{}',
+        });
+        if (r.status !== 200) throw new Error(`claim ${u}: ${r.status}`);
+        admitted.set(u, ((await r.json()) as { admissionId: string }).admissionId);
+        fan.ws.close();
+      });
+      const closed = fan.closed.then(async ({ code }) => {
+        if (code === 1001 && !admitted.has(u)) await join(u, b);
+      });
+      await Promise.race([turn, closed.then(() => (admitted.has(u) ? undefined : turn))]);
+    };
+    const all = Promise.all(Array.from({ length: N }, (_, i) => join(i + 1, i % 2 ? a : b)));
+    await new Promise((r) => setTimeout(r, 500));
+    await b.kit.ds.query(`UPDATE queue_events SET paused = false WHERE event_id = $1`, [eventId]);
+    await eventually(() => admitted.size >= 6, { timeoutMs: 15_000 });
+    await a.stop();
+    await all;
+    expect(admitted.size).toBe(N);
+    expect(new Set(admitted.values()).size).toBe(N);
+    const rows = await queryRows<{ queue_number: number; turn_at: Date; status: string }>(
+      b.kit.ds,
+      `SELECT queue_number, turn_at, status FROM fans WHERE event_id = $1 ORDER BY queue_number`,
+      [eventId],
+    );
+    expect(rows.every((r) => r.status === 'admitted')).toBe(true);
+    for (let i = 1; i < rows.length; i++)
+      expect(new Date(rows[i]!.turn_at).getTime()).toBeGreaterThanOrEqual(
+        new Date(rows[i - 1]!.turn_at).getTime(),
+      );
+    const messages = await readTopic<{ payload: { eventId: string; userId: string } }>(
+      h.kafka.brokers,
+      `${h.kafka.prefix}queue.admitted`,
+      {
+        until: (m) => m.filter((x) => x.payload.eventId === eventId).length >= N,
+        timeoutMs: 8000,
+      },
+    );
+    const mine = messages.filter((m) => m.payload.eventId === eventId).map((m) => m.payload.userId);
+    expect(new Set(mine).size).toBe(N);
+    expect(mine.length).toBe(N);
+  });
+
+  it('never advances serving past the fans it turned, even with concurrent ticks and no lock', async () => {
+    const eventId = newEventId();
+    await seed(eventId, 200, { admitRatePerMinute: 100_000, maxActiveShoppers: 100_000 });
+    await b.kit.ds.query(`UPDATE queue_events SET tokens = 1000 WHERE event_id = $1`, [eventId]);
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, () =>
+        b.kit.ds.transaction(async (em) => {
+          await em.query(`UPDATE queue_events SET paused = false WHERE event_id = $1`, [eventId]);
+          return admitterTick(em, eventId, { minClaimSeconds: 30, skipLock: true });
+        }),
+      ),
+    );
+    expect(results.some((r) => r.status === 'fulfilled')).toBe(true);
+    const state = await queryOne<{ serving: number; turned: string; max_turned: number }>(
+      b.kit.ds,
+      `SELECT e.serving, (SELECT count(*) FROM fans f WHERE f.event_id = e.event_id AND f.status <> 'waiting') AS turned,
+              (SELECT COALESCE(max(queue_number), 0) FROM fans f WHERE f.event_id = e.event_id AND f.status <> 'waiting') AS max_turned
+       FROM queue_events e WHERE e.event_id = $1`,
+      [eventId],
+    );
+    expect(state!.serving).toBeGreaterThan(0);
+    expect(Number(state!.turned)).toBe(state!.serving);
+    expect(state!.max_turned).toBe(state!.serving);
+  });
+
+  it('respects the admission rate, and the organiser changes it live, audited', async () => {
+    const eventId = newEventId();
+    await seed(eventId, 500, { admitRatePerMinute: 120, organiserId: 'org-7' });
+    const org = await h.identity.sessionCookie({ id: 'org-7', role: 'organiser' });
+    const stranger = await h.identity.sessionCookie({ id: 'org-8', role: 'organiser' });
+    const call = (path: string, method: string, cookieHeader: string, body?: unknown) =>
+      fetch(`${b.url}/queue/api/events/${eventId}/${path}`, {
+        method,
+        headers: {
+          cookie: cookieHeader,
+          'content-type': 'application/json',
+          origin: 'http://localhost:8080',
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    expect((await call('resume', 'POST', stranger, {})).status).toBe(403);
+    expect((await call('resume', 'POST', org, {})).status).toBe(200);
+    const started = Date.now();
+    await new Promise((r) => setTimeout(r, 3000));
+    const stats = (await (await call('stats', 'GET', org)).json()) as {
+      servingNumber: number;
+      parked: number;
+    };
+    const seconds = (Date.now() - started) / 1000;
+    // 2 per second, plus a bucket of at most one second.
+    expect(stats.servingNumber).toBeLessThanOrEqual(Math.ceil(seconds * 2) + 2);
+    expect(stats.servingNumber).toBeGreaterThanOrEqual(Math.floor((seconds - 1) * 2));
+    expect(stats.parked).toBe(stats.servingNumber);
+
+    const bad = await call('settings', 'PATCH', org, { admitRatePerMinute: 0 });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('problem+json');
+    expect((await call('settings', 'PATCH', org, { admitRatePerMinute: 6000 })).status).toBe(200);
+    expect((await call('pause', 'POST', org, {})).status).toBe(200);
+    const audit = await queryRows<{ action: string; actor_id: string }>(
+      b.kit.ds,
+      `SELECT action, actor_id FROM organiser_actions WHERE event_id = $1 ORDER BY id`,
+      [eventId],
+    );
+    expect(audit.map((x) => x.action)).toEqual(['resume', 'settings', 'pause']);
+    expect(audit.every((x) => x.actor_id === 'org-7')).toBe(true);
+  });
+});

@@ -1,30 +1,105 @@
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { ensureKafkaJars, isKafkaReachable, startKafka } from '../kafka/broker';
 import { startGateway } from '../gateway/gateway';
 import { startAllStandIns } from '../standins';
-import { startStripeStandIn } from '../stripe';
+import { startStripeStandIn, type StripeStandIn } from '../stripe';
+import { createTestDatabase } from '../test-support';
 import { ensureFrontendBuilds } from './frontends';
 import { ensureDevSecrets } from './keys';
-import { GATEWAY_PORT, KAFKA_PORTS, LOCAL, SERVICE_NAMES, SERVICE_PORTS, STRIPE_PORT } from './paths';
+import {
+  DEV_PORTS,
+  KAFKA_PORTS,
+  LOCAL,
+  PORT_BLOCK_SIZE,
+  portsFromBase,
+  SERVICE_NAMES,
+  type PlatformPorts,
+  type ServiceName,
+} from './paths';
 import { ensureDatabase, ensurePostgres } from './postgres';
 import { spawnService, waitForHealthy, type ServiceProcess } from './processes';
-import { serviceEnv, serviceLogFile } from './service-env';
+import { serviceEnv, serviceLogFile, type PlatformEndpoints } from './service-env';
+
+export interface StartPlatformOptions {
+  /**
+   * Where the platform listens. Omitted: `npm start`'s fixed dev ports (8080–8085,
+   * stand-ins on STANDIN_PORTS, Stripe 12111). A number: a block of PORT_BLOCK_SIZE
+   * consecutive ports from there (`portsFromBase`). 'free': such a block found free
+   * at random, so a test platform never collides with a developer's `npm start`.
+   */
+  portBase?: number | 'free';
+  /**
+   * An already running broker to use, with a topic prefix isolating this platform
+   * (e.g. `createTestKafka()` on the shared test broker). Omitted: Kafka on 9092,
+   * started when it is not already running.
+   */
+  kafka?: { brokers: string[]; topicPrefix: string };
+  /** Name of the database to create if missing and use (default `ticketslave`). */
+  database?: string;
+  /** A fresh database from `createTestDatabase(label)`, dropped by `stop()`. Wins over `database`. */
+  freshDatabase?: string;
+  /** Directory for keys, stand-in data and logs (default `.local`). */
+  localDir?: string;
+  /** Build stale frontends first (default true). */
+  buildFrontends?: boolean;
+  /** Extra environment for every service process, e.g. `{ LOG_LEVEL: 'warn' }`. */
+  serviceEnv?: Record<string, string>;
+  log?: (line: string) => void;
+}
 
 export interface Platform {
+  /** The gateway, as browsers see it (`http://localhost:<port>`): the one origin. */
   url: string;
   databaseUrl: string;
+  ports: PlatformPorts;
+  /** Each service directly, e.g. `services.feed` = `http://127.0.0.1:8081/feed`. */
+  services: Record<ServiceName, string>;
+  /** The SMTP stand-in's HTTP inbox (`GET /messages?to=`). */
+  inboxUrl: string;
+  smtpUrl: string;
+  /** The Google OpenID stand-in (issuer URL). */
+  oidcUrl: string;
+  s3Url: string;
+  beaconUrl: string;
+  /** The Stripe stand-in: `pay(sessionId)`, `state()`, `webhooksIdle()`, … */
+  stripe: StripeStandIn;
+  kafka: { brokers: string[]; topicPrefix: string };
+  localDir: string;
+  logFile(svc: ServiceName): string;
   stop(): Promise<void>;
 }
 
-const log = (m: string) => console.log(`[platform] ${m}`);
+const defaultLog = (m: string) => console.log(`[platform] ${m}`);
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/** A random block of consecutive free ports above the dev ports and below the ephemeral range. */
+export async function findFreePortBlock(size = PORT_BLOCK_SIZE): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    let free = true;
+    for (let p = base; p < base + size && free; p++) free = await portIsFree(p);
+    if (free) return base;
+  }
+  throw new Error(`no block of ${size} free ports found`);
+}
 
 /**
  * Brings up the whole platform on this machine: Kafka, PostgreSQL, the stand-ins,
  * the five services and the gateway. Everything started is stopped in reverse.
  */
-export async function startPlatform(opts: { database?: string } = {}): Promise<Platform> {
+export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Platform> {
   const t0 = Date.now();
+  const log = opts.log ?? defaultLog;
+  const localDir = opts.localDir ?? LOCAL;
   const stops: { name: string; stop: () => Promise<void> | void }[] = [];
   const stop = async () => {
     for (const s of stops.reverse()) {
@@ -34,46 +109,80 @@ export async function startPlatform(opts: { database?: string } = {}): Promise<P
         console.error(`[platform] stopping ${s.name} failed:`, err);
       }
     }
+    stops.length = 0;
   };
   try {
-    mkdirSync(LOCAL, { recursive: true });
-    const [secrets, libs] = await Promise.all([
-      ensureDevSecrets(path.join(LOCAL, 'keys')),
-      ensureKafkaJars(),
-      ensureFrontendBuilds(log),
+    mkdirSync(localDir, { recursive: true });
+    const ports =
+      opts.portBase === undefined
+        ? DEV_PORTS
+        : portsFromBase(opts.portBase === 'free' ? await findFreePortBlock() : opts.portBase);
+    const [secrets] = await Promise.all([
+      ensureDevSecrets(path.join(localDir, 'keys')),
+      opts.kafka ? undefined : ensureKafkaJars(),
+      opts.buildFrontends === false ? undefined : ensureFrontendBuilds(log),
     ]);
-    void libs;
-    const brokers = [`127.0.0.1:${KAFKA_PORTS.port}`];
-    if (await isKafkaReachable(brokers, 1500)) log('Kafka already running on 9092; using it');
-    else {
-      log('starting Kafka (KRaft) on 127.0.0.1:9092');
-      const broker = await startKafka({ ...KAFKA_PORTS, dataDir: path.join(LOCAL, 'kafka'), heapMb: 768 });
-      stops.push({ name: 'kafka', stop: () => broker.stop() });
+
+    let kafka = opts.kafka;
+    if (!kafka) {
+      const brokers = [`127.0.0.1:${KAFKA_PORTS.port}`];
+      if (await isKafkaReachable(brokers, 1500))
+        log(`Kafka already running on ${KAFKA_PORTS.port}; using it`);
+      else {
+        log(`starting Kafka (KRaft) on 127.0.0.1:${KAFKA_PORTS.port}`);
+        const broker = await startKafka({ ...KAFKA_PORTS, dataDir: path.join(LOCAL, 'kafka'), heapMb: 768 });
+        stops.push({ name: 'kafka', stop: () => broker.stop() });
+      }
+      kafka = { brokers, topicPrefix: '' };
     }
-    const pg = await ensurePostgres(LOCAL, log);
-    stops.push({ name: 'postgres', stop: () => pg.stop() });
-    const databaseUrl = await ensureDatabase(pg.adminUrl, opts.database ?? 'ticketslave');
+
+    let databaseUrl: string;
+    if (opts.freshDatabase !== undefined) {
+      const db = await createTestDatabase(opts.freshDatabase);
+      stops.push({ name: 'database', stop: () => db.drop() });
+      databaseUrl = db.url;
+    } else {
+      const pg = await ensurePostgres(LOCAL, log);
+      stops.push({ name: 'postgres', stop: () => pg.stop() });
+      databaseUrl = await ensureDatabase(pg.adminUrl, opts.database ?? 'ticketslave');
+    }
 
     const standins = await startAllStandIns({
-      dataDir: path.join(LOCAL, 'standins'),
+      dataDir: path.join(localDir, 'standins'),
       buckets: ['ticketslave-images'],
+      ports: ports.standins,
     });
     stops.push({ name: 'stand-ins', stop: () => standins.stop() });
     const stripe = await startStripeStandIn({
-      port: STRIPE_PORT,
-      webhookUrl: `http://127.0.0.1:${SERVICE_PORTS.payment}/payment/api/stripe/webhook`,
+      port: ports.stripe,
+      webhookUrl: `http://127.0.0.1:${ports.services.payment}/payment/api/stripe/webhook`,
       webhookSecret: secrets.stripeWebhookSecret,
-      publicBaseUrl: `http://localhost:${STRIPE_PORT}`,
-      dataFile: path.join(LOCAL, 'standins', 'stripe.json'),
+      publicBaseUrl: `http://localhost:${ports.stripe}`,
+      dataFile: path.join(localDir, 'standins', 'stripe.json'),
     });
     stops.push({ name: 'stripe', stop: () => stripe.stop() });
 
-    const publicBaseUrl = `http://localhost:${GATEWAY_PORT}`;
+    const publicBaseUrl = `http://localhost:${ports.gateway}`;
     const procs: ServiceProcess[] = SERVICE_NAMES.map((svc) =>
       spawnService(
         svc,
-        serviceEnv(svc, secrets, { databaseUrl, kafkaBrokers: brokers, publicBaseUrl, localDir: LOCAL }),
-        serviceLogFile(LOCAL, svc),
+        {
+          ...serviceEnv(svc, secrets, {
+            databaseUrl,
+            kafkaBrokers: kafka.brokers,
+            topicPrefix: kafka.topicPrefix,
+            publicBaseUrl,
+            localDir,
+            ports: ports.services,
+            // service-env types STANDIN_PORTS' literal values; any port works.
+            standinPorts: {
+              ...ports.standins,
+              stripe: ports.stripe,
+            } as unknown as PlatformEndpoints['standinPorts'],
+          }),
+          ...opts.serviceEnv,
+        },
+        serviceLogFile(localDir, svc),
       ),
     );
     stops.push({
@@ -83,21 +192,45 @@ export async function startPlatform(opts: { database?: string } = {}): Promise<P
     await Promise.all(
       procs.map(async (p) => {
         try {
-          await waitForHealthy(`http://127.0.0.1:${SERVICE_PORTS[p.name]}/${p.name}/readyz`, p.child, 90_000);
+          await waitForHealthy(
+            `http://127.0.0.1:${ports.services[p.name]}/${p.name}/readyz`,
+            p.child,
+            90_000,
+          );
         } catch (err) {
           throw new Error(
-            `${p.name} did not become ready (${(err as Error).message}); see ${serviceLogFile(LOCAL, p.name)}`,
+            `${p.name} did not become ready (${(err as Error).message}); see ${serviceLogFile(localDir, p.name)}`,
           );
         }
       }),
     );
+    const services = Object.fromEntries(
+      SERVICE_NAMES.map((s) => [s, `http://127.0.0.1:${ports.services[s]}/${s}`]),
+    ) as Record<ServiceName, string>;
     const gateway = await startGateway({
-      port: GATEWAY_PORT,
-      routes: Object.fromEntries(SERVICE_NAMES.map((s) => [`/${s}`, `http://127.0.0.1:${SERVICE_PORTS[s]}`])),
+      port: ports.gateway,
+      routes: Object.fromEntries(
+        SERVICE_NAMES.map((s) => [`/${s}`, `http://127.0.0.1:${ports.services[s]}`]),
+      ),
     });
     stops.push({ name: 'gateway', stop: () => gateway.stop() });
-    log(`all five services ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    return { url: publicBaseUrl, databaseUrl, stop };
+    log(`all five services ready in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${publicBaseUrl}`);
+    return {
+      url: publicBaseUrl,
+      databaseUrl,
+      ports,
+      services,
+      inboxUrl: standins.smtp.inboxUrl,
+      smtpUrl: standins.smtp.url,
+      oidcUrl: standins.oidc.issuer,
+      s3Url: standins.s3.url,
+      beaconUrl: standins.beacon.url,
+      stripe,
+      kafka,
+      localDir,
+      logFile: (svc) => serviceLogFile(localDir, svc),
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -1,0 +1,3 @@
+export * from './browser';
+export * from './platform';
+export * from './allowed-errors';

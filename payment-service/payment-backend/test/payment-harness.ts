@@ -51,7 +51,8 @@ export class PaymentHarness {
   private listener!: BusConsumer;
   readonly emitted: Envelope[] = [];
 
-  async start(label: string): Promise<void> {
+  /** `publicPort` pins the service's port so Stripe's return URLs lead back to it (browser tests). */
+  async start(label: string, opts: { publicPort?: number } = {}): Promise<void> {
     [this.db, this.kafka, this.identity] = await Promise.all([
       createTestDatabase(label),
       createTestKafka(label),
@@ -71,9 +72,10 @@ export class PaymentHarness {
           STRIPE_API_HOST: '127.0.0.1',
           STRIPE_API_PORT: String(this.standIn.port),
           STRIPE_API_PROTOCOL: 'http',
+          ...(opts.publicPort ? { PUBLIC_BASE_URL: `http://127.0.0.1:${opts.publicPort}` } : {}),
         }),
       ),
-      { port: 0 },
+      { port: opts.publicPort ?? 0 },
     );
     this.standIn.setWebhookUrl(`${this.service.url}/payment/api/stripe/webhook`);
     this.stripe = new Stripe('sk_test_payment', {

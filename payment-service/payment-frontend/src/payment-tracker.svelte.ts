@@ -1,0 +1,56 @@
+import { isApiError, type ApiError } from '@ticketslave/ui';
+import { getPayment, type PaymentView } from './payment-api';
+
+/** Statuses after which nothing changes without someone acting. */
+const SETTLED = new Set(['captured', 'voided', 'refunded', 'expired', 'failed']);
+const POLL_MS = 1500;
+/** After this, the page says it is taking long but keeps polling (webhooks can be retried late). */
+const PATIENCE_MS = 60_000;
+
+/**
+ * Follows one order's payment. Right after the hold the order may not have reached
+ * payment yet (a 404 for a moment), and after Stripe's redirect the webhook and
+ * purchase's confirmation take a moment more: in both cases the page polls.
+ */
+export class PaymentTracker {
+  view = $state<PaymentView | null>(null);
+  error = $state<ApiError | Error | null>(null);
+  loading = $state(true);
+  slow = $state(false);
+
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #startedAt = Date.now();
+  #stopped = false;
+
+  constructor(
+    private readonly orderId: string,
+    /** Keep polling while the fan is back from paying and the outcome is not settled. */
+    private readonly awaitingOutcome: boolean,
+  ) {}
+
+  start(): () => void {
+    void this.refresh();
+    return () => {
+      this.#stopped = true;
+      clearTimeout(this.#timer);
+    };
+  }
+
+  async refresh(): Promise<void> {
+    clearTimeout(this.#timer);
+    let again = false;
+    try {
+      this.view = await getPayment(this.orderId);
+      this.error = null;
+      again = this.awaitingOutcome && !SETTLED.has(this.view.status);
+    } catch (e) {
+      const notYet = isApiError(e) && e.status === 404 && Date.now() - this.#startedAt < 20_000;
+      if (!notYet) this.error = e instanceof Error ? e : new Error(String(e));
+      again = notYet || (isApiError(e) && (e.status === 0 || e.status >= 500));
+    } finally {
+      this.loading = false;
+    }
+    this.slow = again && Date.now() - this.#startedAt > PATIENCE_MS;
+    if (again && !this.#stopped) this.#timer = setTimeout(() => void this.refresh(), POLL_MS);
+  }
+}

@@ -20,6 +20,7 @@ import { PgEventStore } from './data/events-repo';
 import { PgPublicEventStore } from './data/public-events-repo';
 import { OrganiserEvents } from './domain/organiser-events';
 import { PublicEvents } from './domain/public-events';
+import { mountGoogleLogin } from './http/google-routes';
 import { mountPosterUpload, registerEventRoutes } from './http/event-routes';
 import { eventStatsConsumer } from './messaging/stats-consumer';
 
@@ -66,6 +67,7 @@ export async function startFeedService(
         parts: [mailer, eventStatsConsumer(kit)],
         beforeJson: (app) => {
           mountJwks(app, 'feed', signer.publicJwks);
+          mountGoogleLogin(app, { config, accounts, clock: kit.clock, secureCookies });
           mountPosterUpload(app, {
             organiser,
             sessions,

@@ -126,7 +126,10 @@ describe('GET /feed/api/events/:id', () => {
       entrantsDigest: 'c'.repeat(64),
     } as never);
     const after = await eventually(async () => {
-      const body = (await (await h.browser().get(`/feed/api/events/${id}`)).json()) as Record<string, any>;
+      const body = (await (await h.browser().get(`/feed/api/events/${id}`)).json()) as {
+        stock?: object;
+        buffer?: object;
+      };
       return body.stock && body.buffer ? body : undefined;
     });
     expect(after.stock).toMatchObject({ available: 650, held: 30, sold: 20 });

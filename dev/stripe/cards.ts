@@ -1,0 +1,44 @@
+/** What a test card number does, following Stripe's published test cards. */
+export type CardOutcome =
+  | { kind: 'approved'; brand: string; last4: string }
+  | { kind: 'declined'; code: string; declineCode?: string; message: string; last4: string }
+  | { kind: 'invalid'; message: string };
+
+const APPROVED: Record<string, string> = {
+  '4242424242424242': 'visa',
+  '4000056655665556': 'visa',
+  '5555555555554444': 'mastercard',
+  '2223003122003222': 'mastercard',
+  '378282246310005': 'amex',
+};
+
+const DECLINED: Record<string, { code: string; declineCode?: string; message: string }> = {
+  '4000000000000002': {
+    code: 'card_declined',
+    declineCode: 'generic_decline',
+    message: 'Your card was declined.',
+  },
+  '4000000000009995': {
+    code: 'card_declined',
+    declineCode: 'insufficient_funds',
+    message: 'Your card has insufficient funds.',
+  },
+  '4000000000009987': { code: 'card_declined', declineCode: 'lost_card', message: 'Your card was declined.' },
+  '4000000000000069': { code: 'expired_card', message: 'Your card has expired.' },
+  '4000000000000127': { code: 'incorrect_cvc', message: "Your card's security code is incorrect." },
+};
+
+export function classifyCard(input: string): CardOutcome {
+  const number = input.replace(/[\s-]/g, '');
+  const brand = APPROVED[number];
+  if (brand) return { kind: 'approved', brand, last4: number.slice(-4) };
+  const declined = DECLINED[number];
+  if (declined) return { kind: 'declined', ...declined, last4: number.slice(-4) };
+  if (!/^\d{12,19}$/.test(number)) return { kind: 'invalid', message: 'Your card number is incomplete.' };
+  // Real test mode turns away real-looking numbers too; saying so points the tester at the test cards.
+  return {
+    kind: 'invalid',
+    message:
+      'Your card was declined. Your request was in test mode, but used a non test card. Use 4242 4242 4242 4242.',
+  };
+}

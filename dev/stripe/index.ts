@@ -1,0 +1,4 @@
+export { startStripeStandIn, STAND_IN_API_VERSION } from './stand-in';
+export type { StripeStandIn, StripeStandInOptions, StripeStandInSnapshot } from './stand-in';
+export { signatureHeader } from './webhooks';
+export type { RetryPolicy } from './webhooks';

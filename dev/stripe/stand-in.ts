@@ -1,0 +1,151 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHandler } from './http-handler';
+import { Ledger } from './ledger';
+import { emptyState, StateFile, type EventRecord, type StandInState } from './store';
+import { DEFAULT_RETRY_POLICY, WebhookDispatcher, type RetryPolicy } from './webhooks';
+
+/** The API version stamped on events; the one the bundled `stripe` SDK pins. */
+export const STAND_IN_API_VERSION = '2026-10-28.endive';
+
+export interface StripeStandInOptions {
+  /** 0 picks a free port. */
+  port: number;
+  host?: string;
+  /** Where events are POSTed; without one they are recorded but not sent. */
+  webhookUrl?: string;
+  /** The endpoint's signing secret (`whsec_…`), as the receiver passes it to `constructEvent`. */
+  webhookSecret: string;
+  /** Base URL browsers use to reach the hosted checkout page, if not `http://host:port`. */
+  publicBaseUrl?: string;
+  /** JSON file keeping sessions, intents, events and idempotency keys across restarts. */
+  dataFile?: string;
+  webhookRetry?: Partial<RetryPolicy>;
+  log?: (line: string) => void;
+}
+
+export interface StripeStandInSnapshot {
+  sessions: StandInState['sessions'];
+  paymentIntents: StandInState['paymentIntents'];
+  charges: StandInState['charges'];
+  refunds: StandInState['refunds'];
+  events: EventRecord[];
+}
+
+export interface StripeStandIn {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+  setWebhookUrl(url: string | undefined): void;
+  /** Pays as the hosted page does; rejects with the decline message when the card is declined. */
+  pay(sessionId: string, card?: string): Promise<void>;
+  /** Sends a past event again, same id and body, freshly signed. */
+  replayEvent(eventId: string): Promise<void>;
+  /** Resolves when no webhook delivery is queued or being retried. */
+  webhooksIdle(): Promise<void>;
+  state(): StripeStandInSnapshot;
+}
+
+/** How long state changes are gathered before the data file is rewritten. */
+const SAVE_DELAY_MS = 100;
+
+export async function startStripeStandIn(opts: StripeStandInOptions): Promise<StripeStandIn> {
+  const host = opts.host ?? '127.0.0.1';
+  const log = opts.log ?? (() => undefined);
+  const file = opts.dataFile ? new StateFile(opts.dataFile) : undefined;
+  const state = file?.load() ?? emptyState();
+  let webhookUrl = opts.webhookUrl;
+  let baseUrl = '';
+
+  let saveTimer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (saveTimer) clearTimeout(saveTimer);
+    saveTimer = undefined;
+    file?.save(state);
+  };
+  const changed = () => {
+    if (file && !saveTimer) saveTimer = setTimeout(flush, SAVE_DELAY_MS);
+  };
+
+  const dispatcher = new WebhookDispatcher(
+    () => webhookUrl,
+    opts.webhookSecret,
+    { ...DEFAULT_RETRY_POLICY, ...opts.webhookRetry },
+    changed,
+    log,
+  );
+  const ledger = new Ledger(
+    state,
+    STAND_IN_API_VERSION,
+    () => (webhookUrl ? 1 : 0),
+    (record) => {
+      changed();
+      dispatcher.enqueue(record);
+    },
+  );
+
+  const server = http.createServer(
+    createHandler({
+      ledger,
+      apiVersion: STAND_IN_API_VERSION,
+      hostedPageBase: () => opts.publicBaseUrl ?? baseUrl,
+      changed,
+      log,
+    }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  // Deliveries cut short by the last shutdown carry on, in their original order.
+  for (const record of Object.values(state.events))
+    if (record.delivery.status === 'pending') dispatcher.enqueue(record);
+
+  const sweeper = setInterval(() => ledger.expireDueSessions(), 1000);
+  sweeper.unref();
+
+  return {
+    url: baseUrl,
+    port,
+    setWebhookUrl(url) {
+      webhookUrl = url;
+    },
+    async pay(sessionId, card = '4242424242424242') {
+      const attempt = ledger.attemptPayment(sessionId, card);
+      changed();
+      if (attempt.outcome !== 'paid')
+        throw Object.assign(new Error(attempt.message), {
+          code: attempt.outcome === 'declined' ? attempt.code : 'invalid_number',
+        });
+    },
+    async replayEvent(eventId) {
+      const record = state.events[eventId];
+      if (!record) throw new Error(`No such event: '${eventId}'`);
+      await dispatcher.resend(record);
+    },
+    webhooksIdle: () => dispatcher.idle(),
+    state: () =>
+      structuredClone({
+        sessions: state.sessions,
+        paymentIntents: state.paymentIntents,
+        charges: state.charges,
+        refunds: state.refunds,
+        events: Object.values(state.events),
+      }),
+    async stop() {
+      clearInterval(sweeper);
+      await dispatcher.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      flush();
+    },
+  };
+}

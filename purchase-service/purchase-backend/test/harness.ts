@@ -14,6 +14,7 @@ import {
   createTestKafka,
   eventually,
   serviceTestEnv,
+  sleep,
   startTestIdentity,
   testSigningKeys,
   type TestDatabase,
@@ -69,7 +70,16 @@ export async function startHarness(
   const sql = async <T>(query: string, params: unknown[] = []): Promise<T[]> =>
     svc.kit.ds.query<T[]>(query, params);
   const publish: Harness['publish'] = async (topic, payload) => {
-    await bus.publish([{ topic, key: payload.eventId, envelope: envelope(topic, payload) }]);
+    const msg = { topic, key: payload.eventId, envelope: envelope(topic, payload) };
+    // Fresh test topics can briefly lack partition leaders on a busy shared broker.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await bus.publish([msg]);
+      } catch (err) {
+        if (attempt >= 10) throw err;
+        await sleep(500);
+      }
+    }
   };
   return {
     svc,

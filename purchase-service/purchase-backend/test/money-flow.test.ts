@@ -1,0 +1,198 @@
+import { ManualClock, type Envelope } from '@ticketslave/common';
+import { eventually, readTopic, sleep } from '@ticketslave/dev/test-support';
+import { startSmtp, waitForMail, type SmtpStandIn } from '@ticketslave/dev/standins/smtp';
+import { call, seat, snapshot, startHarness, type Harness } from './harness';
+
+let h: Harness;
+let smtp: SmtpStandIn;
+const clock = new ManualClock();
+const snap = snapshot({ holdSeconds: 60 });
+const E = snap.eventId;
+
+beforeAll(async () => {
+  smtp = await startSmtp({ port: 0, httpPort: 0 });
+  h = await startHarness('money', { clock, env: { SMTP_URL: smtp.url } });
+  await h.publishEvent(snap);
+}, 60_000);
+afterAll(async () => {
+  await h?.stop();
+  await smtp?.stop();
+});
+
+const hold = async (user: string, seats: string[]) => {
+  const r = await call(h, 'POST', `/events/${E}/holds`, await h.fan(user, E), { seats });
+  expect(r.status).toBe(201);
+  return r.body as { orderId: string; amountMinor: number };
+};
+const payment = (orderId: string, amountMinor: number, extra: { reason?: string } = {}) => ({
+  orderId,
+  eventId: E,
+  paymentIntentId: `pi_${orderId.slice(0, 8)}`,
+  amountMinor,
+  currency: 'EUR',
+  ...extra,
+});
+const orderStatus = async (id: string) =>
+  (
+    await h.sql<{ status: string; reason: string | null }>(
+      `SELECT status, reason FROM orders WHERE order_id = $1`,
+      [id],
+    )
+  )[0];
+const unit = async (id: string) =>
+  (
+    await h.sql<{ status: string; order_id: string | null }>(
+      `SELECT status, order_id FROM units WHERE event_id = $1 AND unit_id = $2`,
+      [E, id],
+    )
+  )[0]!;
+/** Messages of one order on a topic: waits for `atLeast`, then reads on briefly so a duplicate would show. */
+const topic = async <T extends 'order.completed' | 'order.cancelled' | 'order.expired'>(
+  t: T,
+  orderId: string,
+  atLeast = 1,
+) => {
+  const mine = (m: Envelope<T>[]) => m.filter((x) => x.payload.orderId === orderId);
+  await readTopic<Envelope<T>>(h.kafka.brokers, `${h.kafka.prefix}${t}`, {
+    until: (m) => mine(m).length >= atLeast,
+    timeoutMs: atLeast ? 10_000 : 1000,
+  });
+  return mine(
+    await readTopic<Envelope<T>>(h.kafka.brokers, `${h.kafka.prefix}${t}`, {
+      until: (m) => mine(m).length > atLeast,
+      timeoutMs: 1000,
+    }),
+  );
+};
+
+describe('hold sweeper', () => {
+  it('expires a lapsed hold: seats back on sale, order expired, order.expired emitted', async () => {
+    const o = await hold('u-sweep', [seat('A', 1)]);
+    await sleep(300);
+    expect((await orderStatus(o.orderId))!.status).toBe('pending_payment');
+    clock.advance(61_000);
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'expired');
+    expect(await unit(seat('A', 1))).toEqual({ status: 'available', order_id: null });
+    expect(await topic('order.expired', o.orderId)).toHaveLength(1);
+  });
+});
+
+describe('payment.authorized', () => {
+  it('after the hold lapsed, secures the seats if they are still free and completes the order', async () => {
+    const o = await hold('u-lapse-free', [seat('B', 1), seat('B', 2)]);
+    clock.advance(61_000);
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'expired');
+    await h.publish('payment.authorized', payment(o.orderId, o.amountMinor));
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'confirmed');
+    expect(await unit(seat('B', 1))).toEqual({ status: 'sold', order_id: o.orderId });
+    expect(await topic('order.completed', o.orderId)).toHaveLength(1);
+  });
+
+  it('after the hold lapsed and someone else took a seat, cancels — never completes', async () => {
+    const o = await hold('u-lapse-taken', [seat('C', 1), seat('C', 2)]);
+    clock.advance(61_000);
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'expired');
+    const other = await hold('u-taker', [seat('C', 2)]);
+    await h.publish('payment.authorized', payment(o.orderId, o.amountMinor));
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'cancelled');
+    expect((await orderStatus(o.orderId))!.reason).toBe('seats_unavailable');
+    expect(await unit(seat('C', 2))).toEqual({ status: 'held', order_id: other.orderId });
+    expect(await unit(seat('C', 1))).toEqual({ status: 'available', order_id: null });
+    expect(await topic('order.cancelled', o.orderId)).toHaveLength(1);
+    expect(await topic('order.completed', o.orderId, 0)).toHaveLength(0);
+  });
+
+  it('delivered twice (distinct messages, concurrently), completes once', async () => {
+    const o = await hold('u-dup', [seat('D', 1)]);
+    await Promise.all([
+      h.publish('payment.authorized', payment(o.orderId, o.amountMinor)),
+      h.publish('payment.authorized', payment(o.orderId, o.amountMinor)),
+    ]);
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'confirmed');
+    await sleep(1000);
+    expect(await topic('order.completed', o.orderId)).toHaveLength(1);
+  });
+});
+
+describe('payment.captured → tickets, e-mail and check-in', () => {
+  let orderId = '';
+  let codes: string[] = [];
+  it('issues one ticket per unit exactly once, marks the order paid and mails the fan', async () => {
+    const o = await hold('u-paid', [seat('E', 1), seat('E', 2)]);
+    orderId = o.orderId;
+    await h.publish('payment.authorized', payment(o.orderId, o.amountMinor));
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'confirmed');
+    await h.publish('payment.captured', payment(o.orderId, o.amountMinor));
+    await h.publish('payment.captured', payment(o.orderId, o.amountMinor));
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'paid');
+    await sleep(1000);
+    const t = await call(h, 'GET', '/tickets', await h.fan('u-paid', E));
+    const tickets = t.body.tickets as { unitId: string; qr: string; code: string; status: string }[];
+    expect(tickets.map((x) => x.unitId)).toEqual([seat('E', 1), seat('E', 2)]);
+    expect(tickets[0]!.qr).toMatch(/^data:image\/png;base64,/);
+    codes = tickets.map((x) => x.code);
+    const mail = await waitForMail(smtp.inboxUrl, {
+      to: 'u-paid@fans.test',
+      subjectIncludes: 'The Test Band',
+    });
+    expect(mail.text).toContain('row E, seat 1');
+  });
+
+  it('admits a ticket once for the organiser; the second scan says when it was first used', async () => {
+    const org = await h.identity.sessionCookie({ id: 'org-1', role: 'organiser' });
+    const first = await call(h, 'POST', '/checkin', org, { code: codes[0] });
+    expect(first.status).toBe(200);
+    const again = await call(h, 'POST', '/checkin', org, { code: codes[0] });
+    expect(again.status).toBe(409);
+    expect(again.body.firstUsedAt).toBe(first.body.checkedInAt);
+  });
+
+  it('refuses other organisers, fans and forged codes', async () => {
+    const stranger = await h.identity.sessionCookie({ id: 'org-2', role: 'organiser' });
+    expect((await call(h, 'POST', '/checkin', stranger, { code: codes[1] })).status).toBe(403);
+    const fan = await h.identity.sessionCookie({ id: 'u-paid' });
+    expect((await call(h, 'POST', '/checkin', fan, { code: codes[1] })).status).toBe(403);
+    const admin = await h.identity.sessionCookie({ id: 'root', role: 'admin' });
+    const forged = codes[1]!.slice(0, -4) + (codes[1]!.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    expect((await call(h, 'POST', '/checkin', admin, { code: forged })).status).toBe(401);
+  });
+
+  it('payment.refunded voids the tickets (check-in refuses them) and frees the seats', async () => {
+    await h.publish('payment.refunded', payment(orderId, 10000, { reason: 'requested_by_customer' }));
+    await eventually(async () => (await orderStatus(orderId))!.status === 'refunded');
+    const admin = await h.identity.sessionCookie({ id: 'root', role: 'admin' });
+    const r = await call(h, 'POST', '/checkin', admin, { code: codes[1] });
+    expect(r.status).toBe(410);
+    expect(await unit(seat('E', 2))).toEqual({ status: 'available', order_id: null });
+  });
+});
+
+describe('payment.failed and event.cancelled', () => {
+  it('a failed capture puts the sold seats back on sale and fails the order', async () => {
+    const o = await hold('u-fail', [seat('A', 10)]);
+    await h.publish('payment.authorized', payment(o.orderId, o.amountMinor));
+    await eventually(async () => (await unit(seat('A', 10))).status === 'sold');
+    await h.publish('payment.failed', payment(o.orderId, o.amountMinor, { reason: 'card_declined' }));
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'failed');
+    expect(await unit(seat('A', 10))).toEqual({ status: 'available', order_id: null });
+  });
+
+  it('a cancelled event voids its tickets, cancels open holds and stops sales', async () => {
+    const paid = await hold('u-c1', [seat('A', 11)]);
+    await h.publish('payment.authorized', payment(paid.orderId, paid.amountMinor));
+    await eventually(async () => (await orderStatus(paid.orderId))!.status === 'confirmed');
+    await h.publish('payment.captured', payment(paid.orderId, paid.amountMinor));
+    await eventually(async () => (await orderStatus(paid.orderId))!.status === 'paid');
+    const open = await hold('u-c2', [seat('A', 12)]);
+    await h.publish('event.cancelled', { eventId: E, reason: 'artist ill' });
+    await eventually(async () => (await orderStatus(open.orderId))!.status === 'cancelled');
+    const tickets = await h.sql<{ status: string }>(`SELECT status FROM tickets WHERE order_id = $1`, [
+      paid.orderId,
+    ]);
+    expect(tickets.map((t) => t.status)).toEqual(['void']);
+    const r = await call(h, 'POST', `/events/${E}/holds`, await h.fan('u-c3', E), { seats: [seat('A', 13)] });
+    expect(r.status).toBe(409);
+    expect(r.body.type).toMatch(/not_on_sale/);
+    expect(await topic('order.cancelled', open.orderId)).toHaveLength(1);
+  });
+});

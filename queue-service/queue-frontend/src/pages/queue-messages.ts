@@ -1,50 +1,131 @@
 /**
- * The fields this page reads from queue WebSocket messages. The queue service owns
- * the message union (keyed on `type`); unknown types are ignored, so the page keeps
- * working as the protocol grows.
+ * The queue page's view of the WebSocket protocol. The message union is owned by the
+ * queue backend (`domain/ws-messages.ts`) and imported as types only, so the two
+ * cannot drift; the `/me` polling answer has the same fields as `hello`.
  */
-export interface QueueMessage {
-  type: string;
-  queueNumber?: number;
-  servingNumber?: number;
-  admitRatePerMinute?: number;
-  paused?: boolean;
-  soldOut?: boolean;
-}
+import type {
+  FanStatus,
+  PauseReason,
+  QueueServerMessage,
+} from '../../../queue-backend/src/domain/ws-messages';
+
+export type QueueMessage = QueueServerMessage;
 
 export interface QueueView {
   queueNumber: number | null;
   servingNumber: number | null;
+  lastNumber: number | null;
+  status: FanStatus | null;
+  claimBy: string | null;
   admitRatePerMinute: number | null;
+  measuredRatePerMinute: number | null;
   paused: boolean;
+  pauseReason: PauseReason | null;
   soldOut: boolean;
-  yourTurn: boolean;
+  cancelled: boolean;
+  available: number | null;
 }
 
 export const emptyView = (): QueueView => ({
   queueNumber: null,
   servingNumber: null,
+  lastNumber: null,
+  status: null,
+  claimBy: null,
   admitRatePerMinute: null,
+  measuredRatePerMinute: null,
   paused: false,
+  pauseReason: null,
   soldOut: false,
-  yourTurn: false,
+  cancelled: false,
+  available: null,
 });
 
-export function applyMessage(view: QueueView, message: QueueMessage): QueueView {
-  const next = { ...view };
-  if (typeof message.queueNumber === 'number') next.queueNumber = message.queueNumber;
-  if (typeof message.servingNumber === 'number') next.servingNumber = message.servingNumber;
-  if (typeof message.admitRatePerMinute === 'number') next.admitRatePerMinute = message.admitRatePerMinute;
-  if (typeof message.paused === 'boolean') next.paused = message.paused;
-  if (typeof message.soldOut === 'boolean') next.soldOut = message.soldOut;
-  if (message.type === 'your_turn') next.yourTurn = true;
-  return next;
+/** The `/me` answer (polling fallback) as a hello. */
+export type MeAnswer = Omit<
+  Extract<QueueMessage, { type: 'hello' }>,
+  'type' | 'eventId' | 'waiting' | 'parked'
+>;
+
+export function applyMessage(view: QueueView, m: QueueMessage): QueueView {
+  switch (m.type) {
+    case 'hello':
+      return {
+        queueNumber: m.queueNumber,
+        servingNumber: m.servingNumber,
+        lastNumber: m.lastNumber,
+        status: m.status,
+        claimBy: m.claimBy,
+        admitRatePerMinute: m.admitRatePerMinute,
+        measuredRatePerMinute: m.measuredRatePerMinute,
+        paused: m.paused,
+        pauseReason: m.pauseReason,
+        soldOut: m.soldOut,
+        cancelled: m.cancelled,
+        available: m.available,
+      };
+    case 'progress':
+      return {
+        ...view,
+        servingNumber: Math.max(view.servingNumber ?? 0, m.servingNumber),
+        lastNumber: m.lastNumber,
+        admitRatePerMinute: m.admitRatePerMinute,
+        measuredRatePerMinute: m.measuredRatePerMinute,
+        paused: m.paused,
+        pauseReason: m.paused ? (view.pauseReason ?? 'organiser') : null,
+        soldOut: m.soldOut,
+      };
+    case 'your_turn':
+      return { ...view, status: 'turn', claimBy: m.claimBy };
+    case 'lapsed':
+      return { ...view, status: 'lapsed' };
+    case 'sold_out':
+      return { ...view, soldOut: true };
+    case 'paused':
+      return { ...view, paused: true, pauseReason: m.reason };
+    case 'resumed':
+      return { ...view, paused: false, pauseReason: null, soldOut: false };
+    case 'cancelled':
+      return { ...view, cancelled: true };
+  }
+}
+
+export const fromMe = (me: MeAnswer): QueueView => ({ ...emptyView(), ...me });
+
+/** Fans ahead: derived from the broadcast serving number, never sent per fan. */
+export const fansAhead = (v: QueueView): number | null =>
+  v.queueNumber !== null && v.servingNumber !== null
+    ? Math.max(0, v.queueNumber - v.servingNumber - 1)
+    : null;
+
+/** ETA from the measured rate (what actually happens), falling back to the configured one. */
+export function etaMs(v: QueueView): number | null {
+  const ahead = fansAhead(v);
+  if (ahead === null || v.paused || v.soldOut) return null;
+  const rate =
+    v.measuredRatePerMinute && v.measuredRatePerMinute > 0 ? v.measuredRatePerMinute : v.admitRatePerMinute;
+  return rate ? (ahead / rate) * 60_000 : null;
 }
 
 /** What each terminal close code means to the fan (see ARCHITECTURE.md). */
 export const closeExplanations: Record<number, { title: string; detail: string }> = {
-  4401: { title: 'You need to log in', detail: 'Log in again to see your place in the queue.' },
-  4403: { title: 'No place in this queue', detail: 'This account has no queue number for this event. Join from the waiting room first.' },
-  4409: { title: 'Open in another tab', detail: 'Your place is being shown in another tab or device. Keep using that one: your place is not affected.' },
-  4410: { title: 'Your turn has lapsed', detail: 'Your number came up while you were away, and the grace period has passed.' },
+  4401: {
+    title: 'You need to log in',
+    detail:
+      'Your queue ticket is missing or no longer valid. Log in and open the queue from the waiting room again.',
+  },
+  4403: {
+    title: 'No place in this queue',
+    detail: 'This queue ticket is not for this event. Join from the waiting room first.',
+  },
+  4409: {
+    title: 'Open in another tab',
+    detail:
+      'Your place is being shown in another tab or device. Keep using that one: your place is not affected.',
+  },
+  4410: {
+    title: 'Your turn has lapsed',
+    detail:
+      'Your number came up while you were away, and the grace period has passed. We are sorry: the place cannot be given back.',
+  },
 };

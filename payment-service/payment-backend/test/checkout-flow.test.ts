@@ -131,6 +131,34 @@ describe('the fan pays for a held order', () => {
     expect(h.standIn.state().sessions[first.sessionId]?.session.status).toBe('expired');
   });
 
+  it('when the fan double-clicks Pay, opens one Checkout Session and answers every click with it', async () => {
+    const order = await h.holdOrder();
+    const before = Object.keys(h.standIn.state().sessions).length;
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        h.fetch(`/payment/api/orders/${order.orderId}/checkout`, { method: 'POST', cookie: order.cookie }),
+      ),
+    );
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    const urls = new Set(
+      await Promise.all(answers.map(async (r) => ((await r.json()) as { url: string }).url)),
+    );
+    expect(urls.size).toBe(1);
+    expect(Object.keys(h.standIn.state().sessions)).toHaveLength(before + 1);
+  });
+
+  it('refuses to open a checkout for a cancelled event', async () => {
+    const order = await h.holdOrder();
+    await h.publish('event.cancelled', { eventId: order.eventId, reason: 'venue flooded' });
+    await eventually(async () => {
+      const res = await h.fetch(`/payment/api/orders/${order.orderId}/checkout`, {
+        method: 'POST',
+        cookie: order.cookie,
+      });
+      return res.status === 409 && ((await res.json()) as { type: string }).type.endsWith('event_cancelled');
+    });
+  });
+
   it("answers 403 on someone else's order and 404 on an unknown one, 400 on a malformed id", async () => {
     const order = await h.holdOrder();
     const stranger = await h.identity.sessionCookie({ id: 'someone-else' });

@@ -74,13 +74,15 @@ export class Checkout {
       if (order.status === 'expired' || order.expiresAt <= now)
         throw new GoneError('The hold on your tickets has expired. Nothing was charged.', 'hold_expired');
 
+      const event = await this.repo.event(tx, order.eventId);
+      if (event?.cancelled) throw new ConflictError('This event was cancelled.', 'event_cancelled');
+
       const open = await this.repo.openSession(tx, orderId);
       // A declined card leaves the session open: the fan retries on the same page.
       if (open?.url && open.expiresAt > now) return { url: open.url };
       if (open) await this.repo.closeSession(tx, open.sessionId, 'expired');
 
       const attempt = (await this.repo.lastAttempt(tx, orderId)) + 1;
-      const event = await this.repo.event(tx, order.eventId);
       const holdSeconds = (order.expiresAt.getTime() - now.getTime()) / 1000;
       const back = (result: string) =>
         `${this.publicBaseUrl}/payment/?order=${encodeURIComponent(orderId)}&result=${result}`;

@@ -31,10 +31,12 @@ export function registerOrderRoutes(
   const fan = sessionGuard(deps.sessions);
   const organiser = sessionGuard(deps.sessions, { roles: ['organiser', 'admin'] });
   // Opening sessions at Stripe costs API quota: a handful per minute is plenty for a fan.
+  // Keyed by fan (the guard runs first) so many fans behind one NAT do not share a bucket.
   const checkoutLimit = rateLimit({
     capacity: 10,
     refillPerSecond: 0.2,
-    key: (req) => `checkout:${clientIp(req)}`,
+    key: (req) =>
+      `checkout:${(req.res?.locals.session as { sub?: string } | undefined)?.sub ?? clientIp(req)}`,
   });
 
   api.route(
@@ -57,7 +59,7 @@ export function registerOrderRoutes(
       params: OrderParams,
       response: z.object({ url: z.string() }),
       auth: 'session',
-      before: [checkoutLimit, fan],
+      before: [fan, checkoutLimit],
     },
     ({ params, res }) => deps.checkout.start(params.id, sessionOf(res)),
   );

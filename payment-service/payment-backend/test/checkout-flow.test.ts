@@ -55,6 +55,15 @@ describe('the fan pays for a held order', () => {
     expect(h.countOf('payment.captured', order.orderId)).toBe(1);
   });
 
+  it('ends the Checkout Session with the hold when the hold is long enough for Stripe', async () => {
+    const order = await h.holdOrder({ holdSeconds: 3600 });
+    const { sessionId } = await h.checkout(order.orderId, order.cookie);
+    const session = await h.stripe.checkout.sessions.retrieve(sessionId);
+    const res = await h.fetch(`/payment/api/orders/${order.orderId}`, { cookie: order.cookie });
+    const { expiresAt } = (await res.json()) as { expiresAt: string };
+    expect(session.expires_at).toBe(Math.floor(new Date(expiresAt).getTime() / 1000));
+  });
+
   it('when Stripe delivers checkout.session.completed again, emits payment.authorized once', async () => {
     const order = await h.authorizedOrder();
     const completed = h.standIn

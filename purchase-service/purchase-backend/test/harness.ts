@@ -45,7 +45,7 @@ export interface Harness {
 
 export async function startHarness(
   label: string,
-  opts: { clock?: Clock; env?: Record<string, string> } = {},
+  opts: { clock?: Clock; env?: Record<string, string>; port?: number } = {},
 ): Promise<Harness> {
   const db = await createTestDatabase(label);
   const kafka = await createTestKafka(label);
@@ -59,7 +59,10 @@ export async function startHarness(
     SEAT_POLL_MS: '100',
     ...opts.env,
   });
-  const svc = await startPurchaseService(loadPurchaseConfig(env), { port: 0, clock: opts.clock });
+  const svc = await startPurchaseService(loadPurchaseConfig(env), {
+    port: opts.port ?? 0,
+    clock: opts.clock,
+  });
   const bus = new KafkaBus({
     clientId: `${label}-producer`,
     brokers: kafka.brokers,

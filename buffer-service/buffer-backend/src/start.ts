@@ -7,8 +7,15 @@ import {
   type Clock,
   type RunningService,
 } from '@ticketslave/common';
+import { DrandBeacon } from './beacon/drand-beacon';
 import type { BufferConfig } from './config';
+import { PgBufferStore } from './data/pg-buffer-store';
 import { migrations } from './data/migrations';
+import { BufferDomain } from './domain/buffer';
+import { registerBufferRoutes } from './http/buffer-routes';
+import { eventConsumerPart } from './messaging/event-consumer';
+import { bufferCloserPart } from './scheduling/buffer-closer';
+import { bufferSocketPart } from './ws/buffer-socket';
 
 export interface StartBufferOptions {
   port?: number;
@@ -28,10 +35,34 @@ export async function startBufferService(
     clock: opts.clock,
     migrations,
     frontendDir: path.resolve(__dirname, '../../buffer-frontend/dist'),
-    wire: () => {
+    wire: (kit) => {
+      const store = new PgBufferStore(kit.ds);
+      const beacon = new DrandBeacon(config.BEACON_URL, { timeoutMs: config.BEACON_TIMEOUT_MS });
+      const domain = new BufferDomain(store, signer, beacon, kit.clock);
       const api = new ApiRouter();
+      registerBufferRoutes(api, {
+        domain,
+        sessions: kit.sessions,
+        cookieSecure: config.COOKIE_SECURE ?? config.NODE_ENV === 'production',
+      });
       return {
         api,
+        parts: [
+          eventConsumerPart({ bus: kit.bus, ds: kit.ds, store }),
+          bufferCloserPart({
+            store,
+            domain,
+            clock: kit.clock,
+            logger: kit.logger,
+            tickMs: config.BUFFER_CLOSE_TICK_MS,
+          }),
+          bufferSocketPart({
+            upgrades: kit.upgrades,
+            logger: kit.logger,
+            store,
+            allowedOrigins: [config.PUBLIC_BASE_URL],
+          }),
+        ],
         beforeJson: (app) => mountJwks(app, 'buffer', signer.publicJwks),
       };
     },

@@ -1,3 +1,5 @@
+import { BufferTables1700000000000 } from './1700000000000-buffer-tables';
+
 // Migrations of the buffer schema, in order. Each is a TypeORM MigrationInterface class.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const migrations: Function[] = [];
+export const migrations: Function[] = [BufferTables1700000000000];

@@ -1,0 +1,347 @@
+import {
+  commitmentOf,
+  enqueueMessages,
+  envelope,
+  queryOne,
+  queryRows,
+  type EventSnapshot,
+  type OutgoingMessage,
+  type Queryable,
+} from '@ticketslave/common';
+import type { DataSource } from 'typeorm';
+import type {
+  BufferEvent,
+  BufferState,
+  BufferStore,
+  CloseOutcome,
+  DrawnNumbers,
+  Entry,
+  JoinOutcome,
+} from '../domain/ports';
+
+/** Numbers per `queue.assigned` message: ~60 bytes each keeps a message well under 1 MB. */
+export const ASSIGNMENTS_PER_MESSAGE = 5000;
+/** Rows per bulk UPDATE: bounded parameter arrays, still few round trips for a million fans. */
+const ROWS_PER_STATEMENT = 20_000;
+
+interface EventRow {
+  event_id: string;
+  organiser_id: string;
+  status: EventSnapshot['status'];
+  starts_at: Date;
+  closes_at: Date;
+  state: BufferState;
+  seed: string;
+  salt: string;
+  commitment: string;
+  closed_at: Date | null;
+  beacon: string | null;
+  beacon_round: string | null;
+  entrants_digest: string | null;
+  total: number | null;
+  last_number: number;
+}
+
+interface EntryRow {
+  event_id: string;
+  user_id: string;
+  entrant_hash: string;
+  joined_at: Date;
+  late: boolean;
+  queue_number: number | null;
+}
+
+const toEvent = (r: EventRow): BufferEvent => ({
+  eventId: r.event_id,
+  organiserId: r.organiser_id,
+  status: r.status,
+  startsAt: r.starts_at,
+  closesAt: r.closes_at,
+  state: r.state,
+  seed: r.seed,
+  salt: r.salt,
+  commitment: r.commitment,
+  closedAt: r.closed_at,
+  beacon: r.beacon,
+  beaconRound: r.beacon_round === null ? null : Number(r.beacon_round),
+  entrantsDigest: r.entrants_digest,
+  total: r.total,
+  lastNumber: r.last_number,
+});
+
+const toEntry = (r: EntryRow): Entry => ({
+  eventId: r.event_id,
+  userId: r.user_id,
+  entrantHash: r.entrant_hash,
+  joinedAt: r.joined_at,
+  late: r.late,
+  queueNumber: r.queue_number,
+});
+
+// Joins hold the shared form of this lock and closers the exclusive one, so a join
+// commits entirely before or entirely after the moment the buffer closes.
+const LOCK_KEY = `hashtextextended('ticketslave:buffer:' || $1::text, 0)`;
+
+function assignedMessages(
+  eventId: string,
+  late: boolean,
+  assignments: { userId: string; queueNumber: number }[],
+): OutgoingMessage[] {
+  const out: OutgoingMessage[] = [];
+  for (let i = 0; i < assignments.length; i += ASSIGNMENTS_PER_MESSAGE) {
+    out.push({
+      topic: 'queue.assigned',
+      key: eventId,
+      envelope: envelope('queue.assigned', {
+        eventId,
+        late,
+        assignments: assignments.slice(i, i + ASSIGNMENTS_PER_MESSAGE),
+      }),
+    });
+  }
+  return out;
+}
+
+async function setNumbers(
+  db: Queryable,
+  eventId: string,
+  assignments: { userId: string; queueNumber: number }[],
+): Promise<void> {
+  for (let i = 0; i < assignments.length; i += ROWS_PER_STATEMENT) {
+    const chunk = assignments.slice(i, i + ROWS_PER_STATEMENT);
+    await db.query(
+      `UPDATE entries e SET queue_number = x.n
+       FROM unnest($2::text[], $3::int[]) AS x(u, n)
+       WHERE e.event_id = $1 AND e.user_id = x.u`,
+      [eventId, chunk.map((a) => a.userId), chunk.map((a) => a.queueNumber)],
+    );
+  }
+}
+
+export class PgBufferStore implements BufferStore {
+  constructor(private readonly ds: DataSource) {}
+
+  /** Called inside the consumer's processOnce transaction. */
+  async upsertEventIn(
+    db: Queryable,
+    s: EventSnapshot,
+    secrets: () => { seed: string; salt: string },
+  ): Promise<void> {
+    const { seed, salt } = secrets();
+    // The secrets are written only on first sight: a later snapshot never changes a published commitment.
+    await db.query(
+      `INSERT INTO buffer_events (event_id, version, organiser_id, status, starts_at, sale_starts_at,
+         buffer_grace_seconds, closes_at, seed, salt, commitment)
+       VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::int, $6::timestamptz + $7::int * interval '1 second', $8, $9, $10)
+       ON CONFLICT (event_id) DO UPDATE SET version = EXCLUDED.version, organiser_id = EXCLUDED.organiser_id,
+         status = CASE WHEN buffer_events.status = 'cancelled' THEN 'cancelled' ELSE EXCLUDED.status END,
+         starts_at = EXCLUDED.starts_at, sale_starts_at = EXCLUDED.sale_starts_at,
+         buffer_grace_seconds = EXCLUDED.buffer_grace_seconds, closes_at = EXCLUDED.closes_at
+       WHERE buffer_events.version < EXCLUDED.version`,
+      [
+        s.eventId,
+        s.version,
+        s.organiserId,
+        s.status,
+        s.startsAt,
+        s.saleStartsAt,
+        s.bufferGraceSeconds,
+        seed,
+        salt,
+        commitmentOf(seed),
+      ],
+    );
+  }
+
+  upsertEvent(s: EventSnapshot, secrets: () => { seed: string; salt: string }): Promise<void> {
+    return this.upsertEventIn(this.ds.manager, s, secrets);
+  }
+
+  async cancelEventIn(db: Queryable, eventId: string): Promise<void> {
+    await db.query(`UPDATE buffer_events SET status = 'cancelled' WHERE event_id = $1`, [eventId]);
+  }
+
+  cancelEvent(eventId: string): Promise<void> {
+    return this.cancelEventIn(this.ds.manager, eventId);
+  }
+
+  async getEvent(eventId: string): Promise<BufferEvent | undefined> {
+    const row = await queryOne<EventRow>(this.ds, 'SELECT * FROM buffer_events WHERE event_id = $1', [
+      eventId,
+    ]);
+    return row && toEvent(row);
+  }
+
+  async countEntries(eventId: string): Promise<number> {
+    const row = await queryOne<{ n: number }>(
+      this.ds,
+      'SELECT count(*)::int AS n FROM entries WHERE event_id = $1',
+      [eventId],
+    );
+    return row?.n ?? 0;
+  }
+
+  join(
+    eventId: string,
+    userId: string,
+    check: (event: BufferEvent | undefined) => BufferEvent,
+    entrantHashOf: (salt: string) => string,
+  ): Promise<JoinOutcome> {
+    return this.ds.transaction(async (em) => {
+      await em.query(`SELECT pg_advisory_xact_lock_shared(${LOCK_KEY})`, [eventId]);
+      const existing = await queryOne<EntryRow>(
+        em,
+        'SELECT * FROM entries WHERE event_id = $1 AND user_id = $2',
+        [eventId, userId],
+      );
+      if (existing) return { entry: toEntry(existing), created: false };
+      const first = await queryOne<EventRow>(em, 'SELECT * FROM buffer_events WHERE event_id = $1', [
+        eventId,
+      ]);
+      const event = check(first && toEvent(first));
+      // Once closed, late joiners take numbers under the row lock, which also fixes their order.
+      if (event.state === 'closed')
+        await em.query('SELECT 1 FROM buffer_events WHERE event_id = $1 FOR UPDATE', [eventId]);
+      const inserted = await queryOne<EntryRow>(
+        em,
+        `INSERT INTO entries (event_id, user_id, entrant_hash, late) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING RETURNING *`,
+        [eventId, userId, entrantHashOf(event.salt), event.state !== 'open'],
+      );
+      if (!inserted) {
+        // A concurrent join of the same fan won; theirs is the entry.
+        const winner = await queryOne<EntryRow>(
+          em,
+          'SELECT * FROM entries WHERE event_id = $1 AND user_id = $2',
+          [eventId, userId],
+        );
+        return { entry: toEntry(winner!), created: false };
+      }
+      if (event.state !== 'closed') return { entry: toEntry(inserted), created: true };
+      const numbered = await queryOne<{ last_number: number }>(
+        em,
+        'UPDATE buffer_events SET last_number = last_number + 1 WHERE event_id = $1 RETURNING last_number',
+        [eventId],
+      );
+      const queueNumber = numbered!.last_number;
+      await em.query('UPDATE entries SET queue_number = $3 WHERE event_id = $1 AND user_id = $2', [
+        eventId,
+        userId,
+        queueNumber,
+      ]);
+      await enqueueMessages(em, assignedMessages(eventId, true, [{ userId, queueNumber }]));
+      return { entry: { ...toEntry(inserted), queueNumber }, created: true };
+    });
+  }
+
+  async entryOf(eventId: string, userId: string): Promise<Entry | undefined> {
+    const row = await queryOne<EntryRow>(
+      this.ds,
+      'SELECT * FROM entries WHERE event_id = $1 AND user_id = $2',
+      [eventId, userId],
+    );
+    return row && toEntry(row);
+  }
+
+  beginClose(eventId: string, now: Date): Promise<boolean> {
+    return this.ds.transaction(async (em) => {
+      await em.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`, [eventId]);
+      const won = await queryRows(
+        em,
+        `UPDATE buffer_events SET state = 'closing', closed_at = $2
+         WHERE event_id = $1 AND state = 'open' RETURNING 1`,
+        [eventId, now],
+      );
+      return won.length === 1;
+    });
+  }
+
+  async pendingCloses(now: Date): Promise<{ eventId: string; state: BufferState }[]> {
+    const rows = await queryRows<{ event_id: string; state: BufferState }>(
+      this.ds,
+      `SELECT event_id, state FROM buffer_events
+       WHERE state = 'closing'
+          OR (state = 'open' AND closes_at <= $1 AND status IN ('published', 'on_sale', 'sold_out'))
+       ORDER BY closes_at LIMIT 50`,
+      [now],
+    );
+    return rows.map((r) => ({ eventId: r.event_id, state: r.state }));
+  }
+
+  async storeBeacon(eventId: string, beacon: string, round: number | null): Promise<void> {
+    await this.ds.query(
+      `UPDATE buffer_events SET beacon = $2, beacon_round = $3
+       WHERE event_id = $1 AND state = 'closing' AND beacon IS NULL`,
+      [eventId, beacon, round],
+    );
+  }
+
+  completeClose(
+    eventId: string,
+    draw: (event: BufferEvent, entrants: { userId: string; entrantHash: string }[]) => DrawnNumbers,
+  ): Promise<CloseOutcome | null> {
+    return this.ds.transaction(async (em) => {
+      // Exclusive: no join is mid-flight while the late joiners of the closing phase are numbered.
+      await em.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`, [eventId]);
+      const row = await queryOne<EventRow>(
+        em,
+        `SELECT * FROM buffer_events WHERE event_id = $1 AND state = 'closing' AND beacon IS NOT NULL FOR UPDATE`,
+        [eventId],
+      );
+      if (!row) return null;
+      const event = toEvent(row);
+      const entrants = await queryRows<{ user_id: string; entrant_hash: string }>(
+        em,
+        'SELECT user_id, entrant_hash FROM entries WHERE event_id = $1 AND NOT late',
+        [eventId],
+      );
+      const drawn = draw(
+        event,
+        entrants.map((e) => ({ userId: e.user_id, entrantHash: e.entrant_hash })),
+      );
+      const buffered = [...drawn.numbers]
+        .map(([userId, queueNumber]) => ({ userId, queueNumber }))
+        .sort((a, b) => a.queueNumber - b.queueNumber);
+      await setNumbers(em, eventId, buffered);
+      const lateRows = await queryRows<{ user_id: string }>(
+        em,
+        'SELECT user_id FROM entries WHERE event_id = $1 AND late AND queue_number IS NULL ORDER BY seq',
+        [eventId],
+      );
+      const late = lateRows.map((r, i) => ({ userId: r.user_id, queueNumber: buffered.length + i + 1 }));
+      await setNumbers(em, eventId, late);
+      await em.query(
+        `UPDATE buffer_events SET state = 'closed', total = $2, entrants_digest = $3, last_number = $4
+         WHERE event_id = $1`,
+        [eventId, buffered.length, drawn.entrantsDigest, buffered.length + late.length],
+      );
+      await enqueueMessages(em, [
+        {
+          topic: 'buffer.closed',
+          key: eventId,
+          envelope: envelope('buffer.closed', {
+            eventId,
+            total: buffered.length,
+            commitment: event.commitment,
+            seed: event.seed,
+            beacon: event.beacon ?? '',
+            entrantsDigest: drawn.entrantsDigest,
+          }),
+        },
+        ...assignedMessages(eventId, false, buffered),
+        ...assignedMessages(eventId, true, late),
+      ]);
+      return { total: buffered.length, lateNumbered: late.length };
+    });
+  }
+
+  async sortedEntrantHashes(eventId: string): Promise<string[]> {
+    // COLLATE "C" orders by bytes, which for lowercase hex is exactly JavaScript's sort.
+    const rows = await queryRows<{ entrant_hash: string }>(
+      this.ds,
+      `SELECT entrant_hash FROM entries WHERE event_id = $1 AND NOT late ORDER BY entrant_hash COLLATE "C"`,
+      [eventId],
+    );
+    return rows.map((r) => r.entrant_hash);
+  }
+}

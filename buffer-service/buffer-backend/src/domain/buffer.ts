@@ -1,0 +1,193 @@
+import { randomBytes } from 'node:crypto';
+import {
+  ConflictError,
+  DRAW_VERSION,
+  ForbiddenError,
+  NotFoundError,
+  TOKENS,
+  entrantHash,
+  runDraw,
+  type Clock,
+  type EventSnapshot,
+  type FairnessDocument,
+  type SessionClaims,
+  type TokenSigner,
+} from '@ticketslave/common';
+import type { Beacon, BufferEvent, BufferState, BufferStore, DrawnNumbers, Entry } from './ports';
+
+export interface PublicBufferState {
+  eventId: string;
+  state: BufferState;
+  /** When the buffer closes (while open) or closed. */
+  closesAt: string;
+  commitment: string;
+  cancelled: boolean;
+  entrants: number;
+  /** Fans in the draw; known once closed. */
+  total?: number;
+}
+
+export interface EntryView {
+  eventId: string;
+  joinedAt: string;
+  late: boolean;
+  queueNumber: number | null;
+}
+
+const JOINABLE: ReadonlySet<EventSnapshot['status']> = new Set(['published', 'on_sale', 'sold_out']);
+// Queue tickets outlive the event by a day: fans still in the queue at doors must not be logged out of it.
+const TICKET_GRACE_MS = 24 * 3600_000;
+
+export const newSecrets = () => ({
+  seed: randomBytes(32).toString('hex'),
+  salt: randomBytes(32).toString('hex'),
+});
+
+/** The draw of draw-v1 over the buffered entrants, keyed back to user ids. */
+export function drawNumbers(
+  event: Pick<BufferEvent, 'seed' | 'beacon'>,
+  entrants: { userId: string; entrantHash: string }[],
+): DrawnNumbers {
+  const userOf = new Map(entrants.map((e) => [e.entrantHash, e.userId]));
+  const result = runDraw({ seed: event.seed, beacon: event.beacon ?? '', entrantHashes: [...userOf.keys()] });
+  const numbers = new Map<string, number>();
+  result.order.forEach((hash, i) => numbers.set(userOf.get(hash)!, i + 1));
+  return { entrantsDigest: result.entrantsDigest, numbers };
+}
+
+const view = (e: Entry): EntryView => ({
+  eventId: e.eventId,
+  joinedAt: e.joinedAt.toISOString(),
+  late: e.late,
+  queueNumber: e.queueNumber,
+});
+
+function joinable(event: BufferEvent | undefined): BufferEvent {
+  if (!event) throw new NotFoundError('No such event, or it has not been published yet.', 'event_not_found');
+  if (event.status === 'cancelled')
+    throw new ConflictError('This event was cancelled; its queue is closed.', 'event_cancelled');
+  if (!JOINABLE.has(event.status))
+    throw new ConflictError(`This event's queue is not open (status ${event.status}).`, 'event_not_joinable');
+  return event;
+}
+
+export class BufferDomain {
+  constructor(
+    private readonly store: BufferStore,
+    private readonly signer: TokenSigner,
+    private readonly beacon: Beacon,
+    private readonly clock: Clock,
+  ) {}
+
+  async publicState(eventId: string): Promise<PublicBufferState> {
+    const event = await this.store.getEvent(eventId);
+    if (!event)
+      throw new NotFoundError('No such event, or it has not been published yet.', 'event_not_found');
+    return {
+      eventId,
+      state: event.state,
+      closesAt: (event.closedAt ?? event.closesAt).toISOString(),
+      commitment: event.commitment,
+      cancelled: event.status === 'cancelled',
+      entrants: await this.store.countEntries(eventId),
+      ...(event.state === 'closed' ? { total: event.total ?? 0 } : {}),
+    };
+  }
+
+  async join(eventId: string, session: SessionClaims): Promise<{ entry: EntryView; receipt: string }> {
+    const { entry } = await this.store.join(eventId, session.sub, joinable, (salt) =>
+      entrantHash(salt, session.sub),
+    );
+    const event = (await this.store.getEvent(eventId))!;
+    const receipt = await this.signer.sign(
+      { evt: eventId, jat: entry.joinedAt.getTime(), eh: entry.entrantHash },
+      {
+        issuer: TOKENS.joinReceipt.issuer,
+        audience: TOKENS.joinReceipt.audience,
+        subject: session.sub,
+        issuedAt: entry.joinedAt,
+        expiresAt: new Date(event.startsAt.getTime() + 365 * 24 * 3600_000),
+      },
+    );
+    return { entry: view(entry), receipt };
+  }
+
+  /** My entry, and a signed queue ticket once I have a number. */
+  async myEntry(
+    eventId: string,
+    userId: string,
+  ): Promise<{ entry: EntryView; ticket?: { token: string; expires: Date } }> {
+    const entry = await this.store.entryOf(eventId, userId);
+    if (!entry) throw new NotFoundError('You have not joined this queue.', 'not_joined');
+    if (entry.queueNumber === null) return { entry: view(entry) };
+    const event = (await this.store.getEvent(eventId))!;
+    const expires = new Date(
+      Math.max(event.startsAt.getTime(), this.clock.now().getTime()) + TICKET_GRACE_MS,
+    );
+    const token = await this.signer.sign(
+      { evt: eventId, qn: entry.queueNumber },
+      {
+        issuer: TOKENS.queueTicket.issuer,
+        audience: TOKENS.queueTicket.audience,
+        subject: userId,
+        expiresAt: expires,
+      },
+    );
+    return { entry: view(entry), ticket: { token, expires } };
+  }
+
+  /** The organiser's early close. The draw itself runs in the closer part, on any instance. */
+  async requestClose(eventId: string, session: SessionClaims): Promise<PublicBufferState> {
+    const event = await this.store.getEvent(eventId);
+    if (!event) throw new NotFoundError('No such event.', 'event_not_found');
+    if (session.role !== 'admin' && event.organiserId !== session.sub)
+      throw new ForbiddenError(
+        'Only the organiser of this event can close its buffer.',
+        'not_event_organiser',
+      );
+    joinable(event);
+    if (!(await this.store.beginClose(eventId, this.clock.now())))
+      throw new ConflictError('The buffer is already closed.', 'buffer_already_closed');
+    return this.publicState(eventId);
+  }
+
+  /** Drives every due or interrupted close one step to the end; safe on any number of instances. */
+  async closeIfDue(eventId: string, state: BufferState): Promise<boolean> {
+    if (state === 'open' && !(await this.store.beginClose(eventId, this.clock.now()))) return false;
+    return this.finishClose(eventId);
+  }
+
+  async finishClose(eventId: string): Promise<boolean> {
+    const event = await this.store.getEvent(eventId);
+    if (!event || event.state !== 'closing') return false;
+    if (event.beacon === null) {
+      const value = await this.beacon.nextValue();
+      await this.store.storeBeacon(eventId, value.randomness, value.round);
+    }
+    return (await this.store.completeClose(eventId, drawNumbers)) !== null;
+  }
+
+  async fairness(eventId: string): Promise<FairnessDocument> {
+    const event = await this.store.getEvent(eventId);
+    if (!event) throw new NotFoundError('No such event.', 'event_not_found');
+    if (event.state !== 'closed')
+      throw new ConflictError(
+        'The draw has not run yet: the seed is published after the buffer closes.',
+        'draw_pending',
+        { commitment: event.commitment, state: event.state },
+      );
+    const entrantHashes = await this.store.sortedEntrantHashes(eventId);
+    return {
+      version: DRAW_VERSION,
+      eventId,
+      commitment: event.commitment,
+      seed: event.seed,
+      salt: event.salt,
+      beacon: event.beacon ?? '',
+      beaconRound: event.beaconRound,
+      entrantsDigest: event.entrantsDigest!,
+      entrantHashes,
+      total: entrantHashes.length,
+    };
+  }
+}

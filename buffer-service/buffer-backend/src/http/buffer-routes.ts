@@ -1,0 +1,127 @@
+import {
+  clientIp,
+  cookieOptions,
+  queueTicketCookie,
+  rateLimit,
+  sessionGuard,
+  sessionOf,
+  TOKENS,
+  type ApiRouter,
+  type TokenVerifier,
+} from '@ticketslave/common';
+import { z } from 'zod';
+import type { BufferDomain } from '../domain/buffer';
+
+const EventParams = z.object({ id: z.uuid('the event id must be a UUID') });
+const BufferState = z.object({
+  eventId: z.uuid(),
+  state: z.enum(['open', 'closing', 'closed']),
+  closesAt: z.iso.datetime(),
+  commitment: z.string(),
+  cancelled: z.boolean(),
+  entrants: z.number().int(),
+  total: z.number().int().optional(),
+});
+const EntryView = z.object({
+  eventId: z.uuid(),
+  joinedAt: z.iso.datetime(),
+  late: z.boolean(),
+  queueNumber: z.number().int().nullable(),
+});
+
+export interface BufferRouteDeps {
+  domain: BufferDomain;
+  sessions: TokenVerifier;
+  cookieSecure: boolean;
+  /** Join limits; generous per IP because a venue's Wi-Fi or a carrier NAT shares one. */
+  limits?: { perUser: [number, number]; perIp: [number, number] };
+}
+
+export function registerBufferRoutes(api: ApiRouter, deps: BufferRouteDeps): void {
+  const { domain } = deps;
+  const limits = deps.limits ?? { perUser: [10, 0.5], perIp: [600, 100] };
+  const fan = sessionGuard(deps.sessions, { verifiedEmail: true });
+  const perIp = rateLimit({
+    capacity: limits.perIp[0],
+    refillPerSecond: limits.perIp[1],
+    key: (req) => clientIp(req),
+  });
+  const perUser = rateLimit({
+    capacity: limits.perUser[0],
+    refillPerSecond: limits.perUser[1],
+    key: (req) => (req.res?.locals.session as { sub?: string } | undefined)?.sub,
+  });
+
+  api.route(
+    {
+      method: 'get',
+      path: '/events/:id',
+      summary: "The buffer's state and commitment",
+      params: EventParams,
+      response: BufferState,
+      auth: 'none',
+    },
+    ({ params }) => domain.publicState(params.id),
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/events/:id/entries',
+      summary: 'Join the buffer (idempotent per fan); answers the entry and a signed join receipt',
+      params: EventParams,
+      response: z.object({ entry: EntryView, receipt: z.string() }),
+      status: 201,
+      auth: 'session',
+      before: [perIp, fan, perUser],
+    },
+    ({ params, res }) => domain.join(params.id, sessionOf(res)),
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/events/:id/entries/me',
+      summary: 'My entry; sets the queue ticket cookie once I have a number',
+      params: EventParams,
+      response: EntryView,
+      auth: 'session',
+      before: [fan],
+    },
+    async ({ params, res }) => {
+      const { entry, ticket } = await domain.myEntry(params.id, sessionOf(res).sub);
+      if (ticket)
+        res.cookie(
+          queueTicketCookie(params.id),
+          ticket.token,
+          cookieOptions({
+            secure: deps.cookieSecure,
+            path: TOKENS.queueTicket.cookiePath,
+            expires: ticket.expires,
+          }),
+        );
+      return entry;
+    },
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/events/:id/close',
+      summary: "Close the buffer now (the event's organiser or an admin); the draw follows within seconds",
+      params: EventParams,
+      response: BufferState,
+      status: 202,
+      auth: 'session',
+      before: [perIp, sessionGuard(deps.sessions, { verifiedEmail: true, roles: ['organiser', 'admin'] })],
+    },
+    ({ params, res }) => domain.requestClose(params.id, sessionOf(res)),
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/events/:id/fairness',
+      summary: 'Everything needed to recompute the draw (after the close; 409 with the commitment before)',
+      params: EventParams,
+      auth: 'none',
+    },
+    ({ params }) => domain.fairness(params.id),
+  );
+}

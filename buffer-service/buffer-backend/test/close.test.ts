@@ -1,0 +1,168 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import {
+  entrantHash,
+  TokenVerifier,
+  verifyFairness,
+  type Envelope,
+  type FairnessDocument,
+} from '@ticketslave/common';
+import { eventually, readTopic } from '@ticketslave/dev/test-support';
+import { fan, join, startHarness, type Harness } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness('bufclose');
+});
+afterAll(() => h?.stop());
+
+const soon = (ms: number) => new Date(Date.now() + ms).toISOString();
+const closed = (eventId: string) =>
+  eventually(async () => (await h.api(`/buffer/api/events/${eventId}`)).body.state === 'closed', {
+    timeoutMs: 20_000,
+    message: 'the buffer never closed',
+  });
+
+describe('closing the buffer at saleStartsAt + bufferGraceSeconds', () => {
+  const buffered = ['fan-a', 'fan-b', 'fan-c', 'fan-d', 'fan-e'];
+  let eventId: string;
+  let doc: FairnessDocument;
+
+  beforeAll(async () => {
+    const event = await h.createEvent({ saleStartsAt: soon(2500), bufferGraceSeconds: 1 });
+    eventId = event.eventId;
+    for (const u of buffered) expect((await join(h, eventId, u)).body.entry.late).toBe(false);
+    const early = await h.api(`/buffer/api/events/${eventId}/fairness`);
+    expect(early.status).toBe(409);
+    expect(early.body.commitment).toMatch(/^[0-9a-f]{64}$/);
+    expect(early.body.seed).toBeUndefined();
+    await closed(eventId);
+    doc = (await h.api(`/buffer/api/events/${eventId}/fairness`)).body;
+  });
+
+  it('publishes a fairness document that reproduces every assigned number', async () => {
+    const result = verifyFairness(doc);
+    expect(result.problems).toEqual([]);
+    expect(doc).toMatchObject({ version: 'draw-v1', eventId, total: buffered.length });
+    expect(doc.beacon).toMatch(/^[0-9a-f]{64}$/);
+    expect(doc.beaconRound).toBeGreaterThan(0);
+    for (const u of buffered) {
+      const me = await h.api(`/buffer/api/events/${eventId}/entries/me`, { cookie: await fan(h, u) });
+      expect(me.body.queueNumber).toBe(result.numbers.get(entrantHash(doc.salt, u)));
+    }
+    const state = await h.api(`/buffer/api/events/${eventId}`);
+    expect(state.body).toMatchObject({ state: 'closed', total: 5, commitment: doc.commitment });
+  });
+
+  it('numbers late joiners after every buffered fan, in join order', async () => {
+    const late1 = await join(h, eventId, 'late-1');
+    const late2 = await join(h, eventId, 'late-2');
+    expect(late1.body.entry).toMatchObject({ late: true, queueNumber: 6 });
+    expect(late2.body.entry).toMatchObject({ late: true, queueNumber: 7 });
+    const again = await join(h, eventId, 'fan-a');
+    expect(again.body.entry.late).toBe(false);
+    expect(again.body.entry.queueNumber).toBeLessThanOrEqual(5);
+  });
+
+  it('sets the queue ticket cookie once I have a number', async () => {
+    const me = await h.api(`/buffer/api/events/${eventId}/entries/me`, { cookie: await fan(h, 'fan-c') });
+    const setCookie = me.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(new RegExp(`^ts_qt_${eventId}=`));
+    expect(setCookie).toMatch(/Path=\/queue/);
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Lax/);
+    expect(setCookie).not.toMatch(/Secure/);
+    const token = /=([^;]+)/.exec(setCookie)![1];
+    const claims = await new TokenVerifier(`${h.service.url}/buffer/.well-known/jwks.json`).verify(
+      'queueTicket',
+      token,
+    );
+    expect(claims).toMatchObject({ sub: 'fan-c', evt: eventId, qn: me.body.queueNumber });
+  });
+
+  it('emits buffer.closed and queue.assigned for everyone, late joiners flagged', async () => {
+    const closedMsgs = await readTopic<Envelope<'buffer.closed'>>(
+      h.kafka.brokers,
+      `${h.kafka.prefix}buffer.closed`,
+      {
+        until: (m) => m.some((x) => x.payload.eventId === eventId),
+      },
+    );
+    const mine = closedMsgs.filter((m) => m.payload.eventId === eventId);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.payload).toMatchObject({
+      total: 5,
+      seed: doc.seed,
+      commitment: doc.commitment,
+      beacon: doc.beacon,
+      entrantsDigest: doc.entrantsDigest,
+    });
+    const assigned = await readTopic<Envelope<'queue.assigned'>>(
+      h.kafka.brokers,
+      `${h.kafka.prefix}queue.assigned`,
+      {
+        until: (m) =>
+          m.filter((x) => x.payload.eventId === eventId).flatMap((x) => x.payload.assignments).length >= 7,
+      },
+    );
+    const all = assigned
+      .filter((m) => m.payload.eventId === eventId)
+      .flatMap((m) => m.payload.assignments.map((a) => ({ ...a, late: m.payload.late })));
+    expect(all.map((a) => a.queueNumber).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(all.filter((a) => a.late).map((a) => a.userId)).toEqual(['late-1', 'late-2']);
+  });
+
+  it('lets anyone check their number with npm run verify-draw', async () => {
+    const { stdout } = await promisify(execFile)(
+      'npm',
+      [
+        'run',
+        '--silent',
+        'verify-draw',
+        '--',
+        `${h.service.url}/buffer/api/events/${eventId}/fairness`,
+        '--user',
+        'fan-b',
+      ],
+      { cwd: path.resolve(__dirname, '../../..') },
+    );
+    const n = verifyFairness(doc).numbers.get(entrantHash(doc.salt, 'fan-b'));
+    expect(stdout).toContain(`queue number ${n}`);
+    expect(stdout).toContain('OK: all 5 queue numbers recomputed');
+  });
+});
+
+describe('POST /buffer/api/events/:id/close', () => {
+  it('closes only for the owning organiser or an admin, exactly once', async () => {
+    const event = await h.createEvent({ organiserId: 'org-owner' });
+    await join(h, event.eventId, 'fan-z');
+    const close = async (cookie: string) =>
+      h.api(`/buffer/api/events/${event.eventId}/close`, { method: 'POST', cookie, body: {} });
+    expect((await close(await fan(h, 'fan-z'))).status).toBe(403);
+    const other = await close(await fan(h, 'org-other', { role: 'organiser' }));
+    expect(other.status).toBe(403);
+    expect(other.body.type).toMatch(/not_event_organiser$/);
+    expect((await h.api(`/buffer/api/events/${event.eventId}`)).body.state).toBe('open');
+
+    const first = await close(await fan(h, 'org-owner', { role: 'organiser' }));
+    expect(first.status).toBe(202);
+    expect(first.body.state).toMatch(/closing|closed/);
+    const second = await close(await fan(h, 'admin-1', { role: 'admin' }));
+    expect(second.status).toBe(409);
+    expect(second.body.type).toMatch(/buffer_already_closed$/);
+    await closed(event.eventId);
+    const me = await h.api(`/buffer/api/events/${event.eventId}/entries/me`, {
+      cookie: await fan(h, 'fan-z'),
+    });
+    expect(me.body.queueNumber).toBe(1);
+  });
+
+  it('closes an empty buffer cleanly', async () => {
+    const event = await h.createEvent({ saleStartsAt: soon(0) });
+    await closed(event.eventId);
+    const doc = (await h.api(`/buffer/api/events/${event.eventId}/fairness`)).body as FairnessDocument;
+    expect(doc.total).toBe(0);
+    expect(verifyFairness(doc).ok).toBe(true);
+  });
+});

@@ -1,0 +1,148 @@
+import { entrantHash, TokenVerifier } from '@ticketslave/common';
+import { fan, join, startHarness, type Harness } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness('bufjoin');
+});
+afterAll(() => h?.stop());
+
+describe('POST /buffer/api/events/:id/entries', () => {
+  it('when the same fan joins twice, returns the same entry and a receipt anyone can verify', async () => {
+    const event = await h.createEvent();
+    const first = await join(h, event.eventId, 'fan-a');
+    expect(first.status).toBe(201);
+    expect(first.body.entry).toMatchObject({ eventId: event.eventId, late: false, queueNumber: null });
+    const second = await join(h, event.eventId, 'fan-a');
+    expect(second.status).toBe(201);
+    expect(second.body.entry).toEqual(first.body.entry);
+
+    const claims = await new TokenVerifier(`${h.service.url}/buffer/.well-known/jwks.json`).verify(
+      'joinReceipt',
+      second.body.receipt,
+    );
+    const { rows } = await h.pg.query('SELECT salt FROM buffer_events WHERE event_id = $1', [event.eventId]);
+    expect(claims).toMatchObject({
+      sub: 'fan-a',
+      evt: event.eventId,
+      jat: Date.parse(first.body.entry.joinedAt),
+      eh: entrantHash(rows[0].salt, 'fan-a'),
+    });
+    const { rows: count } = await h.pg.query('SELECT count(*)::int AS n FROM entries WHERE event_id = $1', [
+      event.eventId,
+    ]);
+    expect(count[0].n).toBe(1);
+  });
+
+  it('when the same fan joins many times at once, keeps exactly one entry', async () => {
+    const event = await h.createEvent();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => join(h, event.eventId, 'fan-burst')));
+    expect(new Set(answers.map((a) => a.status))).toEqual(new Set([201]));
+    expect(new Set(answers.map((a) => a.body.entry.joinedAt)).size).toBe(1);
+  });
+
+  it('refuses an account whose e-mail is not verified, and records nothing', async () => {
+    const event = await h.createEvent();
+    const res = await h.api(`/buffer/api/events/${event.eventId}/entries`, {
+      method: 'POST',
+      cookie: await fan(h, 'fan-unverified', { emailVerified: false }),
+      body: {},
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body.type).toMatch(/email_not_verified$/);
+    const { rows } = await h.pg.query('SELECT 1 FROM entries WHERE user_id = $1', ['fan-unverified']);
+    expect(rows).toHaveLength(0);
+  });
+
+  it('refuses without a session (401) and with a malformed event id (400)', async () => {
+    const event = await h.createEvent();
+    const anon = await h.api(`/buffer/api/events/${event.eventId}/entries`, { method: 'POST', body: {} });
+    expect(anon.status).toBe(401);
+    const bad = await h.api('/buffer/api/events/not-a-uuid/entries', {
+      method: 'POST',
+      cookie: await fan(h, 'fan-x'),
+      body: {},
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.detail).toMatch(/UUID/);
+  });
+
+  it('answers 404 for an unknown event and 409 for a draft or a cancelled one', async () => {
+    const unknown = await join(h, '00000000-0000-4000-8000-000000000000', 'fan-b');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.detail).toMatch(/No such event/);
+
+    const draft = await h.createEvent({ status: 'draft' });
+    const toDraft = await join(h, draft.eventId, 'fan-b');
+    expect(toDraft.status).toBe(409);
+    expect(toDraft.body.type).toMatch(/event_not_joinable$/);
+
+    const cancelled = await h.createEvent();
+    await h.publish('event.cancelled', { eventId: cancelled.eventId, reason: 'venue flooded' });
+    let res = await join(h, cancelled.eventId, 'fan-b');
+    for (let i = 0; i < 100 && res.status === 201; i++) {
+      // The cancellation arrives through Kafka; until then the join is legitimately accepted.
+      await h.pg.query('DELETE FROM entries WHERE event_id = $1', [cancelled.eventId]);
+      await new Promise((r) => setTimeout(r, 200));
+      res = await join(h, cancelled.eventId, 'fan-b');
+    }
+    expect(res.status).toBe(409);
+    expect(res.body.type).toMatch(/event_cancelled$/);
+    const state = await h.api(`/buffer/api/events/${cancelled.eventId}`);
+    expect(state.body.cancelled).toBe(true);
+  });
+
+  it('rate-limits one fan hammering the join', async () => {
+    const event = await h.createEvent();
+    const cookie = await fan(h, 'fan-hammer');
+    const statuses: number[] = [];
+    for (let i = 0; i < 15; i++)
+      statuses.push(
+        (await h.api(`/buffer/api/events/${event.eventId}/entries`, { method: 'POST', cookie, body: {} }))
+          .status,
+      );
+    expect(statuses.slice(0, 10).every((s) => s === 201)).toBe(true);
+    expect(statuses).toContain(429);
+  });
+});
+
+describe('GET /buffer/api/events/:id', () => {
+  it('publishes the commitment from first sight and counts entrants', async () => {
+    const event = await h.createEvent({ bufferGraceSeconds: 90 });
+    await join(h, event.eventId, 'fan-c');
+    const res = await h.api(`/buffer/api/events/${event.eventId}`);
+    expect(res.body).toMatchObject({ eventId: event.eventId, state: 'open', entrants: 1, cancelled: false });
+    expect(res.body.commitment).toMatch(/^[0-9a-f]{64}$/);
+    expect(Date.parse(res.body.closesAt)).toBe(Date.parse(event.saleStartsAt) + 90_000);
+    expect(res.body.total).toBeUndefined();
+  });
+
+  it('keeps the commitment when feed updates the event', async () => {
+    const event = await h.createEvent();
+    const before = (await h.api(`/buffer/api/events/${event.eventId}`)).body;
+    const later = new Date(Date.parse(event.saleStartsAt) + 3600_000).toISOString();
+    await h.publish('event.updated', { ...event, version: 2, saleStartsAt: later });
+    await h.publish('event.updated', { ...event, version: 1, saleStartsAt: event.startsAt });
+    let after = before;
+    for (let i = 0; i < 100 && after.closesAt === before.closesAt; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = (await h.api(`/buffer/api/events/${event.eventId}`)).body;
+    }
+    expect(after.closesAt).toBe(later);
+    expect(after.commitment).toBe(before.commitment);
+  });
+});
+
+describe('GET /buffer/api/events/:id/entries/me', () => {
+  it('answers 404 before I join and gives no ticket before the draw', async () => {
+    const event = await h.createEvent();
+    const cookie = await fan(h, 'fan-d');
+    expect((await h.api(`/buffer/api/events/${event.eventId}/entries/me`, { cookie })).status).toBe(404);
+    await join(h, event.eventId, 'fan-d');
+    const me = await h.api(`/buffer/api/events/${event.eventId}/entries/me`, { cookie });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ late: false, queueNumber: null });
+    expect(me.headers.get('set-cookie')).toBeNull();
+  });
+});

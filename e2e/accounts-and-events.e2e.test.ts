@@ -1,5 +1,8 @@
 import {
   apiCall,
+  E2E_PASSWORD,
+  expected401,
+  verificationLinkFromInbox,
   expectStatus,
   login,
   promoteInDatabase,
@@ -12,7 +15,8 @@ import {
 
 /**
  * The first journeys of the whole platform, through the gateway on one origin:
- * a fan registers and confirms the address from the mail the SMTP stand-in caught;
+ * a fan registers (in the feed UI, and through the API) and confirms the address
+ * from the mail the SMTP stand-in caught;
  * an organiser creates and publishes an event, and fans see it in the feed.
  */
 const platform = usePlatform({ label: 'accounts' });
@@ -21,20 +25,50 @@ const browser = useBrowser({ baseUrl: async () => (await platform).url });
 const inAFewDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
 
 describe('accounts and events through the gateway', () => {
-  browser.it('a fan registers, confirms the address from the inbox and is logged in', async () => {
+  browser.it('a fan registers in the feed UI, follows the e-mailed link and is verified', async () => {
     const p = await platform;
-    const fan = await browser.fan('fan');
-    const email = uniqueEmail('fan');
-    const me = await registerVerifiedFan(fan.context.request, p, email);
-    expect(me).toMatchObject({ email, role: 'fan', emailVerified: true });
-    const again = await expectStatus(
+    const fan = await browser.fan('fan', 'mobile');
+    const email = uniqueEmail('uifan');
+    await fan.visit('/feed/register', 'register');
+    await fan.page.getByLabel('E-mail').fill(email);
+    await fan.page.getByLabel('Password').fill(E2E_PASSWORD);
+    await fan.screenshot('register-filled');
+    await fan.page.getByRole('button', { name: 'Create account' }).click();
+    await fan.page.waitForURL(/\/feed\/verify-email/, { timeout: 15_000 });
+    await fan.screenshot('check-your-inbox');
+
+    const { link } = await verificationLinkFromInbox(p, email);
+    expect(link.startsWith(`${p.url}/feed/verify-email?token=`)).toBe(true);
+    await fan.page.goto(link);
+    await fan.page.getByText('Address confirmed').waitFor({ state: 'visible', timeout: 15_000 });
+    await fan.screenshot('address-confirmed');
+
+    const me = await expectStatus(
       apiCall<Me>(fan.context.request, p, 'GET', '/feed/api/session/me'),
       200,
       'session/me',
     );
-    expect(again).toMatchObject({ id: me.id, emailVerified: true });
-    await fan.visit('/feed/', 'feed-logged-in');
+    expect(me).toMatchObject({ email, role: 'fan', emailVerified: true });
+    expect(fan.errors(expected401)).toEqual([]);
   });
+
+  browser.it(
+    'a fan registers through the API, confirms the address from the inbox and is logged in',
+    async () => {
+      const p = await platform;
+      const fan = await browser.fan('fan');
+      const email = uniqueEmail('fan');
+      const me = await registerVerifiedFan(fan.context.request, p, email);
+      expect(me).toMatchObject({ email, role: 'fan', emailVerified: true });
+      const again = await expectStatus(
+        apiCall<Me>(fan.context.request, p, 'GET', '/feed/api/session/me'),
+        200,
+        'session/me',
+      );
+      expect(again).toMatchObject({ id: me.id, emailVerified: true });
+      await fan.visit('/feed/', 'feed-logged-in');
+    },
+  );
 
   browser.it('an organiser creates and publishes an event, and fans find it in the feed', async () => {
     const p = await platform;
@@ -87,10 +121,9 @@ describe('accounts and events through the gateway', () => {
     );
     expect(listed).toMatchObject({ id: draft.id, title });
     await anonymous.visit('/feed/', 'feed-with-event');
-    // The card links to the event and names its venue. (Its heading should be the
-    // title too: at the time of writing the list reads `name`, the API says `title`.)
     const card = anonymous.page.locator(`a[href="/feed/events/${draft.id}"]`);
     await card.waitFor({ state: 'visible', timeout: 15_000 });
+    expect(await card.innerText()).toContain(title);
     expect(await card.innerText()).toContain('Loopback Hall, Localhost');
     await anonymous.screenshot('event-listed');
   });

@@ -51,17 +51,23 @@ export async function expectStatus<T>(
   return res.body;
 }
 
-/** The token of the newest "Confirm your e-mail address" link mailed to `email`. */
-export async function verificationTokenFromInbox(platform: Platform, email: string): Promise<string> {
+/** The newest "Confirm your e-mail address" link mailed to `email`, and its token. */
+export async function verificationLinkFromInbox(
+  platform: Platform,
+  email: string,
+): Promise<{ link: string; token: string }> {
   const mail = await waitForMail(platform.inboxUrl, {
     to: email,
     subjectIncludes: 'Confirm your e-mail',
     timeoutMs: 20_000,
   });
-  const m = /\/feed\/verify-email\?token=([A-Za-z0-9_-]+)/.exec(mail.text);
+  const m = /(\S*\/feed\/verify-email\?token=([A-Za-z0-9_-]+))/.exec(mail.text);
   if (!m) throw new Error(`no verification link in the mail to ${email}:\n${mail.text}`);
-  return m[1]!;
+  return { link: m[1]!, token: m[2]! };
 }
+
+export const verificationTokenFromInbox = async (platform: Platform, email: string): Promise<string> =>
+  (await verificationLinkFromInbox(platform, email)).token;
 
 /** Registers, confirms the address from the SMTP inbox, and logs in: the context holds the session. */
 export async function registerVerifiedFan(

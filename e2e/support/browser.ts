@@ -150,7 +150,9 @@ export function useBrowser(opts: { baseUrl?: () => Promise<string> | string } = 
         return file;
       },
       async visit(url, shot) {
-        const res = await page.goto(url, { waitUntil: 'networkidle' });
+        const res = await page.goto(url, { waitUntil: 'load' });
+        // Pages that poll or stream never go network-idle; a settled first render is enough.
+        await page.waitForLoadState('networkidle', { timeout: 3_000 }).catch(() => undefined);
         await f.screenshot(shot);
         return res;
       },

@@ -179,6 +179,30 @@ export class PaymentHarness {
     return { ...ref, cookie, ref };
   }
 
+  /**
+   * Pays while the webhook endpoint is unreachable: Stripe records the events but
+   * cannot deliver them; the test delivers them later (late or forged deliveries).
+   * Returns the checkout.session.completed event as Stripe would send it.
+   */
+  async payWithoutWebhooks(sessionId: string): Promise<{ id: string; body: string }> {
+    this.standIn.setWebhookUrl(undefined);
+    try {
+      await this.standIn.pay(sessionId);
+      await this.standIn.webhooksIdle();
+    } finally {
+      this.standIn.setWebhookUrl(`${this.service.url}/payment/api/stripe/webhook`);
+    }
+    const record = this.standIn
+      .state()
+      .events.find(
+        (r) =>
+          r.event.type === 'checkout.session.completed' &&
+          (r.event.data.object as { id: string }).id === sessionId,
+      );
+    if (!record) throw new Error(`no checkout.session.completed for ${sessionId}`);
+    return { id: record.event.id, body: JSON.stringify(record.event, null, 2) };
+  }
+
   async checkout(orderId: string, cookie: string): Promise<{ url: string; sessionId: string }> {
     const res = await this.fetch(`/payment/api/orders/${orderId}/checkout`, { method: 'POST', cookie });
     if (res.status !== 200) throw new Error(`checkout answered ${res.status}: ${await res.text()}`);

@@ -55,6 +55,27 @@ describe('when purchase cannot keep the seats', () => {
   });
 });
 
+describe('when the hold lapses while the fan is paying', () => {
+  it('still announces the authorization that arrives after order.expired, so purchase can decide', async () => {
+    const order = await h.holdOrder();
+    const { sessionId } = await h.checkout(order.orderId, order.cookie);
+    // The webhook is late: it lands after the expiry below.
+    const completed = await h.payWithoutWebhooks(sessionId);
+    await h.publish('order.expired', order.ref);
+    await eventually(async () => (await h.status(order.orderId, order.cookie)) === 'expired');
+
+    await h.standIn.replayEvent(completed.id);
+    const [authorized] = await h.messages('payment.authorized', order.orderId);
+    expect((await h.stripe.paymentIntents.retrieve(authorized!.paymentIntentId)).status).toBe(
+      'requires_capture',
+    );
+
+    // purchase found the seats still free and completed the order: the money is taken.
+    await h.publish('order.completed', order.ref);
+    await h.messages('payment.captured', order.orderId);
+  });
+});
+
 describe('event.cancelled', () => {
   it('refunds every captured payment of the event and voids uncaptured ones, once each', async () => {
     const eventId = randomUUID();

@@ -42,7 +42,8 @@ export class PaymentTracker {
     try {
       this.view = await getPayment(this.orderId);
       this.error = null;
-      again = this.awaitingOutcome && !SETTLED.has(this.view.status);
+      // An authorization settles within seconds (purchase secures the seats), so follow it even on a plain reload.
+      again = !SETTLED.has(this.view.status) && (this.awaitingOutcome || this.view.status === 'authorized');
     } catch (e) {
       const notYet = isApiError(e) && e.status === 404 && Date.now() - this.#startedAt < 20_000;
       if (!notYet) this.error = e instanceof Error ? e : new Error(String(e));

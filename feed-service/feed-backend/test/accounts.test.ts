@@ -22,12 +22,17 @@ describe('registration and e-mail verification', () => {
     const email = uniqueEmail('reg');
     const b = h.browser();
     const since = new Date(Date.now() - 1000);
-    const reg = await b.post('/feed/api/account/register', { email, password: GOOD_PASSWORD });
+    const reg = await b.post('/feed/api/account/register', {
+      email,
+      password: GOOD_PASSWORD,
+      next: '/feed/events/x',
+    });
     expect(reg.status).toBe(202);
     const login = await b.post('/feed/api/session/login', { email, password: GOOD_PASSWORD });
     expect(await login.json()).toMatchObject({ email, role: 'fan', emailVerified: false });
     const { link } = await h.mailTo(email, 'Confirm', since);
     expect(link).toContain('http://localhost:8080/feed/verify-email?token=');
+    expect(new URL(link).searchParams.get('next')).toBe('/feed/events/x');
     const token = new URL(link).searchParams.get('token')!;
     expect((await b.post('/feed/api/account/verify-email', { token })).status).toBe(204);
     expect((await b.post('/feed/api/session/refresh')).status).toBe(200);
@@ -63,6 +68,11 @@ describe('registration and e-mail verification', () => {
     ['a common password', { email: 'x@example.test', password: 'Password123' }, 'password'],
     ['a malformed address', { email: 'not-an-address', password: GOOD_PASSWORD }, 'email'],
     ['a missing password', { email: 'x@example.test' }, 'password'],
+    [
+      'an off-site next',
+      { email: 'x@example.test', password: GOOD_PASSWORD, next: '//evil.example/' },
+      'next',
+    ],
   ])('refuses %s with a problem naming the field and creates nothing', async (_name, body, field) => {
     const res = await h.browser().post('/feed/api/account/register', body);
     expect(res.status).toBe(400);

@@ -62,14 +62,14 @@ export class Accounts {
 
   constructor(private readonly d: AccountDeps) {}
 
-  async register(emailInput: string, password: string): Promise<void> {
+  async register(emailInput: string, password: string, next?: string): Promise<void> {
     const email = normaliseEmail(emailInput);
     const problems = passwordProblems(password, email);
     if (problems.length) throw new InputError(`password: ${problems[0]!.message}`, problems, 'weak_password');
     const passwordHash = await this.d.hasher.hash(password);
     const created = await this.d.store.createUser({ email, passwordHash, emailVerified: false });
     if (created) {
-      await this.sendVerification(created);
+      await this.sendVerification(created, next);
       return;
     }
     // Same answer as a new registration; the owner learns of the attempt by e-mail.
@@ -220,12 +220,14 @@ export class Accounts {
     return { session, sessionExpiresAt, refresh, refreshExpiresAt, user: publicUser(user) };
   }
 
-  private async sendVerification(user: User): Promise<void> {
+  /** `next` (a same-site path, checked by the caller) brings the fan back to where they registered. */
+  private async sendVerification(user: User, next?: string): Promise<void> {
     const token = await this.emailToken(user.id, 'verify', VERIFY_TTL_MS);
+    const back = next ? `&next=${encodeURIComponent(next)}` : '';
     this.deliver({
       to: user.email,
       subject: 'Confirm your e-mail address for TicketSlave',
-      text: `Welcome to TicketSlave!\n\nConfirm your address to join queues:\n\n${this.link(`/feed/verify-email?token=${token}`)}\n`,
+      text: `Welcome to TicketSlave!\n\nConfirm your address to join queues:\n\n${this.link(`/feed/verify-email?token=${token}${back}`)}\n`,
     });
   }
 

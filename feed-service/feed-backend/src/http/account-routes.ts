@@ -18,6 +18,13 @@ import { clearSessionCookies, refreshCookieOf, setSessionCookies } from './sessi
 const Email = z.email('a valid e-mail address').max(254);
 const Password = z.string().min(1, 'is required').max(MAX_PASSWORD_LENGTH);
 const Credentials = z.object({ email: Email, password: Password });
+const Registration = Credentials.extend({
+  next: z
+    .string()
+    .max(500)
+    .regex(/^\/(?![/\\])[^\\]*$/, 'a path on this site')
+    .optional(),
+});
 const Token = z.object({ token: z.string().min(10).max(200) });
 const Me = z.object({ id: z.string(), email: z.string(), role: Role, emailVerified: z.boolean() });
 const Accepted = z.object({ status: z.literal('accepted'), message: z.string() });
@@ -54,13 +61,13 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
       method: 'post',
       path: '/account/register',
       summary: 'Create an account (always answers the same)',
-      body: Credentials,
+      body: Registration,
       response: Accepted,
       status: 202,
       before: [mailLimit],
     },
     async ({ body }) => (
-      await accounts.register(body.email, body.password),
+      await accounts.register(body.email, body.password, body.next),
       accepted('Check your inbox to confirm your address.')
     ),
   );

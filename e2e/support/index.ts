@@ -2,3 +2,4 @@ export * from './browser';
 export * from './platform';
 export * from './allowed-errors';
 export * from './accounts';
+export * from './events';

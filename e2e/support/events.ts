@@ -1,0 +1,71 @@
+import type { APIRequestContext } from 'playwright-core';
+import type { Platform } from '../../dev/platform/platform';
+import {
+  apiCall,
+  expectStatus,
+  login,
+  promoteInDatabase,
+  registerVerifiedFan,
+  uniqueEmail,
+} from './accounts';
+
+export interface CreatedEvent {
+  id: string;
+  title: string;
+  status: string;
+}
+
+const inFromNow = (ms: number) => new Date(Date.now() + ms).toISOString();
+
+/** A fresh organiser account (registered, verified, promoted, logged in) in `request`'s jar. */
+export async function becomeOrganiser(request: APIRequestContext, platform: Platform): Promise<string> {
+  const email = uniqueEmail('organiser');
+  await registerVerifiedFan(request, platform, email);
+  await promoteInDatabase(platform, email, 'organiser');
+  // The session carries the role, so it takes a new login to act as organiser.
+  const me = await login(request, platform, email);
+  if (me.role !== 'organiser') throw new Error(`expected an organiser session, got ${me.role}`);
+  return email;
+}
+
+/**
+ * Creates and publishes an event: reserved seats (2 rows × 5, EUR 45) unless
+ * `categories` says otherwise; the sale starts `saleInMs` from now.
+ */
+export async function publishEvent(
+  request: APIRequestContext,
+  platform: Platform,
+  opts: { title?: string; saleInMs?: number; bufferGraceSeconds?: number; categories?: unknown[] } = {},
+): Promise<CreatedEvent> {
+  const saleIn = opts.saleInMs ?? 86_400_000;
+  const title = opts.title ?? `E2E Night ${Date.now()}`;
+  const draft = await expectStatus(
+    apiCall<CreatedEvent>(request, platform, 'POST', '/feed/api/organiser/events', {
+      title,
+      artist: 'The Test Vectors',
+      venue: 'Loopback Hall',
+      city: 'Localhost',
+      saleStartsAt: inFromNow(saleIn),
+      startsAt: inFromNow(saleIn + 86_400_000),
+      bufferGraceSeconds: opts.bufferGraceSeconds ?? 300,
+      categories: opts.categories ?? [
+        {
+          kind: 'reserved',
+          id: 'stalls',
+          name: 'Stalls',
+          priceMinor: 4500,
+          currency: 'EUR',
+          sections: [{ name: 'Stalls', rows: [{ from: 'A', to: 'B', seats: 5 }] }],
+        },
+      ],
+    }),
+    201,
+    'create draft',
+  );
+  const published = await expectStatus(
+    apiCall<CreatedEvent>(request, platform, 'POST', `/feed/api/organiser/events/${draft.id}/publish`, {}),
+    200,
+    'publish',
+  );
+  return { ...published, id: draft.id, title };
+}

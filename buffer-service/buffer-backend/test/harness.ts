@@ -66,9 +66,24 @@ export function snapshot(overrides: Partial<EventSnapshot> = {}): EventSnapshot 
   };
 }
 
+/**
+ * The shared test broker sometimes answers "does not host this topic-partition" while
+ * several test files create their topics at once; creating topics and starting are retried.
+ */
+async function retryKafka<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= 4 || !/topic-partition|leader/i.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
+  }
+}
+
 export async function startHarness(label: string, extraEnv: Record<string, string> = {}): Promise<Harness> {
   const db = await createTestDatabase(label);
-  const kafka = await createTestKafka(label);
+  const kafka = await retryKafka(() => createTestKafka(label));
   const identity = await startTestIdentity();
   const beacon = await startBeacon({ port: 0, period: 1 });
   const env = serviceTestEnv(db, kafka, {
@@ -78,7 +93,9 @@ export async function startHarness(label: string, extraEnv: Record<string, strin
     BUFFER_CLOSE_TICK_MS: '100',
     ...extraEnv,
   });
-  const services: RunningService[] = [await startBufferService(loadBufferConfig(env), { port: 0 })];
+  const services: RunningService[] = [
+    await retryKafka(() => startBufferService(loadBufferConfig(env), { port: 0 })),
+  ];
   const producerClient = new Kafka({
     clientId: 'buffer-test',
     brokers: kafka.brokers,
@@ -115,7 +132,7 @@ export async function startHarness(label: string, extraEnv: Record<string, strin
       return s;
     },
     startAnother: async () => {
-      const s = await startBufferService(loadBufferConfig(env), { port: 0 });
+      const s = await retryKafka(() => startBufferService(loadBufferConfig(env), { port: 0 }));
       services.push(s);
       return s;
     },
@@ -153,3 +170,26 @@ export const fan = (
 
 export const join = async (h: Harness, eventId: string, userId: string) =>
   h.api(`/buffer/api/events/${eventId}/entries`, { method: 'POST', cookie: await fan(h, userId), body: {} });
+
+/** Buffers fans straight in SQL, in the given order (join order = array order), hashing as the service does. */
+export async function bulkJoin(h: Harness, eventId: string, userIds: string[], late = false): Promise<void> {
+  await h.pg.query(
+    `INSERT INTO entries (event_id, user_id, entrant_hash, late)
+     SELECT $1, u, encode(sha256(decode(e.salt, 'hex') || convert_to(u, 'UTF8')), 'hex'), $3
+     FROM unnest($2::text[]) WITH ORDINALITY AS x(u, i), buffer_events e
+     WHERE e.event_id = $1 ORDER BY i`,
+    [eventId, userIds, late],
+  );
+}
+
+/** userId → queue number, as stored. */
+export async function numbersOf(
+  h: Harness,
+  eventId: string,
+): Promise<Map<string, { n: number | null; late: boolean }>> {
+  const { rows } = await h.pg.query<{ user_id: string; queue_number: number | null; late: boolean }>(
+    'SELECT user_id, queue_number, late FROM entries WHERE event_id = $1',
+    [eventId],
+  );
+  return new Map(rows.map((r) => [r.user_id, { n: r.queue_number, late: r.late }]));
+}

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   ForbiddenError,
   InputError,
+  rateLimit,
   sessionGuard,
   sessionOf,
   type ApiRouter,
@@ -25,7 +26,13 @@ export interface EventRouteDeps {
 export function registerEventRoutes(api: ApiRouter, d: EventRouteDeps): void {
   const { organiser } = d;
   const guard = sessionGuard(d.sessions, { verifiedEmail: true, roles: ['organiser', 'admin'] });
-  const o = { auth: 'session' as const, tags: ['organiser'], before: [guard] };
+  // Per organiser, after the guard has put the session on res.locals.
+  const perUser = rateLimit({
+    capacity: 60,
+    refillPerSecond: 1,
+    key: (req) => (req.res?.locals.session as { sub?: string } | undefined)?.sub,
+  });
+  const o = { auth: 'session' as const, tags: ['organiser'], before: [guard, perUser] };
 
   api.route({ ...o, method: 'get', path: '/organiser/events', summary: 'My events' }, async ({ res }) => ({
     items: await organiser.list(sessionOf(res)),

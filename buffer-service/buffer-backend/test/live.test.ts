@@ -16,7 +16,7 @@ function follow(eventId: string | null, origin = 'http://localhost:8080') {
   );
   const messages: { type: string; state?: string; total?: number | null }[] = [];
   const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
-  ws.on('message', (data) => messages.push(JSON.parse(String(data))));
+  ws.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString('utf8'))));
   const until = async (pred: () => boolean, ms = 15_000) => {
     const deadline = Date.now() + ms;
     while (!pred()) {

@@ -134,6 +134,10 @@ describe('refresh token rotation', () => {
     const second = b.cookies.get('ts_refresh')!.value;
     expect(second).not.toBe(first);
 
+    // Outside the two-tabs grace window, a replay is theft.
+    await sql(
+      `UPDATE feed.refresh_tokens SET used_at = used_at - interval '1 minute' WHERE used_at IS NOT NULL`,
+    );
     const thief = h.browser();
     thief.cookies.set('ts_refresh', { value: first, path: '/feed/api/session' });
     const replay = await thief.post('/feed/api/session/refresh');
@@ -141,6 +145,21 @@ describe('refresh token rotation', () => {
     expect(((await replay.json()) as { type: string }).type).toContain('refresh_reused');
     // The legitimate holder's newer token died with the family.
     expect((await b.post('/feed/api/session/refresh')).status).toBe(401);
+  });
+
+  it('when two tabs refresh the same token at once, exactly one rotates and the login survives', async () => {
+    const { b } = await verifiedFan(h);
+    const token = b.cookies.get('ts_refresh')!.value;
+    const tabs = [h.browser(), h.browser(), h.browser()];
+    for (const t of tabs) t.cookies.set('ts_refresh', { value: token, path: '/feed/api/session' });
+    const statuses = await Promise.all(
+      tabs.map((t) => t.post('/feed/api/session/refresh').then((r) => r.status)),
+    );
+    expect(statuses.sort()).toEqual([200, 401, 401]);
+    // The losers must not clear cookies: in a real browser the jar is shared with the winner.
+    expect(tabs.filter((t) => t.cookies.has('ts_refresh'))).toHaveLength(3);
+    const winner = tabs.find((t) => t.cookies.has('ts_session'))!;
+    expect((await winner.post('/feed/api/session/refresh')).status).toBe(200);
   });
 
   it('stores refresh tokens hashed', async () => {

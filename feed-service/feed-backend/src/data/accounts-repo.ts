@@ -22,6 +22,7 @@ const toUser = (r: UserRow): User => ({
 
 const USER_COLUMNS = 'id, email, password_hash, role, email_verified, google_sub';
 const LOCK_AFTER_FAILURES = 5;
+const REFRESH_RACE_GRACE_MS = 10_000;
 
 export class PgAccountStore implements AccountStore {
   constructor(private readonly ds: DataSource) {}
@@ -172,6 +173,9 @@ export class PgAccountStore implements AccountStore {
         [tokenHash],
       );
       if (!known?.used_at) return { outcome: 'invalid' };
+      // Two tabs refreshing the same expired session at once is not theft: the browser
+      // already holds the winner's cookie, so the loser just fails without ending the login.
+      if (now.getTime() - known.used_at.getTime() < REFRESH_RACE_GRACE_MS) return { outcome: 'raced' };
       // A token presented twice was copied: whoever holds the family now is not trusted.
       await em.query(
         `UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL`,

@@ -14,6 +14,7 @@ export type EmailTokenPurpose = 'verify' | 'reset';
 export type RefreshUse =
   | { outcome: 'rotated'; userId: string; familyId: string }
   | { outcome: 'reused'; userId: string }
+  | { outcome: 'raced' }
   | { outcome: 'invalid' };
 
 /** Persistence the account rules need; implemented over PostgreSQL in data/. */

@@ -113,7 +113,7 @@ export class Accounts {
     return this.startFamily(user);
   }
 
-  /** Rotates the refresh token; a token presented twice revokes its whole family. */
+  /** Rotates the refresh token; a token presented again after a short grace revokes its whole family. */
   async refresh(token: string | undefined): Promise<IssuedSession> {
     if (!token) throw new AuthError('No refresh token; log in again.', 'refresh_missing');
     const use = await this.d.store.useRefreshToken(hashToken(token), this.d.clock.now());
@@ -121,6 +121,8 @@ export class Accounts {
       this.d.logger.warn({ userId: use.userId }, 'refresh token reused; family revoked');
       throw new AuthError('This session was ended for safety; log in again.', 'refresh_reused');
     }
+    if (use.outcome === 'raced')
+      throw new AuthError('Another tab renewed this session a moment ago; retry.', 'refresh_raced');
     if (use.outcome === 'invalid')
       throw new AuthError('Your session ended; log in again.', 'refresh_invalid');
     const user = await this.d.store.userById(use.userId);

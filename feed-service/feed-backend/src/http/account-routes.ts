@@ -1,6 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import { z } from 'zod';
 import {
+  AuthError,
   clientIp,
   rateLimit,
   Role,
@@ -150,7 +151,9 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
         setSessionCookies(res, issued, d.secureCookies, d.clock.now());
         return issued.user;
       } catch (err) {
-        clearSessionCookies(res, d.secureCookies);
+        // A lost race leaves the winner's fresh cookies (shared by every tab) alone.
+        if (!(err instanceof AuthError && err.code === 'refresh_raced'))
+          clearSessionCookies(res, d.secureCookies);
         throw err;
       }
     },

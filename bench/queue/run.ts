@@ -1,0 +1,589 @@
+/**
+ * Queue bench (`npm run bench:queue [-- --smoke] [--entrants N] [--ws-clients C] [--seconds S]`).
+ *
+ * 1. Close: N buffered entrants seeded with COPY; baseline = a raw COPY of the same rows
+ *    into a scratch table shaped like `entries`. Then the organiser closes the buffer and
+ *    we time draw + persist + outbox publish (buffer side: state closed and outbox empty)
+ *    and until queue-service holds every number (end to end).
+ * 2. WebSockets: C fan sockets on one queue-service child process from two generator
+ *    processes; RSS growth per socket, progress coverage per second, p99 from the
+ *    admitter's decision (fans.turn_at) to `your_turn` at the client, dropped sockets.
+ * 3. Joins through the gateway vs a hello-world Express route behind the same gateway:
+ *    saturation throughput, ratio, and join p99 at half the saturation rate.
+ *
+ * Every service, the gateway and the hello app run as separate child processes; the
+ * machine is shared, so figures are noisy. Prints a table and, last, one JSON line.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import autocannon from 'autocannon';
+import { Pool } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { commitmentOf, entrantHash } from '@ticketslave/common';
+import {
+  createTestDatabase,
+  createTestKafka,
+  serviceTestEnv,
+  startTestIdentity,
+} from '@ticketslave/dev/test-support';
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const opt = (name: string, dflt: number) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] ? Number(argv[i + 1]) : dflt;
+};
+const SMOKE = flag('smoke');
+const ENTRANTS = opt('entrants', SMOKE ? 20_000 : 1_000_000);
+const WS_CLIENTS = opt('ws-clients', SMOKE ? 500 : 15_000);
+const SECONDS = opt('seconds', SMOKE ? 5 : 10);
+const WS_WINDOW = opt('ws-seconds', SMOKE ? 6 : 15);
+const ADMIT_PER_MINUTE = SMOKE ? 3000 : 6000;
+const CONNECTIONS = 50;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const here = __dirname;
+
+// ---------------------------------------------------------------- child processes
+
+interface Child {
+  proc: ChildProcess;
+  url: string;
+  request<T>(msg: { type: string }, reply: string): Promise<T>;
+  stop(): Promise<void>;
+}
+
+function nextMessage<T>(proc: ChildProcess, type: string, timeoutMs = 120_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no '${type}' from child in time`)), timeoutMs);
+    const onMsg = (m: { type: string }) => {
+      if (m.type !== type) return;
+      clearTimeout(timer);
+      proc.off('message', onMsg);
+      proc.off('exit', onExit);
+      resolve(m as T);
+    };
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`child exited (${code}) before '${type}'`));
+    };
+    proc.on('message', onMsg);
+    proc.once('exit', onExit);
+  });
+}
+
+async function startChild(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  execArgv: string[] = [],
+): Promise<Child> {
+  const proc = fork(path.join(here, script), args, {
+    execArgv: ['--import', 'tsx', ...execArgv],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ready = await nextMessage<{ url: string }>(proc, 'ready');
+  return {
+    proc,
+    url: ready.url,
+    request: <T>(msg: { type: string }, reply: string) => {
+      const p = nextMessage<T>(proc, reply);
+      proc.send(msg);
+      return p;
+    },
+    stop: () => stopProc(proc, { type: 'stop' }),
+  };
+}
+
+async function stopProc(proc: ChildProcess, msg: { type: string }): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise((r) => proc.once('exit', r));
+  if (proc.connected) proc.send(msg);
+  const t = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(t);
+}
+
+function run(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(opts, (err, result) =>
+      err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(result),
+    );
+  });
+}
+
+const randomIp = () =>
+  `10.${(Math.random() * 250) | 0}.${(Math.random() * 250) | 0}.${(Math.random() * 250) | 0}`;
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
+
+async function waitFor(what: string, timeoutMs: number, fn: () => Promise<boolean>, everyMs = 50) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+async function insertBufferEvent(pool: Pool, eventId: string, organiserId: string): Promise<string> {
+  const seed = randomBytes(32).toString('hex');
+  const salt = randomBytes(32).toString('hex');
+  await pool.query(
+    `INSERT INTO buffer.buffer_events (event_id, version, organiser_id, status, starts_at, sale_starts_at,
+       buffer_grace_seconds, closes_at, seed, salt, commitment)
+     VALUES ($1, 1, $2, 'published', now() + interval '2 days', now() + interval '1 day', 300,
+       now() + interval '1 day' + interval '300 seconds', $3, $4, $5)`,
+    [eventId, organiserId, seed, salt, commitmentOf(seed)],
+  );
+  return salt;
+}
+
+async function copyRows(pool: Pool, table: string, chunks: Buffer[]): Promise<number> {
+  const client = await pool.connect();
+  try {
+    const t0 = performance.now();
+    await pipeline(
+      Readable.from(chunks),
+      client.query(copyFrom(`COPY ${table} (event_id, user_id, entrant_hash, late) FROM STDIN`)),
+    );
+    return (performance.now() - t0) / 1000;
+  } finally {
+    client.release();
+  }
+}
+
+// ---------------------------------------------------------------- 1. close
+
+interface CloseFigures {
+  entrants: number;
+  copySeconds: number;
+  seedSeconds: number;
+  closeSeconds: number;
+  endToEndSeconds: number;
+}
+
+async function benchClose(
+  pool: Pool,
+  bufferUrl: string,
+  organiserCookie: string,
+  organiserId: string,
+): Promise<CloseFigures> {
+  const eventId = randomUUID();
+  const salt = await insertBufferEvent(pool, eventId, organiserId);
+  const chunks: Buffer[] = [];
+  let lines: string[] = [];
+  for (let i = 1; i <= ENTRANTS; i++) {
+    const userId = `c-${i}`;
+    lines.push(`${eventId}\t${userId}\t${entrantHash(salt, userId)}\tf\n`);
+    if (lines.length === 10_000) {
+      chunks.push(Buffer.from(lines.join('')));
+      lines = [];
+    }
+  }
+  if (lines.length) chunks.push(Buffer.from(lines.join('')));
+
+  await pool.query(`CREATE TABLE buffer.copy_baseline (LIKE buffer.entries INCLUDING ALL)`);
+  const copySeconds = await copyRows(pool, 'buffer.copy_baseline', chunks);
+  const seedSeconds = await copyRows(pool, 'buffer.entries', chunks);
+  await pool.query(`DROP TABLE buffer.copy_baseline`);
+  await pool.query(`ANALYZE buffer.entries`);
+
+  const t0 = performance.now();
+  const res = await fetch(`${bufferUrl}/buffer/api/events/${eventId}/close`, {
+    method: 'POST',
+    headers: { cookie: organiserCookie, 'content-type': 'application/json' },
+    body: '{}',
+  });
+  if (res.status !== 202) throw new Error(`close answered ${res.status}: ${await res.text()}`);
+  const timeout = Math.max(120_000, ENTRANTS * 1);
+  let closeSeconds = NaN;
+  let endToEndSeconds = NaN;
+  await waitFor(
+    'the buffer close and queue consumption',
+    timeout,
+    async () => {
+      if (Number.isNaN(closeSeconds)) {
+        const { rows } = await pool.query<{ state: string; pending: number }>(
+          `SELECT state, (SELECT count(*)::int FROM buffer.outbox) AS pending
+           FROM buffer.buffer_events WHERE event_id = $1`,
+          [eventId],
+        );
+        if (rows[0]?.state === 'closed' && rows[0].pending === 0)
+          closeSeconds = (performance.now() - t0) / 1000;
+      }
+      const { rows: c } = await pool.query<{ last: number }>(
+        `SELECT last_number AS last FROM queue.queue_counters WHERE event_id = $1`,
+        [eventId],
+      );
+      if ((c[0]?.last ?? 0) < ENTRANTS) return false;
+      const { rows: n } = await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM queue.fans WHERE event_id = $1`,
+        [eventId],
+      );
+      if ((n[0]?.n ?? 0) < ENTRANTS) return false;
+      endToEndSeconds = (performance.now() - t0) / 1000;
+      return !Number.isNaN(closeSeconds);
+    },
+    100,
+  );
+  return { entrants: ENTRANTS, copySeconds, seedSeconds, closeSeconds, endToEndSeconds };
+}
+
+// ---------------------------------------------------------------- 2. WebSockets
+
+interface WsReport {
+  ok: number;
+  failed: number;
+  dropped: number;
+  hellos: number;
+  open: number;
+  perSecond: [number, number][];
+  turns: [string, number][];
+  closeCodes: [number, number][];
+}
+
+interface WsFigures {
+  clients: number;
+  connected: number;
+  rampSeconds: number;
+  rssBefore: number;
+  rssAfter: number;
+  bytesPerConn: number;
+  progressCoverageMin: number;
+  progressCoverageAvg: number;
+  turnsDecided: number;
+  turnsReceived: number;
+  p50TurnMs: number;
+  p99TurnMs: number;
+  dropped: number;
+  closeCodes: string;
+}
+
+async function benchWs(pool: Pool, queue: Child, bufferJwks: string): Promise<WsFigures> {
+  const eventId = randomUUID();
+  await pool.query(
+    `INSERT INTO queue.queue_events (event_id, organiser_id, snapshot_version, snapshot_rate, admit_rate_per_minute,
+       max_active_shoppers, away_grace_seconds, hold_seconds, paused)
+     VALUES ($1, 'org-bench', 1, $2, $2, 1000000, 600, 600, true)`,
+    [eventId, ADMIT_PER_MINUTE],
+  );
+  await pool.query(
+    `INSERT INTO queue.fans (event_id, user_id, queue_number)
+     SELECT $1, 'fan-' || g, g FROM generate_series(1, $2) g`,
+    [eventId, WS_CLIENTS],
+  );
+  await pool.query(`INSERT INTO queue.queue_counters (event_id, last_number) VALUES ($1, $2)`, [
+    eventId,
+    WS_CLIENTS,
+  ]);
+  await sleep(1500); // the admitter and progress consumer pick the event up
+  const before = await queue.request<{ rss: number }>({ type: 'rss' }, 'rss');
+
+  const wsUrl = `${queue.url.replace(/^http/, 'ws')}/queue/ws?event=${eventId}`;
+  const half = Math.ceil(WS_CLIENTS / 2);
+  const t0 = performance.now();
+  const gens = [
+    { from: 1, count: half },
+    { from: half + 1, count: WS_CLIENTS - half },
+  ].map(({ from, count }) =>
+    fork(path.join(here, 'ws-gen.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      env: {
+        ...process.env,
+        WS_URL: wsUrl,
+        EVENT_ID: eventId,
+        FROM: String(from),
+        COUNT: String(count),
+        BUFFER_JWKS: bufferJwks,
+      },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    }),
+  );
+  try {
+    const connected = await Promise.all(
+      gens.map((g) => nextMessage<{ ok: number; failed: number }>(g, 'connected', 600_000)),
+    );
+    const rampSeconds = (performance.now() - t0) / 1000;
+    const ok = connected.reduce((s, c) => s + c.ok, 0);
+    await sleep(2000);
+    const after = await queue.request<{ rss: number }>({ type: 'rss' }, 'rss');
+
+    // Admission starts: turns go to connected fans in number order at ADMIT_PER_MINUTE.
+    await pool.query(
+      `UPDATE queue.queue_events SET paused = false, tokens = 0, tokens_at = now() WHERE event_id = $1`,
+      [eventId],
+    );
+    const windowStart = Math.ceil(Date.now() / 1000) + 1;
+    await sleep(WS_WINDOW * 1000);
+    const windowEnd = Math.floor(Date.now() / 1000) - 1;
+    await sleep(1500); // let the last turns arrive
+
+    const reports = await Promise.all(
+      gens.map((g) => {
+        const p = nextMessage<WsReport>(g, 'report');
+        g.send({ type: 'report' });
+        return p;
+      }),
+    );
+    const perSecond = new Map<number, number>();
+    for (const r of reports) for (const [s, n] of r.perSecond) perSecond.set(s, (perSecond.get(s) ?? 0) + n);
+    const coverage: number[] = [];
+    for (let s = windowStart; s < windowEnd; s++) coverage.push((perSecond.get(s) ?? 0) / Math.max(1, ok));
+
+    const { rows } = await pool.query<{ user_id: string; at: number }>(
+      `SELECT user_id, (extract(epoch from turn_at) * 1000)::float8 AS at FROM queue.fans
+       WHERE event_id = $1 AND turn_at IS NOT NULL AND status = 'turn'`,
+      [eventId],
+    );
+    const decided = new Map(rows.map((r) => [r.user_id, Number(r.at)]));
+    const lat: number[] = [];
+    for (const r of reports)
+      for (const [user, at] of r.turns) {
+        const d = decided.get(user);
+        if (d !== undefined) lat.push(at - d);
+      }
+    lat.sort((a, b) => a - b);
+    const codes = new Map<number, number>();
+    for (const r of reports) for (const [c, n] of r.closeCodes) codes.set(c, (codes.get(c) ?? 0) + n);
+    return {
+      clients: WS_CLIENTS,
+      connected: ok,
+      rampSeconds,
+      rssBefore: before.rss,
+      rssAfter: after.rss,
+      bytesPerConn: ok ? Math.round((after.rss - before.rss) / ok) : NaN,
+      progressCoverageMin: coverage.length ? Math.min(...coverage) : NaN,
+      progressCoverageAvg: coverage.length ? coverage.reduce((a, b) => a + b, 0) / coverage.length : NaN,
+      turnsDecided: decided.size,
+      turnsReceived: lat.length,
+      p50TurnMs: Math.round(percentile(lat, 50)),
+      p99TurnMs: Math.round(percentile(lat, 99)),
+      dropped: reports.reduce((s, r) => s + r.failed + r.dropped, 0),
+      closeCodes: [...codes].map(([c, n]) => `${c}×${n}`).join(' ') || '-',
+    };
+  } finally {
+    await Promise.all(gens.map((g) => stopProc(g, { type: 'close' })));
+  }
+}
+
+// ---------------------------------------------------------------- 3. joins
+
+interface JoinFigures {
+  joinsPerSec: number;
+  joinNon2xx: number;
+  joinP99AtSaturation: number;
+  helloRps: number;
+  helloP99: number;
+  halfRate: number;
+  halfAchieved: number;
+  joinP99Ms: number;
+  halfNon2xx: number;
+  usersWrapped: boolean;
+}
+
+async function benchJoins(
+  pool: Pool,
+  gatewayUrl: string,
+  sessionCookie: (id: string) => Promise<string>,
+): Promise<JoinFigures> {
+  const eventId = randomUUID();
+  await insertBufferEvent(pool, eventId, 'org-bench');
+  const users = SMOKE ? 8_000 : 40_000;
+  const cookies: string[] = [];
+  for (let i = 0; i < users; i++) cookies.push(await sessionCookie(`j-${i}`));
+  let n = 0;
+  const joinReq = (): autocannon.Request => ({
+    method: 'POST',
+    path: `/buffer/api/events/${eventId}/entries`,
+    setupRequest: (req) => ({
+      ...req,
+      headers: {
+        'content-type': 'application/json',
+        cookie: cookies[n++ % users]!,
+        'x-forwarded-for': randomIp(),
+      },
+      body: '{}',
+    }),
+  });
+  const joinPath = `/buffer/api/events/${eventId}/entries`;
+  if (!SMOKE) {
+    await run({ url: gatewayUrl + '/hello', connections: 20, duration: 2 }); // warm-up
+  }
+  const sat = await run({
+    url: gatewayUrl + joinPath,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    requests: [joinReq()],
+  });
+  const hello = await run({ url: gatewayUrl + '/hello', connections: CONNECTIONS, duration: SECONDS });
+  const joinsPerSec = sat['2xx'] / SECONDS;
+  const halfRate = Math.max(1, Math.round(joinsPerSec / 2));
+  const half = await run({
+    url: gatewayUrl + joinPath,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    overallRate: halfRate,
+    requests: [joinReq()],
+  });
+  return {
+    joinsPerSec,
+    joinNon2xx: sat.non2xx,
+    joinP99AtSaturation: sat.latency.p99,
+    helloRps: hello['2xx'] / SECONDS,
+    helloP99: hello.latency.p99,
+    halfRate,
+    halfAchieved: half['2xx'] / SECONDS,
+    joinP99Ms: half.latency.p99,
+    halfNon2xx: half.non2xx,
+    usersWrapped: n > users,
+  };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const [db, kafka, identity] = await Promise.all([
+    createTestDatabase('benchqueue'),
+    createTestKafka('benchqueue'),
+    startTestIdentity(),
+  ]);
+  const base = serviceTestEnv(db, kafka, {
+    LOG_LEVEL: 'fatal',
+    FEED_JWKS_URL: identity.feed.jwksUrl,
+  });
+  const pool = new Pool({ connectionString: db.url, max: 4 });
+  const children: Child[] = [];
+  try {
+    const [queue, buffer, hello] = await Promise.all([
+      startChild(
+        'child.ts',
+        ['queue'],
+        { ...base, QUEUE_SIGNING_JWKS: identity.privateJwks.queue, BUFFER_JWKS_URL: identity.buffer.jwksUrl },
+        ['--expose-gc'],
+      ),
+      startChild('child.ts', ['buffer'], {
+        ...base,
+        BUFFER_SIGNING_JWKS: identity.privateJwks.buffer,
+        BUFFER_CLOSE_TICK_MS: '100',
+      }),
+      startChild('child.ts', ['hello'], {}),
+    ]);
+    children.push(queue, buffer, hello);
+    const gateway = await startChild('child.ts', ['gateway'], {
+      BENCH_ROUTES: JSON.stringify({ '/buffer': buffer.url, '/hello': hello.url }),
+    });
+    children.push(gateway);
+    console.error(`[bench:queue] services up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+    const ws = await benchWs(pool, queue, identity.privateJwks.buffer);
+    console.error(`[bench:queue] websockets done`);
+    const organiserId = 'org-bench';
+    const close = await benchClose(
+      pool,
+      buffer.url,
+      await identity.sessionCookie({ id: organiserId, role: 'organiser' }),
+      organiserId,
+    );
+    console.error(`[bench:queue] close done`);
+    const joins = await benchJoins(pool, gateway.url, (id) => identity.sessionCookie({ id }));
+    console.error(`[bench:queue] joins done`);
+
+    for (const c of children.splice(0).reverse()) await c.stop();
+
+    const closeRatio = close.closeSeconds / close.copySeconds;
+    const e2eRatio = close.endToEndSeconds / close.copySeconds;
+    const joinRatio = joins.joinsPerSec / joins.helloRps;
+    const f1 = (x: number) => x.toFixed(1);
+    const f2 = (x: number) => x.toFixed(2);
+    const mb = (x: number) => `${(x / 1048576).toFixed(0)} MB`;
+    const table = [
+      [
+        'close: raw COPY into scratch table (baseline)',
+        `${f2(close.copySeconds)} s`,
+        `${close.entrants} rows`,
+      ],
+      ['close: COPY seed into buffer.entries', `${f2(close.seedSeconds)} s`, ''],
+      [
+        'close: draw+persist+outbox published (buffer)',
+        `${f2(close.closeSeconds)} s`,
+        `${f2(closeRatio)}× COPY (target ≤ 2×)`,
+      ],
+      [
+        'close: until queue holds all numbers (e2e)',
+        `${f2(close.endToEndSeconds)} s`,
+        `${f2(e2eRatio)}× COPY (target ≤ 4×)`,
+      ],
+      ['ws: clients connected / asked', `${ws.connected} / ${ws.clients}`, `ramp ${f1(ws.rampSeconds)} s`],
+      [
+        'ws: queue RSS before → after',
+        `${mb(ws.rssBefore)} → ${mb(ws.rssAfter)}`,
+        `${ws.bytesPerConn} B/conn (target ≤ 25,600)`,
+      ],
+      [
+        'ws: clients with progress each second',
+        `min ${(ws.progressCoverageMin * 100).toFixed(1)} %`,
+        `avg ${(ws.progressCoverageAvg * 100).toFixed(1)} %`,
+      ],
+      [
+        'ws: turns decided / your_turn received',
+        `${ws.turnsDecided} / ${ws.turnsReceived}`,
+        `at ${ADMIT_PER_MINUTE}/min for ${WS_WINDOW} s`,
+      ],
+      ['ws: decision → your_turn', `p99 ${ws.p99TurnMs} ms`, `p50 ${ws.p50TurnMs} ms`],
+      ['ws: dropped clients (target 0)', `${ws.dropped}`, `close codes ${ws.closeCodes}`],
+      [
+        'joins via gateway, saturation',
+        `${f1(joins.joinsPerSec)} /s`,
+        `p99 ${joins.joinP99AtSaturation} ms, non-2xx ${joins.joinNon2xx}`,
+      ],
+      ['hello-world Express via gateway', `${f1(joins.helloRps)} req/s`, `p99 ${joins.helloP99} ms`],
+      ['join ratio (target ≥ 0.35)', f2(joinRatio), ''],
+      [
+        'joins at half saturation',
+        `${f1(joins.halfAchieved)} /s of ${joins.halfRate}`,
+        `p99 ${joins.joinP99Ms} ms (target < 100), non-2xx ${joins.halfNon2xx}`,
+      ],
+    ];
+    console.log(`bench:queue${SMOKE ? ' (smoke)' : ''} — 2 shared cores, figures are noisy`);
+    console.table(table.map(([what, value, note]) => ({ what, value, note })));
+    if (joins.usersWrapped) console.log('note: the pre-signed users wrapped around; some joins were repeats');
+    console.log(`total ${f1((performance.now() - started) / 1000)} s`);
+    console.log(
+      JSON.stringify({
+        bench: 'queue',
+        closeEntrants: close.entrants,
+        closeSeconds: Number(f2(close.closeSeconds)),
+        copySeconds: Number(f2(close.copySeconds)),
+        closeEndToEndSeconds: Number(f2(close.endToEndSeconds)),
+        wsClients: ws.connected,
+        bytesPerConn: ws.bytesPerConn,
+        p99TurnMs: ws.p99TurnMs,
+        droppedClients: ws.dropped,
+        joinsPerSec: Number(f1(joins.joinsPerSec)),
+        helloRps: Number(f1(joins.helloRps)),
+        joinRatio: Number(joinRatio.toFixed(3)),
+        joinP99Ms: joins.joinP99Ms,
+      }),
+    );
+  } finally {
+    for (const c of children.reverse()) await c.stop().catch(() => undefined);
+    await pool.end();
+    await identity.stop();
+    await kafka.cleanup().catch(() => undefined);
+    await db.drop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -1,6 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
 import Stripe from 'stripe';
 import {
+  allTopicSpecs,
   createLogger,
   envelope,
   KafkaBus,
@@ -13,10 +15,11 @@ import {
 } from '@ticketslave/common';
 import {
   createTestDatabase,
-  createTestKafka,
   eventually,
   serviceTestEnv,
+  sleep,
   startTestIdentity,
+  testKafkaBrokers,
   type TestDatabase,
   type TestIdentity,
   type TestKafka,
@@ -24,6 +27,54 @@ import {
 import { startStripeStandIn, type StripeStandIn } from '@ticketslave/dev/stripe';
 import { loadPaymentConfig } from '../src/config';
 import { startPaymentService } from '../src/start';
+
+/**
+ * Like `createTestKafka`, but patient: the shared test broker, when loaded with thousands
+ * of topics, answers metadata for brand-new topics with "does not host this
+ * topic-partition" for a while, which kafkajs's `waitForLeaders` does not wait out.
+ */
+async function kafkaNamespace(label: string): Promise<TestKafka> {
+  const brokers = testKafkaBrokers();
+  const prefix = `${label}${randomBytes(4).toString('hex')}.`;
+  const kafka = new Kafka({ clientId: `payment-test-${label}`, brokers, logLevel: logLevel.NOTHING });
+  const topics = allTopicSpecs(prefix).map((t) => ({ ...t, numPartitions: Math.min(t.numPartitions, 3) }));
+  const cleanup = async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.deleteTopics({ topics: topics.map((t) => t.topic) }).catch(() => undefined);
+    await admin.disconnect();
+  };
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics, waitForLeaders: false });
+    await eventually(
+      async () => {
+        const { topics: found } = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+        return found.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      },
+      { timeoutMs: 45_000, intervalMs: 300, message: 'test topics never got leaders' },
+    );
+  } catch (err) {
+    await cleanup().catch(() => undefined);
+    throw err;
+  } finally {
+    await admin.disconnect();
+  }
+  return { brokers, prefix, cleanup };
+}
+
+/** Starting and subscribing meet the same hiccup; they create nothing new, so they try again. */
+async function settingUp<T>(step: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (attempt >= 4 || !/topic-partition|leader/i.test((err as Error).message)) throw err;
+      await sleep(500 * attempt);
+    }
+  }
+}
 
 export const WEBHOOK_SECRET = 'whsec_payment_test_secret';
 const PAYMENT_TOPICS = [
@@ -52,31 +103,19 @@ export class PaymentHarness {
   readonly emitted: Envelope[] = [];
 
   /** `publicPort` pins the service's port so Stripe's return URLs lead back to it (browser tests). */
-  async start(label: string, opts: { publicPort?: number } = {}): Promise<void> {
+  async start(label: string, opts: { publicPort?: number; webhookRetryMs?: number } = {}): Promise<void> {
     [this.db, this.kafka, this.identity] = await Promise.all([
       createTestDatabase(label),
-      createTestKafka(label),
+      kafkaNamespace(label),
       startTestIdentity(),
     ]);
     this.standIn = await startStripeStandIn({
       port: 0,
       webhookSecret: WEBHOOK_SECRET,
-      webhookRetry: { initialDelayMs: 50, maxAttempts: 5 },
+      webhookRetry: { initialDelayMs: opts.webhookRetryMs ?? 50, maxAttempts: 5 },
     });
-    this.service = await startPaymentService(
-      loadPaymentConfig(
-        serviceTestEnv(this.db, this.kafka, {
-          FEED_JWKS_URL: this.identity.feed.jwksUrl,
-          STRIPE_SECRET_KEY: 'sk_test_payment',
-          STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-          STRIPE_API_HOST: '127.0.0.1',
-          STRIPE_API_PORT: String(this.standIn.port),
-          STRIPE_API_PROTOCOL: 'http',
-          ...(opts.publicPort ? { PUBLIC_BASE_URL: `http://127.0.0.1:${opts.publicPort}` } : {}),
-        }),
-      ),
-      { port: opts.publicPort ?? 0 },
-    );
+    this.publicPort = opts.publicPort;
+    this.service = await this.startService();
     this.standIn.setWebhookUrl(`${this.service.url}/payment/api/stripe/webhook`);
     this.stripe = new Stripe('sk_test_payment', {
       host: '127.0.0.1',
@@ -90,14 +129,47 @@ export class PaymentHarness {
       topicPrefix: this.kafka.prefix,
     });
     await this.bus.start();
-    this.listener = await this.bus.subscribe({
-      groupId: 'test-listener',
-      topics: [...PAYMENT_TOPICS],
-      handler: (m) => {
-        this.emitted.push(m.envelope);
-        return Promise.resolve();
-      },
-    });
+    this.listener = await settingUp(() =>
+      this.bus.subscribe({
+        groupId: 'test-listener',
+        topics: [...PAYMENT_TOPICS],
+        handler: (m) => {
+          this.emitted.push(m.envelope);
+          return Promise.resolve();
+        },
+      }),
+    );
+  }
+
+  private publicPort: number | undefined;
+
+  private startService(port = this.publicPort ?? 0): Promise<RunningService> {
+    return settingUp(() => this.startServiceOnce(port));
+  }
+
+  private startServiceOnce(port: number): Promise<RunningService> {
+    return startPaymentService(
+      loadPaymentConfig(
+        serviceTestEnv(this.db, this.kafka, {
+          FEED_JWKS_URL: this.identity.feed.jwksUrl,
+          STRIPE_SECRET_KEY: 'sk_test_payment',
+          STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+          STRIPE_API_HOST: '127.0.0.1',
+          STRIPE_API_PORT: String(this.standIn.port),
+          STRIPE_API_PROTOCOL: 'http',
+          ...(this.publicPort ? { PUBLIC_BASE_URL: `http://127.0.0.1:${this.publicPort}` } : {}),
+        }),
+      ),
+      { port },
+    );
+  }
+
+  /** Stops the service (as a crash or deploy would) and starts a new instance on the same port. */
+  async restartService(whileDown: () => Promise<void>): Promise<void> {
+    const port = this.service.port;
+    await this.service.stop();
+    await whileDown();
+    this.service = await this.startService(port);
   }
 
   async stop(): Promise<void> {

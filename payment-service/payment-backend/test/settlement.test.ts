@@ -156,6 +156,14 @@ describe('POST /payment/api/orders/:id/refund', () => {
 });
 
 describe('capture failure', () => {
+  it('records a capture that already happened at Stripe (an earlier attempt whose commit was lost) as captured, not failed', async () => {
+    const order = await h.authorizedOrder();
+    await h.stripe.paymentIntents.capture(order.paymentIntentId);
+    await h.publish('order.completed', order.ref);
+    await h.messages('payment.captured', order.orderId);
+    expect(h.countOf('payment.failed', order.orderId)).toBe(0);
+  });
+
   it('emits payment.failed when the authorization is gone by the time purchase completes the order', async () => {
     const order = await h.authorizedOrder();
     // The hold on the card lapsed or was released at Stripe behind our back.

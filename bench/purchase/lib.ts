@@ -63,7 +63,7 @@ export async function publishEvent(kafka: TestKafka, snap: EventSnapshot): Promi
     logger: createLogger('bench', 'silent'),
     topicPrefix: kafka.prefix,
   });
-  await bus.start();
+  await settingUp(() => bus.start());
   try {
     const msg = {
       topic: 'event.published' as const,
@@ -94,7 +94,8 @@ export async function settingUp<T>(step: () => Promise<T>): Promise<T> {
     try {
       return await step();
     } catch (err) {
-      if (attempt >= 5 || !/topic-partition|leader|coordinator/i.test((err as Error).message)) throw err;
+      if (attempt >= 8 || !/topic-partition|leader|coordinator/i.test((err as Error).message)) throw err;
+      console.error(`[bench:purchase] set-up step failed (${(err as Error).message}), trying again`);
       await sleep(500 * attempt);
     }
   }

@@ -47,6 +47,7 @@ export async function runMoneyFlow(o: {
     settingUp(() => createTestKafka('benchmoney')),
     startTestIdentity(),
   ]);
+  const ticketKeys = JSON.stringify(await testSigningKeys('bench-ticket'));
   const standIn = await startStripeStandIn({
     port: 0,
     webhookSecret: WEBHOOK_SECRET,
@@ -58,7 +59,7 @@ export async function runMoneyFlow(o: {
         serviceTestEnv(purchaseDb, kafka, {
           FEED_JWKS_URL: identity.feed.jwksUrl,
           QUEUE_JWKS_URL: identity.queue.jwksUrl,
-          TICKET_SIGNING_JWKS: JSON.stringify(await testSigningKeys('bench-ticket')),
+          TICKET_SIGNING_JWKS: ticketKeys,
         }),
       ),
       { port: 0 },

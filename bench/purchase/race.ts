@@ -18,6 +18,7 @@ export interface RaceOptions {
   seatsPerRow: number;
   seconds: number;
   concurrency: number;
+  warmupSeconds: number;
   /** How many of the best still-available seats (as the fan's stale view shows them) a fan picks from. */
   window: number;
   log: (line: string) => void;
@@ -85,117 +86,131 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
   const pg = new Client({ connectionString: db.url, options: '-c search_path=purchase,public' });
   await pg.connect();
   try {
-    const eventId = randomUUID();
-    const snap = eventSnapshot(eventId, o);
-    const capacity = o.sections.length * o.rows * o.seatsPerRow;
-    const t0 = Date.now();
-    await publishEvent(kafka, snap);
-    for (;;) {
-      const r = await pg
-        .query<{ n: number }>(`SELECT count(*)::int AS n FROM units WHERE event_id = $1`, [eventId])
-        .catch(() => ({ rows: [{ n: 0 }] }));
-      if (r.rows[0]!.n === capacity) break;
-      if (Date.now() - t0 > 120_000) throw new Error('inventory was not built within 120 s');
-      await sleep(200);
-    }
-    o.log(`inventory of ${capacity} seats built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-
-    // Seats in the order fans prefer them: front rows first, then across sections.
-    const order: { id: string; row: number; sec: number; seat: number }[] = [];
-    for (let row = 1; row <= o.rows; row++)
-      for (let sec = 0; sec < o.sections.length; sec++)
-        for (let seat = 1; seat <= o.seatsPerRow; seat++)
-          order.push({ id: `seats/${o.sections[sec]}/${row}/${seat}`, row, sec, seat });
-    const indexOf = new Map(order.map((s, i) => [s.id, i]));
-    const knownTaken = new Uint8Array(order.length);
-    let frontier = 0;
-    const rand = rng(20_000);
-    const pick = (): string[] => {
-      while (frontier < order.length && knownTaken[frontier]) frontier++;
-      const candidates: number[] = [];
-      for (let i = frontier; i < order.length && candidates.length < o.window; i++)
-        if (!knownTaken[i]) candidates.push(i);
-      // Sold out as far as this view knows: fans still try random seats (and are refused).
-      const at = candidates.length
-        ? candidates[Math.floor(rand() * candidates.length)]!
-        : Math.floor(rand() * order.length);
-      const s = order[at]!;
-      const n = 1 + Math.floor(rand() * 4);
-      const first = Math.max(1, Math.min(s.seat, o.seatsPerRow - n + 1));
-      return Array.from({ length: n }, (_, k) => `seats/${o.sections[s.sec]}/${s.row}/${first + k}`);
-    };
-
-    const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
-    const url = new URL(`${svc.url}/purchase/api/events/${eventId}/holds`);
-    const post = (cookie: string, ip: string, body: string) =>
-      new Promise<{ status: number; body: string }>((resolve, reject) => {
-        const req = http.request(
-          {
-            host: url.hostname,
-            port: url.port,
-            path: url.pathname,
-            method: 'POST',
-            agent,
-            headers: {
-              cookie,
-              'content-type': 'application/json',
-              'content-length': Buffer.byteLength(body),
-              // Fans come from many addresses (behind the ALB, X-Forwarded-For); one bench
-              // IP would otherwise hit purchase's per-IP limit like a single abusive client.
-              'x-forwarded-for': ip,
-            },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () =>
-              resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
-            );
-            res.on('error', reject);
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      });
-
-    const outcomes: Outcome[] = [];
-    let fanNo = 0;
-    let stop = false;
-    const began = performance.now();
-    const worker = async () => {
-      while (!stop) {
-        const n = fanNo++;
-        const user = `bench-fan-${n}`;
-        const cookie = `${await identity.sessionCookie({ id: user })}; ${await identity.admissionCookie(user, eventId, randomUUID())}`;
-        const ip = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
-        for (let attempt = 0; attempt < 3 && !stop; attempt++) {
-          const seats = pick();
-          const startMs = performance.now();
-          const res = await post(cookie, ip, JSON.stringify({ seats }));
-          const endMs = performance.now();
-          const out: Outcome = { seats, status: res.status, startMs, endMs };
-          if (res.status === 409) {
-            const b = JSON.parse(res.body) as { type?: string; taken?: string[] };
-            out.type = b.type;
-            out.taken = b.taken;
-            for (const t of b.taken ?? []) {
-              const i = indexOf.get(t);
-              if (i !== undefined) knownTaken[i] = 1;
-            }
-          }
-          outcomes.push(out);
-          if (res.status === 201) {
-            for (const s of seats) knownTaken[indexOf.get(s)!] = 1;
-            break;
-          }
-          if (res.status !== 409) break;
-        }
+    type Layout = { sections: string[]; rows: number; seatsPerRow: number };
+    const publish = async (eventId: string, layout: Layout) => {
+      const capacity = layout.sections.length * layout.rows * layout.seatsPerRow;
+      const t0 = Date.now();
+      await publishEvent(kafka, eventSnapshot(eventId, layout));
+      for (;;) {
+        const r = await pg
+          .query<{ n: number }>(`SELECT count(*)::int AS n FROM units WHERE event_id = $1`, [eventId])
+          .catch(() => ({ rows: [{ n: 0 }] }));
+        if (r.rows[0]!.n === capacity) break;
+        if (Date.now() - t0 > 120_000) throw new Error('inventory was not built within 120 s');
+        await sleep(200);
       }
+      o.log(`inventory of ${capacity} seats built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      return capacity;
     };
-    const timer = setTimeout(() => (stop = true), o.seconds * 1000);
-    await Promise.all(Array.from({ length: o.concurrency }, worker));
-    clearTimeout(timer);
-    const durationSec = (performance.now() - began) / 1000;
+    const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
+    let fanNo = 0;
+    const load = async (eventId: string, layout: Layout, seconds: number) => {
+      // Seats in the order fans prefer them: front rows first, then across sections.
+      const order: { id: string; row: number; sec: number; seat: number }[] = [];
+      for (let row = 1; row <= layout.rows; row++)
+        for (let sec = 0; sec < layout.sections.length; sec++)
+          for (let seat = 1; seat <= layout.seatsPerRow; seat++)
+            order.push({ id: `seats/${layout.sections[sec]}/${row}/${seat}`, row, sec, seat });
+      const indexOf = new Map(order.map((s, i) => [s.id, i]));
+      const knownTaken = new Uint8Array(order.length);
+      let frontier = 0;
+      const rand = rng(20_000);
+      const pick = (): string[] => {
+        while (frontier < order.length && knownTaken[frontier]) frontier++;
+        const candidates: number[] = [];
+        for (let i = frontier; i < order.length && candidates.length < o.window; i++)
+          if (!knownTaken[i]) candidates.push(i);
+        // Sold out as far as this view knows: fans still try random seats (and are refused).
+        const at = candidates.length
+          ? candidates[Math.floor(rand() * candidates.length)]!
+          : Math.floor(rand() * order.length);
+        const s = order[at]!;
+        const n = 1 + Math.floor(rand() * 4);
+        const first = Math.max(1, Math.min(s.seat, layout.seatsPerRow - n + 1));
+        return Array.from({ length: n }, (_, k) => `seats/${layout.sections[s.sec]}/${s.row}/${first + k}`);
+      };
+
+      const url = new URL(`${svc.url}/purchase/api/events/${eventId}/holds`);
+      const post = (cookie: string, ip: string, body: string) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = http.request(
+            {
+              host: url.hostname,
+              port: url.port,
+              path: url.pathname,
+              method: 'POST',
+              agent,
+              headers: {
+                cookie,
+                'content-type': 'application/json',
+                'content-length': Buffer.byteLength(body),
+                // Fans come from many addresses (behind the ALB, X-Forwarded-For); one bench
+                // IP would otherwise hit purchase's per-IP limit like a single abusive client.
+                'x-forwarded-for': ip,
+              },
+            },
+            (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () =>
+                resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+              );
+              res.on('error', reject);
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        });
+
+      const outcomes: Outcome[] = [];
+      let stop = false;
+      const began = performance.now();
+      const worker = async () => {
+        while (!stop) {
+          const n = fanNo++;
+          const user = `bench-fan-${n}`;
+          const cookie = `${await identity.sessionCookie({ id: user })}; ${await identity.admissionCookie(user, eventId, randomUUID())}`;
+          const ip = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+          for (let attempt = 0; attempt < 3 && !stop; attempt++) {
+            const seats = pick();
+            const startMs = performance.now();
+            const res = await post(cookie, ip, JSON.stringify({ seats }));
+            const endMs = performance.now();
+            const out: Outcome = { seats, status: res.status, startMs, endMs };
+            if (res.status === 409) {
+              const b = JSON.parse(res.body) as { type?: string; taken?: string[] };
+              out.type = b.type;
+              out.taken = b.taken;
+              for (const t of b.taken ?? []) {
+                const i = indexOf.get(t);
+                if (i !== undefined) knownTaken[i] = 1;
+              }
+            }
+            outcomes.push(out);
+            if (res.status === 201) {
+              for (const s of seats) knownTaken[indexOf.get(s)!] = 1;
+              break;
+            }
+            if (res.status !== 409) break;
+          }
+        }
+      };
+      const timer = setTimeout(() => (stop = true), seconds * 1000);
+      await Promise.all(Array.from({ length: o.concurrency }, worker));
+      clearTimeout(timer);
+      return { outcomes, durationSec: (performance.now() - began) / 1000 };
+    };
+
+    // Warm-up on a small event of its own (JIT, JWKS caches, connection pools), discarded.
+    const warmLayout = { ...o, rows: Math.max(1, Math.ceil(o.rows / 10)) };
+    const warmEvent = randomUUID();
+    await publish(warmEvent, warmLayout);
+    const warm = await load(warmEvent, warmLayout, o.warmupSeconds);
+    o.log(`warm-up: ${warm.outcomes.length} requests in ${warm.durationSec.toFixed(1)} s (discarded)`);
+
+    const eventId = randomUUID();
+    const capacity = await publish(eventId, o);
+    const { outcomes, durationSec } = await load(eventId, o, o.seconds);
     agent.destroy();
 
     // --- checks ---

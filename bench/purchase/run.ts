@@ -33,6 +33,7 @@ const cfg = {
   seatsPerRow: num('seats-per-row', 100, 50),
   seconds: num('seconds', 10, 3),
   concurrency: num('concurrency', 64, 16),
+  warmupSeconds: num('warmup-seconds', 3, 1),
   window: num('window', 200, 50),
   orders: num('orders', 50, 5),
   pollMs: num('poll-ms', 10, 10),

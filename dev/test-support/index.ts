@@ -47,10 +47,22 @@ export async function createTestKafka(label = 't', brokers = testKafkaBrokers())
   const kafka = new Kafka({ clientId: 'test-support', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
+  // One partition per topic: every test file gets its own namespace, and the single test
+  // broker stays quick with a few thousand partitions rather than tens of thousands.
   await admin.createTopics({
-    topics: allTopicSpecs(prefix).map((t) => ({ ...t, numPartitions: Math.min(t.numPartitions, 3) })),
+    topics: allTopicSpecs(prefix).map((t) => ({ ...t, numPartitions: 1 })),
     waitForLeaders: true,
   });
+  // Leaders exist, but a loaded broker can still answer "does not host this topic-partition"
+  // for a moment; wait until metadata for every new topic is served.
+  const names = allTopicSpecs(prefix).map((t) => t.topic);
+  await eventually(
+    async () => {
+      await admin.fetchTopicMetadata({ topics: names });
+      return true;
+    },
+    { timeoutMs: 30_000, intervalMs: 200, message: 'test topics not served by the broker' },
+  );
   await admin.disconnect();
   return {
     brokers,

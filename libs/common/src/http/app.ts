@@ -47,7 +47,9 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; registry: c
   const prefix = `/${service}`;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', true);
+  // Trust X-Forwarded-For only from proxies on private networks (the gateway, the ALB in
+  // its VPC subnets); a client's own X-Forwarded-For must not pick its rate-limit key.
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.set('etag', 'strong');
 
   const registry = opts.registry ?? new client.Registry();

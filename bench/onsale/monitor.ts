@@ -1,0 +1,211 @@
+/**
+ * What the on-sale run watches while it runs: CPU and RSS of the five service
+ * processes (from /proc; they are this process's children), and the platform's
+ * Kafka consumer lag (committed offsets vs topic high-water marks).
+ */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+
+const CLK_TCK = 100;
+const PAGE_KB = 4;
+
+export interface ProcSample {
+  cpuTicks: number;
+  rssKb: number;
+}
+
+/** The service processes spawned by startPlatform: children of this process whose cwd is `<svc>-backend`. */
+export function findServicePids(): Map<string, number> {
+  const found = new Map<string, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== process.pid) continue;
+      const cwd = path.basename(readlinkSync(`/proc/${d}/cwd`));
+      const m = /^(\w+)-backend$/.exec(cwd);
+      if (m) found.set(m[1]!, Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+export function sampleProc(pid: number): ProcSample | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields after the comm: state(0) ppid(1) … utime(11) stime(12) … rss(21) pages.
+    return { cpuTicks: Number(f[11]) + Number(f[12]), rssKb: Number(f[21]) * PAGE_KB };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ServiceUsage {
+  pid: number;
+  cpuSeconds: number;
+  avgCpuPercent: number;
+  peakRssMb: number;
+}
+
+/** Samples every second between start() and stop(). */
+export class ProcMonitor {
+  private timer?: NodeJS.Timeout;
+  private readonly first = new Map<string, ProcSample>();
+  private readonly last = new Map<string, ProcSample>();
+  private readonly peakRss = new Map<string, number>();
+  private startedAt = 0;
+  private stoppedAt = 0;
+  constructor(private readonly pids: Map<string, number>) {}
+
+  private tick(): void {
+    for (const [svc, pid] of this.pids) {
+      const s = sampleProc(pid);
+      if (!s) continue;
+      if (!this.first.has(svc)) this.first.set(svc, s);
+      this.last.set(svc, s);
+      this.peakRss.set(svc, Math.max(this.peakRss.get(svc) ?? 0, s.rssKb));
+    }
+  }
+
+  start(): void {
+    this.startedAt = Date.now();
+    this.tick();
+    this.timer = setInterval(() => this.tick(), 1000);
+  }
+
+  stop(): Record<string, ServiceUsage> {
+    clearInterval(this.timer);
+    this.tick();
+    this.stoppedAt = Date.now();
+    const secs = Math.max(0.001, (this.stoppedAt - this.startedAt) / 1000);
+    const out: Record<string, ServiceUsage> = {};
+    for (const [svc, pid] of this.pids) {
+      const a = this.first.get(svc);
+      const b = this.last.get(svc);
+      if (!a || !b) continue;
+      const cpuSeconds = (b.cpuTicks - a.cpuTicks) / CLK_TCK;
+      out[svc] = {
+        pid,
+        cpuSeconds: Math.round(cpuSeconds * 10) / 10,
+        avgCpuPercent: Math.round((cpuSeconds / secs) * 1000) / 10,
+        peakRssMb: Math.round((this.peakRss.get(svc) ?? 0) / 1024),
+      };
+    }
+    return out;
+  }
+}
+
+export interface LagReport {
+  total: number;
+  byGroup: Record<string, number>;
+}
+
+export interface DlqReport {
+  total: number;
+  byTopic: Record<string, number>;
+}
+
+/** Consumer lag and dead letters of one platform's topic namespace. */
+export class KafkaWatch {
+  private admin?: Admin;
+  private timer?: NodeJS.Timeout;
+  peakLag = 0;
+  peakAt = 0;
+  samples = 0;
+  private stopped = false;
+  constructor(
+    private readonly brokers: string[],
+    private readonly prefix: string,
+  ) {}
+
+  async connect(): Promise<void> {
+    const kafka = new Kafka({ clientId: 'bench-onsale', brokers: this.brokers, logLevel: logLevel.NOTHING });
+    this.admin = kafka.admin();
+    await this.admin.connect();
+  }
+
+  /**
+   * Sum over the platform's groups of (high-water mark − committed offset) per
+   * partition the group has committed on. A partition without a commit (a per-instance
+   * `queue.progress` group reading from the latest offset) counts 0.
+   */
+  async lag(): Promise<LagReport> {
+    const admin = this.admin!;
+    const { groups } = await admin.listGroups();
+    const mine = groups.map((g) => g.groupId).filter((g) => g.startsWith(this.prefix));
+    const highs = new Map<string, Map<number, number>>();
+    const highOf = async (topic: string) => {
+      let h = highs.get(topic);
+      if (!h) {
+        const offs = await admin.fetchTopicOffsets(topic);
+        h = new Map(offs.map((o) => [o.partition, Number(o.high)]));
+        highs.set(topic, h);
+      }
+      return h;
+    };
+    const byGroup: Record<string, number> = {};
+    let total = 0;
+    for (const groupId of mine) {
+      const topics = await admin.fetchOffsets({ groupId });
+      let lag = 0;
+      for (const t of topics) {
+        const h = await highOf(t.topic);
+        for (const p of t.partitions) {
+          const committed = Number(p.offset);
+          if (committed < 0) continue;
+          lag += Math.max(0, (h.get(p.partition) ?? 0) - committed);
+        }
+      }
+      byGroup[groupId.slice(this.prefix.length)] = lag;
+      total += lag;
+    }
+    return { total, byGroup };
+  }
+
+  async dlq(): Promise<DlqReport> {
+    const admin = this.admin!;
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(this.prefix) && t.endsWith('.dlq'));
+    const byTopic: Record<string, number> = {};
+    let total = 0;
+    for (const t of topics) {
+      const offs = await admin.fetchTopicOffsets(t);
+      const n = offs.reduce((s, o) => s + Number(o.high) - Number(o.low), 0);
+      if (n > 0) byTopic[t.slice(this.prefix.length)] = n;
+      total += n;
+    }
+    return { total, byTopic };
+  }
+
+  startSampling(everyMs = 2000): void {
+    const loop = async () => {
+      if (this.stopped) return;
+      try {
+        const l = await this.lag();
+        this.samples++;
+        if (l.total > this.peakLag) {
+          this.peakLag = l.total;
+          this.peakAt = Date.now();
+        }
+      } catch {
+        // a rebalancing group answers errors for a moment; the next sample counts
+      }
+      if (!this.stopped) this.timer = setTimeout(() => void loop(), everyMs);
+    };
+    void loop();
+  }
+
+  stopSampling(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  async stop(): Promise<void> {
+    this.stopSampling();
+    await this.admin?.disconnect();
+  }
+}

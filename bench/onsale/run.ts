@@ -1,0 +1,68 @@
+/**
+ * On-sale simulation (`npm run bench:onsale [-- --fans N --seats N | --smoke]`): the real
+ * platform on free ports, simulated fans over HTTP + WebSocket, invariants from the
+ * services' databases and topics. Last line: the JSON summary.
+ */
+import { runOnsale } from './simulate';
+
+function flag(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i >= 0) return process.argv[i + 1];
+  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return eq?.split('=')[1];
+}
+
+async function main(): Promise<void> {
+  const smoke = process.argv.includes('--smoke');
+  const fans = Number(flag('fans') ?? (smoke ? 300 : 20_000));
+  const seats = Number(flag('seats') ?? (smoke ? 100 : 5_000));
+  const accounts = flag('accounts') as 'api' | 'mint' | undefined;
+  const result = await runOnsale({ fans, seats, accounts, keepLocal: process.argv.includes('--keep') });
+  const d = result.details;
+  console.log('\n== on-sale report (2 shared cores: figures are noisy) ==');
+  console.log(
+    `fans ${result.fans}, seats ${result.seats}, sold ${result.sold}; settings ${JSON.stringify(d.settings)}`,
+  );
+  console.log(
+    `accounts ready in ${d.accountsSeconds} s; sale window ${d.saleSeconds} s; sold out after ${result.secondsToSellOut ?? '—'} s`,
+  );
+  console.log(
+    `admissions ${d.admissions} (${result.admissionsPerSec}/s), holds ${d.holds} (${result.holdsPerSec}/s), webhooks replayed ${d.replayedWebhooks}`,
+  );
+  console.log(`outcomes ${JSON.stringify(d.outcomes)}`);
+  console.log('API latencies (ms):');
+  for (const [api, s] of Object.entries(d.latencies))
+    console.log(
+      `  ${api.padEnd(32)} n=${String(s.n).padStart(6)} p50=${String(s.p50).padStart(5)} p99=${String(s.p99).padStart(5)} max=${String(s.max).padStart(5)} ${JSON.stringify(s.statuses)}`,
+    );
+  console.log('services (sale → settled):');
+  for (const [svc, u] of Object.entries(d.services))
+    console.log(
+      `  ${svc.padEnd(9)} cpu ${u.cpuSeconds} s (${u.avgCpuPercent}% avg), peak RSS ${u.peakRssMb} MB`,
+    );
+  console.log(
+    `Kafka lag peak ${d.kafkaLagPeak}; end ${JSON.stringify(d.kafkaLagEnd)}; dlq ${JSON.stringify(d.dlq)}`,
+  );
+  console.log('invariants:');
+  for (const [k, v] of Object.entries(d.checks)) console.log(`  ${k}: ${v}`);
+  for (const v of result.violations) console.log(`  VIOLATION: ${v}`);
+  console.log(
+    JSON.stringify({
+      bench: result.bench,
+      fans: result.fans,
+      seats: result.seats,
+      sold: result.sold,
+      invariantsOk: result.invariantsOk,
+      violations: result.violations,
+      secondsToSellOut: result.secondsToSellOut,
+      admissionsPerSec: result.admissionsPerSec,
+      holdsPerSec: result.holdsPerSec,
+    }),
+  );
+  process.exitCode = result.invariantsOk ? 0 : 1;
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(2);
+});

@@ -183,3 +183,15 @@ export function runPgbench(
   if (!m) throw new Error(`no TPS in pgbench output:\n${run.stdout}`);
   return { tps: Number(m[1]), command: `pgbench ${args.join(' ')} (scale ${opts.scale})` };
 }
+
+/** Undoes set-up steps in reverse order, even when a later step failed (no leaked databases). */
+export class Teardown {
+  private readonly steps: (() => Promise<unknown>)[] = [];
+  add<T>(resource: T, undo: (r: T) => Promise<unknown>): T {
+    this.steps.push(() => undo(resource));
+    return resource;
+  }
+  async run(): Promise<void> {
+    for (const step of this.steps.reverse()) await step().catch(() => undefined);
+  }
+}

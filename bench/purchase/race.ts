@@ -10,7 +10,7 @@ import {
   startTestIdentity,
   testSigningKeys,
 } from '@ticketslave/dev/test-support';
-import { eventSnapshot, percentile, publishEvent, settingUp, spawnService } from './lib';
+import { eventSnapshot, percentile, publishEvent, settingUp, spawnService, Teardown } from './lib';
 
 export interface RaceOptions {
   sections: string[];
@@ -72,222 +72,220 @@ function rng(seed: number) {
  * real fans do), then the next fan comes.
  */
 export async function runRace(o: RaceOptions): Promise<RaceResult> {
-  const [db, kafka, identity] = await Promise.all([
-    createTestDatabase('benchpurchase'),
-    settingUp(() => createTestKafka('benchpurch')),
-    startTestIdentity(),
-  ]);
-  const env = serviceTestEnv(db, kafka, {
-    FEED_JWKS_URL: identity.feed.jwksUrl,
-    QUEUE_JWKS_URL: identity.queue.jwksUrl,
-    TICKET_SIGNING_JWKS: JSON.stringify(await testSigningKeys('bench-ticket')),
-  });
-  const svc = await spawnService('purchase', env);
-  const pg = new Client({ connectionString: db.url, options: '-c search_path=purchase,public' });
-  await pg.connect();
+  const td = new Teardown();
   try {
-    type Layout = { sections: string[]; rows: number; seatsPerRow: number };
-    const publish = async (eventId: string, layout: Layout) => {
-      const capacity = layout.sections.length * layout.rows * layout.seatsPerRow;
-      const t0 = Date.now();
-      await publishEvent(kafka, eventSnapshot(eventId, layout));
-      for (;;) {
-        const r = await pg
-          .query<{ n: number }>(`SELECT count(*)::int AS n FROM units WHERE event_id = $1`, [eventId])
-          .catch(() => ({ rows: [{ n: 0 }] }));
-        if (r.rows[0]!.n === capacity) break;
-        if (Date.now() - t0 > 120_000) throw new Error('inventory was not built within 120 s');
-        await sleep(200);
-      }
-      o.log(`inventory of ${capacity} seats built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-      return capacity;
-    };
-    const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
-    let fanNo = 0;
-    const load = async (eventId: string, layout: Layout, seconds: number) => {
-      // Seats in the order fans prefer them: front rows first, then across sections.
-      const order: { id: string; row: number; sec: number; seat: number }[] = [];
-      for (let row = 1; row <= layout.rows; row++)
-        for (let sec = 0; sec < layout.sections.length; sec++)
-          for (let seat = 1; seat <= layout.seatsPerRow; seat++)
-            order.push({ id: `seats/${layout.sections[sec]}/${row}/${seat}`, row, sec, seat });
-      const indexOf = new Map(order.map((s, i) => [s.id, i]));
-      const knownTaken = new Uint8Array(order.length);
-      let frontier = 0;
-      const rand = rng(20_000);
-      const pick = (): string[] => {
-        while (frontier < order.length && knownTaken[frontier]) frontier++;
-        const candidates: number[] = [];
-        for (let i = frontier; i < order.length && candidates.length < o.window; i++)
-          if (!knownTaken[i]) candidates.push(i);
-        // Sold out as far as this view knows: fans still try random seats (and are refused).
-        const at = candidates.length
-          ? candidates[Math.floor(rand() * candidates.length)]!
-          : Math.floor(rand() * order.length);
-        const s = order[at]!;
-        const n = 1 + Math.floor(rand() * 4);
-        const first = Math.max(1, Math.min(s.seat, layout.seatsPerRow - n + 1));
-        return Array.from({ length: n }, (_, k) => `seats/${layout.sections[s.sec]}/${s.row}/${first + k}`);
-      };
-
-      const url = new URL(`${svc.url}/purchase/api/events/${eventId}/holds`);
-      const post = (cookie: string, ip: string, body: string) =>
-        new Promise<{ status: number; body: string }>((resolve, reject) => {
-          const req = http.request(
-            {
-              host: url.hostname,
-              port: url.port,
-              path: url.pathname,
-              method: 'POST',
-              agent,
-              headers: {
-                cookie,
-                'content-type': 'application/json',
-                'content-length': Buffer.byteLength(body),
-                // Fans come from many addresses (behind the ALB, X-Forwarded-For); one bench
-                // IP would otherwise hit purchase's per-IP limit like a single abusive client.
-                'x-forwarded-for': ip,
-              },
-            },
-            (res) => {
-              const chunks: Buffer[] = [];
-              res.on('data', (c: Buffer) => chunks.push(c));
-              res.on('end', () =>
-                resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
-              );
-              res.on('error', reject);
-            },
-          );
-          req.on('error', reject);
-          req.end(body);
-        });
-
-      const outcomes: Outcome[] = [];
-      let stop = false;
-      const began = performance.now();
-      const worker = async () => {
-        while (!stop) {
-          const n = fanNo++;
-          const user = `bench-fan-${n}`;
-          const cookie = `${await identity.sessionCookie({ id: user })}; ${await identity.admissionCookie(user, eventId, randomUUID())}`;
-          const ip = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
-          for (let attempt = 0; attempt < 3 && !stop; attempt++) {
-            const seats = pick();
-            const startMs = performance.now();
-            const res = await post(cookie, ip, JSON.stringify({ seats }));
-            const endMs = performance.now();
-            const out: Outcome = { seats, status: res.status, startMs, endMs };
-            if (res.status === 409) {
-              const b = JSON.parse(res.body) as { type?: string; taken?: string[] };
-              out.type = b.type;
-              out.taken = b.taken;
-              for (const t of b.taken ?? []) {
-                const i = indexOf.get(t);
-                if (i !== undefined) knownTaken[i] = 1;
-              }
-            }
-            outcomes.push(out);
-            if (res.status === 201) {
-              for (const s of seats) knownTaken[indexOf.get(s)!] = 1;
-              break;
-            }
-            if (res.status !== 409) break;
-          }
+    const db = td.add(await createTestDatabase('benchpurchase'), (d) => d.drop());
+    const kafka = td.add(await settingUp(() => createTestKafka('benchpurch')), (k) => k.cleanup());
+    const identity = td.add(await startTestIdentity(), (i) => i.stop());
+    const env = serviceTestEnv(db, kafka, {
+      FEED_JWKS_URL: identity.feed.jwksUrl,
+      QUEUE_JWKS_URL: identity.queue.jwksUrl,
+      TICKET_SIGNING_JWKS: JSON.stringify(await testSigningKeys('bench-ticket')),
+    });
+    const svc = td.add(await spawnService('purchase', env), (x) => x.stop());
+    const pg = new Client({ connectionString: db.url, options: '-c search_path=purchase,public' });
+    await pg.connect();
+    td.add(pg, (c) => c.end());
+    {
+      type Layout = { sections: string[]; rows: number; seatsPerRow: number };
+      const publish = async (eventId: string, layout: Layout) => {
+        const capacity = layout.sections.length * layout.rows * layout.seatsPerRow;
+        const t0 = Date.now();
+        await publishEvent(kafka, eventSnapshot(eventId, layout));
+        for (;;) {
+          const r = await pg
+            .query<{ n: number }>(`SELECT count(*)::int AS n FROM units WHERE event_id = $1`, [eventId])
+            .catch(() => ({ rows: [{ n: 0 }] }));
+          if (r.rows[0]!.n === capacity) break;
+          if (Date.now() - t0 > 120_000) throw new Error('inventory was not built within 120 s');
+          await sleep(200);
         }
+        o.log(`inventory of ${capacity} seats built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        return capacity;
       };
-      const timer = setTimeout(() => (stop = true), seconds * 1000);
-      await Promise.all(Array.from({ length: o.concurrency }, worker));
-      clearTimeout(timer);
-      return { outcomes, durationSec: (performance.now() - began) / 1000 };
-    };
+      const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
+      let fanNo = 0;
+      const load = async (eventId: string, layout: Layout, seconds: number) => {
+        // Seats in the order fans prefer them: front rows first, then across sections.
+        const order: { id: string; row: number; sec: number; seat: number }[] = [];
+        for (let row = 1; row <= layout.rows; row++)
+          for (let sec = 0; sec < layout.sections.length; sec++)
+            for (let seat = 1; seat <= layout.seatsPerRow; seat++)
+              order.push({ id: `seats/${layout.sections[sec]}/${row}/${seat}`, row, sec, seat });
+        const indexOf = new Map(order.map((s, i) => [s.id, i]));
+        const knownTaken = new Uint8Array(order.length);
+        let frontier = 0;
+        const rand = rng(20_000);
+        const pick = (): string[] => {
+          while (frontier < order.length && knownTaken[frontier]) frontier++;
+          const candidates: number[] = [];
+          for (let i = frontier; i < order.length && candidates.length < o.window; i++)
+            if (!knownTaken[i]) candidates.push(i);
+          // Sold out as far as this view knows: fans still try random seats (and are refused).
+          const at = candidates.length
+            ? candidates[Math.floor(rand() * candidates.length)]!
+            : Math.floor(rand() * order.length);
+          const s = order[at]!;
+          const n = 1 + Math.floor(rand() * 4);
+          const first = Math.max(1, Math.min(s.seat, layout.seatsPerRow - n + 1));
+          return Array.from({ length: n }, (_, k) => `seats/${layout.sections[s.sec]}/${s.row}/${first + k}`);
+        };
 
-    // Warm-up on a small event of its own (JIT, JWKS caches, connection pools), discarded.
-    const warmLayout = { ...o, rows: Math.max(1, Math.ceil(o.rows / 10)) };
-    const warmEvent = randomUUID();
-    await publish(warmEvent, warmLayout);
-    const warm = await load(warmEvent, warmLayout, o.warmupSeconds);
-    o.log(`warm-up: ${warm.outcomes.length} requests in ${warm.durationSec.toFixed(1)} s (discarded)`);
+        const url = new URL(`${svc.url}/purchase/api/events/${eventId}/holds`);
+        const post = (cookie: string, ip: string, body: string) =>
+          new Promise<{ status: number; body: string }>((resolve, reject) => {
+            const req = http.request(
+              {
+                host: url.hostname,
+                port: url.port,
+                path: url.pathname,
+                method: 'POST',
+                agent,
+                headers: {
+                  cookie,
+                  'content-type': 'application/json',
+                  'content-length': Buffer.byteLength(body),
+                  // Fans come from many addresses (behind the ALB, X-Forwarded-For); one bench
+                  // IP would otherwise hit purchase's per-IP limit like a single abusive client.
+                  'x-forwarded-for': ip,
+                },
+              },
+              (res) => {
+                const chunks: Buffer[] = [];
+                res.on('data', (c: Buffer) => chunks.push(c));
+                res.on('end', () =>
+                  resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+                );
+                res.on('error', reject);
+              },
+            );
+            req.on('error', reject);
+            req.end(body);
+          });
 
-    const eventId = randomUUID();
-    const capacity = await publish(eventId, o);
-    const { outcomes, durationSec } = await load(eventId, o, o.seconds);
-    agent.destroy();
+        const outcomes: Outcome[] = [];
+        let stop = false;
+        const began = performance.now();
+        const worker = async () => {
+          while (!stop) {
+            const n = fanNo++;
+            const user = `bench-fan-${n}`;
+            const cookie = `${await identity.sessionCookie({ id: user })}; ${await identity.admissionCookie(user, eventId, randomUUID())}`;
+            const ip = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+            for (let attempt = 0; attempt < 3 && !stop; attempt++) {
+              const seats = pick();
+              const startMs = performance.now();
+              const res = await post(cookie, ip, JSON.stringify({ seats }));
+              const endMs = performance.now();
+              const out: Outcome = { seats, status: res.status, startMs, endMs };
+              if (res.status === 409) {
+                const b = JSON.parse(res.body) as { type?: string; taken?: string[] };
+                out.type = b.type;
+                out.taken = b.taken;
+                for (const t of b.taken ?? []) {
+                  const i = indexOf.get(t);
+                  if (i !== undefined) knownTaken[i] = 1;
+                }
+              }
+              outcomes.push(out);
+              if (res.status === 201) {
+                for (const s of seats) knownTaken[indexOf.get(s)!] = 1;
+                break;
+              }
+              if (res.status !== 409) break;
+            }
+          }
+        };
+        const timer = setTimeout(() => (stop = true), seconds * 1000);
+        await Promise.all(Array.from({ length: o.concurrency }, worker));
+        clearTimeout(timer);
+        return { outcomes, durationSec: (performance.now() - began) / 1000 };
+      };
 
-    // --- checks ---
-    const won = outcomes.filter((x) => x.status === 201);
-    const refused = outcomes.filter((x) => x.status === 409);
-    const otherStatuses: Record<string, number> = {};
-    for (const x of outcomes)
-      if (x.status !== 201 && x.status !== 409)
-        otherStatuses[String(x.status)] = (otherStatuses[String(x.status)] ?? 0) + 1;
-    const winnerStart = new Map<string, number>();
-    for (const w of won)
-      for (const s of w.seats) winnerStart.set(s, Math.min(winnerStart.get(s) ?? Infinity, w.startMs));
-    // The race test's rule, in time: a refusal must name at least one seat, only seats it
-    // asked for, and each of them held by a successful request that had begun before the
-    // refusal came back. Anything else (or any other 409 type) is a wrong refusal.
-    let wrongRefusals = 0;
-    for (const r of refused) {
-      const taken = r.taken ?? [];
-      const ok =
-        /seats_taken$/.test(r.type ?? '') &&
-        taken.length > 0 &&
-        taken.every((t) => r.seats.includes(t) && (winnerStart.get(t) ?? Infinity) <= r.endMs);
-      if (!ok) wrongRefusals++;
-    }
-    const claimed = won.flatMap((w) => w.seats);
-    const counts = await pg.query<{ status: string; n: number }>(
-      `SELECT status, count(*)::int AS n FROM units WHERE event_id = $1 GROUP BY status`,
-      [eventId],
-    );
-    const by = Object.fromEntries(counts.rows.map((r) => [r.status, r.n]));
-    const heldOrSold = (by.held ?? 0) + (by.sold ?? 0);
-    const dup = await pg.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM (
+      // Warm-up on a small event of its own (JIT, JWKS caches, connection pools), discarded.
+      const warmLayout = { ...o, rows: Math.max(1, Math.ceil(o.rows / 10)) };
+      const warmEvent = randomUUID();
+      await publish(warmEvent, warmLayout);
+      const warm = await load(warmEvent, warmLayout, o.warmupSeconds);
+      o.log(`warm-up: ${warm.outcomes.length} requests in ${warm.durationSec.toFixed(1)} s (discarded)`);
+
+      const eventId = randomUUID();
+      const capacity = await publish(eventId, o);
+      const { outcomes, durationSec } = await load(eventId, o, o.seconds);
+      agent.destroy();
+
+      // --- checks ---
+      const won = outcomes.filter((x) => x.status === 201);
+      const refused = outcomes.filter((x) => x.status === 409);
+      const otherStatuses: Record<string, number> = {};
+      for (const x of outcomes)
+        if (x.status !== 201 && x.status !== 409)
+          otherStatuses[String(x.status)] = (otherStatuses[String(x.status)] ?? 0) + 1;
+      const winnerStart = new Map<string, number>();
+      for (const w of won)
+        for (const s of w.seats) winnerStart.set(s, Math.min(winnerStart.get(s) ?? Infinity, w.startMs));
+      // The race test's rule, in time: a refusal must name at least one seat, only seats it
+      // asked for, and each of them held by a successful request that had begun before the
+      // refusal came back. Anything else (or any other 409 type) is a wrong refusal.
+      let wrongRefusals = 0;
+      for (const r of refused) {
+        const taken = r.taken ?? [];
+        const ok =
+          /seats_taken$/.test(r.type ?? '') &&
+          taken.length > 0 &&
+          taken.every((t) => r.seats.includes(t) && (winnerStart.get(t) ?? Infinity) <= r.endMs);
+        if (!ok) wrongRefusals++;
+      }
+      const claimed = won.flatMap((w) => w.seats);
+      const counts = await pg.query<{ status: string; n: number }>(
+        `SELECT status, count(*)::int AS n FROM units WHERE event_id = $1 GROUP BY status`,
+        [eventId],
+      );
+      const by = Object.fromEntries(counts.rows.map((r) => [r.status, r.n]));
+      const heldOrSold = (by.held ?? 0) + (by.sold ?? 0);
+      const dup = await pg.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM (
          SELECT i.unit_id FROM order_items i JOIN orders o USING (order_id)
          WHERE o.event_id = $1 AND o.status IN ('pending_payment', 'confirmed', 'paid')
          GROUP BY i.unit_id HAVING count(*) > 1) d`,
-      [eventId],
-    );
-    const doubleHolds = dup.rows[0]!.n + (claimed.length - new Set(claimed).size);
-    // The database must hold exactly the seats the 201s were given, each for its order.
-    const held = await pg.query<{ unit_id: string }>(
-      `SELECT u.unit_id FROM units u JOIN order_items i ON i.order_id = u.order_id AND i.unit_id = u.unit_id
+        [eventId],
+      );
+      const doubleHolds = dup.rows[0]!.n + (claimed.length - new Set(claimed).size);
+      // The database must hold exactly the seats the 201s were given, each for its order.
+      const held = await pg.query<{ unit_id: string }>(
+        `SELECT u.unit_id FROM units u JOIN order_items i ON i.order_id = u.order_id AND i.unit_id = u.unit_id
        WHERE u.event_id = $1 AND u.status = 'held'`,
-      [eventId],
-    );
-    const dbSet = new Set(held.rows.map((r) => r.unit_id));
-    const claimedSet = new Set(claimed);
-    let dbMismatch = Math.abs(heldOrSold - held.rows.length);
-    for (const s of claimedSet) if (!dbSet.has(s)) dbMismatch++;
-    for (const s of dbSet) if (!claimedSet.has(s)) dbMismatch++;
+        [eventId],
+      );
+      const dbSet = new Set(held.rows.map((r) => r.unit_id));
+      const claimedSet = new Set(claimed);
+      let dbMismatch = Math.abs(heldOrSold - held.rows.length);
+      for (const s of claimedSet) if (!dbSet.has(s)) dbMismatch++;
+      for (const s of dbSet) if (!claimedSet.has(s)) dbMismatch++;
 
-    const lat = outcomes.map((x) => x.endMs - x.startMs).sort((a, b) => a - b);
-    const holdLat = won.map((x) => x.endMs - x.startMs).sort((a, b) => a - b);
-    return {
-      seats: capacity,
-      requests: outcomes.length,
-      holds: won.length,
-      refusals: refused.length,
-      otherStatuses,
-      heldOrSold,
-      doubleHolds,
-      dbMismatch,
-      wrongRefusals,
-      durationSec,
-      holdsPerSec: won.length / durationSec,
-      requestsPerSec: outcomes.length / durationSec,
-      seatsHeldPerSec: claimed.length / durationSec,
-      p50Ms: percentile(lat, 50),
-      p99Ms: percentile(lat, 99),
-      p99HoldMs: percentile(holdLat, 99),
-      maxMs: lat[lat.length - 1] ?? NaN,
-    };
+      const lat = outcomes.map((x) => x.endMs - x.startMs).sort((a, b) => a - b);
+      const holdLat = won.map((x) => x.endMs - x.startMs).sort((a, b) => a - b);
+      return {
+        seats: capacity,
+        requests: outcomes.length,
+        holds: won.length,
+        refusals: refused.length,
+        otherStatuses,
+        heldOrSold,
+        doubleHolds,
+        dbMismatch,
+        wrongRefusals,
+        durationSec,
+        holdsPerSec: won.length / durationSec,
+        requestsPerSec: outcomes.length / durationSec,
+        seatsHeldPerSec: claimed.length / durationSec,
+        p50Ms: percentile(lat, 50),
+        p99Ms: percentile(lat, 99),
+        p99HoldMs: percentile(holdLat, 99),
+        maxMs: lat[lat.length - 1] ?? NaN,
+      };
+    }
   } finally {
-    await pg.end();
-    await svc.stop();
-    await identity.stop();
-    await kafka.cleanup().catch(() => undefined);
-    await db.drop();
+    await td.run();
   }
 }

@@ -129,6 +129,8 @@ export function serviceTestEnv(
     KAFKA_BROKERS: kafka.brokers.join(','),
     KAFKA_TOPIC_PREFIX: kafka.prefix,
     PUBLIC_BASE_URL: 'http://localhost:8080',
+    // Two jest workers each starting several services share one server (max_connections 100).
+    DB_POOL_SIZE: '5',
     ...extra,
   };
 }

@@ -83,6 +83,7 @@ export async function startService<C extends BaseConfig>(
       schema,
       entities: opts.entities,
       migrations: opts.migrations,
+      poolSize: config.DB_POOL_SIZE,
     });
     await lifecycle.start({
       name: 'database',

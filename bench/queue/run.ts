@@ -531,6 +531,11 @@ async function main(): Promise<void> {
       ],
       ['close: COPY seed into buffer.entries', `${f2(close.seedSeconds)} s`, ''],
       [
+        'close: draw+persist committed (state closed)',
+        `${f2(close.drawSeconds)} s`,
+        `${f2(close.drawSeconds / close.copySeconds)}× COPY`,
+      ],
+      [
         'close: draw+persist+outbox published (buffer)',
         `${f2(close.closeSeconds)} s`,
         `${f2(closeRatio)}× COPY (target ≤ 2×)`,
@@ -581,6 +586,7 @@ async function main(): Promise<void> {
         bench: 'queue',
         closeEntrants: close.entrants,
         closeSeconds: num(close.closeSeconds),
+        closeDrawSeconds: num(close.drawSeconds),
         copySeconds: Number(f2(close.copySeconds)),
         closeEndToEndSeconds: num(close.endToEndSeconds),
         wsClients: ws.connected,

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { ensureKafkaJars, isKafkaReachable, startKafka } from '../kafka/broker';
@@ -93,6 +93,34 @@ export async function findFreePortBlock(size = PORT_BLOCK_SIZE): Promise<number>
 }
 
 /**
+ * Runs `fn` while holding a lock file, so platforms starting at the same time (test
+ * files in parallel, a test next to `npm start`) never run vite into the same dist/.
+ * A lock older than 10 minutes is taken to be left over from a killed process.
+ */
+async function withFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  mkdirSync(path.dirname(file), { recursive: true });
+  for (;;) {
+    try {
+      closeSync(openSync(file, 'wx'));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      try {
+        if (Date.now() - statSync(file).mtimeMs > 600_000) rmSync(file, { force: true });
+      } catch {
+        // released meanwhile
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+/**
  * Brings up the whole platform on this machine: Kafka, PostgreSQL, the stand-ins,
  * the five services and the gateway. Everything started is stopped in reverse.
  */
@@ -120,7 +148,9 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
     const [secrets] = await Promise.all([
       ensureDevSecrets(path.join(localDir, 'keys')),
       opts.kafka ? undefined : ensureKafkaJars(),
-      opts.buildFrontends === false ? undefined : ensureFrontendBuilds(log),
+      opts.buildFrontends === false
+        ? undefined
+        : withFileLock(path.join(LOCAL, 'frontend-build.lock'), () => ensureFrontendBuilds(log)),
     ]);
 
     let kafka = opts.kafka;

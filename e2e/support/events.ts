@@ -1,5 +1,7 @@
 import type { APIRequestContext } from 'playwright-core';
 import type { Platform } from '../../dev/platform/platform';
+import { eventually } from '../../dev/test-support';
+import type { Fan } from './browser';
 import {
   apiCall,
   expectStatus,
@@ -68,4 +70,24 @@ export async function publishEvent(
     'publish',
   );
   return { ...published, id: draft.id, title };
+}
+
+/**
+ * Joins the buffer from the waiting room page (`/buffer/?event=`): clicks "Join the
+ * queue", then waits until the buffer has the entry and the page says so.
+ */
+export async function joinInWaitingRoom(fan: Fan, platform: Platform, eventId: string): Promise<void> {
+  await fan.visit(`/buffer/?event=${eventId}`, 'waiting-room');
+  await fan.page.getByRole('button', { name: 'Join the queue' }).click();
+  await eventually(
+    async () =>
+      (await apiCall(fan.context.request, platform, 'GET', `/buffer/api/events/${eventId}/entries/me`))
+        .status === 200,
+    { timeoutMs: 15_000, message: `${fan.name}'s join never reached the buffer` },
+  );
+  await fan.page
+    .getByText(/You're in/)
+    .first()
+    .waitFor({ state: 'visible', timeout: 15_000 });
+  await fan.screenshot('joined');
 }

@@ -17,6 +17,22 @@ export interface UsePlatformOptions {
 }
 
 /**
+ * The shared broker sometimes answers a fresh topic's metadata with "does not host
+ * this topic-partition" while files create topics at the same time, or for a while
+ * after it restarted; retrying with a back-off clears it.
+ */
+async function withRetries<T>(fn: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= attempts || !/topic-partition|leader|ECONNREFUSED/i.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 1000 * i));
+    }
+  }
+}
+
+/**
  * One platform per test file, on free ports, a fresh database, a private topic
  * namespace on the shared test broker and a private `.local/e2e/<label>-<pid>`
  * directory (removed afterwards; service logs are kept in
@@ -30,7 +46,7 @@ export function usePlatform(opts: UsePlatformOptions = {}): PromiseLike<Platform
   let started: Promise<{ platform: Platform; kafka: TestKafka }> | undefined;
   const start = () =>
     (started ??= (async () => {
-      const kafka = await createTestKafka(label.replace(/-/g, ''));
+      const kafka = await withRetries(() => createTestKafka(label.replace(/-/g, '')));
       const localDir = path.join(LOCAL, 'e2e', `${label}-${process.pid}`);
       mkdirSync(localDir, { recursive: true });
       const options: StartPlatformOptions = {

@@ -94,6 +94,33 @@ describe('KafkaBus (real broker)', () => {
     await consumer.stop();
   });
 
+  it("publishes one key's messages beyond the broker's 1 MB batch limit, in order", async () => {
+    const received: number[] = [];
+    const consumer = await bus.subscribe({
+      groupId: 'large',
+      topics: ['queue.assigned'],
+      handler: async (m) => {
+        const p = m.envelope.payload as { assignments: { queueNumber: number }[] };
+        received.push(p.assignments[0]!.queueNumber);
+      },
+    });
+    // Four ~350 KB messages for one event: together well over message.max.bytes.
+    const batches = [0, 1, 2, 3].map((b) =>
+      envelope('queue.assigned', {
+        eventId: EVENT,
+        late: false,
+        assignments: Array.from({ length: 8000 }, (_, i) => ({
+          userId: `user-${b}-${i}-padding`,
+          queueNumber: b * 8000 + i + 1,
+        })),
+      }),
+    );
+    await bus.publish(batches.map((e) => ({ topic: 'queue.assigned' as const, key: EVENT, envelope: e })));
+    await eventually(() => received.length === 4, { timeoutMs: 30_000 });
+    expect(received).toEqual([1, 8001, 16001, 24001]);
+    await consumer.stop();
+  });
+
   it('refuses to build a message whose payload breaks its topic schema', () => {
     expect(() => envelope('event.cancelled', { eventId: 'not-a-uuid', reason: 'x' })).toThrow();
   });

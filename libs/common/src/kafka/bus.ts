@@ -110,6 +110,10 @@ process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
   (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
 };
 
+type KafkaMessage = { key: string; value: string; headers: Record<string, string> };
+/** Below the broker's default 1 MB `message.max.bytes`, leaving room for framing. */
+const MAX_REQUEST_BYTES = 900_000;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class KafkaBus implements MessageBus {
@@ -202,30 +206,45 @@ export class KafkaBus implements MessageBus {
     while (this.pending.length) {
       const batch = this.pending;
       this.pending = [];
-      const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
-      for (const { messages } of batch) {
-        for (const m of messages) {
-          const name = this.topicName(m.topic);
-          const list = byTopic.get(name) ?? [];
-          list.push({
-            key: m.key,
-            value: JSON.stringify(m.envelope),
-            headers: { 'message-id': m.envelope.id, ...m.headers },
-          });
-          byTopic.set(name, list);
-        }
-      }
       try {
-        await this.producer.sendBatch({
-          acks: -1,
-          topicMessages: [...byTopic].map(([topic, msgs]) => ({ topic, messages: msgs })),
-        });
+        for (const request of this.requestsOf(batch.flatMap((b) => b.messages))) {
+          await this.producer.sendBatch({ acks: -1, topicMessages: request });
+        }
         batch.forEach((b) => b.resolve());
       } catch (err) {
         batch.forEach((b) => b.reject(err));
       }
     }
     this.flushing = null;
+  }
+
+  /**
+   * Splits messages into produce requests of at most MAX_REQUEST_BYTES. Kafka caps a
+   * partition's record batch at `message.max.bytes` (1 MB by default), and one event's
+   * messages all share a partition: a close publishing 200 large assignment batches
+   * must go out in several requests, in order, or the broker refuses the lot forever.
+   */
+  private requestsOf(messages: OutgoingMessage[]): { topic: string; messages: KafkaMessage[] }[][] {
+    const requests: { topic: string; messages: KafkaMessage[] }[][] = [];
+    let current = new Map<string, KafkaMessage[]>();
+    let bytes = 0;
+    const cut = () => {
+      if (current.size) requests.push([...current].map(([topic, msgs]) => ({ topic, messages: msgs })));
+      current = new Map();
+      bytes = 0;
+    };
+    for (const m of messages) {
+      const value = JSON.stringify(m.envelope);
+      const size = Buffer.byteLength(value) + m.key.length + 200;
+      if (bytes > 0 && bytes + size > MAX_REQUEST_BYTES) cut();
+      const name = this.topicName(m.topic);
+      const list = current.get(name) ?? [];
+      list.push({ key: m.key, value, headers: { 'message-id': m.envelope.id, ...m.headers } });
+      current.set(name, list);
+      bytes += size;
+    }
+    cut();
+    return requests;
   }
 
   async subscribe(opts: SubscribeOptions): Promise<BusConsumer> {

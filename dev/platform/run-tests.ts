@@ -31,7 +31,7 @@ async function main(): Promise<number> {
   await ensureKafkaJars();
   const brokers = [`127.0.0.1:${TEST_KAFKA.port}`];
   let broker: KafkaBroker | undefined;
-  if (!(await isKafkaReachable(brokers, 2000))) {
+  if (!(await isKafkaReachable(brokers, 10_000))) {
     mkdirSync(TEST_KAFKA.dataDir, { recursive: true });
     log(`starting the test Kafka broker on ${brokers[0]}`);
     broker = await startKafka({

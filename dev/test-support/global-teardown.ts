@@ -1,5 +1,2 @@
-/** Stops the broker global-setup started (if it started one). */
-export default async function globalTeardown(): Promise<void> {
-  const broker = (globalThis as { __tsTestBroker?: { stop(): Promise<void> } }).__tsTestBroker;
-  if (broker) await broker.stop();
-}
+/** Nothing to stop: the broker global-setup may start is shared by later runs (see global-setup.ts). */
+export default async function globalTeardown(): Promise<void> {}

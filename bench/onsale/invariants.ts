@@ -14,6 +14,9 @@ export interface FanFacts {
   queueNumber: number | null;
   /** Connected and waiting before the turn came: its turn must follow number order. */
   waitedConnected: boolean;
+  /** When the join request was sent and answered (driver clock): join order between non-overlapping joins. */
+  joinSentAt?: number;
+  joinAckAt?: number;
   away?: 'within' | 'after';
   awayReturnedAt?: number;
 }
@@ -244,12 +247,19 @@ export async function checkInvariants(input: InvariantInput): Promise<InvariantR
     const lateAhead = late.filter((f) => f.queueNumber !== null && f.queueNumber <= maxBuffered);
     if (lateAhead.length)
       violations.push(`late joiners ahead of buffered fans: ${sample(lateAhead.map((f) => f.queueNumber))}`);
-    const lateSorted = [...late].filter((f) => f.queueNumber !== null).sort((a, b) => a.arrival - b.arrival);
-    const lateInversions = lateSorted.filter(
-      (f, i) => i > 0 && f.queueNumber! < lateSorted[i - 1]!.queueNumber!,
-    );
+    // Late joiners in join order: whenever A's join was answered before B's was sent, A is ahead.
+    const lateNumbered = late.filter((f) => f.queueNumber !== null && f.joinAckAt !== undefined);
+    const byAck = [...lateNumbered].sort((a, b) => a.joinAckAt! - b.joinAckAt!);
+    const lateInversions: unknown[] = [];
+    for (const b of lateNumbered) {
+      for (const a of byAck) {
+        if (a.joinAckAt! >= b.joinSentAt!) break;
+        if (a.queueNumber! > b.queueNumber!)
+          lateInversions.push({ earlier: a.queueNumber, later: b.queueNumber });
+      }
+    }
     if (lateInversions.length)
-      violations.push(`late joiners numbered out of join order: ${lateInversions.length}`);
+      violations.push(`late joiners numbered out of join order: ${sample(lateInversions)}`);
     checks.lateBehind = `${late.length} late joiners, all after #${maxBuffered}: ${lateAhead.length === 0}`;
 
     return {

@@ -275,7 +275,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
             `${svc.buffer}/api/events/${eventId}`,
           )
         ).body?.state === 'open',
-      30_000,
+      120_000,
       'buffer never saw the event',
     );
     await until(
@@ -287,7 +287,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
             `${svc.purchase}/api/events/${eventId}/seatmap`,
           )
         ).status === 200,
-      30_000,
+      120_000,
       'purchase never built the inventory',
     );
 
@@ -356,6 +356,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const lateFans = order.slice(fans.length - lateCount);
     let ack = 0;
     const join = async (f: Fan) => {
+      f.joinSentAt = performance.now();
       const r = await f.http.call<{ receipt: string }>(
         'buffer POST entries',
         'POST',
@@ -365,6 +366,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       if (r.status !== 201 && r.status !== 200)
         throw new Error(`join: ${r.status} ${JSON.stringify(r.body)}`);
       f.joinedAck = ++ack;
+      f.joinAckAt = performance.now();
       const claims = JSON.parse(Buffer.from(r.body.receipt.split('.')[1]!, 'base64url').toString()) as {
         jat: number;
       };
@@ -690,7 +692,8 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       await sleep(100);
     }
     for (const a of awayPending)
-      if (!a.f.awayReturnedAt || soldOutAt !== null) soldOutBeforeReturn.add(a.f.userId);
+      if (!a.f.awayReturnedAt || (soldOutAt !== null && soldOutAt <= a.f.awayReturnedAt + 5000))
+        soldOutBeforeReturn.add(a.f.userId);
     log(
       `queue phase over (serving ${serving}, sold out seen: ${soldOutSeen}); waiting for open sockets and shoppers`,
     );
@@ -818,11 +821,16 @@ async function expectOk<T>(call: Promise<{ status: number; body: T }>, status?: 
 
 async function until(fn: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let last: unknown;
   while (Date.now() < deadline) {
-    if (await fn().catch(() => false)) return;
+    try {
+      if (await fn()) return;
+    } catch (err) {
+      last = err;
+    }
     await sleep(300);
   }
-  throw new Error(what);
+  throw new Error(`${what} within ${timeoutMs / 1000} s${last instanceof Error ? ` (${last.message})` : ''}`);
 }
 
 /** Register through feed, confirm from the SMTP inbox, log in: the client holds the session. */

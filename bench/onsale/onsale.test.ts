@@ -1,0 +1,19 @@
+import { runOnsale } from './simulate';
+
+/**
+ * The small on-sale: 300 fans for 100 seats against the real platform (services as
+ * processes), every invariant checked from the services' databases and topics.
+ */
+describe('on-sale simulation (300 fans, 100 seats)', () => {
+  it('sells out with every invariant holding', async () => {
+    const result = await runOnsale({ fans: 300, seats: 100, log: () => undefined });
+    if (!result.invariantsOk)
+      console.error(
+        `on-sale violations:\n${result.violations.join('\n')}\n${JSON.stringify(result.details.checks, null, 2)}`,
+      );
+    expect(result.violations).toEqual([]);
+    expect(result.invariantsOk).toBe(true);
+    expect(result.sold).toBeLessThanOrEqual(100);
+    expect(result.sold).toBeGreaterThan(0);
+  }, 180_000);
+});

@@ -14,7 +14,7 @@ import { migrations } from './data/migrations';
 import { registerFanRoutes } from './http/fan-routes';
 import { registerOrganiserRoutes } from './http/organiser-routes';
 import { admitter } from './messaging/admitter';
-import { progressConsumer } from './messaging/progress-consumer';
+import { kafkaGroupDeleter, progressConsumer } from './messaging/progress-consumer';
 import { stateConsumer } from './messaging/state-consumer';
 import { fanSignalListener } from './ws/fan-signal-listener';
 import { presenceHeartbeat } from './ws/presence-heartbeat';
@@ -56,14 +56,25 @@ export async function startQueueService(
       registerOrganiserRoutes(api, { ds, sessions: kit.sessions });
 
       const hub = new SocketHub();
-      const relay = new ProgressRelay(hub, async (eventId) => {
-        const row = await queryOne<{ paused: boolean }>(
-          ds,
-          `SELECT paused FROM queue_events WHERE event_id = $1`,
-          [eventId],
-        );
-        return row?.paused ? 'organiser' : 'in_carts';
-      });
+      const relay = new ProgressRelay(
+        hub,
+        async (eventId) => {
+          const row = await queryOne<{ paused: boolean }>(
+            ds,
+            `SELECT paused FROM queue_events WHERE event_id = $1`,
+            [eventId],
+          );
+          return row?.paused ? 'organiser' : 'in_carts';
+        },
+        async (eventId) => {
+          const row = await queryOne<{ sale_starts_at: Date | null }>(
+            ds,
+            `SELECT sale_starts_at FROM queue_events WHERE event_id = $1`,
+            [eventId],
+          );
+          return row?.sale_starts_at ? new Date(row.sale_starts_at).toISOString() : null;
+        },
+      );
       return {
         api,
         // Signals first so no turn committed after the socket opens is missed; the admitter last.
@@ -80,7 +91,7 @@ export async function startQueueService(
             minClaimSeconds,
           }),
           presenceHeartbeat({ ds, hub, logger, everyMs: config.QUEUE_PRESENCE_HEARTBEAT_MS }),
-          progressConsumer(bus, relay),
+          progressConsumer(bus, relay, kafkaGroupDeleter(config, logger)),
           stateConsumer(ds, bus),
           admitter({ ds, bus, logger, tickMs: config.QUEUE_TICK_MS, tick: { minClaimSeconds } }),
         ],

@@ -29,7 +29,12 @@ export interface Harness {
   start(extra?: Record<string, string>): Promise<RunningService>;
   publish<
     T extends
-      'event.published' | 'queue.assigned' | 'inventory.changed' | 'event.cancelled' | 'order.completed',
+      | 'event.published'
+      | 'event.updated'
+      | 'queue.assigned'
+      | 'inventory.changed'
+      | 'event.cancelled'
+      | 'order.completed',
   >(
     topic: T,
     payload: Payload<T>,
@@ -87,7 +92,12 @@ export async function createHarness(label: string): Promise<Harness> {
 
 export function snapshot(
   eventId: string,
-  over: Partial<EventSnapshot['queue']> & { organiserId?: string; version?: number } = {},
+  over: Partial<EventSnapshot['queue']> & {
+    organiserId?: string;
+    version?: number;
+    /** Already open by default; a future time holds every turn back until then. */
+    saleStartsAt?: string;
+  } = {},
 ): EventSnapshot {
   return {
     eventId,
@@ -100,7 +110,7 @@ export function snapshot(
     venue: 'Hall',
     city: 'Town',
     startsAt: '2031-01-01T20:00:00Z',
-    saleStartsAt: '2030-01-01T10:00:00Z',
+    saleStartsAt: over.saleStartsAt ?? '2020-01-01T10:00:00Z',
     bufferGraceSeconds: 60,
     queue: {
       admitRatePerMinute: over.admitRatePerMinute ?? 6000,

@@ -6,6 +6,7 @@ import {
   measuredRate,
   PRESENCE_STALE_SECONDS,
   refill,
+  saleHasStarted,
 } from '../domain/admission-rules';
 import { notifyFans, type FanSignal } from './fan-signals-sql';
 
@@ -38,6 +39,7 @@ interface TickRow {
   progress_serving: number;
   measured_rate: number;
   last_number: number;
+  sale_starts_at: Date | null;
 }
 
 /**
@@ -100,7 +102,8 @@ export async function admitterTick(
     active,
     serving: e.serving,
     lastNumber: e.last_number,
-    halted: e.paused || e.in_carts || e.sold_out,
+    // Before the announced sale time nobody gets a turn, however early the buffer closed.
+    halted: e.paused || e.in_carts || e.sold_out || !saleHasStarted(e.sale_starts_at, now),
   });
   const moved = await queryOne<{ serving: number }>(
     db,

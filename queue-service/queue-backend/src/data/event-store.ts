@@ -3,14 +3,15 @@ import { inventoryState } from '../domain/admission-rules';
 import { notifyFans } from './fan-signals-sql';
 
 /**
- * Applies a feed snapshot; older versions are ignored. A live rate set by the
+ * Applies a feed snapshot; older versions are ignored. The sale time follows the
+ * snapshot (an organiser may move it while fans wait). A live rate set by the
  * organiser here survives snapshots that do not change the rate themselves.
  */
 export async function applyEventSnapshot(db: Queryable, s: EventSnapshot): Promise<void> {
   await db.query(
     `INSERT INTO queue_events (event_id, organiser_id, snapshot_version, snapshot_rate, admit_rate_per_minute,
-        max_active_shoppers, away_grace_seconds, hold_seconds, cancelled)
-     VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8)
+        max_active_shoppers, away_grace_seconds, hold_seconds, cancelled, sale_starts_at)
+     VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (event_id) DO UPDATE SET
        organiser_id = EXCLUDED.organiser_id,
        snapshot_version = EXCLUDED.snapshot_version,
@@ -21,6 +22,7 @@ export async function applyEventSnapshot(db: Queryable, s: EventSnapshot): Promi
        away_grace_seconds = EXCLUDED.away_grace_seconds,
        hold_seconds = EXCLUDED.hold_seconds,
        cancelled = queue_events.cancelled OR EXCLUDED.cancelled,
+       sale_starts_at = EXCLUDED.sale_starts_at,
        updated_at = now()
      WHERE queue_events.snapshot_version < EXCLUDED.snapshot_version`,
     [
@@ -32,6 +34,7 @@ export async function applyEventSnapshot(db: Queryable, s: EventSnapshot): Promi
       s.queue.awayGraceSeconds,
       s.holdSeconds,
       s.status === 'cancelled',
+      s.saleStartsAt,
     ],
   );
 }
@@ -95,6 +98,8 @@ export interface EventRow {
   available: number | null;
   measured_rate: number;
   last_number: number;
+  /** Null when no snapshot has said (rows from before the column existed). */
+  sale_starts_at: Date | null;
 }
 
 export const findEvent = (db: Queryable, eventId: string): Promise<EventRow | undefined> =>

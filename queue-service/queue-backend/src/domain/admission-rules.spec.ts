@@ -1,4 +1,11 @@
-import { admissionBudget, claimBy, inventoryState, measuredRate, refill } from './admission-rules';
+import {
+  admissionBudget,
+  claimBy,
+  inventoryState,
+  measuredRate,
+  refill,
+  saleHasStarted,
+} from './admission-rules';
 
 describe('admission rules', () => {
   const t0 = new Date('2030-01-01T00:00:00Z');
@@ -43,5 +50,17 @@ describe('admission rules', () => {
     expect(inventoryState({ available: 0, held: 0 })).toEqual({ soldOut: true, inCarts: false });
     expect(inventoryState({ available: 0, held: 3 })).toEqual({ soldOut: false, inCarts: true });
     expect(inventoryState({ available: 2, held: 3 })).toEqual({ soldOut: false, inCarts: false });
+  });
+});
+
+describe('saleHasStarted', () => {
+  const now = new Date('2030-01-01T10:00:00Z');
+  it('holds admission back until the announced sale time', () => {
+    expect(saleHasStarted('2030-01-01T10:00:01Z', now)).toBe(false);
+    expect(saleHasStarted(new Date('2030-01-01T10:00:00Z'), now)).toBe(true);
+    expect(saleHasStarted('2030-01-01T09:00:00Z', now)).toBe(true);
+  });
+  it('does not hold back an event whose sale time is unknown', () => {
+    expect(saleHasStarted(null, now)).toBe(true);
   });
 });

@@ -24,6 +24,13 @@ export function refill(bucket: Bucket, ratePerMinute: number, now: Date): Bucket
   return { tokens: Math.min(capacity, bucket.tokens + (elapsed * ratePerMinute) / 60), at: now };
 }
 
+/**
+ * Whether the announced sale time has come. Closing the buffer early draws the
+ * numbers early; it never opens the sale early. Unknown (null) counts as open.
+ */
+export const saleHasStarted = (saleStartsAt: Date | string | null | undefined, now: Date): boolean =>
+  saleStartsAt == null || new Date(saleStartsAt).getTime() <= now.getTime();
+
 export interface BudgetInput {
   tokens: number;
   maxActiveShoppers: number;

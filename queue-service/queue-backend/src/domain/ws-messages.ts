@@ -13,6 +13,11 @@ export interface ProgressFields {
   lastNumber: number;
   paused: boolean;
   soldOut: boolean;
+  /**
+   * When the sale opens (ISO). Nobody gets a turn before it, even after an early
+   * close; the page counts down to it while it is in the future. Null when unknown.
+   */
+  saleStartsAt: string | null;
 }
 
 /** `in_carts`: every ticket left is held in someone's cart; admission resumes when some come back. */

@@ -147,6 +147,7 @@ export function registerFanRoutes(api: ApiRouter, d: FanRouteDeps): void {
         soldOut: event?.sold_out ?? false,
         cancelled: event?.cancelled ?? false,
         available: event?.available ?? null,
+        saleStartsAt: event?.sale_starts_at ? new Date(event.sale_starts_at).toISOString() : null,
       };
     },
   );

@@ -2,7 +2,10 @@ import type { Payload } from '@ticketslave/common';
 import type { PauseReason, ProgressFields, QueueServerMessage } from '../domain/ws-messages';
 import type { SocketHub } from './socket-hub';
 
-export const progressFields = (p: Payload<'queue.progress'>): ProgressFields => ({
+export const progressFields = (
+  p: Payload<'queue.progress'>,
+  saleStartsAt: string | null,
+): ProgressFields => ({
   servingNumber: p.servingNumber,
   waiting: p.waiting,
   parked: p.parked,
@@ -11,7 +14,11 @@ export const progressFields = (p: Payload<'queue.progress'>): ProgressFields => 
   lastNumber: p.lastNumber ?? 0,
   paused: p.paused,
   soldOut: p.soldOut,
+  saleStartsAt,
 });
+
+/** How long a looked-up sale time is reused: an organiser moving it shows within this. */
+const SALE_TIME_TTL_MS = 2000;
 
 /**
  * Turns the event-wide `queue.progress` stream into messages for this instance's
@@ -20,11 +27,23 @@ export const progressFields = (p: Payload<'queue.progress'>): ProgressFields => 
  */
 export class ProgressRelay {
   private readonly last = new Map<string, Payload<'queue.progress'>>();
+  private readonly saleTimes = new Map<string, { value: string | null; at: number }>();
 
   constructor(
     private readonly hub: SocketHub,
     private readonly pauseReason: (eventId: string) => Promise<PauseReason>,
+    /** The event's sale time from this service's own row (`queue.progress` does not carry it). */
+    private readonly saleTime: (eventId: string) => Promise<string | null> = async () => null,
   ) {}
+
+  /** At most one read per event every SALE_TIME_TTL_MS, and only for events with sockets here. */
+  private async saleStartsAt(eventId: string): Promise<string | null> {
+    const cached = this.saleTimes.get(eventId);
+    if (cached && Date.now() - cached.at < SALE_TIME_TTL_MS) return cached.value;
+    const value = await this.saleTime(eventId).catch(() => cached?.value ?? null);
+    this.saleTimes.set(eventId, { value, at: Date.now() });
+    return value;
+  }
 
   latest(eventId: string): Payload<'queue.progress'> | undefined {
     return this.last.get(eventId);
@@ -33,7 +52,10 @@ export class ProgressRelay {
   async onProgress(p: Payload<'queue.progress'>): Promise<void> {
     const prev = this.last.get(p.eventId);
     this.last.set(p.eventId, p);
-    if (!this.hub.hasEvent(p.eventId)) return;
+    if (!this.hub.hasEvent(p.eventId)) {
+      this.saleTimes.delete(p.eventId);
+      return;
+    }
     const flips: QueueServerMessage[] = [];
     if (prev && p.soldOut && !prev.soldOut) flips.push({ type: 'sold_out' });
     if (prev && p.paused && !prev.paused)
@@ -41,7 +63,8 @@ export class ProgressRelay {
     // Sold out is not "resumed", even though it clears the in-carts pause.
     const halted = (x: Payload<'queue.progress'>) => x.paused || x.soldOut;
     if (prev && halted(prev) && !halted(p)) flips.push({ type: 'resumed' });
+    const saleStartsAt = await this.saleStartsAt(p.eventId);
     for (const m of flips) this.hub.broadcast(p.eventId, m);
-    this.hub.broadcast(p.eventId, { type: 'progress', ...progressFields(p) });
+    this.hub.broadcast(p.eventId, { type: 'progress', ...progressFields(p, saleStartsAt) });
   }
 }

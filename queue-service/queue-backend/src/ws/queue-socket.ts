@@ -102,6 +102,7 @@ export function queueSocket(d: QueueSocketDeps) {
       lastNumber,
       paused,
       soldOut: event?.sold_out ?? false,
+      saleStartsAt: event?.sale_starts_at ? new Date(event.sale_starts_at).toISOString() : null,
     };
     send(s.ws, hello);
     if (status === 'turn' && turnBy) send(s.ws, { type: 'your_turn', claimBy: turnBy });

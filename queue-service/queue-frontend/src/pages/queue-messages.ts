@@ -24,6 +24,8 @@ export interface QueueView {
   soldOut: boolean;
   cancelled: boolean;
   available: number | null;
+  /** When the sale opens (ISO); nobody's turn comes before it. */
+  saleStartsAt: string | null;
 }
 
 export const emptyView = (): QueueView => ({
@@ -39,6 +41,7 @@ export const emptyView = (): QueueView => ({
   soldOut: false,
   cancelled: false,
   available: null,
+  saleStartsAt: null,
 });
 
 /** The `/me` answer (polling fallback) as a hello. */
@@ -63,6 +66,8 @@ export function applyMessage(view: QueueView, m: QueueMessage): QueueView {
         soldOut: m.soldOut,
         cancelled: m.cancelled,
         available: m.available,
+        // An older backend does not send it.
+        saleStartsAt: m.saleStartsAt ?? null,
       };
     case 'progress':
       return {
@@ -74,6 +79,7 @@ export function applyMessage(view: QueueView, m: QueueMessage): QueueView {
         paused: m.paused,
         pauseReason: m.paused ? (view.pauseReason ?? 'organiser') : null,
         soldOut: m.soldOut,
+        saleStartsAt: m.saleStartsAt === undefined ? view.saleStartsAt : m.saleStartsAt,
       };
     case 'your_turn':
       return { ...view, status: 'turn', claimBy: m.claimBy };
@@ -90,7 +96,15 @@ export function applyMessage(view: QueueView, m: QueueMessage): QueueView {
   }
 }
 
-export const fromMe = (me: MeAnswer): QueueView => ({ ...emptyView(), ...me });
+export const fromMe = (me: MeAnswer): QueueView => ({
+  ...emptyView(),
+  ...me,
+  saleStartsAt: me.saleStartsAt ?? null,
+});
+
+/** Milliseconds until the sale opens, or 0 once it has (or when unknown). */
+export const msUntilSale = (v: QueueView, now = Date.now()): number =>
+  v.saleStartsAt ? Math.max(0, new Date(v.saleStartsAt).getTime() - now) : 0;
 
 /** Fans ahead: derived from the broadcast serving number, never sent per fan. */
 export const fansAhead = (v: QueueView): number | null =>
@@ -98,13 +112,21 @@ export const fansAhead = (v: QueueView): number | null =>
     ? Math.max(0, v.queueNumber - v.servingNumber - 1)
     : null;
 
-/** ETA from the measured rate (what actually happens), falling back to the configured one. */
-export function etaMs(v: QueueView): number | null {
+/**
+ * ETA from the measured rate (what actually happens), falling back to the configured
+ * one, plus the time until the sale opens when that is still ahead.
+ */
+export function etaMs(v: QueueView, now = Date.now()): number | null {
   const ahead = fansAhead(v);
   if (ahead === null || v.paused || v.soldOut) return null;
+  const beforeSale = msUntilSale(v, now);
   const rate =
-    v.measuredRatePerMinute && v.measuredRatePerMinute > 0 ? v.measuredRatePerMinute : v.admitRatePerMinute;
-  return rate ? (ahead / rate) * 60_000 : null;
+    beforeSale > 0
+      ? v.admitRatePerMinute
+      : v.measuredRatePerMinute && v.measuredRatePerMinute > 0
+        ? v.measuredRatePerMinute
+        : v.admitRatePerMinute;
+  return rate ? beforeSale + (ahead / rate) * 60_000 : null;
 }
 
 /** What each terminal close code means to the fan (see ARCHITECTURE.md). */

@@ -1,5 +1,6 @@
 import { QueueSchema1700000000001 } from './1700000000001-queue-schema';
+import { SaleStartsAt1700000000002 } from './1700000000002-sale-starts-at';
 
 // Migrations of the queue schema, in order. Each is a TypeORM MigrationInterface class.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const migrations: Function[] = [QueueSchema1700000000001];
+export const migrations: Function[] = [QueueSchema1700000000001, SaleStartsAt1700000000002];

@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { runDraw, type Envelope, type RunningService } from '@ticketslave/common';
 import { eventually, readTopic } from '@ticketslave/dev/test-support';
 import { bulkJoin, fan, numbersOf, startHarness, type Harness } from './harness';
@@ -86,6 +87,50 @@ describe('joins racing the close', () => {
     expect(new Set([...numbers.values()].map((v) => v.n)).size).toBe(acks.length);
     expect(Math.max(...[...numbers.values()].map((v) => v.n!))).toBe(acks.length);
     expect(await closedMessages(event.eventId)).toHaveLength(1);
+  });
+});
+
+describe('a join arriving while a closer holds the exclusive lock', () => {
+  // The random race above rarely lands in the microseconds a join is in flight; this
+  // one opens the window on purpose. A join that skipped the shared lock, or read the
+  // state with a snapshot taken before the lock was granted, would answer "buffered"
+  // after the close and never get a number.
+  it('waits for the close to commit, then joins as late and is numbered after the draw', async () => {
+    const event = await h.createEvent({ organiserId: 'org-lock' });
+    const closer = new Client({ connectionString: h.db.url });
+    await closer.connect();
+    try {
+      await closer.query('BEGIN');
+      await closer.query(
+        `SELECT pg_advisory_xact_lock(hashtextextended('ticketslave:buffer:' || $1::uuid::text, 0))`,
+        [event.eventId],
+      );
+      let settled = false;
+      const pending = fan(h, 'lock-waiter').then(async (cookie) => {
+        const res = await fetch(`${h.service.url}/buffer/api/events/${event.eventId}/entries`, {
+          method: 'POST',
+          headers: { cookie, 'content-type': 'application/json' },
+          body: '{}',
+        });
+        settled = true;
+        return { status: res.status, body: (await res.json()) as { entry: { late: boolean } } };
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(settled).toBe(false);
+      await closer.query(
+        `UPDATE buffer.buffer_events SET state = 'closing', closed_at = now() WHERE event_id = $1`,
+        [event.eventId],
+      );
+      await closer.query('COMMIT');
+      const joined = await pending;
+      expect(joined.status).toBe(201);
+      expect(joined.body.entry.late).toBe(true);
+    } finally {
+      await closer.end();
+    }
+    await untilClosed(event.eventId);
+    const mine = (await numbersOf(h, event.eventId)).get('lock-waiter');
+    expect(mine).toEqual({ n: 1, late: true });
   });
 });
 

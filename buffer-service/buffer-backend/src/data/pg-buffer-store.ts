@@ -18,6 +18,7 @@ import type {
   Entry,
   JoinOutcome,
 } from '../domain/ports';
+import { JOINABLE_STATUSES } from '../domain/ports';
 
 /** Numbers per `queue.assigned` message: ~60 bytes each keeps a message well under 1 MB. */
 export const ASSIGNMENTS_PER_MESSAGE = 5000;
@@ -79,8 +80,29 @@ const toEntry = (r: EntryRow): Entry => ({
 });
 
 // Joins hold the shared form of this lock and closers the exclusive one, so a join
-// commits entirely before or entirely after the moment the buffer closes.
-const LOCK_KEY = `hashtextextended('ticketslave:buffer:' || $1::text, 0)`;
+// commits entirely before or entirely after the moment the buffer closes. The id goes
+// through uuid so every spelling of it takes the same lock (buffer_join hashes the same text).
+const LOCK_KEY = `hashtextextended('ticketslave:buffer:' || $1::uuid::text, 0)`;
+
+/** Rows as buffer_join answers them: row_to_json, so timestamps are ISO strings. */
+type JsonRow<R> = {
+  [K in keyof R]: R[K] extends Date ? string : R[K] extends Date | null ? string | null : R[K];
+};
+interface JoinedJson {
+  event: JsonRow<EventRow> | null;
+  entry: JsonRow<EntryRow> | null;
+  created: boolean;
+}
+
+const eventFromJson = (r: JsonRow<EventRow>): BufferEvent =>
+  toEvent({
+    ...r,
+    starts_at: new Date(r.starts_at),
+    closes_at: new Date(r.closes_at),
+    closed_at: r.closed_at === null ? null : new Date(r.closed_at),
+  });
+
+const entryFromJson = (r: JsonRow<EntryRow>): Entry => toEntry({ ...r, joined_at: new Date(r.joined_at) });
 
 function assignedMessages(
   eventId: string,
@@ -119,6 +141,9 @@ async function setNumbers(
 }
 
 export class PgBufferStore implements BufferStore {
+  /** Each event's salt, made on first sight and never changed, so safe to keep. */
+  private readonly salts = new Map<string, string>();
+
   constructor(private readonly ds: DataSource) {}
 
   /** Called inside the consumer's processOnce transaction. */
@@ -181,23 +206,50 @@ export class PgBufferStore implements BufferStore {
     return row?.n ?? 0;
   }
 
-  join(
+  async join(
     eventId: string,
     userId: string,
     check: (event: BufferEvent | undefined) => BufferEvent,
     entrantHashOf: (salt: string) => string,
   ): Promise<JoinOutcome> {
+    let salt = this.salts.get(eventId);
+    if (salt === undefined) {
+      // No event, no entry: refusing here answers the same as the join would.
+      salt = ((await this.getEvent(eventId)) ?? check(undefined)).salt;
+      this.salts.set(eventId, salt);
+    }
+    // One round trip: lock, read, insert (see the buffer_join migration).
+    const row = await queryOne<{ joined: JoinedJson }>(
+      this.ds,
+      'SELECT buffer_join($1, $2, $3, $4) AS joined',
+      [eventId, userId, entrantHashOf(salt), [...JOINABLE_STATUSES]],
+    );
+    const joined = row!.joined;
+    const event = joined.event ? eventFromJson(joined.event) : undefined;
+    if (joined.entry) return { entry: entryFromJson(joined.entry), created: joined.created, event: event! };
+    // Refused (throws), or joining after the close: numbered in a transaction of its own.
+    return this.joinNumbered(eventId, userId, check, check(event).salt, entrantHashOf);
+  }
+
+  /** The general join, run as a transaction; numbers late joiners once the buffer is closed. */
+  private joinNumbered(
+    eventId: string,
+    userId: string,
+    check: (event: BufferEvent | undefined) => BufferEvent,
+    salt: string,
+    entrantHashOf: (salt: string) => string,
+  ): Promise<JoinOutcome> {
     return this.ds.transaction(async (em) => {
       await em.query(`SELECT pg_advisory_xact_lock_shared(${LOCK_KEY})`, [eventId]);
+      const first = await queryOne<EventRow>(em, 'SELECT * FROM buffer_events WHERE event_id = $1', [
+        eventId,
+      ]);
       const existing = await queryOne<EntryRow>(
         em,
         'SELECT * FROM entries WHERE event_id = $1 AND user_id = $2',
         [eventId, userId],
       );
-      if (existing) return { entry: toEntry(existing), created: false };
-      const first = await queryOne<EventRow>(em, 'SELECT * FROM buffer_events WHERE event_id = $1', [
-        eventId,
-      ]);
+      if (existing) return { entry: toEntry(existing), created: false, event: toEvent(first!) };
       const event = check(first && toEvent(first));
       // Once closed, late joiners take numbers under the row lock, which also fixes their order.
       if (event.state === 'closed')
@@ -206,7 +258,7 @@ export class PgBufferStore implements BufferStore {
         em,
         `INSERT INTO entries (event_id, user_id, entrant_hash, late) VALUES ($1, $2, $3, $4)
          ON CONFLICT DO NOTHING RETURNING *`,
-        [eventId, userId, entrantHashOf(event.salt), event.state !== 'open'],
+        [eventId, userId, entrantHashOf(salt), event.state !== 'open'],
       );
       if (!inserted) {
         // A concurrent join of the same fan won; theirs is the entry.
@@ -215,9 +267,9 @@ export class PgBufferStore implements BufferStore {
           'SELECT * FROM entries WHERE event_id = $1 AND user_id = $2',
           [eventId, userId],
         );
-        return { entry: toEntry(winner!), created: false };
+        return { entry: toEntry(winner!), created: false, event };
       }
-      if (event.state !== 'closed') return { entry: toEntry(inserted), created: true };
+      if (event.state !== 'closed') return { entry: toEntry(inserted), created: true, event };
       const numbered = await queryOne<{ last_number: number }>(
         em,
         'UPDATE buffer_events SET last_number = last_number + 1 WHERE event_id = $1 RETURNING last_number',
@@ -230,7 +282,7 @@ export class PgBufferStore implements BufferStore {
         queueNumber,
       ]);
       await enqueueMessages(em, assignedMessages(eventId, true, [{ userId, queueNumber }]));
-      return { entry: { ...toEntry(inserted), queueNumber }, created: true };
+      return { entry: { ...toEntry(inserted), queueNumber }, created: true, event };
     });
   }
 

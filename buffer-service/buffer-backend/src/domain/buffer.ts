@@ -13,6 +13,7 @@ import {
   type SessionClaims,
   type TokenSigner,
 } from '@ticketslave/common';
+import { JOINABLE_STATUSES } from './ports';
 import type { Beacon, BufferEvent, BufferState, BufferStore, DrawnNumbers, Entry } from './ports';
 
 export interface PublicBufferState {
@@ -34,7 +35,7 @@ export interface EntryView {
   queueNumber: number | null;
 }
 
-const JOINABLE: ReadonlySet<EventSnapshot['status']> = new Set(['published', 'on_sale', 'sold_out']);
+const JOINABLE: ReadonlySet<EventSnapshot['status']> = new Set(JOINABLE_STATUSES);
 // Queue tickets outlive the event by a day: fans still in the queue at doors must not be logged out of it.
 const TICKET_GRACE_MS = 24 * 3600_000;
 
@@ -95,10 +96,9 @@ export class BufferDomain {
   }
 
   async join(eventId: string, session: SessionClaims): Promise<{ entry: EntryView; receipt: string }> {
-    const { entry } = await this.store.join(eventId, session.sub, joinable, (salt) =>
+    const { entry, event } = await this.store.join(eventId, session.sub, joinable, (salt) =>
       entrantHash(salt, session.sub),
     );
-    const event = (await this.store.getEvent(eventId))!;
     const receipt = await this.signer.sign(
       { evt: eventId, jat: entry.joinedAt.getTime(), eh: entry.entrantHash },
       {

@@ -2,6 +2,9 @@ import type { EventSnapshot } from '@ticketslave/common';
 
 export type BufferState = 'open' | 'closing' | 'closed';
 
+/** Event statuses whose buffer takes joins. */
+export const JOINABLE_STATUSES: readonly EventSnapshot['status'][] = ['published', 'on_sale', 'sold_out'];
+
 export interface BufferEvent {
   eventId: string;
   organiserId: string;
@@ -33,6 +36,8 @@ export interface JoinOutcome {
   entry: Entry;
   /** False when the fan had joined before: the first entry is returned unchanged. */
   created: boolean;
+  /** The event as the join saw it under the lock. */
+  event: BufferEvent;
 }
 
 export interface DrawnNumbers {
@@ -54,7 +59,8 @@ export interface BufferStore {
   countEntries(eventId: string): Promise<number>;
   /**
    * Joins under the event's shared lock. `check` sees the event inside the lock and
-   * throws to refuse; a join while open is buffered, later ones are late.
+   * throws to refuse; a join while open is buffered, later ones are late. `check`'s
+   * statuses must be `JOINABLE_STATUSES` (the store applies them in SQL too).
    */
   join(
     eventId: string,

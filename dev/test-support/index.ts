@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { allTopicSpecs, generateSigningJwks, type Envelope, type PrivateJwkSet } from '@ticketslave/common';
+import {
+  allTopicSpecs,
+  createTopicsAndWait,
+  generateSigningJwks,
+  type Envelope,
+  type PrivateJwkSet,
+} from '@ticketslave/common';
 import { testAdminDatabaseUrl, testKafkaBrokers } from './env';
 
 export * from './env';
@@ -49,19 +55,9 @@ export async function createTestKafka(label = 't', brokers = testKafkaBrokers())
   await admin.connect();
   // One partition per topic: every test file gets its own namespace, and the single test
   // broker stays quick with a few thousand partitions rather than tens of thousands.
-  await admin.createTopics({
-    topics: allTopicSpecs(prefix).map((t) => ({ ...t, numPartitions: 1 })),
-    waitForLeaders: true,
-  });
-  // Leaders exist, but a loaded broker can still answer "does not host this topic-partition"
-  // for a moment; wait until metadata for every new topic is served.
-  const names = allTopicSpecs(prefix).map((t) => t.topic);
-  await eventually(
-    async () => {
-      await admin.fetchTopicMetadata({ topics: names });
-      return true;
-    },
-    { timeoutMs: 30_000, intervalMs: 200, message: 'test topics not served by the broker' },
+  await createTopicsAndWait(
+    admin,
+    allTopicSpecs(prefix).map((t) => ({ ...t, numPartitions: 1 })),
   );
   await admin.disconnect();
   return {

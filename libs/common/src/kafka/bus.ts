@@ -110,6 +110,40 @@ process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
   (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
 };
 
+/**
+ * Creates topics and waits until the broker serves every partition with a leader.
+ * kafkajs's own `waitForLeaders` gives up on the "does not host this topic-partition"
+ * answer a KRaft broker sends while new metadata propagates, so we poll ourselves.
+ */
+export async function createTopicsAndWait(
+  admin: Admin,
+  topics: { topic: string; numPartitions: number; replicationFactor?: number }[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  if (topics.length === 0) return;
+  await admin.createTopics({
+    topics: topics.map((t) => ({ replicationFactor: -1, ...t })),
+    waitForLeaders: false,
+  });
+  const names = topics.map((t) => t.topic);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics: names });
+      if (
+        meta.length === names.length &&
+        meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+      )
+        return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics not ready after ${timeoutMs} ms: ${names.slice(0, 3).join(', ')}…`);
+    await sleep(200);
+  }
+}
+
 type KafkaMessage = { key: string; value: string; headers: Record<string, string> };
 /** Below the broker's default 1 MB `message.max.bytes`, leaving room for framing. */
 const MAX_REQUEST_BYTES = 900_000;
@@ -168,12 +202,7 @@ export class KafkaBus implements MessageBus {
     try {
       const existing = new Set(await admin.listTopics());
       const missing = allTopicSpecs(this.prefix).filter((t) => !existing.has(t.topic));
-      if (missing.length) {
-        await admin.createTopics({
-          topics: missing.map((t) => ({ ...t, replicationFactor: -1 })),
-          waitForLeaders: true,
-        });
-      }
+      await createTopicsAndWait(admin, missing);
     } finally {
       await admin.disconnect();
     }

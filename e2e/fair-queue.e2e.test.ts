@@ -21,6 +21,8 @@ import {
  * distinct queue numbers 1..3 that the published fairness document recomputes.
  */
 const platform = usePlatform({ label: 'fairqueue' });
+/** Long enough for three fans to register and join, short enough not to slow the test. */
+const SALE_IN_MS = 25_000;
 const browser = useBrowser({ baseUrl: async () => (await platform).url });
 
 interface Entry {
@@ -37,7 +39,8 @@ describe('the fair draw through the gateway', () => {
       const p = await platform;
       const organiser = await browser.fan('organiser');
       await becomeOrganiser(organiser.context.request, p);
-      const event = await publishEvent(organiser.context.request, p);
+      // The sale opens shortly after the fans have joined; the organiser closes the buffer before it.
+      const event = await publishEvent(organiser.context.request, p, { saleInMs: SALE_IN_MS });
 
       // The buffer learns of the event from event.published.
       const state = await eventually(
@@ -129,7 +132,7 @@ describe('the fair draw through the gateway', () => {
       for (const { fan, me } of fans) {
         const mine = await eventually(
           async () => {
-            const r = await apiCall<{ queueNumber: number }>(
+            const r = await apiCall<{ queueNumber: number; saleStartsAt: string | null }>(
               fan.context.request,
               p,
               'GET',
@@ -140,6 +143,8 @@ describe('the fair draw through the gateway', () => {
           { timeoutMs: 20_000, message: `queue never knew ${fan.name}` },
         );
         expect(mine.queueNumber).toBe(numbers.get(me.id));
+        // The queue holds turns until the announced sale time, which it learnt from the event.
+        expect(new Date(mine.saleStartsAt!).getTime()).toBe(new Date(event.saleStartsAt).getTime());
         // The waiting room's "not joined yet" 404 is expected; judge the queue page alone.
         fan.log.length = 0;
         await fan.visit(`/queue/?event=${event.id}`, 'queue');

@@ -15,6 +15,8 @@ export interface CreatedEvent {
   id: string;
   title: string;
   status: string;
+  /** As sent when the draft was created (ISO). */
+  saleStartsAt: string;
 }
 
 const inFromNow = (ms: number) => new Date(Date.now() + ms).toISOString();
@@ -32,7 +34,9 @@ export async function becomeOrganiser(request: APIRequestContext, platform: Plat
 
 /**
  * Creates and publishes an event: reserved seats (2 rows × 5, EUR 45) unless
- * `categories` says otherwise; the sale starts `saleInMs` from now.
+ * `categories` says otherwise; the sale starts `saleInMs` from now. Closing the
+ * buffer early draws the numbers early, but the queue lets nobody in before the
+ * sale time: a journey that buys tickets publishes with a sale moments away.
  */
 export async function publishEvent(
   request: APIRequestContext,
@@ -41,13 +45,14 @@ export async function publishEvent(
 ): Promise<CreatedEvent> {
   const saleIn = opts.saleInMs ?? 86_400_000;
   const title = opts.title ?? `E2E Night ${Date.now()}`;
+  const saleStartsAt = inFromNow(saleIn);
   const draft = await expectStatus(
     apiCall<CreatedEvent>(request, platform, 'POST', '/feed/api/organiser/events', {
       title,
       artist: 'The Test Vectors',
       venue: 'Loopback Hall',
       city: 'Localhost',
-      saleStartsAt: inFromNow(saleIn),
+      saleStartsAt,
       startsAt: inFromNow(saleIn + 86_400_000),
       bufferGraceSeconds: opts.bufferGraceSeconds ?? 300,
       categories: opts.categories ?? [
@@ -69,7 +74,7 @@ export async function publishEvent(
     200,
     'publish',
   );
-  return { ...published, id: draft.id, title };
+  return { ...published, id: draft.id, title, saleStartsAt };
 }
 
 /**

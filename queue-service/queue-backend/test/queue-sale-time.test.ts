@@ -38,8 +38,8 @@ describe('queue: nobody is admitted before the sale time', () => {
   const cookies = async (userId: string, eventId: string, qn: number) =>
     `${await h.identity.queueTicketCookie(userId, eventId, qn)}; ${await h.identity.sessionCookie({ id: userId })}`;
 
-  async function drawEarly(eventId: string, saleStartsAt: string, n = 2) {
-    await h.publish('event.published', snapshot(eventId, { saleStartsAt }));
+  async function drawEarly(eventId: string, saleStartsAt: string, n = 2, queue = {}) {
+    await h.publish('event.published', snapshot(eventId, { ...queue, saleStartsAt }));
     await eventually(
       async () =>
         (await queryRows(svc.kit.ds, `SELECT 1 FROM queue_events WHERE event_id = $1`, [eventId])).length,
@@ -84,10 +84,14 @@ describe('queue: nobody is admitted before the sale time', () => {
 
   it('starts turns on its own when a near sale time comes, not before', async () => {
     const eventId = newEventId();
-    const saleAt = new Date(Date.now() + 3000);
-    await drawEarly(eventId, saleAt.toISOString(), 1);
+    const saleAt = new Date(Date.now() + 9000);
+    await drawEarly(eventId, saleAt.toISOString(), 1, {
+      admitRatePerMinute: 100,
+      maxActiveShoppers: 200,
+      awayGraceSeconds: 120,
+    });
     const fan = await connectFan(svc, eventId, await cookies('u1', eventId, 1));
-    await fan.waitFor('your_turn', 15_000);
+    await fan.waitFor('your_turn', 25_000);
     const [f] = await fans(eventId);
     expect(f!.status).toBe('turn');
     expect(new Date(f!.turn_at!).getTime()).toBeGreaterThanOrEqual(saleAt.getTime());

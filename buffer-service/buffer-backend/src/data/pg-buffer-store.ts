@@ -129,6 +129,12 @@ async function setNumbers(
   eventId: string,
   assignments: { userId: string; queueNumber: number }[],
 ): Promise<void> {
+  if (assignments.length === 0) return;
+  // Each chunk is a bounded set of primary-key lookups. Left to itself the planner hashes
+  // the chunk against a scan of the whole table (every event's entries) once per chunk,
+  // which made a million-fan close quadratic. The settings end with the close's transaction.
+  await db.query('SET LOCAL enable_hashjoin = off');
+  await db.query('SET LOCAL enable_mergejoin = off');
   for (let i = 0; i < assignments.length; i += ROWS_PER_STATEMENT) {
     const chunk = assignments.slice(i, i + ROWS_PER_STATEMENT);
     await db.query(
@@ -342,25 +348,25 @@ export class PgBufferStore implements BufferStore {
       );
       if (!row) return null;
       const event = toEvent(row);
-      const entrants = await queryRows<{ user_id: string; entrant_hash: string }>(
+      // One read for both groups: the buffered fans, and the late joiners of the closing phase
+      // (no one adds to either while the exclusive lock is held).
+      const rows = await queryRows<{ user_id: string; entrant_hash: string; late: boolean; seq: string }>(
         em,
-        'SELECT user_id, entrant_hash FROM entries WHERE event_id = $1 AND NOT late',
+        'SELECT user_id, entrant_hash, late, seq FROM entries WHERE event_id = $1 AND (NOT late OR queue_number IS NULL)',
         [eventId],
       );
-      const drawn = draw(
-        event,
-        entrants.map((e) => ({ userId: e.user_id, entrantHash: e.entrant_hash })),
-      );
-      const buffered = [...drawn.numbers]
-        .map(([userId, queueNumber]) => ({ userId, queueNumber }))
-        .sort((a, b) => a.queueNumber - b.queueNumber);
+      const entrants: { userId: string; entrantHash: string }[] = [];
+      const lateRows: { userId: string; seq: bigint }[] = [];
+      for (const r of rows) {
+        if (r.late) lateRows.push({ userId: r.user_id, seq: BigInt(r.seq) });
+        else entrants.push({ userId: r.user_id, entrantHash: r.entrant_hash });
+      }
+      const drawn = draw(event, entrants);
+      // The map iterates in insertion order, which drawNumbers makes queue order.
+      const buffered = Array.from(drawn.numbers, ([userId, queueNumber]) => ({ userId, queueNumber }));
       await setNumbers(em, eventId, buffered);
-      const lateRows = await queryRows<{ user_id: string }>(
-        em,
-        'SELECT user_id FROM entries WHERE event_id = $1 AND late AND queue_number IS NULL ORDER BY seq',
-        [eventId],
-      );
-      const late = lateRows.map((r, i) => ({ userId: r.user_id, queueNumber: buffered.length + i + 1 }));
+      lateRows.sort((x, y) => (x.seq < y.seq ? -1 : x.seq > y.seq ? 1 : 0));
+      const late = lateRows.map((r, i) => ({ userId: r.userId, queueNumber: buffered.length + i + 1 }));
       await setNumbers(em, eventId, late);
       await em.query(
         `UPDATE buffer_events SET state = 'closed', total = $2, entrants_digest = $3, last_number = $4

@@ -42,7 +42,7 @@ export interface JoinOutcome {
 
 export interface DrawnNumbers {
   entrantsDigest: string;
-  /** userId → queue number. */
+  /** userId → queue number, iterating in queue-number order. */
   numbers: Map<string, number>;
 }
 

@@ -77,6 +77,14 @@ async function settingUp<T>(step: () => Promise<T>): Promise<T> {
 }
 
 export const WEBHOOK_SECRET = 'whsec_payment_test_secret';
+/**
+ * How long a wait for the service may take. Generous on purpose: in a full `npm test` on a
+ * loaded 2-core machine one hop (outbox, broker, consumer, Stripe stand-in) can take
+ * seconds. Waits return as soon as the condition holds, so a fast machine pays nothing.
+ */
+export const PATIENCE_MS = 60_000;
+/** Per-test budget for tests made of several such waits. */
+export const TEST_TIMEOUT_MS = 4 * PATIENCE_MS;
 const PAYMENT_TOPICS = [
   'payment.authorized',
   'payment.captured',
@@ -194,7 +202,7 @@ export class PaymentHarness {
         .filter((e) => e.type === type && (e.payload as { orderId: string }).orderId === orderId)
         .map((e) => e.payload as Payload<T>);
     await eventually(() => pick().length >= count, {
-      timeoutMs: 15_000,
+      timeoutMs: PATIENCE_MS,
       message: `waiting for ${type} of ${orderId}`,
     });
     return pick();
@@ -219,7 +227,7 @@ export class PaymentHarness {
     const known = async () =>
       (await queryRows(this.service.kit.ds, 'SELECT 1 FROM events WHERE event_id = $1', [snapshot.eventId]))
         .length > 0;
-    await eventually(known, { message: 'event.published never reached payment' });
+    await eventually(known, { timeoutMs: PATIENCE_MS, message: 'event.published never reached payment' });
   }
 
   /** purchase held seats: announces the order and waits until payment knows it. */
@@ -246,6 +254,7 @@ export class PaymentHarness {
     });
     const cookie = await this.identity.sessionCookie({ id: ref.userId });
     await eventually(async () => (await this.fetch(`/payment/api/orders/${ref.orderId}`, { cookie })).ok, {
+      timeoutMs: PATIENCE_MS,
       message: 'order.created never reached payment',
     });
     return { ...ref, cookie, ref };

@@ -90,17 +90,28 @@ export class Settlement {
 
   /** An authorization that arrives after the fan released the hold or the event was cancelled is voided. */
   private async voidIfOrderIsGone(orderId: string): Promise<void> {
-    const order = await this.repo.order(this.repo.db, orderId);
-    if (!order) return;
-    const event = await this.repo.event(this.repo.db, order.eventId);
-    if (order.status === 'cancelled') await this.void(orderId, 'order_cancelled');
-    else if (event?.cancelled) await this.void(orderId, 'event_cancelled');
+    const calledOff = await this.calledOff(orderId);
+    if (calledOff) await this.void(orderId, calledOff);
   }
 
-  /** purchase secured the seats: take the money. */
+  /** Why the money must not be taken, if purchase cancelled the order or feed the event. */
+  private async calledOff(orderId: string): Promise<'order_cancelled' | 'event_cancelled' | undefined> {
+    const order = await this.repo.order(this.repo.db, orderId);
+    if (!order) return undefined;
+    if (order.status === 'cancelled') return 'order_cancelled';
+    const event = await this.repo.event(this.repo.db, order.eventId);
+    return event?.cancelled ? 'event_cancelled' : undefined;
+  }
+
+  /**
+   * purchase secured the seats: take the money. A cancellation wins over a completion
+   * whatever their arrival order (they travel on different topics): once payment knows
+   * the order or its event is off, the authorization is left to the void and never captured.
+   */
   async capture(orderId: string): Promise<void> {
     const payment = await this.repo.payment(this.repo.db, orderId);
     if (!payment || payment.status !== 'authorized') return;
+    if (await this.calledOff(orderId)) return;
     let status: IntentStatus;
     let failure: string | undefined;
     try {
@@ -112,6 +123,10 @@ export class Settlement {
       failure = err.message;
     }
     if (status === 'succeeded') return this.settle(payment, 'captured', 'payment.captured');
+    // Cancelled at Stripe by a void that raced this capture (the cancellation arrived while
+    // we were calling Stripe): that void records it as voided; calling it failed would
+    // win the status-checked update and payment.voided would never be announced.
+    if (status === 'canceled' && (await this.calledOff(orderId))) return;
     if (status === 'canceled' || status === 'requires_payment_method')
       return this.settle(payment, 'failed', 'payment.failed', failure ?? `payment intent ${status}`);
     throw new Error(`capture of ${payment.paymentIntentId} left it ${status}; will retry`);

@@ -70,7 +70,11 @@ export function orderConsumer(deps: {
     },
     'order.cancelled': async (p, m) => {
       await remember(m, p, 'cancelled');
-      await repo.transaction((tx) => repo.setOrderStatus(tx, p.orderId, 'cancelled', ['pending', 'expired']));
+      // Cancelled wins even over a completion seen first (another topic, so no ordering
+      // between them): capture checks this status, so the authorization is voided instead.
+      await repo.transaction((tx) =>
+        repo.setOrderStatus(tx, p.orderId, 'cancelled', ['pending', 'expired', 'completed']),
+      );
       await expireOpenCheckout(p.orderId);
       await settlement.void(p.orderId, p.reason ?? 'order_cancelled');
     },

@@ -29,6 +29,8 @@ export interface InvariantInput {
   fans: FanFacts[];
   stripe: StripeStandIn;
   soldOutBeforeReturn?: (f: FanFacts) => boolean;
+  /** Fans who meant to pay (in the end with a working card): with seats for sale, some must sell. */
+  buyers?: number;
 }
 
 export interface InvariantReport {
@@ -101,6 +103,13 @@ export async function checkInvariants(input: InvariantInput): Promise<InvariantR
     }
     const sold = Object.values(soldByCategory).reduce((a, b) => a + b, 0);
     checks.capacity = `sold ${JSON.stringify(soldByCategory)} of ${JSON.stringify(input.capacity)}`;
+
+    // 1b. a sale that sells nothing failed: seats were there and fans came to pay for them.
+    const offered = Object.values(input.capacity).reduce((a, b) => a + b, 0);
+    const buyers = input.buyers ?? input.fans.length;
+    if (offered > 0 && buyers > 0 && sold === 0)
+      violations.push(`sold nothing: ${offered} seats on sale, ${buyers} fans meant to pay`);
+    checks.soldSomething = `sold ${sold} of ${offered} seats, ${buyers} fans meant to pay`;
 
     // 2. no unit sold twice.
     const twice = await q<{ unit_id: string; n: string }>(

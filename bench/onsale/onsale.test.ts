@@ -15,5 +15,5 @@ describe('on-sale simulation (300 fans, 100 seats)', () => {
     expect(result.invariantsOk).toBe(true);
     expect(result.sold).toBeLessThanOrEqual(100);
     expect(result.sold).toBeGreaterThan(0);
-  }, 180_000);
+  }, 480_000);
 });

@@ -30,6 +30,12 @@ export interface OnsaleOptions {
   awayGraceSeconds?: number;
   /** At most this many queue sockets open at once (fans connect as their number nears). */
   maxSockets?: number;
+  /**
+   * The announced sale time, this many seconds after the event is published: an estimate of
+   * when the joins, the close, the numbers and the first queue sockets are done (default
+   * 15 s + 5 ms a fan). The queue admits nobody before it, even after an early close.
+   */
+  saleLeadSeconds?: number;
   log?: (line: string) => void;
   /** Keep `.local/bench/onsale-<pid>` (logs, keys) afterwards. */
   keepLocal?: boolean;
@@ -164,7 +170,9 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
   const rand = rng(0x7e57 + opts.fans);
   const accounts = opts.accounts ?? (opts.fans <= 2000 ? 'api' : 'mint');
   const settings = {
-    admitRatePerMinute: opts.admitRatePerMinute ?? Math.max(600, Math.min(30_000, opts.seats * 6)),
+    // About one admission a minute per seat, 10–50 a second: what a real on-sale lets through,
+    // and what the driver's sockets (connected ahead of the serving number) keep up with.
+    admitRatePerMinute: opts.admitRatePerMinute ?? Math.max(600, Math.min(3000, opts.seats)),
     maxActiveShoppers: opts.maxActiveShoppers ?? Math.max(30, Math.min(400, Math.round(opts.seats / 5))),
     holdSeconds: opts.holdSeconds ?? 30,
     awayGraceSeconds: opts.awayGraceSeconds ?? 10,
@@ -191,6 +199,8 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
   const shared: ClientShared = { origin: '', limiter: new Limiter(128), latencies };
   const kw = new KafkaWatch(kafka.brokers, kafka.prefix);
   const sockets = new Set<WebSocket>();
+  /** Timers and loops to end however the run ends (a failed run must not keep jest alive). */
+  const cleanups: (() => void)[] = [];
   try {
     log(`starting the platform (${opts.fans} fans, ${opts.seats} seats, accounts: ${accounts})`);
     // On a busy shared machine a service can miss startPlatform's 90 s readiness window: try again.
@@ -232,65 +242,6 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         password: PASSWORD,
       }),
     );
-    const { categories, capacity } = layout(opts.seats);
-    const seats = capacity.front + capacity.back;
-    const inFromNow = (ms: number) => new Date(Date.now() + ms).toISOString();
-    const draft = await expectOk(
-      organiser.call<{ id: string }>(
-        'feed POST organiser/events',
-        'POST',
-        `${svc.feed}/api/organiser/events`,
-        {
-          title: `On-sale bench ${tag}`,
-          artist: 'The Load Generators',
-          venue: 'Loopback Arena',
-          city: 'Localhost',
-          saleStartsAt: inFromNow(3_600_000),
-          startsAt: inFromNow(86_400_000),
-          bufferGraceSeconds: 3600,
-          queue: {
-            admitRatePerMinute: settings.admitRatePerMinute,
-            maxActiveShoppers: settings.maxActiveShoppers,
-            awayGraceSeconds: settings.awayGraceSeconds,
-          },
-          holdSeconds: settings.holdSeconds,
-          perUserLimit: settings.perUserLimit,
-          categories,
-        },
-      ),
-    );
-    const eventId = draft.id;
-    await expectOk(
-      organiser.call('feed POST publish', 'POST', `${svc.feed}/api/organiser/events/${eventId}/publish`, {}),
-    );
-    log(
-      `event ${eventId} published: ${seats} seats ${JSON.stringify(capacity)}, ${JSON.stringify(settings)}`,
-    );
-    await until(
-      async () =>
-        (
-          await organiser.call<{ state: string }>(
-            'buffer GET event',
-            'GET',
-            `${svc.buffer}/api/events/${eventId}`,
-          )
-        ).body?.state === 'open',
-      120_000,
-      'buffer never saw the event',
-    );
-    await until(
-      async () =>
-        (
-          await organiser.call<SeatMap>(
-            'purchase GET seatmap',
-            'GET',
-            `${svc.purchase}/api/events/${eventId}/seatmap`,
-          )
-        ).status === 200,
-      120_000,
-      'purchase never built the inventory',
-    );
-
     // ── fans and their accounts ────────────────────────────────────────────────
     const behaviours: [Behaviour, number][] = [
       ['pay', 0.6],
@@ -349,6 +300,91 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const accountsSeconds = (Date.now() - tAccounts) / 1000;
     log(`${fans.length} fan accounts ready in ${accountsSeconds.toFixed(1)} s (${accounts})`);
 
+    // ── the event: announced sale time a short lead after the joins should be done ──
+    // The organiser's session is 15 minutes: log in again after the accounts.
+    await expectOk(
+      organiser.call('feed POST session/login', 'POST', `${svc.feed}/api/session/login`, {
+        email: orgEmail,
+        password: PASSWORD,
+      }),
+    );
+    const { categories, capacity } = layout(opts.seats);
+    const seats = capacity.front + capacity.back;
+    const inFromNow = (ms: number) => new Date(Date.now() + ms).toISOString();
+    const saleLeadMs = (opts.saleLeadSeconds ?? 15 + opts.fans * 0.005) * 1000;
+    const saleStartsAt = Date.now() + saleLeadMs;
+    const draft = await expectOk(
+      organiser.call<{ id: string }>(
+        'feed POST organiser/events',
+        'POST',
+        `${svc.feed}/api/organiser/events`,
+        {
+          title: `On-sale bench ${tag}`,
+          artist: 'The Load Generators',
+          venue: 'Loopback Arena',
+          city: 'Localhost',
+          saleStartsAt: new Date(saleStartsAt).toISOString(),
+          startsAt: inFromNow(86_400_000),
+          bufferGraceSeconds: 3600,
+          queue: {
+            admitRatePerMinute: settings.admitRatePerMinute,
+            maxActiveShoppers: settings.maxActiveShoppers,
+            awayGraceSeconds: settings.awayGraceSeconds,
+          },
+          holdSeconds: settings.holdSeconds,
+          perUserLimit: settings.perUserLimit,
+          categories,
+        },
+      ),
+    );
+    const eventId = draft.id;
+    await expectOk(
+      organiser.call('feed POST publish', 'POST', `${svc.feed}/api/organiser/events/${eventId}/publish`, {}),
+    );
+    log(
+      `event ${eventId} published: ${seats} seats ${JSON.stringify(capacity)}, ${JSON.stringify(settings)}`,
+    );
+    await until(
+      async () =>
+        (
+          await organiser.call<{ state: string }>(
+            'buffer GET event',
+            'GET',
+            `${svc.buffer}/api/events/${eventId}`,
+          )
+        ).body?.state === 'open',
+      120_000,
+      'buffer never saw the event',
+    );
+    await until(
+      async () =>
+        (
+          await organiser.call<SeatMap>(
+            'purchase GET seatmap',
+            'GET',
+            `${svc.purchase}/api/events/${eventId}/seatmap`,
+          )
+        ).status === 200,
+      120_000,
+      'purchase never built the inventory',
+    );
+    // The organiser holds the queue until the fans hold their numbers and the first sockets
+    // are open: if the joins overrun the announced sale time on a loaded machine, nobody's
+    // turn comes (and lapses) before the driver has connected them.
+    await until(
+      async () =>
+        (await organiser.call('queue GET stats', 'GET', `${svc.queue}/api/events/${eventId}/stats`))
+          .status === 200,
+      120_000,
+      'queue never saw the event',
+    );
+    await expectOk(
+      organiser.call('queue POST pause', 'POST', `${svc.queue}/api/events/${eventId}/pause`, {}),
+    );
+    log(
+      `queue paused by the organiser; sale announced for ${new Date(saleStartsAt).toISOString()} (in ${((saleStartsAt - Date.now()) / 1000).toFixed(1)} s)`,
+    );
+
     // ── the buffer: joins before the close, the close, late joins ─────────────
     const order = shuffle([...fans], rand);
     const lateCount = Math.round(fans.length * lateShare);
@@ -381,17 +417,20 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       organiser.call('buffer POST close', 'POST', `${svc.buffer}/api/events/${eventId}/close`, {}),
       202,
     );
-    const saleOpenAt = Date.now();
-    log('buffer closed by the organiser: the sale is open');
+    // The sale opens at the announced time or at the resume, whichever is later (set below).
+    let saleOpenAt = Math.max(Date.now(), saleStartsAt);
+    log(`buffer closed by the organiser; sale time in ${((saleStartsAt - Date.now()) / 1000).toFixed(1)} s`);
     for (const f of lateFans) f.late = true;
     const lateJoins = inBatches(lateFans, 8, join);
 
     // Sold-out watch and process/Kafka monitors.
     const procs = new ProcMonitor(pids);
     procs.start();
+    cleanups.push(() => procs.stop());
     kw.startSampling(2000);
     let soldOutAt: number | null = null;
     let watching = true;
+    cleanups.push(() => (watching = false));
     const watcher = (async () => {
       const c = new FanClient({ ...shared, latencies: new Latencies() }, '10.255.255.2');
       while (watching) {
@@ -450,11 +489,16 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const byNumber = [...fans].sort((a, b) => a.queueNumber! - b.queueNumber!);
     const wsBase = svc.queue.replace(/^http/, 'ws');
     const purchases: Promise<void>[] = [];
+    /** Fans whose socket has had its hello: connected and known to the queue. */
+    let greeted = 0;
+    /** Set when the queue phase is over: closed sockets are not reopened. */
+    let stopping = false;
 
     const connect = (f: Fan, returning: boolean): Promise<void> =>
       new Promise<void>((resolve) => {
         let attempts = 0;
         let claimed = false;
+        let counted = false;
         const open = () => {
           attempts++;
           const ws = new WebSocket(`${wsBase.replace(/\/queue$/, '')}/queue/ws?event=${eventId}`, {
@@ -502,6 +546,8 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
             };
             if (m.servingNumber !== undefined) serving = Math.max(serving, m.servingNumber);
             if (m.type === 'hello') {
+              if (!counted) greeted++;
+              counted = true;
               if (!returning && m.status === 'waiting') f.waitedConnected = true;
               if (m.soldOut) soldOutSeen = true;
               if (m.status === 'turn' || m.status === 'parked') void claim();
@@ -521,6 +567,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
             f.socketOpen = false;
             if (code === 4410) return done('lapsed');
             if (code === 4409) return; // replaced by our own newer socket
+            if (stopping) return done();
             if (attempts < 5) setTimeout(open, 500 * attempts);
             else done(`socket_closed_${code}`);
           });
@@ -652,7 +699,21 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const probe = byNumber[0]!;
     let lastProbe = 0;
     const deadline = Date.now() + Math.max(600_000, opts.fans * 60);
+    // Resume once the first window of fans is connected (every socket greeted), or after 60 s.
+    let resumed = false;
+    const resumeBy = Date.now() + 60_000;
     while (Date.now() < deadline) {
+      if (!resumed && next > 0 && (greeted >= next - awayPending.length || Date.now() > resumeBy)) {
+        await expectOk(
+          organiser.call('queue POST resume', 'POST', `${svc.queue}/api/events/${eventId}/resume`, {}),
+        );
+        resumed = true;
+        saleOpenAt = Math.max(Date.now(), saleStartsAt);
+        lastAdmissionAt = lastHoldAt = saleOpenAt;
+        log(
+          `queue resumed with ${greeted} fans connected (first ${next} numbers); admissions from ${new Date(saleOpenAt).toISOString()}`,
+        );
+      }
       if (Date.now() - lastProbe > 1000) {
         lastProbe = Date.now();
         const r = await probe.http.call<{ servingNumber: number; soldOut: boolean }>(
@@ -698,7 +759,10 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       `queue phase over (serving ${serving}, sold out seen: ${soldOutSeen}); waiting for open sockets and shoppers`,
     );
     // Remaining sockets get sold_out (or finish their turn); give them a bounded time.
-    await Promise.race([Promise.all(waiting), sleep(60_000)]);
+    let bounded: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(waiting), new Promise<void>((r) => (bounded = setTimeout(r, 60_000)))]);
+    clearTimeout(bounded);
+    stopping = true;
     for (const ws of sockets) ws.close();
     await Promise.all(purchases);
     for (const f of fans) if (!f.outcome) finish(f, soldOutSeen ? 'not_served_sold_out' : 'not_served');
@@ -766,6 +830,9 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       fans,
       stripe: p.stripe,
       soldOutBeforeReturn: (f) => soldOutBeforeReturn.has(f.userId),
+      buyers: fans.filter(
+        (f) => f.behaviour === 'pay' || f.behaviour === 'twice' || f.behaviour === 'decline',
+      ).length,
     });
     const violations = [...report.violations];
     const lagLeft = Object.entries(lagEnd).filter(([, n]) => n !== 0);
@@ -804,6 +871,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       },
     };
   } finally {
+    for (const c of cleanups) c();
     for (const ws of sockets) ws.terminate();
     await kw.stop().catch(() => undefined);
     await platform?.stop();

@@ -98,6 +98,44 @@ describe('queue: nobody is admitted before the sale time', () => {
     fan.ws.close();
   });
 
+  // The browser opens the queue page as soon as the buffer tells the number, which is
+  // often before queue.assigned reaches queue: the socket connects with no fan row to
+  // record its presence on. It must still count as present when the sale opens.
+  it('gives the turn to a fan whose socket connected before their number reached queue', async () => {
+    const eventId = newEventId();
+    const saleAt = new Date(Date.now() + 9000);
+    await h.publish(
+      'event.published',
+      snapshot(eventId, {
+        saleStartsAt: saleAt.toISOString(),
+        admitRatePerMinute: 100,
+        maxActiveShoppers: 200,
+        awayGraceSeconds: 120,
+      }),
+    );
+    await eventually(
+      async () =>
+        (await queryRows(svc.kit.ds, `SELECT 1 FROM queue_events WHERE event_id = $1`, [eventId])).length,
+    );
+    const fan = await connectFan(svc, eventId, await cookies('u1', eventId, 1));
+    expect(await fan.waitFor('hello')).toMatchObject({ status: 'waiting', queueNumber: 1 });
+    await h.publish('queue.assigned', {
+      eventId,
+      late: false,
+      assignments: [{ userId: 'u1', queueNumber: 1 }],
+    });
+    await fan.waitFor('your_turn', 25_000);
+    const [f] = await queryRows<{ status: string; conn_id: string | null; turn_at: Date }>(
+      svc.kit.ds,
+      `SELECT status, conn_id, turn_at FROM fans WHERE event_id = $1`,
+      [eventId],
+    );
+    expect(f).toMatchObject({ status: 'turn', conn_id: expect.any(String) });
+    expect(new Date(f!.turn_at).getTime()).toBeGreaterThanOrEqual(saleAt.getTime());
+    expect(fan.ws.readyState).toBe(fan.ws.OPEN);
+    fan.ws.close();
+  });
+
   it('deletes its own progress consumer group when it stops', async () => {
     const admin = new Kafka({
       clientId: 'qsale-test',

@@ -1,6 +1,7 @@
 import { enqueueMessages, envelope, queryOne, queryRows, type Queryable } from '@ticketslave/common';
 import type { FanStatus } from '../domain/ws-messages';
-import { notifyFans } from './fan-signals-sql';
+import { claimBy } from '../domain/admission-rules';
+import { notifyFans, type FanSignal } from './fan-signals-sql';
 
 export interface FanRow {
   queue_number: number;
@@ -45,11 +46,53 @@ export async function disconnectFan(db: Queryable, eventId: string, userId: stri
   );
 }
 
-export async function heartbeat(db: Queryable, connIds: string[]): Promise<void> {
-  if (connIds.length === 0) return;
-  await db.query(`UPDATE fans SET last_seen_at = clock_timestamp() WHERE conn_id = ANY($1::uuid[])`, [
-    connIds,
-  ]);
+export interface Presence {
+  eventId: string;
+  userId: string;
+  connId: string;
+}
+
+/**
+ * Refreshes the presence of the sockets this instance holds. A socket may have
+ * connected before its fan's row existed (the page opens as soon as the buffer tells
+ * the number, often before `queue.assigned` reaches queue), so the row has no
+ * `conn_id` yet: the heartbeat adopts it. A fan parked although a socket is live (no
+ * presence when the turn came) gets the turn back at once, as on a reconnect, and is
+ * told so. Returns the turns given back. Run it in a transaction: the signals go out on commit.
+ */
+export async function heartbeat(
+  db: Queryable,
+  sockets: Presence[],
+  minClaimSeconds: number,
+): Promise<FanSignal[]> {
+  if (sockets.length === 0) return [];
+  const params = [sockets.map((s) => s.eventId), sockets.map((s) => s.userId), sockets.map((s) => s.connId)];
+  // Each guard is evaluated on the row as it is now, so a claim or an admitter tick
+  // committed meanwhile is never overwritten.
+  const rows = await queryRows<{ event_id: string; user_id: string; turn_at: Date; grace: number }>(
+    db,
+    `UPDATE fans f SET status = 'turn', turn_at = clock_timestamp()
+     FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS s(e, u, c), queue_events e
+     WHERE f.event_id = s.e AND f.user_id = s.u AND e.event_id = f.event_id
+       AND (f.conn_id = s.c OR f.conn_id IS NULL)
+       AND f.status = 'parked' AND f.turn_at > clock_timestamp() - make_interval(secs => e.away_grace_seconds)
+     RETURNING f.event_id, f.user_id, f.turn_at, e.away_grace_seconds AS grace`,
+    params,
+  );
+  await db.query(
+    `UPDATE fans f SET last_seen_at = clock_timestamp(), conn_id = s.c
+     FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS s(e, u, c)
+     WHERE f.event_id = s.e AND f.user_id = s.u AND (f.conn_id = s.c OR f.conn_id IS NULL)`,
+    params,
+  );
+  const signals = rows.map((r): FanSignal => ({
+    t: 'turn',
+    e: r.event_id,
+    u: r.user_id,
+    c: claimBy(new Date(r.turn_at), r.grace, minClaimSeconds).toISOString(),
+  }));
+  await notifyFans(db, signals);
+  return signals;
 }
 
 export const findFan = (db: Queryable, eventId: string, userId: string) =>

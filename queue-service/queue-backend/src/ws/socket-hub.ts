@@ -73,8 +73,9 @@ export class SocketHub {
     return this.byEvent.has(eventId);
   }
 
-  connIds(): string[] {
-    return [...this.byFan.values()].map((s) => s.connId);
+  /** The presence of each fan's current socket (what the heartbeat records). */
+  presences(): { eventId: string; userId: string; connId: string }[] {
+    return [...this.byFan.values()].map((s) => ({ eventId: s.eventId, userId: s.userId, connId: s.connId }));
   }
 
   get size(): number {

@@ -22,8 +22,8 @@ import { JOINABLE_STATUSES } from '../domain/ports';
 
 /** Numbers per `queue.assigned` message: ~60 bytes each keeps a message well under 1 MB. */
 export const ASSIGNMENTS_PER_MESSAGE = 5000;
-/** Rows per bulk UPDATE: bounded parameter arrays, still few round trips for a million fans. */
-const ROWS_PER_STATEMENT = 20_000;
+/** Rows per bulk UPDATE: bounded parameter arrays (~10 MB), four statements for a million fans. */
+const ROWS_PER_STATEMENT = 250_000;
 
 interface EventRow {
   event_id: string;
@@ -130,11 +130,10 @@ async function setNumbers(
   assignments: { userId: string; queueNumber: number }[],
 ): Promise<void> {
   if (assignments.length === 0) return;
-  // Each chunk is a bounded set of primary-key lookups. Left to itself the planner hashes
-  // the chunk against a scan of the whole table (every event's entries) once per chunk,
-  // which made a million-fan close quadratic. The settings end with the close's transaction.
-  await db.query('SET LOCAL enable_hashjoin = off');
-  await db.query('SET LOCAL enable_mergejoin = off');
+  // Each statement hashes its chunk against one scan of entries: few, large chunks keep
+  // that scan from repeating (20k-row chunks scanned a million-row table 50 times), and
+  // the memory lets the hash stay in one batch. Ends with the close's transaction.
+  await db.query(`SET LOCAL work_mem = '256MB'`);
   for (let i = 0; i < assignments.length; i += ROWS_PER_STATEMENT) {
     const chunk = assignments.slice(i, i + ROWS_PER_STATEMENT);
     await db.query(

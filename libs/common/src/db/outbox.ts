@@ -7,14 +7,21 @@ import { currentRequestId } from '../logger';
 /** Anything that can run a query inside the caller's transaction. */
 export type Queryable = Pick<EntityManager, 'query'>;
 
+/** Held shared by every transaction writing to a schema's outbox, exclusively by its relay for a moment. */
+const writeLockKey = (schemaSql: string) => `hashtext('ticketslave:outbox-write:' || ${schemaSql})`;
+
 /**
  * Records messages in the service's outbox, inside the caller's transaction: they
- * are published if and only if the transaction commits. NOTIFY is transactional
- * too, so the relay wakes exactly when the rows become visible.
+ * are published if and only if the transaction commits. The shared write lock lets
+ * the relay wait for in-flight writers (see OutboxRelay); NOTIFY is transactional,
+ * so the relay wakes exactly when the rows become visible.
  */
 export async function enqueueMessages(db: Queryable, messages: OutgoingMessage[]): Promise<void> {
   if (messages.length === 0) return;
   const requestId = currentRequestId();
+  await db.query(
+    `SELECT pg_advisory_xact_lock_shared(${writeLockKey('current_schema()')}), pg_notify(current_schema() || '_outbox', '')`,
+  );
   await db.query(
     `INSERT INTO outbox (topic, msg_key, envelope, headers)
      SELECT t, k, e, h FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[]) AS x(t, k, e, h)`,
@@ -27,7 +34,6 @@ export async function enqueueMessages(db: Queryable, messages: OutgoingMessage[]
       ),
     ],
   );
-  await db.query(`SELECT pg_notify(current_schema() || '_outbox', '')`);
 }
 
 interface OutboxRow {
@@ -40,9 +46,13 @@ interface OutboxRow {
 
 /**
  * Publishes the outbox. One relay per service holds a session advisory lock (the
- * lease); the others wait for it. Rows are read in sequence order and only below
- * the oldest running transaction (xmin horizon), so a row committed late can never
- * be overtaken by one with a higher sequence number: per-key order is commit order.
+ * lease); the others wait for it. Before each round the relay takes the outbox's
+ * write lock exclusively for an instant: every writer holds it shared until commit,
+ * so once it is granted no writer is in flight and every sequence number up to the
+ * current maximum is settled. Publishing only up to that bound, in sequence order,
+ * means a row committed late can never be overtaken by a higher sequence number.
+ * (An xmin horizon would do the same but is cluster-wide: any long transaction in
+ * any database of the server would stall every service's outbox.)
  */
 export class OutboxRelay {
   private client: Client | null = null;
@@ -128,22 +138,46 @@ export class OutboxRelay {
     this.leader = false;
   }
 
-  /** Publishes one batch; returns true when the outbox is empty. */
+  /** The highest settled sequence number, null when the outbox is empty, 'busy' when writers hold on. */
+  private async horizon(client: Client): Promise<{ bound: string } | null | 'busy'> {
+    const { rows: any } = await client.query<{ seq: string }>('SELECT seq FROM outbox LIMIT 1');
+    if (any.length === 0) return null;
+    await client.query('BEGIN');
+    try {
+      // Short: while we wait, new writers queue behind us.
+      await client.query("SET LOCAL lock_timeout = '1s'");
+      await client.query(`SELECT pg_advisory_xact_lock(${writeLockKey('$1::text')})`, [this.opts.schema]);
+      const { rows } = await client.query<{ bound: string | null }>(
+        'SELECT max(seq)::text AS bound FROM outbox',
+      );
+      await client.query('COMMIT');
+      const bound = rows[0]?.bound;
+      return bound ? { bound } : null;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if ((err as { code?: string }).code === '55P03') return 'busy';
+      throw err;
+    }
+  }
+
+  /** Publishes everything settled; returns true when there is nothing more to do now. */
   private async drain(client: Client): Promise<boolean> {
     const batchSize = this.opts.batchSize ?? 500;
-    const { rows } = await client.query<OutboxRow>(
-      `SELECT seq, topic, msg_key, envelope, headers FROM outbox
-       WHERE txid < pg_snapshot_xmin(pg_current_snapshot())
-       ORDER BY seq LIMIT $1`,
-      [batchSize],
-    );
-    if (rows.length === 0) return true;
-    await this.opts.bus.publish(
-      rows.map((r) => ({ topic: r.topic, key: r.msg_key, envelope: r.envelope, headers: r.headers })),
-    );
-    await client.query('DELETE FROM outbox WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)]);
-    this.published += rows.length;
-    return rows.length < batchSize;
+    const horizon = await this.horizon(client);
+    if (horizon === null || horizon === 'busy') return true;
+    for (;;) {
+      const { rows } = await client.query<OutboxRow>(
+        `SELECT seq, topic, msg_key, envelope, headers FROM outbox WHERE seq <= $1 ORDER BY seq LIMIT $2`,
+        [horizon.bound, batchSize],
+      );
+      if (rows.length === 0) return true;
+      await this.opts.bus.publish(
+        rows.map((r) => ({ topic: r.topic, key: r.msg_key, envelope: r.envelope, headers: r.headers })),
+      );
+      await client.query('DELETE FROM outbox WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)]);
+      this.published += rows.length;
+      if (rows.length < batchSize) return false;
+    }
   }
 
   private sleep(ms: number): Promise<void> {

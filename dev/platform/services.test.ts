@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createTestDatabase, createTestKafka, type TestDatabase, type TestKafka } from '../test-support';
 import { ensureDevSecrets } from './keys';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SERVICE_NAMES, type ServiceName } from './paths';
+import { backendDir, SERVICE_NAMES, type ServiceName } from './paths';
 import { spawnService, waitForHealthy, type ServiceProcess } from './processes';
 import { serviceEnv } from './service-env';
 
@@ -82,5 +83,24 @@ describe('the five services as processes', () => {
       expect(code).toBe(0);
     },
     120_000,
+  );
+
+  it.each(SERVICE_NAMES)(
+    '%s refuses to start with a missing or malformed variable, naming each one',
+    async (svc) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: backendDir(svc),
+        env: { PATH: process.env.PATH, KAFKA_BROKERS: 'not a broker list', DATABASE_URL: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).toBe(1);
+      expect(stderr).toContain(`Invalid configuration for ${svc}`);
+      expect(stderr).toContain('DATABASE_URL: missing');
+      expect(stderr).toMatch(/KAFKA_BROKERS\S*: .*host:port/);
+    },
+    60_000,
   );
 });

@@ -1,4 +1,4 @@
-import type { Logger } from '../logger';
+import { createLogger, type Logger } from '../logger';
 
 /** A long-lived part of a service (HTTP server, consumer, relay, sweeper, WS server). */
 export interface Part {
@@ -46,26 +46,38 @@ export class Lifecycle {
   }
 }
 
-/** Runs a service as a process: exits 1 on a start-up failure, stops cleanly on SIGTERM/SIGINT. */
-export function runMain(
+/**
+ * Runs a service as a process: configuration is parsed first (a bad environment exits 1
+ * with one message naming every bad variable), then the service starts (exit 1 on
+ * failure) and stops cleanly on SIGTERM/SIGINT.
+ */
+export function runMain<C extends { LOG_LEVEL: string }>(
   name: string,
-  start: () => Promise<{ stop(): Promise<void> }>,
-  logger?: Logger,
+  loadConfig: () => C,
+  start: (config: C) => Promise<{ stop(): Promise<void> }>,
 ): void {
+  let config: C;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error((err as Error).name === 'ConfigError' ? (err as Error).message : err);
+    process.exit(1);
+  }
+  const logger = createLogger(name, config.LOG_LEVEL);
   let stopping = false;
-  start()
+  start(config)
     .then((service) => {
       const shutdown = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        logger?.info({ signal }, `${name} stopping`);
+        logger.info({ signal }, `${name} stopping`);
         const hardExit = setTimeout(() => process.exit(1), 9500);
         hardExit.unref();
         service
           .stop()
           .then(() => process.exit(0))
           .catch((err) => {
-            logger?.error({ err }, 'stop failed');
+            logger.error({ err }, 'stop failed');
             process.exit(1);
           });
       };
@@ -73,10 +85,7 @@ export function runMain(
       process.on('SIGINT', () => shutdown('SIGINT'));
     })
     .catch((err: unknown) => {
-      const e = err as Error;
-      if (e.name === 'ConfigError') console.error(e.message);
-      else if (logger) logger.fatal({ err }, `${name} failed to start`);
-      else console.error(`${name} failed to start:`, e);
+      logger.fatal({ err }, `${name} failed to start`);
       process.exit(1);
     });
 }

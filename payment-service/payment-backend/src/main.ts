@@ -2,4 +2,8 @@ import { runMain } from '@ticketslave/common';
 import { loadPaymentConfig } from './config';
 import { startPaymentService } from './start';
 
-runMain('payment', () => loadPaymentConfig(), (config) => startPaymentService(config));
+runMain(
+  'payment',
+  () => loadPaymentConfig(),
+  (config) => startPaymentService(config),
+);

@@ -2,4 +2,8 @@ import { runMain } from '@ticketslave/common';
 import { loadPurchaseConfig } from './config';
 import { startPurchaseService } from './start';
 
-runMain('purchase', () => loadPurchaseConfig(), (config) => startPurchaseService(config));
+runMain(
+  'purchase',
+  () => loadPurchaseConfig(),
+  (config) => startPurchaseService(config),
+);

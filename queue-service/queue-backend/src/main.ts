@@ -2,4 +2,8 @@ import { runMain } from '@ticketslave/common';
 import { loadQueueConfig } from './config';
 import { startQueueService } from './start';
 
-runMain('queue', () => loadQueueConfig(), (config) => startQueueService(config));
+runMain(
+  'queue',
+  () => loadQueueConfig(),
+  (config) => startQueueService(config),
+);

@@ -23,9 +23,20 @@ export class Lifecycle {
     this.started.push({ start: async () => undefined, ...part });
   }
 
-  async stop(timeoutMs = 8000): Promise<void> {
+  /**
+   * Stops every started part within one overall budget (the process must be gone within
+   * 10 s of SIGTERM): a part gets what is left of it, and once it is spent the remaining
+   * parts are abandoned rather than letting the process be killed mid-way.
+   */
+  async stop(budgetMs = 8000): Promise<void> {
+    const deadline = Date.now() + budgetMs;
     while (this.started.length) {
       const part = this.started.pop()!;
+      const timeoutMs = deadline - Date.now();
+      if (timeoutMs <= 0) {
+        this.logger.warn({ part: part.name }, 'stop budget spent; not waiting for this part');
+        continue;
+      }
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([

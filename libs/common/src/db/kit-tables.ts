@@ -5,7 +5,6 @@
 export const KIT_TABLES_SQL = `
 CREATE TABLE IF NOT EXISTS outbox (
   seq        bigserial PRIMARY KEY,
-  txid       xid8 NOT NULL DEFAULT pg_current_xact_id(),
   topic      text NOT NULL,
   msg_key    text NOT NULL,
   envelope   jsonb NOT NULL,

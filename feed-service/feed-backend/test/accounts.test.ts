@@ -194,6 +194,32 @@ describe('password reset', () => {
     );
   });
 
+  it('carries the login page’s next through the reset link, and refuses an off-site next', async () => {
+    const { email } = await verifiedFan(h);
+    const since = new Date();
+    const next = '/buffer/?event=abc&x=1';
+    expect((await h.browser().post('/feed/api/account/password-reset', { email, next })).status).toBe(202);
+    const { link } = await h.mailTo(email, 'Reset', since);
+    const url = new URL(link);
+    expect(url.pathname).toBe('/feed/reset-password');
+    expect(url.searchParams.get('next')).toBe(next);
+    const token = url.searchParams.get('token')!;
+    expect(
+      (
+        await h
+          .browser()
+          .post('/feed/api/account/password-reset/confirm', { token, password: 'a brand new long password' })
+      ).status,
+    ).toBe(204);
+
+    const bad = await h
+      .browser()
+      .post('/feed/api/account/password-reset', { email, next: 'https://evil.example/' });
+    expect(bad.status).toBe(400);
+    const problem = (await bad.json()) as { errors: { path: string }[] };
+    expect(problem.errors.map((e) => e.path)).toContain('body.next');
+  });
+
   it('answers the same for an unknown address and sends nothing', async () => {
     const email = uniqueEmail('nobody');
     const res = await h.browser().post('/feed/api/account/password-reset', { email });

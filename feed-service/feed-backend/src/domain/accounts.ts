@@ -73,12 +73,13 @@ export class Accounts {
       return;
     }
     // Same answer as a new registration; the owner learns of the attempt by e-mail.
+    const back = next ? `?next=${encodeURIComponent(next)}` : '';
     this.deliver({
       to: email,
       subject: 'Someone tried to register with your address',
       text:
         `Somebody (maybe you) tried to create a TicketSlave account for ${email}, which already has one.\n\n` +
-        `Log in: ${this.link('/feed/login')}\nForgot your password? ${this.link('/feed/forgot-password')}\n`,
+        `Log in: ${this.link(`/feed/login${back}`)}\nForgot your password? ${this.link(`/feed/forgot-password${back}`)}\n`,
     });
   }
 
@@ -134,15 +135,17 @@ export class Accounts {
     if (refreshToken) await this.d.store.revokeFamilyOf(hashToken(refreshToken), this.d.clock.now());
   }
 
-  async requestPasswordReset(emailInput: string): Promise<void> {
+  /** `next` (a same-site path, checked by the caller) brings the fan back to where they were logging in. */
+  async requestPasswordReset(emailInput: string, next?: string): Promise<void> {
     const user = await this.d.store.userByEmail(normaliseEmail(emailInput));
     if (!user) return;
     const token = await this.emailToken(user.id, 'reset', RESET_TTL_MS);
+    const back = next ? `&next=${encodeURIComponent(next)}` : '';
     this.deliver({
       to: user.email,
       subject: 'Reset your TicketSlave password',
       text:
-        `Choose a new password within the next hour:\n\n${this.link(`/feed/reset-password?token=${token}`)}\n\n` +
+        `Choose a new password within the next hour:\n\n${this.link(`/feed/reset-password?token=${token}${back}`)}\n\n` +
         `If you did not ask for this, ignore this message; your password stays as it is.\n`,
     });
   }

@@ -19,13 +19,13 @@ import { clearSessionCookies, refreshCookieOf, setSessionCookies } from './sessi
 const Email = z.email('a valid e-mail address').max(254);
 const Password = z.string().min(1, 'is required').max(MAX_PASSWORD_LENGTH);
 const Credentials = z.object({ email: Email, password: Password });
-const Registration = Credentials.extend({
-  next: z
-    .string()
-    .max(500)
-    .regex(/^\/(?![/\\])[^\\]*$/, 'a path on this site')
-    .optional(),
-});
+/** Where to bring the fan back to after following an e-mailed link: a path on this site only. */
+const NextPath = z
+  .string()
+  .max(500)
+  .regex(/^\/(?![/\\])[^\\]*$/, 'a path on this site')
+  .optional();
+const Registration = Credentials.extend({ next: NextPath });
 const Token = z.object({ token: z.string().min(10).max(200) });
 const Me = z.object({ id: z.string(), email: z.string(), role: Role, emailVerified: z.boolean() });
 const Accepted = z.object({ status: z.literal('accepted'), message: z.string() });
@@ -102,13 +102,13 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
       method: 'post',
       path: '/account/password-reset',
       summary: 'Mail a reset link (always answers the same)',
-      body: z.object({ email: Email }),
+      body: z.object({ email: Email, next: NextPath }),
       status: 202,
       response: Accepted,
       before: [mailLimit],
     },
     async ({ body }) => (
-      await accounts.requestPasswordReset(body.email),
+      await accounts.requestPasswordReset(body.email, body.next),
       accepted('If the address has an account, a link is on its way.')
     ),
   );

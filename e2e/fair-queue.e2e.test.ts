@@ -150,6 +150,48 @@ describe('the fair draw through the gateway', () => {
         await fan.visit(`/queue/?event=${event.id}`, 'queue');
         expect(fan.errors(expected401)).toEqual([]);
       }
+
+      // A fan checks the draw from the waiting room: the browser recomputes every number
+      // (its own draw-v1, Web Crypto + ChaCha20) and agrees with the number it was given.
+      const { fan: alice, me: aliceMe } = fans[0]!;
+      await alice.visit(`/buffer/?event=${event.id}&check`, 'check-the-draw');
+      await alice.page.getByText('Check my number').click();
+      await alice.page.getByRole('button', { name: 'Verify the draw in this browser' }).click();
+      const verdict = alice.page.getByTestId('verification');
+      await verdict.getByText('The draw checks out: all 3 numbers recomputed.').waitFor();
+      expect(await alice.page.getByTestId('recomputed-number').textContent()).toContain(
+        String(numbers.get(aliceMe.id)),
+      );
+      // The signed join receipt downloads as a file naming the event and the fan.
+      const [download] = await Promise.all([
+        alice.page.waitForEvent('download'),
+        alice.page.getByRole('button', { name: 'Download my join receipt' }).click(),
+      ]);
+      const file = JSON.parse(
+        await new Promise<string>((resolve, reject) => {
+          void download.createReadStream().then((stream) => {
+            let text = '';
+            stream.on('data', (c: Buffer) => (text += c.toString('utf8')));
+            stream.on('end', () => resolve(text));
+            stream.on('error', reject);
+          }, reject);
+        }),
+      ) as { eventId: string; receipt: string };
+      expect(file.eventId).toBe(event.id);
+      const claims = JSON.parse(Buffer.from(file.receipt.split('.')[1]!, 'base64url').toString()) as {
+        sub: string;
+        evt: string;
+        eh: string;
+      };
+      expect(claims).toMatchObject({
+        sub: aliceMe.id,
+        evt: event.id,
+        eh: entrantHash(fairness.salt, aliceMe.id),
+      });
+      await alice.screenshot('draw-verified');
+      // Still on the waiting room: checking the draw stops the automatic move to the queue.
+      expect(new URL(alice.page.url()).pathname).toBe('/buffer/');
+      expect(alice.errors(expected401)).toEqual([]);
     },
     240_000,
   );

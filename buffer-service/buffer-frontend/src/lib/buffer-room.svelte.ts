@@ -37,6 +37,8 @@ export class BufferRoom {
   entryStatus = $state<'unknown' | 'anonymous' | 'not-joined' | 'joined'>('unknown');
   joining = $state(false);
   joinError = $state<unknown>(null);
+  /** The signed join receipt (a compact JWS), once this page has joined or asked again. */
+  receipt = $state<string | null>(null);
   readonly socket: LiveSocket<BufferMessage>;
 
   constructor(readonly eventId: string) {
@@ -97,6 +99,7 @@ export class BufferRoom {
         body: {},
       });
       this.entry = res.entry;
+      this.receipt = res.receipt;
       this.entryStatus = 'joined';
       // A late joiner already has a number; reading it back sets the ticket cookie.
       if (res.entry.queueNumber !== null) await this.loadEntry();
@@ -109,6 +112,38 @@ export class BufferRoom {
     } finally {
       this.joining = false;
     }
+  }
+
+  /**
+   * Saves my join receipt as a JSON file. Joining is idempotent, so asking again
+   * returns the same entry with a receipt signed by the buffer's published key.
+   */
+  async downloadReceipt(): Promise<void> {
+    if (!this.receipt) {
+      const res = await api<{ entry: MyEntry; receipt: string }>(`${this.base}/entries`, {
+        method: 'POST',
+        body: {},
+      });
+      this.entry = res.entry;
+      this.receipt = res.receipt;
+    }
+    const file = {
+      kind: 'ticketslave-join-receipt',
+      eventId: this.eventId,
+      joinedAt: this.entry?.joinedAt,
+      receipt: this.receipt,
+      verifyWith: `${location.origin}/buffer/.well-known/jwks.json`,
+      fairness: this.fairnessUrl,
+      note: 'A JWS signed by the buffer: sub = your user id, evt = event, jat = when you joined, eh = your entrant hash in the fairness document.',
+    };
+    const url = URL.createObjectURL(new Blob([JSON.stringify(file, null, 2)], { type: 'application/json' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `join-receipt-${this.eventId}.json`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
 
   #onMessage(m: BufferMessage): void {

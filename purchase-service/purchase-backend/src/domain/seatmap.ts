@@ -31,7 +31,23 @@ export interface SeatMap {
   sections: { categoryId: string; name: string; rows: { label: string; seats: string }[] }[];
 }
 
+/**
+ * The whole map in one query that Postgres aggregates per row of seats (a 50,000-seat
+ * venue comes back as a few hundred rows, not 50,000), and one query per event at a
+ * time: requests arriving while a read is in flight share its answer.
+ */
 export async function seatMap(db: Queryable, eventId: string): Promise<SeatMap> {
+  let pending = inFlight.get(eventId);
+  if (!pending) {
+    pending = readSeatMap(db, eventId).finally(() => inFlight.delete(eventId));
+    inFlight.set(eventId, pending);
+  }
+  return pending;
+}
+
+const inFlight = new Map<string, Promise<SeatMap>>();
+
+async function readSeatMap(db: Queryable, eventId: string): Promise<SeatMap> {
   const event = await queryOne<{
     title: string;
     venue: string;
@@ -41,52 +57,62 @@ export async function seatMap(db: Queryable, eventId: string): Promise<SeatMap> 
     categories: { id: string; name: string; kind: 'reserved' | 'ga'; priceMinor: number; currency: string }[];
   }>(db, `SELECT * FROM events WHERE event_id = $1`, [eventId]);
   if (!event) throw new NotFoundError('No such event on sale.', 'event_not_found');
-  const units = await queryRows<{
+  // One row per (category, section, row); general admission comes back as one row per
+  // category with null section. `seats` is in seat order; `positions` only when a row
+  // has gaps (a seat removed from the layout), so the gaps can be filled in.
+  const rows = await queryRows<{
     category_id: string;
     section: string | null;
     row_label: string | null;
-    seat: number | null;
-    status: UnitState;
-    change_seq: string;
+    seats: string;
+    positions: number[] | null;
+    available: number;
+    held: number;
+    sold: number;
+    version: string;
   }>(
     db,
-    `SELECT category_id, section, row_label, seat, status, change_seq FROM units WHERE event_id = $1 ORDER BY ordinal`,
+    `SELECT category_id, section, row_label,
+            string_agg(CASE status WHEN 'available' THEN 'a' WHEN 'held' THEN 'h' ELSE 's' END, '' ORDER BY seat) AS seats,
+            CASE WHEN section IS NULL OR count(*) = max(seat) THEN NULL ELSE array_agg(seat ORDER BY seat) END AS positions,
+            count(*) FILTER (WHERE status = 'available')::int AS available,
+            count(*) FILTER (WHERE status = 'held')::int AS held,
+            count(*) FILTER (WHERE status = 'sold')::int AS sold,
+            max(change_seq) AS version
+       FROM units WHERE event_id = $1
+      GROUP BY category_id, section, row_label
+      ORDER BY min(ordinal)`,
     [eventId],
   );
   const counts = new Map<string, { capacity: number; available: number; held: number; sold: number }>();
   const sections: SeatMap['sections'] = [];
   const sectionIndex = new Map<string, SeatMap['sections'][number]>();
-  const rowIndex = new Map<string, { label: string; chars: string[] }>();
   let version = 0;
-  for (const u of units) {
-    version = Math.max(version, Number(u.change_seq));
-    const c = counts.get(u.category_id) ?? { capacity: 0, available: 0, held: 0, sold: 0 };
-    c.capacity++;
-    c[u.status]++;
-    counts.set(u.category_id, c);
-    if (u.section === null || u.row_label === null || u.seat === null) continue;
-    const sKey = `${u.category_id}/${u.section}`;
+  for (const r of rows) {
+    version = Math.max(version, Number(r.version));
+    const c = counts.get(r.category_id) ?? { capacity: 0, available: 0, held: 0, sold: 0 };
+    c.available += r.available;
+    c.held += r.held;
+    c.sold += r.sold;
+    c.capacity += r.available + r.held + r.sold;
+    counts.set(r.category_id, c);
+    if (r.section === null || r.row_label === null) continue;
+    const sKey = `${r.category_id}/${r.section}`;
     let section = sectionIndex.get(sKey);
     if (!section) {
-      section = { categoryId: u.category_id, name: u.section, rows: [] };
+      section = { categoryId: r.category_id, name: r.section, rows: [] };
       sectionIndex.set(sKey, section);
       sections.push(section);
     }
-    const rKey = `${sKey}/${u.row_label}`;
-    let row = rowIndex.get(rKey);
-    if (!row) {
-      row = { label: u.row_label, chars: [] };
-      rowIndex.set(rKey, row);
-      section.rows.push(row as unknown as { label: string; seats: string });
-    }
-    row.chars[u.seat - 1] = STATE_CHAR[u.status];
-  }
-  for (const section of sections)
-    section.rows = section.rows.map((r) => {
-      const raw = r as unknown as { label: string; chars: string[] };
+    let seats = r.seats;
+    if (r.positions) {
       // A seat missing from a row (removed from the layout) shows as sold: not pickable.
-      return { label: raw.label, seats: Array.from(raw.chars, (ch) => ch ?? 's').join('') };
-    });
+      const chars = Array.from({ length: Math.max(...r.positions) }, () => STATE_CHAR.sold);
+      r.positions.forEach((n, i) => (chars[n - 1] = r.seats[i]!));
+      seats = chars.join('');
+    }
+    section.rows.push({ label: r.row_label, seats });
+  }
   return {
     eventId,
     title: event.title,

@@ -1,3 +1,5 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import express, {
   type NextFunction,
   type Request,
@@ -64,6 +66,32 @@ function parseOrThrow<T extends z.ZodType>(schema: T | undefined, value: unknown
   return result.data;
 }
 
+/** JSON answers at least this long go gzip-compressed to clients that accept it. */
+export const GZIP_MIN_BYTES = 8 * 1024;
+const gzipAsync = promisify(gzip);
+
+/**
+ * Sends `result` as JSON; a large answer (a 50,000-seat map, a fairness document)
+ * is gzipped off the event loop when the client accepts it. Express still computes
+ * the ETag (per encoding) and answers 304 to a matching If-None-Match.
+ */
+export async function sendJson(req: Request, res: Response, status: number, result: unknown): Promise<void> {
+  const body = JSON.stringify(result);
+  res.status(status).type('application/json');
+  if (body.length < GZIP_MIN_BYTES) {
+    res.send(body);
+    return;
+  }
+  res.vary('Accept-Encoding');
+  if (req.acceptsEncodings('gzip', 'identity') !== 'gzip') {
+    res.send(body);
+    return;
+  }
+  // Level 1 for very large bodies: most of the saving at a fraction of the time.
+  const gz = await gzipAsync(body, { level: body.length > 1 << 20 ? 1 : 6 });
+  res.set('Content-Encoding', 'gzip').send(gz);
+}
+
 /**
  * A router whose routes declare their inputs with zod. The same schemas validate
  * requests and generate the service's OpenAPI document, so the two cannot drift.
@@ -90,7 +118,7 @@ export class ApiRouter {
         const result = await handler({ params, query, body, req, res });
         if (res.headersSent) return;
         if (result === undefined) res.status(spec.status ?? 204).end();
-        else res.status(spec.status ?? 200).json(result);
+        else await sendJson(req, res, spec.status ?? 200, result);
       } catch (err) {
         next(err);
       }

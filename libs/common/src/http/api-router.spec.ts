@@ -1,0 +1,68 @@
+import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
+import express from 'express';
+import { z } from 'zod';
+import { ApiRouter, GZIP_MIN_BYTES } from './api-router';
+
+/** Real HTTP against an Express app mounting an ApiRouter. */
+async function serve(big: unknown, small: unknown) {
+  const api = new ApiRouter();
+  api.route({ method: 'get', path: '/big', summary: 'big', response: z.unknown() }, () => big);
+  api.route({ method: 'get', path: '/small', summary: 'small', response: z.unknown() }, () => small);
+  const app = express();
+  app.set('etag', 'strong');
+  app.use(api.router);
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { base, close: () => new Promise((r) => server.close(r)) };
+}
+
+const raw = (url: string, headers: Record<string, string>) =>
+  fetch(url, { headers, decompress: false } as RequestInit);
+
+describe('ApiRouter JSON answers', () => {
+  const big = { seats: 'a'.repeat(GZIP_MIN_BYTES * 4), n: 1 };
+  const small = { ok: true };
+  let s: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => (s = await serve(big, small)));
+  afterAll(() => s.close());
+
+  it('gzips a large answer for a client that accepts it, with Vary and an ETag per encoding', async () => {
+    const http = await import('node:http');
+    const get = (encoding: string, extra: Record<string, string> = {}) =>
+      new Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+        http
+          .get(`${s.base}/big`, { headers: { 'accept-encoding': encoding, ...extra } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () =>
+              resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
+            );
+          })
+          .on('error', reject);
+      });
+    const gz = await get('gzip, deflate, br');
+    expect(gz.status).toBe(200);
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gz.headers['vary']).toMatch(/Accept-Encoding/i);
+    expect(gz.headers['content-type']).toMatch(/^application\/json/);
+    expect(gz.body.length).toBeLessThan(1024);
+    expect(JSON.parse(gunzipSync(gz.body).toString('utf8'))).toEqual(big);
+
+    const plain = await get('identity');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(plain.body.toString('utf8'))).toEqual(big);
+    expect(plain.headers['etag']).not.toBe(gz.headers['etag']);
+
+    // A matching If-None-Match still answers 304 for the compressed variant.
+    const again = await get('gzip', { 'if-none-match': String(gz.headers['etag']) });
+    expect(again.status).toBe(304);
+  });
+
+  it('sends small answers as they are', async () => {
+    const r = await raw(`${s.base}/small`, { 'accept-encoding': 'gzip' });
+    expect(r.headers.get('content-encoding')).toBeNull();
+    expect(await r.json()).toEqual(small);
+  });
+});

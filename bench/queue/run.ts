@@ -1,9 +1,10 @@
 /**
- * Queue bench (`npm run bench:queue [-- --smoke] [--entrants N] [--ws-clients C] [--seconds S]`).
+ * Queue bench (`npm run bench:queue [-- --smoke] [--entrants N] [--ws-clients C] [--seconds S]
+ * [--parts ws,close,joins]`). `--parts` runs only the named parts (the others print as null).
  *
  * 1. Close: N buffered entrants seeded with COPY; baseline = a raw COPY of the same rows
  *    into a scratch table shaped like `entries`. Then the organiser closes the buffer and
- *    we time draw + persist + outbox publish (buffer side: state closed and outbox empty)
+ *    we time draw + persist + publish (buffer side: state closed, outbox empty, every number sent)
  *    and until queue-service holds every number (end to end).
  * 2. WebSockets: C fan sockets on one queue-service child process from two generator
  *    processes; RSS growth per socket, progress coverage per second, p99 from the
@@ -41,6 +42,9 @@ const ENTRANTS = opt('entrants', SMOKE ? 20_000 : 1_000_000);
 const WS_CLIENTS = opt('ws-clients', SMOKE ? 500 : 15_000);
 const SECONDS = opt('seconds', SMOKE ? 5 : 10);
 const WS_WINDOW = opt('ws-seconds', SMOKE ? 6 : 15);
+const PARTS = new Set(
+  (argv.includes('--parts') ? (argv[argv.indexOf('--parts') + 1] ?? '') : 'ws,close,joins').split(','),
+);
 const ADMIT_PER_MINUTE = SMOKE ? 3000 : 6000;
 const CONNECTIONS = 50;
 
@@ -217,8 +221,9 @@ async function benchClose(
     Math.max(300_000, ENTRANTS),
     async () => {
       if (Number.isNaN(closeSeconds)) {
+        // Pending: outbox rows (buffer.closed) plus numbers not yet published on queue.assigned.
         const { rows } = await pool.query<{ state: string; pending: number; bytes: string }>(
-          `SELECT state, (SELECT count(*)::int FROM buffer.outbox) AS pending,
+          `SELECT state, (SELECT count(*)::int FROM buffer.outbox) + (last_number - published_number) AS pending,
              (SELECT COALESCE(sum(octet_length(envelope::text)), 0) FROM buffer.outbox) AS bytes
            FROM buffer.buffer_events WHERE event_id = $1`,
           [eventId],
@@ -231,7 +236,7 @@ async function benchClose(
             lastPending = r.pending;
             lastProgress = performance.now();
           } else if (performance.now() - lastProgress > STALL_MS) {
-            stuck = `outbox relay made no progress for ${STALL_MS / 1000} s: ${r.pending} messages (${(Number(r.bytes) / 1048576).toFixed(1)} MB) unpublished`;
+            stuck = `publishing made no progress for ${STALL_MS / 1000} s: ${r.pending} outbox messages + numbers (outbox ${(Number(r.bytes) / 1048576).toFixed(1)} MB) unpublished`;
             return true;
           }
         }
@@ -491,6 +496,8 @@ async function main(): Promise<void> {
         ...base,
         BUFFER_SIGNING_JWKS: identity.privateJwks.buffer,
         BUFFER_CLOSE_TICK_MS: '100',
+        // e.g. BENCH_BUFFER_LOG_LEVEL=info shows the close's phases ("buffer closed and drawn").
+        ...(process.env.BENCH_BUFFER_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_BUFFER_LOG_LEVEL } : {}),
       }),
       startChild('child.ts', ['hello'], {}),
     ]);
@@ -501,17 +508,56 @@ async function main(): Promise<void> {
     children.push(gateway);
     console.error(`[bench:queue] services up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
-    const ws = await benchWs(pool, queue, identity.privateJwks.buffer);
+    const ws: WsFigures = PARTS.has('ws')
+      ? await benchWs(pool, queue, identity.privateJwks.buffer)
+      : {
+          clients: 0,
+          connected: 0,
+          rampSeconds: NaN,
+          rssBefore: NaN,
+          rssAfter: NaN,
+          bytesPerConn: NaN,
+          progressCoverageMin: NaN,
+          progressCoverageAvg: NaN,
+          turnsDecided: 0,
+          turnsReceived: 0,
+          p50TurnMs: NaN,
+          p99TurnMs: NaN,
+          dropped: NaN,
+          closeCodes: 'skipped',
+        };
     console.error(`[bench:queue] websockets done`);
     const organiserId = 'org-bench';
-    const close = await benchClose(
-      pool,
-      buffer.url,
-      await identity.sessionCookie({ id: organiserId, role: 'organiser' }),
-      organiserId,
-    );
+    const close: CloseFigures = PARTS.has('close')
+      ? await benchClose(
+          pool,
+          buffer.url,
+          await identity.sessionCookie({ id: organiserId, role: 'organiser' }),
+          organiserId,
+        )
+      : {
+          entrants: 0,
+          copySeconds: NaN,
+          seedSeconds: NaN,
+          drawSeconds: NaN,
+          closeSeconds: NaN,
+          endToEndSeconds: NaN,
+        };
     console.error(`[bench:queue] close done`);
-    const joins = await benchJoins(pool, gateway.url, (id) => identity.sessionCookie({ id }));
+    const joins: JoinFigures = PARTS.has('joins')
+      ? await benchJoins(pool, gateway.url, (id) => identity.sessionCookie({ id }))
+      : {
+          joinsPerSec: NaN,
+          joinNon2xx: 0,
+          joinP99AtSaturation: NaN,
+          helloRps: NaN,
+          helloP99: NaN,
+          halfRate: NaN,
+          halfAchieved: NaN,
+          joinP99Ms: NaN,
+          halfNon2xx: 0,
+          usersWrapped: false,
+        };
     console.error(`[bench:queue] joins done`);
 
     for (const c of children.splice(0).reverse()) await c.stop();
@@ -536,7 +582,7 @@ async function main(): Promise<void> {
         `${f2(close.drawSeconds / close.copySeconds)}× COPY`,
       ],
       [
-        'close: draw+persist+outbox published (buffer)',
+        'close: draw+persist+all published (buffer)',
         `${f2(close.closeSeconds)} s`,
         `${f2(closeRatio)}× COPY (target ≤ 2×)`,
       ],

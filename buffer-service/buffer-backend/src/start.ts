@@ -13,6 +13,7 @@ import { PgBufferStore } from './data/pg-buffer-store';
 import { migrations } from './data/migrations';
 import { BufferDomain } from './domain/buffer';
 import { registerBufferRoutes } from './http/buffer-routes';
+import { assignmentPublisherPart } from './messaging/assignment-publisher';
 import { eventConsumerPart } from './messaging/event-consumer';
 import { bufferCloserPart } from './scheduling/buffer-closer';
 import { bufferSocketPart } from './ws/buffer-socket';
@@ -36,7 +37,8 @@ export async function startBufferService(
     migrations,
     frontendDir: path.resolve(__dirname, '../../buffer-frontend/dist'),
     wire: (kit) => {
-      const store = new PgBufferStore(kit.ds);
+      const publisher = assignmentPublisherPart({ ds: kit.ds, bus: kit.bus, logger: kit.logger });
+      const store = new PgBufferStore(kit.ds, () => publisher.nudge());
       const beacon = new DrandBeacon(config.BEACON_URL, { timeoutMs: config.BEACON_TIMEOUT_MS });
       const domain = new BufferDomain(store, signer, beacon, kit.clock);
       const api = new ApiRouter();
@@ -49,6 +51,7 @@ export async function startBufferService(
         api,
         parts: [
           eventConsumerPart({ bus: kit.bus, ds: kit.ds, store }),
+          publisher,
           bufferCloserPart({
             store,
             domain,

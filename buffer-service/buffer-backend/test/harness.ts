@@ -188,7 +188,8 @@ export async function numbersOf(
   eventId: string,
 ): Promise<Map<string, { n: number | null; late: boolean }>> {
   const { rows } = await h.pg.query<{ user_id: string; queue_number: number | null; late: boolean }>(
-    'SELECT user_id, queue_number, late FROM entries WHERE event_id = $1',
+    `SELECT e.user_id, n.queue_number, e.late FROM entries e
+     LEFT JOIN numbers n ON n.event_id = e.event_id AND n.user_id = e.user_id WHERE e.event_id = $1`,
     [eventId],
   );
   return new Map(rows.map((r) => [r.user_id, { n: r.queue_number, late: r.late }]));

@@ -5,7 +5,6 @@ import {
   queryOne,
   queryRows,
   type EventSnapshot,
-  type OutgoingMessage,
   type Queryable,
 } from '@ticketslave/common';
 import type { DataSource } from 'typeorm';
@@ -20,9 +19,7 @@ import type {
 } from '../domain/ports';
 import { JOINABLE_STATUSES } from '../domain/ports';
 
-/** Numbers per `queue.assigned` message: ~60 bytes each keeps a message well under 1 MB. */
-export const ASSIGNMENTS_PER_MESSAGE = 5000;
-/** Rows per bulk UPDATE: bounded parameter arrays (~10 MB), four statements for a million fans. */
+/** Numbers per INSERT: bounded parameter arrays (a few MB), four statements for a million fans. */
 const ROWS_PER_STATEMENT = 250_000;
 
 interface EventRow {
@@ -41,6 +38,7 @@ interface EventRow {
   entrants_digest: string | null;
   total: number | null;
   last_number: number;
+  published_number: number;
 }
 
 interface EntryRow {
@@ -90,9 +88,17 @@ type JsonRow<R> = {
 };
 interface JoinedJson {
   event: JsonRow<EventRow> | null;
-  entry: JsonRow<EntryRow> | null;
+  /** The entries row, without its number (that lives in `numbers`). */
+  entry: Omit<JsonRow<EntryRow>, 'queue_number'> | null;
   created: boolean;
+  /** An existing entry's number, if it has one. */
+  number?: number | null;
 }
+
+/** An entry with its number, if any (numbers are written once, at the close or a late join). */
+const ENTRY_SQL = `SELECT e.event_id, e.user_id, e.entrant_hash, e.joined_at, e.late, n.queue_number
+  FROM entries e LEFT JOIN numbers n ON n.event_id = e.event_id AND n.user_id = e.user_id
+  WHERE e.event_id = $1 AND e.user_id = $2`;
 
 const eventFromJson = (r: JsonRow<EventRow>): BufferEvent =>
   toEvent({
@@ -102,45 +108,16 @@ const eventFromJson = (r: JsonRow<EventRow>): BufferEvent =>
     closed_at: r.closed_at === null ? null : new Date(r.closed_at),
   });
 
-const entryFromJson = (r: JsonRow<EntryRow>): Entry => toEntry({ ...r, joined_at: new Date(r.joined_at) });
+const entryFromJson = (r: Omit<JsonRow<EntryRow>, 'queue_number'>, queueNumber: number | null): Entry =>
+  toEntry({ ...r, joined_at: new Date(r.joined_at), queue_number: queueNumber });
 
-function assignedMessages(
-  eventId: string,
-  late: boolean,
-  assignments: { userId: string; queueNumber: number }[],
-): OutgoingMessage[] {
-  const out: OutgoingMessage[] = [];
-  for (let i = 0; i < assignments.length; i += ASSIGNMENTS_PER_MESSAGE) {
-    out.push({
-      topic: 'queue.assigned',
-      key: eventId,
-      envelope: envelope('queue.assigned', {
-        eventId,
-        late,
-        assignments: assignments.slice(i, i + ASSIGNMENTS_PER_MESSAGE),
-      }),
-    });
-  }
-  return out;
-}
-
-async function setNumbers(
-  db: Queryable,
-  eventId: string,
-  assignments: { userId: string; queueNumber: number }[],
-): Promise<void> {
-  if (assignments.length === 0) return;
-  // Each statement hashes its chunk against one scan of entries: few, large chunks keep
-  // that scan from repeating (20k-row chunks scanned a million-row table 50 times), and
-  // the memory lets the hash stay in one batch. Ends with the close's transaction.
-  await db.query(`SET LOCAL work_mem = '256MB'`);
-  for (let i = 0; i < assignments.length; i += ROWS_PER_STATEMENT) {
-    const chunk = assignments.slice(i, i + ROWS_PER_STATEMENT);
+/** Appends numbers first+1, first+2, … to `users` in order: insert-only, no read of entries. */
+async function insertNumbers(db: Queryable, eventId: string, first: number, users: string[]): Promise<void> {
+  for (let i = 0; i < users.length; i += ROWS_PER_STATEMENT) {
     await db.query(
-      `UPDATE entries e SET queue_number = x.n
-       FROM unnest($2::text[], $3::int[]) AS x(u, n)
-       WHERE e.event_id = $1 AND e.user_id = x.u`,
-      [eventId, chunk.map((a) => a.userId), chunk.map((a) => a.queueNumber)],
+      `INSERT INTO numbers (event_id, queue_number, user_id)
+       SELECT $1, $2::int + x.i::int, x.u FROM unnest($3::text[]) WITH ORDINALITY AS x(u, i)`,
+      [eventId, first + i, users.slice(i, i + ROWS_PER_STATEMENT)],
     );
   }
 }
@@ -149,7 +126,14 @@ export class PgBufferStore implements BufferStore {
   /** Each event's salt, made on first sight and never changed, so safe to keep. */
   private readonly salts = new Map<string, string>();
 
-  constructor(private readonly ds: DataSource) {}
+  /**
+   * @param onNumbered told after a commit that wrote numbers (a close, a late join), so
+   *   this instance's assignment publisher sends them without waiting for its next poll.
+   */
+  constructor(
+    private readonly ds: DataSource,
+    private readonly onNumbered: (eventId: string) => void = () => undefined,
+  ) {}
 
   /** Called inside the consumer's processOnce transaction. */
   async upsertEventIn(
@@ -231,13 +215,30 @@ export class PgBufferStore implements BufferStore {
     );
     const joined = row!.joined;
     const event = joined.event ? eventFromJson(joined.event) : undefined;
-    if (joined.entry) return { entry: entryFromJson(joined.entry), created: joined.created, event: event! };
+    if (joined.entry)
+      return {
+        entry: entryFromJson(joined.entry, joined.number ?? null),
+        created: joined.created,
+        event: event!,
+      };
     // Refused (throws), or joining after the close: numbered in a transaction of its own.
     return this.joinNumbered(eventId, userId, check, check(event).salt, entrantHashOf);
   }
 
   /** The general join, run as a transaction; numbers late joiners once the buffer is closed. */
-  private joinNumbered(
+  private async joinNumbered(
+    eventId: string,
+    userId: string,
+    check: (event: BufferEvent | undefined) => BufferEvent,
+    salt: string,
+    entrantHashOf: (salt: string) => string,
+  ): Promise<JoinOutcome> {
+    const outcome = await this.joinNumberedTx(eventId, userId, check, salt, entrantHashOf);
+    if (outcome.created && outcome.entry.queueNumber !== null) this.onNumbered(eventId);
+    return outcome;
+  }
+
+  private joinNumberedTx(
     eventId: string,
     userId: string,
     check: (event: BufferEvent | undefined) => BufferEvent,
@@ -249,11 +250,7 @@ export class PgBufferStore implements BufferStore {
       const first = await queryOne<EventRow>(em, 'SELECT * FROM buffer_events WHERE event_id = $1', [
         eventId,
       ]);
-      const existing = await queryOne<EntryRow>(
-        em,
-        'SELECT * FROM entries WHERE event_id = $1 AND user_id = $2',
-        [eventId, userId],
-      );
+      const existing = await queryOne<EntryRow>(em, ENTRY_SQL, [eventId, userId]);
       if (existing) return { entry: toEntry(existing), created: false, event: toEvent(first!) };
       const event = check(first && toEvent(first));
       // Once closed, late joiners take numbers under the row lock, which also fixes their order.
@@ -262,16 +259,12 @@ export class PgBufferStore implements BufferStore {
       const inserted = await queryOne<EntryRow>(
         em,
         `INSERT INTO entries (event_id, user_id, entrant_hash, late) VALUES ($1, $2, $3, $4)
-         ON CONFLICT DO NOTHING RETURNING *`,
+         ON CONFLICT DO NOTHING RETURNING event_id, user_id, entrant_hash, joined_at, late, NULL::int AS queue_number`,
         [eventId, userId, entrantHashOf(salt), event.state !== 'open'],
       );
       if (!inserted) {
         // A concurrent join of the same fan won; theirs is the entry.
-        const winner = await queryOne<EntryRow>(
-          em,
-          'SELECT * FROM entries WHERE event_id = $1 AND user_id = $2',
-          [eventId, userId],
-        );
+        const winner = await queryOne<EntryRow>(em, ENTRY_SQL, [eventId, userId]);
         return { entry: toEntry(winner!), created: false, event };
       }
       if (event.state !== 'closed') return { entry: toEntry(inserted), created: true, event };
@@ -281,22 +274,18 @@ export class PgBufferStore implements BufferStore {
         [eventId],
       );
       const queueNumber = numbered!.last_number;
-      await em.query('UPDATE entries SET queue_number = $3 WHERE event_id = $1 AND user_id = $2', [
+      // Published on queue.assigned by the assignment publisher, after every number before it.
+      await em.query('INSERT INTO numbers (event_id, queue_number, user_id) VALUES ($1, $2, $3)', [
         eventId,
-        userId,
         queueNumber,
+        userId,
       ]);
-      await enqueueMessages(em, assignedMessages(eventId, true, [{ userId, queueNumber }]));
       return { entry: { ...toEntry(inserted), queueNumber }, created: true, event };
     });
   }
 
   async entryOf(eventId: string, userId: string): Promise<Entry | undefined> {
-    const row = await queryOne<EntryRow>(
-      this.ds,
-      'SELECT * FROM entries WHERE event_id = $1 AND user_id = $2',
-      [eventId, userId],
-    );
+    const row = await queryOne<EntryRow>(this.ds, ENTRY_SQL, [eventId, userId]);
     return row && toEntry(row);
   }
 
@@ -333,11 +322,11 @@ export class PgBufferStore implements BufferStore {
     );
   }
 
-  completeClose(
+  async completeClose(
     eventId: string,
     draw: (event: BufferEvent, entrants: { userId: string; entrantHash: string }[]) => DrawnNumbers,
   ): Promise<CloseOutcome | null> {
-    return this.ds.transaction(async (em) => {
+    const outcome = await this.ds.transaction(async (em) => {
       // Exclusive: no join is mid-flight while the late joiners of the closing phase are numbered.
       await em.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`, [eventId]);
       const row = await queryOne<EventRow>(
@@ -346,14 +335,22 @@ export class PgBufferStore implements BufferStore {
         [eventId],
       );
       if (!row) return null;
+      const t0 = performance.now();
+      const ms: Record<string, number> = {};
+      const lap = (phase: string) => (ms[phase] = Math.round(performance.now() - t0));
       const event = toEvent(row);
+      // Nothing is numbered before the close commits (late joins wait for 'closed').
+      if (await queryOne(em, 'SELECT 1 FROM numbers WHERE event_id = $1 LIMIT 1', [eventId]))
+        throw new Error(`event ${eventId} is closing but already has numbers`);
       // One read for both groups: the buffered fans, and the late joiners of the closing phase
-      // (no one adds to either while the exclusive lock is held).
+      // (no one adds to either while the exclusive lock is held). In hash order (the column is
+      // COLLATE "C"), which is the draw's sorted list, so the draw does not sort again.
       const rows = await queryRows<{ user_id: string; entrant_hash: string; late: boolean; seq: string }>(
         em,
-        'SELECT user_id, entrant_hash, late, seq FROM entries WHERE event_id = $1 AND (NOT late OR queue_number IS NULL)',
+        'SELECT user_id, entrant_hash, late, seq FROM entries WHERE event_id = $1 ORDER BY entrant_hash',
         [eventId],
       );
+      lap('read');
       const entrants: { userId: string; entrantHash: string }[] = [];
       const lateRows: { userId: string; seq: bigint }[] = [];
       for (const r of rows) {
@@ -361,35 +358,41 @@ export class PgBufferStore implements BufferStore {
         else entrants.push({ userId: r.user_id, entrantHash: r.entrant_hash });
       }
       const drawn = draw(event, entrants);
-      // The map iterates in insertion order, which drawNumbers makes queue order.
-      const buffered = Array.from(drawn.numbers, ([userId, queueNumber]) => ({ userId, queueNumber }));
-      await setNumbers(em, eventId, buffered);
+      lap('draw');
+      const total = drawn.order.length;
+      await insertNumbers(em, eventId, 0, drawn.order);
       lateRows.sort((x, y) => (x.seq < y.seq ? -1 : x.seq > y.seq ? 1 : 0));
-      const late = lateRows.map((r, i) => ({ userId: r.userId, queueNumber: buffered.length + i + 1 }));
-      await setNumbers(em, eventId, late);
+      await insertNumbers(
+        em,
+        eventId,
+        total,
+        lateRows.map((r) => r.userId),
+      );
+      lap('numbers');
       await em.query(
         `UPDATE buffer_events SET state = 'closed', total = $2, entrants_digest = $3, last_number = $4
          WHERE event_id = $1`,
-        [eventId, buffered.length, drawn.entrantsDigest, buffered.length + late.length],
+        [eventId, total, drawn.entrantsDigest, total + lateRows.length],
       );
+      // The numbers themselves go out on queue.assigned from the numbers table (AssignmentPublisher).
       await enqueueMessages(em, [
         {
           topic: 'buffer.closed',
           key: eventId,
           envelope: envelope('buffer.closed', {
             eventId,
-            total: buffered.length,
+            total,
             commitment: event.commitment,
             seed: event.seed,
             beacon: event.beacon ?? '',
             entrantsDigest: drawn.entrantsDigest,
           }),
         },
-        ...assignedMessages(eventId, false, buffered),
-        ...assignedMessages(eventId, true, late),
       ]);
-      return { total: buffered.length, lateNumbered: late.length };
+      return { total, lateNumbered: lateRows.length, ms };
     });
+    if (outcome) this.onNumbered(eventId);
+    return outcome;
   }
 
   async sortedEntrantHashes(eventId: string): Promise<string[]> {

@@ -10,7 +10,7 @@ describe('drawNumbers', () => {
   }));
 
   it('gives each fan the number draw-v1 gives their entrant hash', () => {
-    const { numbers, entrantsDigest } = drawNumbers({ seed, beacon: 'ab'.repeat(32) }, entrants);
+    const { order, entrantsDigest } = drawNumbers({ seed, beacon: 'ab'.repeat(32) }, entrants);
     const reference = runDraw({
       seed,
       beacon: 'ab'.repeat(32),
@@ -19,15 +19,24 @@ describe('drawNumbers', () => {
     expect(entrantsDigest).toBe(reference.entrantsDigest);
     reference.order.forEach((hash, i) => {
       const user = entrants.find((e) => e.entrantHash === hash)!.userId;
-      expect(numbers.get(user)).toBe(i + 1);
+      expect(order[i]).toBe(user);
     });
   });
 
   it('does not depend on the order entrants are read in, only on seed, entrants and beacon', () => {
     const a = drawNumbers({ seed, beacon: '' }, entrants);
     const b = drawNumbers({ seed, beacon: '' }, [...entrants].reverse());
-    expect([...b.numbers].sort()).toEqual([...a.numbers].sort());
-    const c = drawNumbers({ seed, beacon: 'cd'.repeat(32) }, entrants);
-    expect([...c.numbers].sort()).not.toEqual([...a.numbers].sort());
+    const sorted = [...entrants].sort((x, y) => (x.entrantHash < y.entrantHash ? -1 : 1));
+    const c = drawNumbers({ seed, beacon: '' }, sorted);
+    expect(b).toEqual(a);
+    expect(c).toEqual(a);
+    const d = drawNumbers({ seed, beacon: 'cd'.repeat(32) }, entrants);
+    expect(d.order).not.toEqual(a.order);
+    expect([...d.order].sort()).toEqual([...a.order].sort());
+  });
+
+  it('refuses two entrants with one hash rather than dropping one', () => {
+    const twin = { userId: 'twin', entrantHash: entrants[3]!.entrantHash };
+    expect(() => drawNumbers({ seed, beacon: '' }, [...entrants, twin])).toThrow(/share the hash/);
   });
 });

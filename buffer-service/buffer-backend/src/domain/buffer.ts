@@ -6,7 +6,9 @@ import {
   NotFoundError,
   TOKENS,
   entrantHash,
-  runDraw,
+  entrantsDigest,
+  finalSeed,
+  shuffle,
   type Clock,
   type EventSnapshot,
   type FairnessDocument,
@@ -14,7 +16,15 @@ import {
   type TokenSigner,
 } from '@ticketslave/common';
 import { JOINABLE_STATUSES } from './ports';
-import type { Beacon, BufferEvent, BufferState, BufferStore, DrawnNumbers, Entry } from './ports';
+import type {
+  Beacon,
+  BufferEvent,
+  BufferState,
+  BufferStore,
+  CloseOutcome,
+  DrawnNumbers,
+  Entry,
+} from './ports';
 
 export interface PublicBufferState {
   eventId: string;
@@ -44,16 +54,30 @@ export const newSecrets = () => ({
   salt: randomBytes(32).toString('hex'),
 });
 
-/** The draw of draw-v1 over the buffered entrants, keyed back to user ids. */
+/**
+ * The draw of draw-v1 over the buffered entrants, keyed back to user ids: exactly
+ * `runDraw` (same sorted list, digest, final seed and Fisher–Yates), but shuffling the
+ * entrants' indices instead of hash strings, so a million entrants need no maps.
+ * Entrants read in ascending hash order (as the store reads them) are not re-sorted.
+ */
 export function drawNumbers(
   event: Pick<BufferEvent, 'seed' | 'beacon'>,
-  entrants: { userId: string; entrantHash: string }[],
+  entrants: readonly { userId: string; entrantHash: string }[],
 ): DrawnNumbers {
-  const userOf = new Map(entrants.map((e) => [e.entrantHash, e.userId]));
-  const result = runDraw({ seed: event.seed, beacon: event.beacon ?? '', entrantHashes: [...userOf.keys()] });
-  const numbers = new Map<string, number>();
-  result.order.forEach((hash, i) => numbers.set(userOf.get(hash)!, i + 1));
-  return { entrantsDigest: result.entrantsDigest, numbers };
+  let sorted = entrants;
+  for (let i = 1; i < entrants.length; i++)
+    if (!(entrants[i - 1]!.entrantHash < entrants[i]!.entrantHash)) {
+      sorted = [...entrants].sort((a, b) => (a.entrantHash < b.entrantHash ? -1 : 1));
+      break;
+    }
+  const hashes = sorted.map((e) => e.entrantHash);
+  for (let i = 1; i < hashes.length; i++)
+    // Salted SHA-256 of distinct user ids; equal hashes would merge two fans into one place.
+    if (hashes[i - 1] === hashes[i]) throw new Error(`two entrants share the hash ${hashes[i]}`);
+  const digest = entrantsDigest(hashes);
+  const indices = Array.from({ length: sorted.length }, (_, i) => i);
+  const order = shuffle(indices, finalSeed(event.seed, digest, event.beacon ?? ''));
+  return { entrantsDigest: digest, order: order.map((i) => sorted[i]!.userId) };
 }
 
 const view = (e: Entry): EntryView => ({
@@ -152,19 +176,19 @@ export class BufferDomain {
   }
 
   /** Drives every due or interrupted close one step to the end; safe on any number of instances. */
-  async closeIfDue(eventId: string, state: BufferState): Promise<boolean> {
-    if (state === 'open' && !(await this.store.beginClose(eventId, this.clock.now()))) return false;
+  async closeIfDue(eventId: string, state: BufferState): Promise<CloseOutcome | null> {
+    if (state === 'open' && !(await this.store.beginClose(eventId, this.clock.now()))) return null;
     return this.finishClose(eventId);
   }
 
-  async finishClose(eventId: string): Promise<boolean> {
+  async finishClose(eventId: string): Promise<CloseOutcome | null> {
     const event = await this.store.getEvent(eventId);
-    if (!event || event.state !== 'closing') return false;
+    if (!event || event.state !== 'closing') return null;
     if (event.beacon === null) {
       const value = await this.beacon.nextValue();
       await this.store.storeBeacon(eventId, value.randomness, value.round);
     }
-    return (await this.store.completeClose(eventId, drawNumbers)) !== null;
+    return this.store.completeClose(eventId, drawNumbers);
   }
 
   async fairness(eventId: string): Promise<FairnessDocument> {

@@ -42,13 +42,15 @@ export interface JoinOutcome {
 
 export interface DrawnNumbers {
   entrantsDigest: string;
-  /** userId → queue number, iterating in queue-number order. */
-  numbers: Map<string, number>;
+  /** User ids in queue order: element k has queue number k+1. */
+  order: string[];
 }
 
 export interface CloseOutcome {
   total: number;
   lateNumbered: number;
+  /** Milliseconds from taking the lock to the end of each phase (read, draw, numbers, outbox). */
+  ms?: Record<string, number>;
 }
 
 /** Persistence of the buffer, with the concurrency rules of the fair queue built into its SQL. */

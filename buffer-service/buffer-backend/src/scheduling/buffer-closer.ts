@@ -25,7 +25,7 @@ export function bufferCloserPart(deps: {
     const p = deps.domain
       .closeIfDue(eventId, state)
       .then((closed) => {
-        if (closed) deps.logger.info({ eventId }, 'buffer closed and drawn');
+        if (closed) deps.logger.info({ eventId, ...closed }, 'buffer closed and drawn');
       })
       .catch((err: unknown) => deps.logger.warn({ err, eventId }, 'closing the buffer failed; will retry'))
       .finally(() => {

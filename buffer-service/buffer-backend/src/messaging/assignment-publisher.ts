@@ -1,0 +1,141 @@
+import {
+  envelope,
+  queryOne,
+  queryRows,
+  type Logger,
+  type MessageBus,
+  type OutgoingMessage,
+  type Part,
+} from '@ticketslave/common';
+import type { DataSource } from 'typeorm';
+
+/** Numbers per `queue.assigned` message: ~60 bytes each keeps a message well under 1 MB. */
+export const ASSIGNMENTS_PER_MESSAGE = 5000;
+/** Numbers per publishing transaction (a multiple of the batch, so batches stay aligned). */
+const NUMBERS_PER_STEP = 10 * ASSIGNMENTS_PER_MESSAGE;
+/** Held while one instance publishes an event's numbers, so batches go out once and in order. */
+const PUBLISH_LOCK = `hashtextextended('ticketslave:buffer-publish:' || $1::uuid::text, 0)`;
+
+/**
+ * Publishes `queue.assigned` from the `numbers` table (see the NumbersTable migration for
+ * why not through the outbox). Each event's numbers 1..last_number are committed as a
+ * contiguous prefix; `published_number` is how far they went out. A step, in one
+ * transaction under the event's publish lock: read the next numbers in order, send them
+ * in batches (≤ 5,000, buffered and late never mixed), wait for the broker, advance the
+ * cursor. A crash between the send and the commit sends that step again, which queue's
+ * idempotent consumer absorbs. Any number of instances may run it.
+ */
+export function assignmentPublisherPart(deps: {
+  ds: DataSource;
+  bus: MessageBus;
+  logger: Logger;
+  pollMs?: number;
+}): Part & { nudge(): void; publishDue(): Promise<boolean> } {
+  let stopped = true;
+  let loop: Promise<void> | null = null;
+  let wake: (() => void) | null = null;
+  let nudged = false;
+
+  /** One step for one event; true when it has more to publish. */
+  const step = (eventId: string): Promise<boolean> =>
+    deps.ds.transaction(async (em) => {
+      const lock = await queryOne<{ ok: boolean }>(
+        em,
+        `SELECT pg_try_advisory_xact_lock(${PUBLISH_LOCK}) AS ok`,
+        [eventId],
+      );
+      if (!lock?.ok) return false; // another instance is publishing this event
+      const ev = await queryOne<{ published_number: number; last_number: number; total: number | null }>(
+        em,
+        'SELECT published_number, last_number, total FROM buffer_events WHERE event_id = $1',
+        [eventId],
+      );
+      if (!ev || ev.published_number >= ev.last_number) return false;
+      const from = ev.published_number;
+      const upTo = Math.min(ev.last_number, from + NUMBERS_PER_STEP);
+      const rows = await queryRows<{ queue_number: number; user_id: string }>(
+        em,
+        `SELECT queue_number, user_id FROM numbers
+         WHERE event_id = $1 AND queue_number > $2 AND queue_number <= $3 ORDER BY queue_number`,
+        [eventId, from, upTo],
+      );
+      if (rows.length !== upTo - from || rows.some((r, i) => r.queue_number !== from + i + 1))
+        throw new Error(`event ${eventId}: numbers ${from + 1}..${upTo} are not contiguous`);
+      const total = ev.total ?? 0;
+      const messages: OutgoingMessage[] = [];
+      for (let i = 0; i < rows.length;) {
+        const late = rows[i]!.queue_number > total;
+        let end = Math.min(rows.length, i + ASSIGNMENTS_PER_MESSAGE);
+        // Batches stay aligned to 1, 5001, …; the last buffered batch ends at total.
+        if (!late) end = Math.min(end, total - from);
+        messages.push({
+          topic: 'queue.assigned',
+          key: eventId,
+          envelope: envelope('queue.assigned', {
+            eventId,
+            late,
+            assignments: rows.slice(i, end).map((r) => ({ userId: r.user_id, queueNumber: r.queue_number })),
+          }),
+        });
+        i = end;
+      }
+      await deps.bus.publish(messages);
+      await em.query('UPDATE buffer_events SET published_number = $2 WHERE event_id = $1', [eventId, upTo]);
+      return upTo < ev.last_number;
+    });
+
+  /** Publishes one step of every event with unpublished numbers; true when there is more. */
+  const publishDue = async (): Promise<boolean> => {
+    const due = await queryRows<{ event_id: string }>(
+      deps.ds,
+      'SELECT event_id FROM buffer_events WHERE published_number < last_number LIMIT 100',
+    );
+    let more = false;
+    for (const { event_id } of due) if (await step(event_id)) more = true;
+    return more;
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = null;
+        resolve();
+      }
+      wake = done;
+    });
+
+  const run = async () => {
+    while (!stopped) {
+      nudged = false;
+      let more = false;
+      try {
+        more = await publishDue();
+      } catch (err) {
+        deps.logger.warn({ err }, 'publishing queue numbers failed; will retry');
+        await sleep(1000);
+        continue;
+      }
+      if (!more && !nudged && !stopped) await sleep(deps.pollMs ?? 1000);
+    }
+  };
+
+  return {
+    name: 'assignment-publisher',
+    nudge: () => {
+      nudged = true;
+      wake?.();
+    },
+    publishDue,
+    start: async () => {
+      stopped = false;
+      loop = run();
+    },
+    stop: async () => {
+      stopped = true;
+      wake?.();
+      await loop;
+    },
+  };
+}

@@ -1,3 +1,4 @@
+import { untrack } from 'svelte';
 import { ApiError, isApiError } from './api';
 
 export type ResourceState = 'loading' | 'ready' | 'error';
@@ -24,7 +25,15 @@ export class Resource<T> {
     if (immediate) void this.reload();
   }
 
-  async reload(): Promise<void> {
+  /**
+   * Pages call this from an `$effect`: nothing it reads may become that effect's
+   * dependency, or setting `data` would rerun the effect and reload for ever.
+   */
+  reload(): Promise<void> {
+    return untrack(() => this.#reload());
+  }
+
+  async #reload(): Promise<void> {
     this.#controller?.abort();
     const controller = new AbortController();
     this.#controller = controller;

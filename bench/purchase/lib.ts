@@ -128,7 +128,14 @@ export async function spawnService(
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--enable-source-maps', '--import', 'tsx', `${name}-service/${name}-backend/src/main.ts`],
+    [
+      // BENCH_SERVICE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the service.
+      ...(process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      '--enable-source-maps',
+      '--import',
+      'tsx',
+      `${name}-service/${name}-backend/src/main.ts`,
+    ],
     {
       cwd: REPO,
       env: { ...process.env, ...env, PORT: String(port), LOG_LEVEL: 'error' },

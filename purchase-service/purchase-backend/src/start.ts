@@ -2,7 +2,6 @@ import path from 'node:path';
 import {
   ApiRouter,
   TokenSigner,
-  TokenVerifier,
   mountJwks,
   startService,
   type Clock,
@@ -15,8 +14,10 @@ import { publishInventoryChanges } from './domain/inventory-publisher';
 import type { Transact } from './domain/ports';
 import { TicketCodes } from './domain/ticket-codes';
 import { registerRoutes } from './http/routes';
+import { CachingTokenVerifier } from './http/verified-tokens';
 import { eventConsumer, paymentConsumer } from './messaging/consumers';
 import { Mailer } from './messaging/mailer';
+import { coalescedOutboxNotify } from './messaging/outbox-notify';
 import { periodic } from './messaging/periodic';
 import { seatFeed } from './ws/seat-feed';
 
@@ -46,9 +47,10 @@ export async function startPurchaseService(
         db: kit.ds,
         tx,
         clock: kit.clock,
-        sessions: kit.sessions,
-        admissions: new TokenVerifier(config.QUEUE_JWKS_URL),
+        sessions: new CachingTokenVerifier(config.FEED_JWKS_URL),
+        admissions: new CachingTokenVerifier(config.QUEUE_JWKS_URL),
         codes,
+        afterHold: coalescedOutboxNotify(kit.ds, kit.logger),
       });
       const mailer = new Mailer(config.SMTP_URL, config.MAIL_FROM, config.PUBLIC_BASE_URL, kit.logger);
       return {

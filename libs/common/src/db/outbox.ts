@@ -11,6 +11,22 @@ export type Queryable = Pick<EntityManager, 'query'>;
 const writeLockKey = (schemaSql: string) => `hashtext('ticketslave:outbox-write:' || ${schemaSql})`;
 
 /**
+ * The outbox's write lock as an SQL expression, for a writer that inserts its outbox rows
+ * in its own SQL (e.g. a PL/pgSQL function): it must take
+ * `pg_advisory_xact_lock_shared(<this>)` in the transaction before inserting them.
+ */
+export const OUTBOX_WRITE_LOCK_SQL = writeLockKey('current_schema()');
+
+/**
+ * Wakes the relay (LISTEN/NOTIFY), for writers that do not NOTIFY inside their
+ * transaction: call it after the commit. Without it the relay still finds the rows at
+ * its next poll.
+ */
+export async function notifyOutbox(db: Queryable): Promise<void> {
+  await db.query(`SELECT pg_notify(current_schema() || '_outbox', '')`);
+}
+
+/**
  * Records messages in the service's outbox, inside the caller's transaction: they
  * are published if and only if the transaction commits. The shared write lock lets
  * the relay wait for in-flight writers (see OutboxRelay); NOTIFY is transactional,
@@ -142,16 +158,17 @@ export class OutboxRelay {
   private async horizon(client: Client): Promise<{ bound: string } | null | 'busy'> {
     const { rows: any } = await client.query<{ seq: string }>('SELECT seq FROM outbox LIMIT 1');
     if (any.length === 0) return null;
-    await client.query('BEGIN');
     try {
-      // Short: while we wait, new writers queue behind us.
-      await client.query("SET LOCAL lock_timeout = '1s'");
-      await client.query(`SELECT pg_advisory_xact_lock(${writeLockKey('$1::text')})`, [this.opts.schema]);
-      const { rows } = await client.query<{ bound: string | null }>(
-        'SELECT max(seq)::text AS bound FROM outbox',
-      );
-      await client.query('COMMIT');
-      const bound = rows[0]?.bound;
+      // One round trip (a multi-statement simple query), so the exclusive lock is held
+      // only while the server runs it, never across a round trip to this process (whose
+      // event loop may be busy): writers queue behind it while we wait for it. The
+      // lock_timeout is short for the same reason.
+      const results = (await client.query(
+        `BEGIN; SET LOCAL lock_timeout = '1s';
+         SELECT pg_advisory_xact_lock(${writeLockKey(client.escapeLiteral(this.opts.schema))});
+         SELECT max(seq)::text AS bound FROM outbox; COMMIT`,
+      )) as unknown as { rows: { bound?: string | null }[] }[];
+      const bound = results[3]?.rows[0]?.bound;
       return bound ? { bound } : null;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);

@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import {
   ConflictError,
+  currentRequestId,
+  envelope,
   InputError,
   NotFoundError,
+  OUTBOX_WRITE_LOCK_SQL,
   queryOne,
   queryRows,
+  type AppError,
   type Clock,
+  type Queryable,
 } from '@ticketslave/common';
-import { claimUnits, unknownSeats, type Claim } from './hold-claim';
 import { emitOrder, lockOrder, setOrderStatus, type OrderRow, type OrderView } from './orders';
 import { SELLING_STATUSES, type Transact } from './ports';
 import { releaseUnits } from './units';
@@ -22,109 +26,139 @@ export interface HoldRequest {
   selection: HoldSelection;
 }
 
-/**
- * Holds seats for one admitted fan, all or nothing, in one transaction of three
- * statements:
- * 1. the event row is share-locked (a cancellation waits for holds in flight), then
- *    the fan's (event, user) advisory lock is taken, which makes the per-user limit
- *    exact: the next statement's snapshot sees every earlier hold of this fan;
- * 2. one statement checks the limit and the admission, locks still-available units in
- *    sorted order and writes the order, its items and the held units ({@link claimUnits});
- * 3. order.created goes to the outbox, and the transaction commits.
- * Row locks on the seats are thus held for two round trips, not for the whole hold.
- * The order's UNIQUE(admission_id) makes one admission one order; overselling is
- * impossible because a unit changes from available to held only under its row lock.
- */
-export async function createHold(tx: Transact, clock: Clock, req: HoldRequest): Promise<OrderView> {
-  const sel = req.selection;
-  const claim: Claim = 'seats' in sel ? { seats: [...new Set(sel.seats)].sort() } : sel;
-  const quantity = 'seats' in claim ? claim.seats.length : claim.quantity;
-  return tx(async (db) => {
-    const event = await queryOne<{
-      status: string;
-      hold_seconds: number;
-      per_user_limit: number;
-      title: string;
-    }>(
-      db,
-      // FOR SHARE sits in the subquery, so the row lock comes before the advisory lock,
-      // the order every hold takes them in (a cancellation waiting for the row cannot
-      // close a cycle through two holds of the same fan).
-      `SELECT e.*, pg_advisory_xact_lock(hashtext($2))::text AS locked FROM (
-         SELECT status, hold_seconds, per_user_limit, title FROM events WHERE event_id = $1 FOR SHARE
-       ) e`,
-      [req.eventId, `purchase:limit:${req.eventId}:${req.userId}`],
-    );
-    if (!event) throw new NotFoundError('No such event on sale.', 'event_not_found');
-    if (!(SELLING_STATUSES as readonly string[]).includes(event.status))
-      throw new ConflictError('This event is not on sale.', 'not_on_sale');
+export interface HoldDeps {
+  /** Runs the hold statement on its own (autocommit): it is its own transaction. */
+  db: Queryable;
+  clock: Clock;
+  /** Called after a hold committed (wakes the outbox relay; see notifyOutbox). */
+  afterCommit?: () => void;
+}
 
-    const now = clock.now();
-    const r = await claimUnits(
-      db,
-      {
-        orderId: randomUUID(),
-        eventId: req.eventId,
-        userId: req.userId,
-        email: req.email,
-        admissionId: req.admissionId,
-        perUserLimit: event.per_user_limit,
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + event.hold_seconds * 1000),
-      },
-      claim,
-    );
-    if (r.known < quantity && 'seats' in claim) {
-      const unknown = (await unknownSeats(db, req.eventId, claim.seats)).slice(0, 10).join(', ');
-      throw new InputError(`Unknown seats: ${unknown}`, [
+const HOLD_SQL = `SELECT hold_units($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ${OUTBOX_WRITE_LOCK_SQL}) AS r`;
+
+interface HoldRow {
+  order: Omit<OrderRow, 'created_at' | 'expires_at'> & { created_at: string; expires_at: string };
+  items: {
+    unit_id: string;
+    category_id: string;
+    section: string | null;
+    row_label: string | null;
+    seat: number | null;
+    price_minor: number;
+  }[];
+  title: string;
+}
+
+type Refusal =
+  | { reason: 'event_not_found' | 'not_on_sale' | 'admission_used' | 'mixed_currencies' }
+  | { reason: 'unknown_seats'; unknown: string[] }
+  | { reason: 'limit_exceeded'; limit: number; owned: number }
+  | { reason: 'seats_taken'; taken: string[] }
+  | { reason: 'not_enough_available'; available: number };
+
+function refusalError(r: Refusal): AppError {
+  switch (r.reason) {
+    case 'event_not_found':
+      return new NotFoundError('No such event on sale.', 'event_not_found');
+    case 'not_on_sale':
+      return new ConflictError('This event is not on sale.', 'not_on_sale');
+    case 'unknown_seats': {
+      const unknown = r.unknown.slice(0, 10).join(', ');
+      return new InputError(`Unknown seats: ${unknown}`, [
         { path: 'body.seats', message: `not seats of this event: ${unknown}` },
       ]);
     }
-    if (r.owned + quantity > event.per_user_limit)
-      throw new ConflictError(
-        `You can buy at most ${event.per_user_limit} tickets for this event (you have ${r.owned}).`,
+    case 'limit_exceeded':
+      return new ConflictError(
+        `You can buy at most ${r.limit} tickets for this event (you have ${r.owned}).`,
         'limit_exceeded',
-        { limit: event.per_user_limit, owned: r.owned },
+        { limit: r.limit, owned: r.owned },
       );
-    if (r.used) throw new ConflictError('This admission was already used for an order.', 'admission_used');
-    if (r.claimedIds.length < quantity) {
-      if ('seats' in claim) {
-        const got = new Set(r.claimedIds);
-        const taken = claim.seats.filter((s) => !got.has(s));
-        throw new ConflictError('Some of these seats were just taken.', 'seats_taken', { taken });
-      }
-      const n = r.claimedIds.length;
-      throw new ConflictError(
-        n === 0 ? 'This category is sold out.' : `Only ${n} left in this category.`,
+    case 'admission_used':
+      return new ConflictError('This admission was already used for an order.', 'admission_used');
+    case 'seats_taken':
+      return new ConflictError('Some of these seats were just taken.', 'seats_taken', { taken: r.taken });
+    case 'not_enough_available':
+      return new ConflictError(
+        r.available === 0 ? 'This category is sold out.' : `Only ${r.available} left in this category.`,
         'not_enough_available',
-        { available: n },
+        { available: r.available },
       );
-    }
-    if (r.currencies > 1) throw new InputError('Seats priced in different currencies cannot share an order.');
-    // Everything was claimed, so only a concurrent order of the same admission stops the insert.
-    if (!r.order) throw new ConflictError('This admission was already used for an order.', 'admission_used');
+    case 'mixed_currencies':
+      return new InputError('Seats priced in different currencies cannot share an order.');
+  }
+}
 
-    await emitOrder(db, 'order.created', r.order);
-    return {
-      orderId: r.order.order_id,
-      eventId: r.order.event_id,
-      eventTitle: event.title,
-      status: r.order.status,
-      reason: r.order.reason,
-      amountMinor: r.order.amount_minor,
-      currency: r.order.currency,
-      createdAt: r.order.created_at.toISOString(),
-      expiresAt: r.order.expires_at.toISOString(),
-      items: r.items.map((i) => ({
-        unitId: i.unit_id,
-        categoryId: i.category_id,
-        section: i.section,
-        row: i.row_label,
-        seat: i.seat,
-        priceMinor: i.price_minor,
-      })),
-    };
+/**
+ * Holds seats for one admitted fan, all or nothing, in one statement that is its own
+ * transaction: `hold_units` (migration 1700000000002, where the locking order and the
+ * all-or-nothing rule are described) checks the event and the per-user limit, locks
+ * still-available units in a fixed order, writes the order, its items, the held units
+ * and order.created to the outbox. One round trip; the seats' row locks last only as
+ * long as that statement and its commit. A refusal rolls everything back and comes
+ * back as SQLSTATE TSHLD with the reason as JSON.
+ */
+export async function createHold(deps: HoldDeps, req: HoldRequest): Promise<OrderView> {
+  const sel = req.selection;
+  const seats = 'seats' in sel ? [...new Set(sel.seats)].sort() : null;
+  const category = 'seats' in sel ? null : sel;
+  const quantity = category ? category.quantity : seats!.length;
+  const orderId = randomUUID();
+  const now = deps.clock.now();
+  // amountMinor, currency and expiresAt are provisional here: hold_units completes them.
+  const env = envelope('order.created', {
+    orderId,
+    eventId: req.eventId,
+    userId: req.userId,
+    admissionId: req.admissionId,
+    amountMinor: 0,
+    currency: 'XXX',
+    expiresAt: now.toISOString(),
   });
+  const requestId = currentRequestId();
+  let row: { r: HoldRow } | undefined;
+  try {
+    row = await queryOne<{ r: HoldRow }>(deps.db, HOLD_SQL, [
+      req.eventId,
+      seats,
+      category?.categoryId ?? null,
+      quantity,
+      req.userId,
+      req.email,
+      req.admissionId,
+      orderId,
+      now,
+      SELLING_STATUSES,
+      JSON.stringify(env),
+      JSON.stringify(requestId ? { 'x-request-id': requestId } : {}),
+    ]);
+  } catch (err) {
+    const e = err as { code?: string; detail?: string };
+    if (e.code === 'TSHLD' && e.detail) throw refusalError(JSON.parse(e.detail) as Refusal);
+    throw err;
+  }
+  if (!row) throw new Error('hold_units returned no row');
+  deps.afterCommit?.();
+  const { order, items, title } = row.r;
+  return {
+    orderId: order.order_id,
+    eventId: order.event_id,
+    eventTitle: title,
+    status: order.status,
+    reason: order.reason,
+    amountMinor: order.amount_minor,
+    currency: order.currency,
+    createdAt: new Date(order.created_at).toISOString(),
+    expiresAt: new Date(order.expires_at).toISOString(),
+    items: items.map((i) => ({
+      unitId: i.unit_id,
+      categoryId: i.category_id,
+      section: i.section,
+      row: i.row_label,
+      seat: i.seat,
+      priceMinor: i.price_minor,
+    })),
+  };
 }
 
 /** The fan gives the seats back before paying; payment cancels the session on order.cancelled. */

@@ -114,6 +114,11 @@ export async function onPaymentRefunded(db: Queryable, p: Payload<'payment.refun
 
 /** Cancelled event: sales stop, every ticket is void, open orders are cancelled (payment voids them). */
 export async function onEventCancelled(db: Queryable, p: Payload<'event.cancelled'>): Promise<void> {
+  // Every hold takes this lock shared (hold_units): holds in flight finish first, and
+  // holds after this transaction see the event cancelled.
+  await queryRows(db, `SELECT pg_advisory_xact_lock(hashtext('purchase:event:' || $1::uuid::text))::text`, [
+    p.eventId,
+  ]);
   await queryRows(db, `UPDATE events SET status = 'cancelled', updated_at = now() WHERE event_id = $1`, [
     p.eventId,
   ]);

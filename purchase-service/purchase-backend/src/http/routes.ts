@@ -26,6 +26,8 @@ export interface RouteDeps {
   sessions: TokenVerifier;
   admissions: TokenVerifier;
   codes: TicketCodes;
+  /** Called after each hold committed (wakes the outbox relay). */
+  afterHold?: () => void;
 }
 
 const EventParams = z.object({ id: z.uuid() });
@@ -68,13 +70,16 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
     },
     async ({ params, body, req, res }) => {
       const { session, admission } = await admittedFan(d.admissions, req, res, params.id);
-      return createHold(d.tx, d.clock, {
-        eventId: params.id,
-        userId: session.sub,
-        email: session.email,
-        admissionId: admission.aid,
-        selection: body,
-      });
+      return createHold(
+        { db: d.db, clock: d.clock, afterCommit: d.afterHold },
+        {
+          eventId: params.id,
+          userId: session.sub,
+          email: session.email,
+          admissionId: admission.aid,
+          selection: body,
+        },
+      );
     },
   );
   api.route(

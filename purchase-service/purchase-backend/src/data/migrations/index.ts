@@ -1,5 +1,6 @@
 import { Initial1700000000001 } from './1700000000001-initial';
+import { HoldFunction1700000000002 } from './1700000000002-hold-function';
 
 // Migrations of the purchase schema, in order. Each is a TypeORM MigrationInterface class.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const migrations: Function[] = [Initial1700000000001];
+export const migrations: Function[] = [Initial1700000000001, HoldFunction1700000000002];

@@ -3,7 +3,7 @@
  * Each runs alone so the bench can measure its RSS and so load generators never share
  * its event loop. Configuration comes from the environment the parent builds; the
  * child answers over IPC: `{ type: 'ready', url }`, `{ type: 'rss', rss }` (after a GC
- * when started with --expose-gc), and exits on `{ type: 'stop' }`.
+ * when started with --expose-gc), `{ type: 'cpu', micros }` (CPU time used so far, all threads), and exits on `{ type: 'stop' }`.
  */
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -13,7 +13,7 @@ import { startBufferService } from '../../buffer-service/buffer-backend/src/star
 import { loadQueueConfig } from '../../queue-service/queue-backend/src/config';
 import { startQueueService } from '../../queue-service/queue-backend/src/start';
 
-type Parent = { type: 'rss' } | { type: 'stop' };
+type Parent = { type: 'rss' } | { type: 'cpu' } | { type: 'stop' };
 
 async function start(role: string): Promise<{ url: string; stop: () => Promise<void> }> {
   switch (role) {
@@ -54,6 +54,9 @@ async function main(): Promise<void> {
       gc?.();
       gc?.();
       send({ type: 'rss', rss: process.memoryUsage().rss });
+    } else if (m.type === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      send({ type: 'cpu', micros: user + system });
     } else if (m.type === 'stop') {
       const force = setTimeout(() => process.exit(0), 10_000);
       force.unref();

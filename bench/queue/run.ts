@@ -409,12 +409,36 @@ interface JoinFigures {
   joinP99Ms: number;
   halfNon2xx: number;
   usersWrapped: boolean;
+  /** CPU milliseconds per answered request during the saturation runs, by process. */
+  cpuPerJoin: Record<string, number>;
+  cpuPerHello: Record<string, number>;
 }
+
+/** CPU time (ms) each child used while `fn` ran. */
+async function cpuDuring<T>(
+  children: Record<string, Child>,
+  fn: () => Promise<T>,
+): Promise<[T, Record<string, number>]> {
+  const read = () =>
+    Promise.all(Object.values(children).map((c) => c.request<{ micros: number }>({ type: 'cpu' }, 'cpu')));
+  const before = await read();
+  const result = await fn();
+  const after = await read();
+  const names = Object.keys(children);
+  return [
+    result,
+    Object.fromEntries(names.map((n, i) => [n, (after[i]!.micros - before[i]!.micros) / 1000])),
+  ];
+}
+
+const perRequest = (cpu: Record<string, number>, n: number) =>
+  Object.fromEntries(Object.entries(cpu).map(([k, ms]) => [k, Number((ms / Math.max(1, n)).toFixed(3))]));
 
 async function benchJoins(
   pool: Pool,
   gatewayUrl: string,
   sessionCookie: (id: string) => Promise<string>,
+  procs: { buffer: Child; gateway: Child; hello: Child },
 ): Promise<JoinFigures> {
   const eventId = randomUUID();
   await insertBufferEvent(pool, eventId, 'org-bench');
@@ -439,13 +463,17 @@ async function benchJoins(
   if (!SMOKE) {
     await run({ url: gatewayUrl + '/hello', connections: 20, duration: 2 }); // warm-up
   }
-  const sat = await run({
-    url: gatewayUrl + joinPath,
-    connections: CONNECTIONS,
-    duration: SECONDS,
-    requests: [joinReq()],
-  });
-  const hello = await run({ url: gatewayUrl + '/hello', connections: CONNECTIONS, duration: SECONDS });
+  const [sat, joinCpu] = await cpuDuring({ buffer: procs.buffer, gateway: procs.gateway }, () =>
+    run({
+      url: gatewayUrl + joinPath,
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      requests: [joinReq()],
+    }),
+  );
+  const [hello, helloCpu] = await cpuDuring({ hello: procs.hello, gateway: procs.gateway }, () =>
+    run({ url: gatewayUrl + '/hello', connections: CONNECTIONS, duration: SECONDS }),
+  );
   const joinsPerSec = sat['2xx'] / SECONDS;
   const halfRate = Math.max(1, Math.round(joinsPerSec / 2));
   const half = await run({
@@ -466,6 +494,8 @@ async function benchJoins(
     joinP99Ms: half.latency.p99,
     halfNon2xx: half.non2xx,
     usersWrapped: n > users,
+    cpuPerJoin: perRequest(joinCpu, sat['2xx'] + sat.non2xx),
+    cpuPerHello: perRequest(helloCpu, hello['2xx'] + hello.non2xx),
   };
 }
 
@@ -492,13 +522,21 @@ async function main(): Promise<void> {
         { ...base, QUEUE_SIGNING_JWKS: identity.privateJwks.queue, BUFFER_JWKS_URL: identity.buffer.jwksUrl },
         ['--expose-gc'],
       ),
-      startChild('child.ts', ['buffer'], {
-        ...base,
-        BUFFER_SIGNING_JWKS: identity.privateJwks.buffer,
-        BUFFER_CLOSE_TICK_MS: '100',
-        // e.g. BENCH_BUFFER_LOG_LEVEL=info shows the close's phases ("buffer closed and drawn").
-        ...(process.env.BENCH_BUFFER_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_BUFFER_LOG_LEVEL } : {}),
-      }),
+      startChild(
+        'child.ts',
+        ['buffer'],
+        {
+          ...base,
+          BUFFER_SIGNING_JWKS: identity.privateJwks.buffer,
+          BUFFER_CLOSE_TICK_MS: '100',
+          // e.g. BENCH_BUFFER_LOG_LEVEL=info shows the close's phases ("buffer closed and drawn").
+          ...(process.env.BENCH_BUFFER_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_BUFFER_LOG_LEVEL } : {}),
+        },
+        // e.g. BENCH_BUFFER_CPU_PROF=/tmp/prof writes the buffer's CPU profile there on stop.
+        process.env.BENCH_BUFFER_CPU_PROF
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_BUFFER_CPU_PROF}`]
+          : [],
+      ),
       startChild('child.ts', ['hello'], {}),
     ]);
     children.push(queue, buffer, hello);
@@ -545,7 +583,11 @@ async function main(): Promise<void> {
         };
     console.error(`[bench:queue] close done`);
     const joins: JoinFigures = PARTS.has('joins')
-      ? await benchJoins(pool, gateway.url, (id) => identity.sessionCookie({ id }))
+      ? await benchJoins(pool, gateway.url, (id) => identity.sessionCookie({ id }), {
+          buffer,
+          gateway,
+          hello,
+        })
       : {
           joinsPerSec: NaN,
           joinNon2xx: 0,
@@ -557,6 +599,8 @@ async function main(): Promise<void> {
           joinP99Ms: NaN,
           halfNon2xx: 0,
           usersWrapped: false,
+          cpuPerJoin: {},
+          cpuPerHello: {},
         };
     console.error(`[bench:queue] joins done`);
 
@@ -615,6 +659,15 @@ async function main(): Promise<void> {
         `p99 ${joins.joinP99AtSaturation} ms, non-2xx ${joins.joinNon2xx}`,
       ],
       ['hello-world Express via gateway', `${f1(joins.helloRps)} req/s`, `p99 ${joins.helloP99} ms`],
+      [
+        'CPU ms per request (saturation runs)',
+        `join: ${Object.entries(joins.cpuPerJoin)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+        `hello: ${Object.entries(joins.cpuPerHello)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      ],
       ['join ratio (target ≥ 0.35)', f2(joinRatio), ''],
       [
         'joins at half saturation',

@@ -41,6 +41,24 @@ describe('POST /buffer/api/events/:id/entries', () => {
     expect(new Set(answers.map((a) => a.body.entry.joinedAt)).size).toBe(1);
   });
 
+  it('when many fans join at once (batched), gives each their own entry and receipt', async () => {
+    const event = await h.createEvent();
+    const users = Array.from({ length: 150 }, (_, i) => `fan-many-${i}`);
+    const answers = await Promise.all(users.map((u) => join(h, event.eventId, u)));
+    expect(answers.map((a) => a.status)).toEqual(users.map(() => 201));
+    const { rows } = await h.pg.query('SELECT salt FROM buffer_events WHERE event_id = $1', [event.eventId]);
+    const verifier = new TokenVerifier(`${h.service.url}/buffer/.well-known/jwks.json`);
+    for (const [i, a] of answers.entries()) {
+      const claims = await verifier.verify('joinReceipt', a.body.receipt);
+      expect(claims).toMatchObject({ sub: users[i], eh: entrantHash(rows[0].salt, users[i]!) });
+      expect(a.body.entry).toMatchObject({ late: false, queueNumber: null });
+    }
+    const { rows: count } = await h.pg.query('SELECT count(*)::int AS n FROM entries WHERE event_id = $1', [
+      event.eventId,
+    ]);
+    expect(count[0].n).toBe(users.length);
+  });
+
   it('refuses an account whose e-mail is not verified, and records nothing', async () => {
     const event = await h.createEvent();
     const res = await h.api(`/buffer/api/events/${event.eventId}/entries`, {

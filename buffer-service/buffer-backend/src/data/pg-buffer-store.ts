@@ -79,21 +79,41 @@ const toEntry = (r: EntryRow): Entry => ({
 
 // Joins hold the shared form of this lock and closers the exclusive one, so a join
 // commits entirely before or entirely after the moment the buffer closes. The id goes
-// through uuid so every spelling of it takes the same lock (buffer_join hashes the same text).
+// through uuid so every spelling of it takes the same lock (buffer_join_many hashes the same text).
 const LOCK_KEY = `hashtextextended('ticketslave:buffer:' || $1::uuid::text, 0)`;
 
-/** Rows as buffer_join answers them: row_to_json, so timestamps are ISO strings. */
+/** Rows as buffer_join_many answers them: row_to_json, so timestamps are ISO strings. */
 type JsonRow<R> = {
   [K in keyof R]: R[K] extends Date ? string : R[K] extends Date | null ? string | null : R[K];
 };
-interface JoinedJson {
+/** The entries row as JSON, without its number (that lives in `numbers`). */
+type EntryJson = Omit<JsonRow<EntryRow>, 'queue_number'>;
+/** What buffer_join_many answers. */
+interface JoinedManyJson {
   event: JsonRow<EventRow> | null;
-  /** The entries row, without its number (that lives in `numbers`). */
-  entry: Omit<JsonRow<EntryRow>, 'queue_number'> | null;
-  created: boolean;
-  /** An existing entry's number, if it has one. */
-  number?: number | null;
+  entries: { entry: EntryJson; number: number | null; created: boolean }[];
 }
+/** One fan's share of a batch. */
+interface JoinAnswer {
+  event: JsonRow<EventRow> | null;
+  entry: EntryJson | null;
+  number: number | null;
+  created: boolean;
+}
+interface PendingJoin {
+  userId: string;
+  hash: string;
+  resolve: (answer: JoinAnswer) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Join batches per event in flight at once. Joins arriving while they run wait and go
+ * together in the next one: under a storm one round trip, lock and commit serve many
+ * fans; a lone join goes at once.
+ */
+const JOIN_BATCHES_IN_FLIGHT = 4;
+const MAX_JOIN_BATCH = 200;
 
 /** An entry with its number, if any (numbers are written once, at the close or a late join). */
 const ENTRY_SQL = `SELECT e.event_id, e.user_id, e.entrant_hash, e.joined_at, e.late, n.queue_number
@@ -108,7 +128,7 @@ const eventFromJson = (r: JsonRow<EventRow>): BufferEvent =>
     closed_at: r.closed_at === null ? null : new Date(r.closed_at),
   });
 
-const entryFromJson = (r: Omit<JsonRow<EntryRow>, 'queue_number'>, queueNumber: number | null): Entry =>
+const entryFromJson = (r: EntryJson, queueNumber: number | null): Entry =>
   toEntry({ ...r, joined_at: new Date(r.joined_at), queue_number: queueNumber });
 
 /** Appends numbers first+1, first+2, … to `users` in order: insert-only, no read of entries. */
@@ -125,6 +145,8 @@ async function insertNumbers(db: Queryable, eventId: string, first: number, user
 export class PgBufferStore implements BufferStore {
   /** Each event's salt, made on first sight and never changed, so safe to keep. */
   private readonly salts = new Map<string, string>();
+  private readonly waitingJoins = new Map<string, PendingJoin[]>();
+  private readonly joinBatchesInFlight = new Map<string, number>();
 
   /**
    * @param onNumbered told after a commit that wrote numbers (a close, a late join), so
@@ -207,22 +229,58 @@ export class PgBufferStore implements BufferStore {
       salt = ((await this.getEvent(eventId)) ?? check(undefined)).salt;
       this.salts.set(eventId, salt);
     }
-    // One round trip: lock, read, insert (see the buffer_join migration).
-    const row = await queryOne<{ joined: JoinedJson }>(
-      this.ds,
-      'SELECT buffer_join($1, $2, $3, $4) AS joined',
-      [eventId, userId, entrantHashOf(salt), [...JOINABLE_STATUSES]],
-    );
-    const joined = row!.joined;
+    // One round trip per batch: lock, read, insert (see the buffer_join_many migration).
+    const joined = await this.joinBatched(eventId, userId, entrantHashOf(salt));
     const event = joined.event ? eventFromJson(joined.event) : undefined;
     if (joined.entry)
-      return {
-        entry: entryFromJson(joined.entry, joined.number ?? null),
-        created: joined.created,
-        event: event!,
-      };
+      return { entry: entryFromJson(joined.entry, joined.number), created: joined.created, event: event! };
     // Refused (throws), or joining after the close: numbered in a transaction of its own.
     return this.joinNumbered(eventId, userId, check, check(event).salt, entrantHashOf);
+  }
+
+  private joinBatched(eventId: string, userId: string, hash: string): Promise<JoinAnswer> {
+    return new Promise((resolve, reject) => {
+      const waiting = this.waitingJoins.get(eventId) ?? [];
+      waiting.push({ userId, hash, resolve, reject });
+      this.waitingJoins.set(eventId, waiting);
+      if ((this.joinBatchesInFlight.get(eventId) ?? 0) < JOIN_BATCHES_IN_FLIGHT) void this.sendJoins(eventId);
+    });
+  }
+
+  private async sendJoins(eventId: string): Promise<void> {
+    const waiting = this.waitingJoins.get(eventId);
+    if (!waiting?.length) return;
+    const batch = waiting.splice(0, MAX_JOIN_BATCH);
+    if (waiting.length === 0) this.waitingJoins.delete(eventId);
+    this.joinBatchesInFlight.set(eventId, (this.joinBatchesInFlight.get(eventId) ?? 0) + 1);
+    try {
+      // Sorted and distinct: concurrent batches then insert in one order and cannot deadlock.
+      const hashOf = new Map(batch.map((j) => [j.userId, j.hash]));
+      const users = [...hashOf.keys()].sort();
+      const row = await queryOne<{ joined: JoinedManyJson }>(
+        this.ds,
+        'SELECT buffer_join_many($1, $2, $3, $4) AS joined',
+        [eventId, users, users.map((u) => hashOf.get(u)!), [...JOINABLE_STATUSES]],
+      );
+      const { event, entries } = row!.joined;
+      const byUser = new Map(entries.map((e) => [e.entry.user_id, e]));
+      for (const j of batch) {
+        const mine = byUser.get(j.userId);
+        j.resolve({
+          event,
+          entry: mine?.entry ?? null,
+          number: mine?.number ?? null,
+          created: mine?.created ?? false,
+        });
+      }
+    } catch (err) {
+      for (const j of batch) j.reject(err);
+    } finally {
+      const left = this.joinBatchesInFlight.get(eventId)! - 1;
+      if (left > 0) this.joinBatchesInFlight.set(eventId, left);
+      else this.joinBatchesInFlight.delete(eventId);
+      if (this.waitingJoins.has(eventId)) void this.sendJoins(eventId);
+    }
   }
 
   /** The general join, run as a transaction; numbers late joiners once the buffer is closed. */

@@ -13,8 +13,8 @@ import {
   type EventSnapshot,
   type FairnessDocument,
   type SessionClaims,
-  type TokenSigner,
 } from '@ticketslave/common';
+import type { Signer } from '../tokens/pooled-signer';
 import { JOINABLE_STATUSES } from './ports';
 import type {
   Beacon,
@@ -99,7 +99,7 @@ function joinable(event: BufferEvent | undefined): BufferEvent {
 export class BufferDomain {
   constructor(
     private readonly store: BufferStore,
-    private readonly signer: TokenSigner,
+    private readonly signer: Signer,
     private readonly beacon: Beacon,
     private readonly clock: Clock,
   ) {}

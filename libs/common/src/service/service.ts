@@ -119,6 +119,9 @@ export async function startService<C extends BaseConfig>(
     await lifecycle.start({ name: 'outbox-relay', start: () => relay.start(), stop: () => relay.stop() });
 
     const upgrades = new UpgradeRouter(logger);
+    // Feed's keys fetched up front: a feed restart later does not fail this service's session checks.
+    const sessions = new TokenVerifier(config.FEED_JWKS_URL);
+    void sessions.warm();
     const kit: ServiceKit<C> = {
       service,
       config,
@@ -127,7 +130,7 @@ export async function startService<C extends BaseConfig>(
       bus,
       relay,
       clock: opts.clock ?? systemClock,
-      sessions: new TokenVerifier(config.FEED_JWKS_URL),
+      sessions,
       upgrades,
       lifecycle,
     };

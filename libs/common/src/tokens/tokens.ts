@@ -7,7 +7,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { z } from 'zod';
-import { AuthError, ForbiddenError } from '../errors';
+import { AuthError, ForbiddenError, UnavailableError } from '../errors';
 import type { PublicJwkSet } from './keys';
 
 export const Role = z.enum(['fan', 'organiser', 'admin']);
@@ -61,16 +61,36 @@ type ClaimsOf<K extends TokenKind> = z.infer<(typeof TOKENS)[K]['claims']>;
 /** Verifies our EdDSA tokens against a JWK set: a remote one (cached, kid-aware) or the service's own. */
 export class TokenVerifier {
   private readonly getKey: JWTVerifyGetKey;
+  private readonly remote?: ReturnType<typeof createRemoteJWKSet>;
 
-  constructor(source: string | PublicJwkSet) {
-    this.getKey =
-      typeof source === 'string'
-        ? createRemoteJWKSet(new URL(source), {
-            cacheMaxAge: 10 * 60_000,
-            cooldownDuration: 5_000,
-            timeoutDuration: 3_000,
-          })
-        : createLocalJWKSet(source);
+  /** `cacheMaxAgeMs`: how long fetched keys count as fresh (default 10 minutes). */
+  constructor(source: string | PublicJwkSet, opts: { cacheMaxAgeMs?: number } = {}) {
+    if (typeof source !== 'string') {
+      this.getKey = createLocalJWKSet(source);
+      return;
+    }
+    const remote = createRemoteJWKSet(new URL(source), {
+      cacheMaxAge: opts.cacheMaxAgeMs ?? 10 * 60_000,
+      cooldownDuration: 5_000,
+      timeoutDuration: 3_000,
+    });
+    this.remote = remote;
+    // While the issuer is down or restarting, the keys fetched last still verify its tokens
+    // (a stale cache is refetched first; signing keys rotate far slower than services restart).
+    this.getKey = async (header, token) => {
+      try {
+        return await remote(header, token);
+      } catch (err) {
+        const cached = remote.jwks();
+        if (cached && keysUnreachable(err)) return createLocalJWKSet(cached)(header, token);
+        throw err;
+      }
+    };
+  }
+
+  /** Fetches a remote key set ahead of the first token (at start-up); a failure is left to the first verify. */
+  async warm(): Promise<void> {
+    await this.remote?.reload().catch(() => undefined);
   }
 
   async verify<K extends TokenKind>(
@@ -102,9 +122,23 @@ export class TokenVerifier {
           kind === 'session' ? 'session_expired' : 'token_expired',
         );
       }
+      // The issuer's key set could not be fetched (issuer down or restarting): the token may
+      // well be good, so the caller is told to try again rather than that it is invalid.
+      if (keysUnreachable(err))
+        throw new UnavailableError(
+          `The ${kind} token's signing keys cannot be fetched right now; try again shortly.`,
+          'keys_unavailable',
+        );
       throw new AuthError(`Invalid ${kind} token.`, 'invalid_token');
     }
   }
+}
+
+/** A remote JWK set that did not load: a timeout, a network error, or a non-200 answer. */
+function keysUnreachable(err: unknown): boolean {
+  if (err instanceof joseErrors.JWKSTimeout) return true;
+  if (!(err instanceof joseErrors.JOSEError)) return true;
+  return err.code === 'ERR_JOSE_GENERIC' && /JSON Web Key Set HTTP response/.test(err.message);
 }
 
 export function cookieOptions(opts: {

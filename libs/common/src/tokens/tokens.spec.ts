@@ -1,0 +1,76 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AuthError, UnavailableError } from '../errors';
+import { generateSigningJwks, TokenSigner } from './keys';
+import { TOKENS, TokenVerifier } from './tokens';
+
+const admission = (signer: TokenSigner) =>
+  signer.sign(
+    { evt: 'e1', aid: 'a1' },
+    {
+      issuer: TOKENS.admission.issuer,
+      audience: TOKENS.admission.audience,
+      subject: 'u1',
+      expiresAt: new Date(Date.now() + 60_000),
+    },
+  );
+
+describe('TokenVerifier with a remote key set', () => {
+  let signer: TokenSigner;
+  let server: Server;
+  let url: string;
+  let up = true;
+  beforeAll(async () => {
+    signer = await TokenSigner.fromJwks(await generateSigningJwks('k1'));
+    server = createServer((_req, res) => {
+      if (!up) return void res.writeHead(503).end();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(signer.publicJwks));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('verifies a good token and refuses a forged one with 401', async () => {
+    const v = new TokenVerifier(url);
+    await expect(v.verify('admission', await admission(signer))).resolves.toMatchObject({
+      sub: 'u1',
+      aid: 'a1',
+    });
+    const other = await TokenSigner.fromJwks(await generateSigningJwks('k1'));
+    await expect(v.verify('admission', await admission(other))).rejects.toBeInstanceOf(AuthError);
+  });
+
+  it('answers 503, not 401, while the issuer cannot serve its keys (down, restarting)', async () => {
+    up = false;
+    try {
+      const err = await new TokenVerifier(url).verify('admission', await admission(signer)).catch((e) => e);
+      expect(err).toBeInstanceOf(UnavailableError);
+      expect(err).toMatchObject({ status: 503, code: 'keys_unavailable' });
+    } finally {
+      up = true;
+    }
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const refused = await new TokenVerifier(`http://127.0.0.1:${port}/jwks.json`)
+      .verify('admission', await admission(signer))
+      .catch((e) => e);
+    expect(refused).toBeInstanceOf(UnavailableError);
+  });
+
+  it('keeps verifying with the keys fetched last while the issuer is down', async () => {
+    const v = new TokenVerifier(url, { cacheMaxAgeMs: 50 });
+    await v.warm();
+    up = false;
+    try {
+      await new Promise((r) => setTimeout(r, 120)); // the cache is stale: a refetch fails
+      await expect(v.verify('admission', await admission(signer))).resolves.toMatchObject({ sub: 'u1' });
+      const other = await TokenSigner.fromJwks(await generateSigningJwks('k2'));
+      await expect(v.verify('admission', await admission(other))).rejects.toBeInstanceOf(AuthError);
+    } finally {
+      up = true;
+    }
+  });
+});

@@ -44,6 +44,12 @@ export interface Fan {
   page: Page;
   /** Everything the page said: console messages, page errors, failed requests, HTTP ≥ 400. */
   log: ConsoleEntry[];
+  /**
+   * Opens a fresh page in the same context (same cookies) and makes it `page`, with
+   * the same logging; closes the old page first unless it is already closed. A fan
+   * who closed the tab and comes back.
+   */
+  newPage(): Promise<Page>;
   /** Goes to `url` (absolute, or relative to the platform origin) and saves a screenshot. */
   visit(url: string, shot: string): Promise<Response | null>;
   /** Saves `NN-<fan>-<name>.png` of the current page in this test's results directory. */
@@ -114,45 +120,52 @@ export function useBrowser(opts: { baseUrl?: () => Promise<string> | string } = 
     if (!browser) throw new Error('useBrowser(): the browser is not launched (call it at file level)');
     const baseURL = opts.baseUrl ? await opts.baseUrl() : undefined;
     const context = await browser.newContext({ ...DEVICES[device], baseURL });
-    const page = await context.newPage();
     const log: ConsoleEntry[] = [];
-    page.on('console', (m) =>
-      log.push({ kind: 'console', level: m.type(), text: m.text(), url: m.location().url }),
-    );
-    page.on('pageerror', (err) => log.push({ kind: 'pageerror', level: 'error', text: String(err) }));
-    page.on('requestfailed', (r) =>
-      log.push({
-        kind: 'requestfailed',
-        level: 'info',
-        text: `${r.method()} ${r.url()}: ${r.failure()?.errorText ?? ''}`,
-      }),
-    );
-    page.on('response', (r) => {
-      if (r.status() >= 400)
+    const watch = (page: Page) => {
+      page.on('console', (m) =>
+        log.push({ kind: 'console', level: m.type(), text: m.text(), url: m.location().url }),
+      );
+      page.on('pageerror', (err) => log.push({ kind: 'pageerror', level: 'error', text: String(err) }));
+      page.on('requestfailed', (r) =>
         log.push({
-          kind: 'response',
+          kind: 'requestfailed',
           level: 'info',
-          text: `${r.request().method()} ${r.url()} → ${r.status()}`,
-          url: r.url(),
-          status: r.status(),
-        });
-    });
+          text: `${r.method()} ${r.url()}: ${r.failure()?.errorText ?? ''}`,
+        }),
+      );
+      page.on('response', (r) => {
+        if (r.status() >= 400)
+          log.push({
+            kind: 'response',
+            level: 'info',
+            text: `${r.request().method()} ${r.url()} → ${r.status()}`,
+            url: r.url(),
+            status: r.status(),
+          });
+      });
+      return page;
+    };
     const f: Fan = {
       name,
       device,
       context,
-      page,
+      page: watch(await context.newPage()),
       log,
+      async newPage() {
+        if (!f.page.isClosed()) await f.page.close();
+        f.page = watch(await context.newPage());
+        return f.page;
+      },
       async screenshot(shot) {
         const dir = testDir();
         const file = path.join(dir, `${nextNumber()}-${slug(`${name}-${shot}`)}.png`);
-        await page.screenshot({ path: file, fullPage: true });
+        await f.page.screenshot({ path: file, fullPage: true });
         return file;
       },
       async visit(url, shot) {
-        const res = await page.goto(url, { waitUntil: 'load' });
+        const res = await f.page.goto(url, { waitUntil: 'load' });
         // Pages that poll or stream never go network-idle; a settled first render is enough.
-        await page.waitForLoadState('networkidle', { timeout: 3_000 }).catch(() => undefined);
+        await f.page.waitForLoadState('networkidle', { timeout: 3_000 }).catch(() => undefined);
         await f.screenshot(shot);
         return res;
       },

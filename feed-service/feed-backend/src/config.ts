@@ -1,4 +1,5 @@
 import { baseConfigShape, envBool, jsonEnv, loadConfig, PrivateJwkSet } from '@ticketslave/common';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 export const configSchema = z.object({
@@ -11,6 +12,13 @@ export const configSchema = z.object({
   MAIL_FROM: z.string().min(3).default('TicketSlave <no-reply@ticketslave.local>'),
   /** argon2id memory in KiB; OWASP's 19 MiB keeps a login storm from exhausting RAM. */
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(8192).max(262144).default(19456),
+  /** Password hashes computed at once; by default one core is left to everything else. */
+  ARGON2_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(Math.max(1, availableParallelism() - 1)),
   S3_ENDPOINT: z.url().optional(),
   S3_REGION: z.string().default('us-east-1'),
   S3_BUCKET_IMAGES: z.string().min(3).default('ticketslave-images'),
@@ -25,6 +33,12 @@ export const configSchema = z.object({
   GOOGLE_AUTH_URL: z.url().default('https://accounts.google.com/o/oauth2/v2/auth'),
   GOOGLE_TOKEN_URL: z.url().default('https://oauth2.googleapis.com/token'),
   GOOGLE_USERINFO_URL: z.url().default('https://www.googleapis.com/oauth2/v3/userinfo'),
+  /**
+   * How long the public list and event pages may be served from memory without a read (ms;
+   * 0 = no cache). Changes made through this instance or consumed by it drop them at once;
+   * this bounds how stale a change made through another instance can look here.
+   */
+  FEED_CACHE_MAX_AGE_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   BUFFER_API_URL: z.url().optional(),
   QUEUE_API_URL: z.url().optional(),
   PURCHASE_API_URL: z.url().optional(),

@@ -23,6 +23,7 @@ import { PublicEvents } from './domain/public-events';
 import { mountGoogleLogin } from './http/google-routes';
 import { mountPosterUpload, registerEventRoutes } from './http/event-routes';
 import { eventStatsConsumer } from './messaging/stats-consumer';
+import { PageCache } from './http/page-cache';
 
 export interface StartFeedOptions {
   port?: number;
@@ -49,7 +50,7 @@ export async function startFeedService(
       const mailer = smtpMailer(config.SMTP_URL, config.MAIL_FROM);
       const accounts = new Accounts({
         store: new PgAccountStore(kit.ds),
-        hasher: argon2Hasher(config.ARGON2_MEMORY_KIB),
+        hasher: argon2Hasher(config.ARGON2_MEMORY_KIB, config.ARGON2_CONCURRENCY),
         mailer,
         signer,
         clock: kit.clock,
@@ -58,13 +59,19 @@ export async function startFeedService(
       });
       const api = new ApiRouter();
       registerAccountRoutes(api, { accounts, sessions, clock: kit.clock, secureCookies });
-      const organiser = new OrganiserEvents(new PgEventStore(kit.ds), kit.clock);
+      // Rendered public pages; every committed change to events or their stats here drops them.
+      const pages = new PageCache({
+        maxAgeMs: config.FEED_CACHE_MAX_AGE_MS,
+        now: () => kit.clock.now().getTime(),
+      });
+      const dropPages = () => pages.invalidate();
+      const organiser = new OrganiserEvents(new PgEventStore(kit.ds, dropPages), kit.clock);
       const publicEvents = new PublicEvents(new PgPublicEventStore(kit.ds), kit.clock);
-      registerEventRoutes(api, { organiser, publicEvents, sessions });
+      registerEventRoutes(api, { organiser, publicEvents, sessions, pages });
       const posters = s3PosterStore(config);
       return {
         api,
-        parts: [mailer, eventStatsConsumer(kit)],
+        parts: [mailer, eventStatsConsumer(kit, dropPages)],
         beforeJson: (app) => {
           mountJwks(app, 'feed', signer.publicJwks);
           mountGoogleLogin(app, { config, accounts, clock: kit.clock, secureCookies });

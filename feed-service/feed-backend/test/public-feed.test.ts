@@ -15,6 +15,8 @@ beforeAll(async () => {
     S3_FORCE_PATH_STYLE: 'true',
     S3_ACCESS_KEY_ID: 'S3RVER',
     S3_SECRET_ACCESS_KEY: 'S3RVER',
+    // Pages stay cached far longer than any test here: a fresh answer proves the invalidation.
+    FEED_CACHE_MAX_AGE_MS: '60000',
   });
   org = (await organiser(h)).b;
 });
@@ -56,6 +58,10 @@ describe('GET /feed/api/events', () => {
     const anon = h.browser();
     const first = (await (await anon.get('/feed/api/events?q=pager&limit=2')).json()) as Page;
     expect(first.items.map((i) => i.id)).toEqual(ids.slice(0, 2));
+    expect(first.items.map((i) => (i as { startsAt?: string }).startsAt)).toEqual([
+      new Date(base).toISOString(),
+      new Date(base + day).toISOString(),
+    ]);
     expect(first.items[0]!.priceRange).toEqual({ minMinor: 4900, maxMinor: 8900, currency: 'EUR' });
     const second = (await (
       await anon.get(`/feed/api/events?q=pager&limit=2&cursor=${first.nextCursor}`)
@@ -86,6 +92,53 @@ describe('GET /feed/api/events', () => {
     expect(again.status).toBe(304);
   });
 
+  it('shows an organiser’s edit and cancellation at once, in the list and on the event page', async () => {
+    const tag = `Cachetest${Date.now().toString(36)}`;
+    const id = await published({ title: `${tag} before` });
+    const anon = h.browser();
+    const list = async (q: string) =>
+      ((await (await anon.get(`/feed/api/events?q=${encodeURIComponent(q)}`)).json()) as Page).items;
+    const page = async () =>
+      (await (await anon.get(`/feed/api/events/${id}`)).json()) as { title: string; status: string };
+    expect((await list(`${tag} before`)).map((i) => i.id)).toEqual([id]);
+    expect((await page()).title).toBe(`${tag} before`);
+    const etag = (await anon.get(`/feed/api/events/${id}`)).headers.get('etag');
+
+    const edit = await org.fetch(`/feed/api/organiser/events/${id}`, {
+      method: 'PUT',
+      json: demoEventInput({ title: `${tag} after` }),
+    });
+    expect(edit.status).toBe(200);
+    expect(await list(`${tag} before`)).toEqual([]);
+    expect((await list(`${tag} after`)).map((i) => i.title)).toEqual([`${tag} after`]);
+    expect((await page()).title).toBe(`${tag} after`);
+    const revalidated = await anon.fetch(`/feed/api/events/${id}`, {
+      headers: { 'if-none-match': etag!, 'cache-control': 'max-age=0' },
+    });
+    expect(revalidated.status).toBe(200);
+
+    expect(
+      (await org.post(`/feed/api/organiser/events/${id}/cancel`, { reason: 'the band split' })).status,
+    ).toBe(200);
+    expect(await list(tag)).toEqual([]);
+    expect((await page()).status).toBe('cancelled');
+  });
+
+  it('turns a listed event to on_sale the moment its sale opens, with no write in between', async () => {
+    const tag = `Opening${Date.now().toString(36)}`;
+    const opensAt = Date.now() + 2500;
+    const id = await published({ title: tag, saleStartsAt: new Date(opensAt).toISOString() });
+    const status = async () =>
+      ((await (await h.browser().get(`/feed/api/events?q=${tag}`)).json()) as Page).items[0]?.status;
+    expect(await status()).toBe('published');
+    expect(await status()).toBe('published');
+    await new Promise((r) => setTimeout(r, opensAt - Date.now() + 50));
+    expect(await status()).toBe('on_sale');
+    expect(
+      ((await (await h.browser().get(`/feed/api/events/${id}`)).json()) as { status: string }).status,
+    ).toBe('on_sale');
+  });
+
   it.each([
     ['a bad cursor', 'cursor=nope', 'cursor'],
     ['a bad date', 'from=yesterday', 'from'],
@@ -105,6 +158,8 @@ describe('GET /feed/api/events/:id', () => {
       unknown
     >;
     expect(before).toMatchObject({ stock: null, buffer: null, capacity: 700, status: 'published' });
+    const listedBefore = (await (await h.browser().get('/feed/api/events?q=stock%20show')).json()) as Page;
+    expect(listedBefore.items.find((i) => i.id === id)?.status).toBe('published');
     expect(before.description).toBe('Loud. <script>alert(1)</script> stays text.');
 
     const kafka = new Kafka({ clientId: 'feed-test', brokers: h.kafka.brokers, logLevel: logLevel.NOTHING });
@@ -141,6 +196,9 @@ describe('GET /feed/api/events/:id', () => {
         ((await (await h.browser().get(`/feed/api/events/${id}`)).json()) as { status: string }).status ===
         'sold_out',
     );
+    // The list page read before the message was consumed is not served any more either.
+    const listed = (await (await h.browser().get('/feed/api/events?q=stock%20show')).json()) as Page;
+    expect(listed.items.find((i) => i.id === id)?.status).toBe('sold_out');
     await producer.disconnect();
   });
 

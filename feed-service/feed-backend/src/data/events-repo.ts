@@ -1,5 +1,5 @@
 import { enqueueMessages, NotFoundError, queryOne, queryRows, type Queryable } from '@ticketslave/common';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { EventInput, EventRecord } from '../domain/event-rules';
 import type { AuditEntry, EventChange, EventStore } from '../domain/organiser-events';
 
@@ -78,10 +78,22 @@ async function addAudit(db: Queryable, eventId: string, actorId: string, action:
 }
 
 export class PgEventStore implements EventStore {
-  constructor(private readonly ds: DataSource) {}
+  /** `onWrite` runs after every write transaction ends (committed or not): the public page cache drops its pages. */
+  constructor(
+    private readonly ds: DataSource,
+    private readonly onWrite: () => void = () => undefined,
+  ) {}
+
+  private async write<T>(fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.ds.transaction(fn);
+    } finally {
+      this.onWrite();
+    }
+  }
 
   async create(organiserId: string, input: EventInput): Promise<EventRecord> {
-    return this.ds.transaction(async (em) => {
+    return this.write(async (em) => {
       const row = await queryOne<EventRow>(
         em,
         `INSERT INTO events (organiser_id, title, artist, description, venue, city, starts_at, sale_starts_at,
@@ -109,7 +121,7 @@ export class PgEventStore implements EventStore {
   }
 
   async change(id: string, actorId: string, fn: (current: EventRecord) => EventChange): Promise<EventRecord> {
-    return this.ds.transaction(async (em) => {
+    return this.write(async (em) => {
       const row = await queryOne<EventRow>(
         em,
         `SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1 FOR UPDATE`,

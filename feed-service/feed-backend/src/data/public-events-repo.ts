@@ -1,5 +1,5 @@
 import { queryOne, queryRows, type Queryable } from '@ticketslave/common';
-import type { FeedQuery, EventStats, PublicEventStore } from '../domain/public-events';
+import type { FeedQuery, FeedRow, EventStats, PublicEventStore } from '../domain/public-events';
 import type { EventRecord } from '../domain/event-rules';
 import { EVENT_COLUMNS, toEventRecord, type EventRow } from './events-repo';
 
@@ -32,16 +32,40 @@ const toPair = (r: EventRow & StatsRow): { event: EventRecord; stats: EventStats
   },
 });
 
+interface FeedDbRow {
+  id: string;
+  status: FeedRow['status'];
+  title: string;
+  artist: string;
+  venue: string;
+  city: string;
+  starts_at: string;
+  sale_starts_at: string | null;
+  poster_url: string | null;
+  /** Generated columns (migration 0003): priceRange() of the categories, kept by PostgreSQL. */
+  price_min_minor: number | null;
+  price_max_minor: number | null;
+  price_currency: string | null;
+  available: number | null;
+  held: number | null;
+  sold: number | null;
+}
+
+/** A timestamptz as Date#toISOString() writes it (UTC, milliseconds), without parsing a Date per row. */
+const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
 const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export class PgPublicEventStore implements PublicEventStore {
   constructor(private readonly db: Queryable) {}
 
-  async list(q: FeedQuery) {
+  async list(q: FeedQuery): Promise<FeedRow[]> {
     // Keyset pagination on (starts_at, id) walks the partial index events_public_feed.
-    const rows = await queryRows<EventRow & StatsRow>(
+    const rows = await queryRows<FeedDbRow>(
       this.db,
-      `SELECT ${prefixed}, ${STATS_COLUMNS}
+      `SELECT e.id, e.status, e.title, e.artist, e.venue, e.city, ${iso('e.starts_at')} AS starts_at,
+         ${iso('e.sale_starts_at')} AS sale_starts_at, e.poster_url,
+         e.price_min_minor, e.price_max_minor, e.price_currency, s.available, s.held, s.sold
        FROM events e LEFT JOIN event_stats s ON s.event_id = e.id
        WHERE e.status IN ('published', 'on_sale', 'sold_out') AND e.starts_at > $1
          AND ($2::text IS NULL OR (e.title || ' ' || e.artist || ' ' || e.venue || ' ' || e.city) ILIKE $2)
@@ -59,7 +83,22 @@ export class PgPublicEventStore implements PublicEventStore {
         q.limit,
       ],
     );
-    return rows.map(toPair);
+    return rows.map((r): FeedRow => ({
+      id: r.id,
+      status: r.status,
+      title: r.title,
+      artist: r.artist,
+      venue: r.venue,
+      city: r.city,
+      startsAt: r.starts_at,
+      saleStartsAt: r.sale_starts_at,
+      posterUrl: r.poster_url,
+      priceRange:
+        r.price_min_minor === null || r.price_max_minor === null || r.price_currency === null
+          ? null
+          : { minMinor: r.price_min_minor, maxMinor: r.price_max_minor, currency: r.price_currency },
+      stock: r.available === null ? null : { available: r.available, held: r.held, sold: r.sold },
+    }));
   }
 
   async get(id: string) {

@@ -30,14 +30,37 @@ export interface PasswordHasher {
   verify(hash: string, password: string): Promise<boolean>;
 }
 
-/** argon2id; the native binding hashes on libuv's thread pool, so the event loop stays free. */
-export function argon2Hasher(memoryCostKib: number): PasswordHasher {
+/** Runs at most `limit` of the given tasks at once, the others wait their turn in order. */
+export function concurrencyLimit(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (running >= limit) await new Promise<void>((r) => waiting.push(r));
+    else running++;
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
+
+/**
+ * argon2id; the native binding hashes on libuv's thread pool, so the event loop stays free.
+ * At most `concurrency` hashes run at once: a login storm with every pool thread hashing
+ * would leave the event loop (and PostgreSQL) too little CPU, and hashing more at once than
+ * there are cores does not log more people in per second.
+ */
+export function argon2Hasher(memoryCostKib: number, concurrency = Infinity): PasswordHasher {
   const options = { type: argon2.argon2id, memoryCost: memoryCostKib, timeCost: 2, parallelism: 1 } as const;
+  const limited = concurrencyLimit(concurrency);
   return {
-    hash: (password) => argon2.hash(password, options),
+    hash: (password) => limited(() => argon2.hash(password, options)),
     verify: async (hash, password) => {
       try {
-        return await argon2.verify(hash, password);
+        return await limited(() => argon2.verify(hash, password));
       } catch {
         return false;
       }

@@ -8,6 +8,26 @@ export interface EventStats extends EventStock {
   bufferClosedAt: string | null;
 }
 
+/**
+ * One event as the public list shows it, read lean: no description, seat layout, queue
+ * settings or bookkeeping, and times already as ISO strings (parsing dates and layouts
+ * was most of a list request's CPU).
+ */
+export interface FeedRow {
+  id: string;
+  status: EventRecord['status'];
+  title: string;
+  artist: string;
+  venue: string;
+  city: string;
+  startsAt: string;
+  saleStartsAt: string | null;
+  posterUrl: string | null;
+  /** As `priceRange(categories)` computes it. */
+  priceRange: { minMinor: number; maxMinor: number; currency: string } | null;
+  stock: EventStock | null;
+}
+
 export interface FeedQuery {
   q?: string;
   from?: string;
@@ -18,7 +38,7 @@ export interface FeedQuery {
 }
 
 export interface PublicEventStore {
-  list(query: FeedQuery): Promise<{ event: EventRecord; stats: EventStats | null }[]>;
+  list(query: FeedQuery): Promise<FeedRow[]>;
   get(id: string): Promise<{ event: EventRecord; stats: EventStats | null } | undefined>;
 }
 
@@ -34,6 +54,26 @@ export function decodeCursor(cursor: string): { startsAt: string; id: string } {
   return { startsAt, id };
 }
 
+export type ListQuery = { q?: string; from?: string; to?: string; cursor?: string; limit: number };
+
+/**
+ * The first instant after `now` at which time alone changes what these events look like in
+ * the feed: a sale opens (status on_sale) or an event starts (it leaves the list, status
+ * completed). Until then a page read at `now` stays right unless the data changes.
+ */
+export function nextChange(
+  events: Pick<EventRecord, 'startsAt' | 'saleStartsAt'>[],
+  now: Date,
+): number | null {
+  let at = Infinity;
+  for (const e of events)
+    for (const t of [e.startsAt, e.saleStartsAt]) {
+      const ms = t ? Date.parse(t) : NaN;
+      if (ms > now.getTime() && ms < at) at = ms;
+    }
+  return at === Infinity ? null : at;
+}
+
 /** What anyone may read about published events. */
 export class PublicEvents {
   constructor(
@@ -41,7 +81,12 @@ export class PublicEvents {
     private readonly clock: Clock,
   ) {}
 
-  async list(q: { q?: string; from?: string; to?: string; cursor?: string; limit: number }) {
+  async list(q: ListQuery) {
+    return (await this.listTimed(q)).value;
+  }
+
+  /** The list page and the instant at which time alone changes it (see `nextChange`). */
+  async listTimed(q: ListQuery) {
     const now = this.clock.now();
     const rows = await this.store.list({
       q: q.q?.trim() || undefined,
@@ -54,20 +99,41 @@ export class PublicEvents {
     const page = rows.slice(0, q.limit);
     const last = page.at(-1);
     return {
-      items: page.map(({ event, stats }) => this.summary(event, stats, now)),
-      nextCursor:
-        rows.length > q.limit && last
-          ? encodeCursor({ startsAt: last.event.startsAt!, id: last.event.id })
-          : null,
+      value: {
+        items: page.map((r) => ({
+          id: r.id,
+          title: r.title,
+          artist: r.artist,
+          venue: r.venue,
+          city: r.city,
+          startsAt: r.startsAt,
+          saleStartsAt: r.saleStartsAt,
+          posterUrl: r.posterUrl,
+          status: effectiveStatus(r, now, r.stock ?? undefined),
+          priceRange: r.priceRange,
+        })),
+        nextCursor:
+          rows.length > q.limit && last ? encodeCursor({ startsAt: last.startsAt, id: last.id }) : null,
+      },
+      changesAt: nextChange(rows, now),
     };
   }
 
   async get(id: string) {
+    return (await this.getTimed(id)).value;
+  }
+
+  /** The event page and the instant at which time alone changes it. */
+  async getTimed(id: string) {
+    const now = this.clock.now();
     const found = await this.store.get(id);
     if (!found || found.event.status === 'draft')
       throw new NotFoundError('No such event.', 'event_not_found');
     const { event: e, stats } = found;
-    const now = this.clock.now();
+    return { value: this.details(e, stats, now), changesAt: nextChange([e], now) };
+  }
+
+  private details(e: EventRecord, stats: EventStats | null, now: Date) {
     return {
       ...this.summary(e, stats, now),
       description: e.description,

@@ -13,6 +13,7 @@ import { sniffImage, type PosterStore } from '../adapters/poster-store';
 import { EventInput } from '../domain/event-rules';
 import type { OrganiserEvents } from '../domain/organiser-events';
 import type { PublicEvents } from '../domain/public-events';
+import { sendPage, type PageCache } from './page-cache';
 
 const Id = z.object({ id: z.uuid('an event id') });
 const MAX_POSTER_BYTES = 5 * 1024 * 1024;
@@ -21,6 +22,8 @@ export interface EventRouteDeps {
   organiser: OrganiserEvents;
   publicEvents: PublicEvents;
   sessions: TokenVerifier;
+  /** Rendered public pages (list and event page), with their ETags. */
+  pages: PageCache;
 }
 
 export function registerEventRoutes(api: ApiRouter, d: EventRouteDeps): void {
@@ -105,11 +108,17 @@ export function registerEventRoutes(api: ApiRouter, d: EventRouteDeps): void {
         limit: z.coerce.number().int().min(1).max(100).default(20),
       }),
     },
-    ({ query }) => d.publicEvents.list(query),
+    async ({ query, req, res }) =>
+      sendPage(
+        req,
+        res,
+        await d.pages.get(`list ${JSON.stringify(query)}`, () => d.publicEvents.listTimed(query)),
+      ),
   );
   api.route(
     { method: 'get', path: '/events/:id', summary: 'Public event details', tags: ['feed'], params: Id },
-    ({ params }) => d.publicEvents.get(params.id),
+    async ({ params, req, res }) =>
+      sendPage(req, res, await d.pages.get(`event ${params.id}`, () => d.publicEvents.getTimed(params.id))),
   );
 }
 

@@ -1,6 +1,7 @@
 import { Accounts1700000000001 } from './0001-accounts';
 import { Events1700000000002 } from './0002-events';
+import { FeedPrices1700000000003 } from './0003-feed-prices';
 
 // Migrations of the feed schema, in order. Each is a TypeORM MigrationInterface class.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const migrations: Function[] = [Accounts1700000000001, Events1700000000002];
+export const migrations: Function[] = [Accounts1700000000001, Events1700000000002, FeedPrices1700000000003];

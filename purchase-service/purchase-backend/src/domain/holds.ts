@@ -91,12 +91,12 @@ function refusalError(r: Refusal): AppError {
 
 /**
  * Holds seats for one admitted fan, all or nothing, in one statement that is its own
- * transaction: `hold_units` (migration 1700000000002, where the locking order and the
- * all-or-nothing rule are described) checks the event and the per-user limit, locks
- * still-available units in a fixed order, writes the order, its items, the held units
- * and order.created to the outbox. One round trip; the seats' row locks last only as
- * long as that statement and its commit. A refusal rolls everything back and comes
- * back as SQLSTATE TSHLD with the reason as JSON.
+ * transaction: `hold_units` (migrations 1700000000002, where the locking order and the
+ * all-or-nothing rule are described, and 1700000000003) checks the event and the
+ * per-user limit, locks still-available units in a fixed order, writes the order, its
+ * items, the held units and order.created to the outbox. One round trip; the seats' row
+ * locks last only as long as that statement and its commit. A refusal has written
+ * nothing and comes back as `{refused: {reason, …}}`.
  */
 export async function createHold(deps: HoldDeps, req: HoldRequest): Promise<OrderView> {
   const sel = req.selection;
@@ -116,28 +116,22 @@ export async function createHold(deps: HoldDeps, req: HoldRequest): Promise<Orde
     expiresAt: now.toISOString(),
   });
   const requestId = currentRequestId();
-  let row: { r: HoldRow } | undefined;
-  try {
-    row = await queryOne<{ r: HoldRow }>(deps.db, HOLD_SQL, [
-      req.eventId,
-      seats,
-      category?.categoryId ?? null,
-      quantity,
-      req.userId,
-      req.email,
-      req.admissionId,
-      orderId,
-      now,
-      SELLING_STATUSES,
-      JSON.stringify(env),
-      JSON.stringify(requestId ? { 'x-request-id': requestId } : {}),
-    ]);
-  } catch (err) {
-    const e = err as { code?: string; detail?: string };
-    if (e.code === 'TSHLD' && e.detail) throw refusalError(JSON.parse(e.detail) as Refusal);
-    throw err;
-  }
+  const row = await queryOne<{ r: HoldRow | { refused: Refusal } }>(deps.db, HOLD_SQL, [
+    req.eventId,
+    seats,
+    category?.categoryId ?? null,
+    quantity,
+    req.userId,
+    req.email,
+    req.admissionId,
+    orderId,
+    now,
+    SELLING_STATUSES,
+    JSON.stringify(env),
+    JSON.stringify(requestId ? { 'x-request-id': requestId } : {}),
+  ]);
   if (!row) throw new Error('hold_units returned no row');
+  if ('refused' in row.r) throw refusalError(row.r.refused);
   deps.afterCommit?.();
   const { order, items, title } = row.r;
   return {

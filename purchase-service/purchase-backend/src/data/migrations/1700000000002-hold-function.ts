@@ -23,7 +23,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * (`{"reason": …, …}`), which rolls back the row locks; nothing was written by then.
  * The order's UNIQUE(admission_id) stays the last word on one order per admission.
  */
-const HOLD_UNITS = `
+export const HOLD_UNITS_V1 = `
 CREATE OR REPLACE FUNCTION hold_units(
   p_event uuid, p_seats text[], p_category text, p_quantity int,
   p_user text, p_email text, p_admission text, p_order uuid, p_now timestamptz,
@@ -156,7 +156,7 @@ END
 $fn$`;
 
 /** The asked seats the event does not have (error paths only). */
-const HOLD_UNKNOWN_SEATS = `
+export const HOLD_UNKNOWN_SEATS_V1 = `
 CREATE OR REPLACE FUNCTION hold_unknown_seats(p_event uuid, p_seats text[]) RETURNS text[]
 LANGUAGE sql STABLE AS $fn$
   SELECT coalesce(array_agg(s ORDER BY s), '{}') FROM unnest(p_seats) s
@@ -167,8 +167,8 @@ export class HoldFunction1700000000002 implements MigrationInterface {
   name = 'HoldFunction1700000000002';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(HOLD_UNKNOWN_SEATS);
-    await q.query(HOLD_UNITS);
+    await q.query(HOLD_UNKNOWN_SEATS_V1);
+    await q.query(HOLD_UNITS_V1);
   }
 
   async down(q: QueryRunner): Promise<void> {

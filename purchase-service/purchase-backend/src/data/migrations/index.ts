@@ -1,6 +1,11 @@
 import { Initial1700000000001 } from './1700000000001-initial';
 import { HoldFunction1700000000002 } from './1700000000002-hold-function';
+import { HoldFunctionRefusals1700000000003 } from './1700000000003-hold-refusals';
 
 // Migrations of the purchase schema, in order. Each is a TypeORM MigrationInterface class.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const migrations: Function[] = [Initial1700000000001, HoldFunction1700000000002];
+export const migrations: Function[] = [
+  Initial1700000000001,
+  HoldFunction1700000000002,
+  HoldFunctionRefusals1700000000003,
+];

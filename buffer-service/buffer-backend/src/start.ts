@@ -52,8 +52,9 @@ export async function startBufferService(
       });
       return {
         api,
+        // The publisher and the closer start first: joining the consumer group can wait out
+        // a crashed predecessor's session (30 s), and an interrupted close must not wait with it.
         parts: [
-          eventConsumerPart({ bus: kit.bus, ds: kit.ds, store }),
           publisher,
           bufferCloserPart({
             store,
@@ -62,6 +63,7 @@ export async function startBufferService(
             logger: kit.logger,
             tickMs: config.BUFFER_CLOSE_TICK_MS,
           }),
+          eventConsumerPart({ bus: kit.bus, ds: kit.ds, store }),
           bufferSocketPart({
             upgrades: kit.upgrades,
             logger: kit.logger,

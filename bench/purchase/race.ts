@@ -66,8 +66,8 @@ function rng(seed: number) {
  *
  * Fan model: every fan has their own session and admission (so one order each) and a
  * stale view of the seat map — the seats this client saw confirmed so far. They pick a
- * block of 1–4 adjacent seats starting at one of the `window` best seats that view still
- * shows free; with `concurrency` requests in flight choosing from the same front seats,
+ * block of 1–4 adjacent seats of a row, starting at one of the `window` best seats that
+ * view still shows free, all of them shown free; with `concurrency` requests in flight choosing from the same front seats,
  * requests overlap constantly. A fan refused with 409 picks again (up to 3 tries, as
  * real fans do), then the next fan comes.
  */
@@ -105,7 +105,7 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
       };
       const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
       let fanNo = 0;
-      const load = async (eventId: string, layout: Layout, seconds: number) => {
+      const load = async (eventId: string, layout: Layout, seconds: number, prefill: number) => {
         // Seats in the order fans prefer them: front rows first, then across sections.
         const order: { id: string; row: number; sec: number; seat: number }[] = [];
         for (let row = 1; row <= layout.rows; row++)
@@ -127,8 +127,16 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
             : Math.floor(rand() * order.length);
           const s = order[at]!;
           const n = 1 + Math.floor(rand() * 4);
-          const first = Math.max(1, Math.min(s.seat, layout.seatsPerRow - n + 1));
-          return Array.from({ length: n }, (_, k) => `seats/${layout.sections[s.sec]}/${s.row}/${first + k}`);
+          // Adjacent seats of the same row that this view shows free (the seat map does not
+          // let a fan pick a seat it shows taken), to the right first, then to the left.
+          const id = (seat: number) => `seats/${layout.sections[s.sec]}/${s.row}/${seat}`;
+          const free = (seat: number) =>
+            seat >= 1 && seat <= layout.seatsPerRow && !knownTaken[indexOf.get(id(seat))!];
+          let first = s.seat;
+          let last = s.seat;
+          while (last - first + 1 < n && free(last + 1)) last++;
+          while (last - first + 1 < n && free(first - 1)) first--;
+          return Array.from({ length: last - first + 1 }, (_, k) => id(first + k));
         };
 
         const url = new URL(`${svc.url}/purchase/api/events/${eventId}/holds`);
@@ -163,14 +171,23 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
             req.end(body);
           });
 
+        // Fans' cookies are signed before the clock starts (in production other services
+        // sign them, long before the fan clicks): the load generator shares the machine
+        // with the service and its database, and signing would be its biggest cost.
+        const credentials = async (n: number) => {
+          const user = `bench-fan-${n}`;
+          return `${await identity.sessionCookie({ id: user })}; ${await identity.admissionCookie(user, eventId, randomUUID())}`;
+        };
+        const minted: string[] = [];
+        for (let i = 0; i < prefill; i++) minted.push(await credentials(fanNo + i));
+
         const outcomes: Outcome[] = [];
         let stop = false;
         const began = performance.now();
         const worker = async () => {
           while (!stop) {
             const n = fanNo++;
-            const user = `bench-fan-${n}`;
-            const cookie = `${await identity.sessionCookie({ id: user })}; ${await identity.admissionCookie(user, eventId, randomUUID())}`;
+            const cookie = minted.shift() ?? (await credentials(n));
             const ip = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
             for (let attempt = 0; attempt < 3 && !stop; attempt++) {
               const seats = pick();
@@ -206,12 +223,12 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
       const warmLayout = { ...o, rows: Math.max(1, Math.ceil(o.rows / 10)) };
       const warmEvent = randomUUID();
       await publish(warmEvent, warmLayout);
-      const warm = await load(warmEvent, warmLayout, o.warmupSeconds);
+      const warm = await load(warmEvent, warmLayout, o.warmupSeconds, 300 * o.warmupSeconds);
       o.log(`warm-up: ${warm.outcomes.length} requests in ${warm.durationSec.toFixed(1)} s (discarded)`);
 
       const eventId = randomUUID();
       const capacity = await publish(eventId, o);
-      const { outcomes, durationSec } = await load(eventId, o, o.seconds);
+      const { outcomes, durationSec } = await load(eventId, o, o.seconds, 500 * o.seconds);
       agent.destroy();
 
       // --- checks ---

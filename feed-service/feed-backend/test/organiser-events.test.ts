@@ -123,6 +123,18 @@ describe('the event lifecycle and the messages it emits', () => {
     const pub = await b.post(`/feed/api/organiser/events/${e.id}/publish`);
     expect(pub.status).toBe(200);
     expect(await pub.json()).toMatchObject({ status: 'published', version: 1 });
+    // Saving the form unchanged (the dashboard does before publishing) is no edit: no
+    // new version, no event.updated, nothing in the audit log.
+    const current = (await (await b.get(`/feed/api/organiser/events/${e.id}`)).json()) as Record<
+      string,
+      unknown
+    >;
+    const unchanged = await b.fetch(`/feed/api/organiser/events/${e.id}`, {
+      method: 'PUT',
+      json: Object.fromEntries(Object.keys(demoEventInput()).map((k) => [k, current[k]])),
+    });
+    expect(unchanged.status).toBe(200);
+    expect(await unchanged.json()).toMatchObject({ version: 1 });
     const edited = await b.fetch(`/feed/api/organiser/events/${e.id}`, {
       method: 'PUT',
       json: demoEventInput({

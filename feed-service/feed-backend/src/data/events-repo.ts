@@ -128,7 +128,9 @@ export class PgEventStore implements EventStore {
         [id],
       );
       if (!row) throw new NotFoundError('No such event.', 'event_not_found');
-      const { next, messages, audit } = fn(toEventRecord(row));
+      const current = toEventRecord(row);
+      const { next, messages, audit } = fn(current);
+      if (audit === null) return current;
       const saved = await queryOne<EventRow>(
         em,
         `UPDATE events SET title = $2, artist = $3, description = $4, venue = $5, city = $6, starts_at = $7,

@@ -29,7 +29,8 @@ export interface AuditEntry {
 export interface EventChange {
   next: EventRecord;
   messages: OutgoingMessage[];
-  audit: { action: string; details?: Record<string, unknown> };
+  /** null: nothing changed, so nothing is written, emitted or audited. */
+  audit: { action: string; details?: Record<string, unknown> } | null;
 }
 
 /** Persistence for organiser actions; `change` runs `fn` on the locked row and commits row, outbox and audit together. */
@@ -79,6 +80,9 @@ export class OrganiserEvents {
     return this.store.change(id, actor.sub, (current) => {
       if (current.status === 'cancelled')
         throw new ConflictError('A cancelled event cannot change.', 'event_cancelled');
+      const changed = changedFields(current, input);
+      // Saving an unchanged form (the dashboard saves before publishing) is not an edit.
+      if (changed.length === 0) return { next: current, messages: [], audit: null };
       const next: EventRecord = { ...current, ...input, updatedAt: this.clock.now().toISOString() };
       if (current.status === 'draft') {
         const problems = categoryProblems(input.categories);
@@ -86,7 +90,7 @@ export class OrganiserEvents {
         return {
           next,
           messages: [],
-          audit: { action: 'edited', details: { changed: changedFields(current, input) } },
+          audit: { action: 'edited', details: { changed } },
         };
       }
       const problems = [
@@ -100,7 +104,7 @@ export class OrganiserEvents {
         messages: [this.message('event.updated', next)],
         audit: {
           action: 'edited',
-          details: { changed: changedFields(current, input), version: next.version },
+          details: { changed, version: next.version },
         },
       };
     });
@@ -170,6 +174,21 @@ export class OrganiserEvents {
 
 function changedFields(before: EventInput, after: EventInput): string[] {
   return (Object.keys(after) as (keyof EventInput)[]).filter(
-    (k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]),
+    (k) => canonical(before[k]) !== canonical(after[k]),
   );
+}
+
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * A value's JSON with object keys sorted and times as epoch milliseconds, so that
+ * jsonb's key order or `…:00Z` against `…:00.000Z` is not taken for a change.
+ */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'string' && ISO_TIME.test(v)) return { t: Date.parse(v) };
+    if (v && typeof v === 'object' && !Array.isArray(v))
+      return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return v;
+  });
 }

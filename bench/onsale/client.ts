@@ -62,6 +62,12 @@ export interface ClientShared {
   origin: string;
   limiter: Limiter;
   latencies: Latencies;
+  /**
+   * A request failing at the network level (refused, reset, timed out) is sent again for
+   * this long, as a fan reloads while a service restarts (default 0: it throws at once).
+   * Each failed try counts as status 0 in the latency table.
+   */
+  patienceMs?: number;
 }
 
 /** One simulated browser: its cookies, its own client address (X-Forwarded-For). */
@@ -96,6 +102,18 @@ export class FanClient {
 
   /** `api` names the endpoint for the latency table (e.g. `purchase POST holds`). */
   async call<T = unknown>(api: string, method: string, url: string, body?: unknown): Promise<ApiResult<T>> {
+    const since = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.once<T>(api, method, url, body);
+      } catch (err) {
+        if (Date.now() - since >= (this.shared.patienceMs ?? 0)) throw err;
+        await sleep(Math.min(2000, 250 * attempt));
+      }
+    }
+  }
+
+  private once<T>(api: string, method: string, url: string, body?: unknown): Promise<ApiResult<T>> {
     return this.shared.limiter.run(async () => {
       const headers: Record<string, string> = { 'x-forwarded-for': this.ip };
       const cookie = this.cookieHeader();

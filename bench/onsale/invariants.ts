@@ -19,6 +19,12 @@ export interface FanFacts {
   joinAckAt?: number;
   away?: 'within' | 'after';
   awayReturnedAt?: number;
+  /**
+   * The fan's queue socket dropped (a drill's outage) and was reopened: a turn that came
+   * meanwhile was parked and given back on reconnection with a new turn time, as specified,
+   * so its turn time no longer follows number order.
+   */
+  socketDropped?: boolean;
 }
 
 export interface InvariantInput {
@@ -145,8 +151,16 @@ export async function checkInvariants(input: InvariantInput): Promise<InvariantR
       [ev],
     );
     if (ticketsUnpaid.length) violations.push(`tickets without a captured payment: ${sample(ticketsUnpaid)}`);
+    const paidNoTickets = await q<{ order_id: string; items: string; tickets: string }>(
+      `SELECT o.order_id, (SELECT count(*) FROM purchase.order_items i WHERE i.order_id = o.order_id) AS items,
+              (SELECT count(*) FROM purchase.tickets t WHERE t.order_id = o.order_id AND t.status = 'valid') AS tickets
+       FROM purchase.orders o WHERE o.event_id = $1 AND o.status = 'paid'`,
+      [ev],
+    );
+    const badPaid = paidNoTickets.filter((r) => Number(r.items) === 0 || r.items !== r.tickets);
+    if (badPaid.length) violations.push(`paid orders without all their tickets: ${sample(badPaid)}`);
     const captured = capturedNoTickets.length;
-    checks.paidIffTickets = `${captured} captured payments, ${badCaptured.length} without tickets, ${ticketsUnpaid.length} ticketed orders unpaid`;
+    checks.paidIffTickets = `${captured} captured payments, ${badCaptured.length} without tickets, ${ticketsUnpaid.length} ticketed orders unpaid; ${paidNoTickets.length} paid orders, ${badPaid.length} without all tickets`;
 
     // 4. no authorization left hanging (payment's table and Stripe's own ledger).
     const hanging = await q<{ order_id: string; payment_intent_id: string }>(
@@ -189,7 +203,20 @@ export async function checkInvariants(input: InvariantInput): Promise<InvariantR
       [ev],
     );
     const facts = new Map(input.fans.map((f) => [f.userId, f]));
-    const ordered = qfans.filter((r) => r.turn_at && facts.get(r.user_id)?.waitedConnected);
+    // Every numbered fan has a place in the queue, under the number the buffer gave.
+    const places = new Map(qfans.map((r) => [r.user_id, r.queue_number]));
+    const placeLost = input.fans.filter(
+      (f) => f.queueNumber !== null && places.get(f.userId) !== f.queueNumber,
+    );
+    if (placeLost.length)
+      violations.push(
+        `queue places lost or renumbered: ${sample(placeLost.map((f) => ({ number: f.queueNumber, queue: places.get(f.userId) ?? null })))}`,
+      );
+    checks.queuePlaces = `${qfans.length} queue places for ${input.fans.length} fans, ${placeLost.length} lost or renumbered`;
+    const ordered = qfans.filter(
+      (r) => r.turn_at && facts.get(r.user_id)?.waitedConnected && !facts.get(r.user_id)?.socketDropped,
+    );
+    const dropped = qfans.filter((r) => r.turn_at && facts.get(r.user_id)?.socketDropped).length;
     const outOfOrder: unknown[] = [];
     for (let i = 1; i < ordered.length; i++) {
       if (ordered[i]!.turn_at! < ordered[i - 1]!.turn_at!)
@@ -220,7 +247,7 @@ export async function checkInvariants(input: InvariantInput): Promise<InvariantR
         else violations.push(`fan #${r.queue_number} came back after the grace but is ${r.status}`);
       }
     }
-    checks.admissionOrder = `${ordered.length} connected fans' turns in number order (${outOfOrder.length} inversions); parked back within grace admitted ${awayWithinAdmitted}/${awayWithin}, after grace lapsed ${awayAfterLapsed}/${awayAfter}`;
+    checks.admissionOrder = `${ordered.length} connected fans' turns in number order (${outOfOrder.length} inversions; ${dropped} turns given back after a dropped socket not ordered); parked back within grace admitted ${awayWithinAdmitted}/${awayWithin}, after grace lapsed ${awayAfterLapsed}/${awayAfter}`;
 
     // 6. the draw: fairness document, every number reproduced, Spearman, late joiners behind.
     const buffered = input.fans.filter((f) => !f.late && f.queueNumber !== null);

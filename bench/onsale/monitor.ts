@@ -52,20 +52,38 @@ export interface ServiceUsage {
   peakRssMb: number;
 }
 
-/** Samples every second between start() and stop(). */
+/**
+ * Samples every second between start() and stop(). Given a function, it follows each
+ * service's current process: a restarted service's CPU adds up over its processes.
+ */
 export class ProcMonitor {
   private timer?: NodeJS.Timeout;
   private readonly first = new Map<string, ProcSample>();
   private readonly last = new Map<string, ProcSample>();
   private readonly peakRss = new Map<string, number>();
+  /** CPU ticks of a service's earlier processes, and the pid sampled last. */
+  private readonly earlierTicks = new Map<string, number>();
+  private readonly sampledPid = new Map<string, number>();
   private startedAt = 0;
   private stoppedAt = 0;
-  constructor(private readonly pids: Map<string, number>) {}
+  constructor(private readonly pids: Map<string, number> | (() => Map<string, number>)) {}
+
+  private current(): Map<string, number> {
+    return typeof this.pids === 'function' ? this.pids() : this.pids;
+  }
 
   private tick(): void {
-    for (const [svc, pid] of this.pids) {
+    for (const [svc, pid] of this.current()) {
       const s = sampleProc(pid);
       if (!s) continue;
+      const before = this.sampledPid.get(svc);
+      if (before !== undefined && before !== pid) {
+        const a = this.first.get(svc)!;
+        const b = this.last.get(svc)!;
+        this.earlierTicks.set(svc, (this.earlierTicks.get(svc) ?? 0) + b.cpuTicks - a.cpuTicks);
+        this.first.delete(svc);
+      }
+      this.sampledPid.set(svc, pid);
       if (!this.first.has(svc)) this.first.set(svc, s);
       this.last.set(svc, s);
       this.peakRss.set(svc, Math.max(this.peakRss.get(svc) ?? 0, s.rssKb));
@@ -84,11 +102,11 @@ export class ProcMonitor {
     this.stoppedAt = Date.now();
     const secs = Math.max(0.001, (this.stoppedAt - this.startedAt) / 1000);
     const out: Record<string, ServiceUsage> = {};
-    for (const [svc, pid] of this.pids) {
+    for (const [svc, pid] of this.sampledPid) {
       const a = this.first.get(svc);
       const b = this.last.get(svc);
       if (!a || !b) continue;
-      const cpuSeconds = (b.cpuTicks - a.cpuTicks) / CLK_TCK;
+      const cpuSeconds = (b.cpuTicks - a.cpuTicks + (this.earlierTicks.get(svc) ?? 0)) / CLK_TCK;
       out[svc] = {
         pid,
         cpuSeconds: Math.round(cpuSeconds * 10) / 10,
@@ -99,6 +117,9 @@ export class ProcMonitor {
     return out;
   }
 }
+
+/** Broadcast groups, one per service instance (`queue.progress.<instance>`). */
+const PER_INSTANCE_GROUP = /\.progress\.[0-9a-f]{6,}$/;
 
 export interface LagReport {
   total: number;
@@ -132,12 +153,23 @@ export class KafkaWatch {
   /**
    * Sum over the platform's groups of (high-water mark − committed offset) per
    * partition the group has committed on. A partition without a commit (a per-instance
-   * `queue.progress` group reading from the latest offset) counts 0.
+   * `queue.progress` group reading from the latest offset) counts 0. A per-instance group
+   * left without members (the instance was killed before it could delete it) is skipped:
+   * its backlog is nobody's work, the restarted instance reads under a new group.
    */
   async lag(): Promise<LagReport> {
     const admin = this.admin!;
     const { groups } = await admin.listGroups();
-    const mine = groups.map((g) => g.groupId).filter((g) => g.startsWith(this.prefix));
+    const candidates = groups.map((g) => g.groupId).filter((g) => g.startsWith(this.prefix));
+    const perInstance = candidates.filter((g) => PER_INSTANCE_GROUP.test(g));
+    const abandoned = new Set(
+      perInstance.length
+        ? (await admin.describeGroups(perInstance)).groups
+            .filter((g) => g.state === 'Empty' || g.state === 'Dead')
+            .map((g) => g.groupId)
+        : [],
+    );
+    const mine = candidates.filter((g) => !abandoned.has(g));
     const highs = new Map<string, Map<number, number>>();
     const highOf = async (topic: string) => {
       let h = highs.get(topic);

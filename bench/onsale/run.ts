@@ -2,8 +2,12 @@
  * On-sale simulation (`npm run bench:onsale [-- --fans N --seats N | --smoke]`): the real
  * platform on free ports, simulated fans over HTTP + WebSocket, invariants from the
  * services' databases and topics. Last line: the JSON summary.
+ *
+ * Fault drills: `npm run bench:onsale -- --drill buffer|queue|purchase|payment|feed|broker|all`
+ * (default 300 fans, 100 seats; `--down S` seconds a killed service stays down, `--broker-down S`).
  */
-import { runOnsale } from './simulate';
+import { DRILL_KINDS, runDrill, type DrillKind, type DrillResult } from './drills';
+import { runOnsale, type OnsaleResult } from './simulate';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -12,12 +16,7 @@ function flag(name: string): string | undefined {
   return eq?.split('=')[1];
 }
 
-async function main(): Promise<void> {
-  const smoke = process.argv.includes('--smoke');
-  const fans = Number(flag('fans') ?? (smoke ? 300 : 20_000));
-  const seats = Number(flag('seats') ?? (smoke ? 100 : 5_000));
-  const accounts = flag('accounts') as 'api' | 'mint' | undefined;
-  const result = await runOnsale({ fans, seats, accounts, keepLocal: process.argv.includes('--keep') });
+function printReport(result: OnsaleResult): void {
   const d = result.details;
   console.log('\n== on-sale report (2 shared cores: figures are noisy) ==');
   console.log(
@@ -46,6 +45,62 @@ async function main(): Promise<void> {
   console.log('invariants:');
   for (const [k, v] of Object.entries(d.checks)) console.log(`  ${k}: ${v}`);
   for (const v of result.violations) console.log(`  VIOLATION: ${v}`);
+}
+
+function printDrill(r: DrillResult): void {
+  const d = r.drill;
+  console.log(`\n== drill: ${d.kind} ==`);
+  console.log(`fault: ${d.fired ? d.trigger : `never fired (${d.trigger})`}`);
+  console.log(
+    `down ${d.downSeconds ?? '—'} s; ready again ${d.recoverSeconds ?? '—'} s after the restart; sale moving again ${d.saleResumedAfterSeconds ?? '—'} s after the fault`,
+  );
+  console.log(`progress at the fault ${JSON.stringify(d.atFault)}, at the end ${JSON.stringify(d.atEnd)}`);
+  for (const [k, v] of Object.entries(d.checks)) console.log(`  ${k}: ${v}`);
+  for (const v of d.violations) console.log(`  DRILL VIOLATION: ${v}`);
+  console.log(`drill ${d.kind}: ${r.ok ? 'PASSED' : 'FAILED'}`);
+}
+
+async function main(): Promise<void> {
+  const smoke = process.argv.includes('--smoke');
+  const drillFlag = flag('drill');
+  const fans = Number(flag('fans') ?? (smoke || drillFlag ? 300 : 20_000));
+  const seats = Number(flag('seats') ?? (smoke || drillFlag ? 100 : 5_000));
+  const accounts = flag('accounts') as 'api' | 'mint' | undefined;
+  const keepLocal = process.argv.includes('--keep');
+  if (drillFlag) {
+    const kinds = (drillFlag === 'all' ? [...DRILL_KINDS] : drillFlag.split(',')) as DrillKind[];
+    const bad = kinds.filter((k) => !DRILL_KINDS.includes(k));
+    if (bad.length)
+      throw new Error(`--drill: unknown ${bad.join(', ')}; one of ${DRILL_KINDS.join(', ')}, all`);
+    const summary: Record<string, unknown>[] = [];
+    for (const kind of kinds) {
+      const r = await runDrill(kind, {
+        fans,
+        seats,
+        accounts,
+        downSeconds: flag('down') ? Number(flag('down')) : undefined,
+        brokerDownSeconds: flag('broker-down') ? Number(flag('broker-down')) : undefined,
+        keepLocal,
+      });
+      printReport(r.onsale);
+      printDrill(r);
+      summary.push({
+        drill: kind,
+        ok: r.ok,
+        sold: r.onsale.sold,
+        secondsToSellOut: r.onsale.secondsToSellOut,
+        downSeconds: r.drill.downSeconds,
+        recoverSeconds: r.drill.recoverSeconds,
+        saleResumedAfterSeconds: r.drill.saleResumedAfterSeconds,
+        violations: [...r.onsale.violations, ...r.drill.violations],
+      });
+    }
+    console.log(JSON.stringify({ bench: 'onsale-drill', fans, seats, drills: summary }));
+    process.exitCode = summary.every((s) => s.ok) ? 0 : 1;
+    return;
+  }
+  const result = await runOnsale({ fans, seats, accounts, keepLocal });
+  printReport(result);
   console.log(
     JSON.stringify({
       bench: result.bench,

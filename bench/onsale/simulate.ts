@@ -39,6 +39,34 @@ export interface OnsaleOptions {
   log?: (line: string) => void;
   /** Keep `.local/bench/onsale-<pid>` (logs, keys) afterwards. */
   keepLocal?: boolean;
+  /** A broker of the run's own instead of the shared test broker (the broker drill stops it). */
+  brokers?: string[];
+  /**
+   * Fault drills hook in here: called at each phase change and then on every driver tick
+   * (about every 100 ms) while fans are served. Must not block: a drill runs on its own.
+   */
+  onProgress?: (progress: OnsaleProgress) => void;
+  /** Awaited once the fans are done, before the settle (a drill finishing its restart). */
+  beforeSettle?: () => Promise<void>;
+  /**
+   * How long a fan keeps retrying a refused or broken request and reopening a dropped queue
+   * socket, as a real fan reloads the page (default 0: a request failing at the network
+   * level fails the run, a socket is reopened 4 times). Drills set it past their outage.
+   */
+  patienceMs?: number;
+}
+
+export interface OnsaleProgress {
+  phase: 'published' | 'closing' | 'numbered' | 'selling' | 'settling';
+  platform: Platform;
+  eventId: string;
+  seats: number;
+  fans: number;
+  admissions: number;
+  holds: number;
+  /** Fans whose card payment went through on the Stripe stand-in (webhooks follow). */
+  payments: number;
+  soldOut: boolean;
 }
 
 export interface OnsaleResult {
@@ -185,7 +213,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
   const kafka = await (async () => {
     for (let i = 1; ; i++) {
       try {
-        return await createTestKafka('onsale');
+        return await createTestKafka('onsale', opts.brokers);
       } catch (err) {
         if (i >= 5) throw err;
         await sleep(1000 * i);
@@ -196,7 +224,12 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
   mkdirSync(localDir, { recursive: true });
   let platform: Platform | undefined;
   const latencies = new Latencies();
-  const shared: ClientShared = { origin: '', limiter: new Limiter(128), latencies };
+  const shared: ClientShared = {
+    origin: '',
+    limiter: new Limiter(128),
+    latencies,
+    patienceMs: opts.patienceMs,
+  };
   const kw = new KafkaWatch(kafka.brokers, kafka.prefix);
   const sockets = new Set<WebSocket>();
   /** Timers and loops to end however the run ends (a failed run must not keep jest alive). */
@@ -224,6 +257,32 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const svc = p.services;
     await kw.connect();
     const pids = findServicePids();
+    // A drill restarts services: the monitor follows each service's current process.
+    const currentPids = () => {
+      const m = new Map<string, number>();
+      for (const s of Object.keys(svc) as (keyof typeof svc)[]) {
+        const pid = p.servicePid(s);
+        if (pid !== undefined) m.set(s, pid);
+      }
+      return m;
+    };
+    let admissions = 0;
+    let holds = 0;
+    let payments = 0;
+    let soldOutSeen = false;
+    let eventId = '';
+    const progress = (phase: OnsaleProgress['phase']) =>
+      opts.onProgress?.({
+        phase,
+        platform: p,
+        eventId,
+        seats: opts.seats,
+        fans: opts.fans,
+        admissions,
+        holds,
+        payments,
+        soldOut: soldOutSeen,
+      });
     log(`service pids: ${JSON.stringify(Object.fromEntries(pids))}`);
 
     // ── organiser ──────────────────────────────────────────────────────────────
@@ -337,13 +396,14 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         },
       ),
     );
-    const eventId = draft.id;
+    eventId = draft.id;
     await expectOk(
       organiser.call('feed POST publish', 'POST', `${svc.feed}/api/organiser/events/${eventId}/publish`, {}),
     );
     log(
       `event ${eventId} published: ${seats} seats ${JSON.stringify(capacity)}, ${JSON.stringify(settings)}`,
     );
+    progress('published');
     await until(
       async () =>
         (
@@ -420,11 +480,12 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     // The sale opens at the announced time or at the resume, whichever is later (set below).
     let saleOpenAt = Math.max(Date.now(), saleStartsAt);
     log(`buffer closed by the organiser; sale time in ${((saleStartsAt - Date.now()) / 1000).toFixed(1)} s`);
+    progress('closing');
     for (const f of lateFans) f.late = true;
     const lateJoins = inBatches(lateFans, 8, join);
 
     // Sold-out watch and process/Kafka monitors.
-    const procs = new ProcMonitor(pids);
+    const procs = new ProcMonitor(currentPids);
     procs.start();
     cleanups.push(() => procs.stop());
     kw.startSampling(2000);
@@ -472,12 +533,13 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     await lateJoins;
     await inBatches(lateFans, 16, numberOf);
     log(`numbers handed out (${early.length} buffered, ${lateFans.length} late)`);
+    progress('numbered');
 
     // ── the queue: sockets near the front, turns, claims, purchases ────────────
     let serving = 0;
-    let soldOutSeen = false;
-    let admissions = 0;
-    let holds = 0;
+    /** With patience (drills), a 503 is retried: since `since` (default: now), within patienceMs. */
+    const patient = (since = 0) =>
+      (opts.patienceMs ?? 0) > 0 && (since === 0 || Date.now() - since < opts.patienceMs!);
     let lastAdmissionAt = saleOpenAt;
     let lastHoldAt = saleOpenAt;
     const outcomes: Record<string, number> = {};
@@ -497,9 +559,13 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const connect = (f: Fan, returning: boolean): Promise<void> =>
       new Promise<void>((resolve) => {
         let attempts = 0;
+        let reopen: NodeJS.Timeout | undefined;
+        /** Since when the socket keeps failing (reset by a hello). */
+        let failingSince = 0;
         let claimed = false;
         let counted = false;
         const open = () => {
+          if (stopping) return resolve();
           attempts++;
           const ws = new WebSocket(`${wsBase.replace(/\/queue$/, '')}/queue/ws?event=${eventId}`, {
             headers: { cookie: f.http.cookieHeader(), origin: p.url, 'x-forwarded-for': f.http.ip },
@@ -507,6 +573,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
           sockets.add(ws);
           f.socketOpen = true;
           const done = (outcome?: string) => {
+            clearTimeout(reopen);
             if (outcome) finish(f, outcome);
             ws.removeAllListeners('close');
             ws.close();
@@ -535,6 +602,12 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
               claimed = false;
               return;
             }
+            if (r.status === 503 && patient()) {
+              // A service the queue needs is restarting: the fan tries again.
+              claimed = false;
+              setTimeout(() => void claim(), 1000);
+              return;
+            }
             done(`claim_${code || r.status}`);
           };
           ws.on('message', (data: WebSocket.RawData) => {
@@ -546,6 +619,8 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
             };
             if (m.servingNumber !== undefined) serving = Math.max(serving, m.servingNumber);
             if (m.type === 'hello') {
+              attempts = 0;
+              failingSince = 0;
               if (!counted) greeted++;
               counted = true;
               if (!returning && m.status === 'waiting') f.waitedConnected = true;
@@ -568,7 +643,10 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
             if (code === 4410) return done('lapsed');
             if (code === 4409) return; // replaced by our own newer socket
             if (stopping) return done();
-            if (attempts < 5) setTimeout(open, 500 * attempts);
+            failingSince ||= Date.now();
+            f.socketDropped = true;
+            if (attempts < 5 || Date.now() - failingSince < (opts.patienceMs ?? 0))
+              reopen = setTimeout(open, Math.min(2000, 500 * attempts));
             else done(`socket_closed_${code}`);
           });
         };
@@ -579,6 +657,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       const holdsUrl = `${svc.purchase}/api/events/${eventId}/holds`;
       let order: { orderId: string; amountMinor: number } | undefined;
       let qty = f.quantity;
+      let unavailableSince = 0;
       for (let attempt = 0; attempt < 8 && !order && qty > 0; attempt++) {
         let body: unknown;
         if (f.seatMode === 'pick' && attempt < 5) {
@@ -621,6 +700,12 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
           await sleep(1000);
           continue;
         }
+        if (r.status === 503 && patient(unavailableSince)) {
+          unavailableSince ||= Date.now();
+          await sleep(1000);
+          attempt--;
+          continue;
+        }
         return finish(f, `hold_${code || r.status}`);
       }
       if (!order) return finish(f, 'no_seats');
@@ -642,7 +727,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
             {},
           );
           if (r.status === 200 || r.status === 201) return r.body.url.split('/').pop();
-          if (r.status === 404 || r.status === 429) {
+          if (r.status === 404 || r.status === 429 || (r.status === 503 && patient())) {
             await sleep(250 + i * 50);
             continue;
           }
@@ -668,6 +753,10 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         if (await pay(CARD_DECLINED)) return finish(f, 'decline_card_accepted?!');
       }
       const paid = await pay(CARD_OK);
+      if (paid) {
+        payments++;
+        progress('selling');
+      }
       if (f.behaviour === 'twice') {
         await pay(CARD_OK); // the session is complete: refused
         const again = await f.http.call<{ url: string }>(
@@ -727,6 +816,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         }
       }
       if (soldOutSeen) break;
+      progress('selling');
       while (
         next < byNumber.length &&
         byNumber[next]!.queueNumber! <= serving + window &&
@@ -765,6 +855,8 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     stopping = true;
     for (const ws of sockets) ws.close();
     await Promise.all(purchases);
+    progress('settling');
+    await opts.beforeSettle?.();
     for (const f of fans) if (!f.outcome) finish(f, soldOutSeen ? 'not_served_sold_out' : 'not_served');
     const saleSeconds = ((soldOutAt ?? Math.max(lastAdmissionAt, lastHoldAt)) - saleOpenAt) / 1000;
 

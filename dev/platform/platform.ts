@@ -68,6 +68,22 @@ export interface Platform {
   kafka: { brokers: string[]; topicPrefix: string };
   localDir: string;
   logFile(svc: ServiceName): string;
+  /** The pid of a service's process (one process per service), undefined while it is down. */
+  servicePid(svc: ServiceName): number | undefined;
+  /**
+   * Fault drills: signals the service's process (default SIGKILL, a crash without shutdown
+   * hooks) and resolves once it has exited. Requests to it fail until `restartService`.
+   */
+  killService(svc: ServiceName, signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Starts a service again with the environment it had (stopping it first if it still runs).
+   * Resolves once its /readyz answers 200 (`wait: 'ready'`, default), its /healthz does
+   * (`'healthy'`: e.g. while Kafka is down), or at once (`'none'`).
+   */
+  restartService(
+    svc: ServiceName,
+    opts?: { wait?: 'ready' | 'healthy' | 'none'; timeoutMs?: number },
+  ): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -193,7 +209,7 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
     stops.push({ name: 'stripe', stop: () => stripe.stop() });
 
     const publicBaseUrl = `http://localhost:${ports.gateway}`;
-    const procs: ServiceProcess[] = SERVICE_NAMES.map((svc) =>
+    const spawnOne = (svc: ServiceName): ServiceProcess =>
       spawnService(
         svc,
         {
@@ -213,20 +229,23 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
           ...opts.serviceEnv,
         },
         serviceLogFile(localDir, svc),
-      ),
-    );
+      );
+    /** The current process of each service (replaced by restartService). */
+    const procs = new Map<ServiceName, ServiceProcess>(SERVICE_NAMES.map((svc) => [svc, spawnOne(svc)]));
     stops.push({
       name: 'services',
-      stop: () => Promise.all(procs.map((p) => p.stop())).then(() => undefined),
+      stop: () => Promise.all([...procs.values()].map((p) => p.stop())).then(() => undefined),
     });
+    const waitFor = (svc: ServiceName, what: 'readyz' | 'healthz', timeoutMs: number) =>
+      waitForHealthy(
+        `http://127.0.0.1:${ports.services[svc]}/${svc}/${what}`,
+        procs.get(svc)!.child,
+        timeoutMs,
+      );
     await Promise.all(
-      procs.map(async (p) => {
+      [...procs.values()].map(async (p) => {
         try {
-          await waitForHealthy(
-            `http://127.0.0.1:${ports.services[p.name]}/${p.name}/readyz`,
-            p.child,
-            90_000,
-          );
+          await waitFor(p.name, 'readyz', 90_000);
         } catch (err) {
           throw new Error(
             `${p.name} did not become ready (${(err as Error).message}); see ${serviceLogFile(localDir, p.name)}`,
@@ -259,6 +278,18 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
       kafka,
       localDir,
       logFile: (svc) => serviceLogFile(localDir, svc),
+      servicePid: (svc) => {
+        const c = procs.get(svc)?.child;
+        return c && c.exitCode === null && c.signalCode === null ? c.pid : undefined;
+      },
+      killService: (svc, signal) => procs.get(svc)!.kill(signal),
+      restartService: async (svc, o = {}) => {
+        await procs.get(svc)!.stop();
+        procs.set(svc, spawnOne(svc));
+        const wait = o.wait ?? 'ready';
+        if (wait !== 'none')
+          await waitFor(svc, wait === 'ready' ? 'readyz' : 'healthz', o.timeoutMs ?? 90_000);
+      },
       stop,
     };
   } catch (err) {

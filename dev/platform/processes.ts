@@ -7,6 +7,8 @@ export interface ServiceProcess {
   name: ServiceName;
   child: ChildProcess;
   stop(): Promise<void>;
+  /** Sends `signal` (default SIGKILL: a crash, no shutdown hooks) and resolves once the process has exited. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** Runs a backend from its TypeScript sources (tsx), logging to a file. */
@@ -34,6 +36,11 @@ export function spawnService(
       const timer = setTimeout(() => child.kill('SIGKILL'), 12_000);
       await exited;
       clearTimeout(timer);
+    },
+    kill: async (signal = 'SIGKILL') => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await exited;
     },
   };
 }

@@ -9,6 +9,7 @@ import {
 } from '@ticketslave/common';
 import type { PurchaseConfig } from './config';
 import { migrations } from './data/migrations';
+import { preparedStatements } from './data/prepared';
 import { sweepExpiredHolds } from './domain/holds';
 import { publishInventoryChanges } from './domain/inventory-publisher';
 import type { Transact } from './domain/ports';
@@ -50,6 +51,7 @@ export async function startPurchaseService(
         sessions: new CachingTokenVerifier(config.FEED_JWKS_URL),
         admissions: new CachingTokenVerifier(config.QUEUE_JWKS_URL),
         codes,
+        holds: preparedStatements(kit.ds),
         afterHold: coalescedOutboxNotify(kit.ds, kit.logger),
       });
       const mailer = new Mailer(config.SMTP_URL, config.MAIL_FROM, config.PUBLIC_BASE_URL, kit.logger);

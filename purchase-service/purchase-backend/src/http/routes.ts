@@ -26,6 +26,8 @@ export interface RouteDeps {
   sessions: TokenVerifier;
   admissions: TokenVerifier;
   codes: TicketCodes;
+  /** Where holds run (each hold is one statement, its own transaction); `db` if absent. */
+  holds?: Queryable;
   /** Called after each hold committed (wakes the outbox relay). */
   afterHold?: () => void;
 }
@@ -71,7 +73,7 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
     async ({ params, body, req, res }) => {
       const { session, admission } = await admittedFan(d.admissions, req, res, params.id);
       return createHold(
-        { db: d.db, clock: d.clock, afterCommit: d.afterHold },
+        { db: d.holds ?? d.db, clock: d.clock, afterCommit: d.afterHold },
         {
           eventId: params.id,
           userId: session.sub,

@@ -132,7 +132,7 @@ function renderInbox(messages: InboxMessage[]): string {
         `<pre>${escapeHtml(m.text)}</pre></li>`,
     )
     .join('');
-  return `<!doctype html><meta charset="utf-8"><title>Dev inbox</title><h1>Dev inbox (${messages.length})</h1><ul>${rows}</ul>`;
+  return `<!doctype html><meta charset="utf-8"><title>Dev inbox</title><style>pre{white-space:pre-wrap;overflow-wrap:anywhere}</style><h1>Dev inbox (${messages.length})</h1><ul>${rows}</ul>`;
 }
 
 export interface WaitForMailOptions {

@@ -136,6 +136,8 @@ describe('payment.captured → tickets, e-mail and check-in', () => {
       subjectIncludes: 'The Test Band',
     });
     expect(mail.text).toContain('row E, seat 1');
+    // Each seat's line carries its ticket's code, the QR code's contents.
+    for (const code of codes) expect(mail.text).toContain(`ticket code: ${code}`);
   });
 
   it('admits a ticket once for the organiser; the second scan says when it was first used', async () => {

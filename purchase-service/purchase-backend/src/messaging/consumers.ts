@@ -91,5 +91,9 @@ async function sendConfirmation(kit: Kit, mailer: Mailer, orderId: string): Prom
   const o = row[0];
   if (!o) return;
   const [view] = await ordersOf(kit.ds, o.user_id, orderId);
-  if (view) await mailer.sendTicketsReady(o.email, view);
+  const tickets = await kit.ds.query<{ unitId: string; code: string }[]>(
+    `SELECT unit_id AS "unitId", code FROM tickets WHERE order_id = $1`,
+    [orderId],
+  );
+  if (view) await mailer.sendTicketsReady(o.email, view, tickets);
 }

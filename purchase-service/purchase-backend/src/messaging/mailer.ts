@@ -15,11 +15,24 @@ export class Mailer {
     this.transport = smtpUrl ? nodemailer.createTransport(smtpUrl) : null;
   }
 
-  async sendTicketsReady(to: string, order: OrderView): Promise<void> {
+  /**
+   * `tickets` are the order's issued tickets: each line names the seat and carries
+   * the ticket's code (what its QR code encodes), so door staff can type it in.
+   */
+  async sendTicketsReady(
+    to: string,
+    order: OrderView,
+    tickets: { unitId: string; code: string }[] = [],
+  ): Promise<void> {
     if (!this.transport) return;
-    const lines = order.items.map((i) =>
-      i.section ? `  ${i.section}, row ${i.row}, seat ${i.seat}` : `  ${i.categoryId} (general admission)`,
-    );
+    const codeOf = new Map(tickets.map((t) => [t.unitId, t.code]));
+    const lines = order.items.map((i) => {
+      const what = i.section
+        ? `  ${i.section}, row ${i.row}, seat ${i.seat}`
+        : `  ${i.categoryId} (general admission)`;
+      const code = codeOf.get(i.unitId);
+      return code ? `${what}\n    ticket code: ${code}` : what;
+    });
     const total = `${(order.amountMinor / 100).toFixed(2)} ${order.currency}`;
     const link = new URL('/purchase/tickets', this.publicBaseUrl).toString();
     try {

@@ -1,4 +1,5 @@
 import { entrantHash, verifyFairness, type FairnessDocument } from '@ticketslave/common';
+import type { Route } from 'playwright-core';
 import { eventually } from '../dev/test-support';
 import {
   apiCall,
@@ -17,12 +18,19 @@ import {
 
 /**
  * The fair draw end to end: an organiser publishes, three fans join the buffer in
- * the waiting room before the sale, the organiser closes it, and the fans hold
+ * the waiting room before the sale, the buffer closes by itself on schedule (at
+ * `saleStartsAt + bufferGraceSeconds`, nobody calls close), and the fans hold
  * distinct queue numbers 1..3 that the published fairness document recomputes.
+ * Then the sale is open: two fans are admitted together and race for the same
+ * seat in their browsers; the loser is told it was taken and holds another.
  */
 const platform = usePlatform({ label: 'fairqueue' });
-/** Long enough for three fans to register and join, short enough not to slow the test. */
-const SALE_IN_MS = 25_000;
+/**
+ * Long enough for three fans to register and join (~6 s, at the same time), short
+ * enough not to slow the test: with no grace the buffer closes as the sale opens.
+ */
+const SALE_IN_MS = 20_000;
+const GRACE_SECONDS = 0;
 const browser = useBrowser({ baseUrl: async () => (await platform).url });
 
 interface Entry {
@@ -34,18 +42,22 @@ interface Entry {
 
 describe('the fair draw through the gateway', () => {
   browser.it(
-    'three fans who join before the close get distinct numbers that the fairness document proves',
+    'three fans who join before the scheduled close get distinct numbers that the fairness document proves; two then race for one seat',
     async () => {
       const p = await platform;
       const organiser = await browser.fan('organiser');
       await becomeOrganiser(organiser.context.request, p);
-      // The sale opens shortly after the fans have joined; the organiser closes the buffer before it.
-      const event = await publishEvent(organiser.context.request, p, { saleInMs: SALE_IN_MS });
+      // The sale opens shortly after the fans have joined; the buffer closes by itself then.
+      const event = await publishEvent(organiser.context.request, p, {
+        saleInMs: SALE_IN_MS,
+        bufferGraceSeconds: GRACE_SECONDS,
+      });
+      const closesAt = new Date(event.saleStartsAt).getTime() + GRACE_SECONDS * 1000;
 
       // The buffer learns of the event from event.published.
       const state = await eventually(
         async () => {
-          const r = await apiCall<{ state: string; commitment: string }>(
+          const r = await apiCall<{ state: string; commitment: string; closesAt: string }>(
             organiser.context.request,
             p,
             'GET',
@@ -57,18 +69,27 @@ describe('the fair draw through the gateway', () => {
       );
       expect(state.state).toBe('open');
       expect(state.commitment).toMatch(/^[0-9a-f]{64}$/);
+      expect(new Date(state.closesAt).getTime()).toBe(closesAt);
 
-      const fans: { fan: Fan; me: Me }[] = [];
-      for (const [name, device] of [
-        ['alice', 'desktop'],
-        ['bob', 'mobile'],
-        ['chloe', 'desktop'],
-      ] as const) {
-        const fan = await browser.fan(name, device);
-        const me = await registerVerifiedFan(fan.context.request, p, uniqueEmail(name));
-        await joinInWaitingRoom(fan, p, event.id);
-        fans.push({ fan, me });
-      }
+      // Three fans join at the same time (in this order in the array, not in time).
+      const fans: { fan: Fan; me: Me }[] = await Promise.all(
+        (
+          [
+            ['alice', 'desktop'],
+            ['bob', 'mobile'],
+            ['chloe', 'desktop'],
+          ] as const
+        ).map(async ([name, device]) => {
+          const fan = await browser.fan(name, device);
+          const me = await registerVerifiedFan(fan.context.request, p, uniqueEmail(name));
+          await joinInWaitingRoom(fan, p, event.id);
+          return { fan, me };
+        }),
+      );
+      if (Date.now() > closesAt - 3_000)
+        throw new Error(
+          `the fans joined only ${(closesAt - Date.now()) / 1000} s before the scheduled close; raise SALE_IN_MS`,
+        );
 
       // Joining again never gives a better place: the same entry comes back.
       const first = await expectStatus(
@@ -87,11 +108,33 @@ describe('the fair draw through the gateway', () => {
       expect(again.body.entry.joinedAt).toBe(first.joinedAt);
       expect(again.body.receipt.split('.')).toHaveLength(3);
 
-      await expectStatus(
-        apiCall(organiser.context.request, p, 'POST', `/buffer/api/events/${event.id}/close`, {}),
-        202,
-        'close the buffer',
+      // Nobody closes the buffer: at the scheduled time it closes by itself, and each
+      // waiting room shows the fan's number, then moves on to the queue page.
+      await Promise.all(
+        fans.map(async ({ fan }) => {
+          await fan.page.getByTestId('countdown').waitFor({ timeout: 5_000 });
+          await fan.page.getByTestId('queue-number').waitFor({ timeout: closesAt - Date.now() + 30_000 });
+          await fan.page.getByText(/The buffer closed .*3 fans were shuffled/).waitFor({ timeout: 2_000 });
+          await fan.screenshot('number-drawn');
+          await fan.page.waitForURL(/\/queue\/\?event=/, { timeout: 15_000 });
+        }),
       );
+      const closed = await expectStatus(
+        apiCall<{ state: string; closesAt: string; total: number }>(
+          organiser.context.request,
+          p,
+          'GET',
+          `/buffer/api/events/${event.id}`,
+        ),
+        200,
+        'the closed buffer',
+      );
+      expect(closed).toMatchObject({ state: 'closed', total: 3 });
+      // Closed on schedule: not before the time, and within a few closer ticks after it.
+      const closedAt = new Date(closed.closesAt).getTime();
+      expect(closedAt).toBeGreaterThanOrEqual(closesAt);
+      expect(closedAt).toBeLessThan(closesAt + 5_000);
+      console.log(`fair queue: the buffer closed ${(closedAt - closesAt) / 1000} s after its scheduled time`);
 
       const numbers = new Map<string, number>();
       for (const { fan, me } of fans) {
@@ -192,6 +235,82 @@ describe('the fair draw through the gateway', () => {
       // Still on the waiting room: checking the draw stops the automatic move to the queue.
       expect(new URL(alice.page.url()).pathname).toBe('/buffer/');
       expect(alice.errors(expected401)).toEqual([]);
+
+      // The sale is open and admits several shoppers at once: bob and chloe claim
+      // their turns and both go for seat A1.
+      const racers = [fans[1]!.fan, fans[2]!.fan];
+      await Promise.all(
+        racers.map(async (fan) => {
+          const claim = fan.page.getByRole('button', { name: 'Claim my turn' });
+          await claim.waitFor({ timeout: 30_000 });
+          await claim.click();
+          await fan.page.waitForURL(/\/purchase\/\?event=/, { timeout: 15_000 });
+          await fan.page.getByRole('button', { name: 'Row A, seat 1', exact: true }).click();
+          await fan.screenshot('seat-picked');
+        }),
+      );
+      // They press "Hold seats" at the same moment: both requests are held at the
+      // browser until both are on their way, then let go together, so the database
+      // decides the race and neither page has heard of the other's hold before asking.
+      const holds = `/purchase/api/events/${event.id}/holds`;
+      const pending: Route[] = [];
+      let letGo!: () => void;
+      const bothSent = new Promise<void>((r) => (letGo = r));
+      for (const fan of racers)
+        await fan.page.route(`**${holds}`, async (route) => {
+          pending.push(route);
+          if (pending.length === racers.length) letGo();
+          await bothSent;
+          await route.continue();
+        });
+      const answers = racers.map((fan) =>
+        fan.page.waitForResponse(
+          (r) => new URL(r.url()).pathname === holds && r.request().method() === 'POST',
+        ),
+      );
+      await Promise.all(racers.map((fan) => fan.page.getByRole('button', { name: 'Hold seats' }).click()));
+      const statuses = await Promise.all(answers.map(async (a) => (await a).status()));
+      for (const fan of racers) await fan.page.unroute(`**${holds}`);
+      expect([...statuses].sort()).toEqual([201, 409]);
+      const winner = racers[statuses.indexOf(201)]!;
+      const loser = racers[statuses.indexOf(409)]!;
+      const refusal = (await (await answers[statuses.indexOf(409)]!).json()) as {
+        type: string;
+        taken: string[];
+      };
+      expect(refusal.type).toMatch(/\/seats_taken$/);
+      expect(refusal.taken).toEqual(['stalls/Stalls/A/1']);
+      console.log(`fair queue: ${winner.name} won seat A1, ${loser.name} was told it was taken`);
+
+      await winner.page.getByRole('link', { name: 'Continue to payment' }).waitFor({ timeout: 15_000 });
+      await winner.screenshot('won-the-seat');
+      // The loser's page says so, shows A1 as taken and lets them pick another seat.
+      await loser.page.getByText('Sorry, a seat you picked was just taken.').waitFor({ timeout: 15_000 });
+      await loser.page
+        .getByRole('button', { name: 'Row A, seat 1, taken', exact: true })
+        .waitFor({ timeout: 15_000 });
+      expect(
+        await loser.page.getByRole('button', { name: 'Row A, seat 1, taken', exact: true }).isDisabled(),
+      ).toBe(true);
+      await loser.screenshot('seat-taken');
+      await loser.page.getByRole('button', { name: 'Row A, seat 2', exact: true }).click();
+      await loser.page.getByRole('button', { name: 'Hold seats' }).click();
+      await loser.page.getByRole('link', { name: 'Continue to payment' }).waitFor({ timeout: 15_000 });
+      await loser.screenshot('held-another-seat');
+      const map = await expectStatus(
+        apiCall<{ sections: { rows: { label: string; seats: string }[] }[] }>(
+          loser.context.request,
+          p,
+          'GET',
+          `/purchase/api/events/${event.id}/seatmap`,
+        ),
+        200,
+        'seat map',
+      );
+      expect(map.sections[0]!.rows.find((r) => r.label === 'A')!.seats).toBe('hhaaa');
+      // The refused hold is the only thing either page complained about.
+      for (const fan of racers)
+        expect(fan.errors((e) => expected401(e) || /status of 409/.test(e.text))).toEqual([]);
     },
     240_000,
   );

@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import { waitForMail } from '../dev/standins';
 import { eventually } from '../dev/test-support';
 import {
   apiCall,
@@ -21,7 +22,8 @@ import {
  * watches its live sale panel; three fans (one on a phone) join the waiting room
  * before the sale; the organiser closes the buffer; the fans get distinct numbers
  * and, one shopper at a time, are admitted in number order. Two pay on the Stripe
- * stand-in's hosted page and get tickets with QR codes; the third lets the hold
+ * stand-in's hosted page (alice's first card is declined; she retries with another)
+ * and get tickets with QR codes and a confirmation e-mail; the third lets the hold
  * expire and sees the seats go back on sale. The fan with the last number closes
  * the queue page, misses the moment the turn comes, and comes back within the
  * grace period to claim it. At the door the organiser checks a ticket in once and
@@ -37,10 +39,10 @@ const HOLD_SECONDS = 30;
 /** A fan who misses the turn may come back this long after it came. */
 const AWAY_GRACE_SECONDS = 120;
 
-type Role = { kind: 'buy'; seat: string } | { kind: 'let-expire'; seats: string[] };
+type Role = { kind: 'buy'; seat: string; declinedFirst?: boolean } | { kind: 'let-expire'; seats: string[] };
 /** Who does what is fixed by name; who goes first is left to the draw. */
 const CAST: { name: string; device: 'desktop' | 'mobile'; role: Role }[] = [
-  { name: 'alice', device: 'desktop', role: { kind: 'buy', seat: 'Row A, seat 1' } },
+  { name: 'alice', device: 'desktop', role: { kind: 'buy', seat: 'Row A, seat 1', declinedFirst: true } },
   { name: 'bob', device: 'mobile', role: { kind: 'buy', seat: 'Row A, seat 2' } },
   {
     name: 'chloe',
@@ -181,8 +183,11 @@ async function createAndPublishInDashboard(
   return { id, saleStartsAt };
 }
 
-/** The phone fan, all in the UI: registers, confirms from the inbox, finds the event in the feed and joins. */
-async function mobileFanJoins(fan: Fan, p: Platform, eventId: string, title: string): Promise<void> {
+/**
+ * The phone fan, all in the UI: registers, confirms from the inbox, finds the event
+ * in the feed and joins. Returns the fan's e-mail address.
+ */
+async function mobileFanJoins(fan: Fan, p: Platform, eventId: string, title: string): Promise<string> {
   const email = uniqueEmail(fan.name);
   await fan.visit('/feed/register', 'register');
   await fan.page.getByLabel('E-mail').fill(email);
@@ -217,6 +222,7 @@ async function mobileFanJoins(fan: Fan, p: Platform, eventId: string, title: str
     .first()
     .waitFor({ timeout: 15_000 });
   await fan.screenshot('joined');
+  return email;
 }
 
 async function queueNumberOf(fan: Fan, p: Platform, eventId: string): Promise<number> {
@@ -236,19 +242,44 @@ async function queueNumberOf(fan: Fan, p: Platform, eventId: string): Promise<nu
   return entry.queueNumber!;
 }
 
-/** Pays for the held order on the Stripe stand-in's hosted page and returns the ticket code. */
-async function payAndGetTicket(fan: Fan, p: Platform, onPay: () => void): Promise<string> {
+async function fillCard(fan: Fan, number: string): Promise<void> {
+  await fan.page.getByLabel(/card number/i).fill(number);
+  await fan.page.getByLabel(/expir/i).fill('12/34');
+  await fan.page.getByLabel(/cvc/i).fill('123');
+}
+
+/**
+ * Pays for the held order on the Stripe stand-in's hosted page and returns the
+ * ticket code. With `declinedFirst` the first card is Stripe's declining test card:
+ * the hosted page says so and the fan pays with another card on the same page.
+ */
+async function payAndGetTicket(
+  fan: Fan,
+  p: Platform,
+  opts: { declinedFirst?: boolean; onPay: () => void },
+): Promise<string> {
   await fan.page.getByRole('link', { name: 'Continue to payment' }).click();
   await fan.page.waitForURL(/\/payment\/\?order=/, { timeout: 15_000 });
   await fan.page.getByRole('button', { name: 'Pay with Stripe' }).waitFor({ timeout: 15_000 });
   await fan.screenshot('payment');
   await fan.page.getByRole('button', { name: 'Pay with Stripe' }).click();
-  await fan.page.waitForURL(`${p.stripe.url.replace('127.0.0.1', 'localhost')}/pay/**`, { timeout: 15_000 });
-  await fan.page.getByLabel(/card number/i).fill('4242424242424242');
-  await fan.page.getByLabel(/expir/i).fill('12/34');
-  await fan.page.getByLabel(/cvc/i).fill('123');
+  const hostedPage = `${p.stripe.url.replace('127.0.0.1', 'localhost')}/pay/**`;
+  await fan.page.waitForURL(hostedPage, { timeout: 15_000 });
+  if (opts.declinedFirst) {
+    await fillCard(fan, '4000 0000 0000 0002');
+    await fan.screenshot('stripe-declining-card');
+    await fan.page.getByRole('button', { name: /^Pay / }).click();
+    // Still on the hosted page, told why, nothing paid: the order waits for another card.
+    await fan.page
+      .getByRole('alert')
+      .filter({ hasText: 'Your card was declined.' })
+      .waitFor({ timeout: 15_000 });
+    expect(fan.page.url()).toMatch(/\/pay\//);
+    await fan.screenshot('stripe-declined');
+  }
+  await fillCard(fan, '4242424242424242');
   await fan.screenshot('stripe-checkout');
-  onPay();
+  opts.onPay();
   await fan.page.getByRole('button', { name: /^Pay / }).click();
   await fan.page.waitForURL(/result=success/, { timeout: 15_000 });
   await fan.page.getByText(/Paid/).first().waitFor({ timeout: 30_000 });
@@ -267,6 +298,33 @@ async function payAndGetTicket(fan: Fan, p: Platform, onPay: () => void): Promis
   );
   expect(tickets).toHaveLength(1);
   return tickets[0]!.code;
+}
+
+/**
+ * The confirmation e-mail in the SMTP stand-in's inbox: it names the event, the
+ * seat, and carries exactly the codes of the fan's tickets (`GET /purchase/api/tickets`).
+ */
+async function ticketMailMatches(fan: Fan, p: Platform, email: string, title: string, seat: string) {
+  const mail = await waitForMail(p.inboxUrl, {
+    to: email,
+    subjectIncludes: 'Your tickets',
+    timeoutMs: 20_000,
+  });
+  expect(mail.subject).toBe(`Your tickets for ${title}`);
+  const { tickets } = await expectStatus(
+    apiCall<{ tickets: { code: string; eventTitle: string }[] }>(
+      fan.context.request,
+      p,
+      'GET',
+      '/purchase/api/tickets',
+    ),
+    200,
+    'my tickets',
+  );
+  const mailed = [...mail.text.matchAll(/ticket code: (\S+)/g)].map((m) => m[1]);
+  expect(mailed.sort()).toEqual(tickets.map((t) => t.code).sort());
+  // "Row A, seat 1" on the seat map is "Stalls, row A, seat 1" in the mail.
+  expect(mail.text).toContain(`Stalls, ${seat.replace('Row', 'row')}`);
 }
 
 describe('the main journey through the gateway', () => {
@@ -306,12 +364,13 @@ describe('the main journey through the gateway', () => {
       await panel.shows('Fans in the buffer', '0');
 
       // Three fans join the waiting room before the sale, at the same time.
+      const emailOf = new Map<Fan, string>();
       const fans = await Promise.all(
         CAST.map(async ({ name, device }) => {
           const fan = await browser.fan(name, device);
-          if (device === 'mobile') await mobileFanJoins(fan, p, event.id, title);
+          if (device === 'mobile') emailOf.set(fan, await mobileFanJoins(fan, p, event.id, title));
           else {
-            await registerVerifiedFan(fan.context.request, p, uniqueEmail(name));
+            emailOf.set(fan, (await registerVerifiedFan(fan.context.request, p, uniqueEmail(name))).email);
             await joinInWaitingRoom(fan, p, event.id);
           }
           return fan;
@@ -398,7 +457,15 @@ describe('the main journey through the gateway', () => {
           await fan.page.getByRole('button', { name: 'Hold seats' }).click();
           await fan.page.getByRole('link', { name: 'Continue to payment' }).waitFor({ timeout: 15_000 });
           await fan.screenshot('held');
-          codes.set(n, await payAndGetTicket(fan, p, () => slotFreeFrom.set(n, Date.now())));
+          codes.set(
+            n,
+            await payAndGetTicket(fan, p, {
+              declinedFirst: role.declinedFirst,
+              onPay: () => slotFreeFrom.set(n, Date.now()),
+            }),
+          );
+          await ticketMailMatches(fan, p, emailOf.get(fan)!, title, role.seat);
+          if (role.declinedFirst) await fan.visit(`${p.inboxUrl}/`, 'inbox-ticket-mail');
           return;
         }
 

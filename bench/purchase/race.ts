@@ -180,6 +180,7 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
         };
         const minted: string[] = [];
         for (let i = 0; i < prefill; i++) minted.push(await credentials(fanNo + i));
+        let nextMinted = 0;
 
         const outcomes: Outcome[] = [];
         let stop = false;
@@ -187,7 +188,7 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
         const worker = async () => {
           while (!stop) {
             const n = fanNo++;
-            const cookie = minted.shift() ?? (await credentials(n));
+            const cookie = minted[nextMinted++] ?? (await credentials(n));
             const ip = `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
             for (let attempt = 0; attempt < 3 && !stop; attempt++) {
               const seats = pick();

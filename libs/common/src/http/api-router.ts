@@ -9,6 +9,7 @@ import express, {
 } from 'express';
 import { z } from 'zod';
 import { InputError, type FieldError } from '../errors';
+import { sendBody } from './send';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -72,24 +73,25 @@ const gzipAsync = promisify(gzip);
 
 /**
  * Sends `result` as JSON; a large answer (a 50,000-seat map, a fairness document)
- * is gzipped off the event loop when the client accepts it. Express still computes
- * the ETag (per encoding) and answers 304 to a matching If-None-Match.
+ * is gzipped off the event loop when the client accepts it. For GET and HEAD, Express
+ * still computes the ETag (per encoding) and answers 304 to a matching If-None-Match;
+ * other methods' answers go out without one (see `sendBody`).
  */
 export async function sendJson(req: Request, res: Response, status: number, result: unknown): Promise<void> {
   const body = JSON.stringify(result);
-  res.status(status).type('application/json');
   if (body.length < GZIP_MIN_BYTES) {
-    res.send(body);
+    sendBody(req, res, status, 'application/json', body);
     return;
   }
   res.vary('Accept-Encoding');
   if (req.acceptsEncodings('gzip', 'identity') !== 'gzip') {
-    res.send(body);
+    sendBody(req, res, status, 'application/json', body);
     return;
   }
   // Level 1 for very large bodies: most of the saving at a fraction of the time.
   const gz = await gzipAsync(body, { level: body.length > 1 << 20 ? 1 : 6 });
-  res.set('Content-Encoding', 'gzip').send(gz);
+  res.setHeader('Content-Encoding', 'gzip');
+  sendBody(req, res, status, 'application/json', gz);
 }
 
 /**

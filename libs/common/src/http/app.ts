@@ -1,12 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import cookieParser from 'cookie-parser';
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { JSONCookies } from 'cookie-parser';
+import { parse as parseCookieHeader } from 'cookie';
+import express, {
+  type ErrorRequestHandler,
+  type Express,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import helmet from 'helmet';
 import client from 'prom-client';
 import { AppError, ForbiddenError, InputError, NotFoundError, type ProblemDetails } from '../errors';
 import { withRequestId, type Logger } from '../logger';
 import { openApiDocument, type ApiRouter } from './api-router';
 import { mountFrontend } from './frontend';
+import { sendBody } from './send';
+
+export { sendBody } from './send';
 
 export interface ReadinessCheck {
   name: string;
@@ -34,7 +44,65 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Sends an RFC 9457 problem document. */
 export function sendProblem(res: express.Response, problem: ProblemDetails): void {
-  res.status(problem.status).type('application/problem+json').json(problem);
+  sendBody(res.req, res, problem.status, 'application/problem+json', JSON.stringify(problem));
+}
+
+/**
+ * The header/value pairs a helmet configuration sets. Its values do not depend on the
+ * request (no CSP nonces here), so they are computed once rather than by helmet's chain
+ * of a dozen middleware functions on every request.
+ */
+export function staticSecurityHeaders(middleware: RequestHandler): [string, string][] {
+  const headers = new Map<string, string>();
+  const capture = {
+    setHeader: (name: string, value: string) => void headers.set(name, value),
+    removeHeader: () => undefined,
+    getHeader: () => undefined,
+  };
+  let done = false;
+  void middleware({} as Request, capture as unknown as Response, (err?: unknown) => {
+    if (err) throw err instanceof Error ? err : new Error('security header middleware failed');
+    done = true;
+  });
+  if (!done) throw new Error('security header middleware did not complete synchronously');
+  return [...headers];
+}
+
+/**
+ * What JSON and ops answers keep of the page headers: no sniffing, no framing (also as
+ * CSP frame-ancestors, with nothing loadable), no referrer, same-origin CORP, and HSTS
+ * where it is on. The document-only headers (the page CSP, COOP, Origin-Agent-Cluster,
+ * X-DNS-Prefetch-Control, X-Download-Options, X-Permitted-Cross-Domain-Policies,
+ * X-XSS-Protection) stay on the frontend's answers.
+ */
+const API_HEADER_NAMES = new Set([
+  'X-Content-Type-Options',
+  'X-Frame-Options',
+  'Referrer-Policy',
+  'Cross-Origin-Resource-Policy',
+  'Strict-Transport-Security',
+]);
+export const API_CSP = "default-src 'none'; frame-ancestors 'self'";
+
+/** `req.cookies`, parsed on first read (as cookie-parser would, without secrets), not on every request. */
+function lazyCookies(app: Express): void {
+  const own = (req: Request, value: unknown) =>
+    Object.defineProperty(req, 'cookies', { value, writable: true, configurable: true, enumerable: true });
+  Object.defineProperty(app.request, 'cookies', {
+    configurable: true,
+    enumerable: true,
+    get(this: Request) {
+      const header = this.headers.cookie;
+      const cookies = header
+        ? (JSONCookies(parseCookieHeader(header) as Record<string, string>) as Record<string, unknown>)
+        : Object.create(null);
+      own(this, cookies);
+      return cookies;
+    },
+    set(this: Request, value: unknown) {
+      own(this, value);
+    },
+  });
 }
 
 /**
@@ -62,30 +130,7 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; registry: c
     registers: [registry],
   });
 
-  const requestContext: RequestHandler = (req, res, next) => {
-    const incoming = req.header('x-request-id');
-    const requestId = incoming && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
-    res.setHeader('X-Request-Id', requestId);
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-      httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
-      if (res.statusCode >= 500)
-        logger.error(
-          { requestId, method: req.method, url: req.originalUrl, status: res.statusCode },
-          'request failed',
-        );
-      else
-        logger.debug(
-          { requestId, method: req.method, url: req.originalUrl, status: res.statusCode, ms: seconds * 1000 },
-          'request',
-        );
-    });
-    withRequestId(requestId, next);
-  };
-  app.use(requestContext);
-  app.use(
+  const pageHeaders = staticSecurityHeaders(
     helmet({
       contentSecurityPolicy: {
         directives: {
@@ -101,7 +146,43 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; registry: c
       strictTransportSecurity: opts.isProduction ?? false,
     }),
   );
-  app.use(cookieParser());
+  const apiHeaders: [string, string][] = [
+    ['Content-Security-Policy', API_CSP],
+    ...pageHeaders.filter(([name]) => API_HEADER_NAMES.has(name)),
+  ];
+  // JSON API and ops paths (matched like Express routes, without case): the short header set.
+  const machinePath = new RegExp(
+    `^${escapeRegExp(prefix)}(?:/api(?:[/?]|$)|/(?:healthz|readyz|metrics)(?:\\?|$))`,
+    'i',
+  );
+  lazyCookies(app);
+
+  const requestContext: RequestHandler = (req, res, next) => {
+    const incoming = req.headers['x-request-id'];
+    const requestId =
+      typeof incoming === 'string' && /^[\w.-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    for (const [name, value] of machinePath.test(req.url) ? apiHeaders : pageHeaders)
+      res.setHeader(name, value);
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
+      if (res.statusCode >= 500)
+        logger.error(
+          { requestId, method: req.method, url: req.originalUrl, status: res.statusCode },
+          'request failed',
+        );
+      else if (logger.isLevelEnabled('debug'))
+        logger.debug(
+          { requestId, method: req.method, url: req.originalUrl, status: res.statusCode, ms: seconds * 1000 },
+          'request',
+        );
+    });
+    withRequestId(requestId, next);
+  };
+  app.use(requestContext);
 
   app.get(`${prefix}/healthz`, (_req, res) => {
     res.json({ status: 'ok', service });
@@ -202,6 +283,8 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; registry: c
   app.use(errorHandler);
   return { app, registry };
 }
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -74,3 +74,23 @@ describe('TokenVerifier with a remote key set', () => {
     }
   });
 });
+
+describe('TokenVerifier remembering verified tokens', () => {
+  it('answers a token it verified again from memory, for that kind only, and never past its exp', async () => {
+    const signer = await TokenSigner.fromJwks(await generateSigningJwks('k1'));
+    const v = new TokenVerifier(signer.publicJwks);
+    const expiresAt = new Date(Math.ceil((Date.now() + 1_100) / 1000) * 1000);
+    const token = await signer.sign(
+      { evt: 'e1', aid: 'a1' },
+      { issuer: TOKENS.admission.issuer, audience: TOKENS.admission.audience, subject: 'u1', expiresAt },
+    );
+    const first = await v.verify('admission', token);
+    const again = await v.verify('admission', token);
+    expect(again).toEqual(first);
+    again.sub = 'someone else';
+    expect((await v.verify('admission', token)).sub).toBe('u1');
+    await expect(v.verify('queueTicket', token)).rejects.toMatchObject({ code: 'invalid_token' });
+    await new Promise((r) => setTimeout(r, expiresAt.getTime() - Date.now() + 50));
+    await expect(v.verify('admission', token)).rejects.toMatchObject({ code: 'token_expired' });
+  });
+});

@@ -59,9 +59,21 @@ export type TokenKind = keyof typeof TOKENS;
 type ClaimsOf<K extends TokenKind> = z.infer<(typeof TOKENS)[K]['claims']>;
 
 /** Verifies our EdDSA tokens against a JWK set: a remote one (cached, kid-aware) or the service's own. */
+/** How many verified tokens a verifier remembers, and for how long at most (below their own expiry). */
+const VERIFIED_CACHE_SIZE = 20_000;
+const VERIFIED_CACHE_MS = 60_000;
+
 export class TokenVerifier {
   private readonly getKey: JWTVerifyGetKey;
   private readonly remote?: ReturnType<typeof createRemoteJWKSet>;
+  /**
+   * Tokens whose signature and claims already verified, by token string, in insertion order
+   * (the oldest is dropped when full). A token's signature result cannot change, so a fan
+   * polling with the same session costs one Ed25519 verification a minute, not one per
+   * request. An entry lasts until the token's `exp` and at most a minute, so a retired
+   * signing key stops being honoured within about a minute of the keys being refetched.
+   */
+  private readonly verified = new Map<string, { kind: TokenKind; claims: object; until: number }>();
 
   /** `cacheMaxAgeMs`: how long fetched keys count as fresh (default 10 minutes). */
   constructor(source: string | PublicJwkSet, opts: { cacheMaxAgeMs?: number } = {}) {
@@ -103,6 +115,11 @@ export class TokenVerifier {
         kind === 'session' ? 'You need to log in.' : `Missing ${kind} token.`,
         kind === 'session' ? 'unauthenticated' : `missing_${kind}`,
       );
+    if (!now) {
+      const hit = this.verified.get(token);
+      if (hit && hit.kind === kind && Date.now() < hit.until)
+        return { ...hit.claims } as ClaimsOf<K> & { exp: number; iat: number };
+    }
     const spec = TOKENS[kind];
     try {
       const { payload } = await jwtVerify(token, this.getKey, {
@@ -113,7 +130,9 @@ export class TokenVerifier {
       });
       const claims = spec.claims.safeParse(payload);
       if (!claims.success) throw new AuthError(`Malformed ${kind} token.`, 'invalid_token');
-      return { ...(claims.data as ClaimsOf<K>), exp: payload.exp ?? 0, iat: payload.iat ?? 0 };
+      const result = { ...(claims.data as ClaimsOf<K>), exp: payload.exp ?? 0, iat: payload.iat ?? 0 };
+      if (!now && payload.exp !== undefined) this.remember(token, kind, result, payload.exp * 1000);
+      return result;
     } catch (err) {
       if (err instanceof AuthError) throw err;
       if (err instanceof joseErrors.JWTExpired) {
@@ -131,6 +150,19 @@ export class TokenVerifier {
         );
       throw new AuthError(`Invalid ${kind} token.`, 'invalid_token');
     }
+  }
+
+  private remember(token: string, kind: TokenKind, claims: object, expMs: number): void {
+    this.verified.delete(token);
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
+    this.verified.set(token, {
+      kind,
+      claims: { ...claims },
+      until: Math.min(expMs, Date.now() + VERIFIED_CACHE_MS),
+    });
   }
 }
 

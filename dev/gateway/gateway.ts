@@ -32,6 +32,8 @@ export const PLATFORM_ROUTES: Record<string, string> = {
 interface Route {
   prefix: string;
   target: string;
+  /** `target` parsed once: http-proxy would parse a string target on every request. */
+  targetUrl?: URL;
 }
 
 /**
@@ -73,7 +75,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const forwardedProto = opts.forwardedProto ?? 'http';
   // Longest prefix first, so a more specific route (e.g. '/queue/ws') can override its parent.
   const routes: Route[] = Object.entries(opts.routes)
-    .map(([prefix, target]) => ({ prefix: prefix.replace(/\/+$/, ''), target }))
+    .map(([prefix, target]) => ({ prefix: prefix.replace(/\/+$/, ''), target, targetUrl: new URL(target) }))
     .sort((a, b) => b.prefix.length - a.prefix.length);
 
   // Without keep-alive every proxied request pays a TCP handshake and benches measure the gateway.
@@ -106,6 +108,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
    * `Connection: close` would close the pooled upstream socket after every request.
    */
   const dropHopByHop = (req: IncomingMessage): void => {
+    if (req.headers.connection === undefined) {
+      delete req.headers['keep-alive'];
+      delete req.headers['proxy-connection'];
+      return;
+    }
     const listed = String(req.headers.connection ?? '')
       .split(',')
       .map((h) => h.trim().toLowerCase())
@@ -126,7 +133,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }
     forwardHeaders(req);
     dropHopByHop(req);
-    proxy.web(req, res, { target: route.target });
+    proxy.web(req, res, { target: route.targetUrl ?? route.target });
   });
 
   const upgraded = new Set<Duplex>();
@@ -141,7 +148,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     // A client vanishing mid-handshake must not crash the gateway.
     socket.on('error', () => socket.destroy());
     forwardHeaders(req);
-    proxy.ws(req, socket, head, { target: route.target });
+    proxy.ws(req, socket, head, { target: route.targetUrl ?? route.target });
   });
 
   // Above the services' own keep-alive so the client, not the gateway, closes idle sockets.

@@ -44,12 +44,17 @@ export async function startPurchaseService(
     wire: (kit) => {
       const tx: Transact = (fn) => kit.ds.transaction((em) => fn(em));
       const api = new ApiRouter();
+      // Keys fetched at start: a queue or feed restart later does not turn holds into 503s.
+      const sessions = new CachingTokenVerifier(config.FEED_JWKS_URL);
+      const admissions = new CachingTokenVerifier(config.QUEUE_JWKS_URL);
+      void sessions.warm();
+      void admissions.warm();
       registerRoutes(api, {
         db: kit.ds,
         tx,
         clock: kit.clock,
-        sessions: new CachingTokenVerifier(config.FEED_JWKS_URL),
-        admissions: new CachingTokenVerifier(config.QUEUE_JWKS_URL),
+        sessions,
+        admissions,
         codes,
         holds: preparedStatements(kit.ds),
         afterHold: coalescedOutboxNotify(kit.ds, kit.logger),

@@ -34,6 +34,7 @@ export async function startQueueService(
 ): Promise<RunningService> {
   const signer = await TokenSigner.fromJwks(config.QUEUE_SIGNING_JWKS);
   const tickets = new TokenVerifier(config.BUFFER_JWKS_URL);
+  void tickets.warm(); // buffer's keys up front: a buffer restart later does not fail admissions
   return startService({
     service: 'queue',
     config,

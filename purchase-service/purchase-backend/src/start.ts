@@ -2,6 +2,7 @@ import path from 'node:path';
 import {
   ApiRouter,
   TokenSigner,
+  TokenVerifier,
   mountJwks,
   startService,
   type Clock,
@@ -15,7 +16,6 @@ import { publishInventoryChanges } from './domain/inventory-publisher';
 import type { Transact } from './domain/ports';
 import { TicketCodes } from './domain/ticket-codes';
 import { registerRoutes } from './http/routes';
-import { CachingTokenVerifier } from './http/verified-tokens';
 import { eventConsumer, paymentConsumer } from './messaging/consumers';
 import { Mailer } from './messaging/mailer';
 import { coalescedOutboxNotify } from './messaging/outbox-notify';
@@ -45,8 +45,8 @@ export async function startPurchaseService(
       const tx: Transact = (fn) => kit.ds.transaction((em) => fn(em));
       const api = new ApiRouter();
       // Keys fetched at start: a queue or feed restart later does not turn holds into 503s.
-      const sessions = new CachingTokenVerifier(config.FEED_JWKS_URL);
-      const admissions = new CachingTokenVerifier(config.QUEUE_JWKS_URL);
+      const sessions = new TokenVerifier(config.FEED_JWKS_URL);
+      const admissions = new TokenVerifier(config.QUEUE_JWKS_URL);
       void sessions.warm();
       void admissions.warm();
       registerRoutes(api, {

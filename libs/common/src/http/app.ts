@@ -165,7 +165,7 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; registry: c
     for (const [name, value] of machinePath.test(req.url) ? apiHeaders : pageHeaders)
       res.setHeader(name, value);
     const started = process.hrtime.bigint();
-    res.once('finish', () => {
+    res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
       httpDuration.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);

@@ -12,7 +12,16 @@ import {
   type Clock,
   type Queryable,
 } from '@ticketslave/common';
-import { emitOrder, lockOrder, setOrderStatus, type OrderRow, type OrderView } from './orders';
+import {
+  emitOrder,
+  lockOrder,
+  orderView,
+  setOrderStatus,
+  toOrderItem,
+  type OrderItemRow,
+  type OrderRow,
+  type OrderView,
+} from './orders';
 import { SELLING_STATUSES, type Transact } from './ports';
 import { releaseUnits } from './units';
 
@@ -38,14 +47,7 @@ const HOLD_SQL = `SELECT hold_units($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
 
 interface HoldRow {
   order: Omit<OrderRow, 'created_at' | 'expires_at'> & { created_at: string; expires_at: string };
-  items: {
-    unit_id: string;
-    category_id: string;
-    section: string | null;
-    row_label: string | null;
-    seat: number | null;
-    price_minor: number;
-  }[];
+  items: OrderItemRow[];
   title: string;
 }
 
@@ -134,25 +136,7 @@ export async function createHold(deps: HoldDeps, req: HoldRequest): Promise<Orde
   if ('refused' in row.r) throw refusalError(row.r.refused);
   deps.afterCommit?.();
   const { order, items, title } = row.r;
-  return {
-    orderId: order.order_id,
-    eventId: order.event_id,
-    eventTitle: title,
-    status: order.status,
-    reason: order.reason,
-    amountMinor: order.amount_minor,
-    currency: order.currency,
-    createdAt: new Date(order.created_at).toISOString(),
-    expiresAt: new Date(order.expires_at).toISOString(),
-    items: items.map((i) => ({
-      unitId: i.unit_id,
-      categoryId: i.category_id,
-      section: i.section,
-      row: i.row_label,
-      seat: i.seat,
-      priceMinor: i.price_minor,
-    })),
-  };
+  return orderView(order, title, items.map(toOrderItem));
 }
 
 /** The fan gives the seats back before paying; payment cancels the session on order.cancelled. */

@@ -33,6 +33,45 @@ export interface OrderItem {
   priceMinor: number;
 }
 
+/** A row of `order_items`, as the database (or `hold_units`' JSON) gives it. */
+export interface OrderItemRow {
+  unit_id: string;
+  category_id: string;
+  section: string | null;
+  row_label: string | null;
+  seat: number | null;
+  price_minor: number;
+}
+
+export const toOrderItem = (r: OrderItemRow): OrderItem => ({
+  unitId: r.unit_id,
+  categoryId: r.category_id,
+  section: r.section,
+  row: r.row_label,
+  seat: r.seat,
+  priceMinor: r.price_minor,
+});
+
+/** An order as fans see it; times may come as Date (pg) or ISO text (JSON from SQL). */
+export function orderView(
+  o: Omit<OrderRow, 'created_at' | 'expires_at'> & { created_at: Date | string; expires_at: Date | string },
+  eventTitle: string,
+  items: OrderItem[],
+): OrderView {
+  return {
+    orderId: o.order_id,
+    eventId: o.event_id,
+    eventTitle,
+    status: o.status,
+    reason: o.reason,
+    amountMinor: o.amount_minor,
+    currency: o.currency,
+    createdAt: new Date(o.created_at).toISOString(),
+    expiresAt: new Date(o.expires_at).toISOString(),
+    items,
+  };
+}
+
 export interface OrderView {
   orderId: string;
   eventId: string;
@@ -93,26 +132,15 @@ export async function emitOrder(
 }
 
 export async function orderItems(db: Queryable, orderIds: string[]): Promise<Map<string, OrderItem[]>> {
-  const rows = await queryRows<{
-    order_id: string;
-    unit_id: string;
-    category_id: string;
-    section: string | null;
-    row_label: string | null;
-    seat: number | null;
-    price_minor: number;
-  }>(db, `SELECT * FROM order_items WHERE order_id = ANY($1::uuid[]) ORDER BY unit_id`, [orderIds]);
+  const rows = await queryRows<OrderItemRow & { order_id: string }>(
+    db,
+    `SELECT * FROM order_items WHERE order_id = ANY($1::uuid[]) ORDER BY unit_id`,
+    [orderIds],
+  );
   const out = new Map<string, OrderItem[]>();
   for (const r of rows) {
     const list = out.get(r.order_id) ?? [];
-    list.push({
-      unitId: r.unit_id,
-      categoryId: r.category_id,
-      section: r.section,
-      row: r.row_label,
-      seat: r.seat,
-      priceMinor: r.price_minor,
-    });
+    list.push(toOrderItem(r));
     out.set(r.order_id, list);
   }
   return out;
@@ -131,16 +159,5 @@ export async function ordersOf(db: Queryable, userId: string, orderId?: string):
     db,
     rows.map((r) => r.order_id),
   );
-  return rows.map((r) => ({
-    orderId: r.order_id,
-    eventId: r.event_id,
-    eventTitle: r.title,
-    status: r.status,
-    reason: r.reason,
-    amountMinor: r.amount_minor,
-    currency: r.currency,
-    createdAt: new Date(r.created_at).toISOString(),
-    expiresAt: new Date(r.expires_at).toISOString(),
-    items: items.get(r.order_id) ?? [],
-  }));
+  return rows.map((r) => orderView(r, r.title, items.get(r.order_id) ?? []));
 }

@@ -1,10 +1,6 @@
 import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import type { Request, Response } from 'express';
-import { GZIP_MIN_BYTES } from '@ticketslave/common';
-
-const gzipAsync = promisify(gzip);
+import { gzipBody, negotiateGzip } from '@ticketslave/common';
 
 interface Encoded {
   body: Buffer;
@@ -113,13 +109,10 @@ export class PageCache {
 export async function sendPage(req: Request, res: Response, page: RenderedPage): Promise<void> {
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   let sent: Encoded = page;
-  if (page.body.length >= GZIP_MIN_BYTES) {
-    res.vary('Accept-Encoding');
-    if (req.acceptsEncodings('gzip', 'identity') === 'gzip') {
-      page.gzipped ??= gzipAsync(page.body).then((body) => ({ body, etag: strongEtag(body) }));
-      sent = await page.gzipped;
-      res.setHeader('Content-Encoding', 'gzip');
-    }
+  if (negotiateGzip(req, res, page.body.length)) {
+    page.gzipped ??= gzipBody(page.body).then((body) => ({ body, etag: strongEtag(body) }));
+    sent = await page.gzipped;
+    res.setHeader('Content-Encoding', 'gzip');
   }
   res.setHeader('ETag', sent.etag);
   res.send(sent.body);

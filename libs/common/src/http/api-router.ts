@@ -72,6 +72,21 @@ export const GZIP_MIN_BYTES = 8 * 1024;
 const gzipAsync = promisify(gzip);
 
 /**
+ * Whether an answer of `bytes` goes gzipped: large answers vary by Accept-Encoding
+ * (set here) and are compressed for clients that accept gzip.
+ */
+export function negotiateGzip(req: Request, res: Response, bytes: number): boolean {
+  if (bytes < GZIP_MIN_BYTES) return false;
+  res.vary('Accept-Encoding');
+  return req.acceptsEncodings('gzip', 'identity') === 'gzip';
+}
+
+/** Gzip off the event loop; level 1 for very large bodies: most of the saving at a fraction of the time. */
+export function gzipBody(body: string | Buffer): Promise<Buffer> {
+  return gzipAsync(body, { level: body.length > 1 << 20 ? 1 : 6 });
+}
+
+/**
  * Sends `result` as JSON; a large answer (a 50,000-seat map, a fairness document)
  * is gzipped off the event loop when the client accepts it. For GET and HEAD, Express
  * still computes the ETag (per encoding) and answers 304 to a matching If-None-Match;
@@ -79,17 +94,11 @@ const gzipAsync = promisify(gzip);
  */
 export async function sendJson(req: Request, res: Response, status: number, result: unknown): Promise<void> {
   const body = JSON.stringify(result);
-  if (body.length < GZIP_MIN_BYTES) {
+  if (!negotiateGzip(req, res, body.length)) {
     sendBody(req, res, status, 'application/json', body);
     return;
   }
-  res.vary('Accept-Encoding');
-  if (req.acceptsEncodings('gzip', 'identity') !== 'gzip') {
-    sendBody(req, res, status, 'application/json', body);
-    return;
-  }
-  // Level 1 for very large bodies: most of the saving at a fraction of the time.
-  const gz = await gzipAsync(body, { level: body.length > 1 << 20 ? 1 : 6 });
+  const gz = await gzipBody(body);
   res.setHeader('Content-Encoding', 'gzip');
   sendBody(req, res, status, 'application/json', gz);
 }

@@ -94,3 +94,62 @@ describe('TokenVerifier remembering verified tokens', () => {
     await expect(v.verify('admission', token)).rejects.toMatchObject({ code: 'token_expired' });
   });
 });
+
+describe('verifyEdDsaJwt (the synchronous Ed25519 path of TokenVerifier)', () => {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  let signer: TokenSigner;
+  let v: TokenVerifier;
+  beforeAll(async () => {
+    signer = await TokenSigner.fromJwks(await generateSigningJwks('k1'));
+    v = new TokenVerifier(signer.publicJwks);
+  });
+  const code = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: AuthError) => e.code,
+    );
+
+  it('refuses tampering with each part, other algorithms, crit, and wrong iss/aud/nbf/exp', async () => {
+    const good = await admission(signer);
+    const [h, p, s] = good.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as Record<string, unknown>;
+    await expect(code(v.verify('admission', good))).resolves.toBe('ok');
+    const now = Math.floor(Date.now() / 1000);
+    for (const bad of [
+      `${h}.${b64({ ...claims, aid: 'a2' })}.${s}`, // payload swapped under the old signature
+      `${b64({ ...header, alg: 'HS256' })}.${p}.${s}`,
+      `${b64({ ...header, crit: ['exp'] })}.${p}.${s}`,
+      `${h}.${p}.${s.slice(0, -4)}AAAA`,
+      `${h}.${p}`,
+      `${h}.${p}.${s}.x`,
+      `!!!.${p}.${s}`,
+      `${h}.!!!.${s}`,
+      '',
+    ])
+      await expect(code(v.verify('admission', bad || undefined))).resolves.toMatch(
+        /invalid_token|missing_admission/,
+      );
+    const signed = (c: Record<string, unknown>) =>
+      signer.sign(c, {
+        issuer: (c.iss as string) ?? TOKENS.admission.issuer,
+        audience: (c.aud as string) ?? TOKENS.admission.audience,
+        subject: 'u1',
+        expiresAt: new Date(((c.exp as number) ?? now + 60) * 1000),
+      });
+    await expect(
+      code(v.verify('admission', await signed({ evt: 'e', aid: 'a', iss: 'someone-else' }))),
+    ).resolves.toBe('invalid_token');
+    await expect(
+      code(v.verify('admission', await signed({ evt: 'e', aid: 'a', aud: 'other' }))),
+    ).resolves.toBe('invalid_token');
+    await expect(
+      code(v.verify('admission', await signed({ evt: 'e', aid: 'a', nbf: now + 600 }))),
+    ).resolves.toBe('invalid_token');
+    await expect(
+      code(v.verify('admission', await signed({ evt: 'e', aid: 'a', exp: now - 1 }))),
+    ).resolves.toBe('token_expired');
+    // A session token is not an admission (issuer and audience differ).
+    await expect(code(v.verify('session', good))).resolves.toBe('invalid_token');
+  });
+});

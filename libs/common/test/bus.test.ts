@@ -121,6 +121,62 @@ describe('KafkaBus (real broker)', () => {
     await consumer.stop();
   });
 
+  it('with parallelBy, handles different keys of one partition at once and one key in order, at least once', async () => {
+    const orders = Array.from({ length: 8 }, (_, i) => `00000000-0000-4000-8000-00000000010${i}`);
+    const msgs = orders.flatMap((orderId) =>
+      ['first', 'second', 'third'].map((reason) =>
+        envelope('order.cancelled', {
+          orderId,
+          eventId: EVENT,
+          userId: 'u1',
+          admissionId: `a-${orderId}`,
+          amountMinor: 100,
+          currency: 'EUR',
+          reason,
+        }),
+      ),
+    );
+    // All 24 under one event key: one partition, as a single on-sale is.
+    await bus.publish(msgs.map((e) => ({ topic: 'order.cancelled' as const, key: EVENT, envelope: e })));
+    const seen = new Map<string, string[]>();
+    let inFlight = 0;
+    let peak = 0;
+    let crashOnce = true;
+    const subscribe = (groupId: string, crash: boolean) =>
+      bus.subscribe({
+        groupId,
+        topics: ['order.cancelled'],
+        parallelBy: (m) => (m.envelope.payload as { orderId: string }).orderId,
+        handler: async (m) => {
+          const p = m.envelope.payload as { orderId: string; reason: string };
+          if (!orders.includes(p.orderId)) return; // the DLQ test's messages on the same topic
+          inFlight++;
+          peak = Math.max(peak, inFlight);
+          await new Promise((r) => setTimeout(r, 30));
+          inFlight--;
+          if (crash && crashOnce && p.orderId === orders[5] && p.reason === 'second') {
+            crashOnce = false;
+            throw Object.assign(new Error('database restarting'), { code: '57P03' }); // transient: retried
+          }
+          seen.set(p.orderId, [...(seen.get(p.orderId) ?? []), p.reason]);
+        },
+      });
+    const started = Date.now();
+    const consumer = await subscribe('parallel', true);
+    await eventually(() => [...seen.values()].flat().length === 24, { timeoutMs: 30_000 });
+    // 24 handlers of 30 ms one after another would take 720 ms; keys overlapped.
+    expect(peak).toBeGreaterThan(4);
+    for (const orderId of orders) expect(seen.get(orderId)).toEqual(['first', 'second', 'third']);
+    expect(Date.now() - started).toBeLessThan(25_000);
+    await consumer.stop();
+    // The offsets were committed: the same group starting again gets nothing more.
+    seen.clear();
+    const again = await subscribe('parallel', false);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(seen.size).toBe(0);
+    await again.stop();
+  });
+
   it('refuses to build a message whose payload breaks its topic schema', () => {
     expect(() => envelope('event.cancelled', { eventId: 'not-a-uuid', reason: 'x' })).toThrow();
   });

@@ -4,6 +4,7 @@ import {
   type Admin,
   type Consumer,
   type KafkaConfig,
+  type KafkaMessage as FetchedMessage,
   type Producer,
   type SASLOptions,
 } from 'kafkajs';
@@ -42,6 +43,15 @@ export interface SubscribeOptions {
   retryBaseMs?: number;
   fromBeginning?: boolean;
   partitionsConsumedConcurrently?: number;
+  /**
+   * Handle the messages of one partition in parallel, keeping only the order of those
+   * with the same key (e.g. the order id). Topics are keyed by event id, so one big
+   * on-sale is one partition: without this, its money flow runs one message at a time.
+   * Only for handlers whose messages of different keys are independent.
+   */
+  parallelBy?: (message: IncomingMessage) => string | null;
+  /** Messages in flight at once per partition with `parallelBy` (default 32). */
+  parallelLimit?: number;
 }
 
 export interface BusConsumer {
@@ -293,75 +303,128 @@ export class KafkaBus implements MessageBus {
     const logger = this.opts.logger.child({ consumer: opts.groupId });
     const byName = new Map(opts.topics.map((t) => [this.topicName(t), t]));
 
-    await consumer.run({
-      partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 3,
-      eachMessage: async (payload) => {
-        const { topic: rawTopic, partition, message } = payload;
-        const heartbeat = () => payload.heartbeat();
-        const topic = byName.get(rawTopic);
-        if (!topic) return;
-        const headers = Object.fromEntries(
-          Object.entries(message.headers ?? {}).map(([k, v]) => [
-            k,
-            Array.isArray(v) ? String(v[0]) : String(v ?? ''),
-          ]),
-        );
-        let parsed: Envelope;
+    /** The envelope of a fetched message, or null when it is not ours or went to the DLQ as poison. */
+    const prepare = async (
+      rawTopic: string,
+      partition: number,
+      message: FetchedMessage,
+      heartbeat: () => Promise<void>,
+    ): Promise<IncomingMessage | null> => {
+      const topic = byName.get(rawTopic);
+      if (!topic) return null;
+      const headers = Object.fromEntries(
+        Object.entries(message.headers ?? {}).map(([k, v]) => [
+          k,
+          Array.isArray(v) ? String(v[0]) : String(v ?? ''),
+        ]),
+      );
+      let parsed: Envelope;
+      try {
+        parsed = parseEnvelope(topic, message.value);
+      } catch (err) {
+        await this.deadLetter(topic, message.key, message.value, headers, partition, message.offset, err);
+        logger.error({ err, topic, partition, offset: message.offset }, 'poison message sent to DLQ');
+        return null;
+      }
+      return {
+        topic,
+        partition,
+        offset: message.offset,
+        key: message.key?.toString() ?? null,
+        envelope: parsed,
+        headers,
+        heartbeat,
+      };
+    };
+
+    /** Runs the handler until it passes; transient failures retry forever, others go to the DLQ after `maxAttempts`. */
+    const deliver = async (incoming: IncomingMessage, message: FetchedMessage): Promise<void> => {
+      const { topic, partition, headers } = incoming;
+      const heartbeat = () => incoming.heartbeat();
+      for (let attempt = 1; ; attempt++) {
         try {
-          parsed = parseEnvelope(topic, message.value);
-        } catch (err) {
-          await this.deadLetter(topic, message.key, message.value, headers, partition, message.offset, err);
-          logger.error({ err, topic, partition, offset: message.offset }, 'poison message sent to DLQ');
+          await withRequestId(headers['x-request-id'], () => opts.handler(incoming));
           return;
-        }
-        const incoming: IncomingMessage = {
-          topic,
-          partition,
-          offset: message.offset,
-          key: message.key?.toString() ?? null,
-          envelope: parsed,
-          headers,
-          heartbeat,
-        };
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await withRequestId(headers['x-request-id'], () => opts.handler(incoming));
-            return;
-          } catch (err) {
-            if (this.stopped) throw err;
-            const poison =
-              err instanceof PoisonMessageError ||
-              (err as Error).name === 'ZodError' ||
-              (err as { status?: number }).status === 400;
-            if (!poison && isTransientError(err)) {
-              logger.warn({ err, topic, attempt }, 'transient failure, retrying');
-              await sleep(Math.min(5000, base * 2 ** Math.min(attempt, 5)));
-              await heartbeat();
-              continue;
-            }
-            if (poison || attempt >= maxAttempts) {
-              await this.deadLetter(
-                topic,
-                message.key,
-                message.value,
-                headers,
-                partition,
-                message.offset,
-                err,
-              );
-              logger.error(
-                { err, topic, partition, offset: message.offset, attempt },
-                'message failed, sent to DLQ',
-              );
-              return;
-            }
-            logger.warn({ err, topic, attempt }, 'handler failed, retrying');
-            await sleep(base * 2 ** (attempt - 1));
+        } catch (err) {
+          if (this.stopped) throw err;
+          const poison =
+            err instanceof PoisonMessageError ||
+            (err as Error).name === 'ZodError' ||
+            (err as { status?: number }).status === 400;
+          if (!poison && isTransientError(err)) {
+            logger.warn({ err, topic, attempt }, 'transient failure, retrying');
+            await sleep(Math.min(5000, base * 2 ** Math.min(attempt, 5)));
             await heartbeat();
+            continue;
           }
+          if (poison || attempt >= maxAttempts) {
+            await this.deadLetter(topic, message.key, message.value, headers, partition, message.offset, err);
+            logger.error(
+              { err, topic, partition, offset: message.offset, attempt },
+              'message failed, sent to DLQ',
+            );
+            return;
+          }
+          logger.warn({ err, topic, attempt }, 'handler failed, retrying');
+          await sleep(base * 2 ** (attempt - 1));
+          await heartbeat();
         }
-      },
-    });
+      }
+    };
+
+    const partitionsConsumedConcurrently = opts.partitionsConsumedConcurrently ?? 3;
+    const { parallelBy } = opts;
+    if (!parallelBy) {
+      await consumer.run({
+        partitionsConsumedConcurrently,
+        eachMessage: async (p) => {
+          const { topic, partition, message } = p;
+          const incoming = await prepare(topic, partition, message, () => p.heartbeat());
+          if (incoming) await deliver(incoming, message);
+        },
+      });
+    } else {
+      const limit = opts.parallelLimit ?? 32;
+      await consumer.run({
+        partitionsConsumedConcurrently,
+        eachBatchAutoResolve: false,
+        eachBatch: async (b) => {
+          const { batch } = b;
+          // Messages of one key run one after another, in offset order; different keys run at
+          // once (up to `limit`). The batch's offsets are committed only once every message
+          // started here has finished, so a crash redelivers (at least once), never skips.
+          const chains = new Map<string, Promise<void>>();
+          const inFlight = new Set<Promise<void>>();
+          let failure: Error | undefined;
+          let lastStarted: string | undefined;
+          for (const message of batch.messages) {
+            if (!b.isRunning() || b.isStale() || failure !== undefined) break;
+            lastStarted = message.offset;
+            const incoming = await prepare(batch.topic, batch.partition, message, () => b.heartbeat());
+            if (!incoming) continue;
+            const key = parallelBy(incoming) ?? '';
+            const run = (chains.get(key) ?? Promise.resolve()).then(() =>
+              failure === undefined ? deliver(incoming, message) : undefined,
+            );
+            const settled = run.then(
+              () => undefined,
+              (err: unknown) => {
+                failure ??= err instanceof Error ? err : new Error('handler failed', { cause: err });
+              },
+            );
+            chains.set(key, settled);
+            inFlight.add(settled);
+            void settled.then(() => inFlight.delete(settled));
+            if (inFlight.size >= limit) await Promise.race(inFlight);
+          }
+          await Promise.all(chains.values());
+          if (failure !== undefined) throw failure;
+          if (lastStarted !== undefined) b.resolveOffset(lastStarted);
+          await b.commitOffsetsIfNecessary();
+          await b.heartbeat();
+        },
+      });
+    }
     return {
       stop: async () => {
         this.consumers.delete(consumer);

@@ -109,6 +109,15 @@ export function orderConsumer(deps: {
     return handler ? handler(m.envelope.payload, m) : Promise.resolve();
   };
 
+  /**
+   * Different orders settle in parallel (each waits on Stripe), one order's messages in
+   * order; an event's own messages (published, updated, cancelled) keep their order too.
+   */
+  const orderOrEvent = (m: IncomingMessage): string => {
+    const p = m.envelope.payload as { orderId?: string; eventId?: string };
+    return p.orderId ? `order:${p.orderId}` : `event:${p.eventId ?? ''}`;
+  };
+
   const consumers: BusConsumer[] = [];
   return {
     name: 'order-consumer',
@@ -119,9 +128,17 @@ export function orderConsumer(deps: {
           topics: [...INTAKE],
           handler: handle,
           partitionsConsumedConcurrently: 6,
+          parallelBy: orderOrEvent,
         }),
       );
-      consumers.push(await deps.bus.subscribe({ groupId: GROUP, topics: [...SETTLING], handler: handle }));
+      consumers.push(
+        await deps.bus.subscribe({
+          groupId: GROUP,
+          topics: [...SETTLING],
+          handler: handle,
+          parallelBy: orderOrEvent,
+        }),
+      );
     },
     stop: async () => {
       await Promise.all(consumers.splice(0).map((c) => c.stop()));

@@ -62,6 +62,8 @@ export function paymentConsumer(kit: Kit, issuer: TicketIssuer, mailer: Mailer):
         'payment.voided',
       ],
       fromBeginning: true,
+      // One on-sale is one partition (keyed by event): orders settle in parallel, each in order.
+      parallelBy: (m) => (m.envelope.payload as { orderId: string }).orderId,
       handler: async (m) => {
         let paidOrder: string | null = null;
         await processOnce(kit.ds, group, m.envelope.id, async (em) => {

@@ -77,6 +77,14 @@ export function stateConsumer(ds: DataSource, bus: MessageBus): Part {
         topics: TOPICS_IN,
         handler: (m) => handleStateMessage(ds, m),
         partitionsConsumedConcurrently: 3,
+        // Orders free their slots in parallel (one row each); the event's own messages
+        // (snapshots, numbers, stock, cancellation) stay in order.
+        parallelBy: (m) => {
+          const aid = m.topic.startsWith('order.')
+            ? (m.envelope.payload as { admissionId?: string }).admissionId
+            : undefined;
+          return aid ? `admission:${aid}` : 'event';
+        },
       });
     },
     stop: async () => consumer?.stop(),

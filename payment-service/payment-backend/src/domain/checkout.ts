@@ -1,4 +1,11 @@
-import { ConflictError, ForbiddenError, GoneError, NotFoundError, type Clock } from '@ticketslave/common';
+import {
+  ConflictError,
+  ForbiddenError,
+  GoneError,
+  NotFoundError,
+  type Clock,
+  type Queryable,
+} from '@ticketslave/common';
 import type { OrderRow, PaymentRepository, PaymentStatus } from '../data/payment-repository';
 import type { PaymentGateway } from '../stripe/payment-gateway';
 
@@ -57,54 +64,80 @@ export class Checkout {
 
   /**
    * Returns the open Checkout Session of the order, or opens attempt n+1 when the last
-   * one expired. The order row is locked for the duration, so a double click cannot open
-   * two sessions; the idempotency key covers a request retried after a lost answer.
+   * one expired. Stripe is called between two short transactions, never inside one: a
+   * slow Stripe must not hold a database connection (in an on-sale the pool would fill
+   * with checkouts and starve the webhooks that complete orders). Two clicks at once
+   * compute the same attempt, and the idempotency key `orderId:attempt` makes Stripe
+   * answer both with the same session, recorded once.
    */
   async start(orderId: string, fan: Fan): Promise<{ url: string }> {
-    return this.repo.transaction(async (tx) => {
-      const order = this.ownOrder(await this.repo.order(tx, orderId, true), fan);
-      const now = this.clock.now();
-      const payment = await this.repo.payment(tx, orderId);
-      if (payment)
-        throw new ConflictError(`This order already has a payment (${payment.status}).`, 'already_paid');
-      if (order.status === 'cancelled')
-        throw new ConflictError('This order was cancelled.', 'order_cancelled');
-      if (order.status === 'completed')
-        throw new ConflictError('This order is already complete.', 'order_completed');
-      if (order.status === 'expired' || order.expiresAt <= now)
-        throw new GoneError('The hold on your tickets has expired. Nothing was charged.', 'hold_expired');
-
-      const event = await this.repo.event(tx, order.eventId);
-      if (event?.cancelled) throw new ConflictError('This event was cancelled.', 'event_cancelled');
-
+    const plan = await this.repo.transaction(async (tx) => {
+      const { order, event } = await this.payable(tx, orderId, fan);
       const open = await this.repo.openSession(tx, orderId);
       // A declined card leaves the session open: the fan retries on the same page.
-      if (open?.url && open.expiresAt > now) return { url: open.url };
+      if (open?.url && open.expiresAt > this.clock.now()) return { open: open.url } as const;
       if (open) await this.repo.closeSession(tx, open.sessionId, 'expired');
-
-      const attempt = (await this.repo.lastAttempt(tx, orderId)) + 1;
-      const holdSeconds = (order.expiresAt.getTime() - now.getTime()) / 1000;
-      const back = (result: string) =>
-        `${this.publicBaseUrl}/payment/?order=${encodeURIComponent(orderId)}&result=${result}`;
-      const created = await this.gateway.createCheckout({
-        orderId,
-        eventId: order.eventId,
-        attempt,
-        amountMinor: order.amountMinor,
-        currency: order.currency,
-        description: event?.title ? `Tickets for ${event.title}` : 'Tickets',
-        customerEmail: fan.email || undefined,
-        successUrl: back('success'),
-        cancelUrl: back('cancelled'),
-        // Shorter holds leave the session at Stripe's default; order.expired closes it instead.
-        expiresAt:
-          holdSeconds >= MIN_SESSION_SECONDS
-            ? new Date(Math.min(order.expiresAt.getTime(), now.getTime() + MAX_SESSION_SECONDS * 1000))
-            : undefined,
-      });
-      await this.repo.insertSession(tx, { ...created, orderId, attempt, url: created.url });
-      return { url: created.url };
+      return { open: null, order, event, attempt: (await this.repo.lastAttempt(tx, orderId)) + 1 };
     });
+    if (plan.open !== null) return { url: plan.open };
+    const { order, event, attempt } = plan;
+    const now = this.clock.now();
+    const holdSeconds = (order.expiresAt.getTime() - now.getTime()) / 1000;
+    const back = (result: string) =>
+      `${this.publicBaseUrl}/payment/?order=${encodeURIComponent(orderId)}&result=${result}`;
+    const created = await this.gateway.createCheckout({
+      orderId,
+      eventId: order.eventId,
+      attempt,
+      amountMinor: order.amountMinor,
+      currency: order.currency,
+      description: event?.title ? `Tickets for ${event.title}` : 'Tickets',
+      customerEmail: fan.email || undefined,
+      successUrl: back('success'),
+      cancelUrl: back('cancelled'),
+      // Shorter holds leave the session at Stripe's default; order.expired closes it instead.
+      expiresAt:
+        holdSeconds >= MIN_SESSION_SECONDS
+          ? new Date(Math.min(order.expiresAt.getTime(), now.getTime() + MAX_SESSION_SECONDS * 1000))
+          : undefined,
+    });
+    const recorded = await this.repo
+      .transaction(async (tx) => {
+        await this.payable(tx, orderId, fan);
+        const open = await this.repo.openSession(tx, orderId);
+        if (open && open.sessionId !== created.sessionId)
+          return { url: open.url ?? created.url, ours: false };
+        if (!open) await this.repo.insertSession(tx, { ...created, orderId, attempt, url: created.url });
+        return { url: created.url, ours: true };
+      })
+      .catch(async (err: unknown) => {
+        // The order stopped being payable while Stripe answered: nobody can pay this session.
+        await this.gateway.expireCheckout(created.sessionId).catch(() => undefined);
+        throw err;
+      });
+    // A concurrent request opened another attempt first; that one is the order's session.
+    if (!recorded.ours) await this.gateway.expireCheckout(created.sessionId).catch(() => undefined);
+    return { url: recorded.url };
+  }
+
+  /** The fan's order, locked, if it can still be paid; otherwise the reason, as an error. */
+  private async payable(
+    tx: Queryable,
+    orderId: string,
+    fan: Fan,
+  ): Promise<{ order: OrderRow; event: Awaited<ReturnType<PaymentRepository['event']>> }> {
+    const order = this.ownOrder(await this.repo.order(tx, orderId, true), fan);
+    const payment = await this.repo.payment(tx, orderId);
+    if (payment)
+      throw new ConflictError(`This order already has a payment (${payment.status}).`, 'already_paid');
+    if (order.status === 'cancelled') throw new ConflictError('This order was cancelled.', 'order_cancelled');
+    if (order.status === 'completed')
+      throw new ConflictError('This order is already complete.', 'order_completed');
+    if (order.status === 'expired' || order.expiresAt <= this.clock.now())
+      throw new GoneError('The hold on your tickets has expired. Nothing was charged.', 'hold_expired');
+    const event = await this.repo.event(tx, order.eventId);
+    if (event?.cancelled) throw new ConflictError('This event was cancelled.', 'event_cancelled');
+    return { order, event };
   }
 
   private ownOrder(order: OrderRow | undefined, fan: Fan): OrderRow {

@@ -17,6 +17,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -24,6 +25,7 @@ import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { commitmentOf, entrantHash } from '@ticketslave/common';
+import { sampleProc } from '../onsale/monitor';
 import {
   createTestDatabase,
   createTestKafka,
@@ -414,7 +416,30 @@ interface JoinFigures {
   cpuPerHello: Record<string, number>;
 }
 
-/** CPU time (ms) each child used while `fn` ran. */
+/** CPU time (ms) of every PostgreSQL process on the box (backends, WAL writer, …), from /proc. */
+function postgresCpuMs(): number {
+  let ticks = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
+    } catch {
+      continue;
+    }
+    ticks += sampleProc(Number(d))?.cpuTicks ?? 0;
+  }
+  return ticks * 10; // USER_HZ is 100
+}
+
+const ownCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/**
+ * CPU time (ms) each child used while `fn` ran, plus PostgreSQL's (all its processes) and
+ * the load generator's (this process, autocannon): where a request's cost goes on the box.
+ */
 async function cpuDuring<T>(
   children: Record<string, Child>,
   fn: () => Promise<T>,
@@ -422,12 +447,18 @@ async function cpuDuring<T>(
   const read = () =>
     Promise.all(Object.values(children).map((c) => c.request<{ micros: number }>({ type: 'cpu' }, 'cpu')));
   const before = await read();
+  const [pgBefore, ownBefore] = [postgresCpuMs(), ownCpuMs()];
   const result = await fn();
+  const [pgAfter, ownAfter] = [postgresCpuMs(), ownCpuMs()];
   const after = await read();
   const names = Object.keys(children);
   return [
     result,
-    Object.fromEntries(names.map((n, i) => [n, (after[i]!.micros - before[i]!.micros) / 1000])),
+    {
+      ...Object.fromEntries(names.map((n, i) => [n, (after[i]!.micros - before[i]!.micros) / 1000])),
+      postgres: pgAfter - pgBefore,
+      loadgen: ownAfter - ownBefore,
+    },
   ];
 }
 

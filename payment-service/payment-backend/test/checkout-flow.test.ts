@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { signatureHeader } from '@ticketslave/dev/stripe';
 import { eventually, sleep } from '@ticketslave/dev/test-support';
 import { PaymentHarness, WEBHOOK_SECRET } from './payment-harness';
@@ -153,6 +154,27 @@ describe('the fan pays for a held order', () => {
       });
       return res.status === 409 && ((await res.json()) as { type: string }).type.endsWith('event_cancelled');
     });
+  });
+
+  it('opens checkout for an order posted the moment purchase created it, before order.created reached payment', async () => {
+    const ref = {
+      orderId: randomUUID(),
+      eventId: randomUUID(),
+      userId: `fan-${randomUUID().slice(0, 8)}`,
+      admissionId: randomUUID(),
+      amountMinor: 4200,
+      currency: 'EUR',
+    };
+    const cookie = await h.identity.sessionCookie({ id: ref.userId });
+    // The fan clicks "pay" while the message is still on its way: no 404 to retry, the answer waits for it.
+    const [res] = await Promise.all([
+      h.fetch(`/payment/api/orders/${ref.orderId}/checkout`, { method: 'POST', cookie }),
+      sleep(300).then(() =>
+        h.publish('order.created', { ...ref, expiresAt: new Date(Date.now() + 600_000).toISOString() }),
+      ),
+    ]);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { url: string }).url).toContain('/pay/');
   });
 
   it("answers 403 on someone else's order and 404 on an unknown one, 400 on a malformed id", async () => {

@@ -13,6 +13,9 @@ import type { PaymentGateway } from '../stripe/payment-gateway';
 const MIN_SESSION_SECONDS = 31 * 60;
 const MAX_SESSION_SECONDS = 23 * 3600;
 
+/** How long checkout and the order view wait for an order payment has not heard of yet. */
+const ORDER_ARRIVAL_WAIT_MS = 5_000;
+
 export type PaymentView = {
   orderId: string;
   eventId: string;
@@ -39,7 +42,7 @@ export class Checkout {
   ) {}
 
   async view(orderId: string, fan: Fan): Promise<PaymentView> {
-    const order = this.ownOrder(await this.repo.order(this.repo.db, orderId), fan);
+    const order = this.ownOrder(await this.arrivedOrder(orderId), fan);
     const [payment, session, event] = await Promise.all([
       this.repo.payment(this.repo.db, orderId),
       this.repo.openSession(this.repo.db, orderId),
@@ -71,6 +74,7 @@ export class Checkout {
    * answer both with the same session, recorded once.
    */
   async start(orderId: string, fan: Fan): Promise<{ url: string }> {
+    await this.arrivedOrder(orderId);
     const plan = await this.repo.transaction(async (tx) => {
       const { order, event } = await this.payable(tx, orderId, fan);
       const open = await this.repo.openSession(tx, orderId);
@@ -138,6 +142,21 @@ export class Checkout {
     const event = await this.repo.event(tx, order.eventId);
     if (event?.cancelled) throw new ConflictError('This event was cancelled.', 'event_cancelled');
     return { order, event };
+  }
+
+  /**
+   * The order, waiting a few seconds for it when payment has not heard of it yet: a fan
+   * goes to pay the moment purchase answers the hold, and `order.created` reaches payment
+   * through Kafka a moment later (longer in a big on-sale). A 404 then would only make
+   * the page retry; the wait answers as soon as the order lands.
+   */
+  private async arrivedOrder(orderId: string): Promise<OrderRow | undefined> {
+    let delay = 25;
+    for (let waited = 0; ; waited += delay, delay = Math.min(delay * 2, 400)) {
+      const order = await this.repo.order(this.repo.db, orderId);
+      if (order || waited >= ORDER_ARRIVAL_WAIT_MS) return order;
+      await new Promise((r) => setTimeout(r, delay));
+    }
   }
 
   private ownOrder(order: OrderRow | undefined, fan: Fan): OrderRow {

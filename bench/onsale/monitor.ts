@@ -45,6 +45,21 @@ export function sampleProc(pid: number): ProcSample | undefined {
   }
 }
 
+/** CPU time (ms) of every PostgreSQL process on the box (backends, WAL writer, …), from /proc. */
+export function postgresCpuMs(): number {
+  let ticks = 0;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
+    } catch {
+      continue;
+    }
+    ticks += sampleProc(Number(d))?.cpuTicks ?? 0;
+  }
+  return ticks * (1000 / CLK_TCK);
+}
+
 export interface ServiceUsage {
   pid: number;
   cpuSeconds: number;

@@ -114,6 +114,7 @@ export async function freePort(): Promise<number> {
 
 export interface ChildService {
   url: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -160,6 +161,7 @@ export async function spawnService(
   }
   return {
     url,
+    pid: child.pid!,
     stop: async () => {
       if (exited) return;
       const gone = new Promise((r) => child.once('exit', r));

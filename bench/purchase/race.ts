@@ -10,7 +10,18 @@ import {
   startTestIdentity,
   testSigningKeys,
 } from '@ticketslave/dev/test-support';
-import { eventSnapshot, percentile, publishEvent, settingUp, spawnService, Teardown } from './lib';
+import { postgresCpuMs, sampleProc } from '../onsale/monitor';
+import { eventSnapshot, percentile, publishEvent, round, settingUp, spawnService, Teardown } from './lib';
+
+/** CPU so far (ms): the service process, all of PostgreSQL, and this process (the load generator). */
+function cpuNow(servicePid: number): { service: number; postgres: number; loadgen: number } {
+  const own = process.cpuUsage();
+  return {
+    service: (sampleProc(servicePid)?.cpuTicks ?? 0) * 10,
+    postgres: postgresCpuMs(),
+    loadgen: (own.user + own.system) / 1000,
+  };
+}
 
 export interface RaceOptions {
   sections: string[];
@@ -41,6 +52,8 @@ export interface RaceResult {
   p50Ms: number;
   p99Ms: number;
   p99HoldMs: number;
+  /** CPU ms per hold request (201 or 409) during the timed race, by process. */
+  cpuPerRequest: { purchase: number; postgres: number; loadgen: number };
   maxMs: number;
 }
 
@@ -214,10 +227,19 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
             }
           }
         };
+        const cpuBefore = cpuNow(svc.pid);
         const timer = setTimeout(() => (stop = true), seconds * 1000);
         await Promise.all(Array.from({ length: o.concurrency }, worker));
         clearTimeout(timer);
-        return { outcomes, durationSec: (performance.now() - began) / 1000 };
+        const cpuAfter = cpuNow(svc.pid);
+        const perRequest = (k: keyof typeof cpuAfter) =>
+          round((cpuAfter[k] - cpuBefore[k]) / Math.max(1, outcomes.length), 3);
+        const cpuPerRequest = {
+          purchase: perRequest('service'),
+          postgres: perRequest('postgres'),
+          loadgen: perRequest('loadgen'),
+        };
+        return { outcomes, durationSec: (performance.now() - began) / 1000, cpuPerRequest };
       };
 
       // Warm-up on a small event of its own (JIT, JWKS caches, connection pools), discarded.
@@ -229,7 +251,7 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
 
       const eventId = randomUUID();
       const capacity = await publish(eventId, o);
-      const { outcomes, durationSec } = await load(eventId, o, o.seconds, 500 * o.seconds);
+      const { outcomes, durationSec, cpuPerRequest } = await load(eventId, o, o.seconds, 500 * o.seconds);
       agent.destroy();
 
       // --- checks ---
@@ -301,6 +323,7 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
         p99Ms: percentile(lat, 99),
         p99HoldMs: percentile(holdLat, 99),
         maxMs: lat[lat.length - 1] ?? NaN,
+        cpuPerRequest,
       };
     }
   } finally {

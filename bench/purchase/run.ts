@@ -93,6 +93,12 @@ async function main(): Promise<void> {
       `${race.p50Ms.toFixed(1)} / ${race.p99Ms.toFixed(1)} / ${race.maxMs.toFixed(1)}`,
     ],
     ['p99 of successful holds (ms)', race.p99HoldMs.toFixed(1)],
+    [
+      'CPU ms per hold request',
+      Object.entries(race.cpuPerRequest)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    ],
     [pg.command, `${pg.tps.toFixed(1)} TPS`],
     ['ratio holds/s ÷ pgbench TPS (target ≥ 0.3)', ratio.toFixed(3)],
     ['money flow orders ticketed', `${money.completed} / ${money.orders}`],

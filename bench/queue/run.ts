@@ -17,7 +17,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -25,7 +24,7 @@ import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { commitmentOf, entrantHash } from '@ticketslave/common';
-import { sampleProc } from '../onsale/monitor';
+import { postgresCpuMs } from '../onsale/monitor';
 import {
   createTestDatabase,
   createTestKafka,
@@ -414,21 +413,6 @@ interface JoinFigures {
   /** CPU milliseconds per answered request during the saturation runs, by process. */
   cpuPerJoin: Record<string, number>;
   cpuPerHello: Record<string, number>;
-}
-
-/** CPU time (ms) of every PostgreSQL process on the box (backends, WAL writer, …), from /proc. */
-function postgresCpuMs(): number {
-  let ticks = 0;
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
-    } catch {
-      continue;
-    }
-    ticks += sampleProc(Number(d))?.cpuTicks ?? 0;
-  }
-  return ticks * 10; // USER_HZ is 100
 }
 
 const ownCpuMs = () => {

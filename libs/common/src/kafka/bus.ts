@@ -374,8 +374,9 @@ export class KafkaBus implements MessageBus {
 
     const partitionsConsumedConcurrently = opts.partitionsConsumedConcurrently ?? 3;
     const { parallelBy } = opts;
+    let running: Promise<void>;
     if (!parallelBy) {
-      await consumer.run({
+      running = consumer.run({
         partitionsConsumedConcurrently,
         eachMessage: async (p) => {
           const { topic, partition, message } = p;
@@ -385,7 +386,7 @@ export class KafkaBus implements MessageBus {
       });
     } else {
       const limit = opts.parallelLimit ?? 32;
-      await consumer.run({
+      running = consumer.run({
         partitionsConsumedConcurrently,
         eachBatchAutoResolve: false,
         eachBatch: async (b) => {
@@ -407,7 +408,8 @@ export class KafkaBus implements MessageBus {
               failure === undefined ? deliver(incoming, message) : undefined,
             );
             const settled = run.then(
-              () => undefined,
+              // kafkajs sends a heartbeat only once per heartbeatInterval, however often asked.
+              () => b.heartbeat().catch(() => undefined),
               (err: unknown) => {
                 failure ??= err instanceof Error ? err : new Error('handler failed', { cause: err });
               },
@@ -425,6 +427,10 @@ export class KafkaBus implements MessageBus {
         },
       });
     }
+    // run() resolves once the group is joined, which after a crash waits out the dead
+    // member's session (up to 30 s). The service serves HTTP meanwhile: consuming late
+    // is lag, not unreadiness. kafkajs itself restarts a consumer that crashes later.
+    void running.catch((err: unknown) => logger.error({ err }, 'consumer failed to start'));
     return {
       stop: async () => {
         this.consumers.delete(consumer);

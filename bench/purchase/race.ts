@@ -248,7 +248,7 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
       const warmLayout = { ...o, rows: Math.max(1, Math.ceil(o.rows / 10)) };
       const warmEvent = randomUUID();
       await publish(warmEvent, warmLayout);
-      const warm = await load(warmEvent, warmLayout, o.warmupSeconds, 300 * o.warmupSeconds);
+      const warm = await load(warmEvent, warmLayout, o.warmupSeconds, 1200 * o.warmupSeconds);
       o.log(`warm-up: ${warm.outcomes.length} requests in ${warm.durationSec.toFixed(1)} s (discarded)`);
 
       const eventId = randomUUID();

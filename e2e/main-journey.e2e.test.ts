@@ -379,12 +379,18 @@ describe('the main journey through the gateway', () => {
       await panel.shows('Fans in the buffer', '3');
       await organiser.screenshot('panel-three-in-the-buffer');
 
-      // The organiser closes the buffer (there is no button for it in the dashboard yet).
-      await expectStatus(
-        apiCall(organiser.context.request, p, 'POST', `/buffer/api/events/${event.id}/close`, {}),
-        202,
-        'close the buffer',
-      );
+      // The sale panel's controls: pause and resume admissions (audited by queue), then
+      // close the buffer early, which runs the draw.
+      const op = organiser.page;
+      await op.getByRole('button', { name: 'Pause admissions' }).click();
+      await panel.shows('Admissions paused', 'yes');
+      await organiser.screenshot('panel-admissions-paused');
+      await op.getByRole('button', { name: 'Resume admissions' }).click();
+      await panel.shows('Admissions paused', 'no');
+      await op.getByRole('button', { name: 'Close the buffer now…' }).click();
+      await op.getByRole('button', { name: 'Close and draw' }).click();
+      await op.getByText('Buffer closed', { exact: true }).first().waitFor({ timeout: 15_000 });
+      await organiser.screenshot('panel-buffer-closed');
       const numbers = await Promise.all(fans.map((fan) => queueNumberOf(fan, p, event.id)));
       expect([...numbers].sort()).toEqual([1, 2, 3]);
       const numberOf = new Map(fans.map((fan, i) => [fan, numbers[i]!]));

@@ -158,6 +158,9 @@ type KafkaMessage = { key: string; value: string; headers: Record<string, string
 /** Below the broker's default 1 MB `message.max.bytes`, leaving room for framing. */
 const MAX_REQUEST_BYTES = 900_000;
 
+/** How long `subscribe` waits for the consumer group join before going on without it. */
+const JOIN_WAIT_MS = 5_000;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class KafkaBus implements MessageBus {
@@ -286,7 +289,46 @@ export class KafkaBus implements MessageBus {
     return requests;
   }
 
+  /**
+   * A consumer of the group that lives as long as the subscription: when kafkajs gives up on
+   * one (a crash it does not restart itself, e.g. the group coordinator not found), a new one
+   * takes its place after a pause, so a service never keeps running with a dead consumer.
+   */
   async subscribe(opts: SubscribeOptions): Promise<BusConsumer> {
+    const logger = this.opts.logger.child({ consumer: opts.groupId });
+    let current: Consumer | undefined;
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const replace = () => {
+      if (stopped || this.stopped) return;
+      logger.error('consumer crashed for good; starting a new one in 5 s');
+      timer = setTimeout(() => {
+        if (current) {
+          this.consumers.delete(current);
+          void current.disconnect().catch(() => undefined);
+        }
+        startOne().catch((err: unknown) => {
+          logger.error({ err }, 'could not start a new consumer');
+          replace();
+        });
+      }, 5000);
+    };
+    const startOne = async () => {
+      current = await this.startConsumer(opts, replace);
+    };
+    await startOne();
+    return {
+      stop: async () => {
+        stopped = true;
+        clearTimeout(timer);
+        if (!current) return;
+        this.consumers.delete(current);
+        await current.disconnect();
+      },
+    };
+  }
+
+  private async startConsumer(opts: SubscribeOptions, onDead: () => void): Promise<Consumer> {
     const consumer = this.kafka.consumer({
       groupId: this.prefix + opts.groupId,
       allowAutoTopicCreation: false,
@@ -295,6 +337,9 @@ export class KafkaBus implements MessageBus {
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 },
     });
     this.consumers.add(consumer);
+    consumer.on(consumer.events.CRASH, (e) => {
+      if (!e.payload.restart) onDead();
+    });
     await consumer.connect();
     for (const topic of opts.topics)
       await consumer.subscribe({ topic: this.topicName(topic), fromBeginning: opts.fromBeginning ?? true });
@@ -407,13 +452,13 @@ export class KafkaBus implements MessageBus {
             const run = (chains.get(key) ?? Promise.resolve()).then(() =>
               failure === undefined ? deliver(incoming, message) : undefined,
             );
-            const settled = run.then(
-              // kafkajs sends a heartbeat only once per heartbeatInterval, however often asked.
-              () => b.heartbeat().catch(() => undefined),
-              (err: unknown) => {
-                failure ??= err instanceof Error ? err : new Error('handler failed', { cause: err });
-              },
-            );
+            const fail = (err: unknown) => {
+              failure ??= err instanceof Error ? err : new Error('handler failed', { cause: err });
+            };
+            // A heartbeat's error (a rebalance began) must reach kafkajs, which then rejoins:
+            // the batch stops here and its offsets stay uncommitted (redelivered, at least once).
+            // kafkajs sends a heartbeat only once per heartbeatInterval, however often asked.
+            const settled = run.then(() => b.heartbeat()).then(() => undefined, fail);
             chains.set(key, settled);
             inFlight.add(settled);
             void settled.then(() => inFlight.delete(settled));
@@ -427,16 +472,16 @@ export class KafkaBus implements MessageBus {
         },
       });
     }
-    // run() resolves once the group is joined, which after a crash waits out the dead
-    // member's session (up to 30 s). The service serves HTTP meanwhile: consuming late
-    // is lag, not unreadiness. kafkajs itself restarts a consumer that crashes later.
-    void running.catch((err: unknown) => logger.error({ err }, 'consumer failed to start'));
-    return {
-      stop: async () => {
-        this.consumers.delete(consumer);
-        await consumer.disconnect();
-      },
-    };
+    // run() resolves once the group is joined. After a crash of this service the join
+    // waits out the dead member's session (30 s): past JOIN_WAIT_MS the service goes on
+    // (and serves HTTP) while the join completes; consuming late is lag, not unreadiness.
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([
+      running.catch((err: unknown) => logger.error({ err }, 'consumer failed to start')),
+      new Promise((r) => (timeout = setTimeout(r, JOIN_WAIT_MS))),
+    ]);
+    clearTimeout(timeout);
+    return consumer;
   }
 
   private async deadLetter(

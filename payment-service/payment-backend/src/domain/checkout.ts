@@ -1,4 +1,5 @@
 import {
+  AppError,
   ConflictError,
   ForbiddenError,
   GoneError,
@@ -115,8 +116,10 @@ export class Checkout {
         return { url: created.url, ours: true };
       })
       .catch(async (err: unknown) => {
-        // The order stopped being payable while Stripe answered: nobody can pay this session.
-        await this.gateway.expireCheckout(created.sessionId).catch(() => undefined);
+        // The order stopped being payable while Stripe answered: nobody may pay this session.
+        // (A database failure instead leaves it: the retry's same idempotency key finds it again.)
+        if (err instanceof AppError)
+          await this.gateway.expireCheckout(created.sessionId).catch(() => undefined);
         throw err;
       });
     // A concurrent request opened another attempt first; that one is the order's session.

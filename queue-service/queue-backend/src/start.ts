@@ -100,7 +100,13 @@ export async function startQueueService(
           }),
           progressConsumer(bus, relay, kafkaGroupDeleter(config, logger)),
           stateConsumer(ds, bus),
-          admitter({ ds, bus, logger, tickMs: config.QUEUE_TICK_MS, tick: { minClaimSeconds } }),
+          admitter({
+            ds,
+            bus,
+            logger,
+            tickMs: config.QUEUE_TICK_MS,
+            tick: { minClaimSeconds, tickMs: config.QUEUE_TICK_MS },
+          }),
         ],
         beforeJson: (app) => mountJwks(app, 'queue', signer.publicJwks),
       };

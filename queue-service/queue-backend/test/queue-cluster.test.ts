@@ -119,6 +119,34 @@ describe('queue: several instances, rate and organiser controls', () => {
     expect(state!.max_turned).toBe(state!.serving);
   });
 
+  it("does not run a parked fan's grace while no admitter ran (a queue outage)", async () => {
+    const eventId = newEventId();
+    await seed(eventId, 2, { awayGraceSeconds: 10 });
+    const tickAfter = (awaySeconds: number, sinceLastTick: number) =>
+      b.kit.ds.transaction(async (em) => {
+        await em.query(
+          `UPDATE fans SET status = 'parked', turn_at = clock_timestamp() - make_interval(secs => $2)
+           WHERE event_id = $1 AND queue_number = 1`,
+          [eventId, awaySeconds],
+        );
+        await em.query(
+          `UPDATE queue_events SET tokens_at = clock_timestamp() - make_interval(secs => $2) WHERE event_id = $1`,
+          [eventId, sinceLastTick],
+        );
+        return admitterTick(em, eventId, { minClaimSeconds: 30, skipLock: true });
+      });
+    // Parked 65 s ago, but no admitter ran for the last 60 s: away 7 s of its 10 s grace.
+    expect((await tickAfter(65, 60))!.lapsed).toEqual([]);
+    const fan = await queryOne<{ status: string }>(
+      b.kit.ds,
+      `SELECT status FROM fans WHERE event_id = $1 AND queue_number = 1`,
+      [eventId],
+    );
+    expect(fan!.status).toBe('parked');
+    // With the admitter ticking all along, 11 s away is past the grace.
+    expect((await tickAfter(11, 0))!.lapsed).toEqual(['u1']);
+  });
+
   it('respects the admission rate, and the organiser changes it live, audited', async () => {
     const eventId = newEventId();
     await seed(eventId, 500, { admitRatePerMinute: 120, organiserId: 'org-7' });

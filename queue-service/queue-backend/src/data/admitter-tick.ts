@@ -10,8 +10,16 @@ import {
 } from '../domain/admission-rules';
 import { notifyFans, type FanSignal } from './fan-signals-sql';
 
+/**
+ * A gap between two ticks longer than this (or than four tick intervals) is an outage of
+ * the admitter, not scheduling jitter.
+ */
+const STALL_TOLERANCE_SECONDS = 2;
+
 export interface TickOptions {
   minClaimSeconds: number;
+  /** The admitter's tick interval (QUEUE_TICK_MS); longer gaps than a few of them are outages. */
+  tickMs?: number;
   /** Tests switch the lock off to prove the row guard alone keeps admission correct. */
   skipLock?: boolean;
 }
@@ -71,6 +79,18 @@ export async function admitterTick(
   const now = new Date(e.now);
   const grace = e.away_grace_seconds;
   const claimWindow = claimSeconds(grace, opts.minClaimSeconds);
+
+  // The grace and the claim window do not run while no admitter ran (every queue instance
+  // down or restarting): a fan cannot come back to a queue that is not there. Ticks stamp
+  // tokens_at several times a second, so a longer gap is the queue's own outage.
+  const tolerance = Math.max(STALL_TOLERANCE_SECONDS, (4 * (opts.tickMs ?? 250)) / 1000);
+  const stalledSeconds = (now.getTime() - new Date(e.tokens_at).getTime()) / 1000 - tolerance;
+  if (stalledSeconds > 0)
+    await db.query(
+      `UPDATE fans SET turn_at = turn_at + make_interval(secs => $2)
+       WHERE event_id = $1 AND status IN ('parked', 'turn')`,
+      [eventId, stalledSeconds],
+    );
 
   // Away fans lose a parked turn after the grace; an unclaimed turn lapses after its claim window.
   const lapsed = await queryRows<{ user_id: string }>(

@@ -166,10 +166,18 @@ export class TokenVerifier {
   }
 }
 
-const decodeJson = (segment: string): unknown =>
-  JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A JWS segment decoded as a JSON object, or `JWTInvalid` naming the part (`what`). */
+function decodeObject(segment: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    throw new joseErrors.JWTInvalid(`the ${what} is not base64url JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new joseErrors.JWTInvalid(`the ${what} must be an object`);
+  return value as Record<string, unknown>;
+}
 
 /**
  * What jose's `jwtVerify` checks for our tokens (compact JWS, `alg` EdDSA only, no `crit`,
@@ -187,13 +195,7 @@ export async function verifyEdDsaJwt(
   const parts = token.split('.');
   if (parts.length !== 3) throw new joseErrors.JWTInvalid('JWTs must have three parts');
   const [h, p, s] = parts as [string, string, string];
-  let header: unknown;
-  try {
-    header = decodeJson(h);
-  } catch {
-    throw new joseErrors.JWTInvalid('the protected header is not base64url JSON');
-  }
-  if (!isObject(header)) throw new joseErrors.JWTInvalid('the protected header must be an object');
+  const header = decodeObject(h, 'protected header');
   if (header.alg !== 'EdDSA') throw new joseErrors.JOSEAlgNotAllowed('"alg" (Algorithm) value not allowed');
   if (header.crit !== undefined) throw new joseErrors.JWTInvalid('no "crit" header parameter is supported');
   const key = await getKey(header as Parameters<JWTVerifyGetKey>[0], {
@@ -216,14 +218,7 @@ export async function verifyEdDsaJwt(
     !verifySignature(null, Buffer.from(`${h}.${p}`), keyObject, Buffer.from(s, 'base64url'))
   )
     throw new joseErrors.JWSSignatureVerificationFailed();
-  let payload: unknown;
-  try {
-    payload = decodeJson(p);
-  } catch {
-    throw new joseErrors.JWTInvalid('the payload is not base64url JSON');
-  }
-  if (!isObject(payload)) throw new joseErrors.JWTInvalid('the JWT claims set must be an object');
-  const claims = payload as JWTPayload;
+  const claims = decodeObject(p, 'JWT claims set') as JWTPayload;
   const nowSec = Math.floor(opts.now.getTime() / 1000);
   const failed = (claim: string, why: string) =>
     new joseErrors.JWTClaimValidationFailed(`unexpected "${claim}" claim value (${why})`, claims, claim, why);

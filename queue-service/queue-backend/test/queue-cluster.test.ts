@@ -47,13 +47,23 @@ describe('queue: several instances, rate and organiser controls', () => {
     const admitted = new Map<number, string>();
     // Each fan claims as soon as told, on whichever instance its socket is on; fans of a dead instance reconnect to the survivor.
     const join = async (u: number, svc: RunningService): Promise<void> => {
-      const fan: Fan = await connectFan(svc, eventId, await cookie(u, eventId));
+      const cookies = await cookie(u, eventId);
+      const fan: Fan = await connectFan(svc, eventId, cookies);
+      // A claim sent to the instance as it dies fails at the socket; the fan's page claims again, on the survivor.
+      const claim = async (on: RunningService): Promise<Response> => {
+        try {
+          return await fetch(`${on.url}/queue/api/events/${eventId}/admission`, {
+            method: 'POST',
+            headers: { cookie: cookies, 'content-type': 'application/json' },
+            body: '{}',
+          });
+        } catch (err) {
+          if (on === b) throw err;
+          return claim(b);
+        }
+      };
       const turn = fan.waitFor('your_turn', 30_000).then(async () => {
-        const r = await fetch(`${svc.url}/queue/api/events/${eventId}/admission`, {
-          method: 'POST',
-          headers: { cookie: await cookie(u, eventId), 'content-type': 'application/json' },
-          body: '{}',
-        });
+        const r = await claim(svc);
         if (r.status !== 200) throw new Error(`claim ${u}: ${r.status}`);
         admitted.set(u, ((await r.json()) as { admissionId: string }).admissionId);
         fan.ws.close();

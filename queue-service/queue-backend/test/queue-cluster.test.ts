@@ -146,7 +146,11 @@ describe('queue: several instances, rate and organiser controls', () => {
         return admitterTick(em, eventId, { minClaimSeconds: 30, skipLock: true });
       });
     // Parked 65 s ago, but no admitter ran for the last 60 s: away 7 s of its 10 s grace.
-    expect((await tickAfter(65, 60))!.lapsed).toEqual([]);
+    const afterOutage = (await tickAfter(65, 60))!;
+    expect(afterOutage.lapsed).toEqual([]);
+    // The outage beyond the 2 s of scheduling jitter is credited, and reported (the admitter logs it).
+    expect(afterOutage.outageSeconds).toBeGreaterThan(57);
+    expect(afterOutage.outageSeconds).toBeLessThan(59);
     const fan = await queryOne<{ status: string }>(
       b.kit.ds,
       `SELECT status FROM fans WHERE event_id = $1 AND queue_number = 1`,
@@ -154,7 +158,9 @@ describe('queue: several instances, rate and organiser controls', () => {
     );
     expect(fan!.status).toBe('parked');
     // With the admitter ticking all along, 11 s away is past the grace.
-    expect((await tickAfter(11, 0))!.lapsed).toEqual(['u1']);
+    const ticking = (await tickAfter(11, 0))!;
+    expect(ticking.lapsed).toEqual(['u1']);
+    expect(ticking.outageSeconds).toBeUndefined();
   });
 
   it('respects the admission rate, and the organiser changes it live, audited', async () => {

@@ -29,6 +29,8 @@ export interface TickResult {
   lapsed: string[];
   /** Set once per second per event, whichever instance ticked. */
   progress?: Payload<'queue.progress'>;
+  /** Seconds of admitter outage credited to turns and parked fans by this tick, if any. */
+  outageSeconds?: number;
 }
 
 interface TickRow {
@@ -186,7 +188,12 @@ export async function admitterTick(
       lastNumber: e.last_number,
     };
   }
-  return { turned, lapsed: lapsed.map((l) => l.user_id), progress };
+  return {
+    turned,
+    lapsed: lapsed.map((l) => l.user_id),
+    progress,
+    ...(stalledSeconds > 0 ? { outageSeconds: stalledSeconds } : {}),
+  };
 }
 
 /** Another writer advanced `serving` between our read and our update: this tick is void. */

@@ -37,6 +37,11 @@ export function admitter(opts: {
       try {
         const result = await opts.ds.transaction((em) => admitterTick(em, eventId, opts.tick));
         part.ticks++;
+        if (result?.outageSeconds)
+          opts.logger.warn(
+            { eventId, outageSeconds: Math.round(result.outageSeconds * 10) / 10 },
+            'no admitter ran for a while: turns and parked fans get the time back',
+          );
         if (result?.progress)
           await opts.bus.publish([
             { topic: 'queue.progress', key: eventId, envelope: envelope('queue.progress', result.progress) },

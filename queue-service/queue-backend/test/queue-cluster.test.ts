@@ -1,6 +1,6 @@
 import { queryOne, queryRows, type RunningService } from '@ticketslave/common';
 import { eventually, readTopic } from '@ticketslave/dev/test-support';
-import { admitterTick } from '../src/data/admitter-tick';
+import { admitterTick, eventsToTick } from '../src/data/admitter-tick';
 import { connectFan, createHarness, newEventId, snapshot, type Fan, type Harness } from './queue-harness';
 
 describe('queue: several instances, rate and organiser controls', () => {
@@ -161,6 +161,60 @@ describe('queue: several instances, rate and organiser controls', () => {
     const ticking = (await tickAfter(11, 0))!;
     expect(ticking.lapsed).toEqual(['u1']);
     expect(ticking.outageSeconds).toBeUndefined();
+  });
+
+  it('stops ticking an event whose queue ran dry once its final progress is out; a late joiner brings it back', async () => {
+    const eventId = newEventId();
+    await seed(eventId, 2, { admitRatePerMinute: 6000 });
+    // Both fans were served and let their turns lapse: nobody waits, nobody has an open turn.
+    await b.kit.ds.query(
+      `UPDATE fans SET status = 'lapsed', turn_at = clock_timestamp() WHERE event_id = $1`,
+      [eventId],
+    );
+    // As the tick that served them left it: serving moved, tokens_at stamped.
+    await b.kit.ds.query(
+      `UPDATE queue_events SET serving = 2, paused = false, tokens_at = clock_timestamp() WHERE event_id = $1`,
+      [eventId],
+    );
+    await eventually(async () => !(await eventsToTick(b.kit.ds)).includes(eventId), { timeoutMs: 10_000 });
+    const state = await queryOne<{ progress_serving: number; tokens_at: Date }>(
+      b.kit.ds,
+      `SELECT progress_serving, tokens_at FROM queue_events WHERE event_id = $1`,
+      [eventId],
+    );
+    expect(state!.progress_serving).toBe(2);
+    const progress = await readTopic<{
+      payload: { eventId: string; servingNumber: number; waiting: number };
+    }>(h.kafka.brokers, `${h.kafka.prefix}queue.progress`, {
+      until: (m) => m.some((x) => x.payload.eventId === eventId && x.payload.servingNumber === 2),
+    });
+    const last = progress.filter((m) => m.payload.eventId === eventId).pop();
+    expect(last!.payload).toMatchObject({ servingNumber: 2, waiting: 0 });
+    // Idle: no instance ticks it any more.
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = await queryOne<{ tokens_at: Date }>(
+      b.kit.ds,
+      `SELECT tokens_at FROM queue_events WHERE event_id = $1`,
+      [eventId],
+    );
+    expect(new Date(after!.tokens_at).getTime()).toBe(new Date(state!.tokens_at).getTime());
+
+    await h.publish('queue.assigned', {
+      eventId,
+      late: true,
+      assignments: [{ userId: 'u3', queueNumber: 3 }],
+    });
+    await eventually(
+      async () =>
+        (
+          await queryOne<{ status: string }>(
+            b.kit.ds,
+            `SELECT status FROM fans WHERE event_id = $1 AND user_id = 'u3'`,
+            [eventId],
+          )
+        )?.status === 'parked',
+      { timeoutMs: 10_000 },
+    );
   });
 
   it('respects the admission rate, and the organiser changes it live, audited', async () => {

@@ -29,7 +29,7 @@ export interface TickResult {
   lapsed: string[];
   /** Set once per second per event, whichever instance ticked. */
   progress?: Payload<'queue.progress'>;
-  /** Seconds of admitter outage credited to turns and parked fans by this tick, if any. */
+  /** Seconds of admitter outage this tick credited to turns and parked fans, if it credited anyone. */
   outageSeconds?: number;
 }
 
@@ -87,12 +87,18 @@ export async function admitterTick(
   // tokens_at several times a second, so a longer gap is the queue's own outage.
   const tolerance = Math.max(STALL_TOLERANCE_SECONDS, (4 * (opts.tickMs ?? 250)) / 1000);
   const stalledSeconds = (now.getTime() - new Date(e.tokens_at).getTime()) / 1000 - tolerance;
-  if (stalledSeconds > 0)
-    await db.query(
-      `UPDATE fans SET turn_at = turn_at + make_interval(secs => $2)
-       WHERE event_id = $1 AND status IN ('parked', 'turn')`,
-      [eventId, stalledSeconds],
-    );
+  // An idle event (nobody waiting, no open turn) is not ticked: its gap credits nobody.
+  const credited =
+    stalledSeconds > 0
+      ? await queryOne<{ n: number }>(
+          db,
+          `WITH credited AS (
+             UPDATE fans SET turn_at = turn_at + make_interval(secs => $2)
+             WHERE event_id = $1 AND status IN ('parked', 'turn') RETURNING 1)
+           SELECT count(*)::int AS n FROM credited`,
+          [eventId, stalledSeconds],
+        )
+      : null;
 
   // Away fans lose a parked turn after the grace; an unclaimed turn lapses after its claim window.
   const lapsed = await queryRows<{ user_id: string }>(
@@ -192,7 +198,7 @@ export async function admitterTick(
     turned,
     lapsed: lapsed.map((l) => l.user_id),
     progress,
-    ...(stalledSeconds > 0 ? { outageSeconds: stalledSeconds } : {}),
+    ...(credited?.n ? { outageSeconds: stalledSeconds } : {}),
   };
 }
 
@@ -204,11 +210,21 @@ export class ServingMovedError extends Error {
   }
 }
 
-/** Events the admitter looks after: numbers handed out and not cancelled. */
+/**
+ * Events the admitter has work for: numbers not yet served, turns or parked fans to
+ * settle, or a tick since the last `queue.progress` (so the final state, with nobody
+ * waiting, is published once). An event whose queue has run dry is not ticked at all
+ * (past events would otherwise cost every instance a transaction per tick, forever);
+ * a late joiner's number brings it back.
+ */
 export const eventsToTick = async (db: Queryable): Promise<string[]> =>
   (
     await queryRows<{ event_id: string }>(
       db,
-      `SELECT e.event_id FROM queue_events e JOIN queue_counters c USING (event_id) WHERE NOT e.cancelled`,
+      `SELECT e.event_id FROM queue_events e JOIN queue_counters c USING (event_id)
+       WHERE NOT e.cancelled AND (
+         c.last_number > e.serving
+         OR e.progress_at IS NULL OR e.progress_at < e.tokens_at
+         OR EXISTS (SELECT 1 FROM fans f WHERE f.event_id = e.event_id AND f.status IN ('turn', 'parked')))`,
     )
   ).map((r) => r.event_id);

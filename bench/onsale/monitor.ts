@@ -152,6 +152,8 @@ export class KafkaWatch {
   private timer?: NodeJS.Timeout;
   peakLag = 0;
   peakAt = 0;
+  /** Each consumer group's highest sampled lag: where a backlog built up. */
+  peakByGroup: Record<string, number> = {};
   samples = 0;
   private stopped = false;
   constructor(
@@ -234,6 +236,8 @@ export class KafkaWatch {
       try {
         const l = await this.lag();
         this.samples++;
+        for (const [g, n] of Object.entries(l.byGroup))
+          this.peakByGroup[g] = Math.max(this.peakByGroup[g] ?? 0, n);
         if (l.total > this.peakLag) {
           this.peakLag = l.total;
           this.peakAt = Date.now();
@@ -255,4 +259,57 @@ export class KafkaWatch {
     this.stopSampling();
     await this.admin?.disconnect();
   }
+}
+
+/** One consumer's message figures, from a service's Prometheus histograms. */
+export interface ConsumerFigures {
+  group: string;
+  type: string;
+  n: number;
+  /** Upper bucket bounds (s) holding the median and the 99th percentile. */
+  ageP50: number;
+  ageP99: number;
+  handlerP50: number;
+  handlerP99: number;
+}
+
+/**
+ * Reads `ts_kafka_message_age_seconds` (message created → handled) and
+ * `ts_kafka_handler_seconds` from a service's /metrics: where a pipeline waits.
+ * Quantiles are bucket bounds, so "≤ 2.5 s" reads as 2.5.
+ */
+export async function consumerFigures(serviceUrl: string): Promise<ConsumerFigures[]> {
+  const text = await (await fetch(`${serviceUrl}/metrics`)).text();
+  const buckets = new Map<string, { le: number; n: number }[]>();
+  const line = /^(ts_kafka_(?:message_age|handler)_seconds)_bucket\{(.*)\} (\d+(?:\.\d+)?)$/;
+  for (const l of text.split('\n')) {
+    const m = line.exec(l);
+    if (!m) continue;
+    const labels = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    const key = `${m[1]}|${labels.group}|${labels.type}`;
+    const le = labels.le === '+Inf' ? Infinity : Number(labels.le);
+    buckets.set(key, [...(buckets.get(key) ?? []), { le, n: Number(m[3]) }]);
+  }
+  const quantile = (b: { le: number; n: number }[] | undefined, q: number) => {
+    if (!b?.length) return NaN;
+    const sorted = [...b].sort((x, y) => x.le - y.le);
+    const total = sorted[sorted.length - 1]!.n;
+    return sorted.find((x) => x.n >= q * total)?.le ?? Infinity;
+  };
+  const out: ConsumerFigures[] = [];
+  for (const [key, b] of buckets) {
+    const [metric, group, type] = key.split('|') as [string, string, string];
+    if (metric !== 'ts_kafka_message_age_seconds') continue;
+    const handler = buckets.get(`ts_kafka_handler_seconds|${group}|${type}`);
+    out.push({
+      group,
+      type,
+      n: Math.max(...b.map((x) => x.n)),
+      ageP50: quantile(b, 0.5),
+      ageP99: quantile(b, 0.99),
+      handlerP50: quantile(handler, 0.5),
+      handlerP99: quantile(handler, 0.99),
+    });
+  }
+  return out.sort((x, y) => x.group.localeCompare(y.group) || x.type.localeCompare(y.type));
 }

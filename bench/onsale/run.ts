@@ -40,8 +40,13 @@ function printReport(result: OnsaleResult): void {
       `  ${svc.padEnd(9)} cpu ${u.cpuSeconds} s (${u.avgCpuPercent}% avg), peak RSS ${u.peakRssMb} MB`,
     );
   console.log(
-    `Kafka lag peak ${d.kafkaLagPeak}; end ${JSON.stringify(d.kafkaLagEnd)}; dlq ${JSON.stringify(d.dlq)}`,
+    `Kafka lag peak ${d.kafkaLagPeak} (per group ${JSON.stringify(d.kafkaLagPeakByGroup)}); end ${JSON.stringify(d.kafkaLagEnd)}; dlq ${JSON.stringify(d.dlq)}`,
   );
+  console.log('Kafka consumers (created → handled, and handler time; bucket bounds in s):');
+  for (const c of d.consumers)
+    console.log(
+      `  ${`${c.group} ${c.type}`.padEnd(48)} n=${String(c.n).padStart(6)} age p50≤${c.ageP50} p99≤${c.ageP99}  handler p50≤${c.handlerP50} p99≤${c.handlerP99}`,
+    );
   console.log('invariants:');
   for (const [k, v] of Object.entries(d.checks)) console.log(`  ${k}: ${v}`);
   for (const v of result.violations) console.log(`  VIOLATION: ${v}`);

@@ -15,7 +15,14 @@ import { startPlatform, type Platform } from '../../dev/platform/platform';
 import { LOCAL } from '../../dev/platform/paths';
 import { FanClient, Latencies, Limiter, problemCode, sleep, type ClientShared } from './client';
 import { checkInvariants, type FanFacts, type InvariantReport } from './invariants';
-import { findServicePids, KafkaWatch, ProcMonitor, type ServiceUsage } from './monitor';
+import {
+  consumerFigures,
+  findServicePids,
+  KafkaWatch,
+  ProcMonitor,
+  type ConsumerFigures,
+  type ServiceUsage,
+} from './monitor';
 
 export interface OnsaleOptions {
   fans: number;
@@ -90,6 +97,9 @@ export interface OnsaleResult {
     latencies: ReturnType<Latencies['summary']>;
     services: Record<string, ServiceUsage>;
     kafkaLagPeak: number;
+    kafkaLagPeakByGroup: Record<string, number>;
+    /** Per consumer group and message type: message age at handling and handler time. */
+    consumers: ConsumerFigures[];
     kafkaLagEnd: Record<string, number>;
     dlq: Record<string, number>;
     replayedWebhooks: number;
@@ -769,11 +779,19 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         if (second && second !== session) await p.stripe.pay(second, CARD_OK).catch(() => undefined);
       }
       if (!paid) return finish(f, 'pay_failed');
-      // The confirmation page: wait for the order to settle.
+      // The confirmation page: wait for the order to settle (paid: the tickets are issued).
+      const paidAt = performance.now();
       for (let i = 0; i < 60; i++) {
         const r = await f.http.call<{ status: string }>('purchase GET order', 'GET', orderUrl);
-        if (r.status === 200 && r.body.status !== 'pending_payment' && r.body.status !== 'confirmed')
+        if (r.status === 200 && r.body.status !== 'pending_payment' && r.body.status !== 'confirmed') {
+          // Polled once a second, as the page does: the figure is up to 1 s late.
+          latencies.add(
+            'card paid → order settled (1 s polls)',
+            performance.now() - paidAt,
+            r.body.status === 'paid' ? 200 : 409,
+          );
           return finish(f, `order_${r.body.status}`);
+        }
         await sleep(1000);
       }
       return finish(f, 'order_unsettled');
@@ -904,6 +922,11 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     }
     await settleDb.end();
     watching = false;
+    const consumers = (
+      await Promise.all(
+        Object.values(svc).map((url) => consumerFigures(url).catch((): ConsumerFigures[] => [])),
+      )
+    ).flat();
     await watcher;
     kw.stopSampling();
     const services = procs.stop();
@@ -956,6 +979,8 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         latencies: latencies.summary(),
         services,
         kafkaLagPeak: kw.peakLag,
+        kafkaLagPeakByGroup: kw.peakByGroup,
+        consumers,
         kafkaLagEnd: lagEnd,
         dlq: dlq.byTopic,
         replayedWebhooks: replayed,

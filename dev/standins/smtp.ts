@@ -49,6 +49,8 @@ export async function startSmtp(opts: SmtpStandInOptions): Promise<SmtpStandIn> 
     disabledCommands: ['AUTH', 'STARTTLS'],
     logger: false,
     size: 10 * 1024 * 1024,
+    // Clients keep pooled connections open; stopping must not wait 30 s (the default) for them.
+    closeTimeout: 1000,
     onData(stream, session, callback) {
       simpleParser(stream)
         .then((mail) => {

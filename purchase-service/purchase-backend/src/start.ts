@@ -17,6 +17,7 @@ import type { Transact } from './domain/ports';
 import { TicketCodes } from './domain/ticket-codes';
 import { registerRoutes } from './http/routes';
 import { eventConsumer, paymentConsumer } from './messaging/consumers';
+import { mailSender } from './messaging/mail-sender';
 import { Mailer } from './messaging/mailer';
 import { coalescedOutboxNotify } from './messaging/outbox-notify';
 import { periodic } from './messaging/periodic';
@@ -59,12 +60,14 @@ export async function startPurchaseService(
         holds: preparedStatements(kit.ds),
         afterHold: coalescedOutboxNotify(kit.ds, kit.logger),
       });
-      const mailer = new Mailer(config.SMTP_URL, config.MAIL_FROM, config.PUBLIC_BASE_URL, kit.logger);
+      const mailer = new Mailer(config.SMTP_URL, config.MAIL_FROM, config.PUBLIC_BASE_URL);
+      const mails = mailSender(kit.ds, mailer, kit.logger);
       return {
         api,
         parts: [
           eventConsumer(kit),
-          paymentConsumer(kit, { codes, clock: kit.clock }, mailer),
+          mails,
+          paymentConsumer(kit, { codes, clock: kit.clock }, () => mails.wake()),
           periodic(
             'hold-sweeper',
             config.SWEEP_INTERVAL_MS,

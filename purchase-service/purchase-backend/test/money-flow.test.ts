@@ -138,6 +138,51 @@ describe('payment.captured → tickets, e-mail and check-in', () => {
     expect(mail.text).toContain('row E, seat 1');
     // Each seat's line carries its ticket's code, the QR code's contents.
     for (const code of codes) expect(mail.text).toContain(`ticket code: ${code}`);
+    // The capture came twice: one mail, marked sent in the mail outbox.
+    await sleep(1500);
+    const inbox = (await (await fetch(`${smtp.inboxUrl}/messages?to=u-paid@fans.test`)).json()) as unknown[];
+    expect(inbox).toHaveLength(1);
+    const [row] = await h.sql<{ attempts: number; sent_at: Date | null }>(
+      `SELECT attempts, sent_at FROM mail_outbox WHERE order_id = $1`,
+      [orderId],
+    );
+    expect(row!.attempts).toBe(1);
+    expect(row!.sent_at).not.toBeNull();
+  });
+
+  it('keeps a confirmation while the SMTP server is down and sends it on a later try', async () => {
+    const port = Number(new URL(smtp.url).port);
+    await smtp.stop();
+    const o = await hold('u-mail-later', [seat('D', 15)]);
+    await h.publish('payment.authorized', payment(o.orderId, o.amountMinor));
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'confirmed');
+    const before = Date.now();
+    await h.publish('payment.captured', payment(o.orderId, o.amountMinor));
+    // Paid and ticketed at once; the mail waits in the outbox with its error and a retry time.
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'paid');
+    const mailRow = async () =>
+      (
+        await h.sql<{ attempts: number; sent_at: Date | null; last_error: string | null; next_at: Date }>(
+          `SELECT attempts, sent_at, last_error, next_at FROM mail_outbox WHERE order_id = $1`,
+          [o.orderId],
+        )
+      )[0];
+    await eventually(async () => ((await mailRow())?.last_error ?? null) !== null);
+    const failed = (await mailRow())!;
+    expect(failed.sent_at).toBeNull();
+    expect(failed.attempts).toBe(1);
+    expect(failed.last_error).toMatch(/ECONNREFUSED|connect/i);
+    expect(new Date(failed.next_at).getTime()).toBeGreaterThan(before + 4000);
+    // The SMTP server is back; when the retry comes due the mail goes out, once.
+    smtp = await startSmtp({ port, httpPort: 0 });
+    await h.sql(`UPDATE mail_outbox SET next_at = now() WHERE order_id = $1`, [o.orderId]);
+    const mail = await waitForMail(smtp.inboxUrl, {
+      to: 'u-mail-later@fans.test',
+      subjectIncludes: 'The Test Band',
+    });
+    expect(mail.text).toContain('row D, seat 15');
+    await eventually(async () => (await mailRow())!.sent_at !== null);
+    expect((await mailRow())!.attempts).toBe(2);
   });
 
   it('admits a ticket once for the organiser; the second scan says when it was first used', async () => {

@@ -8,6 +8,7 @@ import {
   type Producer,
   type SASLOptions,
 } from 'kafkajs';
+import client from 'prom-client';
 import { currentRequestId, withRequestId, type Logger } from '../logger';
 import { parseEnvelope, PoisonMessageError } from './envelope';
 import type { Envelope } from './messages';
@@ -80,6 +81,8 @@ export interface KafkaBusOptions {
   topicPrefix?: string;
   ssl?: boolean;
   sasl?: { mechanism: 'scram-sha-256' | 'scram-sha-512' | 'plain'; username: string; password: string };
+  /** Where the consumers' metrics go (the service's /metrics registry). */
+  registry?: client.Registry;
 }
 
 const TRANSIENT_CODES = new Set([
@@ -172,9 +175,31 @@ export class KafkaBus implements MessageBus {
   private pending: { messages: OutgoingMessage[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private flushing: Promise<void> | null = null;
   private stopped = false;
+  private readonly metrics: {
+    handle: client.Histogram<'group' | 'type'>;
+    age: client.Histogram<'group' | 'type'>;
+  } | null;
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.prefix = opts.topicPrefix ?? '';
+    this.metrics = opts.registry
+      ? {
+          handle: new client.Histogram({
+            name: 'ts_kafka_handler_seconds',
+            help: 'Time a consumer handler took for one message (successful attempts), by group and message type',
+            labelNames: ['group', 'type'],
+            buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+            registers: [opts.registry],
+          }),
+          age: new client.Histogram({
+            name: 'ts_kafka_message_age_seconds',
+            help: 'From the message being created (envelope occurredAt) to its handler finishing: outbox, broker and consumer backlog included',
+            labelNames: ['group', 'type'],
+            buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+            registers: [opts.registry],
+          }),
+        }
+      : null;
     const config: KafkaConfig = {
       clientId: opts.clientId,
       brokers: opts.brokers,
@@ -388,7 +413,14 @@ export class KafkaBus implements MessageBus {
       const heartbeat = () => incoming.heartbeat();
       for (let attempt = 1; ; attempt++) {
         try {
+          const started = performance.now();
           await withRequestId(headers['x-request-id'], () => opts.handler(incoming));
+          if (this.metrics) {
+            const labels = { group: opts.groupId, type: incoming.envelope.type };
+            this.metrics.handle.observe(labels, (performance.now() - started) / 1000);
+            const age = (Date.now() - Date.parse(incoming.envelope.occurredAt)) / 1000;
+            if (Number.isFinite(age)) this.metrics.age.observe(labels, Math.max(0, age));
+          }
           return;
         } catch (err) {
           if (this.stopped) throw err;

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
+import client from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { Clock } from '../clock';
 import { systemClock } from '../clock';
@@ -91,7 +92,11 @@ export async function startService<C extends BaseConfig>(
       stop: () => ds.destroy(),
     });
 
+    // One registry for the service's /metrics: HTTP, process and consumer figures.
+    const registry = new client.Registry();
+    client.collectDefaultMetrics({ register: registry, prefix: 'ts_' });
     const bus = new KafkaBus({
+      registry,
       clientId: `${service}-${process.pid}`,
       brokers: config.KAFKA_BROKERS,
       logger,
@@ -139,6 +144,7 @@ export async function startService<C extends BaseConfig>(
 
     const publicOrigin = new URL(config.PUBLIC_BASE_URL).origin;
     const { app } = createHttpApp({
+      registry,
       service,
       logger,
       api: wiring.api,

@@ -88,6 +88,8 @@ export async function onPaymentCaptured(
   }
   await issueTickets(db, issuer, order);
   await setOrderStatus(db, order.order_id, 'paid');
+  // The confirmation e-mail goes out from the mail outbox (messaging/mail-sender), after this commits.
+  await db.query(`INSERT INTO mail_outbox (order_id) VALUES ($1) ON CONFLICT DO NOTHING`, [order.order_id]);
   return true;
 }
 

@@ -1,6 +1,5 @@
 import { processOnce, type BusConsumer, type Payload, type Part, type ServiceKit } from '@ticketslave/common';
 import { applySnapshot } from '../domain/inventory';
-import { ordersOf } from '../domain/orders';
 import {
   onEventCancelled,
   onPaymentAuthorized,
@@ -10,7 +9,6 @@ import {
 } from '../domain/payments';
 import type { TicketIssuer } from '../domain/tickets';
 import type { PurchaseConfig } from '../config';
-import type { Mailer } from './mailer';
 
 type Kit = ServiceKit<PurchaseConfig>;
 
@@ -49,7 +47,8 @@ export function eventConsumer(kit: Kit): Part {
 }
 
 /** The money flow from payment (see ARCHITECTURE.md, "Purchase and payment"). */
-export function paymentConsumer(kit: Kit, issuer: TicketIssuer, mailer: Mailer): Part {
+/** `onPaid` runs after a commit that issued tickets (it wakes the mail outbox's sender). */
+export function paymentConsumer(kit: Kit, issuer: TicketIssuer, onPaid: () => void): Part {
   const group = 'purchase.payments';
   return consumerPart(group, () =>
     kit.bus.subscribe({
@@ -65,37 +64,22 @@ export function paymentConsumer(kit: Kit, issuer: TicketIssuer, mailer: Mailer):
       // One on-sale is one partition (keyed by event): orders settle in parallel, each in order.
       parallelBy: (m) => (m.envelope.payload as { orderId: string }).orderId,
       handler: async (m) => {
-        let paidOrder: string | null = null;
+        let paid = false;
         await processOnce(kit.ds, group, m.envelope.id, async (em) => {
           const e = m.envelope;
           if (e.type === 'payment.authorized')
             await onPaymentAuthorized(em, e.payload as Payload<'payment.authorized'>, kit.logger);
           else if (e.type === 'payment.captured') {
             const p = e.payload as Payload<'payment.captured'>;
-            if (await onPaymentCaptured(em, p, issuer, kit.logger)) paidOrder = p.orderId;
+            paid = await onPaymentCaptured(em, p, issuer, kit.logger);
           } else if (e.type === 'payment.failed')
             await onPaymentFailed(em, e.payload as Payload<'payment.failed'>);
           else if (e.type === 'payment.refunded')
             await onPaymentRefunded(em, e.payload as Payload<'payment.refunded'>);
           // payment.voided needs nothing: the order already left pending_payment when it was cancelled.
         });
-        if (paidOrder) await sendConfirmation(kit, mailer, paidOrder);
+        if (paid) onPaid();
       },
     }),
   );
-}
-
-async function sendConfirmation(kit: Kit, mailer: Mailer, orderId: string): Promise<void> {
-  const row = await kit.ds.query<{ user_id: string; email: string }[]>(
-    `SELECT user_id, email FROM orders WHERE order_id = $1`,
-    [orderId],
-  );
-  const o = row[0];
-  if (!o) return;
-  const [view] = await ordersOf(kit.ds, o.user_id, orderId);
-  const tickets = await kit.ds.query<{ unitId: string; code: string }[]>(
-    `SELECT unit_id AS "unitId", code FROM tickets WHERE order_id = $1`,
-    [orderId],
-  );
-  if (view) await mailer.sendTicketsReady(o.email, view, tickets);
 }

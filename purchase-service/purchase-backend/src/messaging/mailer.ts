@@ -1,8 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Logger } from '@ticketslave/common';
 import type { OrderView } from '../domain/orders';
 
-/** Order confirmations. Without SMTP_URL nothing is sent (tickets are on the site anyway). */
+/** Order confirmations (sent by the mail outbox). Without SMTP_URL nothing is sent (tickets are on the site anyway). */
 export class Mailer {
   private readonly transport: Transporter | null;
 
@@ -10,9 +9,17 @@ export class Mailer {
     smtpUrl: string | undefined,
     private readonly from: string,
     private readonly publicBaseUrl: string,
-    private readonly logger: Logger,
   ) {
-    this.transport = smtpUrl ? nodemailer.createTransport(smtpUrl) : null;
+    this.transport = smtpUrl ? nodemailer.createTransport(pooled(smtpUrl)) : null;
+  }
+
+  /** Whether e-mail goes anywhere (SMTP_URL set). */
+  get enabled(): boolean {
+    return this.transport !== null;
+  }
+
+  close(): void {
+    this.transport?.close();
   }
 
   /**
@@ -35,16 +42,19 @@ export class Mailer {
     });
     const total = `${(order.amountMinor / 100).toFixed(2)} ${order.currency}`;
     const link = new URL('/purchase/tickets', this.publicBaseUrl).toString();
-    try {
-      await this.transport.sendMail({
-        from: this.from,
-        to,
-        subject: `Your tickets for ${order.eventTitle}`,
-        text: `Thank you! Your order ${order.orderId} is paid (${total}).\n\n${lines.join('\n')}\n\nYour tickets with QR codes: ${link}\n`,
-      });
-    } catch (err) {
-      // The tickets exist and are shown on the site; a lost e-mail must not undo that.
-      this.logger.warn({ err, orderId: order.orderId }, 'confirmation e-mail failed');
-    }
+    // A failure throws: the mail outbox tries again later (the tickets are on the site meanwhile).
+    await this.transport.sendMail({
+      from: this.from,
+      to,
+      subject: `Your tickets for ${order.eventTitle}`,
+      text: `Thank you! Your order ${order.orderId} is paid (${total}).\n\n${lines.join('\n')}\n\nYour tickets with QR codes: ${link}\n`,
+    });
   }
+}
+
+/** SMTP connections are kept and reused (nodemailer's pool), unless the URL says otherwise. */
+function pooled(smtpUrl: string): string {
+  const url = new URL(smtpUrl);
+  if (!url.searchParams.has('pool')) url.searchParams.set('pool', 'true');
+  return url.toString();
 }

@@ -58,13 +58,20 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<St
   let baseUrl = '';
 
   let saveTimer: NodeJS.Timeout | undefined;
+  let lastSaveMs = 0;
   const flush = () => {
     if (saveTimer) clearTimeout(saveTimer);
     saveTimer = undefined;
-    file?.save(state);
+    if (!file) return;
+    const started = performance.now();
+    file.save(state);
+    lastSaveMs = performance.now() - started;
   };
+  // Saving rewrites the whole state (tens of MB after a big on-sale): wait at least ten
+  // times as long as the last save took, so saving never takes more than a tenth of the
+  // process (it shares the event loop with the API, webhooks and, in benches, the fans).
   const changed = () => {
-    if (file && !saveTimer) saveTimer = setTimeout(flush, SAVE_DELAY_MS);
+    if (file && !saveTimer) saveTimer = setTimeout(flush, Math.max(SAVE_DELAY_MS, 10 * lastSaveMs));
   };
 
   const dispatcher = new WebhookDispatcher(

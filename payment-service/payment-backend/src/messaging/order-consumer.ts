@@ -122,22 +122,23 @@ export function orderConsumer(deps: {
   return {
     name: 'order-consumer',
     start: async () => {
+      // Both at once: after a crash each join may wait (up to 5 s) for the dead member's session.
       consumers.push(
-        await deps.bus.subscribe({
-          groupId: INTAKE_GROUP,
-          topics: [...INTAKE],
-          handler: handle,
-          partitionsConsumedConcurrently: 6,
-          parallelBy: orderOrEvent,
-        }),
-      );
-      consumers.push(
-        await deps.bus.subscribe({
-          groupId: GROUP,
-          topics: [...SETTLING],
-          handler: handle,
-          parallelBy: orderOrEvent,
-        }),
+        ...(await Promise.all([
+          deps.bus.subscribe({
+            groupId: INTAKE_GROUP,
+            topics: [...INTAKE],
+            handler: handle,
+            partitionsConsumedConcurrently: 6,
+            parallelBy: orderOrEvent,
+          }),
+          deps.bus.subscribe({
+            groupId: GROUP,
+            topics: [...SETTLING],
+            handler: handle,
+            parallelBy: orderOrEvent,
+          }),
+        ])),
       );
     },
     stop: async () => {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {
   ApiRouter,
+  concurrentParts,
   TokenSigner,
   TokenVerifier,
   mountJwks,
@@ -65,9 +66,11 @@ export async function startPurchaseService(
       return {
         api,
         parts: [
-          eventConsumer(kit),
           mails,
-          paymentConsumer(kit, { codes, clock: kit.clock }, () => mails.wake()),
+          concurrentParts('consumers', [
+            eventConsumer(kit),
+            paymentConsumer(kit, { codes, clock: kit.clock }, () => mails.wake()),
+          ]),
           periodic(
             'hold-sweeper',
             config.SWEEP_INTERVAL_MS,

@@ -7,6 +7,29 @@ export interface Part {
   stop(): Promise<void>;
 }
 
+/**
+ * Parts that do not depend on each other, as one part: started at once (a Kafka consumer's
+ * group join can wait seconds after a crash; several of them need not wait in turn) and
+ * stopped at once. If one fails to start, the ones that started are stopped again.
+ */
+export function concurrentParts(name: string, parts: Part[]): Part {
+  return {
+    name,
+    start: async () => {
+      const results = await Promise.allSettled(parts.map((p) => p.start()));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (!failed) return;
+      await Promise.allSettled(
+        parts.filter((_, i) => results[i]!.status === 'fulfilled').map((p) => p.stop()),
+      );
+      throw failed.reason;
+    },
+    stop: async () => {
+      await Promise.all(parts.map((p) => p.stop()));
+    },
+  };
+}
+
 /** Starts parts in order; stops the started ones in reverse, each bounded in time. */
 export class Lifecycle {
   private readonly started: Part[] = [];

@@ -45,17 +45,25 @@ export function sampleProc(pid: number): ProcSample | undefined {
   }
 }
 
-/** CPU time (ms) of every PostgreSQL process on the box (backends, WAL writer, …), from /proc. */
+/**
+ * CPU time (ms) of every PostgreSQL process on the box (backends, WAL writer, …), from
+ * /proc, including backends that have exited: their time is in the postmaster's
+ * cutime/cstime once it reaped them (without it, a connection closing between two
+ * samples made the difference negative).
+ */
 export function postgresCpuMs(): number {
   let ticks = 0;
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
       if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime(11) stime(12) cutime(13) cstime(14): own time and reaped children's.
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
     } catch {
       continue;
     }
-    ticks += sampleProc(Number(d))?.cpuTicks ?? 0;
   }
   return ticks * (1000 / CLK_TCK);
 }

@@ -44,6 +44,11 @@ export interface StripeStandIn {
   /** Resolves when no webhook delivery is queued or being retried. */
   webhooksIdle(): Promise<void>;
   state(): StripeStandInSnapshot;
+  /**
+   * Until called with null, every API request (`/v1/…`) is answered with this status and
+   * Stripe's error body (429 `rate_limit_error`, 5xx `api_error`), as during an incident.
+   */
+  setOutage(status: 429 | 500 | 503 | null): void;
 }
 
 /** How long state changes are gathered before the data file is rewritten. */
@@ -91,15 +96,30 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<St
     },
   );
 
-  const server = http.createServer(
-    createHandler({
-      ledger,
-      apiVersion: STAND_IN_API_VERSION,
-      hostedPageBase: () => opts.publicBaseUrl ?? baseUrl,
-      changed,
-      log,
-    }),
-  );
+  const handler = createHandler({
+    ledger,
+    apiVersion: STAND_IN_API_VERSION,
+    hostedPageBase: () => opts.publicBaseUrl ?? baseUrl,
+    changed,
+    log,
+  });
+  let outage: 429 | 500 | 503 | null = null;
+  const server = http.createServer((req, res) => {
+    if (outage !== null && req.url?.startsWith('/v1/')) {
+      req.resume();
+      res.writeHead(outage, { 'content-type': 'application/json', 'request-id': `req_outage_${Date.now()}` });
+      res.end(
+        JSON.stringify({
+          error:
+            outage === 429
+              ? { type: 'rate_limit_error', message: 'Too many requests hit the API too quickly.' }
+              : { type: 'api_error', message: 'An error occurred with our connection to Stripe.' },
+        }),
+      );
+      return;
+    }
+    return handler(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, host, () => {
@@ -137,6 +157,9 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<St
       await dispatcher.resend(record);
     },
     webhooksIdle: () => dispatcher.idle(),
+    setOutage(status) {
+      outage = status;
+    },
     state: () =>
       structuredClone({
         sessions: state.sessions,

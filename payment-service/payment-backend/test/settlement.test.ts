@@ -63,6 +63,24 @@ describe('capture failure', () => {
     expect(h.countOf('payment.failed', order.orderId)).toBe(0);
   });
 
+  it('keeps retrying a capture while Stripe is down (never dead-letters it) and captures once Stripe is back', async () => {
+    const order = await h.authorizedOrder();
+    h.standIn.setOutage(503);
+    try {
+      await h.publish('order.completed', order.ref);
+      // Longer than the five ordinary attempts (with the SDK's own retries, ~10 s) a handler gets.
+      await new Promise((r) => setTimeout(r, 15_000));
+      expect(h.countOf('payment.captured', order.orderId)).toBe(0);
+      expect(h.countOf('payment.failed', order.orderId)).toBe(0);
+    } finally {
+      h.standIn.setOutage(null);
+    }
+    await h.messages('payment.captured', order.orderId);
+    expect(h.countOf('payment.failed', order.orderId)).toBe(0);
+    // A dead-lettered message is never handled again: this capture came from the retries.
+    expect(h.standIn.state().paymentIntents[order.paymentIntentId]?.status).toBe('succeeded');
+  });
+
   it('emits payment.failed when the authorization is gone by the time purchase completes the order', async () => {
     const order = await h.authorizedOrder();
     // The hold on the card lapsed or was released at Stripe behind our back.

@@ -23,8 +23,10 @@ const idOf = (v: string | { id: string } | null | undefined): string | undefined
 
 /**
  * Stripe's 4xx answers (bad state, declined card, already expired…) will not change on
- * retry; network errors, 429 and 5xx will, so they stay ordinary errors and the caller's
- * retry machinery (webhook redelivery, Kafka redelivery) takes over.
+ * retry. Network errors, 429 and 5xx will (after the SDK's own retries): they are
+ * marked `retriable`, so a Kafka handler retries them until Stripe is back instead of
+ * dead-lettering a capture or a void after five attempts; an HTTP caller answers 5xx and
+ * its client (Stripe's webhook redelivery, the fan's page) tries again.
  */
 async function call<T>(fn: () => Promise<T>): Promise<T> {
   try {
@@ -35,6 +37,15 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
       (err.type === 'StripeInvalidRequestError' || err.type === 'StripeCardError')
     )
       throw new GatewayRefusal(err.message, err.code);
+    if (
+      err instanceof Stripe.errors.StripeError &&
+      (err.type === 'StripeRateLimitError' ||
+        err.type === 'StripeAPIError' ||
+        err.type === 'StripeConnectionError')
+    )
+      throw Object.assign(new Error(`Stripe unavailable (${err.type}): ${err.message}`, { cause: err }), {
+        retriable: true,
+      });
     throw err;
   }
 }

@@ -7,7 +7,7 @@
  * (default 300 fans, 100 seats; `--down S` seconds a killed service stays down, `--broker-down S`).
  */
 import { DRILL_KINDS, runDrill, type DrillKind, type DrillResult } from './drills';
-import { runOnsale, type OnsaleResult } from './simulate';
+import { PAID_TO_SETTLED, runOnsale, type OnsaleResult } from './simulate';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -117,6 +117,8 @@ async function main(): Promise<void> {
       secondsToSellOut: result.secondsToSellOut,
       admissionsPerSec: result.admissionsPerSec,
       holdsPerSec: result.holdsPerSec,
+      paidToSettledP50Ms: result.details.latencies[PAID_TO_SETTLED]?.p50 ?? null,
+      paidToSettledP99Ms: result.details.latencies[PAID_TO_SETTLED]?.p99 ?? null,
     }),
   );
   process.exitCode = result.invariantsOk ? 0 : 1;

@@ -124,6 +124,8 @@ interface Fan extends FanFacts {
 }
 
 const PASSWORD = 'onsale bench fan password';
+/** The latency row from a fan's successful card payment to the order settled (paid: tickets issued). */
+export const PAID_TO_SETTLED = 'card paid → order settled (1 s polls)';
 const CARD_OK = '4242424242424242';
 const CARD_DECLINED = '4000000000000002';
 
@@ -785,11 +787,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         const r = await f.http.call<{ status: string }>('purchase GET order', 'GET', orderUrl);
         if (r.status === 200 && r.body.status !== 'pending_payment' && r.body.status !== 'confirmed') {
           // Polled once a second, as the page does: the figure is up to 1 s late.
-          latencies.add(
-            'card paid → order settled (1 s polls)',
-            performance.now() - paidAt,
-            r.body.status === 'paid' ? 200 : 409,
-          );
+          latencies.add(PAID_TO_SETTLED, performance.now() - paidAt, r.body.status === 'paid' ? 200 : 409);
           return finish(f, `order_${r.body.status}`);
         }
         await sleep(1000);

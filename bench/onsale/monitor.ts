@@ -12,6 +12,8 @@ const PAGE_KB = 4;
 
 export interface ProcSample {
   cpuTicks: number;
+  /** CPU of the process's exited children it has reaped (cutime + cstime). */
+  reapedChildTicks: number;
   rssKb: number;
 }
 
@@ -38,8 +40,12 @@ export function sampleProc(pid: number): ProcSample | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields after the comm: state(0) ppid(1) … utime(11) stime(12) … rss(21) pages.
-    return { cpuTicks: Number(f[11]) + Number(f[12]), rssKb: Number(f[21]) * PAGE_KB };
+    // Fields after the comm: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14) … rss(21) pages.
+    return {
+      cpuTicks: Number(f[11]) + Number(f[12]),
+      reapedChildTicks: Number(f[13]) + Number(f[14]),
+      rssKb: Number(f[21]) * PAGE_KB,
+    };
   } catch {
     return undefined;
   }
@@ -57,13 +63,11 @@ export function postgresCpuMs(): number {
     if (!/^\d+$/.test(d)) continue;
     try {
       if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'postgres') continue;
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // utime(11) stime(12) cutime(13) cstime(14): own time and reaped children's.
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
     } catch {
       continue;
     }
+    const sample = sampleProc(Number(d));
+    ticks += (sample?.cpuTicks ?? 0) + (sample?.reapedChildTicks ?? 0);
   }
   return ticks * (1000 / CLK_TCK);
 }

@@ -2,6 +2,7 @@ import { queryRows, type Logger, type Part } from '@ticketslave/common';
 import type { DataSource } from 'typeorm';
 import { ordersOf } from '../domain/orders';
 import type { Mailer } from './mailer';
+import { periodic } from './periodic';
 
 /** Mails claimed per round; the round sends them at once over the pooled SMTP connections. */
 const BATCH = 20;
@@ -71,7 +72,7 @@ async function sendConfirmation(ds: DataSource, mailer: Mailer, orderId: string)
 
 /**
  * The mail outbox's sender as a Part: a round every `intervalMs`, at once when woken
- * (after a commit that queued a mail), back to back while rounds come back full.
+ * (after a commit that queued a mail), rounds back to back while they come back full.
  */
 export function mailSender(
   ds: DataSource,
@@ -79,41 +80,19 @@ export function mailSender(
   logger: Logger,
   intervalMs = 1000,
 ): Part & { wake(): void } {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | null = null;
-  let again = false;
-  let stopped = false;
-  const schedule = (ms: number) => {
-    clearTimeout(timer);
-    if (!stopped) timer = setTimeout(round, ms);
-  };
-  const round = () => {
-    again = false;
-    running = sendDueMails(ds, mailer, logger)
-      .then((n) => {
-        if (n === BATCH) again = true;
-      })
-      .catch((err: unknown) => logger.warn({ err }, 'mail outbox round failed, will retry'))
-      .finally(() => {
-        running = null;
-        schedule(again ? 0 : intervalMs);
-      });
-  };
+  const loop = periodic(
+    'mail-sender',
+    intervalMs,
+    async () => {
+      while ((await sendDueMails(ds, mailer, logger)) === BATCH);
+    },
+    logger,
+  );
   return {
-    name: 'mail-sender',
-    start: () => {
-      schedule(intervalMs);
-      return Promise.resolve();
-    },
+    ...loop,
     stop: async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+      await loop.stop();
       mailer.close();
-    },
-    wake: () => {
-      if (running) again = true;
-      else schedule(0);
     },
   };
 }

@@ -13,6 +13,7 @@ export * from './kafka/bus';
 export * from './db/data-source';
 export * from './db/outbox';
 export * from './db/query';
+export * from './db/batcher';
 export * from './tokens/keys';
 export * from './tokens/tokens';
 export * from './draw/draw-v1';

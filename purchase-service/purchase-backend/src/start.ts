@@ -12,7 +12,7 @@ import {
 import type { PurchaseConfig } from './config';
 import { migrations } from './data/migrations';
 import { preparedStatements } from './data/prepared';
-import { sweepExpiredHolds } from './domain/holds';
+import { HoldBatches, sweepExpiredHolds } from './domain/holds';
 import { publishInventoryChanges } from './domain/inventory-publisher';
 import type { Transact } from './domain/ports';
 import { TicketCodes } from './domain/ticket-codes';
@@ -58,7 +58,7 @@ export async function startPurchaseService(
         sessions,
         admissions,
         codes,
-        holds: preparedStatements(kit.ds),
+        holds: new HoldBatches(preparedStatements(kit.ds), kit.clock),
         afterHold: coalescedOutboxNotify(kit.ds, kit.logger),
       });
       const mailer = new Mailer(config.SMTP_URL, config.MAIL_FROM, config.PUBLIC_BASE_URL);

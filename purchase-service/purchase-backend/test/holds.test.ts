@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { generateSigningJwks, TokenSigner, TOKENS, type Envelope } from '@ticketslave/common';
+import {
+  generateSigningJwks,
+  systemClock,
+  TokenSigner,
+  TOKENS,
+  type AppError,
+  type Envelope,
+} from '@ticketslave/common';
+import { createHold, HoldBatches } from '../src/domain/holds';
 import { eventually, readTopic } from '@ticketslave/dev/test-support';
 import { call, seat, snapshot, startHarness, type Harness } from './harness';
 
@@ -234,5 +242,108 @@ describe('DELETE /purchase/api/orders/:id/hold', () => {
       },
       { timeoutMs: 20_000 },
     );
+  });
+});
+
+describe('holds in batches (hold_units_batch)', () => {
+  /** HoldBatches on the service's own database, recording which statement each round ran. */
+  const recorded = () => {
+    const statements: string[] = [];
+    const db = {
+      query: (text: string, values?: unknown[]) => {
+        statements.push(/hold_units_batch/.test(text) ? 'batch' : 'one');
+        return h.svc.kit.ds.query(text, values);
+      },
+    };
+    return { statements, batches: new HoldBatches(db, systemClock) };
+  };
+  const hold = (
+    holds: HoldBatches,
+    eventId: string,
+    userId: string,
+    seats: string[],
+    admissionId = randomUUID(),
+  ) =>
+    createHold(
+      { holds },
+      { eventId, userId, email: `${userId}@example.com`, admissionId, selection: { seats } },
+    ).then(
+      (order) => ({ ok: order }),
+      (err: AppError) => ({ refused: err }),
+    );
+
+  it('holds that arrive together share one statement and commit, each with its own answer in order', async () => {
+    const snapB = snapshot();
+    await h.publishEvent(snapB);
+    const { statements, batches } = recorded();
+    const sameAdmission = randomUUID();
+    const [first, ...rest] = await Promise.all([
+      hold(batches, snapB.eventId, 'b-first', [seat('A', 1)]),
+      // These four arrive while the first is in flight and go as one batch.
+      hold(batches, snapB.eventId, 'b-one', [seat('B', 1), seat('B', 2)], sameAdmission),
+      hold(batches, snapB.eventId, 'b-two', [seat('B', 2), seat('B', 3)]),
+      hold(batches, snapB.eventId, 'b-one', [seat('C', 1)], sameAdmission),
+      hold(batches, snapB.eventId, 'b-three', [seat('C', 2), seat('C', 3), seat('C', 4)]),
+    ]);
+    expect(statements).toEqual(['one', 'batch']);
+    expect(first).toHaveProperty('ok');
+    const [one, two, oneAgain, three] = rest;
+    expect(one).toHaveProperty('ok');
+    // B/2 was taken by the hold before it in the same batch: refused, and B/3 not held.
+    expect(two).toMatchObject({
+      refused: { status: 409, code: 'seats_taken', extensions: { taken: [seat('B', 2)] } },
+    });
+    expect(oneAgain).toMatchObject({ refused: { status: 409, code: 'admission_used' } });
+    expect(three).toHaveProperty('ok');
+    const held = await h.sql<{ unit_id: string; user_id: string }>(
+      `SELECT u.unit_id, o.user_id FROM units u JOIN orders o USING (order_id)
+       WHERE u.event_id = $1 AND u.status = 'held' ORDER BY u.unit_id`,
+      [snapB.eventId],
+    );
+    expect(held.map((r) => [r.unit_id, r.user_id])).toEqual([
+      [seat('A', 1), 'b-first'],
+      [seat('B', 1), 'b-one'],
+      [seat('B', 2), 'b-one'],
+      [seat('C', 2), 'b-three'],
+      [seat('C', 3), 'b-three'],
+      [seat('C', 4), 'b-three'],
+    ]);
+  });
+
+  it('a batch that fails runs its holds one by one: only the failing hold fails', async () => {
+    const snapC = snapshot();
+    await h.publishEvent(snapC);
+    const { statements, batches } = recorded();
+    const [, good, bad, alsoGood] = await Promise.all([
+      hold(batches, snapC.eventId, 'c-first', [seat('A', 1)]),
+      hold(batches, snapC.eventId, 'c-good', [seat('A', 2)]),
+      // Its order id is not a uuid: the batch's cast fails and rolls every hold of it back.
+      batches
+        .hold(snapC.eventId, {
+          seats: [seat('A', 3)],
+          category: null,
+          quantity: 1,
+          user: 'c-bad',
+          email: 'c-bad@example.com',
+          admission: randomUUID(),
+          order: 'not-a-uuid',
+          envelope: {},
+          headers: {},
+        })
+        .then(
+          (ok) => ({ ok }),
+          (failed: Error) => ({ failed: failed.message }),
+        ),
+      hold(batches, snapC.eventId, 'c-good-too', [seat('A', 4)]),
+    ]);
+    expect(statements).toEqual(['one', 'batch', 'one', 'one', 'one']);
+    expect(good).toHaveProperty('ok');
+    expect(alsoGood).toHaveProperty('ok');
+    expect(bad).toEqual({ failed: expect.stringMatching(/uuid/) });
+    const held = await h.sql<{ unit_id: string }>(
+      `SELECT unit_id FROM units WHERE event_id = $1 AND status = 'held' ORDER BY unit_id`,
+      [snapC.eventId],
+    );
+    expect(held.map((r) => r.unit_id)).toEqual([seat('A', 1), seat('A', 2), seat('A', 4)]);
   });
 });

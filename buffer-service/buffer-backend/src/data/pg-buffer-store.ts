@@ -2,6 +2,7 @@ import {
   commitmentOf,
   enqueueMessages,
   envelope,
+  KeyedBatcher,
   queryOne,
   queryRows,
   type EventSnapshot,
@@ -103,8 +104,6 @@ interface JoinAnswer {
 interface PendingJoin {
   userId: string;
   hash: string;
-  resolve: (answer: JoinAnswer) => void;
-  reject: (err: unknown) => void;
 }
 
 /**
@@ -148,8 +147,13 @@ async function insertNumbers(db: Queryable, eventId: string, first: number, user
 export class PgBufferStore implements BufferStore {
   /** Each event's salt, made on first sight and never changed, so safe to keep. */
   private readonly salts = new Map<string, string>();
-  private readonly waitingJoins = new Map<string, PendingJoin[]>();
-  private readonly joinBatchesInFlight = new Map<string, number>();
+  private readonly joins = new KeyedBatcher<PendingJoin, JoinAnswer>(
+    (eventId, batch) => this.sendJoins(eventId, batch),
+    {
+      maxBatch: MAX_JOIN_BATCH,
+      inFlightPerKey: JOIN_BATCHES_IN_FLIGHT,
+    },
+  );
 
   /**
    * @param onNumbered told after a commit that wrote numbers (a close, a late join), so
@@ -242,48 +246,29 @@ export class PgBufferStore implements BufferStore {
   }
 
   private joinBatched(eventId: string, userId: string, hash: string): Promise<JoinAnswer> {
-    return new Promise((resolve, reject) => {
-      const waiting = this.waitingJoins.get(eventId) ?? [];
-      waiting.push({ userId, hash, resolve, reject });
-      this.waitingJoins.set(eventId, waiting);
-      if ((this.joinBatchesInFlight.get(eventId) ?? 0) < JOIN_BATCHES_IN_FLIGHT) void this.sendJoins(eventId);
-    });
+    return this.joins.submit(eventId, { userId, hash });
   }
 
-  private async sendJoins(eventId: string): Promise<void> {
-    const waiting = this.waitingJoins.get(eventId);
-    if (!waiting?.length) return;
-    const batch = waiting.splice(0, MAX_JOIN_BATCH);
-    if (waiting.length === 0) this.waitingJoins.delete(eventId);
-    this.joinBatchesInFlight.set(eventId, (this.joinBatchesInFlight.get(eventId) ?? 0) + 1);
-    try {
-      // Sorted and distinct: concurrent batches then insert in one order and cannot deadlock.
-      const hashOf = new Map(batch.map((j) => [j.userId, j.hash]));
-      const users = [...hashOf.keys()].sort();
-      const row = await queryOne<{ joined: JoinedManyJson }>(
-        this.ds,
-        'SELECT buffer_join_many($1, $2, $3, $4) AS joined',
-        [eventId, users, users.map((u) => hashOf.get(u)!), [...JOINABLE_STATUSES]],
-      );
-      const { event, entries } = row!.joined;
-      const byUser = new Map(entries.map((e) => [e.entry.user_id, e]));
-      for (const j of batch) {
-        const mine = byUser.get(j.userId);
-        j.resolve({
-          event,
-          entry: mine?.entry ?? null,
-          number: mine?.number ?? null,
-          created: mine?.created ?? false,
-        });
-      }
-    } catch (err) {
-      for (const j of batch) j.reject(err);
-    } finally {
-      const left = this.joinBatchesInFlight.get(eventId)! - 1;
-      if (left > 0) this.joinBatchesInFlight.set(eventId, left);
-      else this.joinBatchesInFlight.delete(eventId);
-      if (this.waitingJoins.has(eventId)) void this.sendJoins(eventId);
-    }
+  private async sendJoins(eventId: string, batch: PendingJoin[]): Promise<JoinAnswer[]> {
+    // Sorted and distinct: concurrent batches then insert in one order and cannot deadlock.
+    const hashOf = new Map(batch.map((j) => [j.userId, j.hash]));
+    const users = [...hashOf.keys()].sort();
+    const row = await queryOne<{ joined: JoinedManyJson }>(
+      this.ds,
+      'SELECT buffer_join_many($1, $2, $3, $4) AS joined',
+      [eventId, users, users.map((u) => hashOf.get(u)!), [...JOINABLE_STATUSES]],
+    );
+    const { event, entries } = row!.joined;
+    const byUser = new Map(entries.map((e) => [e.entry.user_id, e]));
+    return batch.map((j) => {
+      const mine = byUser.get(j.userId);
+      return {
+        event,
+        entry: mine?.entry ?? null,
+        number: mine?.number ?? null,
+        created: mine?.created ?? false,
+      };
+    });
   }
 
   /** The general join, run as a transaction; numbers late joiners once the buffer is closed. */

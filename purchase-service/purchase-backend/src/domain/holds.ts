@@ -4,6 +4,7 @@ import {
   currentRequestId,
   envelope,
   InputError,
+  KeyedBatcher,
   NotFoundError,
   OUTBOX_WRITE_LOCK_SQL,
   queryOne,
@@ -36,19 +37,106 @@ export interface HoldRequest {
 }
 
 export interface HoldDeps {
-  /** Runs the hold statement on its own (autocommit): it is its own transaction. */
-  db: Queryable;
-  clock: Clock;
+  /** Where holds run: in batches (see HoldBatches). */
+  holds: HoldBatches;
   /** Called after a hold committed (wakes the outbox relay; see notifyOutbox). */
   afterCommit?: () => void;
 }
 
 const HOLD_SQL = `SELECT hold_units($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, ${OUTBOX_WRITE_LOCK_SQL}) AS r`;
+const HOLD_BATCH_SQL = `SELECT hold_units_batch($1, $2, $3, $4, ${OUTBOX_WRITE_LOCK_SQL}) AS r`;
 
 interface HoldRow {
   order: Omit<OrderRow, 'created_at' | 'expires_at'> & { created_at: string; expires_at: string };
   items: OrderItemRow[];
   title: string;
+}
+
+/** One hold as hold_units_batch takes it (see migration 1700000000005). */
+export interface HoldCall {
+  seats: string[] | null;
+  category: string | null;
+  quantity: number;
+  user: string;
+  email: string;
+  admission: string;
+  order: string;
+  envelope: unknown;
+  headers: Record<string, string>;
+}
+type HoldAnswer = HoldRow | { refused: Refusal };
+
+/**
+ * Batches per event in flight at once per instance, and the largest batch. One in flight
+ * makes the batches as big as the load: in bench:purchase (64 requests in flight) the
+ * CPU per hold request fell from purchase 0.81 + PostgreSQL 0.77 ms (a statement and a
+ * commit each) to 0.41 + 0.26 ms, holds/s from 464 to 1,013 and the p99 from 136 to 69 ms.
+ */
+const HOLD_BATCHES_IN_FLIGHT = 1;
+const MAX_HOLD_BATCH = 64;
+
+/**
+ * Runs holds in batches, per event: the holds that arrive while the event's batch is in
+ * flight go together in the next one, one statement and one commit
+ * (`hold_units_batch`); a lone hold goes at once. If a batch fails (an error, not a
+ * refusal: refusals are answers), its holds are retried one by one with `hold_units`,
+ * so one failing hold cannot fail the others of its batch.
+ */
+export class HoldBatches {
+  private readonly batcher = new KeyedBatcher<HoldCall, HoldAnswer | { failed: unknown }>(
+    (eventId, calls) => this.runBatch(eventId, calls),
+    {
+      maxBatch: MAX_HOLD_BATCH,
+      inFlightPerKey: HOLD_BATCHES_IN_FLIGHT,
+    },
+  );
+
+  constructor(
+    private readonly db: Queryable,
+    private readonly clock: Clock,
+  ) {}
+
+  async hold(eventId: string, call: HoldCall): Promise<HoldAnswer> {
+    const answer = await this.batcher.submit(eventId, call);
+    if ('failed' in answer) throw answer.failed;
+    return answer;
+  }
+
+  private async runBatch(eventId: string, calls: HoldCall[]): Promise<(HoldAnswer | { failed: unknown })[]> {
+    if (calls.length === 1)
+      return [await this.runOne(eventId, calls[0]!).catch((failed: unknown) => ({ failed }))];
+    try {
+      const row = await queryOne<{ r: HoldAnswer[] }>(this.db, HOLD_BATCH_SQL, [
+        eventId,
+        JSON.stringify(calls),
+        this.clock.now(),
+        SELLING_STATUSES,
+      ]);
+      return row!.r;
+    } catch {
+      // Whatever failed rolled the batch back; each hold on its own gets its own answer.
+      return Promise.all(calls.map((c) => this.runOne(eventId, c).catch((failed: unknown) => ({ failed }))));
+    }
+  }
+
+  private async runOne(eventId: string, c: HoldCall): Promise<HoldAnswer> {
+    const row = await queryOne<{ r: HoldAnswer }>(this.db, HOLD_SQL, [
+      eventId,
+      c.seats,
+      c.category,
+      c.quantity,
+      c.user,
+      c.email,
+      c.admission,
+      c.order,
+      this.clock.now(),
+      SELLING_STATUSES,
+      JSON.stringify(c.envelope),
+      JSON.stringify(c.headers),
+    ]);
+    if (!row) throw new Error('hold_units returned no row');
+    return row.r;
+  }
 }
 
 type Refusal =
@@ -104,9 +192,7 @@ export async function createHold(deps: HoldDeps, req: HoldRequest): Promise<Orde
   const sel = req.selection;
   const seats = 'seats' in sel ? [...new Set(sel.seats)].sort() : null;
   const category = 'seats' in sel ? null : sel;
-  const quantity = category ? category.quantity : seats!.length;
   const orderId = randomUUID();
-  const now = deps.clock.now();
   // amountMinor, currency and expiresAt are provisional here: hold_units completes them.
   const env = envelope('order.created', {
     orderId,
@@ -115,27 +201,23 @@ export async function createHold(deps: HoldDeps, req: HoldRequest): Promise<Orde
     admissionId: req.admissionId,
     amountMinor: 0,
     currency: 'XXX',
-    expiresAt: now.toISOString(),
+    expiresAt: new Date(0).toISOString(),
   });
   const requestId = currentRequestId();
-  const row = await queryOne<{ r: HoldRow | { refused: Refusal } }>(deps.db, HOLD_SQL, [
-    req.eventId,
+  const answer = await deps.holds.hold(req.eventId, {
     seats,
-    category?.categoryId ?? null,
-    quantity,
-    req.userId,
-    req.email,
-    req.admissionId,
-    orderId,
-    now,
-    SELLING_STATUSES,
-    JSON.stringify(env),
-    JSON.stringify(requestId ? { 'x-request-id': requestId } : {}),
-  ]);
-  if (!row) throw new Error('hold_units returned no row');
-  if ('refused' in row.r) throw refusalError(row.r.refused);
+    category: category?.categoryId ?? null,
+    quantity: category ? category.quantity : seats!.length,
+    user: req.userId,
+    email: req.email,
+    admission: req.admissionId,
+    order: orderId,
+    envelope: env,
+    headers: requestId ? { 'x-request-id': requestId } : {},
+  });
+  if ('refused' in answer) throw refusalError(answer.refused);
   deps.afterCommit?.();
-  const { order, items, title } = row.r;
+  const { order, items, title } = answer;
   return orderView(order, title, items.map(toOrderItem));
 }
 

@@ -10,7 +10,7 @@ import {
   type TokenVerifier,
 } from '@ticketslave/common';
 import { checkIn } from '../domain/tickets';
-import { createHold, releaseHold } from '../domain/holds';
+import { createHold, releaseHold, type HoldBatches } from '../domain/holds';
 import { ordersOf } from '../domain/orders';
 import type { Transact } from '../domain/ports';
 import { seatMap } from '../domain/seatmap';
@@ -26,8 +26,8 @@ export interface RouteDeps {
   sessions: TokenVerifier;
   admissions: TokenVerifier;
   codes: TicketCodes;
-  /** Where holds run (each hold is one statement, its own transaction); `db` if absent. */
-  holds?: Queryable;
+  /** Where holds run (in batches per event). */
+  holds: HoldBatches;
   /** Called after each hold committed (wakes the outbox relay). */
   afterHold?: () => void;
 }
@@ -73,7 +73,7 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
     async ({ params, body, req, res }) => {
       const { session, admission } = await admittedFan(d.admissions, req, res, params.id);
       return createHold(
-        { db: d.holds ?? d.db, clock: d.clock, afterCommit: d.afterHold },
+        { holds: d.holds, afterCommit: d.afterHold },
         {
           eventId: params.id,
           userId: session.sub,

@@ -23,7 +23,7 @@ BEGIN
 END
 $fn$`;
 
-const HOLD_UNITS = `CREATE OR REPLACE FUNCTION hold_units(
+export const HOLD_UNITS_V2 = `CREATE OR REPLACE FUNCTION hold_units(
   p_event uuid, p_seats text[], p_category text, p_quantity int,
   p_user text, p_email text, p_admission text, p_order uuid, p_now timestamptz,
   p_selling text[], p_envelope jsonb, p_headers jsonb, p_outbox_lock bigint
@@ -155,7 +155,7 @@ export class HoldFunctionRefusals1700000000003 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(HOLD_REFUSAL);
-    await q.query(HOLD_UNITS);
+    await q.query(HOLD_UNITS_V2);
     await q.query(`DROP FUNCTION IF EXISTS hold_unknown_seats(uuid, text[])`);
   }
 

@@ -14,6 +14,7 @@ export * from './db/data-source';
 export * from './db/outbox';
 export * from './db/query';
 export * from './db/batcher';
+export * from './db/prepared';
 export * from './tokens/keys';
 export * from './tokens/tokens';
 export * from './draw/draw-v1';

@@ -5,13 +5,13 @@ import {
   TokenSigner,
   TokenVerifier,
   mountJwks,
+  preparedStatements,
   startService,
   type Clock,
   type RunningService,
 } from '@ticketslave/common';
 import type { PurchaseConfig } from './config';
 import { migrations } from './data/migrations';
-import { preparedStatements } from './data/prepared';
 import { HoldBatches, sweepExpiredHolds } from './domain/holds';
 import { publishInventoryChanges } from './domain/inventory-publisher';
 import type { Transact } from './domain/ports';

@@ -3,6 +3,7 @@ import {
   enqueueMessages,
   envelope,
   KeyedBatcher,
+  preparedStatements,
   queryOne,
   queryRows,
   type EventSnapshot,
@@ -147,6 +148,8 @@ async function insertNumbers(db: Queryable, eventId: string, first: number, user
 export class PgBufferStore implements BufferStore {
   /** Each event's salt, made on first sight and never changed, so safe to keep. */
   private readonly salts = new Map<string, string>();
+  /** The join batch's statement, prepared once per connection and run without the ORM. */
+  private readonly prepared: Queryable;
   private readonly joins = new KeyedBatcher<PendingJoin, JoinAnswer>(
     (eventId, batch) => this.sendJoins(eventId, batch),
     {
@@ -162,7 +165,9 @@ export class PgBufferStore implements BufferStore {
   constructor(
     private readonly ds: DataSource,
     private readonly onNumbered: (eventId: string) => void = () => undefined,
-  ) {}
+  ) {
+    this.prepared = preparedStatements(ds);
+  }
 
   /** Called inside the consumer's processOnce transaction. */
   async upsertEventIn(
@@ -254,7 +259,7 @@ export class PgBufferStore implements BufferStore {
     const hashOf = new Map(batch.map((j) => [j.userId, j.hash]));
     const users = [...hashOf.keys()].sort();
     const row = await queryOne<{ joined: JoinedManyJson }>(
-      this.ds,
+      this.prepared,
       'SELECT buffer_join_many($1, $2, $3, $4) AS joined',
       [eventId, users, users.map((u) => hashOf.get(u)!), [...JOINABLE_STATUSES]],
     );

@@ -15,11 +15,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * the batch that has one now (theirs or a concurrent join's); a fan missing from it
  * was refused or the buffer is closed (the caller then takes the single path).
  */
-export class JoinMany1700000000003 implements MigrationInterface {
-  name = 'JoinMany1700000000003';
-
-  async up(q: QueryRunner): Promise<void> {
-    await q.query(`
+export const JOIN_MANY_V1 = `
       CREATE FUNCTION buffer_join_many(p_event uuid, p_users text[], p_hashes text[], p_joinable text[])
       RETURNS json LANGUAGE plpgsql VOLATILE AS $$
       DECLARE
@@ -49,7 +45,13 @@ export class JoinMany1700000000003 implements MigrationInterface {
           WHERE e.event_id = p_event AND e.user_id = ANY (p_users);
         RETURN json_build_object('event', row_to_json(ev), 'entries', v_entries);
       END
-      $$`);
+      $$`;
+
+export class JoinMany1700000000003 implements MigrationInterface {
+  name = 'JoinMany1700000000003';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(JOIN_MANY_V1);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -360,6 +360,9 @@ async function benchWs(pool: Pool, queue: Child, bufferJwks: string): Promise<Ws
     for (const r of reports) for (const [s, n] of r.perSecond) perSecond.set(s, (perSecond.get(s) ?? 0) + n);
     const coverage: number[] = [];
     for (let s = windowStart; s < windowEnd; s++) coverage.push((perSecond.get(s) ?? 0) / Math.max(1, ok));
+    console.error(
+      `[bench:queue] ws: progress coverage per second (%): ${coverage.map((c) => Math.round(c * 100)).join(' ')}`,
+    );
 
     const { rows } = await pool.query<{ user_id: string; at: number }>(
       `SELECT user_id, (extract(epoch from turn_at) * 1000)::float8 AS at FROM queue.fans

@@ -8,6 +8,7 @@
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { startGateway } from '@ticketslave/dev/gateway';
+import { logLoopStalls } from './loop-lag';
 import { loadBufferConfig } from '../../buffer-service/buffer-backend/src/config';
 import { startBufferService } from '../../buffer-service/buffer-backend/src/start';
 import { loadQueueConfig } from '../../queue-service/queue-backend/src/config';
@@ -46,6 +47,7 @@ async function start(role: string): Promise<{ url: string; stop: () => Promise<v
 
 async function main(): Promise<void> {
   const role = process.argv[2] ?? '';
+  logLoopStalls(role);
   const running = await start(role);
   const send = (m: unknown) => process.send?.(m);
   process.on('message', (m: Parent) => {

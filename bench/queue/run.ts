@@ -361,7 +361,7 @@ async function benchWs(pool: Pool, queue: Child, bufferJwks: string): Promise<Ws
     const coverage: number[] = [];
     for (let s = windowStart; s < windowEnd; s++) coverage.push((perSecond.get(s) ?? 0) / Math.max(1, ok));
     console.error(
-      `[bench:queue] ws: progress coverage per second (%): ${coverage.map((c) => Math.round(c * 100)).join(' ')}`,
+      `[bench:queue] ws: progress coverage per second (%) from ${new Date(windowStart * 1000).toISOString()}: ${coverage.map((c) => Math.round(c * 100)).join(' ')}`,
     );
 
     const { rows } = await pool.query<{ user_id: string; at: number }>(

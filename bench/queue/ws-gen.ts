@@ -8,6 +8,7 @@
  */
 import { TokenSigner, TOKENS } from '@ticketslave/common';
 import WebSocket from 'ws';
+import { logLoopStalls } from './loop-lag';
 
 const env = (k: string) => {
   const v = process.env[k];
@@ -16,6 +17,7 @@ const env = (k: string) => {
 };
 
 async function main(): Promise<void> {
+  logLoopStalls(`ws-gen ${process.env.FROM ?? ''}`);
   const url = env('WS_URL');
   const eventId = env('EVENT_ID');
   const from = Number(env('FROM'));

@@ -33,10 +33,12 @@ const platform = usePlatform({ label: 'mainjourney' });
 const browser = useBrowser({ baseUrl: async () => (await platform).url });
 
 /**
- * Time from filling in the form to the sale: enough to publish, let three fans join and
- * draw (50 s was too short when CI ran this next to the fair-queue journey on a slow machine).
+ * Time from filling in the form to the sale: enough to publish, let three fans register
+ * and join, draw and move them to the queue page. On a slow CI machine, next to another
+ * suite, that took 85 s (form 13:19:31, buffer closed 13:20:44, queue pages 13:20:55):
+ * 50 and then 90 s were too short.
  */
-const SALE_IN_MS = 90_000;
+const SALE_IN_MS = 150_000;
 /** The shortest hold the feed accepts: the expiring fan waits this long. */
 const HOLD_SECONDS = 30;
 /** A fan who misses the turn may come back this long after it came. */
@@ -444,14 +446,15 @@ describe('the main journey through the gateway', () => {
               );
               return r.status === 200 && r.body.status === 'parked' ? r.body : undefined;
             },
-            { timeoutMs: 150_000, intervalMs: 500, message: `${fan.name}'s turn was never parked` },
+            { timeoutMs: 210_000, intervalMs: 500, message: `${fan.name}'s turn was never parked` },
           );
           await fan.newPage();
           await fan.visit(`/queue/?event=${event.id}`, 'queue-reopened');
           await fan.page.getByTestId('number').filter({ hasText: '3' }).waitFor({ timeout: 15_000 });
         }
         const claim = fan.page.getByRole('button', { name: 'Claim my turn' });
-        await claim.waitFor({ timeout: 180_000 });
+        // From the queue page: up to SALE_IN_MS before the sale, then the turns before this one.
+        await claim.waitFor({ timeout: 240_000 });
         turns.push({ n, name: fan.name, at: Date.now() });
         turnCame.get(n)!.resolve();
         await fan.screenshot('your-turn');

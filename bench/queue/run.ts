@@ -47,7 +47,7 @@ const PARTS = new Set(
   (argv.includes('--parts') ? (argv[argv.indexOf('--parts') + 1] ?? '') : 'ws,close,joins').split(','),
 );
 const ADMIT_PER_MINUTE = SMOKE ? 3000 : 6000;
-const CONNECTIONS = 50;
+const CONNECTIONS = opt('connections', 50);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const here = __dirname;
@@ -538,7 +538,13 @@ async function main(): Promise<void> {
         'child.ts',
         ['queue'],
         { ...base, QUEUE_SIGNING_JWKS: identity.privateJwks.queue, BUFFER_JWKS_URL: identity.buffer.jwksUrl },
-        ['--expose-gc'],
+        // e.g. BENCH_QUEUE_CPU_PROF=/tmp/prof writes the queue's CPU profile there on stop.
+        [
+          '--expose-gc',
+          ...(process.env.BENCH_QUEUE_CPU_PROF
+            ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_QUEUE_CPU_PROF}`]
+            : []),
+        ],
       ),
       startChild(
         'child.ts',

@@ -1,5 +1,6 @@
 import { baseConfigShape, jsonEnv, loadConfig, PrivateJwkSet } from '@ticketslave/common';
 import { z } from 'zod';
+import { DEFAULT_TICK_MS } from './data/admitter-tick';
 
 export const configSchema = z.object({
   ...baseConfigShape,
@@ -8,7 +9,7 @@ export const configSchema = z.object({
   QUEUE_SIGNING_JWKS: jsonEnv(PrivateJwkSet),
   BUFFER_JWKS_URL: z.url().default('http://127.0.0.1:8082/buffer/.well-known/jwks.json'),
   /** How often each instance tries to advance each event's queue. */
-  QUEUE_TICK_MS: z.coerce.number().int().min(20).max(10_000).default(250),
+  QUEUE_TICK_MS: z.coerce.number().int().min(20).max(10_000).default(DEFAULT_TICK_MS),
   /** A present fan always gets at least this long to claim a turn, even with a zero away-grace. */
   QUEUE_MIN_CLAIM_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   /** How often an instance refreshes the presence of the sockets it holds (well under the 15 s staleness). */

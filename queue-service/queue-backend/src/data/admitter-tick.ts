@@ -16,6 +16,29 @@ import { notifyFans, type FanSignal } from './fan-signals-sql';
  */
 const STALL_TOLERANCE_SECONDS = 2;
 
+/**
+ * Fans get `queue.progress` at least this often. Publishing once "a second has passed"
+ * gave gaps of a second plus part of a tick, and every few seconds a second without
+ * progress; now a tick publishes on every k-th tick slot, k the most whole ticks that fit
+ * in the gap less PROGRESS_DELIVERY_MS for the broker, the relay and the broadcast to
+ * 15,000 sockets. With fixed-rate 300 ms ticks progress goes out every 0.9 s.
+ */
+export const PROGRESS_MAX_GAP_MS = 1000;
+const PROGRESS_DELIVERY_MS = 100;
+/** QUEUE_TICK_MS's default. */
+export const DEFAULT_TICK_MS = 300;
+
+/**
+ * Whether this tick publishes progress, `sinceMs` after the last one (null: none yet).
+ * The threshold sits half a tick before the k-th slot, so a tick started late or early
+ * by less than half a tick still publishes on its slot.
+ */
+export function progressDue(sinceMs: number | null, tickMs: number): boolean {
+  if (sinceMs === null) return true;
+  const k = Math.max(1, Math.floor((PROGRESS_MAX_GAP_MS - PROGRESS_DELIVERY_MS) / tickMs));
+  return sinceMs >= (k - 0.5) * tickMs;
+}
+
 export interface TickOptions {
   minClaimSeconds: number;
   /** The admitter's tick interval (QUEUE_TICK_MS); longer gaps than a few of them are outages. */
@@ -27,7 +50,7 @@ export interface TickOptions {
 export interface TickResult {
   turned: { userId: string; queueNumber: number; status: 'turn' | 'parked' }[];
   lapsed: string[];
-  /** Set once per second per event, whichever instance ticked. */
+  /** Set about once a second per event (see PROGRESS_MAX_GAP_MS), whichever instance ticked. */
   progress?: Payload<'queue.progress'>;
   /** Seconds of admitter outage this tick credited to turns and parked fans, if it credited anyone. */
   outageSeconds?: number;
@@ -85,7 +108,7 @@ export async function admitterTick(
   // The grace and the claim window do not run while no admitter ran (every queue instance
   // down or restarting): a fan cannot come back to a queue that is not there. Ticks stamp
   // tokens_at several times a second, so a longer gap is the queue's own outage.
-  const tolerance = Math.max(STALL_TOLERANCE_SECONDS, (4 * (opts.tickMs ?? 250)) / 1000);
+  const tolerance = Math.max(STALL_TOLERANCE_SECONDS, (4 * (opts.tickMs ?? DEFAULT_TICK_MS)) / 1000);
   const stalledSeconds = (now.getTime() - new Date(e.tokens_at).getTime()) / 1000 - tolerance;
   // An idle event (nobody waiting, no open turn) is not ticked: its gap credits nobody.
   const credited =
@@ -173,8 +196,9 @@ export async function admitterTick(
 
   const serving = e.serving + n;
   let progress: TickResult['progress'];
-  const since = e.progress_at ? (now.getTime() - new Date(e.progress_at).getTime()) / 1000 : Infinity;
-  if (since >= 1) {
+  const sinceMs = e.progress_at ? now.getTime() - new Date(e.progress_at).getTime() : null;
+  if (progressDue(sinceMs, opts.tickMs ?? DEFAULT_TICK_MS)) {
+    const since = sinceMs === null ? Infinity : sinceMs / 1000;
     const rate = Number.isFinite(since)
       ? measuredRate(e.measured_rate, serving - e.progress_serving, since)
       : 0;

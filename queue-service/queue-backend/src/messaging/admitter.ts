@@ -53,12 +53,17 @@ export function admitter(opts: {
     }
   };
 
+  // Fixed-rate: a pass starts every tickMs whatever the last one took (a pass that overran
+  // is followed at once, not by a burst of the ones it missed), so progress, due on a tick,
+  // keeps its cadence instead of drifting by each pass's duration.
+  let nextAt = 0;
   const loop = () => {
     if (!running) return;
+    nextAt = Math.max(nextAt + opts.tickMs, Date.now());
     current = tickAll()
       .catch((err: unknown) => opts.logger.warn({ err }, 'admitter pass failed'))
       .finally(() => {
-        if (running) timer = setTimeout(loop, opts.tickMs);
+        if (running) timer = setTimeout(loop, Math.max(0, nextAt + opts.tickMs - Date.now()));
       });
   };
   return part;

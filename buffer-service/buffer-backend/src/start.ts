@@ -16,7 +16,6 @@ import { registerBufferRoutes } from './http/buffer-routes';
 import { assignmentPublisherPart } from './messaging/assignment-publisher';
 import { eventConsumerPart } from './messaging/event-consumer';
 import { bufferCloserPart } from './scheduling/buffer-closer';
-import { PooledSigner } from './tokens/pooled-signer';
 import { bufferSocketPart } from './ws/buffer-socket';
 
 export interface StartBufferOptions {
@@ -29,9 +28,7 @@ export async function startBufferService(
   config: BufferConfig,
   opts: StartBufferOptions = {},
 ): Promise<RunningService> {
-  // TokenSigner publishes the JWKS; PooledSigner signs (same key) off the event loop.
   const signer = await TokenSigner.fromJwks(config.BUFFER_SIGNING_JWKS);
-  const pooledSigner = PooledSigner.fromJwks(config.BUFFER_SIGNING_JWKS);
   return startService({
     service: 'buffer',
     config,
@@ -43,7 +40,7 @@ export async function startBufferService(
       const publisher = assignmentPublisherPart({ ds: kit.ds, bus: kit.bus, logger: kit.logger });
       const store = new PgBufferStore(kit.ds, () => publisher.nudge());
       const beacon = new DrandBeacon(config.BEACON_URL, { timeoutMs: config.BEACON_TIMEOUT_MS });
-      const domain = new BufferDomain(store, pooledSigner, beacon, kit.clock);
+      const domain = new BufferDomain(store, signer, beacon, kit.clock);
       const api = new ApiRouter();
       registerBufferRoutes(api, {
         domain,

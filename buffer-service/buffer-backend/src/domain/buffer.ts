@@ -13,8 +13,11 @@ import {
   type EventSnapshot,
   type FairnessDocument,
   type SessionClaims,
+  type TokenSigner,
 } from '@ticketslave/common';
-import type { Signer } from '../tokens/pooled-signer';
+
+/** What the buffer signs with: join receipts and queue tickets. */
+export type Signer = Pick<TokenSigner, 'sign'>;
 import { JOINABLE_STATUSES } from './ports';
 import type {
   Beacon,

@@ -1,12 +1,5 @@
-import {
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  SignJWT,
-  type JWK,
-  type JWTPayload,
-  type KeyLike,
-} from 'jose';
+import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
 import { z } from 'zod';
 
 export const PrivateJwk = z.object({
@@ -32,21 +25,36 @@ export async function generateSigningJwks(kid: string): Promise<PrivateJwkSet> {
   return PrivateJwkSet.parse({ keys: [{ ...jwk, kid, alg: 'EdDSA' }] });
 }
 
+/**
+ * Signs our EdDSA JWTs (the same compact JWS jose's SignJWT makes, verified by jose and
+ * by `verifyEdDsaJwt`) with a synchronous node:crypto Ed25519 signature and a header
+ * encoded once. A join signs a receipt, so this is on the join storm's hot path:
+ * jose's builder and promise chain cost more than the signature itself, and signing on
+ * libuv's thread pool (tried for the buffer) cost 68 µs of CPU per token on the bench
+ * machine against 29 µs inline, without freeing the event loop by as much.
+ */
 export class TokenSigner {
   private constructor(
-    private readonly key: KeyLike | Uint8Array,
+    private readonly key: KeyObject,
     private readonly kid: string,
+    private readonly header: string,
     readonly publicJwks: PublicJwkSet,
   ) {}
 
-  static async fromJwks(set: PrivateJwkSet): Promise<TokenSigner> {
+  static fromJwks(set: PrivateJwkSet): Promise<TokenSigner> {
     const parsed = PrivateJwkSet.parse(set);
     const active = parsed.keys[0]!;
-    const key = await importJWK({ ...active, alg: 'EdDSA' }, 'EdDSA');
+    const key = createPrivateKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: active.x, d: active.d },
+      format: 'jwk',
+    });
+    const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: active.kid, typ: 'JWT' })).toString(
+      'base64url',
+    );
     const publicJwks = {
       keys: parsed.keys.map(({ d: _d, ...pub }) => ({ ...pub, alg: 'EdDSA', use: 'sig' })),
     };
-    return new TokenSigner(key, active.kid, publicJwks);
+    return Promise.resolve(new TokenSigner(key, active.kid, header, publicJwks));
   }
 
   get activeKid(): string {
@@ -57,14 +65,19 @@ export class TokenSigner {
     claims: JWTPayload,
     opts: { issuer: string; audience: string; subject: string; expiresAt: Date; issuedAt?: Date },
   ): Promise<string> {
-    const iat = Math.floor((opts.issuedAt ?? new Date()).getTime() / 1000);
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'EdDSA', kid: this.kid, typ: 'JWT' })
-      .setIssuer(opts.issuer)
-      .setAudience(opts.audience)
-      .setSubject(opts.subject)
-      .setIssuedAt(iat)
-      .setExpirationTime(Math.floor(opts.expiresAt.getTime() / 1000))
-      .sign(this.key);
+    const payload = {
+      ...claims,
+      iss: opts.issuer,
+      aud: opts.audience,
+      sub: opts.subject,
+      iat: Math.floor((opts.issuedAt ?? new Date()).getTime() / 1000),
+      exp: Math.floor(opts.expiresAt.getTime() / 1000),
+    };
+    const input = `${this.header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
+    try {
+      return Promise.resolve(`${input}.${sign(null, Buffer.from(input), this.key).toString('base64url')}`);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 }

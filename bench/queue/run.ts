@@ -347,6 +347,9 @@ async function benchWs(pool: Pool, queue: Child, bufferJwks: string): Promise<Ws
     const windowStart = Math.ceil(Date.now() / 1000) + 1;
     await sleep(WS_WINDOW * 1000);
     const windowEnd = Math.floor(Date.now() / 1000) - 1;
+    // Admission stops before the reports, so every turn decided had its time to arrive
+    // (turns decided while the reports were collected counted as decided, never received).
+    await pool.query(`UPDATE queue.queue_events SET paused = true WHERE event_id = $1`, [eventId]);
     await sleep(1500); // let the last turns arrive
 
     const reports = await Promise.all(

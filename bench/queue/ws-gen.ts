@@ -51,6 +51,9 @@ async function main(): Promise<void> {
   let dropped = 0;
   let hellos = 0;
   let closing = false;
+  // BENCH_WS_TRACE=1: each generator logs what its first socket received (to explain a gap).
+  const TRACE = process.env.BENCH_WS_TRACE === '1';
+  const trace: string[] = [];
 
   const open = (i: number) =>
     new Promise<void>((resolve) => {
@@ -64,6 +67,8 @@ async function main(): Promise<void> {
       });
       ws.on('message', (data: Buffer) => {
         const m = JSON.parse(data.toString()) as { type: string };
+        if (TRACE && i === 0)
+          trace.push(`${new Date().toISOString()} ${m.type} ${JSON.stringify(m).slice(0, 90)}`);
         if (m.type === 'progress') {
           const sec = Math.floor(Date.now() / 1000);
           if (lastSecond[i] !== sec) {
@@ -98,6 +103,7 @@ async function main(): Promise<void> {
 
   process.on('message', (m: { type: string }) => {
     if (m.type === 'report') {
+      if (TRACE) console.error(`[ws-gen ${from}] socket 0 received:\n${trace.slice(-40).join('\n')}`);
       process.send?.({
         type: 'report',
         ok,

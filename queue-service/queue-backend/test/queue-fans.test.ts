@@ -186,6 +186,49 @@ describe('queue: fans, turns and claims', () => {
     back.ws.close();
   });
 
+  it('greets a crowd connecting at once (one batch): each their own number and presence, the newer tab of a fan wins', async () => {
+    const eventId = newEventId();
+    const n = 60;
+    await openEvent(eventId, n);
+    const crowd = await Promise.all(
+      Array.from({ length: n }, async (_, i) =>
+        connectFan(svc, eventId, await cookies(`u${i + 1}`, eventId, i + 1)),
+      ),
+    );
+    const hellos = await Promise.all(crowd.map((f) => f.waitFor('hello')));
+    expect(hellos.map((m) => m.queueNumber)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(hellos.every((m) => m.status === 'waiting')).toBe(true);
+    const present = await queryRows<{ n: number }>(
+      svc.kit.ds,
+      `SELECT count(*)::int AS n FROM fans WHERE event_id = $1 AND conn_id IS NOT NULL AND last_seen_at IS NOT NULL`,
+      [eventId],
+    );
+    expect(present[0]!.n).toBe(n);
+
+    // Two tabs of one fan opened together: the later replaces the earlier, and the presence is the later's.
+    const [a, b] = await Promise.all([
+      connectFan(svc, eventId, await cookies('u1', eventId, 1)),
+      connectFan(svc, eventId, await cookies('u1', eventId, 1)),
+    ]);
+    expect((await crowd[0]!.closed).code).toBe(4409);
+    const [older, newer] = await Promise.race([
+      a.closed.then(() => [a, b] as const),
+      b.closed.then(() => [b, a] as const),
+    ]);
+    expect((await older.closed).code).toBe(4409);
+    await newer.waitFor('hello');
+    await eventually(async () => {
+      const rows = await queryRows<{ conn_id: string | null }>(
+        svc.kit.ds,
+        `SELECT conn_id FROM fans WHERE event_id = $1 AND user_id = 'u1'`,
+        [eventId],
+      );
+      return rows[0]?.conn_id !== null;
+    });
+    expect(newer.ws.readyState).toBe(newer.ws.OPEN);
+    for (const f of [newer, ...crowd.slice(1)]) f.ws.close();
+  });
+
   it('replaces an older connection of the same fan with 4409', async () => {
     const eventId = newEventId();
     await openEvent(eventId, 1);

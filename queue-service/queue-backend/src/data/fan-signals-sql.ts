@@ -6,7 +6,8 @@ export const FAN_CHANNEL = 'queue_fans';
 export type FanSignal =
   | { t: 'turn'; e: string; u: string; c: string }
   | { t: 'lapsed'; e: string; u: string }
-  | { t: 'replaced'; e: string; u: string; c: string }
+  /** `a`: when the replacing socket connected (ms); only older sockets give way to it. */
+  | { t: 'replaced'; e: string; u: string; c: string; a?: number }
   | { t: 'cancelled'; e: string };
 
 /**

@@ -12,30 +12,45 @@ export interface FanRow {
 }
 
 /**
- * Records this socket as the fan's presence. A parked fan back within the grace is
+ * Records these sockets as their fans' presence, for one event in one statement (a
+ * reconnect storm arrives as thousands of sockets a second; one round trip each
+ * queued the admitter's ticks behind them). A parked fan back within the grace is
  * given the turn again at once, ahead of numbers not yet served (those wait for the
- * admitter's budget; this does not).
+ * admitter's budget; this does not). When a fan appears twice, the newer socket wins.
+ * Rows are updated in user order, so two instances' batches cannot deadlock.
  */
-export async function connectFan(
+export async function connectFans(
   db: Queryable,
   eventId: string,
-  userId: string,
-  connId: string,
-): Promise<FanRow | undefined> {
-  const row = await queryOne<FanRow>(
+  sockets: { userId: string; connId: string; connectedAt: number }[],
+): Promise<Map<string, FanRow>> {
+  const latest = new Map<string, { connId: string; connectedAt: number }>();
+  for (const s of sockets)
+    if ((latest.get(s.userId)?.connectedAt ?? -Infinity) <= s.connectedAt) latest.set(s.userId, s);
+  const users = [...latest.keys()].sort();
+  const rows = await queryRows<FanRow & { user_id: string }>(
     db,
-    `WITH g AS (SELECT COALESCE((SELECT away_grace_seconds FROM queue_events WHERE event_id = $1), 0) AS grace)
-     UPDATE fans f SET conn_id = $3, last_seen_at = clock_timestamp(),
+    `WITH g AS (SELECT COALESCE((SELECT away_grace_seconds FROM queue_events WHERE event_id = $1), 0) AS grace),
+     x AS (SELECT f.user_id, c.conn_id FROM unnest($2::text[], $3::uuid[]) AS c(user_id, conn_id)
+           JOIN fans f ON f.event_id = $1 AND f.user_id = c.user_id
+           ORDER BY f.user_id FOR UPDATE OF f)
+     UPDATE fans f SET conn_id = x.conn_id, last_seen_at = clock_timestamp(),
        turn_at = CASE WHEN f.status = 'parked' AND f.turn_at > clock_timestamp() - make_interval(secs => g.grace)
                       THEN clock_timestamp() ELSE f.turn_at END,
        status = CASE WHEN f.status = 'parked' AND f.turn_at > clock_timestamp() - make_interval(secs => g.grace)
                      THEN 'turn' ELSE f.status END
-     FROM g WHERE f.event_id = $1 AND f.user_id = $2
-     RETURNING f.queue_number, f.status, f.turn_at, f.admission_id, f.admission_expires_at`,
-    [eventId, userId, connId],
+     FROM g, x WHERE f.event_id = $1 AND f.user_id = x.user_id
+     RETURNING f.user_id, f.queue_number, f.status, f.turn_at, f.admission_id, f.admission_expires_at`,
+    [eventId, users, users.map((u) => latest.get(u)!.connId)],
   );
-  await notifyFans(db, [{ t: 'replaced', e: eventId, u: userId, c: connId }]);
-  return row;
+  await notifyFans(
+    db,
+    users.map((u): FanSignal => {
+      const { connId, connectedAt } = latest.get(u)!;
+      return { t: 'replaced', e: eventId, u, c: connId, a: connectedAt };
+    }),
+  );
+  return new Map(rows.map(({ user_id, ...row }) => [user_id, row]));
 }
 
 /** Only clears presence this socket set: a newer connection elsewhere keeps the fan present. */

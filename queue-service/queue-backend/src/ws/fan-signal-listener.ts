@@ -22,7 +22,7 @@ export function fanSignalListener(opts: { databaseUrl: string; hub: SocketHub; l
         opts.hub.sendToFan(s.e, s.u, { type: 'lapsed' }, WS_CLOSE.turnLapsed);
         break;
       case 'replaced':
-        opts.hub.replacedElsewhere(s.e, s.u, s.c);
+        opts.hub.replacedElsewhere(s.e, s.u, s.c, s.a);
         break;
       case 'cancelled':
         opts.hub.broadcast(s.e, { type: 'cancelled' });

@@ -27,7 +27,7 @@ const SALE_TIME_TTL_MS = 2000;
  */
 export class ProgressRelay {
   private readonly last = new Map<string, Payload<'queue.progress'>>();
-  private readonly saleTimes = new Map<string, { value: string | null; at: number }>();
+  private readonly saleTimes = new Map<string, { value: string | null; at: number; refreshing?: boolean }>();
 
   constructor(
     private readonly hub: SocketHub,
@@ -36,11 +36,23 @@ export class ProgressRelay {
     private readonly saleTime: (eventId: string) => Promise<string | null> = async () => null,
   ) {}
 
-  /** At most one read per event every SALE_TIME_TTL_MS, and only for events with sockets here. */
+  /**
+   * At most one read per event every SALE_TIME_TTL_MS, and only for events with sockets
+   * here. Only the first waits: after that the broadcast goes out with the value known
+   * and a stale one is refreshed behind it (progress must not queue for a pool
+   * connection behind a reconnect storm's greetings).
+   */
   private async saleStartsAt(eventId: string): Promise<string | null> {
     const cached = this.saleTimes.get(eventId);
-    if (cached && Date.now() - cached.at < SALE_TIME_TTL_MS) return cached.value;
-    const value = await this.saleTime(eventId).catch(() => cached?.value ?? null);
+    if (cached && Date.now() - cached.at >= SALE_TIME_TTL_MS && !cached.refreshing) {
+      cached.refreshing = true;
+      void this.saleTime(eventId)
+        .then((value) => this.saleTimes.set(eventId, { value, at: Date.now() }))
+        .catch(() => undefined)
+        .finally(() => (cached.refreshing = false));
+    }
+    if (cached) return cached.value;
+    const value = await this.saleTime(eventId).catch(() => null);
     this.saleTimes.set(eventId, { value, at: Date.now() });
     return value;
   }

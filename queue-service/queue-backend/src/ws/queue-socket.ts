@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import {
   cookiesOf,
   ForbiddenError,
+  KeyedBatcher,
   queueTicketCookie,
   WS_CLOSE,
   wsEndpoint,
@@ -14,7 +15,7 @@ import {
 import { z } from 'zod';
 import { claimBy } from '../domain/admission-rules';
 import { findEvent } from '../data/event-store';
-import { connectFan, disconnectFan } from '../data/fan-store';
+import { connectFans, disconnectFan, type FanRow } from '../data/fan-store';
 import type { QueueServerMessage } from '../domain/ws-messages';
 import { send, type FanSocket, type SocketHub } from './socket-hub';
 import type { ProgressRelay } from './progress-relay';
@@ -50,9 +51,35 @@ export async function authenticateFan(req: IncomingMessage, tickets: TokenVerifi
   return { eventId: eventId.data, userId: claims.sub, queueNumber: claims.qn };
 }
 
+/**
+ * Greetings of one event's sockets go to the database together: the presence of every
+ * socket that connected while the previous batch was there, one event read. 15,000
+ * sockets opening within half a minute were 45,000 queries in the pool's queue, and the
+ * admitter's ticks (and so turns and progress) waited seconds behind them.
+ */
+const MAX_GREETING_BATCH = 1000;
+
 export function queueSocket(d: QueueSocketDeps) {
+  const greetings = new KeyedBatcher<
+    { userId: string; connId: string; connectedAt: number },
+    { fan: FanRow | undefined; event: Awaited<ReturnType<typeof findEvent>> }
+  >(
+    async (eventId, sockets) => {
+      const fans = await connectFans(d.ds, eventId, sockets);
+      const event = await findEvent(d.ds, eventId);
+      return sockets.map((s) => ({ fan: fans.get(s.userId), event }));
+    },
+    { maxBatch: MAX_GREETING_BATCH, inFlightPerKey: 1 },
+  );
+
   const onConnection = (ws: FanSocket['ws'], p: Principal) => {
-    const s: FanSocket = { ws, ...p, connId: randomUUID(), connectedAt: Date.now() };
+    // Sub-millisecond, so two tabs opened together still have an order (see replacedElsewhere).
+    const s: FanSocket = {
+      ws,
+      ...p,
+      connId: randomUUID(),
+      connectedAt: performance.timeOrigin + performance.now(),
+    };
     d.hub.add(s);
     let registered = false;
     ws.on('close', () => {
@@ -73,8 +100,11 @@ export function queueSocket(d: QueueSocketDeps) {
   };
 
   const greet = async (s: FanSocket) => {
-    const fan = await connectFan(d.ds, s.eventId, s.userId, s.connId);
-    const event = await findEvent(d.ds, s.eventId);
+    const { fan, event } = await greetings.submit(s.eventId, {
+      userId: s.userId,
+      connId: s.connId,
+      connectedAt: s.connectedAt,
+    });
     const latest = d.progress.latest(s.eventId);
     const serving = Math.max(event?.serving ?? 0, latest?.servingNumber ?? 0);
     const lastNumber = Math.max(event?.last_number ?? 0, latest?.lastNumber ?? 0);

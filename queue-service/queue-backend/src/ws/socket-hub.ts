@@ -7,6 +7,7 @@ export interface FanSocket {
   eventId: string;
   userId: string;
   connId: string;
+  /** Epoch ms, sub-millisecond. */
   connectedAt: number;
   queueNumber: number;
 }
@@ -43,10 +44,15 @@ export class SocketHub {
     return true;
   }
 
-  /** Another instance took the fan's connection: close ours if it is the older one. */
-  replacedElsewhere(eventId: string, userId: string, connId: string): void {
+  /**
+   * A socket of the fan was recorded (here or on another instance): close ours if it is
+   * the older one. The signal of a socket this hub has already replaced can arrive after
+   * the newer one connected; it must not close the newer.
+   */
+  replacedElsewhere(eventId: string, userId: string, connId: string, connectedAt?: number): void {
     const mine = this.byFan.get(fanKey(eventId, userId));
-    if (mine && mine.connId !== connId) this.replace(mine);
+    if (mine && mine.connId !== connId && (connectedAt === undefined || mine.connectedAt < connectedAt))
+      this.replace(mine);
   }
 
   private replace(s: FanSocket): void {

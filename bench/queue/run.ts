@@ -86,8 +86,11 @@ async function startChild(
   env: Record<string, string>,
   execArgv: string[] = [],
 ): Promise<Child> {
+  // e.g. BENCH_GATEWAY_CPU_PROF=/tmp/prof writes that child's CPU profile there on stop.
+  const profDir = process.env[`BENCH_${(args[0] ?? '').toUpperCase()}_CPU_PROF`];
+  const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
   const proc = fork(path.join(here, script), args, {
-    execArgv: ['--import', 'tsx', ...execArgv],
+    execArgv: ['--import', 'tsx', ...execArgv, ...prof],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -541,29 +544,15 @@ async function main(): Promise<void> {
         'child.ts',
         ['queue'],
         { ...base, QUEUE_SIGNING_JWKS: identity.privateJwks.queue, BUFFER_JWKS_URL: identity.buffer.jwksUrl },
-        // e.g. BENCH_QUEUE_CPU_PROF=/tmp/prof writes the queue's CPU profile there on stop.
-        [
-          '--expose-gc',
-          ...(process.env.BENCH_QUEUE_CPU_PROF
-            ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_QUEUE_CPU_PROF}`]
-            : []),
-        ],
+        ['--expose-gc'],
       ),
-      startChild(
-        'child.ts',
-        ['buffer'],
-        {
-          ...base,
-          BUFFER_SIGNING_JWKS: identity.privateJwks.buffer,
-          BUFFER_CLOSE_TICK_MS: '100',
-          // e.g. BENCH_BUFFER_LOG_LEVEL=info shows the close's phases ("buffer closed and drawn").
-          ...(process.env.BENCH_BUFFER_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_BUFFER_LOG_LEVEL } : {}),
-        },
-        // e.g. BENCH_BUFFER_CPU_PROF=/tmp/prof writes the buffer's CPU profile there on stop.
-        process.env.BENCH_BUFFER_CPU_PROF
-          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_BUFFER_CPU_PROF}`]
-          : [],
-      ),
+      startChild('child.ts', ['buffer'], {
+        ...base,
+        BUFFER_SIGNING_JWKS: identity.privateJwks.buffer,
+        BUFFER_CLOSE_TICK_MS: '100',
+        // e.g. BENCH_BUFFER_LOG_LEVEL=info shows the close's phases ("buffer closed and drawn").
+        ...(process.env.BENCH_BUFFER_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_BUFFER_LOG_LEVEL } : {}),
+      }),
       startChild('child.ts', ['hello'], {}),
     ]);
     children.push(queue, buffer, hello);

@@ -15,5 +15,6 @@ describe('on-sale simulation (300 fans, 100 seats)', () => {
     expect(result.invariantsOk).toBe(true);
     expect(result.sold).toBeLessThanOrEqual(100);
     expect(result.sold).toBeGreaterThan(0);
-  }, 480_000);
+    // 154-420 s in CI next to the browser journeys and the drill on two cores.
+  }, 720_000);
 });

@@ -45,6 +45,9 @@ describe('queue: several instances, rate and organiser controls', () => {
     const N = 24;
     await seed(eventId, N, { admitRatePerMinute: 480 });
     const admitted = new Map<number, string>();
+    // Fans whose socket died with the instance: a turn given while they were away is parked and
+    // given back when they return, after later numbers (as specified), so they are not ordered.
+    const reconnected = new Set<number>();
     // Each fan claims as soon as told, on whichever instance its socket is on; fans of a dead instance reconnect to the survivor.
     const join = async (u: number, svc: RunningService): Promise<void> => {
       const cookies = await cookie(u, eventId);
@@ -69,7 +72,10 @@ describe('queue: several instances, rate and organiser controls', () => {
         fan.ws.close();
       });
       const closed = fan.closed.then(async ({ code }) => {
-        if (code === 1001 && !admitted.has(u)) await join(u, b);
+        if (code === 1001 && !admitted.has(u)) {
+          reconnected.add(u);
+          await join(u, b);
+        }
       });
       await Promise.race([turn, closed.then(() => (admitted.has(u) ? undefined : turn))]);
     };
@@ -87,9 +93,11 @@ describe('queue: several instances, rate and organiser controls', () => {
       [eventId],
     );
     expect(rows.every((r) => r.status === 'admitted')).toBe(true);
-    for (let i = 1; i < rows.length; i++)
-      expect(new Date(rows[i]!.turn_at).getTime()).toBeGreaterThanOrEqual(
-        new Date(rows[i - 1]!.turn_at).getTime(),
+    const ordered = rows.filter((r) => !reconnected.has(r.queue_number));
+    expect(ordered.length).toBeGreaterThan(N / 2);
+    for (let i = 1; i < ordered.length; i++)
+      expect(new Date(ordered[i]!.turn_at).getTime()).toBeGreaterThanOrEqual(
+        new Date(ordered[i - 1]!.turn_at).getTime(),
       );
     const messages = await readTopic<{ payload: { eventId: string; userId: string } }>(
       h.kafka.brokers,

@@ -15,9 +15,6 @@ import {
   type SessionClaims,
   type TokenSigner,
 } from '@ticketslave/common';
-
-/** What the buffer signs with: join receipts and queue tickets. */
-export type Signer = Pick<TokenSigner, 'sign'>;
 import { JOINABLE_STATUSES } from './ports';
 import type {
   Beacon,
@@ -28,6 +25,9 @@ import type {
   DrawnNumbers,
   Entry,
 } from './ports';
+
+/** What the buffer signs with: join receipts and queue tickets. */
+export type Signer = Pick<TokenSigner, 'sign'>;
 
 export interface PublicBufferState {
   eventId: string;

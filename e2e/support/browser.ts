@@ -159,8 +159,22 @@ export function useBrowser(opts: { baseUrl?: () => Promise<string> | string } = 
       async screenshot(shot) {
         const dir = testDir();
         const file = path.join(dir, `${nextNumber()}-${slug(`${name}-${shot}`)}.png`);
-        await f.page.screenshot({ path: file, fullPage: true });
-        return file;
+        // Chromium waits for a fresh frame; a page that navigates meanwhile (the waiting room
+        // moves on to the queue by itself) or a starved renderer may never give one.
+        for (let attempt = 1; ; attempt++) {
+          const page = f.page;
+          const url = page.url();
+          try {
+            await page.screenshot({ path: file, fullPage: true, timeout: 20_000 });
+            return file;
+          } catch (err) {
+            if (page.isClosed() || page.url() !== url) {
+              log.push({ kind: 'console', level: 'info', text: `screenshot ${shot}: the page left ${url}` });
+              return file;
+            }
+            if (attempt === 2) throw err;
+          }
+        }
       },
       async visit(url, shot) {
         const res = await f.page.goto(url, { waitUntil: 'load' });

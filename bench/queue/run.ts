@@ -421,6 +421,8 @@ interface JoinFigures {
   usersWrapped: boolean;
   /** CPU milliseconds per answered request during the saturation runs, by process. */
   cpuPerJoin: Record<string, number>;
+  /** Joins answered per PostgreSQL commit in the database during the saturation run (≈ the batch size). */
+  joinsPerCommit: number;
   cpuPerHello: Record<string, number>;
 }
 
@@ -487,6 +489,15 @@ async function benchJoins(
   if (!SMOKE) {
     await run({ url: gatewayUrl + '/hello', connections: 20, duration: 2 }); // warm-up
   }
+  const commits = async () =>
+    Number(
+      (
+        await pool.query<{ n: string }>(
+          'SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()',
+        )
+      ).rows[0]!.n,
+    );
+  const commitsBefore = await commits();
   const [sat, joinCpu] = await cpuDuring({ buffer: procs.buffer, gateway: procs.gateway }, () =>
     run({
       url: gatewayUrl + joinPath,
@@ -495,6 +506,9 @@ async function benchJoins(
       requests: [joinReq()],
     }),
   );
+  // The statistics collector flushes within a second; every batch of joins is one commit.
+  await sleep(1_500);
+  const joinCommits = (await commits()) - commitsBefore;
   const [hello, helloCpu] = await cpuDuring({ hello: procs.hello, gateway: procs.gateway }, () =>
     run({ url: gatewayUrl + '/hello', connections: CONNECTIONS, duration: SECONDS }),
   );
@@ -519,6 +533,7 @@ async function benchJoins(
     halfNon2xx: half.non2xx,
     usersWrapped: n > users,
     cpuPerJoin: perRequest(joinCpu, sat['2xx'] + sat.non2xx),
+    joinsPerCommit: (sat['2xx'] + sat.non2xx) / Math.max(1, joinCommits),
     cpuPerHello: perRequest(helloCpu, hello['2xx'] + hello.non2xx),
   };
 }
@@ -616,6 +631,7 @@ async function main(): Promise<void> {
           halfNon2xx: 0,
           usersWrapped: false,
           cpuPerJoin: {},
+          joinsPerCommit: NaN,
           cpuPerHello: {},
         };
     console.error(`[bench:queue] joins done`);
@@ -684,7 +700,11 @@ async function main(): Promise<void> {
           .map(([k, v]) => `${k} ${v}`)
           .join(', ')}`,
       ],
-      ['join ratio (target ≥ 0.35)', f2(joinRatio), ''],
+      [
+        'join ratio (target ≥ 0.35)',
+        f2(joinRatio),
+        `${f1(joins.joinsPerCommit)} joins per PostgreSQL commit`,
+      ],
       [
         'joins at half saturation',
         `${f1(joins.halfAchieved)} /s of ${joins.halfRate}`,

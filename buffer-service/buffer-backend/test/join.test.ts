@@ -164,3 +164,58 @@ describe('GET /buffer/api/events/:id/entries/me', () => {
     expect(me.headers.get('set-cookie')).toBeNull();
   });
 });
+
+describe('a join batch in PostgreSQL', () => {
+  it('reads back only its own fans, however big the event grew after the connection planned it', async () => {
+    const event = await h.createEvent();
+    const { rows } = await h.pg.query('SELECT salt FROM buffer_events WHERE event_id = $1', [event.eventId]);
+    const salt = rows[0].salt as string;
+    const joinMany = (users: string[]) =>
+      h.pg.query('SELECT buffer_join_many($1, $2, $3, $4) AS joined', [
+        event.eventId,
+        users,
+        users.map((u) => entrantHash(salt, u)),
+        ['published'],
+      ]);
+    // The function's plans are made on this connection's first call, with the event empty:
+    // that is how a service's pooled connections meet a sale.
+    await joinMany(['first-fan']);
+    await h.pg.query(
+      `INSERT INTO entries (event_id, user_id, entrant_hash, late)
+       SELECT $1, 'crowd-' || i, encode(sha256(('crowd-' || i)::bytea), 'hex'), false
+       FROM generate_series(1, 20000) i`,
+      [event.eventId],
+    );
+
+    const plans: string[] = [];
+    const onNotice = (n: { message?: string }) => plans.push(n.message ?? '');
+    h.pg.on('notice', onNotice);
+    try {
+      await h.pg.query("LOAD 'auto_explain'");
+      await h.pg.query(
+        'SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on; ' +
+          'SET auto_explain.log_nested_statements = on; SET client_min_messages = log',
+      );
+      const res = await joinMany(['late-a', 'late-b', 'crowd-7']);
+      const entries = (res.rows[0].joined as { entries: { entry: { user_id: string }; created: boolean }[] })
+        .entries;
+      expect(entries.map((e) => [e.entry.user_id, e.created]).sort()).toEqual([
+        ['crowd-7', false],
+        ['late-a', true],
+        ['late-b', true],
+      ]);
+    } finally {
+      await h.pg.query('RESET client_min_messages; RESET auto_explain.log_min_duration');
+      h.pg.off('notice', onNotice);
+    }
+    const readBack = plans.filter((p) => p.includes('FROM entries e'));
+    expect(readBack.length).toBeGreaterThan(0);
+    // Rows read per statement stay in the tens (index lookups of three fans), never the event's 20,000.
+    for (const plan of plans) {
+      const scanned = [
+        ...plan.matchAll(/(?:Rows Removed by Filter|actual time=[\d.]+\.\.[\d.]+ rows)[:=] ?(\d+)/g),
+      ];
+      for (const m of scanned) expect(Number(m[1])).toBeLessThan(100);
+    }
+  });
+});

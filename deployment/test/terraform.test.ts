@@ -29,7 +29,17 @@ beforeAll(async () => {
 describe('Terraform sources', () => {
   it('has the modules the platform needs', () => {
     expect(Object.keys(mods).sort()).toEqual(
-      expect.arrayContaining(['cloudfront', 'ecr', 'ecs', 'elb', 'kafka_topics', 'msk', 'network', 'rds', 's3']),
+      expect.arrayContaining([
+        'cloudfront',
+        'ecr',
+        'ecs',
+        'elb',
+        'kafka_topics',
+        'msk',
+        'network',
+        'rds',
+        's3',
+      ]),
     );
   });
 
@@ -38,7 +48,10 @@ describe('Terraform sources', () => {
       const used = new Set([...tf.text.matchAll(/\bvar\.([A-Za-z0-9_]+)/g)].map((m) => m[1]!));
       const declared = new Set(Object.keys(tf.hcl.variable ?? {}));
       const missing = [...used].filter((v) => !declared.has(v));
-      expect({ dir: path.relative(DEPLOYMENT, tf.dir) || '.', missing }).toEqual({ dir: path.relative(DEPLOYMENT, tf.dir) || '.', missing: [] });
+      expect({ dir: path.relative(DEPLOYMENT, tf.dir) || '.', missing }).toEqual({
+        dir: path.relative(DEPLOYMENT, tf.dir) || '.',
+        missing: [],
+      });
     }
   });
 
@@ -123,7 +136,9 @@ describe('the five services', () => {
 
   it('only the queue service scales on connections', () => {
     expect(String(locals(root).ecs_services)).toMatch(/connections_per_task\s*=\s*svc == "queue"/);
-    expect(resources(mods.ecs!, 'aws_appautoscaling_policy').connections!.for_each).toMatch(/connections_per_task != null/);
+    expect(resources(mods.ecs!, 'aws_appautoscaling_policy').connections!.for_each).toMatch(
+      /connections_per_task != null/,
+    );
   });
 
   it('each gets a target group and a path listener rule on the HTTPS listener', () => {
@@ -133,7 +148,9 @@ describe('the five services', () => {
     const rule = resources(mods.elb!, 'aws_lb_listener_rule').service!;
     expect(rule.for_each).toBe('${var.services}');
     expect(rule.listener_arn).toBe('${aws_lb_listener.https.arn}');
-    expect(block(block(rule, 'condition'), 'path_pattern')).toEqual({ values: ['/${each.key}', '/${each.key}/*'] });
+    expect(block(block(rule, 'condition'), 'path_pattern')).toEqual({
+      values: ['/${each.key}', '/${each.key}/*'],
+    });
     const priorities = Object.values(locals(root).rule_priorities as Record<string, number>);
     expect(new Set(priorities).size).toBe(SERVICES.length);
   });
@@ -142,7 +159,10 @@ describe('the five services', () => {
 describe('exposure', () => {
   const ingressRules = (): { where: string; body: Body }[] =>
     [root, ...Object.values(mods)].flatMap((tf) => [
-      ...Object.entries(resources(tf, 'aws_vpc_security_group_ingress_rule')).map(([n, body]) => ({ where: n, body })),
+      ...Object.entries(resources(tf, 'aws_vpc_security_group_ingress_rule')).map(([n, body]) => ({
+        where: n,
+        body,
+      })),
       ...Object.entries(resources(tf, 'aws_security_group_rule'))
         .filter(([, b]) => b.type === 'ingress')
         .map(([n, body]) => ({ where: n, body })),
@@ -155,9 +175,17 @@ describe('exposure', () => {
     const rules = ingressRules();
     expect(rules.length).toBeGreaterThan(3);
     for (const { where, body } of rules) {
-      const cidrs = [body.cidr_ipv4, body.cidr_ipv6, ...((body.cidr_blocks as string[] | undefined) ?? []), ...((body.ipv6_cidr_blocks as string[] | undefined) ?? [])];
+      const cidrs = [
+        body.cidr_ipv4,
+        body.cidr_ipv6,
+        ...((body.cidr_blocks as string[] | undefined) ?? []),
+        ...((body.ipv6_cidr_blocks as string[] | undefined) ?? []),
+      ];
       if (!cidrs.some((c) => c === '0.0.0.0/0' || c === '::/0')) continue;
-      const ports = typeof body.for_each === 'string' ? body.for_each : `${String(body.from_port)}-${String(body.to_port)}`;
+      const ports =
+        typeof body.for_each === 'string'
+          ? body.for_each
+          : `${String(body.from_port)}-${String(body.to_port)}`;
       const allowed = body.for_each ? /\["80", "443"\]/.test(ports) : ['80-80', '443-443'].includes(ports);
       expect({ where, ports, allowed }).toEqual({ where, ports, allowed: true });
     }
@@ -165,7 +193,12 @@ describe('exposure', () => {
 
   it('RDS is private, encrypted, multi-AZ by default, backed up, PostgreSQL 16', () => {
     const db = resources(mods.rds!, 'aws_db_instance').this!;
-    expect(db).toMatchObject({ engine: 'postgres', publicly_accessible: false, storage_encrypted: true, multi_az: '${var.multi_az}' });
+    expect(db).toMatchObject({
+      engine: 'postgres',
+      publicly_accessible: false,
+      storage_encrypted: true,
+      multi_az: '${var.multi_az}',
+    });
     expect(variableDefault(mods.rds!, 'multi_az')).toBe(true);
     expect(variableDefault(mods.rds!, 'engine_version')).toBe('16');
     expect(resources(mods.rds!, 'aws_db_parameter_group').this).toMatchObject({ family: 'postgres16' });
@@ -183,7 +216,9 @@ describe('exposure', () => {
     expect(block(auth, 'sasl')).toMatchObject({ scram: true });
     const access = block(block(block(msk, 'broker_node_group_info'), 'connectivity_info'), 'public_access');
     expect(access).toEqual({ type: 'DISABLED' });
-    expect(block(msk, 'broker_node_group_info')).toMatchObject({ client_subnets: '${var.private_subnet_ids}' });
+    expect(block(msk, 'broker_node_group_info')).toMatchObject({
+      client_subnets: '${var.private_subnet_ids}',
+    });
   });
 
   it('buckets block public access; CloudFront reads them through origin access control', () => {
@@ -193,16 +228,27 @@ describe('exposure', () => {
       ignore_public_acls: true,
       restrict_public_buckets: true,
     });
-    expect(block(resources(mods.s3!, 'aws_s3_bucket_versioning').this, 'versioning_configuration')).toEqual({ status: 'Enabled' });
+    expect(block(resources(mods.s3!, 'aws_s3_bucket_versioning').this, 'versioning_configuration')).toEqual({
+      status: 'Enabled',
+    });
     const dist = resources(mods.cloudfront!, 'aws_cloudfront_distribution').this!;
     const origins = dist.origin as Body[];
-    for (const o of origins.filter((o) => o.origin_id !== 'alb')) expect(o.origin_access_control_id).toBeDefined();
-    expect(block(origins.find((o) => o.origin_id === 'alb'), 'custom_origin_config')).toMatchObject({ origin_protocol_policy: 'https-only' });
+    for (const o of origins.filter((o) => o.origin_id !== 'alb'))
+      expect(o.origin_access_control_id).toBeDefined();
+    expect(
+      block(
+        origins.find((o) => o.origin_id === 'alb'),
+        'custom_origin_config',
+      ),
+    ).toMatchObject({ origin_protocol_policy: 'https-only' });
   });
 
   it('the ALB redirects HTTP to HTTPS, uses a TLS 1.3 policy and a WebSocket-friendly idle timeout', () => {
     const listeners = resources(mods.elb!, 'aws_lb_listener');
-    expect(block(block(listeners.http, 'default_action'), 'redirect')).toMatchObject({ protocol: 'HTTPS', status_code: 'HTTP_301' });
+    expect(block(block(listeners.http, 'default_action'), 'redirect')).toMatchObject({
+      protocol: 'HTTPS',
+      status_code: 'HTTP_301',
+    });
     expect(listeners.https).toMatchObject({ protocol: 'HTTPS', ssl_policy: '${var.ssl_policy}' });
     expect(String(variableDefault(mods.elb!, 'ssl_policy'))).toMatch(/^ELBSecurityPolicy-TLS13-/);
     expect(Number(variableDefault(mods.elb!, 'idle_timeout_seconds'))).toBeGreaterThanOrEqual(300);
@@ -230,11 +276,20 @@ describe('secrets', () => {
   it('no secret value is committed anywhere under deployment/', () => {
     const walk = (d: string): string[] =>
       readdirSync(d, { withFileTypes: true }).flatMap((e) =>
-        e.name === 'node_modules' || e.name === '.terraform' ? [] : e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)],
+        e.name === 'node_modules' || e.name === '.terraform'
+          ? []
+          : e.isDirectory()
+            ? walk(path.join(d, e.name))
+            : [path.join(d, e.name)],
       );
     for (const file of walk(DEPLOYMENT).filter((f) => /\.(tf|tfvars|tfbackend|json)$/.test(f))) {
       const src = readFileSync(file, 'utf8');
-      expect({ file, hit: /sk_live_|rk_live_|whsec_[A-Za-z0-9]{8}|-----BEGIN [A-Z ]*PRIVATE KEY|"d"\s*:\s*"[A-Za-z0-9_-]{40,}"/.test(src) }).toEqual({ file, hit: false });
+      expect({
+        file,
+        hit: /sk_live_|rk_live_|whsec_[A-Za-z0-9]{8}|-----BEGIN [A-Z ]*PRIVATE KEY|"d"\s*:\s*"[A-Za-z0-9_-]{40,}"/.test(
+          src,
+        ),
+      }).toEqual({ file, hit: false });
     }
   });
 });
@@ -244,9 +299,14 @@ describe('Kafka topics', () => {
     const declared = locals(root).kafka_topics as Record<string, number>;
     const expected = Object.fromEntries(allTopicSpecs().map((t) => [t.topic, t.numPartitions]));
     expect(declared).toEqual(expected);
-    expect(Object.keys(declared).filter((t) => t.endsWith('.dlq')).length).toBe(Object.keys(expected).length / 2);
+    expect(Object.keys(declared).filter((t) => t.endsWith('.dlq')).length).toBe(
+      Object.keys(expected).length / 2,
+    );
     expect(root.hcl.module!.kafka_topics![0]!.topics).toBe('${local.kafka_topics}');
-    expect(resources(mods.kafka_topics!, 'kafka_topic').this).toMatchObject({ for_each: '${var.topics}', partitions: '${each.value}' });
+    expect(resources(mods.kafka_topics!, 'kafka_topic').this).toMatchObject({
+      for_each: '${var.topics}',
+      partitions: '${each.value}',
+    });
   });
 });
 

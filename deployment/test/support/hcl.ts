@@ -5,7 +5,13 @@ import { parse } from '@cdktf/hcl2json';
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const DEPLOYMENT = path.join(REPO_ROOT, 'deployment');
 export const SERVICES = ['feed', 'buffer', 'queue', 'purchase', 'payment'] as const;
-export const PORTS: Record<(typeof SERVICES)[number], number> = { feed: 8081, buffer: 8082, queue: 8083, purchase: 8084, payment: 8085 };
+export const PORTS: Record<(typeof SERVICES)[number], number> = {
+  feed: 8081,
+  buffer: 8082,
+  queue: 8083,
+  purchase: 8084,
+  payment: 8085,
+};
 
 /** Variables that hold secrets: never plain environment, never committed. */
 export const SECRET_VARS = [
@@ -48,7 +54,8 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
   for (const [k, v] of Object.entries(b)) {
     const prev = out[k];
     if (Array.isArray(prev) && Array.isArray(v)) out[k] = [...prev, ...v];
-    else if (prev && v && typeof prev === 'object' && typeof v === 'object') out[k] = deepMerge(prev as Body, v as Body);
+    else if (prev && v && typeof prev === 'object' && typeof v === 'object')
+      out[k] = deepMerge(prev as Body, v as Body);
     else out[k] = v;
   }
   return out;

@@ -15,6 +15,7 @@ export * from './db/outbox';
 export * from './db/query';
 export * from './db/batcher';
 export * from './db/prepared';
+export * from './tokens/ed25519';
 export * from './tokens/keys';
 export * from './tokens/tokens';
 export * from './draw/draw-v1';

@@ -16,6 +16,7 @@ import { TokenVerifier } from '../tokens/tokens';
 import type { z } from 'zod';
 import { Lifecycle, type Part } from './lifecycle';
 import { UpgradeRouter } from '../ws/upgrade-router';
+import { ed25519Backend } from '../tokens/ed25519';
 
 export type BaseConfig = z.infer<z.ZodObject<typeof baseConfigShape>>;
 
@@ -177,7 +178,7 @@ export async function startService<C extends BaseConfig>(
     });
     const port = (server.address() as AddressInfo).port;
     const url = `http://127.0.0.1:${port}`;
-    logger.info({ port }, `${service} ready`);
+    logger.info({ port, ed25519: ed25519Backend }, `${service} ready`);
     return {
       url,
       port,

@@ -1,6 +1,6 @@
-import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload } from 'jose';
 import { z } from 'zod';
+import { ed25519Signer } from './ed25519';
 
 export const PrivateJwk = z.object({
   kty: z.literal('OKP'),
@@ -27,15 +27,16 @@ export async function generateSigningJwks(kid: string): Promise<PrivateJwkSet> {
 
 /**
  * Signs our EdDSA JWTs (the same compact JWS jose's SignJWT makes, verified by jose and
- * by `verifyEdDsaJwt`) with a synchronous node:crypto Ed25519 signature and a header
- * encoded once. A join signs a receipt, so this is on the join storm's hot path:
- * jose's builder and promise chain cost more than the signature itself, and signing on
- * libuv's thread pool (tried for the buffer) cost 68 µs of CPU per token on the bench
- * machine against 29 µs inline, without freeing the event loop by as much.
+ * by `verifyEdDsaJwt`) with a synchronous Ed25519 signature (`ed25519Signer`: libsodium,
+ * else node:crypto) and a header encoded once. A join signs a receipt, so this is on the
+ * join storm's hot path: jose's builder and promise chain cost more than the signature
+ * itself, and signing on libuv's thread pool (tried for the buffer) cost 68 µs of CPU
+ * per token on the bench machine against 29 µs inline, without freeing the event loop
+ * by as much.
  */
 export class TokenSigner {
   private constructor(
-    private readonly key: KeyObject,
+    private readonly signBytes: (message: Buffer) => Buffer,
     private readonly kid: string,
     private readonly header: string,
     readonly publicJwks: PublicJwkSet,
@@ -44,17 +45,14 @@ export class TokenSigner {
   static fromJwks(set: PrivateJwkSet): Promise<TokenSigner> {
     const parsed = PrivateJwkSet.parse(set);
     const active = parsed.keys[0]!;
-    const key = createPrivateKey({
-      key: { kty: 'OKP', crv: 'Ed25519', x: active.x, d: active.d },
-      format: 'jwk',
-    });
+    const signBytes = ed25519Signer(active);
     const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: active.kid, typ: 'JWT' })).toString(
       'base64url',
     );
     const publicJwks = {
       keys: parsed.keys.map(({ d: _d, ...pub }) => ({ ...pub, alg: 'EdDSA', use: 'sig' })),
     };
-    return Promise.resolve(new TokenSigner(key, active.kid, header, publicJwks));
+    return Promise.resolve(new TokenSigner(signBytes, active.kid, header, publicJwks));
   }
 
   get activeKid(): string {
@@ -75,7 +73,7 @@ export class TokenSigner {
     };
     const input = `${this.header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
     try {
-      return Promise.resolve(`${input}.${sign(null, Buffer.from(input), this.key).toString('base64url')}`);
+      return Promise.resolve(`${input}.${this.signBytes(Buffer.from(input)).toString('base64url')}`);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }

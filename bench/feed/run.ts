@@ -1,5 +1,5 @@
 /**
- * Feed bench (`npm run bench:feed`), with 1,000 published events:
+ * Feed bench (`npm run bench:feed [-- --smoke]`; `--smoke`: 2 s runs, for CI), with 1,000 published events:
  * - the public list endpoint's requests/s against a bare node:http server running the same
  *   query and shaping through pg (no cache), and its p99 at a fixed 1,000 req/s. The service
  *   caches rendered pages (FEED_CACHE_MAX_AGE_MS, see feed-service/README.md), so it is
@@ -28,7 +28,7 @@ import { argon2Hasher } from '../../feed-service/feed-backend/src/domain/passwor
 const EVENTS = 1000;
 const FANS = 200;
 const PASSWORD = 'bench password for fans';
-const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const DURATION = process.argv.includes('--smoke') ? 2 : Number(process.env.BENCH_SECONDS ?? 10);
 const LIST_PATH = '/feed/api/events?limit=20';
 /** BENCH_PROFILE=<dir>: the servers write V8 CPU profiles there (node --cpu-prof). */
 const PROFILE_DIR = process.env.BENCH_PROFILE;

@@ -43,7 +43,7 @@ const opt = (name: string, dflt: number) => {
 const SMOKE = flag('smoke');
 const ENTRANTS = opt('entrants', SMOKE ? 20_000 : 1_000_000);
 const WS_CLIENTS = opt('ws-clients', SMOKE ? 500 : 15_000);
-const SECONDS = opt('seconds', SMOKE ? 5 : 10);
+const SECONDS = opt('seconds', SMOKE ? 3 : 10);
 const WS_WINDOW = opt('ws-seconds', SMOKE ? 6 : 15);
 const PARTS = new Set(
   (argv.includes('--parts') ? (argv[argv.indexOf('--parts') + 1] ?? '') : 'ws,close,joins').split(','),

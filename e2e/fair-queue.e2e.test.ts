@@ -244,6 +244,9 @@ describe('the fair draw through the gateway', () => {
         racers.map(async (fan) => {
           const claim = fan.page.getByRole('button', { name: 'Claim my turn' });
           await claim.waitFor({ timeout: 30_000 });
+          // My turn: the bar is full, whatever number was served when the page first saw the queue.
+          const bar = fan.page.getByRole('progressbar', { name: 'Queue progress' });
+          expect(await bar.getAttribute('aria-valuenow')).toBe(await bar.getAttribute('aria-valuemax'));
           await claim.click();
           await fan.page.waitForURL(/\/purchase\/\?event=/, { timeout: 15_000 });
           await fan.page.getByRole('button', { name: 'Row A, seat 1', exact: true }).click();

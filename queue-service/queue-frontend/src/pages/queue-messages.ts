@@ -107,6 +107,22 @@ export const msUntilSale = (v: QueueView, now = Date.now()): number =>
   v.saleStartsAt ? Math.max(0, new Date(v.saleStartsAt).getTime() - now) : 0;
 
 /** Fans ahead: derived from the broadcast serving number, never sent per fan. */
+/**
+ * The progress bar: from the number being served when this page first saw the queue
+ * (`start`) to mine. Full once the serving number has reached mine or my turn has come,
+ * also on a page that first saw the queue after that (a reload while it is my turn).
+ */
+export function queueProgress(
+  v: QueueView,
+  start: number | null,
+  myTurn: boolean,
+): { value: number; max: number } | undefined {
+  if (v.queueNumber === null || v.servingNumber === null || start === null) return undefined;
+  const max = Math.max(1, v.queueNumber - start);
+  if (myTurn || v.servingNumber >= v.queueNumber) return { value: max, max };
+  return { value: Math.max(0, Math.min(max, v.servingNumber - start)), max };
+}
+
 export const fansAhead = (v: QueueView): number | null =>
   v.queueNumber !== null && v.servingNumber !== null
     ? Math.max(0, v.queueNumber - v.servingNumber - 1)

@@ -1,3 +1,4 @@
+import { createPrivateKey, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AuthError, UnavailableError } from '../errors';
@@ -151,5 +152,30 @@ describe('verifyEdDsaJwt (the synchronous Ed25519 path of TokenVerifier)', () =>
     ).resolves.toBe('token_expired');
     // A session token is not an admission (issuer and audience differ).
     await expect(code(v.verify('session', good))).resolves.toBe('invalid_token');
+  });
+
+  it('when a correctly signed token of any kind carries no exp, refuses it', async () => {
+    const jwks = await generateSigningJwks('k-noexp');
+    const key = createPrivateKey({ key: jwks.keys[0]!, format: 'jwk' });
+    const verifier = new TokenVerifier((await TokenSigner.fromJwks(jwks)).publicJwks);
+    const now = Math.floor(Date.now() / 1000);
+    const claimsOf: Record<keyof typeof TOKENS, Record<string, unknown>> = {
+      session: { sub: 'u1', email: 'a@example.com', role: 'admin', emv: true },
+      joinReceipt: { sub: 'u1', evt: 'e', jat: now, eh: 'h' },
+      queueTicket: { sub: 'u1', evt: 'e', qn: 1 },
+      admission: { sub: 'u1', evt: 'e', aid: 'a' },
+    };
+    for (const kind of Object.keys(claimsOf) as (keyof typeof TOKENS)[]) {
+      const unsigned = (payload: Record<string, unknown>) =>
+        `${b64({ alg: 'EdDSA', kid: 'k-noexp', typ: 'JWT' })}.${b64(payload)}`;
+      const tokenOf = (payload: Record<string, unknown>) => {
+        const input = unsigned(payload);
+        return `${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`;
+      };
+      const base = { ...claimsOf[kind], iss: TOKENS[kind].issuer, aud: TOKENS[kind].audience, iat: now };
+      // The same hand-made token with an exp verifies, so only the missing exp is refused.
+      await expect(code(verifier.verify(kind, tokenOf({ ...base, exp: now + 60 })))).resolves.toBe('ok');
+      await expect(code(verifier.verify(kind, tokenOf(base)))).resolves.toBe('invalid_token');
+    }
   });
 });

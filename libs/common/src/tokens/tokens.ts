@@ -131,8 +131,9 @@ export class TokenVerifier {
       });
       const claims = spec.claims.safeParse(payload);
       if (!claims.success) throw new AuthError(`Malformed ${kind} token.`, 'invalid_token');
-      const result = { ...(claims.data as ClaimsOf<K>), exp: payload.exp ?? 0, iat: payload.iat ?? 0 };
-      if (!now && payload.exp !== undefined) this.remember(token, kind, result, payload.exp * 1000);
+      const exp = payload.exp!; // verifyEdDsaJwt refuses a token without one
+      const result = { ...(claims.data as ClaimsOf<K>), exp, iat: payload.iat ?? 0 };
+      if (!now) this.remember(token, kind, result, exp * 1000);
       return result;
     } catch (err) {
       if (err instanceof AuthError) throw err;
@@ -183,7 +184,8 @@ function decodeObject(segment: string, what: string): Record<string, unknown> {
 /**
  * What jose's `jwtVerify` checks for our tokens (compact JWS, `alg` EdDSA only, no `crit`,
  * the key chosen by `kid` through jose's key set, `iss`, `aud`, `exp`, `nbf`, numeric
- * `iat`), but with the Ed25519 check made synchronously (`ed25519Verify`). jose runs it as a
+ * `iat`; stricter than jose, `exp` must be present), but with the Ed25519 check made
+ * synchronously (`ed25519Verify`). jose runs it as a
  * promisified thread-pool job, which doubles its CPU cost (0.22 vs 0.11 ms measured), and
  * every request of every service verifies a session. Errors are jose's, so the caller maps
  * them as before; a malformed token is `JWTInvalid`, never a bare SyntaxError.
@@ -222,6 +224,9 @@ export async function verifyEdDsaJwt(
     throw failed('aud', 'check_failed');
   for (const c of ['iat', 'nbf', 'exp'] as const)
     if (claims[c] !== undefined && typeof claims[c] !== 'number') throw failed(c, 'invalid');
+  // Every token we issue expires; one without `exp` (a leaked signing key, a bug in a
+  // signer) would be valid forever, so it is refused whatever its kind.
+  if (claims.exp === undefined) throw failed('exp', 'missing');
   if (claims.nbf !== undefined && claims.nbf > nowSec) throw failed('nbf', 'check_failed');
   if (claims.exp !== undefined && claims.exp <= nowSec)
     throw new joseErrors.JWTExpired('"exp" claim timestamp check failed', claims, 'exp', 'check_failed');

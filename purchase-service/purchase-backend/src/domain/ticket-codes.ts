@@ -47,6 +47,8 @@ export class TicketCodes {
         issuer: ISSUER,
         audience: AUDIENCE,
         algorithms: ['EdDSA'],
+        // jose accepts a token without exp by default; a ticket code must expire like every token.
+        requiredClaims: ['exp'],
       });
       if (
         typeof payload.sub !== 'string' ||

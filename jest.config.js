@@ -7,7 +7,7 @@ module.exports = {
   transform: { '^.+\\.(t|j)s$': swc },
   roots: ['<rootDir>'],
   testMatch: ['**/?(*.)+(spec|test).ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/.local/', '/dist/', '-frontend/', '/libs/ui/'],
+  testPathIgnorePatterns: ['/node_modules/', '/.local/', '/dist/', '-frontend/', '/libs/ui/(?!src/[a-z-]+\\.spec\\.ts$)'],
   modulePathIgnorePatterns: ['/.local/', '/dist/'],
   globalSetup: '<rootDir>/dev/test-support/global-setup.ts',
   globalTeardown: '<rootDir>/dev/test-support/global-teardown.ts',

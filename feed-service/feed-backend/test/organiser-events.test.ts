@@ -103,6 +103,9 @@ describe('POST /feed/api/organiser/events', () => {
       'queue.admitRatePerMinute',
     ],
     ['a hold under 30 s', { holdSeconds: 10 }, 'holdSeconds'],
+    ['an unknown time zone', { timeZone: 'Mars/Olympus_Mons' }, 'timeZone'],
+    ['an offset instead of a time zone', { timeZone: '+01:00' }, 'timeZone'],
+    ['a non-date doors time', { doorsAt: 'at eight' }, 'doorsAt'],
   ])('refuses %s with a problem naming the field', async (_name, overrides, field) => {
     const { b } = await organiser(h);
     const res = await b.post('/feed/api/organiser/events', demoEventInput(overrides));
@@ -161,7 +164,11 @@ describe('the event lifecycle and the messages it emits', () => {
       organiserId,
       status: 'published',
       title: 'Night of Tests',
+      timeZone: 'Europe/Lisbon',
     });
+    expect(Date.parse(published!.payload.doorsAt!)).toBe(
+      Date.parse(published!.payload.startsAt) - 60 * 60_000,
+    );
     expect(published!.payload.categories).toHaveLength(2);
     const updated = (
       await readTopic<Envelope<'event.updated'>>(h.kafka.brokers, topic('event.updated'), {
@@ -191,6 +198,27 @@ describe('the event lifecycle and the messages it emits', () => {
     const problem = (await res.json()) as { errors: { path: string }[] };
     expect(problem.errors.map((x) => x.path).sort()).toEqual(['categories', 'saleStartsAt', 'venue']);
     expect(await rowOf(e.id)).toMatchObject({ status: 'draft', version: 0 });
+  });
+
+  it('refuses doors that open after the show starts or before the sale, naming doorsAt', async () => {
+    const { b } = await organiser(h);
+    const input = demoEventInput();
+    const late = await create(b, {
+      doorsAt: new Date(Date.parse(input.startsAt) + 60_000).toISOString(),
+    });
+    const res = await b.post(`/feed/api/organiser/events/${late.id}/publish`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: { path: string }[] }).errors.map((x) => x.path)).toEqual([
+      'doorsAt',
+    ]);
+    const early = await create(b, {
+      doorsAt: new Date(Date.parse(input.saleStartsAt) - 60_000).toISOString(),
+    });
+    const res2 = await b.post(`/feed/api/organiser/events/${early.id}/publish`);
+    expect(((await res2.json()) as { errors: { path: string }[] }).errors.map((x) => x.path)).toEqual([
+      'doorsAt',
+    ]);
+    expect(await rowOf(late.id)).toMatchObject({ status: 'draft' });
   });
 
   it('refuses a sale start in the past and a show before its sale', async () => {

@@ -63,6 +63,13 @@ describe('GET /feed/api/events', () => {
       new Date(base + day).toISOString(),
     ]);
     expect(first.items[0]!.priceRange).toEqual({ minMinor: 4900, maxMinor: 8900, currency: 'EUR' });
+    expect(first.items[0]).toMatchObject({ timeZone: 'Europe/Lisbon' });
+    const details = (await (await anon.get(`/feed/api/events/${ids[0]}`)).json()) as {
+      timeZone: string;
+      doorsAt: string;
+    };
+    expect(details.timeZone).toBe('Europe/Lisbon');
+    expect(Date.parse(details.doorsAt)).toBeLessThan(base);
     const second = (await (
       await anon.get(`/feed/api/events?q=pager&limit=2&cursor=${first.nextCursor}`)
     ).json()) as Page;

@@ -170,6 +170,8 @@ export function demoEventInput(overrides: Record<string, unknown> = {}) {
     city: 'Lisbon',
     saleStartsAt: inMinutes(30),
     startsAt: inMinutes(60 * 24 * 30),
+    doorsAt: inMinutes(60 * 24 * 30 - 60),
+    timeZone: 'Europe/Lisbon',
     bufferGraceSeconds: 300,
     queue: { admitRatePerMinute: 100, maxActiveShoppers: 200, awayGraceSeconds: 120 },
     holdSeconds: 600,

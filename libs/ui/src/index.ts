@@ -29,3 +29,4 @@ export * from './toasts.svelte';
 export * from './format';
 export * from './resource.svelte';
 export type * from './types';
+export * from './zoned-time';

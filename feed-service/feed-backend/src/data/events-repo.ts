@@ -22,13 +22,15 @@ export interface EventRow {
   poster_url: string | null;
   categories: EventRecord['categories'];
   cancel_reason: string | null;
+  time_zone: string;
+  doors_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
 
 export const EVENT_COLUMNS = `id, organiser_id, status, version, title, artist, description, venue, city, starts_at,
   sale_starts_at, buffer_grace_seconds, queue, hold_seconds, per_user_limit, poster_url, categories, cancel_reason,
-  created_at, updated_at`;
+  time_zone, doors_at, created_at, updated_at`;
 
 export const toEventRecord = (r: EventRow): EventRecord => ({
   id: r.id,
@@ -49,6 +51,8 @@ export const toEventRecord = (r: EventRow): EventRecord => ({
   posterUrl: r.poster_url,
   categories: r.categories,
   cancelReason: r.cancel_reason,
+  timeZone: r.time_zone,
+  doorsAt: r.doors_at?.toISOString() ?? null,
   createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),
 });
@@ -66,6 +70,8 @@ const inputParams = (e: EventInput) => [
   e.holdSeconds,
   e.perUserLimit,
   JSON.stringify(e.categories),
+  e.timeZone,
+  e.doorsAt,
 ];
 
 async function addAudit(db: Queryable, eventId: string, actorId: string, action: string, details: object) {
@@ -97,8 +103,8 @@ export class PgEventStore implements EventStore {
       const row = await queryOne<EventRow>(
         em,
         `INSERT INTO events (organiser_id, title, artist, description, venue, city, starts_at, sale_starts_at,
-           buffer_grace_seconds, queue, hold_seconds, per_user_limit, categories)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${EVENT_COLUMNS}`,
+           buffer_grace_seconds, queue, hold_seconds, per_user_limit, categories, time_zone, doors_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING ${EVENT_COLUMNS}`,
         [organiserId, ...inputParams(input)],
       );
       await addAudit(em, row!.id, organiserId, 'created', { title: input.title });
@@ -135,7 +141,8 @@ export class PgEventStore implements EventStore {
         em,
         `UPDATE events SET title = $2, artist = $3, description = $4, venue = $5, city = $6, starts_at = $7,
            sale_starts_at = $8, buffer_grace_seconds = $9, queue = $10, hold_seconds = $11, per_user_limit = $12,
-           categories = $13, status = $14, version = $15, poster_url = $16, cancel_reason = $17, updated_at = now()
+           categories = $13, time_zone = $14, doors_at = $15, status = $16, version = $17, poster_url = $18,
+           cancel_reason = $19, updated_at = now()
          WHERE id = $1 RETURNING ${EVENT_COLUMNS}`,
         [id, ...inputParams(next), next.status, next.version, next.posterUrl, next.cancelReason],
       );

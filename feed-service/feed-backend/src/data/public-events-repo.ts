@@ -41,6 +41,7 @@ interface FeedDbRow {
   city: string;
   starts_at: string;
   sale_starts_at: string | null;
+  time_zone: string;
   poster_url: string | null;
   /** Generated columns (migration 0003): priceRange() of the categories, kept by PostgreSQL. */
   price_min_minor: number | null;
@@ -64,7 +65,7 @@ export class PgPublicEventStore implements PublicEventStore {
     const rows = await queryRows<FeedDbRow>(
       this.db,
       `SELECT e.id, e.status, e.title, e.artist, e.venue, e.city, ${iso('e.starts_at')} AS starts_at,
-         ${iso('e.sale_starts_at')} AS sale_starts_at, e.poster_url,
+         ${iso('e.sale_starts_at')} AS sale_starts_at, e.time_zone, e.poster_url,
          e.price_min_minor, e.price_max_minor, e.price_currency, s.available, s.held, s.sold
        FROM events e LEFT JOIN event_stats s ON s.event_id = e.id
        WHERE e.status IN ('published', 'on_sale', 'sold_out') AND e.starts_at > $1
@@ -92,6 +93,7 @@ export class PgPublicEventStore implements PublicEventStore {
       city: r.city,
       startsAt: r.starts_at,
       saleStartsAt: r.sale_starts_at,
+      timeZone: r.time_zone,
       posterUrl: r.poster_url,
       priceRange:
         r.price_min_minor === null || r.price_max_minor === null || r.price_currency === null

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   Category,
   QueueSettings,
+  TimeZone,
   expandCategory,
   categoryCapacity,
   type EventSnapshot,
@@ -20,6 +21,10 @@ export const EventInput = z.object({
   city: text(120).default(''),
   startsAt: instant.nullable().default(null),
   saleStartsAt: instant.nullable().default(null),
+  /** When the doors open; shown to fans, never before the sale starts nor after the show. */
+  doorsAt: instant.nullable().default(null),
+  /** The venue's zone: the editor reads and shows every time in it. */
+  timeZone: TimeZone.default('UTC'),
   bufferGraceSeconds: z.number().int().min(0).max(86_400).default(300),
   queue: QueueSettings.default({ admitRatePerMinute: 100, maxActiveShoppers: 200, awayGraceSeconds: 120 }),
   holdSeconds: z.number().int().min(30).max(3600).default(600),
@@ -74,6 +79,10 @@ export function publishProblems(e: EventInput, now: Date): FieldError[] {
   if (e.saleStartsAt) need('saleStartsAt', new Date(e.saleStartsAt) > now, 'must be in the future');
   if (e.saleStartsAt && e.startsAt)
     need('startsAt', new Date(e.startsAt) > new Date(e.saleStartsAt), 'must be after the sale starts');
+  if (e.doorsAt && e.startsAt)
+    need('doorsAt', new Date(e.doorsAt) <= new Date(e.startsAt), 'must not be after the show starts');
+  if (e.doorsAt && e.saleStartsAt)
+    need('doorsAt', new Date(e.doorsAt) > new Date(e.saleStartsAt), 'must be after the sale starts');
   need('categories', e.categories.length > 0, 'at least one category is required to publish');
   problems.push(...categoryProblems(e.categories));
   return problems;
@@ -161,6 +170,8 @@ export function snapshotOf(e: EventRecord): EventSnapshot {
     perUserLimit: e.perUserLimit,
     posterUrl: e.posterUrl,
     categories: e.categories,
+    timeZone: e.timeZone,
+    doorsAt: e.doorsAt,
   };
 }
 

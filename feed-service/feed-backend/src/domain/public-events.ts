@@ -22,6 +22,8 @@ export interface FeedRow {
   city: string;
   startsAt: string;
   saleStartsAt: string | null;
+  /** The venue's zone, in which fans see the times. */
+  timeZone: string;
   posterUrl: string | null;
   /** As `priceRange(categories)` computes it. */
   priceRange: { minMinor: number; maxMinor: number; currency: string } | null;
@@ -108,6 +110,7 @@ export class PublicEvents {
           city: r.city,
           startsAt: r.startsAt,
           saleStartsAt: r.saleStartsAt,
+          timeZone: r.timeZone,
           posterUrl: r.posterUrl,
           status: effectiveStatus(r, now, r.stock ?? undefined),
           priceRange: r.priceRange,
@@ -137,6 +140,7 @@ export class PublicEvents {
     return {
       ...this.summary(e, stats, now),
       description: e.description,
+      doorsAt: e.doorsAt,
       bufferGraceSeconds: e.bufferGraceSeconds,
       holdSeconds: e.holdSeconds,
       perUserLimit: e.perUserLimit,
@@ -165,6 +169,7 @@ export class PublicEvents {
       city: e.city,
       startsAt: e.startsAt,
       saleStartsAt: e.saleStartsAt,
+      timeZone: e.timeZone,
       posterUrl: e.posterUrl,
       status: effectiveStatus(e, now, stats ?? undefined),
       priceRange: priceRange(e.categories),

@@ -14,6 +14,8 @@ export interface EventSummary {
   city: string;
   startsAt: string | null;
   saleStartsAt: string | null;
+  /** The venue's IANA zone; times are shown on its clock. */
+  timeZone: string;
   posterUrl: string | null;
   status: EventStatus;
   priceRange: PriceRange | null;
@@ -42,6 +44,7 @@ export interface QueueSettings {
 
 export interface EventDetails extends EventSummary {
   description: string;
+  doorsAt: string | null;
   perUserLimit: number;
   holdSeconds: number;
   bufferGraceSeconds: number;
@@ -61,6 +64,8 @@ export interface EventInput {
   city: string;
   startsAt: string | null;
   saleStartsAt: string | null;
+  doorsAt: string | null;
+  timeZone: string;
   bufferGraceSeconds: number;
   queue: QueueSettings;
   holdSeconds: number;

@@ -5,6 +5,19 @@ import type { TopicName } from './topics';
 export const Currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code like EUR');
 export const MinorUnits = z.number().int().min(0).max(100_000_000);
 
+/** Whether `name` is an IANA zone name this runtime knows ("Europe/Berlin", "UTC"); offsets like "+01:00" are not zones. */
+export function isTimeZone(name: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+/** A venue's time zone: every time of an event is shown in it, labelled with it. */
+export const TimeZone = z.string().max(64).refine(isTimeZone, 'an IANA time zone such as Europe/Berlin');
+
 /**
  * Reserved seating, described compactly: a section is a list of row ranges, e.g.
  * `{ name: 'Floor', rows: [{ from: 'A', to: 'T', seats: 30 }] }` = rows A–T × 30 seats.
@@ -65,6 +78,10 @@ export const EventSnapshot = z.object({
   perUserLimit: z.number().int().min(1),
   posterUrl: z.string().nullable(),
   categories: z.array(Category).min(1),
+  /** Optional only for messages of feeds older than the field (absent = UTC). */
+  timeZone: TimeZone.optional(),
+  /** When the venue's doors open; null when not announced (absent in older messages). */
+  doorsAt: z.iso.datetime({ offset: true }).nullable().optional(),
 });
 export type EventSnapshot = z.infer<typeof EventSnapshot>;
 

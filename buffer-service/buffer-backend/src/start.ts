@@ -4,6 +4,7 @@ import {
   TokenSigner,
   mountJwks,
   startService,
+  useSecureCookies,
   type Clock,
   type RunningService,
 } from '@ticketslave/common';
@@ -45,7 +46,7 @@ export async function startBufferService(
       registerBufferRoutes(api, {
         domain,
         sessions: kit.sessions,
-        cookieSecure: config.COOKIE_SECURE ?? config.NODE_ENV === 'production',
+        cookieSecure: useSecureCookies(config),
       });
       return {
         api,

@@ -5,6 +5,7 @@ import {
   TokenVerifier,
   mountJwks,
   startService,
+  useSecureCookies,
   type Clock,
   type RunningService,
 } from '@ticketslave/common';
@@ -38,7 +39,7 @@ export async function startFeedService(
   const signer = await TokenSigner.fromJwks(config.SESSION_SIGNING_JWKS);
   // Feed issues sessions, so it checks them against its own keys instead of fetching its JWKS.
   const sessions = new TokenVerifier(signer.publicJwks);
-  const secureCookies = config.COOKIE_SECURE ?? config.NODE_ENV === 'production';
+  const secureCookies = useSecureCookies(config);
   return startService({
     service: 'feed',
     config,

@@ -66,6 +66,13 @@ export const baseConfigShape = {
 };
 
 /**
+ * Whether cookies carry the Secure flag: `COOKIE_SECURE` when set, else on in production.
+ * Every service that sets a cookie asks here, so the operator's switch reaches all of them.
+ */
+export const useSecureCookies = (config: { COOKIE_SECURE?: boolean; NODE_ENV: string }): boolean =>
+  config.COOKIE_SECURE ?? config.NODE_ENV === 'production';
+
+/**
  * Parses the environment once. On failure throws one ConfigError naming every
  * missing or invalid variable, so an operator fixes them all in one go.
  */

@@ -6,6 +6,7 @@ import {
   mountJwks,
   queryOne,
   startService,
+  useSecureCookies,
   type Clock,
   type RunningService,
 } from '@ticketslave/common';
@@ -51,7 +52,7 @@ export async function startQueueService(
         sessions: kit.sessions,
         tickets,
         signer,
-        secureCookies: config.NODE_ENV === 'production',
+        secureCookies: useSecureCookies(config),
         minClaimSeconds,
       });
       registerOrganiserRoutes(api, { ds, sessions: kit.sessions });

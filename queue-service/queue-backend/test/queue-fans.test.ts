@@ -8,7 +8,8 @@ describe('queue: fans, turns and claims', () => {
 
   beforeAll(async () => {
     h = await createHarness('qfans');
-    svc = await h.start({ QUEUE_MIN_CLAIM_SECONDS: '2' });
+    // COOKIE_SECURE overrides NODE_ENV (test here) for the admission cookie too.
+    svc = await h.start({ QUEUE_MIN_CLAIM_SECONDS: '2', COOKIE_SECURE: 'true' });
   });
   afterAll(async () => h.close());
 
@@ -144,6 +145,7 @@ describe('queue: fans, turns and claims', () => {
     expect(setCookie).toContain(`ts_adm_${eventId}=`);
     expect(setCookie).toContain('Path=/purchase');
     expect(setCookie).toContain('HttpOnly');
+    expect(setCookie).toContain('Secure');
     const admitted = await readTopic<{ payload: { admissionId: string; userId: string } }>(
       h.kafka.brokers,
       `${h.kafka.prefix}queue.admitted`,

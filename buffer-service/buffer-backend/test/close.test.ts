@@ -9,7 +9,8 @@ import {
   type FairnessDocument,
 } from '@ticketslave/common';
 import { eventually, readTopic } from '@ticketslave/dev/test-support';
-import { fan, join, startHarness, type Harness } from './harness';
+import { MAX_QUEUE_TICKETS } from '../src/http/queue-ticket-cookies';
+import { bulkJoin, fan, join, startHarness, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -164,5 +165,43 @@ describe('POST /buffer/api/events/:id/close', () => {
     const doc = (await h.api(`/buffer/api/events/${event.eventId}/fairness`)).body as FairnessDocument;
     expect(doc.total).toBe(0);
     expect(verifyFairness(doc).ok).toBe(true);
+  });
+});
+
+describe('queue ticket cookies across many events', () => {
+  it('when a fan collects tickets for more events than the bound, drops the least recent', async () => {
+    // A browser's cookie jar for this origin: name → value (deletions remove the name).
+    const jar = new Map<string, string>();
+    const keep = (headers: Headers) => {
+      for (const line of headers.getSetCookie()) {
+        const [pair, ...attrs] = line.split(';');
+        const [name, value] = [pair!.slice(0, pair!.indexOf('=')), pair!.slice(pair!.indexOf('=') + 1)];
+        const expired = attrs.some(
+          (a) => /^\s*Expires=/i.test(a) && new Date(a.split('=')[1]!) <= new Date(),
+        );
+        if (expired || value === '') jar.delete(name);
+        else jar.set(name, value);
+      }
+    };
+    const session = await fan(h, 'collector');
+    const events = await Promise.all(
+      Array.from({ length: MAX_QUEUE_TICKETS + 2 }, () => h.createEvent({ saleStartsAt: soon(1500) })),
+    );
+    // Straight in SQL: twelve joins by one fan would meet the per-fan join limit.
+    for (const e of events) await bulkJoin(h, e.eventId, ['collector']);
+    for (const e of events) await closed(e.eventId);
+    for (const e of events) {
+      // The browser sends the index cookie (path /buffer) back, as it would.
+      const cookie = [session, ...[...jar].filter(([n]) => n === 'ts_qt_index').map(([n, v]) => `${n}=${v}`)];
+      const me = await h.api(`/buffer/api/events/${e.eventId}/entries/me`, { cookie: cookie.join('; ') });
+      expect(me.status).toBe(200);
+      keep(me.headers);
+      expect(jar.has(`ts_qt_${e.eventId}`)).toBe(true);
+      expect([...jar.keys()].filter((n) => /^ts_qt_[0-9a-f-]{36}$/.test(n)).length).toBeLessThanOrEqual(
+        MAX_QUEUE_TICKETS,
+      );
+    }
+    const held = events.filter((e) => jar.has(`ts_qt_${e.eventId}`)).map((e) => e.eventId);
+    expect(held).toEqual(events.slice(2).map((e) => e.eventId));
   });
 });

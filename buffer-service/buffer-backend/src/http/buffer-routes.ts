@@ -1,16 +1,14 @@
 import {
   clientIp,
-  cookieOptions,
-  queueTicketCookie,
   rateLimit,
   sessionGuard,
   sessionOf,
-  TOKENS,
   type ApiRouter,
   type TokenVerifier,
 } from '@ticketslave/common';
 import { z } from 'zod';
 import type { BufferDomain } from '../domain/buffer';
+import { setQueueTicket } from './queue-ticket-cookies';
 
 const EventParams = z.object({ id: z.uuid('the event id must be a UUID') });
 const BufferState = z.object({
@@ -86,18 +84,16 @@ export function registerBufferRoutes(api: ApiRouter, deps: BufferRouteDeps): voi
       auth: 'session',
       before: [fan],
     },
-    async ({ params, res }) => {
+    async ({ params, req, res }) => {
       const { entry, ticket } = await domain.myEntry(params.id, sessionOf(res).sub);
       if (ticket)
-        res.cookie(
-          queueTicketCookie(params.id),
-          ticket.token,
-          cookieOptions({
-            secure: deps.cookieSecure,
-            path: TOKENS.queueTicket.cookiePath,
-            expires: ticket.expires,
-          }),
-        );
+        setQueueTicket(req, res, {
+          eventId: params.id,
+          token: ticket.token,
+          expires: ticket.expires,
+          secure: deps.cookieSecure,
+          now: new Date(),
+        });
       return entry;
     },
   );

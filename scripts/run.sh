@@ -20,6 +20,6 @@ case "$task" in
     done ;;
   build) tsx dev/platform/build.ts "$@" ;;
   verify-draw) tsx libs/common/src/draw/verify-cli.ts "$@" ;;
-  bench) name="${1:?bench name}"; shift; tsx "bench/$name/run.ts" "$@" ;;
+  bench) tsx bench/run-bench.ts "$@" ;;
   *) echo "usage: scripts/run.sh start|test|lint|typecheck|build|verify-draw|bench <name>" >&2; exit 2 ;;
 esac

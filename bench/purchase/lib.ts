@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createLogger, envelope, KafkaBus, type EventSnapshot } from '@ticketslave/common';
@@ -173,6 +174,15 @@ export async function spawnService(
   };
 }
 
+/** pgbench from PATH, else from the newest Debian PostgreSQL binaries (the server packages bring it). */
+function pgbenchBin(): string {
+  if (spawnSync('pgbench', ['--version']).status === 0) return 'pgbench';
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const v of versions) if (existsSync(`${root}/${v}/bin/pgbench`)) return `${root}/${v}/bin/pgbench`;
+  throw new Error('pgbench not found: install the Debian package postgresql-client (or postgresql)');
+}
+
 /** `pgbench -i` on the scratch database, then `pgbench -N`; returns TPS (without initial connection time). */
 export function runPgbench(
   db: TestDatabase,
@@ -181,12 +191,13 @@ export function runPgbench(
   const u = new URL(db.url);
   const conn = ['-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username) || 'postgres'];
   const name = u.pathname.slice(1);
-  const init = spawnSync('pgbench', [...conn, '-i', '-q', '-s', String(opts.scale), name], {
+  const pgbench = pgbenchBin();
+  const init = spawnSync(pgbench, [...conn, '-i', '-q', '-s', String(opts.scale), name], {
     encoding: 'utf8',
   });
   if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
   const args = ['-N', '-c', String(opts.clients), '-j', String(opts.threads), '-T', String(opts.seconds)];
-  const run = spawnSync('pgbench', [...conn, ...args, name], { encoding: 'utf8' });
+  const run = spawnSync(pgbench, [...conn, ...args, name], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`pgbench failed: ${run.stderr}`);
   const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(run.stdout);
   if (!m) throw new Error(`no TPS in pgbench output:\n${run.stdout}`);

@@ -40,6 +40,9 @@ export async function ensurePostgres(
   const bin = `/usr/lib/postgresql/${versions[0]}/bin`;
   const dataDir = path.join(localDir, 'pg');
   const port = 55432;
+  const privateUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  // Already started by another command of this checkout (npm start, a bench): share it, leave it running.
+  if (await reachable(privateUrl)) return { adminUrl: privateUrl, stop: () => undefined };
   const asUser = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     log(`initialising a private PostgreSQL cluster in ${dataDir}`);
@@ -66,6 +69,7 @@ export async function ensurePostgres(
       [...asUser.slice(1), ...(asUser.length ? [`${bin}/pg_ctl`] : []), ...args],
       { stdio: 'inherit' },
     );
+  log(`starting a private PostgreSQL on 127.0.0.1:${port} (data in ${dataDir}); stopped at the end`);
   const r = ctl(
     '-D',
     dataDir,
@@ -78,8 +82,11 @@ export async function ensurePostgres(
   );
   if (r.status !== 0) throw new Error('pg_ctl start failed');
   return {
-    adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    stop: () => void ctl('-D', dataDir, '-m', 'fast', 'stop'),
+    adminUrl: privateUrl,
+    stop: () => {
+      log(`stopping the private PostgreSQL on 127.0.0.1:${port}`);
+      ctl('-D', dataDir, '-m', 'fast', 'stop');
+    },
   };
 }
 

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ensureKafkaJars, isKafkaReachable, startKafka, type KafkaBroker } from '../kafka/broker';
-import { TEST_KAFKA } from '../test-support/env';
 import { ensureFrontendBuilds } from './frontends';
 import { LOCAL, REPO_ROOT } from './paths';
 import { ensureSystemPackages } from './system-packages';
+import { provisionTestInfra } from './test-infra';
 
 const log = (m: string) => console.log(`[test] ${m}`);
 
@@ -19,8 +18,8 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): Pro
 const bin = (name: string) => path.join(REPO_ROOT, 'node_modules/.bin', name);
 
 /**
- * `npm test`: sets up what the suite needs (Debian packages, Kafka jars, the test
- * broker, frontend builds), runs typecheck, lint and every jest suite, stops what it
+ * `npm test`: sets up what the suite needs (Debian packages, PostgreSQL, Kafka jars, the
+ * test broker, frontend builds), runs typecheck, lint and every jest suite, stops what it
  * started, and ends with one "N passed, N failed" line.
  */
 async function main(): Promise<number> {
@@ -28,19 +27,7 @@ async function main(): Promise<number> {
   const jestArgs = process.argv.slice(2);
   const quick = jestArgs.length > 0; // a filtered run skips the static checks
   ensureSystemPackages(log);
-  await ensureKafkaJars();
-  const brokers = [`127.0.0.1:${TEST_KAFKA.port}`];
-  let broker: KafkaBroker | undefined;
-  if (!(await isKafkaReachable(brokers, 10_000))) {
-    mkdirSync(TEST_KAFKA.dataDir, { recursive: true });
-    log(`starting the test Kafka broker on ${brokers[0]}`);
-    broker = await startKafka({
-      port: TEST_KAFKA.port,
-      controllerPort: TEST_KAFKA.controllerPort,
-      dataDir: TEST_KAFKA.dataDir,
-      heapMb: 768,
-    });
-  }
+  const infra = await provisionTestInfra(log);
   const failures: string[] = [];
   try {
     await ensureFrontendBuilds(log);
@@ -55,9 +42,7 @@ async function main(): Promise<number> {
     const code = await run(
       process.execPath,
       [bin('jest'), '--ci', '--json', `--outputFile=${resultsFile}`, ...jestArgs],
-      {
-        TEST_KAFKA_BROKERS: brokers.join(','),
-      },
+      infra.env,
     );
     if (code !== 0) failures.push('jest');
     let passed = 0;
@@ -78,7 +63,7 @@ async function main(): Promise<number> {
     console.log(`${passed} passed, ${failed} failed`);
     return failures.length ? 1 : 0;
   } finally {
-    await broker?.stop();
+    await infra.stop();
   }
 }
 

@@ -3,11 +3,15 @@ import path from 'node:path';
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const LOCAL_DIR = path.join(REPO_ROOT, '.local');
 
-/** The broker tests share; `npm test` starts it, global-setup starts it when missing. */
+const testKafkaPort = Number(process.env.TEST_KAFKA_PORT ?? 19092);
+/**
+ * The broker tests and benches share; `npm test` and `npm run bench:*` start it when missing,
+ * and so does global-setup. A broker on another port (TEST_KAFKA_PORT) gets a data dir of its own.
+ */
 export const TEST_KAFKA = {
-  port: Number(process.env.TEST_KAFKA_PORT ?? 19092),
-  controllerPort: Number(process.env.TEST_KAFKA_CONTROLLER_PORT ?? 19093),
-  dataDir: path.join(LOCAL_DIR, 'kafka-test'),
+  port: testKafkaPort,
+  controllerPort: Number(process.env.TEST_KAFKA_CONTROLLER_PORT ?? testKafkaPort + 1),
+  dataDir: path.join(LOCAL_DIR, testKafkaPort === 19092 ? 'kafka-test' : `kafka-test-${testKafkaPort}`),
 };
 export const testKafkaBrokers = (): string[] =>
   (process.env.TEST_KAFKA_BROKERS ?? `127.0.0.1:${TEST_KAFKA.port}`).split(',');

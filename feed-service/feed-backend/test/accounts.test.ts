@@ -54,6 +54,62 @@ describe('registration and e-mail verification', () => {
     expect(row!.n).toBe('1');
   });
 
+  it('when the owner of the address answers "this wasn\'t me", deletes the unconfirmed account and frees the address', async () => {
+    const email = uniqueEmail('notme');
+    const squatter = h.browser();
+    const since = new Date(Date.now() - 1000);
+    expect(
+      (await squatter.post('/feed/api/account/register', { email, password: GOOD_PASSWORD })).status,
+    ).toBe(202);
+    const { text } = await h.mailTo(email, 'Confirm', since);
+    const notMe = /https?:\/\/\S+\/feed\/not-me\?token=\S+/.exec(text)?.[0];
+    expect(notMe).toBeDefined();
+    const token = new URL(notMe!).searchParams.get('token')!;
+    expect((await h.browser().post('/feed/api/account/disown', { token })).status).toBe(204);
+
+    expect(await sql(`SELECT 1 FROM feed.users WHERE email = $1`, [email])).toEqual([]);
+    expect((await squatter.post('/feed/api/session/login', { email, password: GOOD_PASSWORD })).status).toBe(
+      401,
+    );
+    expect((await squatter.post('/feed/api/session/refresh')).status).toBe(401);
+    // The link is spent: it neither confirms nor removes anything again.
+    expect((await h.browser().post('/feed/api/account/verify-email', { token })).status).toBe(400);
+    // The address is free: registering it again is a new account with its own confirmation.
+    const since2 = new Date();
+    expect(
+      (await h.browser().post('/feed/api/account/register', { email, password: GOOD_PASSWORD })).status,
+    ).toBe(202);
+    await h.mailTo(email, 'Confirm', since2);
+  });
+
+  it('refuses "this wasn\'t me" for a confirmed account, leaving it intact', async () => {
+    const email = uniqueEmail('confirmed');
+    const b = h.browser();
+    const since = new Date(Date.now() - 1000);
+    await b.post('/feed/api/account/register', { email, password: GOOD_PASSWORD });
+    const { text } = await h.mailTo(email, 'Confirm', since);
+    const token = new URL(/https?:\/\/\S+\/feed\/not-me\?token=\S+/.exec(text)![0]).searchParams.get(
+      'token',
+    )!;
+    // Confirmed through a password reset (which proves the mailbox too), not through this token.
+    await b.post('/feed/api/account/password-reset', { email });
+    const reset = await h.mailTo(email, 'Reset', since);
+    const resetToken = new URL(reset.link).searchParams.get('token');
+    expect(
+      (
+        await b.post('/feed/api/account/password-reset/confirm', {
+          token: resetToken,
+          password: GOOD_PASSWORD,
+        })
+      ).status,
+    ).toBe(204);
+    const refused = await h.browser().post('/feed/api/account/disown', { token });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect(((await refused.json()) as { type: string }).type).toMatch(/account_confirmed$/);
+    expect(await sql(`SELECT 1 FROM feed.users WHERE email = $1`, [email])).toHaveLength(1);
+  });
+
   it('stores the password as an argon2id hash, never in clear', async () => {
     const { email } = await verifiedFan(h);
     const [row] = await sql<{ password_hash: string }>(

@@ -56,7 +56,38 @@ describe('Google login', () => {
     });
   });
 
-  it('links to an existing password account by its verified address', async () => {
+  it('when an attacker pre-registered the address with a password, Google sign-in by its owner locks the attacker out', async () => {
+    const email = uniqueEmail('victim');
+    const attacker = h.browser();
+    expect(
+      (await attacker.post('/feed/api/account/register', { email, password: GOOD_PASSWORD })).status,
+    ).toBe(202);
+    const attackerLogin = await attacker.post('/feed/api/session/login', { email, password: GOOD_PASSWORD });
+    expect(attackerLogin.status).toBe(200);
+    const { id } = (await attackerLogin.json()) as { id: string };
+
+    const since = new Date();
+    const victim = h.browser();
+    await googleLogin(victim, email);
+    expect(await (await victim.get('/feed/api/session/me')).json()).toMatchObject({
+      id,
+      emailVerified: true,
+    });
+
+    // The password the attacker chose no longer opens the account, and their login cannot be renewed.
+    const again = await h.browser().post('/feed/api/session/login', { email, password: GOOD_PASSWORD });
+    expect(again.status).toBe(401);
+    expect((await attacker.post('/feed/api/session/refresh')).status).toBe(401);
+    // The owner is told, with the way to set a password of their own.
+    const { text } = await h.mailTo(email, 'signs in with Google', since);
+    expect(text).toContain('/feed/forgot-password');
+    // …and Google still signs them in.
+    const later = h.browser();
+    await googleLogin(later, email);
+    expect(await (await later.get('/feed/api/session/me')).json()).toMatchObject({ id });
+  });
+
+  it('when a verified password account signs in with Google, the password and other logins end too', async () => {
     const fan = await verifiedFan(h);
     const b = h.browser();
     await googleLogin(b, fan.email);
@@ -64,7 +95,8 @@ describe('Google login', () => {
     expect(
       (await h.browser().post('/feed/api/session/login', { email: fan.email, password: GOOD_PASSWORD }))
         .status,
-    ).toBe(200);
+    ).toBe(401);
+    expect((await fan.b.post('/feed/api/session/refresh')).status).toBe(401);
   });
 
   it('refuses a callback whose state does not match the cookie, creating nothing', async () => {

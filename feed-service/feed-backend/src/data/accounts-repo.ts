@@ -54,11 +54,35 @@ export class PgAccountStore implements AccountStore {
     return row && toUser(row);
   }
 
-  async linkGoogle(userId: string, sub: string): Promise<void> {
-    await this.ds.query(`UPDATE users SET google_sub = $2, email_verified = true WHERE id = $1`, [
-      userId,
-      sub,
-    ]);
+  async linkGoogle(userId: string, sub: string): Promise<{ droppedPassword: boolean }> {
+    return this.ds.transaction(async (em: Queryable) => {
+      const before = await queryOne<{ had_password: boolean }>(
+        em,
+        `SELECT password_hash IS NOT NULL AS had_password FROM users WHERE id = $1 FOR UPDATE`,
+        [userId],
+      );
+      await em.query(
+        `UPDATE users SET google_sub = $2, email_verified = true, password_hash = NULL WHERE id = $1`,
+        [userId, sub],
+      );
+      await em.query(
+        `UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`,
+        [userId],
+      );
+      await em.query(`UPDATE email_tokens SET used_at = now() WHERE user_id = $1 AND used_at IS NULL`, [
+        userId,
+      ]);
+      return { droppedPassword: before?.had_password ?? false };
+    });
+  }
+
+  async deleteUnverifiedUser(userId: string): Promise<boolean> {
+    const rows = await queryRows(
+      this.ds,
+      `DELETE FROM users WHERE id = $1 AND NOT email_verified RETURNING id`,
+      [userId],
+    );
+    return rows.length === 1;
   }
 
   async setRole(userId: string, role: Role): Promise<boolean> {

@@ -30,7 +30,13 @@ export interface AccountStore {
     googleSub?: string;
     role?: Role;
   }): Promise<User | undefined>;
-  linkGoogle(userId: string, sub: string): Promise<void>;
+  /**
+   * Makes `sub` the account's only credential: sets it, marks the address verified, removes
+   * the password, revokes every refresh token and unused e-mail link, in one transaction.
+   */
+  linkGoogle(userId: string, sub: string): Promise<{ droppedPassword: boolean }>;
+  /** Deletes the user if the address is still unverified; false when it was verified (or gone). */
+  deleteUnverifiedUser(userId: string): Promise<boolean>;
   setRole(userId: string, role: Role): Promise<boolean>;
   /** Sets the password and revokes every refresh token of the user. */
   setPassword(userId: string, passwordHash: string): Promise<void>;

@@ -90,6 +90,22 @@ export class Accounts {
     await this.sendVerification(user);
   }
 
+  /**
+   * "This wasn't me" from the verification mail: whoever typed this address did not own it,
+   * so the unconfirmed account (and the password they chose) is deleted and the address is
+   * free again. A confirmed account is never deleted this way.
+   */
+  async disown(token: string): Promise<void> {
+    const userId = await this.d.store.consumeEmailToken(hashToken(token), 'verify', this.d.clock.now());
+    if (!userId) throw new InputError('This link is invalid, used or expired.', [], 'invalid_link');
+    if (!(await this.d.store.deleteUnverifiedUser(userId)))
+      throw new InputError(
+        'This account was already confirmed, so it cannot be removed with this link. Reset its password to take it over.',
+        [],
+        'account_confirmed',
+      );
+  }
+
   async verifyEmail(token: string): Promise<void> {
     const userId = await this.d.store.consumeEmailToken(hashToken(token), 'verify', this.d.clock.now());
     if (!userId)
@@ -170,7 +186,15 @@ export class Accounts {
     return publicUser((await this.d.store.userById(userId))!);
   }
 
-  /** Google login: by Google's subject, else linked by a verified address, else a new account. */
+  /**
+   * Google login: by Google's subject, else linked by a verified address, else a new account.
+   *
+   * Linking never keeps a credential the Google identity did not prove: anyone can register
+   * an address they do not own and set its password, so the password (and any other Google
+   * identity) is removed and every refresh token and e-mail link of the account revoked —
+   * the mailbox's owner, proven by Google, alone holds the account. The address is told, and
+   * can set a password again through the reset link.
+   */
   async googleLogin(profile: {
     sub: string;
     email: string | undefined;
@@ -183,8 +207,22 @@ export class Accounts {
     const email = normaliseEmail(profile.email);
     const existing = await this.d.store.userByEmail(email);
     if (existing) {
-      await this.d.store.linkGoogle(existing.id, profile.sub);
-      return this.startFamily({ ...existing, emailVerified: true, googleSub: profile.sub });
+      const { droppedPassword } = await this.d.store.linkGoogle(existing.id, profile.sub);
+      if (droppedPassword)
+        this.deliver({
+          to: existing.email,
+          subject: 'Your TicketSlave account now signs in with Google',
+          text:
+            `You signed in to TicketSlave with Google as ${existing.email}. From now on this account ` +
+            `signs in with Google: its password was removed and every other login ended.\n\n` +
+            `Want a password as well? Set a new one: ${this.link('/feed/forgot-password')}\n`,
+        });
+      return this.startFamily({
+        ...existing,
+        emailVerified: true,
+        googleSub: profile.sub,
+        passwordHash: null,
+      });
     }
     const created =
       (await this.d.store.createUser({
@@ -232,7 +270,10 @@ export class Accounts {
     this.deliver({
       to: user.email,
       subject: 'Confirm your e-mail address for TicketSlave',
-      text: `Welcome to TicketSlave!\n\nConfirm your address to join queues:\n\n${this.link(`/feed/verify-email?token=${token}${back}`)}\n`,
+      text:
+        `Welcome to TicketSlave!\n\nConfirm your address to join queues:\n\n${this.link(`/feed/verify-email?token=${token}${back}`)}\n\n` +
+        `This wasn't me: if you did not create this account, remove it (the address stays yours):\n` +
+        `${this.link(`/feed/not-me?token=${token}`)}\n`,
     });
   }
 

@@ -85,6 +85,16 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
   api.route(
     {
       method: 'post',
+      path: '/account/disown',
+      summary: '"This wasn\'t me": delete the unconfirmed account the verification link belongs to',
+      body: Token,
+      before: [mailLimit],
+    },
+    async ({ body }) => accounts.disown(body.token),
+  );
+  api.route(
+    {
+      method: 'post',
       path: '/account/verify-email/resend',
       summary: 'Send the confirmation link again',
       auth: 'session',

@@ -22,6 +22,7 @@ import {
   createTestKafka,
   serviceTestEnv,
   testSigningKeys,
+  viewerHeaders,
 } from '@ticketslave/dev/test-support';
 import { argon2Hasher } from '../../feed-service/feed-backend/src/domain/passwords';
 
@@ -262,7 +263,7 @@ async function main() {
             path: '/feed/api/session/login',
             setupRequest: (req) => ({
               ...req,
-              headers: { 'content-type': 'application/json', 'x-forwarded-for': randomIp() },
+              headers: { 'content-type': 'application/json', ...viewerHeaders(randomIp()) },
               body: JSON.stringify({
                 email: `bench-fan-${(n++ % FANS) + 1}@example.test`,
                 password: PASSWORD,

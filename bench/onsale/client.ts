@@ -4,6 +4,8 @@
  * samples per API name for p50/p99.
  */
 
+import { viewerHeaders } from '@ticketslave/dev/test-support';
+
 export class Limiter {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
@@ -68,9 +70,11 @@ export interface ClientShared {
    * Each failed try counts as status 0 in the latency table.
    */
   patienceMs?: number;
+  /** The platform's origin secret: each fan's requests come "through CloudFront" from its own address. */
+  edge?: { header: string; secret: string };
 }
 
-/** One simulated browser: its cookies, its own client address (X-Forwarded-For). */
+/** One simulated browser: its cookies, its own client address (CloudFront-Viewer-Address). */
 export class FanClient {
   readonly cookies = new Map<string, string>();
   constructor(
@@ -115,7 +119,7 @@ export class FanClient {
 
   private once<T>(api: string, method: string, url: string, body?: unknown): Promise<ApiResult<T>> {
     return this.shared.limiter.run(async () => {
-      const headers: Record<string, string> = { 'x-forwarded-for': this.ip };
+      const headers: Record<string, string> = viewerHeaders(this.ip, this.shared.edge);
       const cookie = this.cookieHeader();
       if (cookie) headers.cookie = cookie;
       if (method !== 'GET') {

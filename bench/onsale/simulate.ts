@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import WebSocket from 'ws';
 import { TOKENS, TokenSigner, type FairnessDocument, type PrivateJwkSet } from '@ticketslave/common';
 import { waitForMail } from '@ticketslave/dev/standins';
-import { createTestKafka } from '@ticketslave/dev/test-support';
+import { createTestKafka, viewerHeaders } from '@ticketslave/dev/test-support';
 import { startPlatform, type Platform } from '../../dev/platform/platform';
 import { LOCAL } from '../../dev/platform/paths';
 import { FanClient, Latencies, Limiter, problemCode, sleep, type ClientShared } from './client';
@@ -266,6 +266,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     }
     const p = platform;
     shared.origin = p.url;
+    shared.edge = p.edge;
     const svc = p.services;
     await kw.connect();
     const pids = findServicePids();
@@ -580,7 +581,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
           if (stopping) return resolve();
           attempts++;
           const ws = new WebSocket(`${wsBase.replace(/\/queue$/, '')}/queue/ws?event=${eventId}`, {
-            headers: { cookie: f.http.cookieHeader(), origin: p.url, 'x-forwarded-for': f.http.ip },
+            headers: { cookie: f.http.cookieHeader(), origin: p.url, ...viewerHeaders(f.http.ip, p.edge) },
           });
           sockets.add(ws);
           f.socketOpen = true;

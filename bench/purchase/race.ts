@@ -9,6 +9,7 @@ import {
   sleep,
   startTestIdentity,
   testSigningKeys,
+  viewerHeaders,
 } from '@ticketslave/dev/test-support';
 import { postgresCpuMs, sampleProc } from '../onsale/monitor';
 import { eventSnapshot, percentile, publishEvent, round, settingUp, spawnService, Teardown } from './lib';
@@ -166,9 +167,9 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
                   cookie,
                   'content-type': 'application/json',
                   'content-length': Buffer.byteLength(body),
-                  // Fans come from many addresses (behind the ALB, X-Forwarded-For); one bench
-                  // IP would otherwise hit purchase's per-IP limit like a single abusive client.
-                  'x-forwarded-for': ip,
+                  // Fans come from many addresses (through CloudFront); one bench IP would
+                  // otherwise hit purchase's per-IP limit like a single abusive client.
+                  ...viewerHeaders(ip),
                 },
               },
               (res) => {

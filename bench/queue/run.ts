@@ -33,6 +33,7 @@ import {
   createTestKafka,
   serviceTestEnv,
   startTestIdentity,
+  viewerHeaders,
 } from '@ticketslave/dev/test-support';
 
 const argv = process.argv.slice(2);
@@ -483,7 +484,7 @@ async function benchJoins(
   const joinHeaders = (): Record<string, string> => ({
     'content-type': 'application/json',
     cookie: cookies[n++ % users]!,
-    'x-forwarded-for': randomIp(),
+    ...viewerHeaders(randomIp()),
   });
   const joinReq = (): autocannon.Request => ({
     method: 'POST',

@@ -12,6 +12,14 @@ export interface GatewayOptions {
   rootRedirect?: string;
   /** What upstreams see as X-Forwarded-Proto; 'https' mimics CloudFront's TLS in front of the ALB. */
   forwardedProto?: 'http' | 'https';
+  /**
+   * Act as our CloudFront distribution in front of the ALB (production's shape): every request
+   * gets `header: secret` (the origin secret) and `CloudFront-Viewer-Address` = the socket's
+   * peer, overwriting whatever the client sent. A request that already carries the secret is
+   * one sent straight to the ALB by someone who knows it (in AWS: CloudFront itself, or a load
+   * generator given the secret) and passes through unchanged, viewer address included.
+   */
+  edge?: { header: string; secret: string };
 }
 
 export interface Gateway {
@@ -107,6 +115,16 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
    * Connection is hop-by-hop (RFC 9110 §7.6.1). http-proxy copies it through, so a client's
    * `Connection: close` would close the pooled upstream socket after every request.
    */
+  const edgeHeader = opts.edge?.header.toLowerCase();
+  const actAsEdge = (req: IncomingMessage): void => {
+    if (!opts.edge || !edgeHeader) return;
+    if (req.headers[edgeHeader] === opts.edge.secret) return;
+    const { remoteAddress = '', remotePort = 0 } = req.socket;
+    const ip = remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress;
+    req.headers[edgeHeader] = opts.edge.secret;
+    req.headers['cloudfront-viewer-address'] = `${ip}:${remotePort}`;
+  };
+
   const dropHopByHop = (req: IncomingMessage): void => {
     if (req.headers.connection === undefined) {
       delete req.headers['keep-alive'];
@@ -131,6 +149,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       sendProblem(res, 404, 'Not Found', `no service owns ${url.split('?', 1)[0]}`);
       return;
     }
+    actAsEdge(req);
     forwardHeaders(req);
     dropHopByHop(req);
     proxy.web(req, res, { target: route.targetUrl ?? route.target });
@@ -147,6 +166,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     socket.once('close', () => upgraded.delete(socket));
     // A client vanishing mid-handshake must not crash the gateway.
     socket.on('error', () => socket.destroy());
+    actAsEdge(req);
     forwardHeaders(req);
     proxy.ws(req, socket, head, { target: route.targetUrl ?? route.target });
   });

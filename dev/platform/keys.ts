@@ -9,6 +9,8 @@ export interface DevSecrets {
   queue: PrivateJwkSet;
   ticket: PrivateJwkSet;
   stripeWebhookSecret: string;
+  /** What the gateway adds as CloudFront's origin secret header (ORIGIN_SECRETS of the services). */
+  originSecret: string;
 }
 
 /**
@@ -24,13 +26,17 @@ export async function ensureDevSecrets(dir: string): Promise<DevSecrets> {
     writeFileSync(file, JSON.stringify(set), { mode: 0o600 });
     return set;
   };
-  const whFile = path.join(dir, 'stripe-webhook-secret');
-  if (!existsSync(whFile)) writeFileSync(whFile, `whsec_${randomBytes(24).toString('hex')}`, { mode: 0o600 });
+  const secret = (name: string, make: () => string): string => {
+    const file = path.join(dir, name);
+    if (!existsSync(file)) writeFileSync(file, make(), { mode: 0o600 });
+    return readFileSync(file, 'utf8').trim();
+  };
   return {
     session: await jwks('session'),
     buffer: await jwks('buffer'),
     queue: await jwks('queue'),
     ticket: await jwks('ticket'),
-    stripeWebhookSecret: readFileSync(whFile, 'utf8').trim(),
+    stripeWebhookSecret: secret('stripe-webhook-secret', () => `whsec_${randomBytes(24).toString('hex')}`),
+    originSecret: secret('origin-secret', () => randomBytes(24).toString('base64url')),
   };
 }

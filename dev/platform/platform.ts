@@ -20,7 +20,7 @@ import {
 } from './paths';
 import { ensureDatabase, ensurePostgres } from './postgres';
 import { spawnService, waitForHealthy, type ServiceProcess } from './processes';
-import { serviceEnv, serviceLogFile, type PlatformEndpoints } from './service-env';
+import { ORIGIN_SECRET_HEADER, serviceEnv, serviceLogFile, type PlatformEndpoints } from './service-env';
 
 export interface StartPlatformOptions {
   /**
@@ -66,6 +66,12 @@ export interface Platform {
   /** The Stripe stand-in: `pay(sessionId)`, `state()`, `webhooksIdle()`, … */
   stripe: StripeStandIn;
   kafka: { brokers: string[]; topicPrefix: string };
+  /**
+   * The origin secret the gateway adds, as CloudFront does. A load generator that stands for
+   * many fans sends `{ [edge.header]: edge.secret, 'cloudfront-viewer-address': '<ip>:<port>' }`
+   * (as a request straight to the ALB would); any other request is seen from its socket.
+   */
+  edge: { header: string; secret: string };
   localDir: string;
   logFile(svc: ServiceName): string;
   /** The pid of a service's process (one process per service), undefined while it is down. */
@@ -256,8 +262,10 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
     const services = Object.fromEntries(
       SERVICE_NAMES.map((s) => [s, `http://127.0.0.1:${ports.services[s]}/${s}`]),
     ) as Record<ServiceName, string>;
+    const edge = { header: ORIGIN_SECRET_HEADER, secret: secrets.originSecret };
     const gateway = await startGateway({
       port: ports.gateway,
+      edge,
       routes: Object.fromEntries(
         SERVICE_NAMES.map((s) => [`/${s}`, `http://127.0.0.1:${ports.services[s]}`]),
       ),
@@ -276,6 +284,7 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
       beaconUrl: standins.beacon.url,
       stripe,
       kafka,
+      edge,
       localDir,
       logFile: (svc) => serviceLogFile(localDir, svc),
       servicePid: (svc) => {

@@ -4,6 +4,9 @@ import { SERVICE_PORTS, STRIPE_PORT, type ServiceName } from './paths';
 import { STANDIN_PORTS } from '../standins';
 import { DEV_OIDC_CLIENT } from '../standins/oidc';
 
+/** The origin secret's header name, as Terraform configures it on CloudFront and the ALB. */
+export const ORIGIN_SECRET_HEADER = 'X-Origin-Secret';
+
 export interface PlatformEndpoints {
   databaseUrl: string;
   kafkaBrokers: string[];
@@ -34,6 +37,9 @@ export function serviceEnv(
     PUBLIC_BASE_URL: p.publicBaseUrl,
     FEED_JWKS_URL: local(ports.feed, '/feed/.well-known/jwks.json'),
     COOKIE_SECURE: 'false',
+    // The gateway adds this header as our CloudFront distribution does (client addresses).
+    ORIGIN_SECRET_HEADER: ORIGIN_SECRET_HEADER,
+    ORIGIN_SECRETS: secrets.originSecret,
   };
   switch (svc) {
     case 'feed':

@@ -111,6 +111,23 @@ export async function testSigningKeys(kid = 'test-1'): Promise<PrivateJwkSet> {
   return generateSigningJwks(kid);
 }
 
+/**
+ * The origin secret services accept in tests (`serviceTestEnv`), as CloudFront sends it in AWS.
+ * Not a secret: test services listen on loopback only.
+ */
+export const TEST_EDGE = { header: 'X-Origin-Secret', secret: 'test-origin-secret-not-secret' };
+
+/**
+ * The headers of a request that came through our CloudFront distribution from `ip`: how a test
+ * or a load generator stands for many fans from one machine (libs/common `clientIp`).
+ */
+export function viewerHeaders(
+  ip: string,
+  edge: { header: string; secret: string } = TEST_EDGE,
+): Record<string, string> {
+  return { [edge.header]: edge.secret, 'cloudfront-viewer-address': `${ip}:443` };
+}
+
 /** The environment a service needs in tests, on a private database and Kafka namespace. */
 export function serviceTestEnv(
   db: TestDatabase,
@@ -127,6 +144,8 @@ export function serviceTestEnv(
     PUBLIC_BASE_URL: 'http://localhost:8080',
     // Two jest workers each starting several services share one server (max_connections 100).
     DB_POOL_SIZE: '5',
+    ORIGIN_SECRET_HEADER: TEST_EDGE.header,
+    ORIGIN_SECRETS: TEST_EDGE.secret,
     ...extra,
   };
 }

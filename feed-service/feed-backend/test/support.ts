@@ -3,6 +3,7 @@ import {
   createTestKafka,
   serviceTestEnv,
   testSigningKeys,
+  viewerHeaders,
   type TestDatabase,
   type TestKafka,
 } from '@ticketslave/dev/test-support';
@@ -28,7 +29,7 @@ export class Browser {
       .map(([n, c]) => `${n}=${c.value}`)
       .join('; ');
     if (cookie) headers.set('cookie', cookie);
-    headers.set('x-forwarded-for', this.ip);
+    for (const [name, value] of Object.entries(viewerHeaders(this.ip))) headers.set(name, value);
     let body = init.body;
     if (init.json !== undefined) {
       headers.set('content-type', 'application/json');

@@ -63,6 +63,16 @@ export const baseConfigShape = {
   ASSET_BASE_URL: z.url().optional(),
   FRONTEND_DIR: z.string().optional(),
   COOKIE_SECURE: bool.optional(),
+  /**
+   * The header our CloudFront distribution adds to every origin request, and the values it may
+   * carry (comma-separated: two while rotating). A request carrying one of them came through the
+   * distribution, so its `CloudFront-Viewer-Address` names the client. Unset: the socket's peer.
+   */
+  ORIGIN_SECRET_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name')
+    .default('X-Origin-Secret'),
+  ORIGIN_SECRETS: csv.pipe(z.array(z.string().min(16, 'at least 16 characters'))).optional(),
 };
 
 /**

@@ -7,7 +7,14 @@ describe('loadPaymentConfig', () => {
     const set = await generateSigningJwks('k');
     const env = serviceEnv(
       'payment',
-      { session: set, buffer: set, queue: set, ticket: set, stripeWebhookSecret: 'whsec_dev' },
+      {
+        session: set,
+        buffer: set,
+        queue: set,
+        ticket: set,
+        stripeWebhookSecret: 'whsec_dev',
+        originSecret: 'dev-origin-secret-0001',
+      },
       {
         databaseUrl: 'postgres://u:p@127.0.0.1:5432/ts',
         kafkaBrokers: ['127.0.0.1:9092'],

@@ -13,6 +13,7 @@ import client from 'prom-client';
 import { AppError, ForbiddenError, InputError, NotFoundError, type ProblemDetails } from '../errors';
 import { withRequestId, type Logger } from '../logger';
 import { openApiDocument, type ApiRouter } from './api-router';
+import { CLIENT_ADDRESS_LOCAL, clientAddressResolver, type EdgeTrust } from './client-ip';
 import { mountFrontend } from './frontend';
 import { sendBody } from './send';
 
@@ -38,6 +39,8 @@ export interface HttpAppOptions {
   isProduction?: boolean;
   /** Paths under /<svc>/api exempt from the Origin/JSON checks (server-to-server calls). */
   registry?: client.Registry;
+  /** How requests from our CloudFront distribution are recognised (`clientIp`); unset: the socket's peer. */
+  edge?: EdgeTrust;
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -115,9 +118,10 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; registry: c
   const prefix = `/${service}`;
   const app = express();
   app.disable('x-powered-by');
-  // Trust X-Forwarded-For only from proxies on private networks (the gateway, the ALB in
-  // its VPC subnets); a client's own X-Forwarded-For must not pick its rate-limit key.
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // X-Forwarded-For is never trusted: its last hop in AWS is a CloudFront edge, the hops before
+  // it are what the client wrote. The client address comes from `clientIp` (client-ip.ts).
+  app.set('trust proxy', false);
+  app.locals[CLIENT_ADDRESS_LOCAL] = clientAddressResolver(opts.edge);
   app.set('etag', 'strong');
 
   const registry = opts.registry ?? new client.Registry();

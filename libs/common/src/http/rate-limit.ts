@@ -47,8 +47,6 @@ export class RateLimiter {
   }
 }
 
-export const clientIp = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? 'unknown';
-
 /** Express middleware: one bucket per key; 429 problem+json with Retry-After when empty. */
 export function rateLimit(opts: {
   capacity: number;

@@ -9,6 +9,7 @@ import type { baseConfigShape } from '../config';
 import { createDataSource, migrate, type DataSourceOptions } from '../db/data-source';
 import { OutboxRelay } from '../db/outbox';
 import { createHttpApp, type ReadinessCheck } from '../http/app';
+import { clientAddressResolver, type ClientAddress } from '../http/client-ip';
 import type { ApiRouter } from '../http/api-router';
 import { KafkaBus, type MessageBus } from '../kafka/bus';
 import { createLogger, type Logger } from '../logger';
@@ -32,6 +33,8 @@ export interface ServiceKit<C extends BaseConfig> {
   sessions: TokenVerifier;
   /** Register a WebSocket endpoint on the service's HTTP server. */
   upgrades: UpgradeRouter;
+  /** The client address of a request or WebSocket upgrade (what `clientIp` reads in routes). */
+  clientAddress: ClientAddress;
   lifecycle: Lifecycle;
 }
 
@@ -128,8 +131,16 @@ export async function startService<C extends BaseConfig>(
     // Feed's keys fetched up front: a feed restart later does not fail this service's session checks.
     const sessions = new TokenVerifier(config.FEED_JWKS_URL);
     void sessions.warm();
+    const edge = config.ORIGIN_SECRETS
+      ? { header: config.ORIGIN_SECRET_HEADER, secrets: config.ORIGIN_SECRETS }
+      : undefined;
+    if (!edge && config.NODE_ENV === 'production')
+      logger.warn(
+        'ORIGIN_SECRETS is not set: client addresses are the socket peer, which behind CloudFront and the ALB is the ALB',
+      );
     const kit: ServiceKit<C> = {
       service,
+      clientAddress: clientAddressResolver(edge),
       config,
       logger,
       ds,
@@ -154,6 +165,7 @@ export async function startService<C extends BaseConfig>(
       frontendDir: config.FRONTEND_DIR ?? opts.frontendDir,
       assetBaseUrl: config.ASSET_BASE_URL,
       isProduction: config.NODE_ENV === 'production',
+      edge,
       readiness: [
         { name: 'database', check: async () => void (await ds.query('SELECT 1')) },
         { name: 'kafka', check: () => bus.ping() },

@@ -5,6 +5,8 @@ const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', decorators: t
 module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)s$': swc },
+  // @noble/* 2.x ship ES modules only; jest runs CommonJS, so swc converts them too.
+  transformIgnorePatterns: ['/node_modules/(?!@noble/)'],
   roots: ['<rootDir>'],
   testMatch: ['**/?(*.)+(spec|test).ts'],
   testPathIgnorePatterns: ['/node_modules/', '/.local/', '/dist/', '-frontend/', '/libs/ui/(?!src/[a-z-]+\\.spec\\.ts$)'],

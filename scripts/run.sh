@@ -12,14 +12,14 @@ tsx() { node --enable-source-maps --import tsx "$@"; }
 case "$task" in
   start) exec node --enable-source-maps --import tsx dev/platform/start.ts "$@" ;;
   test) exec node --enable-source-maps --import tsx dev/platform/run-tests.ts "$@" ;;
-  lint) npx eslint --max-warnings 0 . && npx prettier --check "libs/common/src/**/*.ts" "dev/**/*.ts" "*-service/*-backend/**/*.ts" ;;
+  lint) npx eslint --max-warnings 0 . && npx prettier --check "libs/common/src/**/*.ts" "libs/draw/**/*.ts" "dev/**/*.ts" "*-service/*-backend/**/*.ts" ;;
   typecheck)
     npx tsc -p tsconfig.json --noEmit
     for fe in libs/ui feed-service/feed-frontend buffer-service/buffer-frontend queue-service/queue-frontend purchase-service/purchase-frontend payment-service/payment-frontend; do
       [ -f "$fe/tsconfig.json" ] && (cd "$fe" && npx svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output machine | tail -1)
     done ;;
   build) tsx dev/platform/build.ts "$@" ;;
-  verify-draw) tsx libs/common/src/draw/verify-cli.ts "$@" ;;
+  verify-draw) tsx libs/draw/src/cli.ts "$@" ;;
   bench) tsx bench/run-bench.ts "$@" ;;
   *) echo "usage: scripts/run.sh start|test|lint|typecheck|build|verify-draw|bench <name>" >&2; exit 2 ;;
 esac

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { startBeacon } from './beacon';
+import { startBeacon, type BeaconInfo } from './beacon';
 import type { StandIn } from './http-util';
 import { startOidc } from './oidc';
 import { startS3 } from './s3';
@@ -26,9 +26,8 @@ export {
 } from './oidc';
 export {
   startBeacon,
-  beaconRoundAt,
-  beaconValue,
-  DEV_BEACON_SECRET,
+  beaconSecretKey,
+  randomBeaconSecretKey,
   type BeaconInfo,
   type BeaconRound,
   type BeaconStandInOptions,
@@ -41,7 +40,7 @@ export interface AllStandIns {
   s3: StandIn;
   smtp: SmtpStandIn;
   oidc: StandIn & { issuer: string };
-  beacon: StandIn;
+  beacon: StandIn & { info: BeaconInfo };
   stop(): Promise<void>;
 }
 
@@ -65,7 +64,9 @@ export async function startAllStandIns(opts: {
     );
     const smtp = track(await startSmtp({ port: ports.smtp, httpPort: ports.inbox, host }));
     const oidc = track(await startOidc({ port: ports.oidc, host }));
-    const beacon = track(await startBeacon({ port: ports.beacon, host }));
+    const beacon = track(
+      await startBeacon({ port: ports.beacon, host, keyFile: path.join(opts.dataDir, 'beacon', 'key.json') }),
+    );
     return { s3, smtp, oidc, beacon, stop };
   } catch (err) {
     await stop();

@@ -12,7 +12,8 @@
  *   smtp    PORT is SMTP; INBOX_PORT the inbox over HTTP (GET /messages)
  *   google  GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET (the one client accepted; default the dev
  *           client), OIDC_ISSUER (`iss` of ID tokens; default the stand-in's own URL)
- *   beacon  BEACON_SECRET (same secret, same value per round), BEACON_PERIOD (seconds)
+ *   beacon  DATA_DIR (the chain's BLS secret key, made at first start, kept in DATA_DIR/key.json),
+ *           BEACON_PERIOD (seconds)
  *   stripe  STRIPE_WEBHOOK_URL, STRIPE_WEBHOOK_SECRET, STRIPE_PUBLIC_BASE_URL (where browsers
  *           reach the hosted checkout page), DATA_DIR (state kept in DATA_DIR/stripe.json)
  *
@@ -148,7 +149,7 @@ export async function startStandIn(name: StandInName, env: Env = process.env): P
       const beacon = await startBeacon({
         port: listenPort,
         host,
-        secret: read(env, 'BEACON_SECRET'),
+        keyFile: path.join(dataDir(env, name), 'key.json'),
         period: positive(env, 'BEACON_PERIOD'),
       });
       return { name, url: beacon.url, httpUrl: beacon.url, stop: () => beacon.stop() };

@@ -130,7 +130,7 @@ describe('closing the buffer at saleStartsAt + bufferGraceSeconds', () => {
     );
     const n = verifyFairness(doc).numbers.get(entrantHash(doc.salt, 'fan-b'));
     expect(stdout).toContain(`queue number ${n}`);
-    expect(stdout).toContain('OK: all 5 queue numbers recomputed');
+    expect(stdout).toContain('VERIFIED: all 5 queue numbers recomputed');
   });
 });
 

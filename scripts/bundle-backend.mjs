@@ -7,7 +7,7 @@
 //
 // esbuild does not emit decorator metadata: TypeORM entity columns must declare `type:` explicitly.
 import { build } from 'esbuild';
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 const cwd = process.cwd();
@@ -46,5 +46,13 @@ const result = await build({
   metafile: true,
   logLevel: 'info',
 });
+// The service's SQL functions are read at start from `sql/` next to the module that names
+// them (src/data/schema.ts → src/data/sql); in the bundle that module's __dirname is dist/.
+const sqlDir = path.join(cwd, 'src/data/sql');
+rmSync(path.join(cwd, 'dist/sql'), { recursive: true, force: true });
+if (existsSync(sqlDir)) {
+  cpSync(sqlDir, path.join(cwd, 'dist/sql'), { recursive: true });
+  console.log(`bundle-backend: src/data/sql → dist/sql`);
+}
 const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.js'));
 for (const [file, meta] of outputs) console.log(`bundle-backend: ${path.relative(cwd, file)} ${(meta.bytes / 1024).toFixed(0)} KiB`);

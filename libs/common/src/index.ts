@@ -16,6 +16,8 @@ export * from './db/outbox';
 export * from './db/query';
 export * from './db/batcher';
 export * from './db/prepared';
+export * from './db/locks';
+export * from './db/sql-functions';
 export * from './tokens/ed25519';
 export * from './tokens/keys';
 export * from './tokens/tokens';

@@ -11,10 +11,11 @@ import {
   type RunningService,
 } from '@ticketslave/common';
 import type { PurchaseConfig } from './config';
-import { migrations } from './data/migrations';
-import { HoldBatches, sweepExpiredHolds } from './domain/holds';
+import { PgHoldStore } from './data/hold-store';
+import { purchaseStore, transact } from './data/purchase-store';
+import { migrations, sqlFunctions } from './data/schema';
+import { sweepExpiredHolds } from './domain/holds';
 import { publishInventoryChanges } from './domain/inventory-publisher';
-import type { Transact } from './domain/ports';
 import { TicketCodes } from './domain/ticket-codes';
 import { registerRoutes } from './http/routes';
 import { eventConsumer, paymentConsumer } from './messaging/consumers';
@@ -42,24 +43,27 @@ export async function startPurchaseService(
     port: opts.port ?? config.PORT,
     clock: opts.clock,
     migrations,
+    sqlFunctions: sqlFunctions(),
     frontendDir: path.resolve(__dirname, '../../purchase-frontend/dist'),
     wire: (kit) => {
-      const tx: Transact = (fn) => kit.ds.transaction((em) => fn(em));
+      const tx = transact(kit.ds);
+      const store = purchaseStore(kit.ds);
       const api = new ApiRouter();
-      // Keys fetched at start: a queue or feed restart later does not turn holds into 503s.
-      const sessions = new TokenVerifier(config.FEED_JWKS_URL);
+      // Queue's keys fetched at start: a queue restart later does not turn holds into 503s.
       const admissions = new TokenVerifier(config.QUEUE_JWKS_URL);
-      void sessions.warm();
       void admissions.warm();
       registerRoutes(api, {
-        db: kit.ds,
+        store,
         tx,
         clock: kit.clock,
-        sessions,
+        sessions: kit.sessions,
         admissions,
         codes,
-        holds: new HoldBatches(preparedStatements(kit.ds), kit.clock),
-        afterHold: coalescedOutboxNotify(kit.ds, kit.logger),
+        holds: new PgHoldStore(
+          preparedStatements(kit.ds),
+          kit.clock,
+          coalescedOutboxNotify(kit.ds, kit.logger),
+        ),
       });
       const mailer = new Mailer(config.SMTP_URL, config.MAIL_FROM, config.PUBLIC_BASE_URL);
       const mails = mailSender(kit.ds, mailer, kit.logger);
@@ -84,7 +88,7 @@ export async function startPurchaseService(
             kit.logger,
           ),
           ...seatFeed({
-            db: kit.ds,
+            units: store.units,
             upgrades: kit.upgrades,
             logger: kit.logger,
             allowedOrigins: [config.PUBLIC_BASE_URL],

@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import {
   generateSigningJwks,
+  preparedStatements,
   systemClock,
   TokenSigner,
   TOKENS,
   type AppError,
   type Envelope,
+  type Queryable,
 } from '@ticketslave/common';
-import { createHold, HoldBatches } from '../src/domain/holds';
+import { PgHoldStore } from '../src/data/hold-store';
+import { holdSeats } from '../src/domain/holds';
+import type { OrderView } from '../src/domain/orders';
 import { eventually, readTopic } from '@ticketslave/dev/test-support';
 import { call, seat, snapshot, startHarness, type Harness } from './harness';
 
@@ -246,46 +250,56 @@ describe('DELETE /purchase/api/orders/:id/hold', () => {
 });
 
 describe('holds in batches (hold_units_batch)', () => {
-  /** HoldBatches on the service's own database, recording which statement each round ran. */
+  /** A hold store on the service's own database, recording how many holds each statement ran. */
   const recorded = () => {
-    const statements: string[] = [];
+    const statements: number[] = [];
+    const prepared = preparedStatements(h.svc.kit.ds);
     const db = {
-      query: (text: string, values?: unknown[]) => {
-        statements.push(/hold_units_batch/.test(text) ? 'batch' : 'one');
-        return h.svc.kit.ds.query(text, values);
-      },
+      transaction: <T>(fn: (db: Queryable) => Promise<T>) =>
+        prepared.transaction((tx) =>
+          fn({
+            query: (text: string, values?: unknown[]) => {
+              if (/hold_units_batch/.test(text))
+                statements.push((JSON.parse(values![1] as string) as []).length);
+              return tx.query(text, values);
+            },
+          }),
+        ),
     };
-    return { statements, batches: new HoldBatches(db, systemClock) };
+    return { statements, holds: new PgHoldStore(db, systemClock) };
   };
   const hold = (
-    holds: HoldBatches,
+    holds: PgHoldStore,
     eventId: string,
     userId: string,
     seats: string[],
     admissionId = randomUUID(),
   ) =>
-    createHold(
-      { holds },
-      { eventId, userId, email: `${userId}@example.com`, admissionId, selection: { seats } },
-    ).then(
+    holdSeats(holds, {
+      eventId,
+      userId,
+      email: `${userId}@example.com`,
+      admissionId,
+      selection: { seats },
+    }).then(
       (order) => ({ ok: order }),
       (err: AppError) => ({ refused: err }),
     );
 
-  it('holds that arrive together share one statement and commit, each with its own answer in order', async () => {
+  it('when holds arrive together, then they share one statement and commit, each with its own answer in order', async () => {
     const snapB = snapshot();
     await h.publishEvent(snapB);
-    const { statements, batches } = recorded();
+    const { statements, holds } = recorded();
     const sameAdmission = randomUUID();
     const [first, ...rest] = await Promise.all([
-      hold(batches, snapB.eventId, 'b-first', [seat('A', 1)]),
+      hold(holds, snapB.eventId, 'b-first', [seat('A', 1)]),
       // These four arrive while the first is in flight and go as one batch.
-      hold(batches, snapB.eventId, 'b-one', [seat('B', 1), seat('B', 2)], sameAdmission),
-      hold(batches, snapB.eventId, 'b-two', [seat('B', 2), seat('B', 3)]),
-      hold(batches, snapB.eventId, 'b-one', [seat('C', 1)], sameAdmission),
-      hold(batches, snapB.eventId, 'b-three', [seat('C', 2), seat('C', 3), seat('C', 4)]),
+      hold(holds, snapB.eventId, 'b-one', [seat('B', 1), seat('B', 2)], sameAdmission),
+      hold(holds, snapB.eventId, 'b-two', [seat('B', 2), seat('B', 3)]),
+      hold(holds, snapB.eventId, 'b-one', [seat('C', 1)], sameAdmission),
+      hold(holds, snapB.eventId, 'b-three', [seat('C', 2), seat('C', 3), seat('C', 4)]),
     ]);
-    expect(statements).toEqual(['one', 'batch']);
+    expect(statements).toEqual([1, 4]);
     expect(first).toHaveProperty('ok');
     const [one, two, oneAgain, three] = rest;
     expect(one).toHaveProperty('ok');
@@ -308,38 +322,61 @@ describe('holds in batches (hold_units_batch)', () => {
       [seat('C', 3), 'b-three'],
       [seat('C', 4), 'b-three'],
     ]);
+    // Each order the batch made has its order.created, built from the order it wrote.
+    const orders = [first, one, three].map((r) => (r as { ok: OrderView }).ok);
+    const msgs = await readTopic<Envelope<'order.created'>>(
+      h.kafka.brokers,
+      `${h.kafka.prefix}order.created`,
+      {
+        until: (m) => orders.every((o) => m.some((x) => x.payload.orderId === o.orderId)),
+      },
+    );
+    for (const o of orders)
+      expect(msgs.find((x) => x.payload.orderId === o.orderId)!.payload).toEqual({
+        orderId: o.orderId,
+        eventId: snapB.eventId,
+        userId: expect.stringMatching(/^b-/),
+        admissionId: expect.any(String),
+        amountMinor: o.amountMinor,
+        currency: o.currency,
+        expiresAt: o.expiresAt,
+      });
   });
 
-  it('a batch that fails runs its holds one by one: only the failing hold fails', async () => {
+  it('when a batch fails, then its holds run one by one and only the failing hold fails', async () => {
     const snapC = snapshot();
     await h.publishEvent(snapC);
-    const { statements, batches } = recorded();
+    const { statements, holds } = recorded();
     const [, good, bad, alsoGood] = await Promise.all([
-      hold(batches, snapC.eventId, 'c-first', [seat('A', 1)]),
-      hold(batches, snapC.eventId, 'c-good', [seat('A', 2)]),
-      // Its order id is not a uuid: the batch's cast fails and rolls every hold of it back.
-      batches
-        .hold(snapC.eventId, {
-          seats: [seat('A', 3)],
-          category: null,
-          quantity: 1,
-          user: 'c-bad',
-          email: 'c-bad@example.com',
-          admission: randomUUID(),
-          order: 'not-a-uuid',
-          envelope: {},
-          headers: {},
-        })
+      hold(holds, snapC.eventId, 'c-first', [seat('A', 1)]),
+      hold(holds, snapC.eventId, 'c-good', [seat('A', 2)]),
+      // Its message cannot be built: the batch's transaction rolls every hold of it back.
+      holds
+        .hold(
+          {
+            eventId: snapC.eventId,
+            seats: [seat('A', 3)],
+            category: null,
+            quantity: 1,
+            userId: 'c-bad',
+            email: 'c-bad@example.com',
+            admissionId: randomUUID(),
+            orderId: randomUUID(),
+          },
+          () => {
+            throw new Error('no message for this order');
+          },
+        )
         .then(
           (ok) => ({ ok }),
           (failed: Error) => ({ failed: failed.message }),
         ),
-      hold(batches, snapC.eventId, 'c-good-too', [seat('A', 4)]),
+      hold(holds, snapC.eventId, 'c-good-too', [seat('A', 4)]),
     ]);
-    expect(statements).toEqual(['one', 'batch', 'one', 'one', 'one']);
+    expect(statements).toEqual([1, 3, 1, 1, 1]);
     expect(good).toHaveProperty('ok');
     expect(alsoGood).toHaveProperty('ok');
-    expect(bad).toEqual({ failed: expect.stringMatching(/uuid/) });
+    expect(bad).toEqual({ failed: 'no message for this order' });
     const held = await h.sql<{ unit_id: string }>(
       `SELECT unit_id FROM units WHERE event_id = $1 AND status = 'held' ORDER BY unit_id`,
       [snapC.eventId],

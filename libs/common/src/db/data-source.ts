@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import { DataSource, type EntityManager, type MixedList, type EntitySchema } from 'typeorm';
 import type { Logger } from '../logger';
 import { KIT_TABLES_SQL } from './kit-tables';
+import { lockKeySql } from './locks';
+import { syncSqlFunctions, type SqlSource } from './sql-functions';
 
 export interface DataSourceOptions {
   url: string;
@@ -38,25 +40,39 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
 }
 
 /**
- * Creates the schema, the kit's own tables (outbox, processed messages) and runs the
- * service's migrations, all under a session advisory lock, so instances starting
- * together take turns instead of racing.
+ * Creates the schema, the kit's own tables (outbox, processed messages), runs the
+ * service's migrations and applies its SQL functions (see syncSqlFunctions), all under a
+ * session advisory lock, so instances starting together take turns instead of racing.
+ * When migrations are pending, the functions are put in place before them too, their
+ * bodies unchecked: a migration may use one (feed's generated price columns do), while
+ * another's body may name a table those migrations create.
  */
-export async function migrate(ds: DataSource, schema: string, logger?: Logger): Promise<void> {
+export async function migrate(
+  ds: DataSource,
+  schema: string,
+  opts: {
+    logger?: Logger;
+    /** The schema's SQL functions; without them the schema's functions are left as they are. */
+    sqlFunctions?: SqlSource[];
+  } = {},
+): Promise<void> {
+  const { logger, sqlFunctions } = opts;
   if (!ds.isInitialized) await ds.initialize();
   const runner = ds.createQueryRunner();
   await runner.connect();
+  const lock = lockKeySql('kit.migrate', '$1');
   try {
-    await runner.query('SELECT pg_advisory_lock(hashtext($1))', [`ticketslave:migrate:${schema}`]);
+    await runner.query(`SELECT pg_advisory_lock(${lock})`, [schema]);
     await runner.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     await runner.query(`SET search_path TO "${schema}", public`);
     await runner.query(KIT_TABLES_SQL);
+    const pending = await ds.showMigrations();
+    if (pending && sqlFunctions) await syncSqlFunctions(runner, sqlFunctions, { checkBodies: false });
     const ran = await ds.runMigrations({ transaction: 'each' });
     if (ran.length) logger?.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
+    if (sqlFunctions) await syncSqlFunctions(runner, sqlFunctions, { checkBodies: true, logger });
   } finally {
-    await runner
-      .query('SELECT pg_advisory_unlock(hashtext($1))', [`ticketslave:migrate:${schema}`])
-      .catch(() => undefined);
+    await runner.query(`SELECT pg_advisory_unlock(${lock})`, [schema]).catch(() => undefined);
     await runner.release();
   }
 }

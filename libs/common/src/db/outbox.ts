@@ -3,19 +3,13 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { MessageBus, OutgoingMessage } from '../kafka/bus';
 import type { Logger } from '../logger';
 import { currentRequestId } from '../logger';
+import { lockKeySql } from './locks';
 
 /** Anything that can run a query inside the caller's transaction. */
 export type Queryable = Pick<EntityManager, 'query'>;
 
 /** Held shared by every transaction writing to a schema's outbox, exclusively by its relay for a moment. */
-const writeLockKey = (schemaSql: string) => `hashtext('ticketslave:outbox-write:' || ${schemaSql})`;
-
-/**
- * The outbox's write lock as an SQL expression, for a writer that inserts its outbox rows
- * in its own SQL (e.g. a PL/pgSQL function): it must take
- * `pg_advisory_xact_lock_shared(<this>)` in the transaction before inserting them.
- */
-export const OUTBOX_WRITE_LOCK_SQL = writeLockKey('current_schema()');
+const writeLockKey = (schemaSql: string) => lockKeySql('kit.outbox-write', schemaSql);
 
 /**
  * Wakes the relay (LISTEN/NOTIFY), for writers that do not NOTIFY inside their
@@ -30,17 +24,24 @@ export async function notifyOutbox(db: Queryable): Promise<void> {
  * Records messages in the service's outbox, inside the caller's transaction: they
  * are published if and only if the transaction commits. The shared write lock lets
  * the relay wait for in-flight writers (see OutboxRelay); NOTIFY is transactional,
- * so the relay wakes exactly when the rows become visible.
+ * so the relay wakes exactly when the rows become visible. `notify: false` leaves the
+ * NOTIFY out, for a hot path that wakes the relay after its commit (see notifyOutbox).
+ *
+ * One statement: the lock is in a one-row subquery joined to the rows, so it is taken
+ * before the first row is produced, and hence before any row draws its sequence number.
  */
-export async function enqueueMessages(db: Queryable, messages: OutgoingMessage[]): Promise<void> {
+export async function enqueueMessages(
+  db: Queryable,
+  messages: OutgoingMessage[],
+  opts: { notify?: boolean } = {},
+): Promise<void> {
   if (messages.length === 0) return;
   const requestId = currentRequestId();
-  await db.query(
-    `SELECT pg_advisory_xact_lock_shared(${writeLockKey('current_schema()')}), pg_notify(current_schema() || '_outbox', '')`,
-  );
+  const notify = opts.notify === false ? '' : `, pg_notify(current_schema() || '_outbox', '')`;
   await db.query(
     `INSERT INTO outbox (topic, msg_key, envelope, headers)
-     SELECT t, k, e, h FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[]) AS x(t, k, e, h)`,
+     SELECT t, k, e, h FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[]) AS x(t, k, e, h),
+       (SELECT pg_advisory_xact_lock_shared(${writeLockKey('current_schema()')})${notify}) AS locked`,
     [
       messages.map((m) => m.topic),
       messages.map((m) => m.key),
@@ -129,8 +130,8 @@ export class OutboxRelay {
           await this.client?.end().catch(() => undefined);
           this.client = await this.connect();
           const { rows } = await this.client.query<{ ok: boolean }>(
-            'SELECT pg_try_advisory_lock(hashtext($1)) AS ok',
-            [`ticketslave:outbox:${this.opts.schema}`],
+            `SELECT pg_try_advisory_lock(${lockKeySql('kit.outbox-relay', '$1')}) AS ok`,
+            [this.opts.schema],
           );
           this.leader = rows[0]?.ok === true;
           if (this.leader) await this.client.query(`LISTEN "${this.opts.schema}_outbox"`);

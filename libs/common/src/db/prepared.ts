@@ -1,14 +1,21 @@
 import { createHash } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Queryable } from './outbox';
+
+/** Statements run as named prepared statements, on their own or in a transaction. */
+export interface PreparedStatements extends Queryable {
+  /** Runs `fn` in one transaction on one pooled connection; its statements are prepared too. */
+  transaction<T>(fn: (db: Queryable) => Promise<T>): Promise<T>;
+}
 
 /**
  * Runs statements straight on the DataSource's pg pool as named prepared statements:
  * each connection parses and plans a statement once, then only binds and executes it.
- * For fixed SQL texts on the hot path (holds, join batches); every statement is its own transaction.
+ * For fixed SQL texts on the hot path (holds, join batches): `query` runs a statement as
+ * its own transaction, `transaction` several in one, without the ORM's query runner.
  */
-export function preparedStatements(ds: DataSource): Queryable {
+export function preparedStatements(ds: DataSource): PreparedStatements {
   // TypeORM's postgres driver keeps its pg pool as `master` (there once the DataSource is initialized).
   const pool = () => (ds.driver as unknown as { master: Pool }).master;
   const names = new Map<string, string>();
@@ -20,8 +27,29 @@ export function preparedStatements(ds: DataSource): Queryable {
     }
     return name;
   };
+  const on = (client: Pool | PoolClient): Queryable =>
+    ({
+      query: async (text: string, values?: unknown[]) =>
+        (await client.query({ name: nameOf(text), text, values })).rows,
+    }) as Queryable;
   return {
-    query: async (text: string, values?: unknown[]) =>
-      (await pool().query({ name: nameOf(text), text, values })).rows,
-  } as Queryable;
+    query: (text: string, values?: unknown[]) => on(pool()).query(text, values),
+    transaction: async <T>(fn: (db: Queryable) => Promise<T>): Promise<T> => {
+      const client = await pool().connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(on(client));
+        await client.query('COMMIT');
+        client.release();
+        return result;
+      } catch (err) {
+        // A connection whose rollback failed is in an unknown state: it is closed, not reused.
+        await client.query('ROLLBACK').then(
+          () => client.release(),
+          (rollbackErr: Error) => client.release(rollbackErr),
+        );
+        throw err;
+      }
+    },
+  };
 }

@@ -8,6 +8,7 @@ import { systemClock } from '../clock';
 import type { baseConfigShape } from '../config';
 import { createDataSource, migrate, type DataSourceOptions } from '../db/data-source';
 import { OutboxRelay } from '../db/outbox';
+import type { SqlSource } from '../db/sql-functions';
 import { createHttpApp, type ReadinessCheck } from '../http/app';
 import { clientAddressResolver, type ClientAddress } from '../http/client-ip';
 import type { ApiRouter } from '../http/api-router';
@@ -61,6 +62,8 @@ export interface StartServiceOptions<C extends BaseConfig> {
   port: number;
   entities?: DataSourceOptions['entities'];
   migrations?: DataSourceOptions['migrations'];
+  /** The service's SQL functions (`sqlFunctionsIn(<its src/data/sql>)`), applied at every start after the migrations. */
+  sqlFunctions?: SqlSource[];
   clock?: Clock;
   logger?: Logger;
   /** Database schema; defaults to the service name. */
@@ -71,7 +74,7 @@ export interface StartServiceOptions<C extends BaseConfig> {
 }
 
 /**
- * Composes a service: database (migrated under a lock), Kafka bus (topics ensured),
+ * Composes a service: database (migrated and its SQL functions applied, under a lock), Kafka bus (topics ensured),
  * outbox relay, the service's own parts, then the HTTP server. Stop runs in reverse:
  * stop accepting HTTP, drain WebSockets and consumers, flush, close the pool.
  */
@@ -92,7 +95,7 @@ export async function startService<C extends BaseConfig>(
     });
     await lifecycle.start({
       name: 'database',
-      start: () => migrate(ds, schema, logger),
+      start: () => migrate(ds, schema, { logger, sqlFunctions: opts.sqlFunctions }),
       stop: () => ds.destroy(),
     });
 

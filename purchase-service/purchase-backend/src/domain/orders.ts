@@ -1,77 +1,9 @@
-import {
-  enqueueMessages,
-  envelope,
-  queryOne,
-  queryRows,
-  type Queryable,
-  type TopicName,
-} from '@ticketslave/common';
+import { envelope, type OutgoingMessage, type TopicName } from '@ticketslave/common';
+import type { Order, OrderItem, OrderStatus, OrderWithItems, PurchaseStore } from './ports';
 
-export type OrderStatus =
-  'pending_payment' | 'confirmed' | 'paid' | 'expired' | 'cancelled' | 'failed' | 'refunded';
+export type { Order, OrderItem, OrderStatus };
 
-export interface OrderRow {
-  order_id: string;
-  event_id: string;
-  user_id: string;
-  email: string;
-  admission_id: string;
-  status: OrderStatus;
-  reason: string | null;
-  amount_minor: number;
-  currency: string;
-  created_at: Date;
-  expires_at: Date;
-}
-
-export interface OrderItem {
-  unitId: string;
-  categoryId: string;
-  section: string | null;
-  row: string | null;
-  seat: number | null;
-  priceMinor: number;
-}
-
-/** A row of `order_items`, as the database (or `hold_units`' JSON) gives it. */
-export interface OrderItemRow {
-  unit_id: string;
-  category_id: string;
-  section: string | null;
-  row_label: string | null;
-  seat: number | null;
-  price_minor: number;
-}
-
-export const toOrderItem = (r: OrderItemRow): OrderItem => ({
-  unitId: r.unit_id,
-  categoryId: r.category_id,
-  section: r.section,
-  row: r.row_label,
-  seat: r.seat,
-  priceMinor: r.price_minor,
-});
-
-/** An order as fans see it; times may come as Date (pg) or ISO text (JSON from SQL). */
-export function orderView(
-  o: Omit<OrderRow, 'created_at' | 'expires_at'> & { created_at: Date | string; expires_at: Date | string },
-  eventTitle: string,
-  items: OrderItem[],
-): OrderView {
-  return {
-    orderId: o.order_id,
-    eventId: o.event_id,
-    eventTitle,
-    status: o.status,
-    reason: o.reason,
-    amountMinor: o.amount_minor,
-    currency: o.currency,
-    createdAt: new Date(o.created_at).toISOString(),
-    expiresAt: new Date(o.expires_at).toISOString(),
-    items,
-  };
-}
-
+/** An order as fans see it (the API's answer). */
 export interface OrderView {
   orderId: string;
   eventId: string;
@@ -85,79 +17,64 @@ export interface OrderView {
   items: OrderItem[];
 }
 
-export async function lockOrder(db: Queryable, orderId: string): Promise<OrderRow | undefined> {
-  return queryOne<OrderRow>(db, `SELECT * FROM orders WHERE order_id = $1 FOR UPDATE`, [orderId]);
-}
-
-export async function setOrderStatus(
-  db: Queryable,
-  orderId: string,
-  status: OrderStatus,
-  reason: string | null = null,
-): Promise<void> {
-  await queryRows(db, `UPDATE orders SET status = $2, reason = $3, updated_at = now() WHERE order_id = $1`, [
-    orderId,
-    status,
-    reason,
-  ]);
-}
+export const orderView = (o: OrderWithItems): OrderView => ({
+  orderId: o.orderId,
+  eventId: o.eventId,
+  eventTitle: o.eventTitle,
+  status: o.status,
+  reason: o.reason,
+  amountMinor: o.amountMinor,
+  currency: o.currency,
+  createdAt: o.createdAt.toISOString(),
+  expiresAt: o.expiresAt.toISOString(),
+  items: o.items,
+});
 
 type OrderTopic = Extract<
   TopicName,
   'order.created' | 'order.completed' | 'order.expired' | 'order.cancelled'
 >;
 
-/** Records an order message in the outbox, in the caller's transaction. */
-export async function emitOrder(
-  db: Queryable,
+/**
+ * An order's message to the other services (payment opens, captures or voids the fan's
+ * payment on them), built and checked through the topic's schema. Keyed by event, so
+ * one sale's messages stay in order.
+ */
+export function orderMessage(
   topic: OrderTopic,
-  o: OrderRow,
-  extra: { reason?: string } = {},
-): Promise<void> {
+  o: Order,
+  extra: { reason?: string; requestId?: string } = {},
+): OutgoingMessage {
   const ref = {
-    orderId: o.order_id,
-    eventId: o.event_id,
-    userId: o.user_id,
-    admissionId: o.admission_id,
-    amountMinor: o.amount_minor,
+    orderId: o.orderId,
+    eventId: o.eventId,
+    userId: o.userId,
+    admissionId: o.admissionId,
+    amountMinor: o.amountMinor,
     currency: o.currency,
   };
   const env =
     topic === 'order.created'
-      ? envelope(topic, { ...ref, expiresAt: new Date(o.expires_at).toISOString() })
+      ? envelope(topic, { ...ref, expiresAt: o.expiresAt.toISOString() })
       : topic === 'order.cancelled'
         ? envelope(topic, { ...ref, ...(extra.reason ? { reason: extra.reason } : {}) })
         : envelope(topic, ref);
-  await enqueueMessages(db, [{ topic, key: o.event_id, envelope: env }]);
+  return {
+    topic,
+    key: o.eventId,
+    envelope: env,
+    ...(extra.requestId ? { headers: { 'x-request-id': extra.requestId } } : {}),
+  };
 }
 
-export async function orderItems(db: Queryable, orderIds: string[]): Promise<Map<string, OrderItem[]>> {
-  const rows = await queryRows<OrderItemRow & { order_id: string }>(
-    db,
-    `SELECT * FROM order_items WHERE order_id = ANY($1::uuid[]) ORDER BY unit_id`,
-    [orderIds],
-  );
-  const out = new Map<string, OrderItem[]>();
-  for (const r of rows) {
-    const list = out.get(r.order_id) ?? [];
-    list.push(toOrderItem(r));
-    out.set(r.order_id, list);
-  }
-  return out;
+/** Cancels an order awaiting payment: its seats go back on sale and payment voids its checkout. */
+export async function cancelOrder(s: PurchaseStore, order: Order, reason: string): Promise<void> {
+  await s.units.release([order.orderId], 'held');
+  await s.orders.setStatus(order.orderId, 'cancelled', reason);
+  await s.enqueue([orderMessage('order.cancelled', order, { reason })]);
 }
 
-/** Orders of one fan, newest first; `orderId` narrows to one (404 for anyone else's). */
-export async function ordersOf(db: Queryable, userId: string, orderId?: string): Promise<OrderView[]> {
-  const rows = await queryRows<OrderRow & { title: string }>(
-    db,
-    `SELECT o.*, e.title FROM orders o JOIN events e USING (event_id)
-     WHERE o.user_id = $1 AND ($2::uuid IS NULL OR o.order_id = $2)
-     ORDER BY o.created_at DESC LIMIT 100`,
-    [userId, orderId ?? null],
-  );
-  const items = await orderItems(
-    db,
-    rows.map((r) => r.order_id),
-  );
-  return rows.map((r) => orderView(r, r.title, items.get(r.order_id) ?? []));
+/** A fan's orders, newest first; `orderId` narrows to one (none for anyone else's). */
+export async function ordersOf(s: PurchaseStore, userId: string, orderId?: string): Promise<OrderView[]> {
+  return (await s.orders.ofUser(userId, orderId)).map(orderView);
 }

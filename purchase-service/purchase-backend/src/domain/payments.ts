@@ -1,7 +1,7 @@
-import { queryRows, type Logger, type Payload, type Queryable } from '@ticketslave/common';
-import { emitOrder, lockOrder, setOrderStatus } from './orders';
-import { releaseUnits } from './units';
-import { issueTickets, voidTickets, type TicketIssuer } from './tickets';
+import type { Logger, Payload } from '@ticketslave/common';
+import { cancelOrder, orderMessage } from './orders';
+import type { PurchaseStore } from './ports';
+import { issueTickets, type TicketIssuer } from './tickets';
 
 /**
  * The card is authorized: secure the seats or give up, in the caller's (processOnce)
@@ -10,74 +10,54 @@ import { issueTickets, voidTickets, type TicketIssuer } from './tickets';
  * authorization. Status checks make a second authorization for the same order a no-op.
  */
 export async function onPaymentAuthorized(
-  db: Queryable,
+  s: PurchaseStore,
   p: Payload<'payment.authorized'>,
   logger: Logger,
 ): Promise<'completed' | 'cancelled' | 'ignored'> {
-  const order = await lockOrder(db, p.orderId);
+  const order = await s.orders.lock(p.orderId);
   if (!order) {
     logger.warn({ orderId: p.orderId }, 'payment authorized for an unknown order');
     return 'ignored';
   }
-  await queryRows(db, `UPDATE orders SET payment_intent_id = $2 WHERE order_id = $1`, [
-    p.orderId,
-    p.paymentIntentId,
-  ]);
+  await s.orders.setPaymentIntent(order.orderId, p.paymentIntentId);
   if (order.status === 'cancelled') {
     // Released or refused before the card was authorized: say it again, so payment
     // cancels this authorization even if it saw the first order.cancelled before it existed.
-    await emitOrder(db, 'order.cancelled', order, { reason: order.reason ?? 'cancelled' });
+    await s.enqueue([orderMessage('order.cancelled', order, { reason: order.reason ?? 'cancelled' })]);
     return 'cancelled';
   }
   if (order.status !== 'pending_payment' && order.status !== 'expired') return 'ignored';
 
-  const event = await queryRows<{ status: string }>(db, `SELECT status FROM events WHERE event_id = $1`, [
-    order.event_id,
-  ]);
-  const items = await queryRows<{ unit_id: string }>(
-    db,
-    `SELECT unit_id FROM order_items WHERE order_id = $1 ORDER BY unit_id`,
-    [order.order_id],
-  );
-  const ids = items.map((i) => i.unit_id);
-  // Same lock order as holds: (event, unit) sorted.
-  const units = await queryRows<{ unit_id: string; status: string; order_id: string | null }>(
-    db,
-    `SELECT unit_id, status, order_id FROM units WHERE event_id = $1 AND unit_id = ANY($2::text[])
-     ORDER BY unit_id FOR UPDATE`,
-    [order.event_id, ids],
-  );
+  const event = await s.events.get(order.eventId);
+  const ids = await s.orders.unitIds(order.orderId);
+  const units = await s.units.lock(order.eventId, ids);
   const securable =
-    event[0]?.status !== 'cancelled' &&
-    p.amountMinor === order.amount_minor &&
+    event?.status !== 'cancelled' &&
+    p.amountMinor === order.amountMinor &&
     units.length === ids.length &&
-    units.every((u) => (u.status === 'held' && u.order_id === order.order_id) || u.status === 'available');
+    units.every((u) => (u.status === 'held' && u.orderId === order.orderId) || u.status === 'available');
   if (!securable) {
-    await releaseUnits(db, [order.order_id], 'held');
-    const reason = p.amountMinor !== order.amount_minor ? 'amount_mismatch' : 'seats_unavailable';
-    await setOrderStatus(db, order.order_id, 'cancelled', reason);
-    await emitOrder(db, 'order.cancelled', order, { reason });
+    await cancelOrder(
+      s,
+      order,
+      p.amountMinor !== order.amountMinor ? 'amount_mismatch' : 'seats_unavailable',
+    );
     return 'cancelled';
   }
-  await queryRows(
-    db,
-    `UPDATE units SET status = 'sold', order_id = $3, change_seq = nextval('unit_change_seq')
-     WHERE event_id = $1 AND unit_id = ANY($2::text[])`,
-    [order.event_id, ids, order.order_id],
-  );
-  await setOrderStatus(db, order.order_id, 'confirmed');
-  await emitOrder(db, 'order.completed', order);
+  await s.units.markSold(order.eventId, ids, order.orderId);
+  await s.orders.setStatus(order.orderId, 'confirmed');
+  await s.enqueue([orderMessage('order.completed', order)]);
   return 'completed';
 }
 
-/** Money is captured: issue the tickets (once) and mark the order paid. Returns the new tickets' order when issued. */
+/** Money is captured: issue the tickets (once) and mark the order paid. True when this issued them. */
 export async function onPaymentCaptured(
-  db: Queryable,
+  s: PurchaseStore,
   p: Payload<'payment.captured'>,
   issuer: TicketIssuer,
   logger: Logger,
 ): Promise<boolean> {
-  const order = await lockOrder(db, p.orderId);
+  const order = await s.orders.lock(p.orderId);
   if (!order || order.status !== 'confirmed') {
     if (order?.status !== 'paid')
       logger.warn(
@@ -86,19 +66,19 @@ export async function onPaymentCaptured(
       );
     return false;
   }
-  await issueTickets(db, issuer, order);
-  await setOrderStatus(db, order.order_id, 'paid');
+  await issueTickets(s, issuer, order);
+  await s.orders.setStatus(order.orderId, 'paid');
   // The confirmation e-mail goes out from the mail outbox (messaging/mail-sender), after this commits.
-  await db.query(`INSERT INTO mail_outbox (order_id) VALUES ($1) ON CONFLICT DO NOTHING`, [order.order_id]);
+  await s.queueConfirmationMail(order.orderId);
   return true;
 }
 
 /** The capture failed: the seats go back on sale and the order fails. */
-export async function onPaymentFailed(db: Queryable, p: Payload<'payment.failed'>): Promise<void> {
-  const order = await lockOrder(db, p.orderId);
+export async function onPaymentFailed(s: PurchaseStore, p: Payload<'payment.failed'>): Promise<void> {
+  const order = await s.orders.lock(p.orderId);
   if (!order || (order.status !== 'confirmed' && order.status !== 'pending_payment')) return;
-  await releaseUnits(db, [order.order_id], 'any');
-  await setOrderStatus(db, order.order_id, 'failed', p.reason ?? 'payment_failed');
+  await s.units.release([order.orderId], 'any');
+  await s.orders.setStatus(order.orderId, 'failed', p.reason ?? 'payment_failed');
 }
 
 /**
@@ -106,34 +86,17 @@ export async function onPaymentFailed(db: Queryable, p: Payload<'payment.failed'
  * (e.g. the event was cancelled and nothing is on sale any more), the seats are
  * back on sale.
  */
-export async function onPaymentRefunded(db: Queryable, p: Payload<'payment.refunded'>): Promise<void> {
-  const order = await lockOrder(db, p.orderId);
+export async function onPaymentRefunded(s: PurchaseStore, p: Payload<'payment.refunded'>): Promise<void> {
+  const order = await s.orders.lock(p.orderId);
   if (!order || order.status === 'refunded') return;
-  await voidTickets(db, { orderId: order.order_id });
-  if (p.reason !== 'keep_seats') await releaseUnits(db, [order.order_id], 'any');
-  await setOrderStatus(db, order.order_id, 'refunded', p.reason ?? null);
+  await s.tickets.void({ orderId: order.orderId });
+  if (p.reason !== 'keep_seats') await s.units.release([order.orderId], 'any');
+  await s.orders.setStatus(order.orderId, 'refunded', p.reason ?? null);
 }
 
 /** Cancelled event: sales stop, every ticket is void, open orders are cancelled (payment voids them). */
-export async function onEventCancelled(db: Queryable, p: Payload<'event.cancelled'>): Promise<void> {
-  // Every hold takes this lock shared (hold_units): holds in flight finish first, and
-  // holds after this transaction see the event cancelled.
-  await queryRows(db, `SELECT pg_advisory_xact_lock(hashtext('purchase:event:' || $1::uuid::text))::text`, [
-    p.eventId,
-  ]);
-  await queryRows(db, `UPDATE events SET status = 'cancelled', updated_at = now() WHERE event_id = $1`, [
-    p.eventId,
-  ]);
-  await voidTickets(db, { eventId: p.eventId });
-  const open = await queryRows<{ order_id: string }>(
-    db,
-    `SELECT order_id FROM orders WHERE event_id = $1 AND status = 'pending_payment' ORDER BY order_id FOR UPDATE`,
-    [p.eventId],
-  );
-  for (const { order_id } of open) {
-    const order = (await lockOrder(db, order_id))!;
-    await releaseUnits(db, [order_id], 'held');
-    await setOrderStatus(db, order_id, 'cancelled', 'event_cancelled');
-    await emitOrder(db, 'order.cancelled', order, { reason: 'event_cancelled' });
-  }
+export async function onEventCancelled(s: PurchaseStore, p: Payload<'event.cancelled'>): Promise<void> {
+  await s.events.cancel(p.eventId);
+  await s.tickets.void({ eventId: p.eventId });
+  for (const order of await s.orders.lockPending(p.eventId)) await cancelOrder(s, order, 'event_cancelled');
 }

@@ -1,6 +1,7 @@
-import { NotFoundError, queryOne, queryRows, type Queryable } from '@ticketslave/common';
+import { NotFoundError } from '@ticketslave/common';
+import type { PurchaseStore, UnitState } from './ports';
 
-export type UnitState = 'available' | 'held' | 'sold';
+export type { UnitState };
 /** One character per seat in a row string: compact enough for 50,000 seats in one answer. */
 export const STATE_CHAR: Record<UnitState, string> = { available: 'a', held: 'h', sold: 's' };
 
@@ -36,10 +37,10 @@ export interface SeatMap {
  * venue comes back as a few hundred rows, not 50,000), and one query per event at a
  * time: requests arriving while a read is in flight share its answer.
  */
-export async function seatMap(db: Queryable, eventId: string): Promise<SeatMap> {
+export async function seatMap(s: PurchaseStore, eventId: string): Promise<SeatMap> {
   let pending = inFlight.get(eventId);
   if (!pending) {
-    pending = readSeatMap(db, eventId).finally(() => inFlight.delete(eventId));
+    pending = readSeatMap(s, eventId).finally(() => inFlight.delete(eventId));
     inFlight.set(eventId, pending);
   }
   return pending;
@@ -47,60 +48,27 @@ export async function seatMap(db: Queryable, eventId: string): Promise<SeatMap> 
 
 const inFlight = new Map<string, Promise<SeatMap>>();
 
-async function readSeatMap(db: Queryable, eventId: string): Promise<SeatMap> {
-  const event = await queryOne<{
-    title: string;
-    venue: string;
-    status: string;
-    hold_seconds: number;
-    per_user_limit: number;
-    categories: { id: string; name: string; kind: 'reserved' | 'ga'; priceMinor: number; currency: string }[];
-  }>(db, `SELECT * FROM events WHERE event_id = $1`, [eventId]);
+async function readSeatMap(s: PurchaseStore, eventId: string): Promise<SeatMap> {
+  const event = await s.events.get(eventId);
   if (!event) throw new NotFoundError('No such event on sale.', 'event_not_found');
-  // One row per (category, section, row); general admission comes back as one row per
-  // category with null section. `seats` is in seat order; `positions` only when a row
-  // has gaps (a seat removed from the layout), so the gaps can be filled in.
-  const rows = await queryRows<{
-    category_id: string;
-    section: string | null;
-    row_label: string | null;
-    seats: string;
-    positions: number[] | null;
-    available: number;
-    held: number;
-    sold: number;
-    version: string;
-  }>(
-    db,
-    `SELECT category_id, section, row_label,
-            string_agg(CASE status WHEN 'available' THEN 'a' WHEN 'held' THEN 'h' ELSE 's' END, '' ORDER BY seat) AS seats,
-            CASE WHEN section IS NULL OR count(*) = max(seat) THEN NULL ELSE array_agg(seat ORDER BY seat) END AS positions,
-            count(*) FILTER (WHERE status = 'available')::int AS available,
-            count(*) FILTER (WHERE status = 'held')::int AS held,
-            count(*) FILTER (WHERE status = 'sold')::int AS sold,
-            max(change_seq) AS version
-       FROM units WHERE event_id = $1
-      GROUP BY category_id, section, row_label
-      ORDER BY min(ordinal)`,
-    [eventId],
-  );
+  const rows = await s.units.seatRows(eventId);
   const counts = new Map<string, { capacity: number; available: number; held: number; sold: number }>();
   const sections: SeatMap['sections'] = [];
   const sectionIndex = new Map<string, SeatMap['sections'][number]>();
   let version = 0;
   for (const r of rows) {
-    version = Math.max(version, Number(r.version));
-    const c = counts.get(r.category_id) ?? { capacity: 0, available: 0, held: 0, sold: 0 };
+    version = Math.max(version, r.version);
+    const c = counts.get(r.categoryId) ?? { capacity: 0, available: 0, held: 0, sold: 0 };
     c.available += r.available;
     c.held += r.held;
     c.sold += r.sold;
     c.capacity += r.available + r.held + r.sold;
-    counts.set(r.category_id, c);
-    if (r.section === null || r.row_label === null) continue;
-    const sKey = `${r.category_id}/${r.section}`;
+    counts.set(r.categoryId, c);
+    if (r.section === null || r.row === null) continue;
+    const sKey = `${r.categoryId}/${r.section}`;
     let section = sectionIndex.get(sKey);
     if (!section) {
-      section = { categoryId: r.category_id, name: r.section, rows: [] };
+      section = { categoryId: r.categoryId, name: r.section, rows: [] };
       sectionIndex.set(sKey, section);
       sections.push(section);
     }
@@ -111,15 +79,15 @@ async function readSeatMap(db: Queryable, eventId: string): Promise<SeatMap> {
       r.positions.forEach((n, i) => (chars[n - 1] = r.seats[i]!));
       seats = chars.join('');
     }
-    section.rows.push({ label: r.row_label, seats });
+    section.rows.push({ label: r.row, seats });
   }
   return {
     eventId,
     title: event.title,
     venue: event.venue,
     status: event.status,
-    holdSeconds: event.hold_seconds,
-    perUserLimit: event.per_user_limit,
+    holdSeconds: event.holdSeconds,
+    perUserLimit: event.perUserLimit,
     version,
     categories: event.categories.map((c) => ({
       ...c,
@@ -127,19 +95,4 @@ async function readSeatMap(db: Queryable, eventId: string): Promise<SeatMap> {
     })),
     sections,
   };
-}
-
-/** Unit changes after `afterSeq` (for live seat maps). */
-export async function unitChangesSince(
-  db: Queryable,
-  eventId: string,
-  afterSeq: number,
-  limit: number | null = 20000,
-): Promise<{ unitId: string; state: UnitState; seq: number }[]> {
-  const rows = await queryRows<{ unit_id: string; status: UnitState; change_seq: string }>(
-    db,
-    `SELECT unit_id, status, change_seq FROM units WHERE event_id = $1 AND change_seq > $2 ORDER BY change_seq LIMIT $3`,
-    [eventId, afterSeq, limit],
-  );
-  return rows.map((r) => ({ unitId: r.unit_id, state: r.status, seq: Number(r.change_seq) }));
 }

@@ -6,30 +6,26 @@ import {
   sessionGuard,
   sessionOf,
   type Clock,
-  type Queryable,
   type TokenVerifier,
 } from '@ticketslave/common';
-import { checkIn } from '../domain/tickets';
-import { createHold, releaseHold, type HoldBatches } from '../domain/holds';
+import { checkIn, ticketsOf } from '../domain/tickets';
+import { holdSeats, releaseHold, type HoldStore } from '../domain/holds';
 import { ordersOf } from '../domain/orders';
-import type { Transact } from '../domain/ports';
+import type { PurchaseStore, Transact } from '../domain/ports';
 import { seatMap } from '../domain/seatmap';
 import type { TicketCodes } from '../domain/ticket-codes';
-import { ticketsOf } from '../domain/tickets';
 import { NotFoundError, type ApiRouter } from '@ticketslave/common';
 import { admittedFan } from './admission';
 
 export interface RouteDeps {
-  db: Queryable;
+  /** Reads outside a transaction. */
+  store: PurchaseStore;
   tx: Transact;
   clock: Clock;
   sessions: TokenVerifier;
   admissions: TokenVerifier;
   codes: TicketCodes;
-  /** Where holds run (in batches per event). */
-  holds: HoldBatches;
-  /** Called after each hold committed (wakes the outbox relay). */
-  afterHold?: () => void;
+  holds: HoldStore;
 }
 
 const EventParams = z.object({ id: z.uuid() });
@@ -57,7 +53,7 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
       summary: 'Seat map with live states and prices',
       params: EventParams,
     },
-    ({ params }) => seatMap(d.db, params.id),
+    ({ params }) => seatMap(d.store, params.id),
   );
   api.route(
     {
@@ -72,21 +68,18 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
     },
     async ({ params, body, req, res }) => {
       const { session, admission } = await admittedFan(d.admissions, req, res, params.id);
-      return createHold(
-        { holds: d.holds, afterCommit: d.afterHold },
-        {
-          eventId: params.id,
-          userId: session.sub,
-          email: session.email,
-          admissionId: admission.aid,
-          selection: body,
-        },
-      );
+      return holdSeats(d.holds, {
+        eventId: params.id,
+        userId: session.sub,
+        email: session.email,
+        admissionId: admission.aid,
+        selection: body,
+      });
     },
   );
   api.route(
     { method: 'get', path: '/orders', summary: 'My orders', auth: 'session', before: [fan] },
-    async ({ res }) => ({ orders: await ordersOf(d.db, sessionOf(res).sub) }),
+    async ({ res }) => ({ orders: await ordersOf(d.store, sessionOf(res).sub) }),
   );
   api.route(
     {
@@ -98,7 +91,7 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
       before: [fan],
     },
     async ({ params, res }) => {
-      const [order] = await ordersOf(d.db, sessionOf(res).sub, params.id);
+      const [order] = await ordersOf(d.store, sessionOf(res).sub, params.id);
       if (!order) throw new NotFoundError('No such order.', 'order_not_found');
       return order;
     },
@@ -116,7 +109,7 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
   );
   api.route(
     { method: 'get', path: '/tickets', summary: 'My tickets with QR codes', auth: 'session', before: [fan] },
-    async ({ res }) => ({ tickets: await ticketsOf(d.db, sessionOf(res).sub) }),
+    async ({ res }) => ({ tickets: await ticketsOf(d.store, sessionOf(res).sub) }),
   );
   api.route(
     {

@@ -9,6 +9,7 @@ import {
 } from '../domain/payments';
 import type { TicketIssuer } from '../domain/tickets';
 import type { PurchaseConfig } from '../config';
+import { purchaseStore } from '../data/purchase-store';
 
 type Kit = ServiceKit<PurchaseConfig>;
 
@@ -37,17 +38,21 @@ export function eventConsumer(kit: Kit): Part {
         await m.heartbeat();
         await processOnce(kit.ds, group, m.envelope.id, async (em) => {
           const e = m.envelope;
+          const s = purchaseStore(em);
           if (e.type === 'event.cancelled')
-            await onEventCancelled(em, e.payload as Parameters<typeof onEventCancelled>[1]);
-          else await applySnapshot(em, e.payload as Parameters<typeof applySnapshot>[1]);
+            await onEventCancelled(s, e.payload as Payload<'event.cancelled'>);
+          else await applySnapshot(s, e.payload as Payload<'event.published'>);
         });
       },
     }),
   );
 }
 
-/** The money flow from payment (see ARCHITECTURE.md, "Purchase and payment"). */
-/** `onPaid` runs after a commit that issued tickets (it wakes the mail outbox's sender). */
+/**
+ * The money flow from payment: an authorized card secures the order's seats (or cancels
+ * the order), a capture issues the tickets, a failed capture or a refund gives the seats
+ * back. `onPaid` runs after a commit that issued tickets (it wakes the mail outbox's sender).
+ */
 export function paymentConsumer(kit: Kit, issuer: TicketIssuer, onPaid: () => void): Part {
   const group = 'purchase.payments';
   return consumerPart(group, () =>
@@ -67,15 +72,16 @@ export function paymentConsumer(kit: Kit, issuer: TicketIssuer, onPaid: () => vo
         let paid = false;
         await processOnce(kit.ds, group, m.envelope.id, async (em) => {
           const e = m.envelope;
+          const s = purchaseStore(em);
           if (e.type === 'payment.authorized')
-            await onPaymentAuthorized(em, e.payload as Payload<'payment.authorized'>, kit.logger);
+            await onPaymentAuthorized(s, e.payload as Payload<'payment.authorized'>, kit.logger);
           else if (e.type === 'payment.captured') {
             const p = e.payload as Payload<'payment.captured'>;
-            paid = await onPaymentCaptured(em, p, issuer, kit.logger);
+            paid = await onPaymentCaptured(s, p, issuer, kit.logger);
           } else if (e.type === 'payment.failed')
-            await onPaymentFailed(em, e.payload as Payload<'payment.failed'>);
+            await onPaymentFailed(s, e.payload as Payload<'payment.failed'>);
           else if (e.type === 'payment.refunded')
-            await onPaymentRefunded(em, e.payload as Payload<'payment.refunded'>);
+            await onPaymentRefunded(s, e.payload as Payload<'payment.refunded'>);
           // payment.voided needs nothing: the order already left pending_payment when it was cancelled.
         });
         if (paid) onPaid();

@@ -1,6 +1,9 @@
-import { queryRows, type Logger, type Part } from '@ticketslave/common';
+import type { Logger, Part } from '@ticketslave/common';
 import type { DataSource } from 'typeorm';
+import { PgMailOutbox } from '../data/mail-outbox-repo';
+import { purchaseStore } from '../data/purchase-store';
 import { ordersOf } from '../domain/orders';
+import type { PurchaseStore } from '../domain/ports';
 import type { Mailer } from './mailer';
 import { periodic } from './periodic';
 
@@ -22,28 +25,16 @@ export const retryDelaySeconds = (attempts: number): number => Math.min(3600, 5 
  * Returns how many mails it claimed.
  */
 export async function sendDueMails(ds: DataSource, mailer: Mailer, logger: Logger): Promise<number> {
-  const due = await queryRows<{ order_id: string; attempts: number }>(
-    ds,
-    `UPDATE mail_outbox SET attempts = attempts + 1, next_at = now() + make_interval(secs => $2)
-     WHERE order_id IN (
-       SELECT order_id FROM mail_outbox WHERE sent_at IS NULL AND next_at <= now()
-       ORDER BY next_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-     RETURNING order_id, attempts`,
-    [BATCH, LEASE_SECONDS],
-  );
+  const outbox = new PgMailOutbox(ds);
+  const due = await outbox.claimDue(BATCH, LEASE_SECONDS);
   await Promise.all(
-    due.map(async ({ order_id: orderId, attempts }) => {
+    due.map(async ({ orderId, attempts }) => {
       try {
-        if (mailer.enabled) await sendConfirmation(ds, mailer, orderId);
-        await ds.query(`UPDATE mail_outbox SET sent_at = now(), last_error = NULL WHERE order_id = $1`, [
-          orderId,
-        ]);
+        if (mailer.enabled) await sendConfirmation(purchaseStore(ds), mailer, orderId);
+        await outbox.markSent(orderId);
       } catch (err) {
         const retryIn = retryDelaySeconds(attempts);
-        await ds.query(
-          `UPDATE mail_outbox SET next_at = now() + make_interval(secs => $2), last_error = $3 WHERE order_id = $1`,
-          [orderId, retryIn, String((err as Error)?.message ?? err).slice(0, 500)],
-        );
+        await outbox.markFailed(orderId, retryIn, String((err as Error)?.message ?? err));
         const log = attempts >= ALERT_AFTER_ATTEMPTS ? logger.error.bind(logger) : logger.warn.bind(logger);
         log({ err, orderId, attempts, retryIn }, 'confirmation e-mail failed; will try again');
       }
@@ -52,22 +43,13 @@ export async function sendDueMails(ds: DataSource, mailer: Mailer, logger: Logge
   return due.length;
 }
 
-async function sendConfirmation(ds: DataSource, mailer: Mailer, orderId: string): Promise<void> {
-  const row = await queryRows<{ user_id: string; email: string }>(
-    ds,
-    `SELECT user_id, email FROM orders WHERE order_id = $1`,
-    [orderId],
-  );
-  const o = row[0];
-  if (!o) return;
-  const [view] = await ordersOf(ds, o.user_id, orderId);
-  const tickets = await queryRows<{ unitId: string; code: string }>(
-    ds,
-    `SELECT unit_id AS "unitId", code FROM tickets WHERE order_id = $1 AND voided_at IS NULL`,
-    [orderId],
-  );
+async function sendConfirmation(s: PurchaseStore, mailer: Mailer, orderId: string): Promise<void> {
+  const order = await s.orders.get(orderId);
+  if (!order) return;
+  const [view] = await ordersOf(s, order.userId, orderId);
   // Refunded (or otherwise no longer paid) before the mail went out: nothing to confirm.
-  if (view?.status === 'paid') await mailer.sendTicketsReady(o.email, view, tickets);
+  if (view?.status === 'paid')
+    await mailer.sendTicketsReady(order.email, view, await s.tickets.codesOf(orderId));
 }
 
 /**

@@ -1,14 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
-import {
-  ForbiddenError,
-  wsEndpoint,
-  type Logger,
-  type Part,
-  type Queryable,
-  type UpgradeRouter,
-} from '@ticketslave/common';
-import { unitChangesSince, type UnitState } from '../domain/seatmap';
+import { ForbiddenError, wsEndpoint, type Logger, type Part, type UpgradeRouter } from '@ticketslave/common';
+import type { UnitState, UnitStore } from '../domain/ports';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
@@ -17,6 +10,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * number (and pushing only real differences) catches those late commits.
  */
 const LOOKBACK = 2000;
+/** Changes read per poll once primed (the first read takes the whole event). */
+const CHANGES_PER_POLL = 20_000;
 
 interface Watched {
   sockets: Set<WebSocket>;
@@ -32,7 +27,7 @@ interface Watched {
  * tick, however many fans watch it, coalesces bursts into one message.
  */
 export function seatFeed(opts: {
-  db: Queryable;
+  units: UnitStore;
   upgrades: UpgradeRouter;
   logger: Logger;
   allowedOrigins: string[];
@@ -71,8 +66,8 @@ export function seatFeed(opts: {
   const pollOnce = async () => {
     for (const [eventId, w] of watched) {
       const changes = w.primed
-        ? await unitChangesSince(opts.db, eventId, Math.max(0, w.lastSeq - LOOKBACK))
-        : await unitChangesSince(opts.db, eventId, 0, null);
+        ? await opts.units.changesSince(eventId, Math.max(0, w.lastSeq - LOOKBACK), CHANGES_PER_POLL)
+        : await opts.units.changesSince(eventId, 0, null);
       const diff: [string, UnitState][] = [];
       for (const c of changes) {
         w.lastSeq = Math.max(w.lastSeq, c.seq);

@@ -1,0 +1,135 @@
+import { queryOne, queryRows, type Queryable } from '@ticketslave/common';
+import type { Order, OrderItem, OrderStatus, OrderStore, OrderWithItems } from '../domain/ports';
+
+/** A row of `orders`. */
+export interface OrderRow {
+  order_id: string;
+  event_id: string;
+  user_id: string;
+  email: string;
+  admission_id: string;
+  status: OrderStatus;
+  reason: string | null;
+  amount_minor: number;
+  currency: string;
+  created_at: Date;
+  expires_at: Date;
+}
+
+/** A row of `order_items`. */
+export interface OrderItemRow {
+  unit_id: string;
+  category_id: string;
+  section: string | null;
+  row_label: string | null;
+  seat: number | null;
+  price_minor: number;
+}
+
+export const toOrder = (r: OrderRow): Order => ({
+  orderId: r.order_id,
+  eventId: r.event_id,
+  userId: r.user_id,
+  email: r.email,
+  admissionId: r.admission_id,
+  status: r.status,
+  reason: r.reason,
+  amountMinor: r.amount_minor,
+  currency: r.currency,
+  createdAt: r.created_at,
+  expiresAt: r.expires_at,
+});
+
+export const toOrderItem = (r: OrderItemRow): OrderItem => ({
+  unitId: r.unit_id,
+  categoryId: r.category_id,
+  section: r.section,
+  row: r.row_label,
+  seat: r.seat,
+  priceMinor: r.price_minor,
+});
+
+export class PgOrderStore implements OrderStore {
+  constructor(private readonly db: Queryable) {}
+
+  async get(orderId: string): Promise<Order | undefined> {
+    const row = await queryOne<OrderRow>(this.db, `SELECT * FROM orders WHERE order_id = $1`, [orderId]);
+    return row && toOrder(row);
+  }
+
+  async lock(orderId: string): Promise<Order | undefined> {
+    const row = await queryOne<OrderRow>(this.db, `SELECT * FROM orders WHERE order_id = $1 FOR UPDATE`, [
+      orderId,
+    ]);
+    return row && toOrder(row);
+  }
+
+  async setStatus(
+    orderIds: string | string[],
+    status: OrderStatus,
+    reason: string | null = null,
+  ): Promise<void> {
+    await queryRows(
+      this.db,
+      `UPDATE orders SET status = $2, reason = $3, updated_at = now() WHERE order_id = ANY($1::uuid[])`,
+      [typeof orderIds === 'string' ? [orderIds] : orderIds, status, reason],
+    );
+  }
+
+  async setPaymentIntent(orderId: string, paymentIntentId: string): Promise<void> {
+    await queryRows(this.db, `UPDATE orders SET payment_intent_id = $2 WHERE order_id = $1`, [
+      orderId,
+      paymentIntentId,
+    ]);
+  }
+
+  async lockLapsed(now: Date, limit: number): Promise<Order[]> {
+    const rows = await queryRows<OrderRow>(
+      this.db,
+      `SELECT * FROM orders WHERE status = 'pending_payment' AND expires_at <= $1
+       ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+      [now, limit],
+    );
+    return rows.map(toOrder);
+  }
+
+  async lockPending(eventId: string): Promise<Order[]> {
+    const rows = await queryRows<OrderRow>(
+      this.db,
+      `SELECT * FROM orders WHERE event_id = $1 AND status = 'pending_payment' ORDER BY order_id FOR UPDATE`,
+      [eventId],
+    );
+    return rows.map(toOrder);
+  }
+
+  async unitIds(orderId: string): Promise<string[]> {
+    const rows = await queryRows<{ unit_id: string }>(
+      this.db,
+      `SELECT unit_id FROM order_items WHERE order_id = $1 ORDER BY unit_id`,
+      [orderId],
+    );
+    return rows.map((r) => r.unit_id);
+  }
+
+  async ofUser(userId: string, orderId?: string): Promise<OrderWithItems[]> {
+    const rows = await queryRows<OrderRow & { title: string }>(
+      this.db,
+      `SELECT o.*, e.title FROM orders o JOIN events e USING (event_id)
+       WHERE o.user_id = $1 AND ($2::uuid IS NULL OR o.order_id = $2)
+       ORDER BY o.created_at DESC LIMIT 100`,
+      [userId, orderId ?? null],
+    );
+    const items = await queryRows<OrderItemRow & { order_id: string }>(
+      this.db,
+      `SELECT * FROM order_items WHERE order_id = ANY($1::uuid[]) ORDER BY unit_id`,
+      [rows.map((r) => r.order_id)],
+    );
+    const byOrder = new Map<string, OrderItem[]>();
+    for (const i of items) {
+      const list = byOrder.get(i.order_id) ?? [];
+      list.push(toOrderItem(i));
+      byOrder.set(i.order_id, list);
+    }
+    return rows.map((r) => ({ ...toOrder(r), eventTitle: r.title, items: byOrder.get(r.order_id) ?? [] }));
+  }
+}

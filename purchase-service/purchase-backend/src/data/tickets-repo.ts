@@ -1,0 +1,129 @@
+import { queryOne, queryRows, type Queryable } from '@ticketslave/common';
+import type { Order, TicketRecord, TicketStore, UserTicket } from '../domain/ports';
+
+export class PgTicketStore implements TicketStore {
+  constructor(private readonly db: Queryable) {}
+
+  async toIssue(order: Order): Promise<{ unitId: string; startsAt: Date }[]> {
+    const rows = await queryRows<{ unit_id: string; starts_at: Date }>(
+      this.db,
+      `SELECT i.unit_id, e.starts_at FROM order_items i JOIN events e ON e.event_id = $2
+       WHERE i.order_id = $1 ORDER BY i.unit_id`,
+      [order.orderId, order.eventId],
+    );
+    return rows.map((r) => ({ unitId: r.unit_id, startsAt: new Date(r.starts_at) }));
+  }
+
+  async insert(order: Order, tickets: TicketRecord[], issuedAt: Date): Promise<number> {
+    // UNIQUE (order_id, unit_id) makes a second issue for the same unit a no-op.
+    const inserted = await queryRows(
+      this.db,
+      `INSERT INTO tickets (ticket_id, order_id, event_id, user_id, unit_id, code, issued_at)
+       SELECT t.id, $1, $2, $3, t.unit, t.code, $7
+       FROM unnest($4::uuid[], $5::text[], $6::text[]) AS t(id, unit, code)
+       ON CONFLICT (order_id, unit_id) DO NOTHING RETURNING ticket_id`,
+      [
+        order.orderId,
+        order.eventId,
+        order.userId,
+        tickets.map((t) => t.ticketId),
+        tickets.map((t) => t.unitId),
+        tickets.map((t) => t.code),
+        issuedAt,
+      ],
+    );
+    return inserted.length;
+  }
+
+  async void(where: { orderId: string } | { eventId: string }): Promise<void> {
+    await queryRows(
+      this.db,
+      `UPDATE tickets SET status = 'void', voided_at = now()
+       WHERE status = 'valid' AND ($1::uuid IS NULL OR order_id = $1) AND ($2::uuid IS NULL OR event_id = $2)`,
+      ['orderId' in where ? where.orderId : null, 'eventId' in where ? where.eventId : null],
+    );
+  }
+
+  async ofUser(userId: string): Promise<UserTicket[]> {
+    const rows = await queryRows<{
+      ticket_id: string;
+      order_id: string;
+      event_id: string;
+      title: string;
+      venue: string;
+      starts_at: Date;
+      unit_id: string;
+      categories: { id: string; name: string }[];
+      category_id: string;
+      section: string | null;
+      row_label: string | null;
+      seat: number | null;
+      status: 'valid' | 'void';
+      checked_in_at: Date | null;
+      code: string;
+    }>(
+      this.db,
+      `SELECT t.*, e.title, e.venue, e.starts_at, e.categories, i.category_id, i.section, i.row_label, i.seat
+       FROM tickets t JOIN events e USING (event_id)
+       JOIN order_items i ON i.order_id = t.order_id AND i.unit_id = t.unit_id
+       WHERE t.user_id = $1 ORDER BY e.starts_at, t.unit_id LIMIT 200`,
+      [userId],
+    );
+    return rows.map((r) => ({
+      ticketId: r.ticket_id,
+      orderId: r.order_id,
+      eventId: r.event_id,
+      eventTitle: r.title,
+      venue: r.venue,
+      startsAt: new Date(r.starts_at),
+      unitId: r.unit_id,
+      categoryName: r.categories.find((c) => c.id === r.category_id)?.name ?? r.category_id,
+      section: r.section,
+      row: r.row_label,
+      seat: r.seat,
+      status: r.status,
+      checkedInAt: r.checked_in_at ? new Date(r.checked_in_at) : null,
+      code: r.code,
+    }));
+  }
+
+  async forDoor(
+    ticketId: string,
+    eventId: string,
+  ): Promise<{ organiserId: string; status: 'valid' | 'void' } | undefined> {
+    const row = await queryOne<{ organiser_id: string; status: 'valid' | 'void' }>(
+      this.db,
+      `SELECT e.organiser_id, t.status FROM tickets t JOIN events e USING (event_id)
+       WHERE t.ticket_id = $1 AND t.event_id = $2`,
+      [ticketId, eventId],
+    );
+    return row && { organiserId: row.organiser_id, status: row.status };
+  }
+
+  async admit(ticketId: string, at: Date): Promise<boolean> {
+    const admitted = await queryRows(
+      this.db,
+      `UPDATE tickets SET checked_in_at = $2 WHERE ticket_id = $1 AND status = 'valid' AND checked_in_at IS NULL
+       RETURNING ticket_id`,
+      [ticketId, at],
+    );
+    return admitted.length === 1;
+  }
+
+  async firstUsedAt(ticketId: string): Promise<Date | undefined> {
+    const row = await queryOne<{ checked_in_at: Date | null }>(
+      this.db,
+      `SELECT checked_in_at FROM tickets WHERE ticket_id = $1`,
+      [ticketId],
+    );
+    return row?.checked_in_at ? new Date(row.checked_in_at) : undefined;
+  }
+
+  async codesOf(orderId: string): Promise<{ unitId: string; code: string }[]> {
+    return queryRows<{ unitId: string; code: string }>(
+      this.db,
+      `SELECT unit_id AS "unitId", code FROM tickets WHERE order_id = $1 AND voided_at IS NULL`,
+      [orderId],
+    );
+  }
+}

@@ -5,8 +5,23 @@
 # Prints no secret: the ECR password goes from aws straight into docker's stdin.
 set -euo pipefail
 
-SERVICES=(feed buffer queue purchase payment)
+ALL_SERVICES=(feed buffer queue purchase payment)
+SERVICES=("${ALL_SERVICES[@]}")
+# Each service's HTTP port (the image's PORT and EXPOSE), as in docker-compose.yml and Terraform.
+# A case, not an associative array: macOS still ships bash 3.2.
+port_of() {
+  case "$1" in
+    feed) echo 8081 ;; buffer) echo 8082 ;; queue) echo 8083 ;; purchase) echo 8084 ;; payment) echo 8085 ;;
+    *) return 1 ;;
+  esac
+}
 if [ "$#" -gt 0 ]; then SERVICES=("$@"); fi
+for svc in "${SERVICES[@]}"; do
+  if ! port_of "$svc" >/dev/null; then
+    echo "push_to_ecr: unknown service ${svc} (one of: ${ALL_SERVICES[*]})" >&2
+    exit 2
+  fi
+done
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -27,16 +42,14 @@ echo "push_to_ecr: logging in to ${REGISTRY}"
 aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$REGISTRY" >/dev/null
 
 for svc in "${SERVICES[@]}"; do
-  dockerfile="${svc}-service/Dockerfile"
-  if [ ! -f "$dockerfile" ]; then
-    echo "push_to_ecr: no ${dockerfile}" >&2
-    exit 1
-  fi
+  port="$(port_of "$svc")"
   image="${REGISTRY}/${REPO_PREFIX}/${svc}"
   echo "push_to_ecr: ${svc} -> ${image}:${TAG}"
   docker buildx build \
     --platform "$PLATFORM" \
-    --file "$dockerfile" \
+    --file Dockerfile \
+    --build-arg "SERVICE=${svc}" \
+    --build-arg "PORT=${port}" \
     --label "org.opencontainers.image.revision=$(git rev-parse HEAD)" \
     --label "org.opencontainers.image.source=ticketslave" \
     --tag "${image}:${TAG}" \

@@ -15,7 +15,7 @@ const schema = JSON.parse(
 
 type Service = {
   image?: string;
-  build?: { context: string; dockerfile?: string; target?: string };
+  build?: { context: string; dockerfile?: string; target?: string; args?: Record<string, string> };
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
@@ -174,7 +174,7 @@ describe('docker-compose.yml', () => {
       }
     }
     for (const svc of SERVICES)
-      expect(compose.services[svc]!.build?.dockerfile).toBe(`${svc}-service/Dockerfile`);
+      expect(compose.services[svc]!.build?.args).toEqual({ SERVICE: svc, PORT: String(PORTS[svc]) });
   });
 
   it('waits on health: every depends_on is service_healthy on a service that has a health check', () => {

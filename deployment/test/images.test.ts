@@ -1,50 +1,150 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { PORTS, REPO_ROOT, SECRET_VARS, SERVICES } from './support/hcl';
+import { createStubs } from './support/stubs';
+
+const DOCKERFILE = path.join(REPO_ROOT, 'Dockerfile');
+const src = readFileSync(DOCKERFILE, 'utf8');
 
 /** The instructions of the last stage of a Dockerfile. */
-function finalStage(src: string): string {
-  const parts = src.split(/^FROM /m);
+function finalStage(text: string): string {
+  const parts = text.split(/^FROM /m);
   return 'FROM ' + parts[parts.length - 1]!;
 }
 
-describe.each(SERVICES)('%s-service/Dockerfile', (svc) => {
-  const src = readFileSync(path.join(REPO_ROOT, `${svc}-service`, 'Dockerfile'), 'utf8');
-  const runtime = finalStage(src);
+/** The Dockerfile as the builder sees it for one service: ${SERVICE} and ${PORT} substituted. */
+const renderFor = (svc: (typeof SERVICES)[number]) =>
+  src.replaceAll('${SERVICE}', svc).replaceAll('${PORT}', String(PORTS[svc]));
 
-  it('is multi-stage on Node 24: build with dev deps, run with production deps only', () => {
-    expect(src.match(/^FROM /gm)!.length).toBeGreaterThanOrEqual(3);
-    expect(src).toMatch(/^ARG NODE_IMAGE=node:24-slim$/m); // glibc: libsodium's prebuilt binding loads
-    expect(src).toMatch(
-      new RegExp(`npm ci [^\\n]*\\\\?\\n?\\s*-w @ticketslave/${svc}-backend -w @ticketslave/${svc}-frontend`),
-    );
-    expect(src).toMatch(new RegExp(`npm ci --omit=dev [^\\n]*-w @ticketslave/${svc}-backend`));
-    expect(runtime).not.toMatch(/npm (ci|install)/);
+describe('the one service Dockerfile', () => {
+  it('is the only one: no per-service copies', () => {
+    for (const svc of SERVICES)
+      expect(existsSync(path.join(REPO_ROOT, `${svc}-service`, 'Dockerfile'))).toBe(false);
+    expect(src).toMatch(/^ARG SERVICE$/m);
+    expect(src).toMatch(/^ARG PORT$/m);
   });
 
-  it('bakes in the bundled backend and the frontend build', () => {
-    expect(runtime).toContain(`COPY --from=build /src/${svc}-service/${svc}-backend/dist/`);
-    expect(runtime).toContain(`COPY --from=build /src/${svc}-service/${svc}-frontend/dist/ frontend/`);
-    expect(runtime).toMatch(/FRONTEND_DIR=\/app\/frontend/);
-    expect(runtime).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+  it('refuses to build without a known SERVICE or without PORT', () => {
+    expect(src).toMatch(/case "\$\{SERVICE\}" in feed\|buffer\|queue\|purchase\|payment\) ;;/);
+    expect(src).toMatch(/test -n "\$\{PORT\}" \|\| \{/);
   });
 
-  it('runs as a non-root user with a health check on its port', () => {
-    const user = runtime.match(/^USER (\S+)$/m)?.[1];
-    expect(user).toBeDefined();
-    expect(user).not.toMatch(/^(root|0)(:|$)/);
-    expect(runtime).toMatch(new RegExp(`^EXPOSE ${PORTS[svc]}$`, 'm'));
-    expect(runtime).toMatch(new RegExp(`PORT=${PORTS[svc]}`));
-    expect(runtime).toMatch(new RegExp(`^HEALTHCHECK [\\s\\S]*/${svc}/healthz`, 'm'));
+  describe.each(SERVICES)('built for %s', (svc) => {
+    const rendered = renderFor(svc);
+    const runtime = finalStage(rendered);
+
+    it('is multi-stage on Node 24: build with dev deps, run with production deps only', () => {
+      expect(rendered.match(/^FROM /gm)!.length).toBeGreaterThanOrEqual(3);
+      expect(rendered).toMatch(/^ARG NODE_IMAGE=node:24-slim$/m); // glibc: libsodium's prebuilt binding loads
+      expect(rendered).toContain(`-w "@ticketslave/${svc}-backend" -w "@ticketslave/${svc}-frontend"`);
+      expect(rendered).toMatch(new RegExp(`npm ci --omit=dev [^\\n]*-w "@ticketslave/${svc}-backend"`));
+      expect(runtime).not.toMatch(/npm (ci|install)/);
+    });
+
+    it('names workspaces and folders that exist', () => {
+      for (const ws of [`${svc}-backend`, `${svc}-frontend`]) {
+        const manifest = JSON.parse(
+          readFileSync(path.join(REPO_ROOT, `${svc}-service`, ws, 'package.json'), 'utf8'),
+        ) as { name: string; scripts?: Record<string, string> };
+        expect(manifest.name).toBe(`@ticketslave/${ws}`);
+        expect(manifest.scripts?.build).toBeDefined();
+      }
+      for (const m of rendered.matchAll(/^COPY (?!--from)(\S+) /gm))
+        if (m[1] !== '.')
+          expect({ copy: m[1], exists: existsSync(path.join(REPO_ROOT, m[1]!)) }).toEqual({
+            copy: m[1],
+            exists: true,
+          });
+    });
+
+    it('bakes in the bundled backend and the frontend build', () => {
+      expect(rendered).toContain(`mv "${svc}-service/${svc}-backend/dist" /out/backend`);
+      expect(rendered).toContain(`mv "${svc}-service/${svc}-frontend/dist" /out/frontend`);
+      expect(runtime).toContain(`COPY --from=build /out/backend/ ${svc}-service/${svc}-backend/dist/`);
+      expect(runtime).toContain('COPY --from=build /out/frontend/ frontend/');
+      expect(runtime).toMatch(/FRONTEND_DIR=\/app\/frontend/);
+      expect(runtime).toMatch(/^CMD \["node", "dist\/main\.js"\]$/m);
+    });
+
+    it('runs as a non-root user with a health check on its port', () => {
+      const user = runtime.match(/^USER (\S+)$/m)?.[1];
+      expect(user).toBeDefined();
+      expect(user).not.toMatch(/^(root|0)(:|$)/);
+      expect(runtime).toMatch(new RegExp(`^EXPOSE ${PORTS[svc]}$`, 'm'));
+      expect(runtime).toMatch(new RegExp(`PORT=${PORTS[svc]}`));
+      expect(runtime).toMatch(new RegExp(`SERVICE=${svc}`));
+      expect(runtime).toMatch(
+        /^HEALTHCHECK [\s\S]*process\.env\.PORT \+ '\/' \+ process\.env\.SERVICE \+ '\/healthz'/m,
+      );
+    });
   });
 
   it('takes no secret as ARG or ENV', () => {
     const declared = [...src.matchAll(/^(?:ARG|ENV)\s+([\s\S]*?)(?<!\\)$/gm)].flatMap((m) =>
-      [...m[1]!.matchAll(/([A-Z_][A-Z0-9_]*)=/g)].map((x) => x[1]!),
+      [...m[1]!.matchAll(/([A-Z_][A-Z0-9_]*)(?:=|$)/g)].map((x) => x[1]!),
     );
+    expect(declared).toEqual(expect.arrayContaining(['SERVICE', 'PORT', 'NODE_IMAGE']));
     expect(declared.filter((k) => SECRET_VARS.includes(k) || /SECRET|PASSWORD|TOKEN|JWKS/.test(k))).toEqual(
       [],
     );
+  });
+});
+
+describe('who builds the images uses the one Dockerfile', () => {
+  it('docker-compose.yml builds each service from it with SERVICE and PORT', () => {
+    const compose = parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8'), {
+      merge: true,
+    }) as {
+      services: Record<
+        string,
+        { build?: { context: string; dockerfile?: string; args?: Record<string, string> } }
+      >;
+    };
+    for (const svc of SERVICES) {
+      const build = compose.services[svc]!.build!;
+      expect({
+        svc,
+        context: build.context,
+        dockerfile: build.dockerfile ?? 'Dockerfile',
+        args: build.args,
+      }).toEqual({
+        svc,
+        context: '.',
+        dockerfile: 'Dockerfile',
+        args: { SERVICE: svc, PORT: String(PORTS[svc]) },
+      });
+    }
+  });
+
+  it('push_to_ecr.sh builds every service from it with SERVICE and PORT (stub docker and aws)', () => {
+    const stubs = createStubs(
+      ['aws', 'docker'],
+      [
+        { cmd: 'aws', match: '^sts get-caller-identity', stdout: '111111111111\n' },
+        { cmd: 'aws', match: '^ecr get-login-password', stdout: 'pw' },
+      ],
+    );
+    try {
+      const run = spawnSync('bash', [path.join(REPO_ROOT, 'push_to_ecr.sh')], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        input: '',
+        env: { ...process.env, ...stubs.env, AWS_REGION: 'eu-central-1', ALLOW_DIRTY: '1' },
+      });
+      expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+      const builds = stubs.calls().filter((c) => c.cmd === 'docker' && c.args[0] === 'buildx');
+      expect(builds).toHaveLength(SERVICES.length);
+      SERVICES.forEach((svc, i) => {
+        const args = builds[i]!.args.join(' ');
+        expect(args).toContain('--file Dockerfile');
+        expect(args).toContain(`--build-arg SERVICE=${svc}`);
+        expect(args).toContain(`--build-arg PORT=${PORTS[svc]}`);
+      });
+    } finally {
+      stubs.cleanup();
+    }
   });
 });
 
@@ -58,12 +158,18 @@ describe('.dockerignore', () => {
 });
 
 describe('dev/Dockerfile.standins', () => {
-  const src = readFileSync(path.join(REPO_ROOT, 'dev', 'Dockerfile.standins'), 'utf8');
+  const standins = readFileSync(path.join(REPO_ROOT, 'dev', 'Dockerfile.standins'), 'utf8');
   it('has the stand-ins and the gateway (HTTP + WebSocket upgrade) targets', () => {
-    expect(src).toMatch(/^FROM \S+ AS standins$/m);
-    expect(src).toMatch(/^FROM \S+ AS gateway$/m);
-    expect(src).toMatch(/proxy_set_header Upgrade \$http_upgrade/);
+    expect(standins).toMatch(/^FROM \S+ AS standins$/m);
+    expect(standins).toMatch(/^FROM \S+ AS gateway$/m);
+    expect(standins).toMatch(/proxy_set_header Upgrade \$http_upgrade/);
     for (const svc of SERVICES)
-      expect(src).toMatch(new RegExp(`location /${svc}\\s+\\{ proxy_pass http://${svc}; \\}`));
+      expect(standins).toMatch(new RegExp(`location /${svc}\\s+\\{ proxy_pass http://${svc}; \\}`));
+  });
+
+  it('the gateway adds the origin secret and the viewer address as CloudFront does', () => {
+    expect(standins).toMatch(/proxy_set_header X-Origin-Secret "\$\{ORIGIN_SECRET\}";/);
+    expect(standins).toMatch(/proxy_set_header CloudFront-Viewer-Address \$viewer_address;/);
+    expect(standins).toMatch(/default\s+"\$remote_addr:\$remote_port";/);
   });
 });

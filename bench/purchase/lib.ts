@@ -68,7 +68,6 @@ export async function publishEvent(kafka: TestKafka, snap: EventSnapshot): Promi
   try {
     const msg = {
       topic: 'event.published' as const,
-      key: snap.eventId,
       envelope: envelope('event.published', snap),
     };
     for (let attempt = 1; ; attempt++) {

@@ -47,8 +47,16 @@ export interface TestKafka {
   cleanup(): Promise<void>;
 }
 
-/** A private namespace on the shared test broker, topics created up front. */
-export async function createTestKafka(label = 't', brokers = testKafkaBrokers()): Promise<TestKafka> {
+/**
+ * A private namespace on the shared test broker, topics created up front. `partitions:
+ * 'declared'` gives each topic its production partition count (benches that measure
+ * how keys spread), instead of one.
+ */
+export async function createTestKafka(
+  label = 't',
+  brokers = testKafkaBrokers(),
+  opts: { partitions?: 'one' | 'declared' } = {},
+): Promise<TestKafka> {
   const prefix = `${label.replace(/[^a-z0-9]/g, '').slice(0, 12)}${randomBytes(4).toString('hex')}.`;
   const kafka = new Kafka({ clientId: 'test-support', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -57,7 +65,10 @@ export async function createTestKafka(label = 't', brokers = testKafkaBrokers())
   // broker stays quick with a few thousand partitions rather than tens of thousands.
   await createTopicsAndWait(
     admin,
-    allTopicSpecs(prefix).map((t) => ({ ...t, numPartitions: 1 })),
+    allTopicSpecs(prefix).map((t) => ({
+      ...t,
+      numPartitions: opts.partitions === 'declared' && !t.topic.endsWith('.dlq') ? t.numPartitions : 1,
+    })),
   );
   await admin.disconnect();
   return {

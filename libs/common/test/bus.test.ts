@@ -27,14 +27,45 @@ describe('KafkaBus (real broker)', () => {
       handler: async (m) => void received.push(m),
     });
     const msg = envelope('event.cancelled', { eventId: EVENT, reason: 'storm' });
-    await bus.publish([
-      { topic: 'event.cancelled', key: EVENT, envelope: msg, headers: { 'x-request-id': 'req-42' } },
-    ]);
+    await bus.publish([{ topic: 'event.cancelled', envelope: msg, headers: { 'x-request-id': 'req-42' } }]);
     await eventually(() => received.length === 1, { timeoutMs: 20_000 });
     expect(received[0]!.envelope).toEqual(msg);
     expect(received[0]!.key).toBe(EVENT);
     expect(received[0]!.headers['x-request-id']).toBe('req-42');
     await consumer.stop();
+  });
+
+  it("keys each message by its topic's declared field: order and payment messages by order, the rest by event", async () => {
+    const orderId = '00000000-0000-4000-8000-0000000000aa';
+    const ref = {
+      orderId,
+      eventId: EVENT,
+      userId: 'u1',
+      admissionId: 'a1',
+      amountMinor: 100,
+      currency: 'EUR',
+    };
+    await bus.publish([
+      { topic: 'order.completed', envelope: envelope('order.completed', ref) },
+      {
+        topic: 'payment.captured',
+        envelope: envelope('payment.captured', { ...ref, paymentIntentId: 'pi_1' }),
+      },
+      {
+        topic: 'inventory.changed',
+        envelope: envelope('inventory.changed', { eventId: EVENT, available: 1, held: 0, sold: 0 }),
+      },
+    ]);
+    const keyOf = async (topic: string) =>
+      (
+        await readTopic<{ key: string }>(kafka.brokers, kafka.prefix + topic, {
+          raw: true,
+          until: (m) => m.length > 0,
+        })
+      )[0]?.key;
+    expect(await keyOf('order.completed')).toBe(orderId);
+    expect(await keyOf('payment.captured')).toBe(orderId);
+    expect(await keyOf('inventory.changed')).toBe(EVENT);
   });
 
   it('sends a poison message to the DLQ after its retries and keeps consuming', async () => {
@@ -66,16 +97,16 @@ describe('KafkaBus (real broker)', () => {
       });
     const bad = order('00000000-0000-4000-8000-000000000001', 'explode');
     const good = order('00000000-0000-4000-8000-000000000002', 'fine');
-    await bus.publish([{ topic: 'order.cancelled', key: EVENT, envelope: bad }]);
+    await bus.publish([{ topic: 'order.cancelled', envelope: bad }]);
     // A message that is not even a valid envelope goes straight to the DLQ.
     const raw = new Kafka({ clientId: 'raw', brokers: kafka.brokers, logLevel: logLevel.NOTHING }).producer();
     await raw.connect();
     await raw.send({
       topic: `${kafka.prefix}order.cancelled`,
-      messages: [{ key: EVENT, value: '{"not":"an envelope"}' }],
+      messages: [{ value: '{"not":"an envelope"}' }],
     });
     await raw.disconnect();
-    await bus.publish([{ topic: 'order.cancelled', key: EVENT, envelope: good }]);
+    await bus.publish([{ topic: 'order.cancelled', envelope: good }]);
 
     await eventually(() => handled.includes(good.payload.orderId), { timeoutMs: 20_000 });
     expect(attempts).toBe(3);
@@ -115,7 +146,7 @@ describe('KafkaBus (real broker)', () => {
         })),
       }),
     );
-    await bus.publish(batches.map((e) => ({ topic: 'queue.assigned' as const, key: EVENT, envelope: e })));
+    await bus.publish(batches.map((e) => ({ topic: 'queue.assigned' as const, envelope: e })));
     await eventually(() => received.length === 4, { timeoutMs: 30_000 });
     expect(received).toEqual([1, 8001, 16001, 24001]);
     await consumer.stop();
@@ -136,8 +167,8 @@ describe('KafkaBus (real broker)', () => {
         }),
       ),
     );
-    // All 24 under one event key: one partition, as a single on-sale is.
-    await bus.publish(msgs.map((e) => ({ topic: 'order.cancelled' as const, key: EVENT, envelope: e })));
+    // Test topics have one partition: 24 messages on one partition, as a single on-sale's were when keyed by event.
+    await bus.publish(msgs.map((e) => ({ topic: 'order.cancelled' as const, envelope: e })));
     const seen = new Map<string, string[]>();
     let inFlight = 0;
     let peak = 0;

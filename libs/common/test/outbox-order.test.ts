@@ -22,7 +22,6 @@ const EVENT = '3b8a4f0e-2f43-4c1e-9a77-5d0d6f1b2c33';
 const logger = createLogger('outbox-order-test', 'silent');
 const cancelled = (reason: string) => ({
   topic: 'event.cancelled' as const,
-  key: EVENT,
   envelope: envelope('event.cancelled', { eventId: EVENT, reason }),
 });
 

@@ -191,8 +191,7 @@ export class PaymentHarness {
   }
 
   publish<T extends TopicName>(topic: T, payload: Payload<T>): Promise<void> {
-    const key = (payload as { eventId: string }).eventId;
-    return this.bus.publish([{ topic, key, envelope: envelope(topic, payload) }]);
+    return this.bus.publish([{ topic, envelope: envelope(topic, payload) }]);
   }
 
   /** Messages payment emitted of one type for one order, once at least `count` arrived. */
@@ -206,6 +205,15 @@ export class PaymentHarness {
       message: `waiting for ${type} of ${orderId}`,
     });
     return pick();
+  }
+
+  /** How many messages of a type the service's consumer group has handled (its /metrics). */
+  async handled(group: string, type: TopicName): Promise<number> {
+    const text = await (await fetch(`${this.service.url}/payment/metrics`)).text();
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith(`ts_kafka_handler_seconds_count{group="${group}",type="${type}"}`));
+    return line ? Number(line.split(' ').pop()) : 0;
   }
 
   countOf(type: TopicName, orderId: string): number {

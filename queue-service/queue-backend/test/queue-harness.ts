@@ -76,9 +76,7 @@ export async function createHarness(label: string): Promise<Harness> {
       return s;
     },
     publish: async (topic, payload) => {
-      await bus.publish([
-        { topic, key: (payload as { eventId: string }).eventId, envelope: envelope(topic, payload) },
-      ]);
+      await bus.publish([{ topic, envelope: envelope(topic, payload) }]);
     },
     close: async () => {
       for (const s of services) await s.stop().catch(() => undefined);

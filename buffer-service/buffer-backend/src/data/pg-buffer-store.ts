@@ -429,7 +429,6 @@ export class PgBufferStore implements BufferStore {
       await enqueueMessages(em, [
         {
           topic: 'buffer.closed',
-          key: eventId,
           envelope: envelope('buffer.closed', {
             eventId,
             total,

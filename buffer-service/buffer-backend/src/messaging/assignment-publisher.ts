@@ -70,7 +70,6 @@ export function assignmentPublisherPart(deps: {
         if (!late) end = Math.min(end, total - from);
         messages.push({
           topic: 'queue.assigned',
-          key: eventId,
           envelope: envelope('queue.assigned', {
             eventId,
             late,

@@ -168,7 +168,7 @@ export class OrganiserEvents {
   }
 
   private message(topic: 'event.published' | 'event.updated', e: EventRecord): OutgoingMessage {
-    return { topic, key: e.id, envelope: envelope(topic, snapshotOf(e), this.clock.now()) };
+    return { topic, envelope: envelope(topic, snapshotOf(e), this.clock.now()) };
   }
 }
 

@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { MessageBus, OutgoingMessage } from '../kafka/bus';
+import { messageKey } from '../kafka/topics';
 import type { Logger } from '../logger';
 import { currentRequestId } from '../logger';
 import { lockKeySql } from './locks';
@@ -44,7 +45,8 @@ export async function enqueueMessages(
        (SELECT pg_advisory_xact_lock_shared(${writeLockKey('current_schema()')})${notify}) AS locked`,
     [
       messages.map((m) => m.topic),
-      messages.map((m) => m.key),
+      // What the bus will key it by (it derives the key again when publishing): for readers of the table.
+      messages.map((m) => messageKey(m.topic, m.envelope.payload)),
       messages.map((m) => JSON.stringify(m.envelope)),
       messages.map((m) =>
         JSON.stringify({ ...(requestId ? { 'x-request-id': requestId } : {}), ...m.headers }),
@@ -56,7 +58,6 @@ export async function enqueueMessages(
 interface OutboxRow {
   seq: string;
   topic: OutgoingMessage['topic'];
-  msg_key: string;
   envelope: OutgoingMessage['envelope'];
   headers: Record<string, string>;
 }
@@ -185,12 +186,12 @@ export class OutboxRelay {
     if (horizon === null || horizon === 'busy') return true;
     for (;;) {
       const { rows } = await client.query<OutboxRow>(
-        `SELECT seq, topic, msg_key, envelope, headers FROM outbox WHERE seq <= $1 ORDER BY seq LIMIT $2`,
+        `SELECT seq, topic, envelope, headers FROM outbox WHERE seq <= $1 ORDER BY seq LIMIT $2`,
         [horizon.bound, batchSize],
       );
       if (rows.length === 0) return true;
       await this.opts.bus.publish(
-        rows.map((r) => ({ topic: r.topic, key: r.msg_key, envelope: r.envelope, headers: r.headers })),
+        rows.map((r) => ({ topic: r.topic, envelope: r.envelope, headers: r.headers })),
       );
       await client.query('DELETE FROM outbox WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)]);
       this.published += rows.length;

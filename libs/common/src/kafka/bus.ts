@@ -12,11 +12,11 @@ import client from 'prom-client';
 import { currentRequestId, withRequestId, type Logger } from '../logger';
 import { parseEnvelope, PoisonMessageError } from './envelope';
 import type { Envelope } from './messages';
-import { allTopicSpecs, dlqTopic, TOPICS, type TopicName } from './topics';
+import { allTopicSpecs, dlqTopic, messageKey, TOPICS, type TopicName } from './topics';
 
+/** A message to send. Its Kafka key is the topic's declared one (`messageKey`, topics.ts). */
 export interface OutgoingMessage {
   topic: TopicName;
-  key: string;
   envelope: Envelope;
   headers?: Record<string, string>;
 }
@@ -43,16 +43,25 @@ export interface SubscribeOptions {
   maxAttempts?: number;
   retryBaseMs?: number;
   fromBeginning?: boolean;
+  /**
+   * Partitions this instance handles at once. Default: every partition of the subscribed
+   * topics, so one instance keeps up with all it is assigned and each added instance (up
+   * to the partition count) takes a share. `maxInFlight` bounds the work either way.
+   */
   partitionsConsumedConcurrently?: number;
   /**
    * Handle the messages of one partition in parallel, keeping only the order of those
-   * with the same key (e.g. the order id). Topics are keyed by event id, so one big
-   * on-sale is one partition: without this, its money flow runs one message at a time.
-   * Only for handlers whose messages of different keys are independent.
+   * with the same key (e.g. the order id); only for handlers whose messages of different
+   * keys are independent. Order and payment topics are keyed by order already, but a
+   * partition still holds many orders, and a handler waiting on Stripe would otherwise
+   * hold up every order behind it on its partition.
    */
   parallelBy?: (message: IncomingMessage) => string | null;
-  /** Messages in flight at once per partition with `parallelBy` (default 32). */
-  parallelLimit?: number;
+  /**
+   * Messages in flight at once in this consumer, all its partitions together (default 32):
+   * bounds the database connections and outside calls one consumer can take.
+   */
+  maxInFlight?: number;
 }
 
 export interface BusConsumer {
@@ -165,6 +174,27 @@ const MAX_REQUEST_BYTES = 900_000;
 const JOIN_WAIT_MS = 5_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A counting semaphore: at most `n` holders at once, waiters served first come, first served. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = Math.max(1, n);
+  }
+  take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
 
 export class KafkaBus implements MessageBus {
   private readonly kafka: Kafka;
@@ -302,11 +332,12 @@ export class KafkaBus implements MessageBus {
     };
     for (const m of messages) {
       const value = JSON.stringify(m.envelope);
-      const size = Buffer.byteLength(value) + m.key.length + 200;
+      const key = messageKey(m.topic, m.envelope.payload);
+      const size = Buffer.byteLength(value) + key.length + 200;
       if (bytes > 0 && bytes + size > MAX_REQUEST_BYTES) cut();
       const name = this.topicName(m.topic);
       const list = current.get(name) ?? [];
-      list.push({ key: m.key, value, headers: { 'message-id': m.envelope.id, ...m.headers } });
+      list.push({ key, value, headers: { 'message-id': m.envelope.id, ...m.headers } });
       current.set(name, list);
       bytes += size;
     }
@@ -449,7 +480,9 @@ export class KafkaBus implements MessageBus {
       }
     };
 
-    const partitionsConsumedConcurrently = opts.partitionsConsumedConcurrently ?? 3;
+    const partitionsConsumedConcurrently =
+      opts.partitionsConsumedConcurrently ?? opts.topics.reduce((n, t) => n + TOPICS[t].partitions, 0);
+    const slots = new Slots(opts.maxInFlight ?? 32);
     const { parallelBy } = opts;
     let running: Promise<void>;
     if (!parallelBy) {
@@ -457,29 +490,43 @@ export class KafkaBus implements MessageBus {
         partitionsConsumedConcurrently,
         eachMessage: async (p) => {
           const { topic, partition, message } = p;
-          const incoming = await prepare(topic, partition, message, () => p.heartbeat());
-          if (incoming) await deliver(incoming, message);
+          await slots.take();
+          try {
+            const incoming = await prepare(topic, partition, message, () => p.heartbeat());
+            if (incoming) await deliver(incoming, message);
+          } finally {
+            slots.give();
+          }
         },
       });
     } else {
-      const limit = opts.parallelLimit ?? 32;
       running = consumer.run({
         partitionsConsumedConcurrently,
         eachBatchAutoResolve: false,
         eachBatch: async (b) => {
           const { batch } = b;
           // Messages of one key run one after another, in offset order; different keys run at
-          // once (up to `limit`). The batch's offsets are committed only once every message
-          // started here has finished, so a crash redelivers (at least once), never skips.
+          // once (within the consumer's `maxInFlight`). The batch's offsets are committed only
+          // once every message started here has finished, so a crash redelivers (at least
+          // once), never skips. A slot is taken in offset order, so a message waiting for its
+          // key's predecessor never holds up that predecessor.
           const chains = new Map<string, Promise<void>>();
-          const inFlight = new Set<Promise<void>>();
           let failure: Error | undefined;
           let lastStarted: string | undefined;
           for (const message of batch.messages) {
             if (!b.isRunning() || b.isStale() || failure !== undefined) break;
+            await slots.take();
             lastStarted = message.offset;
-            const incoming = await prepare(batch.topic, batch.partition, message, () => b.heartbeat());
-            if (!incoming) continue;
+            const incoming = await prepare(batch.topic, batch.partition, message, () => b.heartbeat()).catch(
+              (err: unknown) => {
+                slots.give();
+                throw err;
+              },
+            );
+            if (!incoming) {
+              slots.give();
+              continue;
+            }
             const key = parallelBy(incoming) ?? '';
             const run = (chains.get(key) ?? Promise.resolve()).then(() =>
               failure === undefined ? deliver(incoming, message) : undefined,
@@ -490,11 +537,11 @@ export class KafkaBus implements MessageBus {
             // A heartbeat's error (a rebalance began) must reach kafkajs, which then rejoins:
             // the batch stops here and its offsets stay uncommitted (redelivered, at least once).
             // kafkajs sends a heartbeat only once per heartbeatInterval, however often asked.
-            const settled = run.then(() => b.heartbeat()).then(() => undefined, fail);
+            const settled = run
+              .then(() => b.heartbeat())
+              .then(() => undefined, fail)
+              .finally(() => slots.give());
             chains.set(key, settled);
-            inFlight.add(settled);
-            void settled.then(() => inFlight.delete(settled));
-            if (inFlight.size >= limit) await Promise.race(inFlight);
           }
           await Promise.all(chains.values());
           if (failure !== undefined) throw failure;

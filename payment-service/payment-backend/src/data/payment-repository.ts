@@ -72,8 +72,7 @@ export class PaymentRepository {
   }
 
   async emit<T extends TopicName>(tx: Queryable, topic: T, payload: Payload<T>): Promise<void> {
-    const key = (payload as { eventId: string }).eventId;
-    await enqueueMessages(tx, [{ topic, key, envelope: envelope(topic, payload) }]);
+    await enqueueMessages(tx, [{ topic, envelope: envelope(topic, payload) }]);
   }
 
   // Events: only what payment needs (who may refund, what to call the line item).

@@ -129,7 +129,6 @@ export function orderConsumer(deps: {
             groupId: INTAKE_GROUP,
             topics: [...INTAKE],
             handler: handle,
-            partitionsConsumedConcurrently: 6,
             parallelBy: orderOrEvent,
           }),
           deps.bus.subscribe({
@@ -141,7 +140,7 @@ export function orderConsumer(deps: {
             // slowest message: a wider window keeps up with an on-sale's completions (in
             // the 20,000-fan bench, lag peak 134 instead of 239–471 with 32). Beyond
             // Stripe's rate limit it answers 429, which the SDK and the consumer retry.
-            parallelLimit: 64,
+            maxInFlight: 64,
           }),
         ])),
       );

@@ -21,7 +21,6 @@ export async function publishInventoryChanges(tx: Transact, recheckSeconds = 5):
         await s.enqueue([
           {
             topic: 'inventory.changed',
-            key: d.eventId,
             envelope: envelope('inventory.changed', { eventId: d.eventId, ...counts }),
           },
         ]);

@@ -61,7 +61,6 @@ export function orderMessage(
         : envelope(topic, ref);
   return {
     topic,
-    key: o.eventId,
     envelope: env,
     ...(extra.requestId ? { headers: { 'x-request-id': extra.requestId } } : {}),
   };

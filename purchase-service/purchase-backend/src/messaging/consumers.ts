@@ -66,7 +66,8 @@ export function paymentConsumer(kit: Kit, issuer: TicketIssuer, onPaid: () => vo
         'payment.voided',
       ],
       fromBeginning: true,
-      // One on-sale is one partition (keyed by event): orders settle in parallel, each in order.
+      // Keyed by order over every partition; within a partition, too, orders settle in
+      // parallel (each in order), so one order's slow transaction holds up no other.
       parallelBy: (m) => (m.envelope.payload as { orderId: string }).orderId,
       handler: async (m) => {
         let paid = false;

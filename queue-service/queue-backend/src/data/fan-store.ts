@@ -144,7 +144,6 @@ export async function admitFan(
   await enqueueMessages(db, [
     {
       topic: 'queue.admitted',
-      key: p.eventId,
       envelope: envelope('queue.admitted', {
         eventId: p.eventId,
         userId: p.userId,

@@ -44,7 +44,7 @@ export function admitter(opts: {
           );
         if (result?.progress)
           await opts.bus.publish([
-            { topic: 'queue.progress', key: eventId, envelope: envelope('queue.progress', result.progress) },
+            { topic: 'queue.progress', envelope: envelope('queue.progress', result.progress) },
           ]);
       } catch (err) {
         if (err instanceof ServingMovedError) opts.logger.debug({ eventId }, err.message);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { queryRows } from '@ticketslave/common';
 import { signatureHeader } from '@ticketslave/dev/stripe';
 import { eventually, sleep } from '@ticketslave/dev/test-support';
 import { PaymentHarness, WEBHOOK_SECRET } from './payment-harness';
@@ -76,6 +77,40 @@ describe('the fan pays for a held order', () => {
       );
     await h.standIn.replayEvent(completed!.event.id);
     await h.standIn.replayEvent(completed!.event.id);
+    await sleep(1500);
+    expect(h.countOf('payment.authorized', order.orderId)).toBe(1);
+  });
+
+  it("when only the payment intent's authorization reaches payment, announces it; the checkout's completion later changes nothing", async () => {
+    const order = await h.holdOrder();
+    const { sessionId } = await h.checkout(order.orderId, order.cookie);
+    await h.payWithoutWebhooks(sessionId);
+    const eventOf = (type: string) =>
+      h.standIn
+        .state()
+        .events.find(
+          (r) =>
+            r.event.type === type &&
+            (type === 'checkout.session.completed'
+              ? (r.event.data.object as { id: string }).id === sessionId
+              : (r.event.data.object as { metadata?: { orderId?: string } }).metadata?.orderId ===
+                order.orderId),
+        )!;
+    // The intent's event alone carries the authorization (no checkout.session.completed yet).
+    await h.standIn.replayEvent(eventOf('payment_intent.amount_capturable_updated').event.id);
+    const [authorized] = await h.messages('payment.authorized', order.orderId);
+    expect(authorized).toMatchObject({ orderId: order.orderId, amountMinor: order.ref.amountMinor });
+    expect(await h.status(order.orderId, order.cookie)).toBe('authorized');
+
+    await h.standIn.replayEvent(eventOf('checkout.session.completed').event.id);
+    await eventually(async () => {
+      const rows = await queryRows<{ status: string }>(
+        h.service.kit.ds,
+        'SELECT status FROM checkout_sessions WHERE session_id = $1',
+        [sessionId],
+      );
+      return rows[0]?.status === 'complete';
+    });
     await sleep(1500);
     expect(h.countOf('payment.authorized', order.orderId)).toBe(1);
   });

@@ -5,6 +5,7 @@ import {
   type GatewayEvent,
   type IntentStatus,
   type PaymentGateway,
+  type PaymentIntentView,
 } from '../stripe/payment-gateway';
 
 const ref = (
@@ -33,6 +34,8 @@ export class Settlement {
   /** Applies one verified Stripe event. Throwing makes Stripe deliver it again. */
   async applyStripeEvent(event: GatewayEvent): Promise<void> {
     switch (event.type) {
+      case 'payment_intent.amount_capturable_updated':
+        return this.authorize(event, undefined, event.orderId, event.intent);
       case 'checkout.session.completed':
         return this.onSessionCompleted(event);
       case 'checkout.session.expired':
@@ -42,24 +45,55 @@ export class Settlement {
         });
         return;
       case 'other':
-        await this.repo.transaction((tx) => this.repo.recordStripeEvent(tx, event.id, event.stripeType));
+        // Nothing to do and nothing to remember: acknowledged without a database write.
+        // (Stripe delivers a checkout's events one after another to the stand-in and, under
+        // load, each write here held up the authorization queued behind it.)
         return;
     }
   }
 
+  /**
+   * The checkout completed. The card's authorization usually arrived first
+   * (payment_intent.amount_capturable_updated, with the intent in it); otherwise, or when
+   * the endpoint does not receive that event, the intent is asked of Stripe here. With
+   * manual capture the session completes with payment_status 'unpaid' (the money is only
+   * held): what counts is the intent being ready to capture.
+   */
   private async onSessionCompleted(
     event: Extract<GatewayEvent, { type: 'checkout.session.completed' }>,
   ): Promise<void> {
     const { orderId, paymentIntentId } = event;
-    // With manual capture the session completes with payment_status 'unpaid': the money is
-    // only held. What counts is the intent being ready to capture, so ask Stripe for it.
+    const recorded = orderId ? await this.repo.payment(this.repo.db, orderId) : undefined;
+    if (recorded && recorded.paymentIntentId === paymentIntentId) {
+      await this.repo.transaction(async (tx) => {
+        if (await this.repo.recordStripeEvent(tx, event.id, event.type))
+          await this.repo.closeSession(tx, event.sessionId, 'complete');
+      });
+      if (orderId) await this.voidIfOrderIsGone(orderId);
+      return;
+    }
     const intent = paymentIntentId ? await this.gateway.retrieveIntent(paymentIntentId) : undefined;
+    return this.authorize(event, event.sessionId, orderId, intent);
+  }
+
+  /**
+   * Records the authorization of an order's card and tells purchase (payment.authorized),
+   * once: the first authorization of an order wins, a later one for another intent is
+   * cancelled at Stripe. Called from either webhook that carries it, in whatever order
+   * they come, and again on redeliveries.
+   */
+  private async authorize(
+    event: { id: string; type: string },
+    sessionId: string | undefined,
+    orderId: string | undefined,
+    intent: PaymentIntentView | undefined,
+  ): Promise<void> {
     const outcome = await this.repo.transaction(async (tx) => {
       if (!(await this.repo.recordStripeEvent(tx, event.id, event.type))) return 'duplicate' as const;
-      await this.repo.closeSession(tx, event.sessionId, 'complete');
+      if (sessionId) await this.repo.closeSession(tx, sessionId, 'complete');
       const order = orderId ? await this.repo.order(tx, orderId, true) : undefined;
       if (!order || !intent) {
-        this.logger.warn({ stripeEvent: event.id, orderId }, 'completed checkout for no order we know');
+        this.logger.warn({ stripeEvent: event.id, orderId }, 'authorization for no order we know');
         return 'ignored' as const;
       }
       if (intent.status !== 'requires_capture') {

@@ -48,6 +48,17 @@ export type GatewayEvent =
       paymentIntentId: string | undefined;
     }
   | { id: string; type: 'checkout.session.expired'; sessionId: string; orderId: string | undefined }
+  /**
+   * The card was authorized: the intent as it stood then (`requires_capture`), with the order
+   * from the metadata set at checkout. Carries all the authorization needs, so it is
+   * recorded without asking Stripe again.
+   */
+  | {
+      id: string;
+      type: 'payment_intent.amount_capturable_updated';
+      intent: PaymentIntentView;
+      orderId: string | undefined;
+    }
   | { id: string; type: 'other'; stripeType: string };
 
 /** A refusal by the processor that retrying will not change (as opposed to an outage). */

@@ -159,6 +159,10 @@ export class StripeGateway implements PaymentGateway {
     } catch (err) {
       throw new WebhookSignatureError((err as Error).message);
     }
+    if (event.type === 'payment_intent.amount_capturable_updated') {
+      const pi = event.data.object;
+      return { id: event.id, type: event.type, intent: intentView(pi), orderId: pi.metadata?.orderId };
+    }
     if (event.type === 'checkout.session.completed' || event.type === 'checkout.session.expired') {
       const session = event.data.object;
       const orderId = session.metadata?.orderId ?? session.client_reference_id ?? undefined;

@@ -47,6 +47,19 @@ function printReport(result: OnsaleResult): void {
     console.log(
       `  ${`${c.group} ${c.type}`.padEnd(48)} n=${String(c.n).padStart(6)} age p50≤${c.ageP50} p99≤${c.ageP99}  handler p50≤${c.handlerP50} p99≤${c.handlerP99}`,
     );
+  if (d.trace) {
+    console.log(
+      `money path, ${d.trace.orders} paid orders traced (ms from the card paid; step = from the point before it):`,
+    );
+    for (const t of d.trace.points)
+      console.log(
+        `  ${t.point.padEnd(28)} at p50 ${String(t.p50).padStart(6)} p99 ${String(t.p99).padStart(6)}   step${t.after ? ` from ${t.after}` : ''} p50 ${t.stepP50} p99 ${t.stepP99}`,
+      );
+    if (d.trace.example)
+      console.log(
+        `  one order (median): ${d.trace.example.orderId} ${JSON.stringify(d.trace.example.offsets)}`,
+      );
+  }
   console.log('invariants:');
   for (const [k, v] of Object.entries(d.checks)) console.log(`  ${k}: ${v}`);
   for (const v of result.violations) console.log(`  VIOLATION: ${v}`);

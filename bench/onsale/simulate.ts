@@ -15,6 +15,7 @@ import { startPlatform, type Platform } from '../../dev/platform/platform';
 import { LOCAL } from '../../dev/platform/paths';
 import { FanClient, Latencies, Limiter, problemCode, sleep, type ClientShared } from './client';
 import { checkInvariants, type FanFacts, type InvariantReport } from './invariants';
+import { traceOrders, type PaidOrder, type TraceReport } from './trace';
 import {
   consumerFigures,
   findServicePids,
@@ -100,6 +101,8 @@ export interface OnsaleResult {
     kafkaLagPeakByGroup: Record<string, number>;
     /** Per consumer group and message type: message age at handling and handler time. */
     consumers: ConsumerFigures[];
+    /** Every paid order through each hop of the money path (see trace.ts). */
+    trace: TraceReport | null;
     kafkaLagEnd: Record<string, number>;
     dlq: Record<string, number>;
     replayedWebhooks: number;
@@ -127,6 +130,21 @@ const PASSWORD = 'onsale bench fan password';
 /** The latency row from a fan's successful card payment to the order settled (paid: tickets issued). */
 export const PAID_TO_SETTLED = 'card paid → order settled (1 s polls)';
 const CARD_OK = '4242424242424242';
+/** The money path's points, as trace.ts follows them: the fan's wait, then what happens after. */
+const MONEY_PATH = [
+  [
+    'card paid',
+    'webhook sent',
+    'payment.authorized',
+    'payment.authorized → Kafka',
+    'order.completed',
+    'order.completed → Kafka',
+    'payment.captured',
+    'payment.captured → Kafka',
+    'tickets issued',
+    'fan told',
+  ],
+];
 const CARD_DECLINED = '4000000000000002';
 
 /** A small seeded PRNG (mulberry32), so a run's fan mix is reproducible. */
@@ -225,7 +243,8 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
   const kafka = await (async () => {
     for (let i = 1; ; i++) {
       try {
-        return await createTestKafka('onsale', opts.brokers);
+        // Production partition counts: how keys spread over partitions is part of what is measured.
+        return await createTestKafka('onsale', opts.brokers, { partitions: 'declared' });
       } catch (err) {
         if (i >= 5) throw err;
         await sleep(1000 * i);
@@ -564,6 +583,8 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const byNumber = [...fans].sort((a, b) => a.queueNumber! - b.queueNumber!);
     const wsBase = svc.queue.replace(/^http/, 'ws');
     const purchases: Promise<void>[] = [];
+    /** Orders whose card went through, with when (wall clock) for the trace. */
+    const paidOrders: PaidOrder[] = [];
     /** Fans whose socket has had its hello: connected and known to the queue. */
     let greeted = 0;
     /** Set when the queue phase is over: closed sockets are not reopened. */
@@ -784,11 +805,14 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       if (!paid) return finish(f, 'pay_failed');
       // The confirmation page: wait for the order to settle (paid: the tickets are issued).
       const paidAt = performance.now();
+      const traced: PaidOrder = { orderId: order.orderId, paidAt: Date.now() };
+      paidOrders.push(traced);
       for (let i = 0; i < 60; i++) {
         const r = await f.http.call<{ status: string }>('purchase GET order', 'GET', orderUrl);
         if (r.status === 200 && r.body.status !== 'pending_payment' && r.body.status !== 'confirmed') {
           // Polled once a second, as the page does: the figure is up to 1 s late.
           latencies.add(PAID_TO_SETTLED, performance.now() - paidAt, r.body.status === 'paid' ? 200 : 409);
+          traced.toldAt = Date.now();
           return finish(f, `order_${r.body.status}`);
         }
         await sleep(1000);
@@ -928,6 +952,18 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     ).flat();
     await watcher;
     kw.stopSampling();
+    const trace = await traceOrders({
+      brokers: kafka.brokers,
+      prefix: kafka.prefix,
+      databaseUrl: p.databaseUrl,
+      eventId,
+      stripe: p.stripe,
+      paid: paidOrders,
+      chains: MONEY_PATH,
+    }).catch((err: unknown) => {
+      log(`trace failed: ${(err as Error).message}`);
+      return null;
+    });
     const services = procs.stop();
     const dlq = await kw.dlq();
 
@@ -980,6 +1016,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         kafkaLagPeak: kw.peakLag,
         kafkaLagPeakByGroup: kw.peakByGroup,
         consumers,
+        trace,
         kafkaLagEnd: lagEnd,
         dlq: dlq.byTopic,
         replayedWebhooks: replayed,

@@ -146,6 +146,8 @@ export interface EventRecord {
     attempts: number;
     lastError: string | null;
     deliveredAt: number | null;
+    /** When the first attempt was sent (ms): with deliveredAt, the receiver's own time (bench traces). */
+    firstSentAt?: number;
   };
 }
 

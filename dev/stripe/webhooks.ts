@@ -84,6 +84,7 @@ export class WebhookDispatcher {
         this.changed();
         return;
       }
+      record.delivery.firstSentAt ??= Date.now();
       const result = await this.attempt(record.event);
       record.delivery.attempts += 1;
       if (result.ok) {

@@ -2,6 +2,8 @@
 # (allTopicSpecs(), DLQs included). deployment/test/terraform.test.ts fails when they differ.
 locals {
   kafka_topics = {
+    "organisation.updated"        = 6
+    "organisation.updated.dlq"    = 6
     "event.published"             = 6
     "event.published.dlq"         = 6
     "event.updated"               = 6

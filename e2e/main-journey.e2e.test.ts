@@ -156,7 +156,8 @@ async function createAndPublishInDashboard(
   const stalls = page.getByRole('group', { name: 'Reserved seating' });
   await stalls.getByLabel('Id', { exact: true }).fill('stalls');
   await stalls.getByLabel('Name', { exact: true }).fill('Stalls');
-  await stalls.getByLabel(/^Price/).fill('4500');
+  // Prices are typed as they read on a ticket (45.00 €), not in cents.
+  await stalls.getByLabel(/^Price/).fill('45');
   await stalls.getByLabel('Section name').fill('Stalls');
   await stalls.getByLabel('Rows from').fill('A');
   await stalls.getByLabel('to', { exact: true }).fill('B');
@@ -165,7 +166,7 @@ async function createAndPublishInDashboard(
   const standing = page.getByRole('group', { name: 'General admission' });
   await standing.getByLabel('Id', { exact: true }).fill('standing');
   await standing.getByLabel('Name', { exact: true }).fill('Standing');
-  await standing.getByLabel(/^Price/).fill('2500');
+  await standing.getByLabel(/^Price/).fill('25');
   await standing.getByLabel('Capacity').fill('20');
   await organiser.screenshot('new-event-form');
 

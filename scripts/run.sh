@@ -20,6 +20,7 @@ case "$task" in
     done ;;
   build) tsx dev/platform/build.ts "$@" ;;
   verify-draw) tsx libs/draw/src/cli.ts "$@" ;;
+  admin) tsx dev/platform/admin.ts "$@" ;;
   bench) tsx bench/run-bench.ts "$@" ;;
-  *) echo "usage: scripts/run.sh start|test|lint|typecheck|build|verify-draw|bench <name>" >&2; exit 2 ;;
+  *) echo "usage: scripts/run.sh start|test|lint|typecheck|build|verify-draw|admin|bench <name>" >&2; exit 2 ;;
 esac

@@ -13,6 +13,7 @@ import { waitForMail } from '@ticketslave/dev/standins';
 import { createTestKafka, viewerHeaders } from '@ticketslave/dev/test-support';
 import { startPlatform, type Platform } from '../../dev/platform/platform';
 import { LOCAL } from '../../dev/platform/paths';
+import { runAdminCommand } from '../../feed-service/feed-backend/src/admin';
 import { FanClient, Latencies, Limiter, problemCode, sleep, type ClientShared } from './client';
 import { checkInvariants, type FanFacts, type InvariantReport } from './invariants';
 import { traceOrders, type PaidOrder, type TraceReport } from './trace';
@@ -323,10 +324,9 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const organiser = new FanClient(shared, '10.255.255.1');
     const orgEmail = `organiser-${tag}@onsale.ticketslave.test`;
     await registerVerified(organiser, p, orgEmail);
-    const db = new Client({ connectionString: p.databaseUrl });
-    await db.connect();
-    await db.query(`UPDATE feed.users SET role = 'organiser' WHERE email = $1`, [orgEmail]);
-    await db.end();
+    // The owner of a new organisation, made the way an operator makes one (npm run admin).
+    if ((await runAdminCommand(['make-organiser', orgEmail], { databaseUrl: p.databaseUrl, out: log })) !== 0)
+      throw new Error(`could not make ${orgEmail} an organiser`);
     await expectOk(
       organiser.call('feed POST session/login', 'POST', `${svc.feed}/api/session/login`, {
         email: orgEmail,

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { APIRequestContext } from 'playwright-core';
-import { Client } from 'pg';
 import { waitForMail } from '../../dev/standins';
 import type { Platform } from '../../dev/platform/platform';
+import { runAdminCommand } from '../../feed-service/feed-backend/src/admin';
 
 /** A throw-away address per run, so reruns on a kept database never collide. */
 export const uniqueEmail = (who: string) => `${who}-${randomBytes(4).toString('hex')}@e2e.ticketslave.test`;
@@ -102,20 +102,18 @@ export async function login(
 }
 
 /**
- * Makes an account an organiser the way an operator seeds the first one: in the
- * feed's database (the admin API needs an admin, and there is none yet).
+ * Makes an account an organiser (the owner of a new organisation) or an admin the way an
+ * operator does: with the admin command (`npm run admin -- make-organiser|grant-admin`).
  */
 export async function promoteInDatabase(
   platform: Platform,
   email: string,
   role: 'organiser' | 'admin',
 ): Promise<void> {
-  const db = new Client({ connectionString: platform.databaseUrl });
-  await db.connect();
-  try {
-    const r = await db.query('UPDATE feed.users SET role = $2 WHERE email = $1', [email.toLowerCase(), role]);
-    if (r.rowCount !== 1) throw new Error(`no feed user ${email}`);
-  } finally {
-    await db.end();
-  }
+  const lines: string[] = [];
+  const code = await runAdminCommand([role === 'organiser' ? 'make-organiser' : 'grant-admin', email], {
+    databaseUrl: platform.databaseUrl,
+    out: (l) => lines.push(l),
+  });
+  if (code !== 0) throw new Error(`admin command failed for ${email}: ${lines.join(' ')}`);
 }

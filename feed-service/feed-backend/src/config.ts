@@ -47,3 +47,7 @@ export type FeedConfig = z.infer<typeof configSchema>;
 
 export const loadFeedConfig = (env: Record<string, string | undefined> = process.env): FeedConfig =>
   loadConfig('feed', configSchema.shape, env);
+
+/** The admin command needs only the database (`node dist/main.js admin …`, `npm run admin -- …`). */
+export const loadAdminConfig = (env: Record<string, string | undefined> = process.env) =>
+  loadConfig('feed admin', { DATABASE_URL: baseConfigShape.DATABASE_URL }, env);

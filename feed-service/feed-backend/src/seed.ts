@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { argon2Hasher } from './domain/passwords';
+import { runAdminCommand } from './admin';
 
 /** The dev password of the seeded accounts (documented in the README; never used outside dev). */
 export const DEMO_PASSWORD = 'ticketslave-demo-2024';
@@ -52,6 +53,19 @@ export async function seedDemo(opts: { feedUrl: string; databaseUrl: string }): 
     lines.push(
       `accounts (password "${DEMO_PASSWORD}"): ${ACCOUNTS.map((a) => `${a.email} (${a.role})`).join(', ')}`,
     );
+    // The demo organiser owns an organisation, made (and announced) the way the admin command makes one.
+    const { rowCount: member } = await db.query(
+      `SELECT 1 FROM feed.organisation_members m JOIN feed.users u ON u.id = m.user_id
+       WHERE u.email = 'organiser@ticketslave.local'`,
+    );
+    if (!member)
+      await runAdminCommand(
+        ['make-organiser', 'organiser@ticketslave.local', '--organisation', 'Demo Promotions'],
+        {
+          databaseUrl: opts.databaseUrl,
+          out: () => undefined,
+        },
+      );
     await db.query(
       `DELETE FROM feed.events e USING feed.users u
        WHERE u.id = e.organiser_id AND u.email = 'organiser@ticketslave.local' AND e.title = $1
@@ -140,6 +154,7 @@ const demoInput = (saleStartsAt: Date) => ({
     'A demo on-sale: join the queue before the sale opens; everyone who joins early gets a fair, verifiable random place.',
   venue: 'Demo Arena',
   city: 'Lisbon',
+  timeZone: 'Europe/Lisbon',
   saleStartsAt: saleStartsAt.toISOString(),
   startsAt: new Date(saleStartsAt.getTime() + 30 * 24 * 3600_000).toISOString(),
   bufferGraceSeconds: 120,

@@ -25,6 +25,10 @@ import { mountGoogleLogin } from './http/google-routes';
 import { mountPosterUpload, registerEventRoutes } from './http/event-routes';
 import { eventStatsConsumer } from './messaging/stats-consumer';
 import { PageCache } from './http/page-cache';
+import { PgOrganisationStore } from './data/organisations-repo';
+import { Organisations } from './domain/organisations';
+import { Onboarding } from './domain/onboarding';
+import { registerOrganisationRoutes } from './http/organisation-routes';
 
 export interface StartFeedOptions {
   port?: number;
@@ -66,13 +70,35 @@ export async function startFeedService(
         now: () => kit.clock.now().getTime(),
       });
       const dropPages = () => pages.invalidate();
-      const organiser = new OrganiserEvents(new PgEventStore(kit.ds, dropPages), kit.clock);
+      const orgStore = new PgOrganisationStore(kit.ds);
+      const teamDeps = {
+        store: orgStore,
+        mailer,
+        clock: kit.clock,
+        logger: kit.logger,
+        publicBaseUrl: config.PUBLIC_BASE_URL,
+      };
+      const organisations = new Organisations(teamDeps);
+      registerOrganisationRoutes(api, { organisations, onboarding: new Onboarding(teamDeps), sessions });
+      const organiser = new OrganiserEvents(new PgEventStore(kit.ds, dropPages), orgStore, kit.clock);
       const publicEvents = new PublicEvents(new PgPublicEventStore(kit.ds), kit.clock);
       registerEventRoutes(api, { organiser, publicEvents, sessions, pages });
       const posters = s3PosterStore(config);
       return {
         api,
-        parts: [mailer, eventStatsConsumer(kit, dropPages)],
+        parts: [
+          mailer,
+          eventStatsConsumer(kit, dropPages),
+          {
+            // Organisations changed without an announcement (the migration made one per organiser).
+            name: 'organisation-announcer',
+            start: async () => {
+              const n = await organisations.announcePending();
+              if (n) kit.logger.info({ organisations: n }, 'organisations announced');
+            },
+            stop: () => Promise.resolve(),
+          },
+        ],
         beforeJson: (app) => {
           mountJwks(app, 'feed', signer.publicJwks);
           mountGoogleLogin(app, { config, accounts, clock: kit.clock, secureCookies });

@@ -41,6 +41,12 @@ describe('seedDemo', () => {
       { email: 'fan@ticketslave.local', role: 'fan', email_verified: true },
       { email: 'organiser@ticketslave.local', role: 'organiser', email_verified: true },
     ]);
+    expect(
+      await sql(
+        `SELECT o.name, m.role FROM feed.organisation_members m JOIN feed.organisations o ON o.id = m.organisation_id
+         JOIN feed.users u ON u.id = m.user_id WHERE u.email = 'organiser@ticketslave.local'`,
+      ),
+    ).toEqual([{ name: 'Demo Promotions', role: 'owner' }]);
     expect(events).toHaveLength(1);
     expect(events[0]!.status).toBe('published');
     const minutes = (events[0]!.sale_starts_at.getTime() - Date.now()) / 60_000;

@@ -147,16 +147,47 @@ export async function verifiedFan(
   return { b, email, id: me.id };
 }
 
-/** A verified user promoted to organiser (by SQL, as an admin would), logged in with the new role. */
-export async function organiser(h: FeedHarness): Promise<{ b: Browser; email: string; id: string }> {
+const admins = new WeakMap<FeedHarness, Promise<{ b: Browser; email: string; id: string }>>();
+
+/** A verified user made admin by the admin command (`npm run admin -- grant-admin`), one per harness. */
+export function admin(h: FeedHarness): Promise<{ b: Browser; email: string; id: string }> {
+  let made = admins.get(h);
+  if (!made) {
+    made = (async () => {
+      const u = await verifiedFan(h, uniqueEmail('admin'));
+      const { runAdminCommand } = await import('../src/admin');
+      expect(
+        await runAdminCommand(['grant-admin', u.email], { databaseUrl: h.db.url, out: () => undefined }),
+      ).toBe(0);
+      expect((await u.b.post('/feed/api/session/refresh')).status).toBe(200);
+      return u;
+    })();
+    admins.set(h, made);
+  }
+  return made;
+}
+
+/**
+ * A verified user who applied to organise and whom an admin approved: the owner of a new
+ * organisation, logged in with the organiser role.
+ */
+export async function organiser(
+  h: FeedHarness,
+  organisationName = `Org ${uniqueEmail('o').split('@')[0]}`,
+): Promise<{ b: Browser; email: string; id: string; organisationId: string }> {
   const u = await verifiedFan(h, uniqueEmail('org'));
-  const { Client } = await import('pg');
-  const c = new Client({ connectionString: h.db.url });
-  await c.connect();
-  await c.query(`UPDATE feed.users SET role = 'organiser' WHERE id = $1`, [u.id]);
-  await c.end();
+  const applied = await u.b.post('/feed/api/organiser-applications', {
+    organisationName,
+    contactName: 'Alex Organiser',
+    expectedAudience: 'up_to_5000',
+  });
+  expect(applied.status).toBe(201);
+  const { id } = (await applied.json()) as { id: string };
+  const approved = await (await admin(h)).b.post(`/feed/api/admin/organiser-applications/${id}/approve`);
+  expect(approved.status).toBe(200);
+  const { organisationId } = (await approved.json()) as { organisationId: string };
   expect((await u.b.post('/feed/api/session/refresh')).status).toBe(200);
-  return u;
+  return { ...u, organisationId };
 }
 
 const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();

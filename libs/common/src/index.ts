@@ -27,4 +27,5 @@ export * from './service/service';
 export * from './ws/upgrade-router';
 export * from './ws/ws-endpoint';
 export * from './seating';
+export * from './organisations';
 export * from './http/jwks';

@@ -26,6 +26,33 @@ export function formatMoney(minorUnits: number, currency: string, locale?: strin
   return f.format(minorUnits / 10 ** digits);
 }
 
+/** How many decimals a currency has: 2 for EUR, 0 for JPY, 3 for KWD. */
+export function currencyDigits(currency: string): number {
+  return moneyFormat(currency).resolvedOptions().maximumFractionDigits ?? 2;
+}
+
+/** Minor units as the plain amount an organiser types: 4950 EUR → "49.50", 4950 JPY → "4950". */
+export function toMajorInput(minorUnits: number, currency: string): string {
+  const digits = currencyDigits(currency);
+  return (minorUnits / 10 ** digits).toFixed(digits);
+}
+
+/**
+ * A typed amount in the currency's major unit → minor units, or an error to show next to
+ * the field: "49.5" EUR → 4950, "49,50" → 4950, "4950" JPY → 4950, "49.5" JPY → error.
+ */
+export function parseMajorInput(text: string, currency: string): { minor: number } | { error: string } {
+  const digits = currencyDigits(currency);
+  const t = text.trim().replace(/[\s\u00a0']/g, '').replace(',', '.');
+  const pattern = digits ? new RegExp(`^\\d+(\\.\\d{0,${digits}})?$`) : /^\d+$/;
+  if (!pattern.test(t))
+    return { error: digits ? `an amount like ${(12.5).toFixed(digits)}` : `a whole amount (${currency} has no cents)` };
+  const [whole, frac = ''] = t.split('.');
+  const minor = Number(whole) * 10 ** digits + Number((frac + '0'.repeat(digits)).slice(0, digits) || 0);
+  if (!Number.isSafeInteger(minor) || minor > 100_000_000) return { error: 'too large' };
+  return { minor };
+}
+
 /** "Sat, 14 Mar 2026" */
 export function formatDate(d: DateInput, locale?: string): string {
   return toDate(d).toLocaleDateString(locale, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });

@@ -1,11 +1,12 @@
 import { enqueueMessages, NotFoundError, queryOne, queryRows, type Queryable } from '@ticketslave/common';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventInput, EventRecord } from '../domain/event-rules';
-import type { AuditEntry, EventChange, EventStore } from '../domain/organiser-events';
+import type { AuditActor, AuditEntry, EventChange, EventStore } from '../domain/organiser-events';
 
 export interface EventRow {
   id: string;
   organiser_id: string;
+  organisation_id: string | null;
   status: EventRecord['status'];
   version: number;
   title: string;
@@ -28,13 +29,14 @@ export interface EventRow {
   updated_at: Date;
 }
 
-export const EVENT_COLUMNS = `id, organiser_id, status, version, title, artist, description, venue, city, starts_at,
+export const EVENT_COLUMNS = `id, organiser_id, organisation_id, status, version, title, artist, description, venue, city, starts_at,
   sale_starts_at, buffer_grace_seconds, queue, hold_seconds, per_user_limit, poster_url, categories, cancel_reason,
   time_zone, doors_at, created_at, updated_at`;
 
 export const toEventRecord = (r: EventRow): EventRecord => ({
   id: r.id,
   organiserId: r.organiser_id,
+  organisationId: r.organisation_id,
   status: r.status,
   version: r.version,
   title: r.title,
@@ -74,13 +76,11 @@ const inputParams = (e: EventInput) => [
   e.doorsAt,
 ];
 
-async function addAudit(db: Queryable, eventId: string, actorId: string, action: string, details: object) {
-  await db.query(`INSERT INTO event_audit (event_id, actor_id, action, details) VALUES ($1, $2, $3, $4)`, [
-    eventId,
-    actorId,
-    action,
-    JSON.stringify(details),
-  ]);
+async function addAudit(db: Queryable, eventId: string, actor: AuditActor, action: string, details: object) {
+  await db.query(
+    `INSERT INTO event_audit (event_id, actor_id, actor_role, action, details) VALUES ($1, $2, $3, $4, $5)`,
+    [eventId, actor.id, actor.role, action, JSON.stringify(details)],
+  );
 }
 
 export class PgEventStore implements EventStore {
@@ -98,16 +98,21 @@ export class PgEventStore implements EventStore {
     }
   }
 
-  async create(organiserId: string, input: EventInput): Promise<EventRecord> {
+  async create(
+    organisationId: string,
+    actor: AuditActor,
+    input: EventInput,
+    details: Record<string, unknown> = {},
+  ): Promise<EventRecord> {
     return this.write(async (em) => {
       const row = await queryOne<EventRow>(
         em,
-        `INSERT INTO events (organiser_id, title, artist, description, venue, city, starts_at, sale_starts_at,
-           buffer_grace_seconds, queue, hold_seconds, per_user_limit, categories, time_zone, doors_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING ${EVENT_COLUMNS}`,
-        [organiserId, ...inputParams(input)],
+        `INSERT INTO events (organiser_id, organisation_id, title, artist, description, venue, city, starts_at,
+           sale_starts_at, buffer_grace_seconds, queue, hold_seconds, per_user_limit, categories, time_zone, doors_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING ${EVENT_COLUMNS}`,
+        [actor.id, organisationId, ...inputParams(input)],
       );
-      await addAudit(em, row!.id, organiserId, 'created', { title: input.title });
+      await addAudit(em, row!.id, actor, 'created', { title: input.title, ...details });
       return toEventRecord(row!);
     });
   }
@@ -117,16 +122,33 @@ export class PgEventStore implements EventStore {
     return row && toEventRecord(row);
   }
 
-  async listByOrganiser(organiserId: string | null): Promise<EventRecord[]> {
+  async listByOrganisations(organisationIds: string[] | null, creatorId: string): Promise<EventRecord[]> {
     const rows = await queryRows<EventRow>(
       this.ds,
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE $1::uuid IS NULL OR organiser_id = $1 ORDER BY created_at DESC LIMIT 500`,
-      [organiserId],
+      `SELECT ${EVENT_COLUMNS} FROM events
+       WHERE $1::uuid[] IS NULL OR organisation_id = ANY($1::uuid[])
+          OR (organisation_id IS NULL AND organiser_id = $2)
+       ORDER BY created_at DESC LIMIT 500`,
+      [organisationIds, creatorId],
     );
     return rows.map(toEventRecord);
   }
 
-  async change(id: string, actorId: string, fn: (current: EventRecord) => EventChange): Promise<EventRecord> {
+  async deleteDraft(id: string): Promise<boolean> {
+    // Its audit entries go with it (ON DELETE CASCADE): a draft was never public.
+    return this.write(async (em) => {
+      const rows = await queryRows(em, `DELETE FROM events WHERE id = $1 AND status = 'draft' RETURNING 1`, [
+        id,
+      ]);
+      return rows.length > 0;
+    });
+  }
+
+  async change(
+    id: string,
+    actor: AuditActor,
+    fn: (current: EventRecord) => EventChange,
+  ): Promise<EventRecord> {
     return this.write(async (em) => {
       const row = await queryOne<EventRow>(
         em,
@@ -147,20 +169,32 @@ export class PgEventStore implements EventStore {
         [id, ...inputParams(next), next.status, next.version, next.posterUrl, next.cancelReason],
       );
       await enqueueMessages(em, messages);
-      await addAudit(em, id, actorId, audit.action, audit.details ?? {});
+      await addAudit(em, id, actor, audit.action, audit.details ?? {});
       return toEventRecord(saved!);
     });
   }
 
   async audit(id: string): Promise<AuditEntry[]> {
-    const rows = await queryRows<{ id: string; actor_id: string; action: string; details: object; at: Date }>(
+    const rows = await queryRows<{
+      id: string;
+      actor_id: string;
+      email: string | null;
+      actor_role: string | null;
+      action: string;
+      details: object;
+      at: Date;
+    }>(
       this.ds,
-      `SELECT id, actor_id, action, details, at FROM event_audit WHERE event_id = $1 ORDER BY id DESC LIMIT 500`,
+      `SELECT a.id, a.actor_id, u.email, a.actor_role, a.action, a.details, a.at
+       FROM event_audit a LEFT JOIN users u ON u.id = a.actor_id
+       WHERE a.event_id = $1 ORDER BY a.id DESC LIMIT 500`,
       [id],
     );
     return rows.map((r) => ({
       id: String(r.id),
       actorId: r.actor_id,
+      actorEmail: r.email,
+      actorRole: r.actor_role,
       action: r.action,
       details: r.details as Record<string, unknown>,
       at: r.at.toISOString(),

@@ -37,7 +37,10 @@ export type StoredStatus = 'draft' | 'published' | 'cancelled';
 
 export interface EventRecord extends EventInput {
   id: string;
+  /** Who created it. */
   organiserId: string;
+  /** The organisation it belongs to; null only for an event a feed of the previous release created. */
+  organisationId: string | null;
   status: StoredStatus;
   version: number;
   posterUrl: string | null;
@@ -156,6 +159,7 @@ export function snapshotOf(e: EventRecord): EventSnapshot {
     eventId: e.id,
     version: e.version,
     organiserId: e.organiserId,
+    ...(e.organisationId ? { organisationId: e.organisationId } : {}),
     status: e.status,
     title: e.title,
     artist: e.artist,

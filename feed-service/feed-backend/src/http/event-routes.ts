@@ -28,7 +28,8 @@ export interface EventRouteDeps {
 
 export function registerEventRoutes(api: ApiRouter, d: EventRouteDeps): void {
   const { organiser } = d;
-  const guard = sessionGuard(d.sessions, { verifiedEmail: true, roles: ['organiser', 'admin'] });
+  // Membership and role in the event's organisation are checked by the domain (404 across organisations).
+  const guard = sessionGuard(d.sessions, { verifiedEmail: true });
   // Per organiser, after the guard has put the session on res.locals.
   const perUser = rateLimit({
     capacity: 60,
@@ -45,11 +46,27 @@ export function registerEventRoutes(api: ApiRouter, d: EventRouteDeps): void {
       ...o,
       method: 'post',
       path: '/organiser/events',
-      summary: 'Create a draft',
-      body: EventInput,
+      summary:
+        'Create a draft (in organisationId, or in the only organisation the member may create events in)',
+      body: EventInput.extend({ organisationId: z.uuid('an organisation id').optional() }),
       status: 201,
     },
-    ({ body, res }) => organiser.create(sessionOf(res), body),
+    ({ body: { organisationId, ...input }, res }) => organiser.create(sessionOf(res), organisationId, input),
+  );
+  api.route(
+    {
+      ...o,
+      method: 'post',
+      path: '/organiser/events/:id/duplicate',
+      summary: 'Copy an event into a new draft of the same organisation',
+      params: Id,
+      status: 201,
+    },
+    ({ params, res }) => organiser.duplicate(sessionOf(res), params.id),
+  );
+  api.route(
+    { ...o, method: 'delete', path: '/organiser/events/:id', summary: 'Delete a draft', params: Id },
+    ({ params, res }) => organiser.deleteDraft(sessionOf(res), params.id),
   );
   api.route(
     { ...o, method: 'get', path: '/organiser/events/:id', summary: 'One of my events', params: Id },
@@ -138,7 +155,7 @@ export function mountPosterUpload(
   app.post(
     '/feed/api/organiser/events/:id/poster',
     originCheck,
-    sessionGuard(d.sessions, { verifiedEmail: true, roles: ['organiser', 'admin'] }),
+    sessionGuard(d.sessions, { verifiedEmail: true }),
     express.raw({ type: () => true, limit: MAX_POSTER_BYTES }),
     async (req, res, next) => {
       try {
@@ -158,7 +175,7 @@ export function mountPosterUpload(
             'not_an_image',
           );
         const actor = sessionOf(res);
-        await d.organiser.get(actor, id);
+        await d.organiser.access(actor, id, 'events.write');
         const url = await d.posters.put(id, body, kind.contentType, kind.ext);
         res.json(await d.organiser.setPoster(actor, id, url));
       } catch (err) {

@@ -76,6 +76,9 @@ export interface EventInput {
 export interface OrganiserEvent extends EventInput {
   id: string;
   organiserId: string;
+  organisationId: string | null;
+  /** My role in the event's organisation (on reads). */
+  myRole?: MemberRole | 'admin';
   status: 'draft' | 'published' | 'cancelled';
   version: number;
   posterUrl: string | null;
@@ -87,7 +90,69 @@ export interface OrganiserEvent extends EventInput {
 export interface AuditEntry {
   id: string;
   actorId: string;
+  actorEmail: string | null;
+  actorRole: string | null;
   action: string;
   details: Record<string, unknown>;
   at: string;
 }
+
+export type MemberRole = 'owner' | 'manager' | 'door';
+
+export interface Membership {
+  organisationId: string;
+  name: string;
+  role: MemberRole;
+}
+
+export interface Invitation {
+  id: string;
+  organisationId: string;
+  organisationName: string;
+  email: string;
+  role: MemberRole;
+  invitedByEmail: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
+export interface Organisation {
+  id: string;
+  name: string;
+  settings: { releaseSeatsOnExternalRefund: boolean };
+  myRole: MemberRole | 'admin';
+  members: { userId: string; email: string; role: MemberRole; since: string }[] | null;
+  invitations: Invitation[] | null;
+}
+
+export type ExpectedAudience = 'up_to_500' | 'up_to_5000' | 'up_to_50000' | 'more';
+
+export interface Application {
+  id: string;
+  userId: string;
+  email: string;
+  organisationName: string;
+  contactName: string;
+  phone: string;
+  website: string;
+  expectedAudience: ExpectedAudience;
+  message: string;
+  status: 'pending' | 'approved' | 'rejected';
+  decisionReason: string | null;
+  decidedAt: string | null;
+  organisationId: string | null;
+  createdAt: string;
+}
+
+export const AUDIENCES: { value: ExpectedAudience; label: string }[] = [
+  { value: 'up_to_500', label: 'Up to 500 people per event' },
+  { value: 'up_to_5000', label: '500 – 5,000' },
+  { value: 'up_to_50000', label: '5,000 – 50,000' },
+  { value: 'more', label: 'More than 50,000' },
+];
+
+export const ROLE_LABELS: Record<MemberRole, { name: string; does: string }> = {
+  owner: { name: 'Owner', does: 'everything, including the team' },
+  manager: { name: 'Manager', does: 'events, orders and refunds' },
+  door: { name: 'Door staff', does: 'check-in only' },
+};

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MemberRole, OrganisationSettings } from '../organisations';
 import type { TopicName } from './topics';
 
 /** ISO 4217 code. */
@@ -78,6 +79,8 @@ export const EventSnapshot = z.object({
   perUserLimit: z.number().int().min(1),
   posterUrl: z.string().nullable(),
   categories: z.array(Category).min(1),
+  /** The organisation the event belongs to; its members' roles decide who may do what (absent in older messages). */
+  organisationId: z.uuid().optional(),
   /** Optional only for messages of feeds older than the field (absent = UTC). */
   timeZone: TimeZone.optional(),
   /** When the venue's doors open; null when not announced (absent in older messages). */
@@ -104,6 +107,14 @@ const PaymentRef = z.object({
 
 /** Payload schema of every topic. Producers and consumers both validate against these. */
 export const PAYLOADS = {
+  /** Full snapshot of an organisation after every change: services keep who may act on its events. */
+  'organisation.updated': z.object({
+    organisationId: z.uuid(),
+    version: z.number().int().min(1),
+    name: z.string(),
+    settings: OrganisationSettings,
+    members: z.array(z.object({ userId: z.string(), role: MemberRole })).max(10_000),
+  }),
   'event.published': EventSnapshot,
   'event.updated': EventSnapshot,
   'event.cancelled': z.object({ eventId: z.uuid(), reason: z.string() }),

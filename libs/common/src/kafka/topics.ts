@@ -8,6 +8,7 @@
  *   design orders an event's messages: snapshots and cancellation (versions, and a
  *   cancellation after the last snapshot), the close and its numbers, the queue's progress
  *   and admissions, stock figures (latest wins).
+ * - `organisationId`: an organisation's snapshots (versions) stay in order.
  * - `orderId`: one order's messages stay in order; different orders spread over every
  *   partition. Orders and payments are independent of each other, and a big on-sale is
  *   one event: keyed by event, its whole money flow queued on one partition behind its
@@ -17,6 +18,7 @@
  * several topics tolerate any interleaving (status-checked updates, see each consumer).
  */
 export const TOPICS = {
+  'organisation.updated': { partitions: 6, key: 'organisationId' },
   'event.published': { partitions: 6, key: 'eventId' },
   'event.updated': { partitions: 6, key: 'eventId' },
   'event.cancelled': { partitions: 6, key: 'eventId' },
@@ -34,7 +36,7 @@ export const TOPICS = {
   'payment.voided': { partitions: 12, key: 'orderId' },
   'payment.refunded': { partitions: 12, key: 'orderId' },
   'payment.failed': { partitions: 12, key: 'orderId' },
-} as const satisfies Record<string, { partitions: number; key: 'eventId' | 'orderId' }>;
+} as const satisfies Record<string, { partitions: number; key: 'eventId' | 'orderId' | 'organisationId' }>;
 
 export type TopicName = keyof typeof TOPICS;
 export const TOPIC_NAMES = Object.keys(TOPICS) as TopicName[];

@@ -54,6 +54,7 @@ export async function handleStateMessage(ds: DataSource, m: IncomingMessage): Pr
       case 'order.cancelled':
         return releaseSlot(em, (env as IncomingMessage<'order.completed'>['envelope']).payload.admissionId);
       // Not subscribed; listed so a new topic is a compile-time decision here.
+      case 'organisation.updated':
       case 'buffer.closed':
       case 'queue.progress':
       case 'queue.admitted':

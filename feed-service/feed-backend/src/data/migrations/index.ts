@@ -2,6 +2,7 @@ import { Accounts1700000000001 } from './0001-accounts';
 import { Events1700000000002 } from './0002-events';
 import { FeedPrices1700000000003 } from './0003-feed-prices';
 import { VenueTime1700000000004 } from './0004-venue-time';
+import { Organisations1700000000005 } from './0005-organisations';
 
 // Migrations of the feed schema, in order. Each is a TypeORM MigrationInterface class.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -10,4 +11,5 @@ export const migrations: Function[] = [
   Events1700000000002,
   FeedPrices1700000000003,
   VenueTime1700000000004,
+  Organisations1700000000005,
 ];

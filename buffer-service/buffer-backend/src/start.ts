@@ -11,7 +11,7 @@ import {
 import { DrandBeacon } from './beacon/drand-beacon';
 import type { BufferConfig } from './config';
 import { PgBufferStore } from './data/pg-buffer-store';
-import { migrations } from './data/migrations';
+import { migrations, sqlFunctions } from './data/schema';
 import { BufferDomain } from './domain/buffer';
 import { registerBufferRoutes } from './http/buffer-routes';
 import { assignmentPublisherPart } from './messaging/assignment-publisher';
@@ -36,6 +36,7 @@ export async function startBufferService(
     port: opts.port ?? config.PORT,
     clock: opts.clock,
     migrations,
+    sqlFunctions: sqlFunctions(),
     frontendDir: path.resolve(__dirname, '../../buffer-frontend/dist'),
     wire: (kit) => {
       const publisher = assignmentPublisherPart({ ds: kit.ds, bus: kit.bus, logger: kit.logger });

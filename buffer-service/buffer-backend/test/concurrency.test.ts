@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { runDraw, type Envelope, type RunningService } from '@ticketslave/common';
+import { lockKeySql, runDraw, type Envelope, type RunningService } from '@ticketslave/common';
 import { eventually, readTopic } from '@ticketslave/dev/test-support';
 import { bulkJoin, fan, numbersOf, startHarness, type Harness } from './harness';
 
@@ -101,10 +101,9 @@ describe('a join arriving while a closer holds the exclusive lock', () => {
     await closer.connect();
     try {
       await closer.query('BEGIN');
-      await closer.query(
-        `SELECT pg_advisory_xact_lock(hashtextextended('ticketslave:buffer:' || $1::uuid::text, 0))`,
-        [event.eventId],
-      );
+      await closer.query(`SELECT pg_advisory_xact_lock(${lockKeySql('buffer.event', '$1::uuid::text')})`, [
+        event.eventId,
+      ]);
       let settled = false;
       const pending = fan(h, 'lock-waiter').then(async (cookie) => {
         const res = await fetch(`${h.service.url}/buffer/api/events/${event.eventId}/entries`, {

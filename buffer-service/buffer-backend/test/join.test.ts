@@ -1,4 +1,5 @@
 import { entrantHash, TokenVerifier } from '@ticketslave/common';
+import { JOIN_MANY_SQL } from '../src/data/pg-buffer-store';
 import { fan, join, startHarness, type Harness } from './harness';
 
 let h: Harness;
@@ -171,7 +172,7 @@ describe('a join batch in PostgreSQL', () => {
     const { rows } = await h.pg.query('SELECT salt FROM buffer_events WHERE event_id = $1', [event.eventId]);
     const salt = rows[0].salt as string;
     const joinMany = (users: string[]) =>
-      h.pg.query('SELECT buffer_join_many($1, $2, $3, $4) AS joined', [
+      h.pg.query(JOIN_MANY_SQL, [
         event.eventId,
         users,
         users.map((u) => entrantHash(salt, u)),

@@ -1,3 +1,4 @@
+import { lockKeySql } from '@ticketslave/common';
 import { Client } from 'pg';
 import { argon2Hasher } from './domain/passwords';
 import { runAdminCommand } from './admin';
@@ -41,7 +42,7 @@ export async function seedDemo(opts: { feedUrl: string; databaseUrl: string }): 
   await db.connect();
   const lines: string[] = [];
   try {
-    await db.query(`SELECT pg_advisory_lock(hashtext('ticketslave:feed:seed'))`);
+    await db.query(`SELECT pg_advisory_lock(${lockKeySql('feed.seed')})`);
     const hash = await argon2Hasher(19456).hash(DEMO_PASSWORD);
     for (const a of ACCOUNTS) {
       await db.query(

@@ -12,7 +12,7 @@ import {
 import { smtpMailer } from './adapters/smtp-mailer';
 import type { FeedConfig } from './config';
 import { PgAccountStore } from './data/accounts-repo';
-import { migrations } from './data/migrations';
+import { migrations, sqlFunctions } from './data/schema';
 import { Accounts } from './domain/accounts';
 import { argon2Hasher } from './domain/passwords';
 import { registerAccountRoutes } from './http/account-routes';
@@ -50,6 +50,7 @@ export async function startFeedService(
     port: opts.port ?? config.PORT,
     clock: opts.clock,
     migrations,
+    sqlFunctions: sqlFunctions(),
     frontendDir: path.resolve(__dirname, '../../feed-frontend/dist'),
     wire: (kit) => {
       const mailer = smtpMailer(config.SMTP_URL, config.MAIL_FROM);

@@ -1,11 +1,14 @@
+import { z } from 'zod';
 import {
   commitmentOf,
   enqueueMessages,
   envelope,
   KeyedBatcher,
+  lockKeySql,
   preparedStatements,
   queryOne,
   queryRows,
+  EventStatus,
   type EventSnapshot,
   type Queryable,
 } from '@ticketslave/common';
@@ -80,24 +83,48 @@ const toEntry = (r: EntryRow): Entry => ({
 });
 
 // Joins hold the shared form of this lock and closers the exclusive one, so a join
-// commits entirely before or entirely after the moment the buffer closes. The id goes
-// through uuid so every spelling of it takes the same lock (buffer_join_many hashes the same text).
-const LOCK_KEY = `hashtextextended('ticketslave:buffer:' || $1::uuid::text, 0)`;
+// commits entirely before or entirely after the moment the buffer closes.
+const LOCK_KEY = lockKeySql('buffer.event', '$1::uuid::text');
 
-/** Rows as buffer_join_many answers them: row_to_json, so timestamps are ISO strings. */
-type JsonRow<R> = {
-  [K in keyof R]: R[K] extends Date ? string : R[K] extends Date | null ? string | null : R[K];
-};
+/** The join batch (sql/join.sql), with the event's lock key. */
+export const JOIN_MANY_SQL = `SELECT buffer_join_many($1::uuid, $2::text[], $3::text[], $4::text[], ${LOCK_KEY}) AS joined`;
+
+/** The event row as buffer_join_many answers it (row_to_json: timestamps are ISO strings). */
+const EventJson = z.object({
+  event_id: z.string(),
+  organiser_id: z.string(),
+  status: EventStatus,
+  starts_at: z.string(),
+  closes_at: z.string(),
+  state: z.enum(['open', 'closing', 'closed']),
+  seed: z.string(),
+  salt: z.string(),
+  commitment: z.string(),
+  closed_at: z.string().nullable(),
+  beacon: z.string().nullable(),
+  beacon_round: z.union([z.string(), z.number()]).nullable(),
+  entrants_digest: z.string().nullable(),
+  total: z.number().int().nullable(),
+  last_number: z.number().int(),
+  published_number: z.number().int(),
+});
 /** The entries row as JSON, without its number (that lives in `numbers`). */
-type EntryJson = Omit<JsonRow<EntryRow>, 'queue_number'>;
+const EntryJson = z.object({
+  event_id: z.string(),
+  user_id: z.string(),
+  entrant_hash: z.string(),
+  joined_at: z.string(),
+  late: z.boolean(),
+});
+type EntryJson = z.infer<typeof EntryJson>;
 /** What buffer_join_many answers. */
-interface JoinedManyJson {
-  event: JsonRow<EventRow> | null;
-  entries: { entry: EntryJson; number: number | null; created: boolean }[];
-}
+const JoinedMany = z.object({
+  event: EventJson.nullable(),
+  entries: z.array(z.object({ entry: EntryJson, number: z.number().int().nullable(), created: z.boolean() })),
+});
 /** One fan's share of a batch. */
 interface JoinAnswer {
-  event: JsonRow<EventRow> | null;
+  event: z.infer<typeof EventJson> | null;
   entry: EntryJson | null;
   number: number | null;
   created: boolean;
@@ -123,9 +150,10 @@ const ENTRY_SQL = `SELECT e.event_id, e.user_id, e.entrant_hash, e.joined_at, e.
   FROM entries e LEFT JOIN numbers n ON n.event_id = e.event_id AND n.user_id = e.user_id
   WHERE e.event_id = $1 AND e.user_id = $2`;
 
-const eventFromJson = (r: JsonRow<EventRow>): BufferEvent =>
+const eventFromJson = (r: z.infer<typeof EventJson>): BufferEvent =>
   toEvent({
     ...r,
+    beacon_round: r.beacon_round === null ? null : String(r.beacon_round),
     starts_at: new Date(r.starts_at),
     closes_at: new Date(r.closes_at),
     closed_at: r.closed_at === null ? null : new Date(r.closed_at),
@@ -241,7 +269,7 @@ export class PgBufferStore implements BufferStore {
       salt = ((await this.getEvent(eventId)) ?? check(undefined)).salt;
       this.salts.set(eventId, salt);
     }
-    // One round trip per batch: lock, read, insert (see the buffer_join_many migration).
+    // One round trip per batch: lock, read, insert (sql/join.sql).
     const joined = await this.joinBatched(eventId, userId, entrantHashOf(salt));
     const event = joined.event ? eventFromJson(joined.event) : undefined;
     if (joined.entry)
@@ -258,12 +286,13 @@ export class PgBufferStore implements BufferStore {
     // Sorted and distinct: concurrent batches then insert in one order and cannot deadlock.
     const hashOf = new Map(batch.map((j) => [j.userId, j.hash]));
     const users = [...hashOf.keys()].sort();
-    const row = await queryOne<{ joined: JoinedManyJson }>(
-      this.prepared,
-      'SELECT buffer_join_many($1, $2, $3, $4) AS joined',
-      [eventId, users, users.map((u) => hashOf.get(u)!), [...JOINABLE_STATUSES]],
-    );
-    const { event, entries } = row!.joined;
+    const row = await queryOne<{ joined: unknown }>(this.prepared, JOIN_MANY_SQL, [
+      eventId,
+      users,
+      users.map((u) => hashOf.get(u)!),
+      [...JOINABLE_STATUSES],
+    ]);
+    const { event, entries } = JoinedMany.parse(row?.joined);
     const byUser = new Map(entries.map((e) => [e.entry.user_id, e]));
     return batch.map((j) => {
       const mine = byUser.get(j.userId);

@@ -1,5 +1,6 @@
 import {
   envelope,
+  lockKeySql,
   queryOne,
   queryRows,
   type Logger,
@@ -14,7 +15,7 @@ export const ASSIGNMENTS_PER_MESSAGE = 5000;
 /** Numbers per publishing transaction (a multiple of the batch, so batches stay aligned). */
 const NUMBERS_PER_STEP = 10 * ASSIGNMENTS_PER_MESSAGE;
 /** Held while one instance publishes an event's numbers, so batches go out once and in order. */
-const PUBLISH_LOCK = `hashtextextended('ticketslave:buffer-publish:' || $1::uuid::text, 0)`;
+const PUBLISH_LOCK = lockKeySql('buffer.publish', '$1::uuid::text');
 
 /**
  * Publishes `queue.assigned` from the `numbers` table (see the NumbersTable migration for

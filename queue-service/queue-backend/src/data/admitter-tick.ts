@@ -1,4 +1,4 @@
-import { queryOne, queryRows, type Payload, type Queryable } from '@ticketslave/common';
+import { lockKeySql, queryOne, queryRows, type Payload, type Queryable } from '@ticketslave/common';
 import {
   admissionBudget,
   claimBy,
@@ -89,7 +89,7 @@ export async function admitterTick(
   if (!opts.skipLock) {
     const lock = await queryOne<{ ok: boolean }>(
       db,
-      `SELECT pg_try_advisory_xact_lock(hashtext('queue:admitter:' || $1)) AS ok`,
+      `SELECT pg_try_advisory_xact_lock(${lockKeySql('queue.admitter', '$1::text')}) AS ok`,
       [eventId],
     );
     if (!lock?.ok) return null;

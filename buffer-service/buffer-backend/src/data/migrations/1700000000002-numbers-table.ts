@@ -48,38 +48,6 @@ export class NumbersTable1700000000002 implements MigrationInterface {
     await q.query('DROP INDEX entries_unnumbered');
     await q.query('ALTER TABLE entries DROP COLUMN queue_number');
     await q.query('ALTER TABLE entries ALTER COLUMN entrant_hash TYPE text COLLATE "C"');
-    await q.query(`
-      CREATE OR REPLACE FUNCTION buffer_join(p_event uuid, p_user text, p_hash text, p_joinable text[])
-      RETURNS json LANGUAGE plpgsql VOLATILE AS $$
-      DECLARE
-        ev buffer_events;
-        en entries;
-      BEGIN
-        PERFORM pg_advisory_xact_lock_shared(hashtextextended('ticketslave:buffer:' || p_event::text, 0));
-        SELECT * INTO ev FROM buffer_events WHERE event_id = p_event;
-        IF NOT FOUND THEN
-          RETURN json_build_object('event', NULL, 'entry', NULL, 'created', false);
-        END IF;
-        SELECT * INTO en FROM entries WHERE event_id = p_event AND user_id = p_user;
-        IF FOUND THEN
-          RETURN json_build_object('event', row_to_json(ev), 'entry', row_to_json(en), 'created', false,
-            'number', (SELECT queue_number FROM numbers WHERE event_id = p_event AND user_id = p_user));
-        END IF;
-        IF ev.state = 'closed' OR NOT (ev.status = ANY (p_joinable)) THEN
-          RETURN json_build_object('event', row_to_json(ev), 'entry', NULL, 'created', false);
-        END IF;
-        INSERT INTO entries (event_id, user_id, entrant_hash, late)
-        VALUES (p_event, p_user, p_hash, ev.state <> 'open')
-        ON CONFLICT DO NOTHING
-        RETURNING * INTO en;
-        IF FOUND THEN
-          RETURN json_build_object('event', row_to_json(ev), 'entry', row_to_json(en), 'created', true);
-        END IF;
-        -- A concurrent join of the same fan won; theirs is the entry (no number: the buffer is not closed).
-        SELECT * INTO en FROM entries WHERE event_id = p_event AND user_id = p_user;
-        RETURN json_build_object('event', row_to_json(ev), 'entry', row_to_json(en), 'created', false);
-      END
-      $$`);
   }
 
   async down(q: QueryRunner): Promise<void> {

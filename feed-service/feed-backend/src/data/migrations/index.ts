@@ -4,7 +4,7 @@ import { FeedPrices1700000000003 } from './0003-feed-prices';
 import { VenueTime1700000000004 } from './0004-venue-time';
 import { Organisations1700000000005 } from './0005-organisations';
 
-// Migrations of the feed schema, in order. Each is a TypeORM MigrationInterface class.
+// Migrations of the feed schema, in order: tables only (the SQL functions are in ../sql).
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const migrations: Function[] = [
   Accounts1700000000001,

@@ -37,8 +37,8 @@ type OrderTopic = Extract<
 
 /**
  * An order's message to the other services (payment opens, captures or voids the fan's
- * payment on them), built and checked through the topic's schema. Keyed by event, so
- * one sale's messages stay in order.
+ * payment on them), built and checked through the topic's schema (the bus keys it as
+ * libs/common's topics.ts says).
  */
 export function orderMessage(
   topic: OrderTopic,

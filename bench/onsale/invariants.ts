@@ -1,10 +1,14 @@
 /**
- * The on-sale invariants, read straight from the services' databases (and the
- * Stripe stand-in's ledger): what must hold however the fans behaved.
+ * The on-sale invariants: what must hold however the fans behaved, read straight from the
+ * services' databases, the Stripe stand-in's ledger (reconcile.ts) and what the fans saw
+ * (their answers and outcomes; seats held twice, sampled while the sale runs). A change to
+ * the platform's money or hold path must keep every one of them; each is a violation that
+ * fails the run, never only a count.
  */
 import { Client } from 'pg';
 import { entrantHash, verifyFairness, type FairnessDocument } from '@ticketslave/common';
-import type { StripeStandIn } from '@ticketslave/dev/stripe';
+import type { StripeStandInSnapshot } from '@ticketslave/dev/stripe';
+import { reconcileStripe } from './reconcile';
 
 export interface FanFacts {
   userId: string;
@@ -32,11 +36,24 @@ export interface InvariantInput {
   eventId: string;
   capacity: Record<string, number>;
   fairness: FairnessDocument | undefined;
+  /** The commitment the buffer published while the buffer was open (GET /buffer/api/events/:id). */
+  commitmentBeforeClose: string | undefined;
   fans: FanFacts[];
-  stripe: StripeStandIn;
+  stripe: { state(): Pick<StripeStandInSnapshot, 'paymentIntents' | 'refunds'> };
   soldOutBeforeReturn?: (f: FanFacts) => boolean;
   /** Fans who meant to pay (in the end with a working card): with seats for sale, some must sell. */
   buyers?: number;
+  /** How each fan's part ended (simulate.ts's outcome names), counted. */
+  outcomes: Record<string, number>;
+  /** Every answer the fans got, by API name and HTTP status (0: no answer). */
+  statuses: Record<string, Record<string, number>>;
+  /**
+   * A fault drill: a service or the broker was down on purpose and patient fans retried
+   * through it, so refused connections and 502/503/504 answers are the fault itself.
+   */
+  outage?: boolean;
+  /** Seats in two live orders, sampled during the sale (startHeldTwiceSampler). */
+  heldTwice: HeldTwiceReport;
 }
 
 export interface InvariantReport {
@@ -64,6 +81,132 @@ export function spearman(xs: number[], ys: number[]): number {
   let d2 = 0;
   for (let i = 0; i < n; i++) d2 += (rx[i]! - ry[i]!) ** 2;
   return 1 - (6 * d2) / (n * (n * n - 1));
+}
+
+/**
+ * How a fan's part in the sale may end without the platform having failed them; any other
+ * outcome (a 5xx or no answer, a checkout that could not be opened, a valid card refused
+ * on a live order, a declining card accepted, an order left unsettled, a dropped socket…)
+ * is a violation.
+ */
+export const FAIR_OUTCOMES: Readonly<Record<string, string>> = {
+  order_paid: 'paid and got the tickets',
+  order_expired: 'the hold ran out before the payment settled (the money went back)',
+  order_refunded: 'captured as the hold ran out, refunded',
+  released: 'released the hold',
+  let_expire: 'let the hold expire',
+  checkout_then_expire: 'opened the checkout and left',
+  pay_after_expiry: 'paid after the hold had run out: refused',
+  no_seats: 'nothing left in the wanted quantity',
+  sold_out: 'sold out before the turn',
+  not_served_sold_out: 'sold out before the turn',
+  claim_sold_out: 'sold out as the turn came',
+  lapsed: 'away past the grace',
+  claim_turn_lapsed: 'away past the grace',
+};
+
+/** Answers that are the fault in a drill (patient fans retried them), a violation otherwise. */
+const OUTAGE_STATUSES = new Set(['0', '502', '503', '504']);
+
+/** Every 5xx or unanswered request, and every fan failed by the platform. */
+export function fanViolations(
+  outcomes: Record<string, number>,
+  statuses: Record<string, Record<string, number>>,
+  outage = false,
+): { violations: string[]; summary: string } {
+  const violations: string[] = [];
+  const failedAnswers: Record<string, number> = {};
+  for (const [api, byStatus] of Object.entries(statuses))
+    for (const [status, n] of Object.entries(byStatus)) {
+      const code = Number(status);
+      if ((code >= 500 || code === 0) && !(outage && OUTAGE_STATUSES.has(status)))
+        failedAnswers[`${api} ${status}`] = n;
+    }
+  if (Object.keys(failedAnswers).length)
+    violations.push(
+      `server errors or no answer${outage ? " (beyond the drill's outage)" : ''}: ${JSON.stringify(failedAnswers)}`,
+    );
+  const failed = Object.entries(outcomes).filter(([o]) => !(o in FAIR_OUTCOMES));
+  if (failed.length)
+    violations.push(`fans failed by the platform: ${JSON.stringify(Object.fromEntries(failed))}`);
+  const total = Object.values(outcomes).reduce((a, b) => a + b, 0);
+  return {
+    violations,
+    summary: `${total - failed.reduce((a, [, n]) => a + n, 0)}/${total} fans ended fairly; ${Object.keys(failedAnswers).length} API×status with 5xx or no answer`,
+  };
+}
+
+export interface HeldTwiceReport {
+  samples: number;
+  /** The most units in two live orders at once, and live-order units pointing at another order. */
+  doubled: number;
+  astray: number;
+  /** The most units one fan had in live orders at once, and the event's limit. */
+  maxPerFan: number;
+  perUserLimit: number | null;
+}
+
+/** Units in two live orders at once, a live order's unit pointing at another order, the most units one fan holds. */
+const HELD_TWICE_SQL = `
+  WITH live AS (
+    SELECT i.unit_id, o.order_id, o.user_id FROM purchase.order_items i
+    JOIN purchase.orders o ON o.order_id = i.order_id
+    WHERE o.event_id = $1 AND o.status IN ('pending_payment', 'confirmed', 'paid'))
+  SELECT (SELECT count(*) FROM (SELECT unit_id FROM live GROUP BY 1 HAVING count(*) > 1) d)::int AS doubled,
+         (SELECT count(*) FROM live l JOIN purchase.units u ON u.event_id = $1 AND u.unit_id = l.unit_id
+           WHERE u.order_id IS DISTINCT FROM l.order_id)::int AS astray,
+         (SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM live GROUP BY user_id) f)::int AS per_fan,
+         (SELECT per_user_limit FROM purchase.events WHERE event_id = $1) AS per_user_limit`;
+
+/**
+ * Samples, about once a second until `stop()`, whether a seat is held twice or a fan holds
+ * more than the limit at that moment: the final state alone would not show a double hold
+ * that a sweeper later undid.
+ */
+export function startHeldTwiceSampler(
+  databaseUrl: string,
+  eventId: string,
+  everyMs = 1000,
+): { stop(): Promise<HeldTwiceReport> } {
+  const report: HeldTwiceReport = { samples: 0, doubled: 0, astray: 0, maxPerFan: 0, perUserLimit: null };
+  let running = true;
+  let wake: (() => void) | undefined;
+  let failure: Error | undefined;
+  const loop = (async () => {
+    const db = new Client({ connectionString: databaseUrl });
+    await db.connect();
+    try {
+      while (running) {
+        const r = await db.query<{
+          doubled: number;
+          astray: number;
+          per_fan: number;
+          per_user_limit: number | null;
+        }>(HELD_TWICE_SQL, [eventId]);
+        const row = r.rows[0]!;
+        report.samples++;
+        report.doubled = Math.max(report.doubled, row.doubled);
+        report.astray = Math.max(report.astray, row.astray);
+        report.maxPerFan = Math.max(report.maxPerFan, row.per_fan);
+        report.perUserLimit = row.per_user_limit;
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, everyMs);
+        });
+      }
+    } finally {
+      await db.end();
+    }
+  })().catch((err: unknown) => (failure = err instanceof Error ? err : new Error(String(err))));
+  return {
+    stop: async () => {
+      running = false;
+      wake?.();
+      await loop;
+      if (failure) throw failure;
+      return report;
+    },
+  };
 }
 
 const MAX_LISTED = 5;
@@ -162,20 +305,77 @@ export async function checkInvariants(input: InvariantInput): Promise<InvariantR
     const captured = capturedNoTickets.length;
     checks.paidIffTickets = `${captured} captured payments, ${badCaptured.length} without tickets, ${ticketsUnpaid.length} ticketed orders unpaid; ${paidNoTickets.length} paid orders, ${badPaid.length} without all tickets`;
 
-    // 4. no authorization left hanging (payment's table and Stripe's own ledger).
+    // 4. no authorization left hanging, and Stripe's ledger agrees with payment and purchase.
     const hanging = await q<{ order_id: string; payment_intent_id: string }>(
       `SELECT order_id, payment_intent_id FROM payment.payments WHERE event_id = $1 AND status = 'authorized'`,
       [ev],
     );
     if (hanging.length) violations.push(`authorizations neither captured nor cancelled: ${sample(hanging)}`);
-    const stripeState = input.stripe.state();
-    const intents = Object.values(stripeState.paymentIntents ?? {}) as { id: string; status: string }[];
-    const stripeHanging = intents.filter((i) => i.status === 'requires_capture');
-    if (stripeHanging.length)
-      violations.push(`Stripe intents still requires_capture: ${sample(stripeHanging.map((i) => i.id))}`);
-    const byStatus: Record<string, number> = {};
-    for (const i of intents) byStatus[i.status] = (byStatus[i.status] ?? 0) + 1;
-    checks.noHangingAuth = `payment.authorized=${hanging.length}; Stripe intents ${JSON.stringify(byStatus)}`;
+    const paymentRows = await q<{
+      order_id: string;
+      payment_intent_id: string;
+      amount_minor: number;
+      status: string;
+    }>(`SELECT order_id, payment_intent_id, amount_minor, status FROM payment.payments WHERE event_id = $1`, [
+      ev,
+    ]);
+    const orderRows = await q<{
+      order_id: string;
+      status: string;
+      amount_minor: number;
+      items: number;
+      valid: number;
+    }>(
+      `SELECT o.order_id, o.status, o.amount_minor,
+              (SELECT count(*) FROM purchase.order_items i WHERE i.order_id = o.order_id)::int AS items,
+              (SELECT count(*) FROM purchase.tickets t WHERE t.order_id = o.order_id AND t.status = 'valid')::int AS valid
+       FROM purchase.orders o WHERE o.event_id = $1`,
+      [ev],
+    );
+    const money = reconcileStripe(
+      input.stripe.state(),
+      ev,
+      paymentRows.map((r) => ({
+        orderId: r.order_id,
+        paymentIntentId: r.payment_intent_id,
+        amountMinor: r.amount_minor,
+        status: r.status,
+      })),
+      orderRows.map((r) => ({
+        orderId: r.order_id,
+        status: r.status,
+        amountMinor: r.amount_minor,
+        items: r.items,
+        validTickets: r.valid,
+      })),
+    );
+    violations.push(...money.violations);
+    checks.stripeReconciled = `payment.authorized=${hanging.length}; ${money.summary}`;
+
+    // 4b. the per-fan limit, on the tickets in the end (sampled on live orders during the sale).
+    const overLimit = await q<{ user_id: string; n: number; lim: number }>(
+      `SELECT t.user_id, count(*)::int AS n, e.per_user_limit AS lim FROM purchase.tickets t
+       JOIN purchase.events e ON e.event_id = t.event_id
+       WHERE t.event_id = $1 AND t.status = 'valid' GROUP BY 1, 3 HAVING count(*) > e.per_user_limit`,
+      [ev],
+    );
+    if (overLimit.length) violations.push(`fans with more tickets than the limit: ${sample(overLimit)}`);
+    const h = input.heldTwice;
+    if (h.samples === 0) violations.push('seats held twice: never sampled during the sale');
+    if (h.doubled > 0 || h.astray > 0)
+      violations.push(
+        `seats held twice during the sale: ${JSON.stringify({ doubled: h.doubled, astray: h.astray })}`,
+      );
+    if (h.perUserLimit !== null && h.maxPerFan > h.perUserLimit)
+      violations.push(`a fan held ${h.maxPerFan} seats at once, limit ${h.perUserLimit}`);
+    checks.heldTwice = `${h.samples} samples during the sale: at most ${h.doubled} units in two live orders, ${h.astray} live-order units pointing elsewhere, ${h.maxPerFan} units held by one fan (limit ${h.perUserLimit ?? '?'})`;
+    checks.perFanLimit = `${overLimit.length} fans over the limit in valid tickets`;
+
+    // 4c. every fan's answers and ending.
+    const fansSeen = fanViolations(input.outcomes, input.statuses, input.outage);
+    violations.push(...fansSeen.violations);
+    checks.fans = fansSeen.summary;
+
     const paymentStatuses = await q<{ status: string; n: string }>(
       `SELECT status, count(*) AS n FROM payment.payments WHERE event_id = $1 GROUP BY 1`,
       [ev],
@@ -284,6 +484,14 @@ export async function checkInvariants(input: InvariantInput): Promise<InvariantR
       if (wrong.length)
         violations.push(`numbers the draw does not reproduce: ${sample(wrong.map((f) => f.queueNumber))}`);
       checks.verifyDraw = `${buffered.length - wrong.length}/${buffered.length} numbers reproduced, problems: ${v.problems.length}`;
+      // Read as a plain field: every draw version's document carries its commitment at the top.
+      const committed = (input.fairness as { commitment?: unknown }).commitment;
+      if (!input.commitmentBeforeClose) violations.push('no commitment was published before the close');
+      else if (committed !== input.commitmentBeforeClose)
+        violations.push(
+          `the fairness document's commitment ${String(committed)} is not the one published before the close (${input.commitmentBeforeClose})`,
+        );
+      checks.commitment = `published before the close ${input.commitmentBeforeClose ?? 'none'}, in the document ${String(committed)}`;
     }
     const missing = input.fans.filter((f) => f.queueNumber === null);
     if (missing.length) violations.push(`${missing.length} fans never got a number`);

@@ -15,7 +15,7 @@ import { startPlatform, type Platform } from '../../dev/platform/platform';
 import { LOCAL } from '../../dev/platform/paths';
 import { runAdminCommand } from '../../feed-service/feed-backend/src/admin';
 import { FanClient, Latencies, Limiter, problemCode, sleep, type ClientShared } from './client';
-import { checkInvariants, type FanFacts, type InvariantReport } from './invariants';
+import { checkInvariants, startHeldTwiceSampler, type FanFacts, type InvariantReport } from './invariants';
 import { traceOrders, type PaidOrder, type TraceReport } from './trace';
 import {
   consumerFigures,
@@ -436,18 +436,17 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       `event ${eventId} published: ${seats} seats ${JSON.stringify(capacity)}, ${JSON.stringify(settings)}`,
     );
     progress('published');
-    await until(
-      async () =>
-        (
-          await organiser.call<{ state: string }>(
-            'buffer GET event',
-            'GET',
-            `${svc.buffer}/api/events/${eventId}`,
-          )
-        ).body?.state === 'open',
-      120_000,
-      'buffer never saw the event',
-    );
+    let commitmentBeforeClose: string | undefined;
+    const bufferEvent = async () => {
+      const r = await organiser.call<{ state: string; commitment: string }>(
+        'buffer GET event',
+        'GET',
+        `${svc.buffer}/api/events/${eventId}`,
+      );
+      if (r.status === 200 && r.body.state === 'open') commitmentBeforeClose = r.body.commitment;
+      return r.body?.state === 'open';
+    };
+    await until(bufferEvent, 120_000, 'buffer never saw the event');
     await until(
       async () =>
         (
@@ -460,6 +459,8 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       120_000,
       'purchase never built the inventory',
     );
+    const heldTwiceSampler = startHeldTwiceSampler(p.databaseUrl, eventId);
+    cleanups.push(() => void heldTwiceSampler.stop().catch(() => undefined));
     // The organiser holds the queue until the fans hold their numbers and the first sockets
     // are open: if the joins overrun the announced sale time on a loaded machine, nobody's
     // turn comes (and lapses) before the driver has connected them.
@@ -505,6 +506,8 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     log(`${early.length} fans joined the buffer in ${((Date.now() - tJoin) / 1000).toFixed(1)} s`);
     // Idempotent: a second join returns the same entry.
     await join(early[0]!);
+    // What the buffer shows as its commitment right before the close: the draw must keep to it.
+    if (!(await bufferEvent())) throw new Error('the buffer closed before the organiser closed it');
     await expectOk(
       organiser.call('buffer POST close', 'POST', `${svc.buffer}/api/events/${eventId}/close`, {}),
       202,
@@ -787,6 +790,11 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         if (await pay(CARD_DECLINED)) return finish(f, 'decline_card_accepted?!');
       }
       const paid = await pay(CARD_OK);
+      /** A refused good card is fair only once the hold has run out (the checkout closes with it). */
+      const refusedFairly = async () => {
+        const r = await f.http.call<{ status: string }>('purchase GET order', 'GET', orderUrl);
+        return r.status === 200 && r.body.status === 'expired';
+      };
       if (paid) {
         payments++;
         progress('selling');
@@ -802,7 +810,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         const second = again.status < 300 ? again.body.url.split('/').pop() : undefined;
         if (second && second !== session) await p.stripe.pay(second, CARD_OK).catch(() => undefined);
       }
-      if (!paid) return finish(f, 'pay_failed');
+      if (!paid) return finish(f, (await refusedFairly()) ? 'pay_after_expiry' : 'pay_failed');
       // The confirmation page: wait for the order to settle (paid: the tickets are issued).
       const paidAt = performance.now();
       const traced: PaidOrder = { orderId: order.orderId, paidAt: Date.now() };
@@ -967,6 +975,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const services = procs.stop();
     const dlq = await kw.dlq();
 
+    const heldTwice = await heldTwiceSampler.stop();
     const fairness = await organiser.call<FairnessDocument>(
       'buffer GET fairness',
       'GET',
@@ -977,12 +986,17 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       eventId,
       capacity,
       fairness: fairness.status === 200 ? fairness.body : undefined,
+      commitmentBeforeClose,
       fans,
       stripe: p.stripe,
       soldOutBeforeReturn: (f) => soldOutBeforeReturn.has(f.userId),
       buyers: fans.filter(
         (f) => f.behaviour === 'pay' || f.behaviour === 'twice' || f.behaviour === 'decline',
       ).length,
+      outcomes,
+      statuses: Object.fromEntries(Object.entries(latencies.summary()).map(([api, l]) => [api, l.statuses])),
+      outage: (opts.patienceMs ?? 0) > 0,
+      heldTwice,
     });
     const violations = [...report.violations];
     const lagLeft = Object.entries(lagEnd).filter(([, n]) => n !== 0);

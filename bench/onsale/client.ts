@@ -57,6 +57,8 @@ export interface ApiResult<T> {
   status: number;
   body: T;
   ms: number;
+  /** How many times the request was sent: more than 1 when earlier tries got no answer (patience). */
+  attempts: number;
 }
 
 export interface ClientShared {
@@ -109,7 +111,7 @@ export class FanClient {
     const since = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once<T>(api, method, url, body);
+        return { ...(await this.once<T>(api, method, url, body)), attempts: attempt };
       } catch (err) {
         if (Date.now() - since >= (this.shared.patienceMs ?? 0)) throw err;
         await sleep(Math.min(2000, 250 * attempt));
@@ -117,7 +119,12 @@ export class FanClient {
     }
   }
 
-  private once<T>(api: string, method: string, url: string, body?: unknown): Promise<ApiResult<T>> {
+  private once<T>(
+    api: string,
+    method: string,
+    url: string,
+    body?: unknown,
+  ): Promise<Omit<ApiResult<T>, 'attempts'>> {
     return this.shared.limiter.run(async () => {
       const headers: Record<string, string> = viewerHeaders(this.ip, this.shared.edge);
       const cookie = this.cookieHeader();

@@ -690,6 +690,16 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         open();
       });
 
+    /** The fan's order for this event still waiting for payment (GET /purchase/api/orders). */
+    const pendingOrder = async (f: Fan) => {
+      const r = await f.http.call<{
+        orders: { orderId: string; eventId: string; status: string; amountMinor: number }[];
+      }>('purchase GET orders', 'GET', `${svc.purchase}/api/orders`);
+      return r.status === 200
+        ? r.body.orders.find((o) => o.eventId === eventId && o.status === 'pending_payment')
+        : undefined;
+    };
+
     const shop = async (f: Fan): Promise<void> => {
       const holdsUrl = `${svc.purchase}/api/events/${eventId}/holds`;
       let order: { orderId: string; amountMinor: number } | undefined;
@@ -728,6 +738,12 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
           break;
         }
         const code = problemCode(r.body);
+        if (r.attempts > 1 && (code === 'limit_exceeded' || code === 'admission_used')) {
+          // An earlier try went through but its answer was lost (a drill's crash): the fan
+          // reloads, finds the order under "My orders" and pays for it, as the page lets them.
+          order = await pendingOrder(f);
+          if (order) break;
+        }
         if (code === 'seats_taken') continue;
         if (code === 'not_enough_available') {
           if (attempt % 2 === 1) qty--;

@@ -8,7 +8,8 @@
  *    and until queue-service holds every number (end to end).
  * 2. WebSockets: C fan sockets on one queue-service child process from two generator
  *    processes; RSS growth per socket, progress coverage per second, p99 from the
- *    admitter's decision (fans.turn_at) to `your_turn` at the client, dropped sockets.
+ *    admitter's decision (fans.turn_at) to `your_turn` at the client, turns decided vs
+ *    received (a decided turn that never reaches its fan is lost), dropped sockets.
  * 3. Joins through the gateway vs a hello-world Express route behind the same gateway:
  *    saturation throughput (closed loop, join and hello in interleaved slices), ratio, and
  *    join p99 at half the saturation rate
@@ -354,18 +355,38 @@ async function benchWs(pool: Pool, queue: Child, bufferJwks: string): Promise<Ws
     const windowStart = Math.ceil(Date.now() / 1000) + 1;
     await sleep(WS_WINDOW * 1000);
     const windowEnd = Math.floor(Date.now() / 1000) - 1;
-    // Admission stops before the reports, so every turn decided had its time to arrive
-    // (turns decided while the reports were collected counted as decided, never received).
+    // Admission stops before the reports; then every turn decided must reach its fan. The
+    // reports are collected again until it has (or 15 s passed: what is missing then is lost).
     await pool.query(`UPDATE queue.queue_events SET paused = true WHERE event_id = $1`, [eventId]);
-    await sleep(1500); // let the last turns arrive
-
-    const reports = await Promise.all(
-      gens.map((g) => {
-        const p = nextMessage<WsReport>(g, 'report');
-        g.send({ type: 'report' });
-        return p;
-      }),
+    await sleep(500); // an admitter tick under way commits its turns
+    const { rows } = await pool.query<{ user_id: string; at: number }>(
+      `SELECT user_id, (extract(epoch from turn_at) * 1000)::float8 AS at FROM queue.fans
+       WHERE event_id = $1 AND turn_at IS NOT NULL AND status = 'turn'`,
+      [eventId],
     );
+    const decided = new Map(rows.map((r) => [r.user_id, Number(r.at)]));
+    const collect = () =>
+      Promise.all(
+        gens.map((g) => {
+          const p = nextMessage<WsReport>(g, 'report');
+          g.send({ type: 'report' });
+          return p;
+        }),
+      );
+    /** Decided turns that reached their fan: the first your_turn each fan got. */
+    const receivedTurns = (rs: WsReport[]) => {
+      const first = new Map<string, number>();
+      for (const r of rs) for (const [user, at] of r.turns) if (!first.has(user)) first.set(user, at);
+      return [...first].filter(([user]) => decided.has(user));
+    };
+    let reports = await collect();
+    for (
+      const until = Date.now() + 15_000;
+      receivedTurns(reports).length < decided.size && Date.now() < until;
+    ) {
+      await sleep(500);
+      reports = await collect();
+    }
     const perSecond = new Map<number, number>();
     for (const r of reports) for (const [s, n] of r.perSecond) perSecond.set(s, (perSecond.get(s) ?? 0) + n);
     const coverage: number[] = [];
@@ -374,18 +395,8 @@ async function benchWs(pool: Pool, queue: Child, bufferJwks: string): Promise<Ws
       `[bench:queue] ws: progress coverage per second (%) from ${new Date(windowStart * 1000).toISOString()}: ${coverage.map((c) => Math.round(c * 100)).join(' ')}`,
     );
 
-    const { rows } = await pool.query<{ user_id: string; at: number }>(
-      `SELECT user_id, (extract(epoch from turn_at) * 1000)::float8 AS at FROM queue.fans
-       WHERE event_id = $1 AND turn_at IS NOT NULL AND status = 'turn'`,
-      [eventId],
-    );
-    const decided = new Map(rows.map((r) => [r.user_id, Number(r.at)]));
-    const lat: number[] = [];
-    for (const r of reports)
-      for (const [user, at] of r.turns) {
-        const d = decided.get(user);
-        if (d !== undefined) lat.push(at - d);
-      }
+    const received = receivedTurns(reports);
+    const lat = received.map(([user, at]) => at - decided.get(user)!);
     lat.sort((a, b) => a - b);
     const codes = new Map<number, number>();
     for (const r of reports) for (const [c, n] of r.closeCodes) codes.set(c, (codes.get(c) ?? 0) + n);
@@ -399,7 +410,7 @@ async function benchWs(pool: Pool, queue: Child, bufferJwks: string): Promise<Ws
       progressCoverageMin: coverage.length ? Math.min(...coverage) : NaN,
       progressCoverageAvg: coverage.length ? coverage.reduce((a, b) => a + b, 0) / coverage.length : NaN,
       turnsDecided: decided.size,
-      turnsReceived: lat.length,
+      turnsReceived: received.length,
       p50TurnMs: Math.round(percentile(lat, 50)),
       p99TurnMs: Math.round(percentile(lat, 99)),
       dropped: reports.reduce((s, r) => s + r.failed + r.dropped, 0),
@@ -726,7 +737,7 @@ async function main(): Promise<void> {
       [
         'ws: turns decided / your_turn received',
         `${ws.turnsDecided} / ${ws.turnsReceived}`,
-        `at ${ADMIT_PER_MINUTE}/min for ${WS_WINDOW} s`,
+        `lost ${ws.turnsDecided - ws.turnsReceived} (target 0); at ${ADMIT_PER_MINUTE}/min for ${WS_WINDOW} s`,
       ],
       ['ws: decision → your_turn', `p99 ${ws.p99TurnMs} ms`, `p50 ${ws.p50TurnMs} ms`],
       ['ws: dropped clients (target 0)', `${ws.dropped}`, `close codes ${ws.closeCodes}`],
@@ -776,6 +787,9 @@ async function main(): Promise<void> {
         wsClients: ws.connected,
         bytesPerConn: ws.bytesPerConn,
         p99TurnMs: ws.p99TurnMs,
+        turnsDecided: ws.turnsDecided,
+        turnsReceived: ws.turnsReceived,
+        lostTurns: ws.turnsDecided - ws.turnsReceived,
         droppedClients: ws.dropped,
         joinsPerSec: Number(f1(joins.joinsPerSec)),
         helloRps: Number(f1(joins.helloRps)),

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -173,6 +173,43 @@ export async function spawnService(
   };
 }
 
+/**
+ * The dev gateway (the ALB's stand-in) in a process of its own, in front of `routes`
+ * (`{ '/purchase': url }`): the fans' requests take the same hop as in production, as the
+ * queue bench's joins do (the same child script).
+ */
+export async function spawnGateway(routes: Record<string, string>): Promise<ChildService> {
+  const child = fork(path.join(REPO, 'bench/queue/child.ts'), ['gateway'], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BENCH_ROUTES: JSON.stringify(routes) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('gateway not ready within 60 s')), 60_000);
+    child.on('message', (m: { type: string; url?: string }) => {
+      if (m.type !== 'ready') return;
+      clearTimeout(timer);
+      resolve(m.url!);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited (${code}) during start-up`));
+    });
+  });
+  return {
+    url,
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise((r) => child.once('exit', r));
+      child.send({ type: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}
+
 /** pgbench from PATH, else from the newest Debian PostgreSQL binaries (the server packages bring it). */
 function pgbenchBin(): string {
   if (spawnSync('pgbench', ['--version']).status === 0) return 'pgbench';
@@ -182,25 +219,53 @@ function pgbenchBin(): string {
   throw new Error('pgbench not found: install the Debian package postgresql-client (or postgresql)');
 }
 
-/** `pgbench -i` on the scratch database, then `pgbench -N`; returns TPS (without initial connection time). */
-export function runPgbench(
-  db: TestDatabase,
-  opts: { scale: number; clients: number; threads: number; seconds: number },
-): { tps: number; command: string } {
-  const u = new URL(db.url);
-  const conn = ['-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username) || 'postgres'];
-  const name = u.pathname.slice(1);
-  const pgbench = pgbenchBin();
-  const init = spawnSync(pgbench, [...conn, '-i', '-q', '-s', String(opts.scale), name], {
+export interface PgbenchOptions {
+  scale: number;
+  clients: number;
+  threads: number;
+  seconds: number;
+}
+
+/** `pgbench -i` on the scratch database: the tables `runPgbench` then works on. */
+export function initPgbench(db: TestDatabase, opts: PgbenchOptions): void {
+  const { conn, name } = pgbenchTarget(db);
+  const init = spawnSync(pgbenchBin(), [...conn, '-i', '-q', '-s', String(opts.scale), name], {
     encoding: 'utf8',
   });
   if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
-  const args = ['-N', '-c', String(opts.clients), '-j', String(opts.threads), '-T', String(opts.seconds)];
-  const run = spawnSync(pgbench, [...conn, ...args, name], { encoding: 'utf8' });
+}
+
+/**
+ * `pgbench -N -M prepared` on a database `initPgbench` set up: simple updates, each
+ * statement parsed once (pgbench at its quickest, so the ratio to it flatters nobody);
+ * returns TPS (without initial connection time).
+ */
+export function runPgbench(db: TestDatabase, opts: PgbenchOptions): { tps: number; command: string } {
+  const { conn, name } = pgbenchTarget(db);
+  const args = [
+    '-N',
+    '-M',
+    'prepared',
+    '-c',
+    String(opts.clients),
+    '-j',
+    String(opts.threads),
+    '-T',
+    String(opts.seconds),
+  ];
+  const run = spawnSync(pgbenchBin(), [...conn, ...args, name], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`pgbench failed: ${run.stderr}`);
   const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(run.stdout);
   if (!m) throw new Error(`no TPS in pgbench output:\n${run.stdout}`);
   return { tps: Number(m[1]), command: `pgbench ${args.join(' ')} (scale ${opts.scale})` };
+}
+
+function pgbenchTarget(db: TestDatabase): { conn: string[]; name: string } {
+  const u = new URL(db.url);
+  return {
+    conn: ['-h', u.hostname, '-p', u.port || '5432', '-U', decodeURIComponent(u.username) || 'postgres'],
+    name: u.pathname.slice(1),
+  };
 }
 
 /** Undoes set-up steps in reverse order, even when a later step failed (no leaked databases). */

@@ -12,13 +12,26 @@ import {
   viewerHeaders,
 } from '@ticketslave/dev/test-support';
 import { postgresCpuMs, sampleProc } from '../onsale/monitor';
-import { eventSnapshot, percentile, publishEvent, round, settingUp, spawnService, Teardown } from './lib';
+import {
+  eventSnapshot,
+  percentile,
+  publishEvent,
+  round,
+  settingUp,
+  spawnGateway,
+  spawnService,
+  Teardown,
+} from './lib';
 
-/** CPU so far (ms): the service process, all of PostgreSQL, and this process (the load generator). */
-function cpuNow(servicePid: number): { service: number; postgres: number; loadgen: number } {
+/** CPU so far (ms): the service process, the gateway, all of PostgreSQL, and this process (the load generator). */
+function cpuNow(
+  servicePid: number,
+  gatewayPid: number,
+): { service: number; gateway: number; postgres: number; loadgen: number } {
   const own = process.cpuUsage();
   return {
     service: (sampleProc(servicePid)?.cpuTicks ?? 0) * 10,
+    gateway: (sampleProc(gatewayPid)?.cpuTicks ?? 0) * 10,
     postgres: postgresCpuMs(),
     loadgen: (own.user + own.system) / 1000,
   };
@@ -33,6 +46,12 @@ export interface RaceOptions {
   warmupSeconds: number;
   /** How many of the best still-available seats (as the fan's stale view shows them) a fan picks from. */
   window: number;
+  /**
+   * Keep racing past `seconds` until every seat is held, for at most this many seconds in
+   * all (smoke runs: a sold-out event whatever the machine's load, so "every seat held
+   * once" is checked on every seat).
+   */
+  sellOutWithinSeconds?: number;
   log: (line: string) => void;
 }
 
@@ -54,7 +73,7 @@ export interface RaceResult {
   p99Ms: number;
   p99HoldMs: number;
   /** CPU ms per hold request (201 or 409) during the timed race, by process. */
-  cpuPerRequest: { purchase: number; postgres: number; loadgen: number };
+  cpuPerRequest: { purchase: number; gateway: number; postgres: number; loadgen: number };
   maxMs: number;
 }
 
@@ -76,7 +95,8 @@ function rng(seed: number) {
 }
 
 /**
- * Part 1: admitted fans race for overlapping seats through the real HTTP API.
+ * Part 1: admitted fans race for overlapping seats through the real HTTP API, behind the
+ * dev gateway as in production (the ALB's hop).
  *
  * Fan model: every fan has their own session and admission (so one order each) and a
  * stale view of the seat map — the seats this client saw confirmed so far. They pick a
@@ -97,6 +117,7 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
       TICKET_SIGNING_JWKS: JSON.stringify(await testSigningKeys('bench-ticket')),
     });
     const svc = td.add(await spawnService('purchase', env), (x) => x.stop());
+    const gateway = td.add(await spawnGateway({ '/purchase': svc.url }), (x) => x.stop());
     const pg = new Client({ connectionString: db.url, options: '-c search_path=purchase,public' });
     await pg.connect();
     td.add(pg, (c) => c.end());
@@ -119,7 +140,13 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
       };
       const agent = new http.Agent({ keepAlive: true, maxSockets: o.concurrency });
       let fanNo = 0;
-      const load = async (eventId: string, layout: Layout, seconds: number, prefill: number) => {
+      const load = async (
+        eventId: string,
+        layout: Layout,
+        seconds: number,
+        prefill: number,
+        sellOutWithinSeconds?: number,
+      ) => {
         // Seats in the order fans prefer them: front rows first, then across sections.
         const order: { id: string; row: number; sec: number; seat: number }[] = [];
         for (let row = 1; row <= layout.rows; row++)
@@ -153,7 +180,7 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
           return Array.from({ length: last - first + 1 }, (_, k) => id(first + k));
         };
 
-        const url = new URL(`${svc.url}/purchase/api/events/${eventId}/holds`);
+        const url = new URL(`${gateway.url}/purchase/api/events/${eventId}/holds`);
         const post = (cookie: string, ip: string, body: string) =>
           new Promise<{ status: number; body: string }>((resolve, reject) => {
             const req = http.request(
@@ -198,6 +225,9 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
 
         const outcomes: Outcome[] = [];
         let stop = false;
+        let timeUp = false;
+        let seatsWon = 0;
+        const soldOut = () => seatsWon >= order.length;
         const began = performance.now();
         const worker = async () => {
           while (!stop) {
@@ -222,23 +252,33 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
               outcomes.push(out);
               if (res.status === 201) {
                 for (const s of seats) knownTaken[indexOf.get(s)!] = 1;
+                seatsWon += seats.length;
+                if (timeUp && soldOut()) stop = true;
                 break;
               }
               if (res.status !== 409) break;
             }
           }
         };
-        const cpuBefore = cpuNow(svc.pid);
-        const timer = setTimeout(() => (stop = true), seconds * 1000);
+        const cpuBefore = cpuNow(svc.pid, gateway.pid);
+        const timer = setTimeout(() => {
+          timeUp = true;
+          if (!sellOutWithinSeconds || soldOut()) stop = true;
+        }, seconds * 1000);
+        const cap = sellOutWithinSeconds
+          ? setTimeout(() => (stop = true), sellOutWithinSeconds * 1000)
+          : undefined;
         await Promise.all(Array.from({ length: o.concurrency }, worker));
         clearTimeout(timer);
-        const cpuAfter = cpuNow(svc.pid);
+        clearTimeout(cap);
+        const cpuAfter = cpuNow(svc.pid, gateway.pid);
         if (nextMinted > minted.length)
           o.log(`${nextMinted - minted.length} fans' cookies were signed during the run (raise the prefill)`);
         const perRequest = (k: keyof typeof cpuAfter) =>
           round((cpuAfter[k] - cpuBefore[k]) / Math.max(1, outcomes.length), 3);
         const cpuPerRequest = {
           purchase: perRequest('service'),
+          gateway: perRequest('gateway'),
           postgres: perRequest('postgres'),
           loadgen: perRequest('loadgen'),
         };
@@ -256,7 +296,13 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
       const capacity = await publish(eventId, o);
       // Enough fans for the whole race (about 600 a second were used): a fan minted during the
       // race would put the load generator's token signing on the measured machine.
-      const { outcomes, durationSec, cpuPerRequest } = await load(eventId, o, o.seconds, 1200 * o.seconds);
+      const { outcomes, durationSec, cpuPerRequest } = await load(
+        eventId,
+        o,
+        o.seconds,
+        1200 * o.seconds,
+        o.sellOutWithinSeconds,
+      );
       agent.destroy();
 
       // --- checks ---

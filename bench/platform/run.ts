@@ -7,12 +7,15 @@ import path from 'node:path';
  * `npm run bench:platform [-- --cold]`: how long `npm start` takes until all five
  * services are ready behind the gateway. Warm = this checkout (deps, jars, builds
  * cached). Cold = a fresh `git clone` of this checkout (npm ci, Node 24, jars, builds).
+ * Each service's `/readyz` (database, broker and its consumers) is asked through the
+ * gateway; fewer than five ready fails the run (exit 1).
  * Prints a table and, last, one JSON line.
  */
 const repo = path.resolve(__dirname, '../..');
 const cold = process.argv.includes('--cold');
+const SERVICES = ['feed', 'buffer', 'queue', 'purchase', 'payment'];
 
-async function timeStart(cwd: string): Promise<{ seconds: number; healthy: string[] }> {
+async function timeStart(cwd: string): Promise<{ seconds: number; ready: string[] }> {
   const t0 = Date.now();
   const child = spawn('npm', ['start'], {
     cwd,
@@ -35,11 +38,13 @@ async function timeStart(cwd: string): Promise<{ seconds: number; healthy: strin
     child.once('exit', () => resolve(false));
   });
   const seconds = (Date.now() - t0) / 1000;
-  const healthy: string[] = [];
+  const readyServices: string[] = [];
   if (ready) {
-    for (const svc of ['feed', 'buffer', 'queue', 'purchase', 'payment']) {
-      const res = await fetch(`http://localhost:8080/${svc}/healthz`).catch(() => undefined);
-      if (res?.status === 200) healthy.push(svc);
+    for (const svc of SERVICES) {
+      const res = await fetch(`http://localhost:8080/${svc}/readyz`, {
+        signal: AbortSignal.timeout(10_000),
+      }).catch(() => undefined);
+      if (res?.status === 200) readyServices.push(svc);
     }
   }
   try {
@@ -49,7 +54,7 @@ async function timeStart(cwd: string): Promise<{ seconds: number; healthy: strin
   }
   await new Promise((r) => child.once('exit', r));
   if (!ready) throw new Error(`npm start did not come up:\n${output.slice(-3000)}`);
-  return { seconds, healthy };
+  return { seconds, ready: readyServices };
 }
 
 async function main(): Promise<void> {
@@ -61,20 +66,23 @@ async function main(): Promise<void> {
     spawnSync('git', ['clone', '-q', repo, cwd], { stdio: 'inherit' });
   }
   try {
-    const { seconds, healthy } = await timeStart(cwd);
-    console.log(`| run  | seconds to all five ready | healthy through gateway |`);
-    console.log(`|------|---------------------------|-------------------------|`);
+    const { seconds, ready } = await timeStart(cwd);
+    const notReady = SERVICES.filter((s) => !ready.includes(s));
+    console.log(`| run  | seconds to all five ready | /readyz 200 through gateway |`);
+    console.log(`|------|---------------------------|-----------------------------|`);
     console.log(
-      `| ${cold ? 'cold' : 'warm'} | ${seconds.toFixed(1).padStart(25)} | ${healthy.join(', ').padEnd(23)} |`,
+      `| ${cold ? 'cold' : 'warm'} | ${seconds.toFixed(1).padStart(25)} | ${ready.join(', ').padEnd(27)} |`,
     );
+    if (notReady.length) console.log(`not ready: ${notReady.join(', ')}`);
     console.log(
       JSON.stringify({
         bench: 'platform',
         mode: cold ? 'cold' : 'warm',
         secondsToReady: Number(seconds.toFixed(1)),
-        healthy: healthy.length,
+        ready: ready.length,
       }),
     );
+    if (notReady.length) process.exitCode = 1;
   } finally {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   }

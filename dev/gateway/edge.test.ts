@@ -1,13 +1,18 @@
 import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { DataSource } from 'typeorm';
 import {
   ApiRouter,
   clientIp,
+  createDataSource,
   createHttpApp,
   createLogger,
+  migrate,
   rateLimit,
+  RateLimitStore,
   type EdgeTrust,
 } from '@ticketslave/common';
+import { createTestDatabase, type TestDatabase } from '../test-support';
 import { startGateway, type Gateway } from './gateway';
 
 /**
@@ -37,6 +42,19 @@ function get(url: string, opts: { from?: string; headers?: Record<string, string
   });
 }
 
+// The rate-limit buckets live in PostgreSQL, as in every service.
+let db: TestDatabase;
+let ds: DataSource;
+beforeAll(async () => {
+  db = await createTestDatabase('edge');
+  ds = createDataSource({ url: db.url, schema: 'svc' });
+  await migrate(ds, 'svc');
+});
+afterAll(async () => {
+  await ds?.destroy();
+  await db?.drop();
+});
+
 /** The kit's HTTP app with a route answering the client address and one limited per client address. */
 async function startApp(edge: EdgeTrust | undefined): Promise<{ server: Server; url: string }> {
   const api = new ApiRouter();
@@ -48,7 +66,7 @@ async function startApp(edge: EdgeTrust | undefined): Promise<{ server: Server; 
       method: 'get',
       path: '/limited',
       summary: 'two per client',
-      before: [rateLimit({ capacity: 2, refillPerSecond: 0.001, key: clientIp })],
+      before: [rateLimit({ name: 'limited', capacity: 2, refillPerSecond: 0.001, key: clientIp })],
     },
     ({ req }) => ({ ip: clientIp(req) }),
   );
@@ -58,6 +76,7 @@ async function startApp(edge: EdgeTrust | undefined): Promise<{ server: Server; 
     api,
     allowedOrigins: ['http://localhost:8080'],
     edge,
+    rateLimits: new RateLimitStore(ds),
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));

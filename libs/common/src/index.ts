@@ -15,6 +15,7 @@ export * from './db/data-source';
 export * from './db/outbox';
 export * from './db/query';
 export * from './db/batcher';
+export * from './db/rate-limit-store';
 export * from './db/prepared';
 export * from './db/locks';
 export * from './db/sql-functions';

@@ -40,11 +40,13 @@ export function registerBufferRoutes(api: ApiRouter, deps: BufferRouteDeps): voi
   const limits = deps.limits ?? { perUser: [10, 0.5], perIp: [600, 100] };
   const fan = sessionGuard(deps.sessions, { verifiedEmail: true });
   const perIp = rateLimit({
+    name: 'buffer-ip',
     capacity: limits.perIp[0],
     refillPerSecond: limits.perIp[1],
     key: (req) => clientIp(req),
   });
   const perUser = rateLimit({
+    name: 'join-user',
     capacity: limits.perUser[0],
     refillPerSecond: limits.perUser[1],
     key: (req) => (req.res?.locals.session as { sub?: string } | undefined)?.sub,

@@ -37,8 +37,8 @@ export interface AccountRouteDeps {
   secureCookies: boolean;
 }
 
-const perIp = (capacity: number, refillPerSecond: number): RequestHandler =>
-  rateLimit({ capacity, refillPerSecond, key: (req: Request) => clientIp(req) });
+const perClient = (name: string, capacity: number, refillPerSecond: number): RequestHandler =>
+  rateLimit({ name, capacity, refillPerSecond, key: (req: Request) => clientIp(req) });
 
 /** Sets Retry-After on a lockout, which the kit's error mapper leaves to the route. */
 const retryAfter = async <T>(res: { setHeader(n: string, v: string): unknown }, fn: () => Promise<T>) => {
@@ -53,8 +53,16 @@ const retryAfter = async <T>(res: { setHeader(n: string, v: string): unknown }, 
 export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void {
   const { accounts } = d;
   const session = sessionGuard(d.sessions);
-  const loginLimit = perIp(20, 0.5);
-  const mailLimit = perIp(10, 0.1);
+  // Per client address, shared by every instance. A venue's Wi-Fi or a carrier NAT is one
+  // client to us, so the buckets let a few hundred fans through within minutes; what stops
+  // a script signing up en masse is the proof of work each registration costs.
+  const registerLimit = perClient('register', 200, 1);
+  // Links carry 256-bit tokens, so these only stop hammering.
+  const linkLimit = perClient('email-link', 300, 2);
+  const mailLimit = perClient('mail', 100, 0.5);
+  // Requests, right or wrong; failures have their own lock (see Accounts.login).
+  const loginLimit = perClient('login', 300, 2);
+  const refreshLimit = perClient('refresh', 600, 5);
   const accepted = (message: string) => ({ status: 'accepted' as const, message });
 
   api.route(
@@ -65,7 +73,7 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
       body: Registration,
       response: Accepted,
       status: 202,
-      before: [mailLimit],
+      before: [registerLimit],
     },
     async ({ body }) => (
       await accounts.register(body.email, body.password, body.next),
@@ -78,7 +86,7 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
       path: '/account/verify-email',
       summary: 'Confirm an e-mail address with the link token',
       body: Token,
-      before: [mailLimit],
+      before: [linkLimit],
     },
     async ({ body }) => accounts.verifyEmail(body.token),
   );
@@ -88,7 +96,7 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
       path: '/account/disown',
       summary: '"This wasn\'t me": delete the unconfirmed account the verification link belongs to',
       body: Token,
-      before: [mailLimit],
+      before: [linkLimit],
     },
     async ({ body }) => accounts.disown(body.token),
   );
@@ -128,7 +136,7 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
       path: '/account/password-reset/confirm',
       summary: 'Set a new password with the link token',
       body: Token.extend({ password: Password }),
-      before: [mailLimit],
+      before: [linkLimit],
     },
     async ({ body }) => accounts.resetPassword(body.token, body.password),
   );
@@ -153,7 +161,7 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
       path: '/session/refresh',
       summary: 'Rotate the refresh token and renew the session',
       response: Me,
-      before: [loginLimit],
+      before: [refreshLimit],
     },
     async ({ req, res }) => {
       try {

@@ -32,6 +32,7 @@ export function registerEventRoutes(api: ApiRouter, d: EventRouteDeps): void {
   const guard = sessionGuard(d.sessions, { verifiedEmail: true });
   // Per organiser, after the guard has put the session on res.locals.
   const perUser = rateLimit({
+    name: 'organiser-user',
     capacity: 60,
     refillPerSecond: 1,
     key: (req) => (req.res?.locals.session as { sub?: string } | undefined)?.sub,

@@ -102,15 +102,24 @@ export function registerOrganisationRoutes(api: ApiRouter, d: OrganisationRouteD
   const { organisations: orgs, onboarding } = d;
   const member = sessionGuard(d.sessions, { verifiedEmail: true });
   const admin = sessionGuard(d.sessions, { verifiedEmail: true, roles: ['admin'] });
-  const perUser = (capacity: number, refillPerSecond: number) =>
+  const perUser = (name: string, capacity: number, refillPerSecond: number) =>
     rateLimit({
+      name,
       capacity,
       refillPerSecond,
       key: (req) => (req.res?.locals.session as { sub?: string } | undefined)?.sub,
     });
-  const o = { auth: 'session' as const, tags: ['organisations'], before: [member, perUser(60, 1)] };
+  const o = {
+    auth: 'session' as const,
+    tags: ['organisations'],
+    before: [member, perUser('organisation-user', 60, 1)],
+  };
   // Each invitation and application is an e-mail: a few per minute is plenty for a person.
-  const mailing = { auth: 'session' as const, tags: ['organisations'], before: [member, perUser(20, 0.1)] };
+  const mailing = {
+    auth: 'session' as const,
+    tags: ['organisations'],
+    before: [member, perUser('organisation-mail', 20, 0.1)],
+  };
 
   api.route(
     {
@@ -216,7 +225,7 @@ export function registerOrganisationRoutes(api: ApiRouter, d: OrganisationRouteD
         expiresAt: z.string(),
         status: z.enum(['open', 'accepted', 'revoked', 'expired']),
       }),
-      before: [rateLimit({ capacity: 30, refillPerSecond: 0.5, key: clientIp })],
+      before: [rateLimit({ name: 'invitation-preview', capacity: 30, refillPerSecond: 0.5, key: clientIp })],
     },
     ({ query }) => orgs.previewInvitation(query.token),
   );

@@ -1,3 +1,5 @@
+import { RATE_LIMITS_SQL } from './rate-limit-store';
+
 /**
  * Tables every service gets from the kit, created before the service's migrations.
  * Written to be re-run safely (IF NOT EXISTS) under the migration lock.
@@ -17,4 +19,4 @@ CREATE TABLE IF NOT EXISTS processed_messages (
   processed_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (consumer, message_id)
 );
-`;
+${RATE_LIMITS_SQL}`;

@@ -14,7 +14,9 @@ import { AppError, ForbiddenError, InputError, NotFoundError, type ProblemDetail
 import { withRequestId, type Logger } from '../logger';
 import { openApiDocument, type ApiRouter } from './api-router';
 import { CLIENT_ADDRESS_LOCAL, clientAddressResolver, type EdgeTrust } from './client-ip';
+import type { RateLimitStore } from '../db/rate-limit-store';
 import { mountFrontend } from './frontend';
+import { RATE_LIMITS_LOCAL } from './rate-limit';
 import { sendBody } from './send';
 
 export { sendBody } from './send';
@@ -41,6 +43,8 @@ export interface HttpAppOptions {
   registry?: client.Registry;
   /** How requests from our CloudFront distribution are recognised (`clientIp`); unset: the socket's peer. */
   edge?: EdgeTrust;
+  /** The shared store `rateLimit` middleware takes its tokens from. */
+  rateLimits?: RateLimitStore;
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -123,6 +127,7 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; registry: c
   app.set('trust proxy', false);
   app.locals[CLIENT_ADDRESS_LOCAL] = clientAddressResolver(opts.edge);
   app.set('etag', 'strong');
+  if (opts.rateLimits) app.locals[RATE_LIMITS_LOCAL] = opts.rateLimits;
 
   const registry = opts.registry ?? new client.Registry();
   if (!opts.registry) client.collectDefaultMetrics({ register: registry, prefix: 'ts_' });

@@ -9,6 +9,7 @@ import type { baseConfigShape } from '../config';
 import { createDataSource, migrate, type DataSourceOptions } from '../db/data-source';
 import { OutboxRelay } from '../db/outbox';
 import type { SqlSource } from '../db/sql-functions';
+import { RateLimitStore } from '../db/rate-limit-store';
 import { createHttpApp, type ReadinessCheck } from '../http/app';
 import { clientAddressResolver, type ClientAddress } from '../http/client-ip';
 import type { ApiRouter } from '../http/api-router';
@@ -32,6 +33,8 @@ export interface ServiceKit<C extends BaseConfig> {
   relay: OutboxRelay;
   clock: Clock;
   sessions: TokenVerifier;
+  /** Rate limits shared by every instance (PostgreSQL); `rateLimit` middleware uses it. */
+  rateLimits: RateLimitStore;
   /** Register a WebSocket endpoint on the service's HTTP server. */
   upgrades: UpgradeRouter;
   /** The client address of a request or WebSocket upgrade (what `clientIp` reads in routes). */
@@ -151,6 +154,7 @@ export async function startService<C extends BaseConfig>(
       relay,
       clock: opts.clock ?? systemClock,
       sessions,
+      rateLimits: new RateLimitStore(ds),
       upgrades,
       lifecycle,
     };
@@ -169,6 +173,7 @@ export async function startService<C extends BaseConfig>(
       assetBaseUrl: config.ASSET_BASE_URL,
       isProduction: config.NODE_ENV === 'production',
       edge,
+      rateLimits: kit.rateLimits,
       readiness: [
         { name: 'database', check: async () => void (await ds.query('SELECT 1')) },
         { name: 'kafka', check: () => bus.ping() },

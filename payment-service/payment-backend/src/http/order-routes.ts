@@ -33,6 +33,7 @@ export function registerOrderRoutes(
   // Opening sessions at Stripe costs API quota: a handful per minute is plenty for a fan.
   // Keyed by fan (the guard runs first) so many fans behind one NAT do not share a bucket.
   const checkoutLimit = rateLimit({
+    name: 'checkout',
     capacity: 10,
     refillPerSecond: 0.2,
     key: (req) =>

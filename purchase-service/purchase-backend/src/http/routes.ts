@@ -36,13 +36,14 @@ export const HoldBody = z.union([
   z.object({ categoryId: z.string().min(1).max(40), quantity: z.number().int().min(1).max(50) }).strict(),
 ]);
 
-const perUser = (capacity: number, refillPerSecond: number): RequestHandler =>
+const perUser = (name: string, capacity: number, refillPerSecond: number): RequestHandler =>
   rateLimit({
+    name,
     capacity,
     refillPerSecond,
     key: (req) => (req.res?.locals.session as { sub?: string } | undefined)?.sub,
   });
-const perIp = rateLimit({ capacity: 2000, refillPerSecond: 500, key: clientIp });
+const perIp = rateLimit({ name: 'hold-ip', capacity: 2000, refillPerSecond: 500, key: clientIp });
 
 export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
   const fan = sessionGuard(d.sessions);
@@ -64,7 +65,7 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
       body: HoldBody,
       status: 201,
       auth: 'admission',
-      before: [perIp, fan, perUser(10, 1)],
+      before: [perIp, fan, perUser('hold-user', 10, 1)],
     },
     async ({ params, body, req, res }) => {
       const { session, admission } = await admittedFan(d.admissions, req, res, params.id);
@@ -103,7 +104,7 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
       summary: 'Release my held seats early',
       params: OrderParams,
       auth: 'session',
-      before: [fan, perUser(10, 1)],
+      before: [fan, perUser('release-user', 10, 1)],
     },
     ({ params, res }) => releaseHold(d.tx, sessionOf(res).sub, params.id),
   );
@@ -118,7 +119,7 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
       summary: 'Admit a ticket at the door (organiser of the event or admin), once',
       body: z.object({ code: z.string().min(20).max(4000) }).strict(),
       auth: 'session',
-      before: [sessionGuard(d.sessions, { roles: ['organiser', 'admin'] }), perUser(30, 10)],
+      before: [sessionGuard(d.sessions, { roles: ['organiser', 'admin'] }), perUser('checkin-user', 30, 10)],
     },
     ({ body, res }) => checkIn(d.tx, d.codes, d.clock, sessionOf(res), body.code),
   );

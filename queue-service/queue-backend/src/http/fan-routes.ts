@@ -43,6 +43,7 @@ async function ticketOf(req: Request, tickets: TokenVerifier, eventId: string) {
 
 export function registerFanRoutes(api: ApiRouter, d: FanRouteDeps): void {
   const perUser = rateLimit({
+    name: 'claim',
     capacity: 10,
     refillPerSecond: 1,
     // Runs after the session guard, so the key is the verified user, not anything the client chose.

@@ -12,6 +12,7 @@ import {
 import { smtpMailer } from './adapters/smtp-mailer';
 import type { FeedConfig } from './config';
 import { PgAccountStore } from './data/accounts-repo';
+import { SharedLoginThrottle } from './data/login-throttle';
 import { migrations, sqlFunctions } from './data/schema';
 import { Accounts } from './domain/accounts';
 import { argon2Hasher } from './domain/passwords';
@@ -56,6 +57,7 @@ export async function startFeedService(
       const mailer = smtpMailer(config.SMTP_URL, config.MAIL_FROM);
       const accounts = new Accounts({
         store: new PgAccountStore(kit.ds),
+        throttle: new SharedLoginThrottle(kit.rateLimits),
         hasher: argon2Hasher(config.ARGON2_MEMORY_KIB, config.ARGON2_CONCURRENCY),
         mailer,
         signer,

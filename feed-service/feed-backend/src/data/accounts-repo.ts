@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { queryOne, queryRows, type Queryable, type Role } from '@ticketslave/common';
 import type { DataSource } from 'typeorm';
-import type { AccountStore, EmailTokenPurpose, RefreshUse, User } from '../domain/account-ports';
+import type { AccountStore, EmailTokenPurpose, LoginClient, RefreshUse, User } from '../domain/account-ports';
 
 interface UserRow {
   id: string;
@@ -21,7 +22,9 @@ const toUser = (r: UserRow): User => ({
 });
 
 const USER_COLUMNS = 'id, email, password_hash, role, email_verified, google_sub';
-const LOCK_AFTER_FAILURES = 5;
+/** Devices and addresses remembered per user and kind; older ones are forgotten. */
+const KNOWN_CLIENTS_KEPT = 20;
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const REFRESH_RACE_GRACE_MS = 10_000;
 
 export class PgAccountStore implements AccountStore {
@@ -134,39 +137,34 @@ export class PgAccountStore implements AccountStore {
     return row?.user_id;
   }
 
-  async lockedUntil(email: string, now: Date): Promise<Date | undefined> {
-    const row = await queryOne<{ locked_until: Date }>(
+  async isKnownClient(userId: string, client: LoginClient): Promise<boolean> {
+    const hashes = [sha256(`ip:${client.ip}`), ...(client.device ? [sha256(`device:${client.device}`)] : [])];
+    const rows = await queryRows(
       this.ds,
-      `SELECT locked_until FROM login_throttle WHERE email = $1 AND locked_until > $2`,
-      [email, now],
+      `SELECT 1 FROM known_clients WHERE user_id = $1 AND value_hash = ANY ($2) LIMIT 1`,
+      [userId, hashes],
     );
-    return row?.locked_until;
+    return rows.length > 0;
   }
 
-  async recordLoginFailure(email: string, now: Date): Promise<Date | undefined> {
-    // Failures older than 15 minutes are forgiven; from the 5th on, the lock doubles (30 s … 15 min).
-    const row = await queryOne<{ locked_until: Date | null }>(
-      this.ds,
-      `INSERT INTO login_throttle AS t (email, failures, updated_at) VALUES ($1, 1, $2)
-       ON CONFLICT (email) DO UPDATE SET
-         failures = CASE WHEN t.updated_at < $2::timestamptz - interval '15 minutes' THEN 1 ELSE t.failures + 1 END,
-         updated_at = $2
-       RETURNING locked_until`,
-      [email, now],
+  async rememberClient(userId: string, client: LoginClient): Promise<void> {
+    const entries = [
+      { kind: 'ip', hash: sha256(`ip:${client.ip}`) },
+      ...(client.device ? [{ kind: 'device', hash: sha256(`device:${client.device}`) }] : []),
+    ];
+    await this.ds.query(
+      `WITH seen AS (
+         INSERT INTO known_clients (user_id, kind, value_hash) SELECT $1, k, h FROM unnest($2::text[], $3::text[]) AS x(k, h)
+         ON CONFLICT (user_id, kind, value_hash) DO UPDATE SET last_seen = now() RETURNING 1
+       )
+       DELETE FROM known_clients WHERE user_id = $1 AND (kind, value_hash) IN (
+         SELECT kind, value_hash FROM (
+           SELECT kind, value_hash, row_number() OVER (PARTITION BY kind ORDER BY last_seen DESC) AS n
+           FROM known_clients WHERE user_id = $1
+         ) ranked WHERE n > $4
+       )`,
+      [userId, entries.map((e) => e.kind), entries.map((e) => e.hash), KNOWN_CLIENTS_KEPT],
     );
-    const locked = await queryOne<{ locked_until: Date | null }>(
-      this.ds,
-      `UPDATE login_throttle SET locked_until = CASE WHEN failures >= $3
-         THEN $2::timestamptz + make_interval(secs => least(900, 30 * power(2, failures - $3)))
-         ELSE NULL END
-       WHERE email = $1 RETURNING locked_until`,
-      [email, now, LOCK_AFTER_FAILURES],
-    );
-    return (locked ?? row)?.locked_until ?? undefined;
-  }
-
-  async clearLoginFailures(email: string): Promise<void> {
-    await this.ds.query(`DELETE FROM login_throttle WHERE email = $1`, [email]);
   }
 
   async insertRefreshToken(t: {

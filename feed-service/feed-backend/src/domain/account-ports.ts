@@ -49,9 +49,10 @@ export interface AccountStore {
   }): Promise<void>;
   /** Marks a live token used and returns its user; single use by a conditional update. */
   consumeEmailToken(tokenHash: string, purpose: EmailTokenPurpose, now: Date): Promise<string | undefined>;
-  lockedUntil(email: string, now: Date): Promise<Date | undefined>;
-  recordLoginFailure(email: string, now: Date): Promise<Date | undefined>;
-  clearLoginFailures(email: string): Promise<void>;
+  /** Whether this device (cookie) or address logged in to the user before. */
+  isKnownClient(userId: string, client: LoginClient): Promise<boolean>;
+  /** Remembers the device and address of a successful login (the most recent few per user). */
+  rememberClient(userId: string, client: LoginClient): Promise<void>;
   insertRefreshToken(t: {
     userId: string;
     familyId: string;
@@ -60,6 +61,23 @@ export interface AccountStore {
   }): Promise<void>;
   useRefreshToken(tokenHash: string, now: Date): Promise<RefreshUse>;
   revokeFamilyOf(tokenHash: string, now: Date): Promise<void>;
+}
+
+/** Who is logging in: the client address and, when the browser has one, its device cookie. */
+export interface LoginClient {
+  ip: string;
+  device?: string;
+}
+
+/**
+ * Failed-login throttles, shared by every instance. `wait` answers the seconds before an
+ * attempt may be made (0: now) without charging anything; `fail` charges a failure.
+ * Keys: the typed address with the client, the client alone, and the address alone; the
+ * last only counts and stops clients the account does not know.
+ */
+export interface LoginThrottle {
+  wait(email: string, client: LoginClient, knownClient: boolean): Promise<number>;
+  fail(email: string, client: LoginClient, knownClient: boolean): Promise<void>;
 }
 
 export interface Mail {

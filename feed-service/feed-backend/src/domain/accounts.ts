@@ -10,7 +10,14 @@ import {
   type Role,
   type TokenSigner,
 } from '@ticketslave/common';
-import type { AccountStore, EmailTokenPurpose, Mailer, User } from './account-ports';
+import type {
+  AccountStore,
+  EmailTokenPurpose,
+  LoginClient,
+  LoginThrottle,
+  Mailer,
+  User,
+} from './account-ports';
 import { passwordProblems, type PasswordHasher } from './passwords';
 
 export const REFRESH_TTL_MS = 30 * 24 * 3600_000;
@@ -23,6 +30,11 @@ export interface IssuedSession {
   refresh: string;
   refreshExpiresAt: Date;
   user: PublicUser;
+}
+
+/** A password login also names the device, so the account knows it next time. */
+export interface PasswordLogin extends IssuedSession {
+  device: string;
 }
 
 export interface PublicUser {
@@ -47,6 +59,7 @@ const WRONG_CREDENTIALS = 'The e-mail address or the password is wrong.';
 
 export interface AccountDeps {
   store: AccountStore;
+  throttle: LoginThrottle;
   hasher: PasswordHasher;
   mailer: Mailer;
   signer: TokenSigner;
@@ -113,21 +126,28 @@ export class Accounts {
     await this.d.store.markEmailVerified(userId);
   }
 
-  async login(emailInput: string, password: string): Promise<IssuedSession> {
+  /**
+   * Failures are throttled per (address, client), per client, and per address; the last
+   * only for clients the account does not know. So nobody can lock a fan out by typing
+   * wrong passwords for their address: the attacker's own client is slowed, and a storm
+   * from many clients slows only clients the account has never logged in from — the fan's
+   * known device or address gets in with the right password.
+   */
+  async login(emailInput: string, password: string, client: LoginClient): Promise<PasswordLogin> {
     const email = normaliseEmail(emailInput);
-    const now = this.d.clock.now();
-    const locked = await this.d.store.lockedUntil(email, now);
-    if (locked) throw this.lockedError(locked, now);
     const user = await this.d.store.userByEmail(email);
+    const known = user ? await this.d.store.isKnownClient(user.id, client) : false;
+    const wait = await this.d.throttle.wait(email, client, known);
+    if (wait > 0) throw new TooManyRequestsError(wait, `Too many failed attempts; try again in ${wait} s.`);
     // Hash even for unknown addresses so the answer time does not tell them apart.
     const ok = await this.d.hasher.verify(user?.passwordHash ?? (await this.dummy()), password);
     if (!user?.passwordHash || !ok) {
-      const lockedNow = await this.d.store.recordLoginFailure(email, now);
-      if (lockedNow) throw this.lockedError(lockedNow, now);
+      await this.d.throttle.fail(email, client, known);
       throw new AuthError(WRONG_CREDENTIALS, 'wrong_credentials');
     }
-    await this.d.store.clearLoginFailures(email);
-    return this.startFamily(user);
+    const device = client.device ?? newToken();
+    await this.d.store.rememberClient(user.id, { ip: client.ip, device });
+    return { ...(await this.startFamily(user)), device };
   }
 
   /** Rotates the refresh token; a token presented again after a short grace revokes its whole family. */
@@ -177,7 +197,6 @@ export class Accounts {
     await this.d.store.setPassword(userId, passwordHash);
     // The link reached the mailbox, which is what verification proves.
     await this.d.store.markEmailVerified(userId);
-    await this.d.store.clearLoginFailures(user.email);
   }
 
   async setRole(userId: string, role: Role): Promise<PublicUser> {
@@ -298,10 +317,5 @@ export class Accounts {
   private dummy(): Promise<string> {
     this.dummyHash ??= this.d.hasher.hash(randomBytes(16).toString('hex'));
     return this.dummyHash;
-  }
-
-  private lockedError(until: Date, now: Date): TooManyRequestsError {
-    const wait = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
-    return new TooManyRequestsError(wait, `Too many failed attempts; try again in ${wait} s.`);
   }
 }

@@ -14,7 +14,13 @@ import {
 } from '@ticketslave/common';
 import type { Accounts } from '../domain/accounts';
 import { MAX_PASSWORD_LENGTH } from '../domain/passwords';
-import { clearSessionCookies, refreshCookieOf, setSessionCookies } from './session-cookies';
+import {
+  clearSessionCookies,
+  deviceCookieOf,
+  refreshCookieOf,
+  setDeviceCookie,
+  setSessionCookies,
+} from './session-cookies';
 
 const Email = z.email('a valid e-mail address').max(254);
 const Password = z.string().min(1, 'is required').max(MAX_PASSWORD_LENGTH);
@@ -60,7 +66,7 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
   // Links carry 256-bit tokens, so these only stop hammering.
   const linkLimit = perClient('email-link', 300, 2);
   const mailLimit = perClient('mail', 100, 0.5);
-  // Requests, right or wrong; failures have their own lock (see Accounts.login).
+  // Requests, right or wrong; failures have their own throttles (see Accounts.login).
   const loginLimit = perClient('login', 300, 2);
   const refreshLimit = perClient('refresh', 600, 5);
   const accepted = (message: string) => ({ status: 'accepted' as const, message });
@@ -149,9 +155,13 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
       response: Me,
       before: [loginLimit],
     },
-    async ({ body, res }) => {
-      const issued = await retryAfter(res, () => accounts.login(body.email, body.password));
+    async ({ body, req, res }) => {
+      const device = deviceCookieOf(req.cookies);
+      const issued = await retryAfter(res, () =>
+        accounts.login(body.email, body.password, { ip: clientIp(req), device }),
+      );
       setSessionCookies(res, issued, d.secureCookies, d.clock.now());
+      if (issued.device !== device) setDeviceCookie(res, issued.device, d.secureCookies);
       return issued.user;
     },
   );

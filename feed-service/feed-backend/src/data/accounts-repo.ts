@@ -80,12 +80,19 @@ export class PgAccountStore implements AccountStore {
   }
 
   async deleteUnverifiedUser(userId: string): Promise<boolean> {
-    const rows = await queryRows(
-      this.ds,
-      `DELETE FROM users WHERE id = $1 AND NOT email_verified RETURNING id`,
-      [userId],
-    );
-    return rows.length === 1;
+    try {
+      const rows = await queryRows(
+        this.ds,
+        `DELETE FROM users WHERE id = $1 AND NOT email_verified RETURNING id`,
+        [userId],
+      );
+      return rows.length === 1;
+    } catch (err) {
+      // Still referenced (e.g. an admin made it an organisation's creator): not an unused
+      // registration any more, so it stays.
+      if ((err as { code?: string }).code === '23503') return false;
+      throw err;
+    }
   }
 
   async setRole(userId: string, role: Role): Promise<boolean> {

@@ -35,7 +35,7 @@ export interface AccountStore {
    * the password, revokes every refresh token and unused e-mail link, in one transaction.
    */
   linkGoogle(userId: string, sub: string): Promise<{ droppedPassword: boolean }>;
-  /** Deletes the user if the address is still unverified; false when it was verified (or gone). */
+  /** Deletes the user if the address is still unverified and nothing refers to it; false otherwise. */
   deleteUnverifiedUser(userId: string): Promise<boolean>;
   setRole(userId: string, role: Role): Promise<boolean>;
   /** Sets the password and revokes every refresh token of the user. */

@@ -113,7 +113,7 @@ export class Accounts {
     if (!userId) throw new InputError('This link is invalid, used or expired.', [], 'invalid_link');
     if (!(await this.d.store.deleteUnverifiedUser(userId)))
       throw new InputError(
-        'This account was already confirmed, so it cannot be removed with this link. Reset its password to take it over.',
+        'This account was already confirmed or is in use, so it cannot be removed with this link. Reset its password to take it over.',
         [],
         'account_confirmed',
       );

@@ -38,6 +38,12 @@ locals {
     "payment.refunded.dlq"        = 12
     "payment.failed"              = 12
     "payment.failed.dlq"          = 12
+    "payment.refund_failed"       = 12
+    "payment.refund_failed.dlq"   = 12
+    "payment.disputed"            = 12
+    "payment.disputed.dlq"        = 12
+    "refund.requested"            = 12
+    "refund.requested.dlq"        = 12
   }
 }
 

@@ -155,6 +155,15 @@ export function apiRoutes(ledger: Ledger, hostedPageBase: () => string): Route[]
     },
     {
       method: 'GET',
+      pattern: /^\/v1\/disputes\/([^/]+)$/,
+      handler: ({ id }) => {
+        const dispute = ledger.state.disputes[id];
+        if (!dispute) throw resourceMissing('dispute', id, 'dispute');
+        return dispute;
+      },
+    },
+    {
+      method: 'GET',
       pattern: /^\/v1\/charges\/([^/]+)$/,
       handler: ({ id }) => {
         const charge = ledger.state.charges[id];

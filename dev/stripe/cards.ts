@@ -1,6 +1,6 @@
 /** What a test card number does, following Stripe's published test cards. */
 export type CardOutcome =
-  | { kind: 'approved'; brand: string; last4: string }
+  | { kind: 'approved'; brand: string; last4: string; disputeReason?: string }
   | { kind: 'declined'; code: string; declineCode?: string; message: string; last4: string }
   | { kind: 'invalid'; message: string };
 
@@ -10,6 +10,12 @@ const APPROVED: Record<string, string> = {
   '5555555555554444': 'mastercard',
   '2223003122003222': 'mastercard',
   '378282246310005': 'amex',
+};
+
+/** Approved, then disputed by the card holder's bank once the money is taken (Stripe's test card). */
+const DISPUTED: Record<string, string> = {
+  '4000000000000259': 'fraudulent',
+  '4000000000001976': 'product_not_received',
 };
 
 const DECLINED: Record<string, { code: string; declineCode?: string; message: string }> = {
@@ -32,6 +38,8 @@ export function classifyCard(input: string): CardOutcome {
   const number = input.replace(/[\s-]/g, '');
   const brand = APPROVED[number];
   if (brand) return { kind: 'approved', brand, last4: number.slice(-4) };
+  const disputeReason = DISPUTED[number];
+  if (disputeReason) return { kind: 'approved', brand: 'visa', last4: number.slice(-4), disputeReason };
   const declined = DECLINED[number];
   if (declined) return { kind: 'declined', ...declined, last4: number.slice(-4) };
   if (!/^\d{12,19}$/.test(number)) return { kind: 'invalid', message: 'Your card number is incomplete.' };

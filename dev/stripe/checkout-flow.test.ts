@@ -238,3 +238,54 @@ describe('requests Stripe would refuse', () => {
     });
   });
 });
+
+describe('refunds from the dashboard and disputes', () => {
+  it('a dashboard refund carries no metadata of ours and is announced by charge.refunded like any refund', async () => {
+    const { piId } = await paidSession();
+    await h.stripe.paymentIntents.capture(piId);
+    const refund = await h.standIn.refundFromDashboard(piId, 2000);
+    expect(refund).toMatchObject({ amount: 2000, metadata: {}, payment_intent: piId });
+    const event = await h.receiver.waitForType('charge.refunded');
+    expect(event.request).toMatchObject({ id: null });
+    expect((event.data.object as Stripe.Charge).amount_refunded).toBe(2000);
+    expect((await h.stripe.refunds.list({ payment_intent: piId })).data.map((r) => r.id)).toEqual([
+      refund.id,
+    ]);
+  });
+
+  it('when paid with 4000 0000 0000 0259, the capture is followed by charge.dispute.created for the captured amount', async () => {
+    const session = await h.stripe.checkout.sessions.create(sessionParams());
+    await submitCheckout(session.url as string, { card_number: '4000000000000259', action: 'pay' });
+    const piId = (await h.stripe.checkout.sessions.retrieve(session.id)).payment_intent as string;
+    await h.stripe.paymentIntents.capture(piId);
+    const event = await h.receiver.waitForType('charge.dispute.created');
+    const dispute = event.data.object as Stripe.Dispute;
+    expect(dispute).toMatchObject({
+      object: 'dispute',
+      amount: 9250,
+      payment_intent: piId,
+      reason: 'fraudulent',
+    });
+    const res = await fetch(`${h.standIn.url}/v1/disputes/${dispute.id}`, {
+      headers: { authorization: 'Bearer sk_test_x' },
+    });
+    expect(await res.json()).toMatchObject({ id: dispute.id, status: 'needs_response' });
+    // One dispute per charge.
+    await expect(h.standIn.dispute(piId)).rejects.toThrow(/already disputed/);
+  });
+
+  it('keeps the name on the card: the session’s customer_details and the charge’s billing_details', async () => {
+    const session = await h.stripe.checkout.sessions.create(sessionParams());
+    await submitCheckout(session.url as string, {
+      card_number: '4242424242424242',
+      cardholder_name: ' Ada Lovelace ',
+      action: 'pay',
+    });
+    const completed = await h.stripe.checkout.sessions.retrieve(session.id, {
+      expand: ['payment_intent.latest_charge'],
+    });
+    expect(completed.customer_details).toMatchObject({ name: 'Ada Lovelace' });
+    const charge = (completed.payment_intent as Stripe.PaymentIntent).latest_charge as Stripe.Charge;
+    expect(charge.billing_details).toMatchObject({ name: 'Ada Lovelace' });
+  });
+});

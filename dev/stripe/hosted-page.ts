@@ -60,6 +60,8 @@ export function checkoutPage(record: SessionRecord, error?: string): string {
   ${alert}
   <label for="card_number">Card number</label>
   <input id="card_number" name="card_number" inputmode="numeric" autocomplete="cc-number" placeholder="4242 4242 4242 4242" value=""${describedBy} autofocus>
+  <label for="cardholder_name">Name on card</label>
+  <input id="cardholder_name" name="cardholder_name" autocomplete="cc-name" value="">
   <div class="row">
     <div><label for="expiry">Expiry (MM / YY)</label>
     <input id="expiry" name="expiry" inputmode="numeric" autocomplete="cc-exp" placeholder="12 / 34" value=""></div>

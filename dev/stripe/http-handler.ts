@@ -166,7 +166,11 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     }
     const formError = cardFormError(form.get('expiry') ?? '', form.get('cvc') ?? '');
     if (formError) return sendHtml(res, 400, checkoutPage(record, formError));
-    const attempt = ledger.attemptPayment(session.id, form.get('card_number') ?? '');
+    const attempt = ledger.attemptPayment(
+      session.id,
+      form.get('card_number') ?? '',
+      form.get('cardholder_name') ?? undefined,
+    );
     deps.changed();
     if (attempt.outcome !== 'paid') return sendHtml(res, 402, checkoutPage(record, attempt.message));
     if (session.success_url) return redirect(res, returnUrl(session.success_url, session.id));

@@ -4,6 +4,7 @@ import {
   newId,
   nowSeconds,
   type ChargeObject,
+  type DisputeObject,
   type EventRecord,
   type PaymentIntentObject,
   type RefundObject,
@@ -17,7 +18,7 @@ export interface RequestContext {
   idempotencyKey: string | null;
 }
 
-const NO_REQUEST: RequestContext = { id: null, idempotencyKey: null };
+export const NO_REQUEST: RequestContext = { id: null, idempotencyKey: null };
 
 export type PaymentAttempt =
   | { outcome: 'paid'; record: SessionRecord }
@@ -54,7 +55,7 @@ export class Ledger {
   }
 
   /** What happens when the buyer submits a card on the hosted page. */
-  attemptPayment(sessionId: string, cardNumber: string): PaymentAttempt {
+  attemptPayment(sessionId: string, cardNumber: string, cardholderName?: string): PaymentAttempt {
     const record = this.session(sessionId);
     this.expireIfDue(record);
     const { session } = record;
@@ -103,10 +104,13 @@ export class Ledger {
           exp_year: new Date().getUTCFullYear() + 3,
         },
       },
+      billing_details: { name: cardholderName?.trim() || null },
+      disputed: false,
       refunded: false,
       status: 'succeeded',
     };
     this.state.charges[charge.id] = charge;
+    if (card.disputeReason) this.state.disputeOnCapture[charge.id] = card.disputeReason;
     Object.assign(pi, {
       latest_charge: charge.id,
       last_payment_error: null,
@@ -126,8 +130,9 @@ export class Ledger {
     session.payment_status = manual ? 'unpaid' : 'paid';
     session.status = 'complete';
     session.url = null;
-    session.customer_details = { email: session.customer_email };
+    session.customer_details = { email: session.customer_email, name: cardholderName?.trim() || null };
     this.emit('checkout.session.completed', session, session.id);
+    if (!manual) this.disputeIfFlagged(pi, NO_REQUEST);
     return { outcome: 'paid', record };
   }
 
@@ -184,7 +189,54 @@ export class Ledger {
     const key = sessionId ?? pi.id;
     this.emit('charge.captured', charge, key, ctx);
     this.emit('payment_intent.succeeded', pi, key, ctx);
+    this.disputeIfFlagged(pi, ctx);
     return pi;
+  }
+
+  /**
+   * The card holder's bank disputes a captured payment: a Dispute for what is left on the
+   * charge (or `amount`), `charge.dispute.created`. Stripe's test cards do this by themselves
+   * after the charge; here also on demand (`dispute()` on the stand-in's handle).
+   */
+  dispute(
+    piId: string,
+    reason = 'fraudulent',
+    amount?: number,
+    ctx: RequestContext = NO_REQUEST,
+  ): DisputeObject {
+    const pi = this.paymentIntent(piId);
+    if (pi.status !== 'succeeded')
+      throw stateError(`Only a captured payment can be disputed; ${pi.id} is ${pi.status}.`);
+    const charge = this.chargeOf(pi);
+    if (charge.disputed) throw stateError(`Charge ${charge.id} is already disputed.`, 'charge_disputed');
+    const value =
+      amount ?? charge.amount_captured - (charge.amount_refunded - (charge.amount - charge.amount_captured));
+    const dispute: DisputeObject = {
+      id: newId('dp'),
+      object: 'dispute',
+      amount: value,
+      charge: charge.id,
+      created: nowSeconds(),
+      currency: charge.currency,
+      is_charge_refundable: false,
+      livemode: false,
+      metadata: {},
+      payment_intent: pi.id,
+      reason,
+      status: 'needs_response',
+    };
+    this.state.disputes[dispute.id] = dispute;
+    charge.disputed = true;
+    this.emit('charge.dispute.created', dispute, this.state.sessionByPaymentIntent[pi.id] ?? pi.id, ctx);
+    return dispute;
+  }
+
+  private disputeIfFlagged(pi: PaymentIntentObject, ctx: RequestContext): void {
+    const chargeId = pi.latest_charge;
+    const reason = chargeId ? this.state.disputeOnCapture[chargeId] : undefined;
+    if (!chargeId || !reason) return;
+    delete this.state.disputeOnCapture[chargeId];
+    this.dispute(pi.id, reason, undefined, ctx);
   }
 
   cancel(piId: string, reason: string | undefined, ctx: RequestContext): PaymentIntentObject {

@@ -1,8 +1,15 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHandler } from './http-handler';
-import { Ledger } from './ledger';
-import { emptyState, StateFile, type EventRecord, type StandInState } from './store';
+import { Ledger, NO_REQUEST } from './ledger';
+import {
+  emptyState,
+  StateFile,
+  type DisputeObject,
+  type EventRecord,
+  type RefundObject,
+  type StandInState,
+} from './store';
 import { DEFAULT_RETRY_POLICY, WebhookDispatcher, type RetryPolicy } from './webhooks';
 
 /** The API version stamped on events; the one the bundled `stripe` SDK pins. */
@@ -29,6 +36,7 @@ export interface StripeStandInSnapshot {
   paymentIntents: StandInState['paymentIntents'];
   charges: StandInState['charges'];
   refunds: StandInState['refunds'];
+  disputes: StandInState['disputes'];
   events: EventRecord[];
 }
 
@@ -38,7 +46,14 @@ export interface StripeStandIn {
   stop(): Promise<void>;
   setWebhookUrl(url: string | undefined): void;
   /** Pays as the hosted page does; rejects with the decline message when the card is declined. */
-  pay(sessionId: string, card?: string): Promise<void>;
+  pay(sessionId: string, card?: string, cardholderName?: string): Promise<void>;
+  /**
+   * A refund made in Stripe's dashboard: no metadata, no request of ours; emits `refund.created`
+   * and `charge.refunded` like any refund. `amount` defaults to what is left.
+   */
+  refundFromDashboard(paymentIntentId: string, amount?: number): Promise<RefundObject>;
+  /** The card holder's bank disputes a captured payment: `charge.dispute.created`. */
+  dispute(paymentIntentId: string, opts?: { reason?: string; amount?: number }): Promise<DisputeObject>;
   /** Sends a past event again, same id and body, freshly signed. */
   replayEvent(eventId: string): Promise<void>;
   /** Resolves when no webhook delivery is queued or being retried. */
@@ -143,13 +158,23 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<St
     setWebhookUrl(url) {
       webhookUrl = url;
     },
-    async pay(sessionId, card = '4242424242424242') {
-      const attempt = ledger.attemptPayment(sessionId, card);
+    async pay(sessionId, card = '4242424242424242', cardholderName) {
+      const attempt = ledger.attemptPayment(sessionId, card, cardholderName);
       changed();
       if (attempt.outcome !== 'paid')
         throw Object.assign(new Error(attempt.message), {
           code: attempt.outcome === 'declined' ? attempt.code : 'invalid_number',
         });
+    },
+    async refundFromDashboard(paymentIntentId, amount) {
+      const refund = ledger.refund(paymentIntentId, amount, { reason: null, metadata: {} }, NO_REQUEST);
+      changed();
+      return structuredClone(refund);
+    },
+    async dispute(paymentIntentId, o = {}) {
+      const dispute = ledger.dispute(paymentIntentId, o.reason, o.amount);
+      changed();
+      return structuredClone(dispute);
     },
     async replayEvent(eventId) {
       const record = state.events[eventId];
@@ -166,6 +191,7 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<St
         paymentIntents: state.paymentIntents,
         charges: state.charges,
         refunds: state.refunds,
+        disputes: state.disputes,
         events: Object.values(state.events),
       }),
     async stop() {

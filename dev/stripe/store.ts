@@ -36,7 +36,7 @@ export interface CheckoutSessionObject {
   client_reference_id: string | null;
   created: number;
   currency: string;
-  customer_details: { email: string | null } | null;
+  customer_details: { email: string | null; name: string | null } | null;
   customer_email: string | null;
   expires_at: number;
   livemode: false;
@@ -106,8 +106,27 @@ export interface ChargeObject {
     type: 'card';
     card: { brand: string; last4: string; exp_month: number; exp_year: number };
   };
+  billing_details: { name: string | null };
+  /** Whether a dispute was opened on it. */
+  disputed: boolean;
   refunded: boolean;
   status: 'succeeded';
+}
+
+/** A chargeback the card holder's bank opened (`charge.dispute.created`). */
+export interface DisputeObject {
+  id: string;
+  object: 'dispute';
+  amount: number;
+  charge: string;
+  created: number;
+  currency: string;
+  is_charge_refundable: boolean;
+  livemode: false;
+  metadata: Record<string, string>;
+  payment_intent: string;
+  reason: string;
+  status: 'needs_response';
 }
 
 export interface RefundObject {
@@ -165,6 +184,9 @@ export interface StandInState {
   paymentIntents: Record<string, PaymentIntentObject>;
   charges: Record<string, ChargeObject>;
   refunds: Record<string, RefundObject>;
+  disputes: Record<string, DisputeObject>;
+  /** Charges paid with a card that gets disputed once its money is captured (4000 0000 0000 0259). */
+  disputeOnCapture: Record<string, string>;
   events: Record<string, EventRecord>;
   idempotency: Record<string, IdempotencyRecord>;
   /** Real payment intents do not name their Checkout Session; we need it to order their events. */
@@ -177,6 +199,8 @@ export function emptyState(): StandInState {
     paymentIntents: {},
     charges: {},
     refunds: {},
+    disputes: {},
+    disputeOnCapture: {},
     events: {},
     idempotency: {},
     sessionByPaymentIntent: {},

@@ -149,7 +149,13 @@ export function sessionParams(
 /** Submits the hosted page's form as a browser would, without following the redirect. */
 export async function submitCheckout(
   sessionUrl: string,
-  fields: { card_number?: string; expiry?: string; cvc?: string; action: 'pay' | 'cancel' },
+  fields: {
+    card_number?: string;
+    cardholder_name?: string;
+    expiry?: string;
+    cvc?: string;
+    action: 'pay' | 'cancel';
+  },
 ): Promise<{ status: number; location: string | null; html: string }> {
   const body = new URLSearchParams({ card_number: '', expiry: '12/34', cvc: '123', ...fields });
   const res = await fetch(sessionUrl, { method: 'POST', body, redirect: 'manual' });

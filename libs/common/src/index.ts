@@ -7,6 +7,7 @@ export * from './http/api-router';
 export * from './http/rate-limit';
 export * from './http/client-ip';
 export * from './http/frontend';
+export { sendChunks } from './http/send';
 export * from './kafka/topics';
 export * from './kafka/messages';
 export * from './kafka/envelope';

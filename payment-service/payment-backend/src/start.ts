@@ -39,7 +39,7 @@ export async function startPaymentService(
       const settlement = new Settlement(repo, gateway, kit.logger);
       const checkout = new Checkout(repo, gateway, kit.clock, config.PUBLIC_BASE_URL.replace(/\/$/, ''));
       const api = new ApiRouter();
-      registerOrderRoutes(api, { sessions: kit.sessions, checkout, settlement, repo });
+      registerOrderRoutes(api, { sessions: kit.sessions, checkout });
       return {
         api,
         parts: [orderConsumer({ bus: kit.bus, repo, settlement, gateway })],

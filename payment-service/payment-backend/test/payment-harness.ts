@@ -91,6 +91,8 @@ const PAYMENT_TOPICS = [
   'payment.voided',
   'payment.refunded',
   'payment.failed',
+  'payment.refund_failed',
+  'payment.disputed',
 ] as const;
 
 /**
@@ -304,11 +306,13 @@ export class PaymentHarness {
     return ((await res.json()) as { status: string }).status;
   }
 
-  /** Hold → checkout → pay with a good card → payment.authorized. */
-  async authorizedOrder(opts: Parameters<PaymentHarness['holdOrder']>[0] = {}) {
+  /** Hold → checkout → pay with a good card (or `card`, with `cardholderName`) → payment.authorized. */
+  async authorizedOrder(
+    opts: Parameters<PaymentHarness['holdOrder']>[0] & { card?: string; cardholderName?: string } = {},
+  ) {
     const order = await this.holdOrder(opts);
     const { sessionId } = await this.checkout(order.orderId, order.cookie);
-    await this.standIn.pay(sessionId);
+    await this.standIn.pay(sessionId, opts.card, opts.cardholderName);
     const [authorized] = await this.messages('payment.authorized', order.orderId);
     return {
       ...order,
@@ -317,7 +321,7 @@ export class PaymentHarness {
     };
   }
 
-  async capturedOrder(opts: Parameters<PaymentHarness['holdOrder']>[0] = {}) {
+  async capturedOrder(opts: Parameters<PaymentHarness['authorizedOrder']>[0] = {}) {
     const order = await this.authorizedOrder(opts);
     await this.publish('order.completed', order.ref);
     await this.messages('payment.captured', order.orderId);

@@ -18,6 +18,8 @@ import { sweepExpiredHolds } from './domain/holds';
 import { publishInventoryChanges } from './domain/inventory-publisher';
 import { TicketCodes } from './domain/ticket-codes';
 import { registerRoutes } from './http/routes';
+import { registerOrganiserRoutes } from './http/organiser-routes';
+import { PgOrderLedger } from './data/order-ledger';
 import { eventConsumer, paymentConsumer } from './messaging/consumers';
 import { mailSender } from './messaging/mail-sender';
 import { Mailer } from './messaging/mailer';
@@ -64,6 +66,13 @@ export async function startPurchaseService(
           kit.clock,
           coalescedOutboxNotify(kit.ds, kit.logger),
         ),
+      });
+      registerOrganiserRoutes(api, {
+        store,
+        tx,
+        ledger: new PgOrderLedger(kit.ds),
+        codes,
+        sessions: kit.sessions,
       });
       const mailer = new Mailer(config.SMTP_URL, config.MAIL_FROM, config.PUBLIC_BASE_URL);
       const mails = mailSender(kit.ds, mailer, kit.logger);

@@ -31,7 +31,7 @@ export interface Harness {
   kafka: TestKafka;
   identity: TestIdentity;
   bus: KafkaBus;
-  publish<T extends TopicName>(topic: T, payload: Payload<T> & { eventId: string }): Promise<void>;
+  publish<T extends TopicName>(topic: T, payload: Payload<T>): Promise<void>;
   /** Publishes an event and waits until its inventory is built. */
   publishEvent(snap: EventSnapshot): Promise<void>;
   fan(

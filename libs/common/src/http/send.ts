@@ -26,3 +26,42 @@ export function sendBody(
   res.setHeader('Content-Length', text ? Buffer.byteLength(body) : body.length);
   res.end(body);
 }
+
+/**
+ * Streams a body produced piece by piece (an export read through a database cursor): each
+ * chunk is written as it comes, waiting for `drain` when the client reads slower, so memory
+ * holds one chunk whatever the size. A client that goes away stops the loop (the producer's
+ * `finally` runs: a cursor is closed). Headers go out with the first chunk.
+ */
+export async function sendChunks(
+  res: Response,
+  headers: Record<string, string>,
+  chunks: AsyncIterable<string | Buffer>,
+): Promise<void> {
+  let gone = false;
+  const onClose = () => {
+    gone = true;
+  };
+  res.once('close', onClose);
+  try {
+    for await (const chunk of chunks) {
+      if (!res.headersSent) res.status(200).set(headers);
+      if (gone || res.destroyed) break;
+      if (!res.write(chunk))
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+      if (gone) break;
+    }
+    if (!res.headersSent) res.status(200).set(headers);
+    if (!gone) res.end();
+  } finally {
+    res.off('close', onClose);
+  }
+}

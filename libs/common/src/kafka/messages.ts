@@ -97,6 +97,12 @@ const OrderRef = z.object({
   currency: Currency,
 });
 
+/** The name given at checkout (the cardholder's), when the processor told it. */
+const BuyerName = z.string().max(200).optional();
+/** Who started a refund: an organiser (purchase), Stripe's dashboard, a cancelled event, payment itself. */
+export const RefundSource = z.enum(['organiser', 'stripe', 'event_cancelled', 'payment']);
+export type RefundSource = z.infer<typeof RefundSource>;
+
 const PaymentRef = z.object({
   orderId: z.uuid(),
   eventId: z.uuid(),
@@ -169,11 +175,43 @@ export const PAYLOADS = {
   'order.completed': OrderRef,
   'order.expired': OrderRef,
   'order.cancelled': OrderRef.extend({ reason: z.string().optional() }),
-  'payment.authorized': PaymentRef,
-  'payment.captured': PaymentRef,
+  'payment.authorized': PaymentRef.extend({ buyerName: BuyerName }),
+  'payment.captured': PaymentRef.extend({ buyerName: BuyerName }),
   'payment.voided': PaymentRef.extend({ reason: z.string().optional() }),
-  'payment.refunded': PaymentRef.extend({ reason: z.string().optional() }),
+  /**
+   * Money went back to the fan. `amountMinor` is the payment's; `refundMinor` this refund's
+   * (absent: everything left). `refundId` is purchase's refund request when purchase asked
+   * (refund.requested); refunds made elsewhere (Stripe's dashboard) carry one payment made up.
+   */
+  'payment.refunded': PaymentRef.extend({
+    reason: z.string().optional(),
+    refundId: z.uuid().optional(),
+    refundMinor: MinorUnits.optional(),
+    source: RefundSource.optional(),
+  }),
   'payment.failed': PaymentRef.extend({ reason: z.string().optional() }),
+  /** A refund purchase asked for was refused by the processor; nothing moved. */
+  'payment.refund_failed': z.object({
+    orderId: z.uuid(),
+    eventId: z.uuid(),
+    refundId: z.uuid(),
+    reason: z.string(),
+  }),
+  /** The fan's bank opened a dispute (chargeback): the money is being taken back. */
+  'payment.disputed': PaymentRef.extend({
+    disputeId: z.string(),
+    disputedMinor: MinorUnits,
+    reason: z.string(),
+  }),
+  /** An organiser refunds (part of) a paid order; payment refunds it at Stripe, once per refundId. */
+  'refund.requested': z.object({
+    refundId: z.uuid(),
+    orderId: z.uuid(),
+    eventId: z.uuid(),
+    amountMinor: MinorUnits.min(1),
+    currency: Currency,
+    reason: z.string().max(500),
+  }),
 } as const satisfies Record<TopicName, z.ZodType>;
 
 export type Payload<T extends TopicName> = z.infer<(typeof PAYLOADS)[T]>;

@@ -36,6 +36,9 @@ export const TOPICS = {
   'payment.voided': { partitions: 12, key: 'orderId' },
   'payment.refunded': { partitions: 12, key: 'orderId' },
   'payment.failed': { partitions: 12, key: 'orderId' },
+  'payment.refund_failed': { partitions: 12, key: 'orderId' },
+  'payment.disputed': { partitions: 12, key: 'orderId' },
+  'refund.requested': { partitions: 12, key: 'orderId' },
 } as const satisfies Record<string, { partitions: number; key: 'eventId' | 'orderId' | 'organisationId' }>;
 
 export type TopicName = keyof typeof TOPICS;

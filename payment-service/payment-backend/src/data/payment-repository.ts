@@ -40,6 +40,21 @@ export interface PaymentRow {
   currency: string;
   status: PaymentStatus;
   reason: string | null;
+  /** How much of it went back so far (the payment is `refunded` once all of it did). */
+  refundedMinor: number;
+  buyerName: string | null;
+}
+
+export type RefundSource = 'organiser' | 'stripe' | 'event_cancelled' | 'payment';
+
+export interface RefundRow {
+  refundId: string;
+  orderId: string;
+  amountMinor: number;
+  source: RefundSource;
+  reason: string | null;
+  status: 'pending' | 'succeeded' | 'failed';
+  stripeRefundId: string | null;
 }
 export interface EventRow {
   eventId: string;
@@ -52,7 +67,9 @@ const ORDER_COLS = `order_id AS "orderId", event_id AS "eventId", user_id AS "us
   admission_id AS "admissionId", amount_minor AS "amountMinor", currency, expires_at AS "expiresAt", status`;
 const SESSION_COLS = `session_id AS "sessionId", order_id AS "orderId", attempt, url, status, expires_at AS "expiresAt"`;
 const PAYMENT_COLS = `order_id AS "orderId", payment_intent_id AS "paymentIntentId", event_id AS "eventId",
-  amount_minor AS "amountMinor", currency, status, reason`;
+  amount_minor AS "amountMinor", currency, status, reason, refunded_minor AS "refundedMinor", buyer_name AS "buyerName"`;
+const REFUND_COLS = `refund_id AS "refundId", order_id AS "orderId", amount_minor AS "amountMinor", source, reason,
+  status, stripe_refund_id AS "stripeRefundId"`;
 
 /** The payment schema as plain objects; every method runs in the caller's transaction. */
 export class PaymentRepository {
@@ -187,13 +204,115 @@ export class PaymentRepository {
     return queryOne<PaymentRow>(tx, `SELECT ${PAYMENT_COLS} FROM payments WHERE order_id = $1`, [orderId]);
   }
 
+  paymentByIntent(tx: Queryable, paymentIntentId: string): Promise<PaymentRow | undefined> {
+    return queryOne<PaymentRow>(tx, `SELECT ${PAYMENT_COLS} FROM payments WHERE payment_intent_id = $1`, [
+      paymentIntentId,
+    ]);
+  }
+
   /** Returns false when the order already has a payment (the first authorization wins). */
-  async insertPayment(tx: Queryable, p: Omit<PaymentRow, 'reason'>): Promise<boolean> {
+  async insertPayment(
+    tx: Queryable,
+    p: Omit<PaymentRow, 'reason' | 'refundedMinor' | 'buyerName'> & { buyerName?: string | null },
+  ): Promise<boolean> {
     const rows = await queryRows(
       tx,
-      `INSERT INTO payments (order_id, payment_intent_id, event_id, amount_minor, currency, status)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING 1`,
-      [p.orderId, p.paymentIntentId, p.eventId, p.amountMinor, p.currency, p.status],
+      `INSERT INTO payments (order_id, payment_intent_id, event_id, amount_minor, currency, status, buyer_name)
+       VALUES ($1, $2, $3, $4, $5, $6,
+         coalesce($7, (SELECT buyer_name FROM orders WHERE order_id = $1))) ON CONFLICT DO NOTHING RETURNING 1`,
+      [p.orderId, p.paymentIntentId, p.eventId, p.amountMinor, p.currency, p.status, p.buyerName ?? null],
+    );
+    return rows.length > 0;
+  }
+
+  /** The name given at checkout; kept on the order too, for an authorization recorded after it. */
+  async setBuyerName(tx: Queryable, orderId: string, name: string | undefined): Promise<void> {
+    if (!name?.trim()) return;
+    await tx.query(`UPDATE orders SET buyer_name = $2 WHERE order_id = $1`, [
+      orderId,
+      name.trim().slice(0, 200),
+    ]);
+    await tx.query(`UPDATE payments SET buyer_name = $2 WHERE order_id = $1 AND buyer_name IS NULL`, [
+      orderId,
+      name.trim().slice(0, 200),
+    ]);
+  }
+
+  // Refunds
+  /** Records a refund about to be asked of Stripe (or one Stripe reported); the existing row if the id is known. */
+  async insertRefund(
+    tx: Queryable,
+    r: Omit<RefundRow, 'stripeRefundId'> & { stripeRefundId?: string | null; failure?: string },
+  ): Promise<{ row: RefundRow; created: boolean }> {
+    const created = await queryOne<RefundRow>(
+      tx,
+      `INSERT INTO refunds (refund_id, order_id, amount_minor, source, reason, status, stripe_refund_id, failure,
+         settled_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, CASE WHEN $6 = 'pending' THEN NULL ELSE now() END)
+       ON CONFLICT DO NOTHING RETURNING ${REFUND_COLS}`,
+      [
+        r.refundId,
+        r.orderId,
+        r.amountMinor,
+        r.source,
+        r.reason,
+        r.status,
+        r.stripeRefundId ?? null,
+        r.failure ?? null,
+      ],
+    );
+    if (created) return { row: created, created: true };
+    const row = await queryOne<RefundRow>(tx, `SELECT ${REFUND_COLS} FROM refunds WHERE refund_id = $1`, [
+      r.refundId,
+    ]);
+    return { row: row!, created: false };
+  }
+
+  refundsOf(tx: Queryable, orderId: string): Promise<RefundRow[]> {
+    return queryRows<RefundRow>(
+      tx,
+      `SELECT ${REFUND_COLS} FROM refunds WHERE order_id = $1 ORDER BY created_at`,
+      [orderId],
+    );
+  }
+
+  /** pending → succeeded or failed, once (status-checked). */
+  async settleRefund(
+    tx: Queryable,
+    refundId: string,
+    to: 'succeeded' | 'failed',
+    s: { stripeRefundId?: string; failure?: string },
+  ): Promise<boolean> {
+    const rows = await queryRows(
+      tx,
+      `UPDATE refunds SET status = $2, stripe_refund_id = coalesce($3, stripe_refund_id), failure = $4,
+         settled_at = now() WHERE refund_id = $1 AND status = 'pending' RETURNING 1`,
+      [refundId, to, s.stripeRefundId ?? null, s.failure ?? null],
+    );
+    return rows.length > 0;
+  }
+
+  /** Adds a refund's amount to the payment; all of it back makes the payment `refunded`. */
+  addRefunded(tx: Queryable, orderId: string, minor: number): Promise<PaymentRow | undefined> {
+    return queryOne<PaymentRow>(
+      tx,
+      `UPDATE payments SET refunded_minor = least(amount_minor, refunded_minor + $2),
+         status = CASE WHEN refunded_minor + $2 >= amount_minor THEN 'refunded' ELSE status END, updated_at = now()
+       WHERE order_id = $1 AND status IN ('captured', 'refunded') RETURNING ${PAYMENT_COLS}`,
+      [orderId, minor],
+    );
+  }
+
+  // Disputes: each Stripe dispute once.
+  async insertDispute(
+    tx: Queryable,
+    d: { disputeId: string; orderId: string; amountMinor: number; reason: string },
+  ): Promise<boolean> {
+    const rows = await queryRows(
+      tx,
+      `INSERT INTO disputes (dispute_id, order_id, amount_minor, reason) VALUES ($1, $2, $3, $4)
+       ON CONFLICT DO NOTHING RETURNING 1`,
+      [d.disputeId, d.orderId, d.amountMinor, d.reason],
     );
     return rows.length > 0;
   }

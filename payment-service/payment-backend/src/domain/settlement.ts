@@ -1,5 +1,6 @@
 import type { Logger } from '@ticketslave/common';
 import type { PaymentRepository, PaymentRow } from '../data/payment-repository';
+import { Refunds } from './refunds';
 import {
   GatewayRefusal,
   type GatewayEvent,
@@ -25,17 +26,26 @@ const ref = (
  * update, so a retried message or a racing instance emits each outcome exactly once.
  */
 export class Settlement {
+  /** Refunds (whole or part), refunds made at Stripe without us, and disputes. */
+  readonly refunds: Refunds;
+
   constructor(
     private readonly repo: PaymentRepository,
     private readonly gateway: PaymentGateway,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.refunds = new Refunds(repo, gateway, logger);
+  }
 
   /** Applies one verified Stripe event. Throwing makes Stripe deliver it again. */
   async applyStripeEvent(event: GatewayEvent): Promise<void> {
     switch (event.type) {
       case 'payment_intent.amount_capturable_updated':
-        return this.authorize(event, undefined, event.orderId, event.intent);
+        return this.authorize(event, undefined, event.orderId, event.intent, undefined);
+      case 'charge.refunded':
+        return this.refunds.onChargeRefunded(event);
+      case 'charge.dispute.created':
+        return this.refunds.onDisputeCreated(event);
       case 'checkout.session.completed':
         return this.onSessionCompleted(event);
       case 'checkout.session.expired':
@@ -66,14 +76,16 @@ export class Settlement {
     const recorded = orderId ? await this.repo.payment(this.repo.db, orderId) : undefined;
     if (recorded && recorded.paymentIntentId === paymentIntentId) {
       await this.repo.transaction(async (tx) => {
-        if (await this.repo.recordStripeEvent(tx, event.id, event.type))
+        if (await this.repo.recordStripeEvent(tx, event.id, event.type)) {
           await this.repo.closeSession(tx, event.sessionId, 'complete');
+          await this.repo.setBuyerName(tx, recorded.orderId, event.customerName);
+        }
       });
       if (orderId) await this.voidIfOrderIsGone(orderId);
       return;
     }
     const intent = paymentIntentId ? await this.gateway.retrieveIntent(paymentIntentId) : undefined;
-    return this.authorize(event, event.sessionId, orderId, intent);
+    return this.authorize(event, event.sessionId, orderId, intent, event.customerName);
   }
 
   /**
@@ -87,6 +99,7 @@ export class Settlement {
     sessionId: string | undefined,
     orderId: string | undefined,
     intent: PaymentIntentView | undefined,
+    customerName: string | undefined,
   ): Promise<void> {
     const outcome = await this.repo.transaction(async (tx) => {
       if (!(await this.repo.recordStripeEvent(tx, event.id, event.type))) return 'duplicate' as const;
@@ -107,13 +120,17 @@ export class Settlement {
         this.logger.error({ orderId, intent }, 'authorized amount differs from the order; cancelling it');
         return 'stray' as const;
       }
+      if (orderId) await this.repo.setBuyerName(tx, orderId, customerName);
       const payment = { ...ref({ ...order, paymentIntentId: intent.id }), status: 'authorized' as const };
-      if (!(await this.repo.insertPayment(tx, payment))) {
+      if (!(await this.repo.insertPayment(tx, { ...payment, buyerName: customerName?.trim() || null }))) {
         const existing = await this.repo.payment(tx, order.orderId);
         return existing?.paymentIntentId === intent.id ? ('duplicate' as const) : ('stray' as const);
       }
       // Purchase decides, even for an expired hold: it secures the seats if they are still free.
-      await this.repo.emit(tx, 'payment.authorized', ref(payment));
+      await this.repo.emit(tx, 'payment.authorized', {
+        ...ref(payment),
+        ...(customerName?.trim() ? { buyerName: customerName.trim().slice(0, 200) } : {}),
+      });
       return 'authorized' as const;
     });
     // A second authorization for an order that is already paid for must not be charged.
@@ -187,18 +204,14 @@ export class Settlement {
     throw new Error(`cancel of ${payment.paymentIntentId} left it ${status}; will retry`);
   }
 
-  /** Gives captured money back; returns false when there was nothing captured to refund. */
+  /** Gives back what is left of captured money (see Refunds); false when nothing was captured. */
   async refund(orderId: string, reason: string): Promise<boolean> {
-    const payment = await this.repo.payment(this.repo.db, orderId);
-    if (!payment || payment.status !== 'captured') return payment?.status === 'refunded';
-    try {
-      await this.gateway.refund(payment.paymentIntentId);
-    } catch (err) {
-      // Refunded already (an earlier attempt whose commit was lost): record it.
-      if (!(err instanceof GatewayRefusal && err.code === 'charge_already_refunded')) throw err;
-    }
-    await this.settle(payment, 'refunded', 'payment.refunded', reason);
-    return true;
+    const outcome = await this.refunds.refundRest(
+      orderId,
+      reason === 'event_cancelled' ? 'event_cancelled' : 'payment',
+      reason,
+    );
+    return outcome === 'refunded';
   }
 
   /** The event is off: refund what was captured, void what was only authorized, close open checkouts. */
@@ -218,17 +231,17 @@ export class Settlement {
 
   private async settle(
     payment: PaymentRow,
-    to: 'captured' | 'failed' | 'voided' | 'refunded',
-    topic: 'payment.captured' | 'payment.failed' | 'payment.voided' | 'payment.refunded',
+    to: 'captured' | 'failed' | 'voided',
+    topic: 'payment.captured' | 'payment.failed' | 'payment.voided',
     reason?: string,
   ): Promise<void> {
-    const from = to === 'refunded' ? 'captured' : 'authorized';
     await this.repo.transaction(async (tx) => {
-      const moved = await this.repo.transitionPayment(tx, payment.orderId, from, to, reason);
+      const moved = await this.repo.transitionPayment(tx, payment.orderId, 'authorized', to, reason);
       if (!moved) return;
       await this.repo.emit(tx, topic, {
         ...ref(moved),
         ...(reason && topic !== 'payment.captured' ? { reason } : {}),
+        ...(topic === 'payment.captured' && moved.buyerName ? { buyerName: moved.buyerName } : {}),
       });
     });
   }

@@ -7,10 +7,7 @@ import {
   sessionOf,
   type TokenVerifier,
 } from '@ticketslave/common';
-import type { PaymentRepository } from '../data/payment-repository';
 import type { Checkout } from '../domain/checkout';
-import { refundOrder } from '../domain/organiser-refund';
-import type { Settlement } from '../domain/settlement';
 
 const OrderParams = z.object({ id: z.uuid('an order id (UUID)') });
 const PaymentView = z.object({
@@ -26,10 +23,9 @@ const PaymentView = z.object({
 
 export function registerOrderRoutes(
   api: ApiRouter,
-  deps: { sessions: TokenVerifier; checkout: Checkout; settlement: Settlement; repo: PaymentRepository },
+  deps: { sessions: TokenVerifier; checkout: Checkout },
 ): void {
   const fan = sessionGuard(deps.sessions);
-  const organiser = sessionGuard(deps.sessions, { roles: ['organiser', 'admin'] });
   // Opening sessions at Stripe costs API quota: a handful per minute is plenty for a fan.
   // Keyed by fan (the guard runs first) so many fans behind one NAT do not share a bucket.
   const checkoutLimit = rateLimit({
@@ -63,18 +59,5 @@ export function registerOrderRoutes(
       before: [fan, checkoutLimit],
     },
     ({ params, res }) => deps.checkout.start(params.id, sessionOf(res)),
-  );
-  api.route(
-    {
-      method: 'post',
-      path: '/orders/:id/refund',
-      summary: "Refund one order (the event's organiser or an admin)",
-      params: OrderParams,
-      body: z.object({ releaseSeats: z.boolean() }).strict(),
-      auth: 'session',
-      before: [organiser],
-    },
-    ({ params, body, res }) =>
-      refundOrder(deps.repo, deps.settlement, params.id, sessionOf(res), body.releaseSeats),
   );
 }

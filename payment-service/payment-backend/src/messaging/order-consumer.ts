@@ -12,6 +12,7 @@ const CONSUMED = [
   'order.completed',
   'order.expired',
   'order.cancelled',
+  'refund.requested',
 ] as const;
 type ConsumedTopic = (typeof CONSUMED)[number];
 /**
@@ -90,6 +91,16 @@ export function orderConsumer(deps: {
       await settlement.void(p.orderId, p.reason ?? 'order_cancelled');
     },
     'event.cancelled': (p, m) => settlement.cancelEvent(p.eventId, () => m.heartbeat()),
+    // An organiser refunds (part of) an order in purchase; once per refund id (it is the row's key).
+    'refund.requested': async (p) => {
+      await settlement.refunds.refund({
+        refundId: p.refundId,
+        orderId: p.orderId,
+        amountMinor: p.amountMinor,
+        source: 'organiser',
+        reason: p.reason,
+      });
+    },
   };
 
   const upsertEvent = async (e: Payload<'event.published'>, m: IncomingMessage) => {

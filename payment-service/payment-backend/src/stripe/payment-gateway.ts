@@ -46,6 +46,8 @@ export type GatewayEvent =
       sessionId: string;
       orderId: string | undefined;
       paymentIntentId: string | undefined;
+      /** The name given at checkout (the cardholder's), when there is one. */
+      customerName: string | undefined;
     }
   | { id: string; type: 'checkout.session.expired'; sessionId: string; orderId: string | undefined }
   /**
@@ -59,7 +61,26 @@ export type GatewayEvent =
       intent: PaymentIntentView;
       orderId: string | undefined;
     }
+  /** Money of the payment went back: by us, or by someone in Stripe's dashboard (the refunds tell which). */
+  | { id: string; type: 'charge.refunded'; paymentIntentId: string | undefined }
+  /** The card holder's bank disputes the payment (a chargeback). */
+  | {
+      id: string;
+      type: 'charge.dispute.created';
+      disputeId: string;
+      paymentIntentId: string | undefined;
+      amountMinor: number;
+      reason: string;
+    }
   | { id: string; type: 'other'; stripeType: string };
+
+/** A refund as the processor has it; `refundId` is ours when we asked for it (its metadata). */
+export interface GatewayRefund {
+  stripeRefundId: string;
+  amountMinor: number;
+  refundId: string | undefined;
+  status: string;
+}
 
 /** A refusal by the processor that retrying will not change (as opposed to an outage). */
 export class GatewayRefusal extends Error {
@@ -87,6 +108,15 @@ export interface PaymentGateway {
   retrieveIntent(paymentIntentId: string): Promise<PaymentIntentView>;
   capture(paymentIntentId: string): Promise<PaymentIntentView>;
   cancel(paymentIntentId: string): Promise<PaymentIntentView>;
-  refund(paymentIntentId: string): Promise<void>;
+  /**
+   * Refunds `amountMinor` (default: everything left) of a captured payment, once per
+   * `refundId` (the idempotency key and the refund's metadata, so its webhook is known as ours).
+   */
+  refund(
+    paymentIntentId: string,
+    r: { refundId: string; amountMinor?: number },
+  ): Promise<{ stripeRefundId: string; amountMinor: number }>;
+  /** Every refund of the payment at the processor (at most 100, newest first). */
+  listRefunds(paymentIntentId: string): Promise<GatewayRefund[]>;
   verifyWebhook(rawBody: Buffer, signature: string | undefined): GatewayEvent;
 }

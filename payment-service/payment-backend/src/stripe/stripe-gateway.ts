@@ -5,6 +5,7 @@ import {
   type CheckoutRequest,
   type CheckoutSession,
   type GatewayEvent,
+  type GatewayRefund,
   type IntentStatus,
   type PaymentGateway,
   type PaymentIntentView,
@@ -142,13 +143,32 @@ export class StripeGateway implements PaymentGateway {
     );
   }
 
-  async refund(paymentIntentId: string): Promise<void> {
-    await call(() =>
+  async refund(
+    paymentIntentId: string,
+    r: { refundId: string; amountMinor?: number },
+  ): Promise<{ stripeRefundId: string; amountMinor: number }> {
+    const refund = await call(() =>
       this.stripe.refunds.create(
-        { payment_intent: paymentIntentId, reason: 'requested_by_customer' },
-        { idempotencyKey: `refund:${paymentIntentId}` },
+        {
+          payment_intent: paymentIntentId,
+          reason: 'requested_by_customer',
+          metadata: { refundId: r.refundId },
+          ...(r.amountMinor !== undefined ? { amount: r.amountMinor } : {}),
+        },
+        { idempotencyKey: `refund:${r.refundId}` },
       ),
     );
+    return { stripeRefundId: refund.id, amountMinor: refund.amount };
+  }
+
+  async listRefunds(paymentIntentId: string): Promise<GatewayRefund[]> {
+    const list = await call(() => this.stripe.refunds.list({ payment_intent: paymentIntentId, limit: 100 }));
+    return list.data.map((r) => ({
+      stripeRefundId: r.id,
+      amountMinor: r.amount,
+      refundId: r.metadata?.refundId,
+      status: r.status ?? 'succeeded',
+    }));
   }
 
   verifyWebhook(rawBody: Buffer, signature: string | undefined): GatewayEvent {
@@ -174,6 +194,20 @@ export class StripeGateway implements PaymentGateway {
         sessionId: session.id,
         orderId,
         paymentIntentId: idOf(session.payment_intent),
+        customerName: session.customer_details?.name ?? undefined,
+      };
+    }
+    if (event.type === 'charge.refunded')
+      return { id: event.id, type: event.type, paymentIntentId: idOf(event.data.object.payment_intent) };
+    if (event.type === 'charge.dispute.created') {
+      const dispute = event.data.object;
+      return {
+        id: event.id,
+        type: event.type,
+        disputeId: dispute.id,
+        paymentIntentId: idOf(dispute.payment_intent),
+        amountMinor: dispute.amount,
+        reason: dispute.reason,
       };
     }
     return { id: event.id, type: 'other', stripeType: event.type };

@@ -4,6 +4,9 @@ import type { EventStore, SaleEvent } from '../domain/ports';
 interface EventRow {
   event_id: string;
   organiser_id: string;
+  organisation_id: string | null;
+  time_zone: string;
+  doors_at: Date | null;
   status: string;
   title: string;
   venue: string;
@@ -16,6 +19,9 @@ interface EventRow {
 const toEvent = (r: EventRow): SaleEvent => ({
   eventId: r.event_id,
   organiserId: r.organiser_id,
+  organisationId: r.organisation_id,
+  timeZone: r.time_zone,
+  doorsAt: r.doors_at,
   status: r.status,
   title: r.title,
   venue: r.venue,
@@ -38,10 +44,12 @@ export class PgEventStore implements EventStore {
     }));
     const row = await queryOne<{ event_id: string }>(
       this.db,
-      `INSERT INTO events (event_id, version, organiser_id, status, title, venue, starts_at, hold_seconds, per_user_limit, categories)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+      `INSERT INTO events (event_id, version, organiser_id, status, title, venue, starts_at, hold_seconds, per_user_limit,
+         categories, organisation_id, time_zone, doors_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
        ON CONFLICT (event_id) DO UPDATE SET
          version = excluded.version, organiser_id = excluded.organiser_id,
+         organisation_id = excluded.organisation_id, time_zone = excluded.time_zone, doors_at = excluded.doors_at,
          status = CASE WHEN events.status = 'cancelled' THEN 'cancelled' ELSE excluded.status END,
          title = excluded.title, venue = excluded.venue, starts_at = excluded.starts_at,
          hold_seconds = excluded.hold_seconds, per_user_limit = excluded.per_user_limit,
@@ -59,6 +67,9 @@ export class PgEventStore implements EventStore {
         snap.holdSeconds,
         snap.perUserLimit,
         JSON.stringify(categories),
+        snap.organisationId ?? null,
+        snap.timeZone ?? 'UTC',
+        snap.doorsAt ?? null,
       ],
     );
     if (!row) return false;

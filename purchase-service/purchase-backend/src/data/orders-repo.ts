@@ -69,10 +69,31 @@ export class PgOrderStore implements OrderStore {
     status: OrderStatus,
     reason: string | null = null,
   ): Promise<void> {
+    // When it was authorized (confirmed) and paid: the order's timeline for its organiser.
     await queryRows(
       this.db,
-      `UPDATE orders SET status = $2, reason = $3, updated_at = now() WHERE order_id = ANY($1::uuid[])`,
+      `UPDATE orders SET status = $2, reason = $3, updated_at = now(),
+         authorized_at = CASE WHEN $2 = 'confirmed' THEN coalesce(authorized_at, now()) ELSE authorized_at END,
+         paid_at = CASE WHEN $2 = 'paid' THEN coalesce(paid_at, now()) ELSE paid_at END
+       WHERE order_id = ANY($1::uuid[])`,
       [typeof orderIds === 'string' ? [orderIds] : orderIds, status, reason],
+    );
+  }
+
+  async setBuyerName(orderId: string, name: string | undefined): Promise<void> {
+    if (!name?.trim()) return;
+    await queryRows(this.db, `UPDATE orders SET buyer_name = $2 WHERE order_id = $1`, [
+      orderId,
+      name.trim().slice(0, 200),
+    ]);
+  }
+
+  async addRefunded(orderId: string, minor: number): Promise<void> {
+    await queryRows(
+      this.db,
+      `UPDATE orders SET refunded_minor = least(amount_minor, refunded_minor + $2), updated_at = now()
+       WHERE order_id = $1`,
+      [orderId, minor],
     );
   }
 

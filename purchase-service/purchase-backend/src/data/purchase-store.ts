@@ -7,6 +7,8 @@ import { PgOrderStore } from './orders-repo';
 import { PgPublicationStore } from './publications-repo';
 import { PgTicketStore } from './tickets-repo';
 import { PgUnitStore } from './units-repo';
+import { PgOrganisationStore } from './organisations-repo';
+import { PgRefundStore } from './refunds-repo';
 
 /** The purchase tables on `db`: a transaction's entity manager, or the DataSource (each statement its own). */
 export function purchaseStore(db: Queryable): PurchaseStore {
@@ -16,7 +18,10 @@ export function purchaseStore(db: Queryable): PurchaseStore {
     orders: new PgOrderStore(db),
     tickets: new PgTicketStore(db),
     publications: new PgPublicationStore(db),
+    organisations: new PgOrganisationStore(db),
+    refunds: new PgRefundStore(db),
     queueConfirmationMail: (orderId) => new PgMailOutbox(db).queue(orderId),
+    queueRefundMail: (orderId, refundId) => new PgMailOutbox(db).queueRefund(orderId, refundId),
     enqueue: (messages) => enqueueMessages(db, messages),
   };
 }

@@ -1,5 +1,5 @@
 import { queryOne, queryRows, type Queryable } from '@ticketslave/common';
-import type { Order, TicketRecord, TicketStore, UserTicket } from '../domain/ports';
+import type { Order, OrderTicket, TicketRecord, TicketStore, UserTicket } from '../domain/ports';
 
 export class PgTicketStore implements TicketStore {
   constructor(private readonly db: Queryable) {}
@@ -35,13 +35,56 @@ export class PgTicketStore implements TicketStore {
     return inserted.length;
   }
 
-  async void(where: { orderId: string } | { eventId: string }): Promise<void> {
-    await queryRows(
+  async void(where: { orderId: string; unitIds?: string[] } | { eventId: string }): Promise<string[]> {
+    const rows = await queryRows<{ unit_id: string }>(
       this.db,
       `UPDATE tickets SET status = 'void', voided_at = now()
-       WHERE status = 'valid' AND ($1::uuid IS NULL OR order_id = $1) AND ($2::uuid IS NULL OR event_id = $2)`,
-      ['orderId' in where ? where.orderId : null, 'eventId' in where ? where.eventId : null],
+       WHERE status = 'valid' AND ($1::uuid IS NULL OR order_id = $1) AND ($2::uuid IS NULL OR event_id = $2)
+         AND ($3::text[] IS NULL OR unit_id = ANY($3::text[]))
+       RETURNING unit_id`,
+      [
+        'orderId' in where ? where.orderId : null,
+        'eventId' in where ? where.eventId : null,
+        'unitIds' in where ? (where.unitIds ?? null) : null,
+      ],
     );
+    return rows.map((r) => r.unit_id);
+  }
+
+  async ofOrder(orderId: string): Promise<OrderTicket[]> {
+    const rows = await queryRows<{
+      ticket_id: string;
+      unit_id: string;
+      category_id: string;
+      section: string | null;
+      row_label: string | null;
+      seat: number | null;
+      price_minor: number;
+      status: 'valid' | 'void';
+      issued_at: Date;
+      checked_in_at: Date | null;
+      voided_at: Date | null;
+    }>(
+      this.db,
+      `SELECT t.ticket_id, t.unit_id, i.category_id, i.section, i.row_label, i.seat, i.price_minor, t.status,
+              t.issued_at, t.checked_in_at, t.voided_at
+       FROM tickets t JOIN order_items i ON i.order_id = t.order_id AND i.unit_id = t.unit_id
+       WHERE t.order_id = $1 ORDER BY t.unit_id`,
+      [orderId],
+    );
+    return rows.map((r) => ({
+      ticketId: r.ticket_id,
+      unitId: r.unit_id,
+      categoryId: r.category_id,
+      section: r.section,
+      row: r.row_label,
+      seat: r.seat,
+      priceMinor: r.price_minor,
+      status: r.status,
+      issuedAt: new Date(r.issued_at),
+      checkedInAt: r.checked_in_at ? new Date(r.checked_in_at) : null,
+      voidedAt: r.voided_at ? new Date(r.voided_at) : null,
+    }));
   }
 
   async ofUser(userId: string): Promise<UserTicket[]> {

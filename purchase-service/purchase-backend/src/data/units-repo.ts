@@ -78,6 +78,25 @@ export class PgUnitStore implements UnitStore {
     return locked.length;
   }
 
+  async releaseSome(orderId: string, unitIds: string[]): Promise<number> {
+    if (unitIds.length === 0) return 0;
+    // Same lock order as holds and release: (event, unit).
+    const locked = await queryRows<{ unit_id: string }>(
+      this.db,
+      `SELECT unit_id FROM units WHERE order_id = $1 AND unit_id = ANY($2::text[]) AND status = 'sold'
+       ORDER BY event_id, unit_id FOR UPDATE`,
+      [orderId, unitIds],
+    );
+    if (locked.length === 0) return 0;
+    await queryRows(
+      this.db,
+      `UPDATE units SET status = 'available', order_id = NULL, change_seq = nextval('unit_change_seq')
+       WHERE order_id = $1 AND unit_id = ANY($2::text[]) AND status = 'sold'`,
+      [orderId, unitIds],
+    );
+    return locked.length;
+  }
+
   async lock(
     eventId: string,
     unitIds: string[],

@@ -20,6 +20,7 @@ export async function onPaymentAuthorized(
     return 'ignored';
   }
   await s.orders.setPaymentIntent(order.orderId, p.paymentIntentId);
+  await s.orders.setBuyerName(order.orderId, p.buyerName);
   if (order.status === 'cancelled') {
     // Released or refused before the card was authorized: say it again, so payment
     // cancels this authorization even if it saw the first order.cancelled before it existed.
@@ -58,6 +59,7 @@ export async function onPaymentCaptured(
   logger: Logger,
 ): Promise<boolean> {
   const order = await s.orders.lock(p.orderId);
+  if (order) await s.orders.setBuyerName(order.orderId, p.buyerName);
   if (!order || order.status !== 'confirmed') {
     if (order?.status !== 'paid')
       logger.warn(
@@ -79,19 +81,6 @@ export async function onPaymentFailed(s: PurchaseStore, p: Payload<'payment.fail
   if (!order || (order.status !== 'confirmed' && order.status !== 'pending_payment')) return;
   await s.units.release([order.orderId], 'any');
   await s.orders.setStatus(order.orderId, 'failed', p.reason ?? 'payment_failed');
-}
-
-/**
- * Refunded: the tickets are void and, unless the refund reason is `keep_seats`
- * (e.g. the event was cancelled and nothing is on sale any more), the seats are
- * back on sale.
- */
-export async function onPaymentRefunded(s: PurchaseStore, p: Payload<'payment.refunded'>): Promise<void> {
-  const order = await s.orders.lock(p.orderId);
-  if (!order || order.status === 'refunded') return;
-  await s.tickets.void({ orderId: order.orderId });
-  if (p.reason !== 'keep_seats') await s.units.release([order.orderId], 'any');
-  await s.orders.setStatus(order.orderId, 'refunded', p.reason ?? null);
 }
 
 /** Cancelled event: sales stop, every ticket is void, open orders are cancelled (payment voids them). */

@@ -1,4 +1,4 @@
-import type { EventSnapshot, OutgoingMessage } from '@ticketslave/common';
+import type { EventSnapshot, MemberRole, OutgoingMessage, Payload } from '@ticketslave/common';
 
 /** Event statuses in which holds are taken. */
 export const SELLING_STATUSES = ['published', 'on_sale'] as const;
@@ -51,7 +51,13 @@ export interface UnitLayout {
 /** The event as purchase keeps it (from feed's snapshots). */
 export interface SaleEvent {
   eventId: string;
+  /** Who created it in feed. */
   organiserId: string;
+  /** Its organisation, whose members act on it; null in snapshots of a feed older than organisations. */
+  organisationId: string | null;
+  /** The venue's IANA zone and when its doors open. */
+  timeZone: string;
+  doorsAt: Date | null;
   status: string;
   title: string;
   venue: string;
@@ -77,6 +83,8 @@ export interface UnitStore {
   setLayout(eventId: string, units: UnitLayout[]): Promise<void>;
   /** Puts the orders' units back on sale; returns how many. */
   release(orderIds: string[], from: 'held' | 'sold' | 'any'): Promise<number>;
+  /** Puts some sold units of one order back on sale (a partial refund); returns how many. */
+  releaseSome(orderId: string, unitIds: string[]): Promise<number>;
   /** Locks units of an event, in the order holds lock them. */
   lock(
     eventId: string,
@@ -115,6 +123,10 @@ export interface OrderStore {
   lock(orderId: string): Promise<Order | undefined>;
   setStatus(orderIds: string | string[], status: OrderStatus, reason?: string | null): Promise<void>;
   setPaymentIntent(orderId: string, paymentIntentId: string): Promise<void>;
+  /** The name given at checkout, once known (kept if a later message lacks it). */
+  setBuyerName(orderId: string, name: string | undefined): Promise<void>;
+  /** Adds a settled refund's amount to the order's refunded total. */
+  addRefunded(orderId: string, minor: number): Promise<void>;
   /** Pending orders whose hold lapsed, locked; ones another transaction holds are skipped. */
   lockLapsed(now: Date, limit: number): Promise<Order[]>;
   /** The event's orders awaiting payment, locked in order id order. */
@@ -160,7 +172,10 @@ export interface TicketStore {
   toIssue(order: Order): Promise<{ unitId: string; startsAt: Date }[]>;
   /** Inserts the tickets; a second issue for the same (order, unit) is a no-op. Returns how many were new. */
   insert(order: Order, tickets: TicketRecord[], issuedAt: Date): Promise<number>;
-  void(where: { orderId: string } | { eventId: string }): Promise<void>;
+  /** Voids valid tickets: of an order, of some units of an order, or of an event. Returns the units voided. */
+  void(where: { orderId: string; unitIds?: string[] } | { eventId: string }): Promise<string[]>;
+  /** An order's tickets with their prices, in unit order. */
+  ofOrder(orderId: string): Promise<OrderTicket[]>;
   ofUser(userId: string): Promise<UserTicket[]>;
   /** A ticket's status and its event's organiser, for the door. */
   forDoor(
@@ -172,6 +187,20 @@ export interface TicketStore {
   firstUsedAt(ticketId: string): Promise<Date | undefined>;
   /** The codes of an order's valid tickets. */
   codesOf(orderId: string): Promise<{ unitId: string; code: string }[]>;
+}
+
+export interface OrderTicket {
+  ticketId: string;
+  unitId: string;
+  categoryId: string;
+  section: string | null;
+  row: string | null;
+  seat: number | null;
+  priceMinor: number;
+  status: 'valid' | 'void';
+  issuedAt: Date;
+  checkedInAt: Date | null;
+  voidedAt: Date | null;
 }
 
 export interface UserTicket {
@@ -191,6 +220,53 @@ export interface UserTicket {
   code: string;
 }
 
+/** Organisations and their members, as feed announces them (organisation.updated). */
+export interface OrganisationStore {
+  /** Stores the snapshot unless an equal or newer version is there; false when stale. */
+  apply(p: Payload<'organisation.updated'>): Promise<boolean>;
+  /**
+   * The user's role on the event: their role in its organisation, or owner for the creator of
+   * an event without one (a feed older than organisations). Undefined: no such event, or no access.
+   */
+  roleOnEvent(eventId: string, userId: string): Promise<MemberRole | undefined>;
+  /** The organisation's choice for seats of tickets refunded at Stripe or disputed (true: back on sale). */
+  releaseSeatsOnExternalRefund(eventId: string): Promise<boolean>;
+}
+
+export type RefundSourceKind = 'organiser' | 'stripe' | 'dispute' | 'event_cancelled' | 'payment';
+
+export interface Refund {
+  refundId: string;
+  orderId: string;
+  eventId: string;
+  source: RefundSourceKind;
+  status: 'requested' | 'refunded' | 'failed';
+  amountMinor: number;
+  reason: string;
+  releaseSeats: boolean;
+  requestedByEmail: string | null;
+  failure: string | null;
+  createdAt: Date;
+  settledAt: Date | null;
+  unitIds: string[];
+}
+
+export interface RefundStore {
+  insert(
+    r: Omit<Refund, 'createdAt' | 'settledAt' | 'failure'> & { requestedBy: string | null },
+  ): Promise<void>;
+  /** The refund, locked. */
+  lock(refundId: string): Promise<Refund | undefined>;
+  /** Refunds of an order that have not failed: their amounts and units count against what is left. */
+  liveOf(orderId: string): Promise<Refund[]>;
+  ofOrder(orderId: string): Promise<Refund[]>;
+  settle(refundId: string, status: 'refunded' | 'failed', failure?: string): Promise<void>;
+  /** Units of the order in a refund that has not failed (the UNIQUE that stops a second refund). */
+  addUnits(refundId: string, orderId: string, unitIds: string[]): Promise<void>;
+  /** A failed refund frees its tickets for another refund. */
+  dropUnits(refundId: string): Promise<void>;
+}
+
 /** Everything the purchase rules read and write, bound to one transaction (or to none). */
 export interface PurchaseStore {
   events: EventStore;
@@ -198,8 +274,12 @@ export interface PurchaseStore {
   orders: OrderStore;
   tickets: TicketStore;
   publications: PublicationStore;
+  organisations: OrganisationStore;
+  refunds: RefundStore;
   /** Queues the order's confirmation e-mail (sent after the commit, see messaging/mail-sender). */
   queueConfirmationMail(orderId: string): Promise<void>;
+  /** Queues the e-mail telling the fan about a refund (sent after the commit). */
+  queueRefundMail(orderId: string, refundId: string): Promise<void>;
   /** Records messages in the outbox: published if and only if the transaction commits. */
   enqueue(messages: OutgoingMessage[]): Promise<void>;
 }

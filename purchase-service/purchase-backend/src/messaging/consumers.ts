@@ -5,8 +5,8 @@ import {
   onPaymentAuthorized,
   onPaymentCaptured,
   onPaymentFailed,
-  onPaymentRefunded,
 } from '../domain/payments';
+import { onPaymentDisputed, onPaymentRefunded, onRefundFailed } from '../domain/refunds';
 import type { TicketIssuer } from '../domain/tickets';
 import type { PurchaseConfig } from '../config';
 import { purchaseStore } from '../data/purchase-store';
@@ -26,13 +26,13 @@ function consumerPart(name: string, subscribe: () => Promise<BusConsumer>): Part
   };
 }
 
-/** Event snapshots and cancellations from feed. */
+/** Event snapshots and cancellations, and organisations (who may act on which event), from feed. */
 export function eventConsumer(kit: Kit): Part {
   const group = 'purchase.events';
   return consumerPart(group, () =>
     kit.bus.subscribe({
       groupId: group,
-      topics: ['event.published', 'event.updated', 'event.cancelled'],
+      topics: ['event.published', 'event.updated', 'event.cancelled', 'organisation.updated'],
       fromBeginning: true,
       handler: async (m) => {
         await m.heartbeat();
@@ -41,6 +41,8 @@ export function eventConsumer(kit: Kit): Part {
           const s = purchaseStore(em);
           if (e.type === 'event.cancelled')
             await onEventCancelled(s, e.payload as Payload<'event.cancelled'>);
+          else if (e.type === 'organisation.updated')
+            await s.organisations.apply(e.payload as Payload<'organisation.updated'>);
           else await applySnapshot(s, e.payload as Payload<'event.published'>);
         });
       },
@@ -51,7 +53,8 @@ export function eventConsumer(kit: Kit): Part {
 /**
  * The money flow from payment: an authorized card secures the order's seats (or cancels
  * the order), a capture issues the tickets, a failed capture or a refund gives the seats
- * back. `onPaid` runs after a commit that issued tickets (it wakes the mail outbox's sender).
+ * back. `onPaid` runs after a commit that queued a mail (tickets issued, a refund or dispute
+ * settled): it wakes the mail outbox's sender.
  */
 export function paymentConsumer(kit: Kit, issuer: TicketIssuer, onPaid: () => void): Part {
   const group = 'purchase.payments';
@@ -64,6 +67,8 @@ export function paymentConsumer(kit: Kit, issuer: TicketIssuer, onPaid: () => vo
         'payment.failed',
         'payment.refunded',
         'payment.voided',
+        'payment.refund_failed',
+        'payment.disputed',
       ],
       fromBeginning: true,
       // Keyed by order over every partition; within a partition, too, orders settle in
@@ -82,10 +87,16 @@ export function paymentConsumer(kit: Kit, issuer: TicketIssuer, onPaid: () => vo
           } else if (e.type === 'payment.failed')
             await onPaymentFailed(s, e.payload as Payload<'payment.failed'>);
           else if (e.type === 'payment.refunded')
-            await onPaymentRefunded(s, e.payload as Payload<'payment.refunded'>);
+            await onPaymentRefunded(s, e.payload as Payload<'payment.refunded'>, kit.logger);
+          else if (e.type === 'payment.refund_failed')
+            await onRefundFailed(s, e.payload as Payload<'payment.refund_failed'>);
+          else if (e.type === 'payment.disputed')
+            await onPaymentDisputed(s, e.payload as Payload<'payment.disputed'>);
           // payment.voided needs nothing: the order already left pending_payment when it was cancelled.
         });
-        if (paid) onPaid();
+        // Tickets issued, or a refund or dispute settled: a mail is queued.
+        if (paid || m.envelope.type === 'payment.refunded' || m.envelope.type === 'payment.disputed')
+          onPaid();
       },
     }),
   );

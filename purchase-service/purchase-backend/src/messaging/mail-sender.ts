@@ -18,8 +18,8 @@ const ALERT_AFTER_ATTEMPTS = 5;
 export const retryDelaySeconds = (attempts: number): number => Math.min(3600, 5 * 2 ** (attempts - 1));
 
 /**
- * Sends the order confirmations written to `mail_outbox` by the transaction that issued
- * the tickets. Rows are claimed with SKIP LOCKED and a lease, so several purchase
+ * Sends the mails written to `mail_outbox` by the transaction that issued the tickets
+ * (confirmation) or settled a refund or dispute (refund). Rows are claimed with SKIP LOCKED and a lease, so several purchase
  * instances share the work and a crashed one's claims come back; a failed send is
  * retried with backoff. At least once: a crash between sending and marking sends again.
  * Returns how many mails it claimed.
@@ -28,15 +28,18 @@ export async function sendDueMails(ds: DataSource, mailer: Mailer, logger: Logge
   const outbox = new PgMailOutbox(ds);
   const due = await outbox.claimDue(BATCH, LEASE_SECONDS);
   await Promise.all(
-    due.map(async ({ orderId, attempts }) => {
+    due.map(async ({ mailId, kind, orderId, refundId, attempts }) => {
       try {
-        if (mailer.enabled) await sendConfirmation(purchaseStore(ds), mailer, orderId);
-        await outbox.markSent(orderId);
+        if (mailer.enabled) {
+          if (kind === 'refund') await sendRefund(purchaseStore(ds), mailer, orderId, refundId!);
+          else await sendConfirmation(purchaseStore(ds), mailer, orderId);
+        }
+        await outbox.markSent(mailId);
       } catch (err) {
         const retryIn = retryDelaySeconds(attempts);
-        await outbox.markFailed(orderId, retryIn, String((err as Error)?.message ?? err));
+        await outbox.markFailed(mailId, retryIn, String((err as Error)?.message ?? err));
         const log = attempts >= ALERT_AFTER_ATTEMPTS ? logger.error.bind(logger) : logger.warn.bind(logger);
-        log({ err, orderId, attempts, retryIn }, 'confirmation e-mail failed; will try again');
+        log({ err, orderId, kind, attempts, retryIn }, `${kind} e-mail failed; will try again`);
       }
     }),
   );
@@ -50,6 +53,19 @@ async function sendConfirmation(s: PurchaseStore, mailer: Mailer, orderId: strin
   // Refunded (or otherwise no longer paid) before the mail went out: nothing to confirm.
   if (view?.status === 'paid')
     await mailer.sendTicketsReady(order.email, view, await s.tickets.codesOf(orderId));
+}
+
+async function sendRefund(
+  s: PurchaseStore,
+  mailer: Mailer,
+  orderId: string,
+  refundId: string,
+): Promise<void> {
+  const order = await s.orders.get(orderId);
+  const refund = (await s.refunds.ofOrder(orderId)).find((r) => r.refundId === refundId);
+  if (!order || !refund || refund.status !== 'refunded') return;
+  const [view] = await ordersOf(s, order.userId, orderId);
+  if (view) await mailer.sendRefund(order.email, view, refund);
 }
 
 /**

@@ -63,6 +63,9 @@ export async function handleStateMessage(ds: DataSource, m: IncomingMessage): Pr
       case 'payment.voided':
       case 'payment.refunded':
       case 'payment.failed':
+      case 'payment.refund_failed':
+      case 'payment.disputed':
+      case 'refund.requested':
         return;
     }
   });

@@ -1,6 +1,11 @@
 import { Initial1700000000001 } from './1700000000001-initial';
 import { MailOutbox1700000000004 } from './1700000000004-mail-outbox';
+import { Organisers1700000000006 } from './1700000000006-organisers';
 
 // Migrations of the purchase schema, in order: tables only (the SQL functions are in ../sql).
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const migrations: Function[] = [Initial1700000000001, MailOutbox1700000000004];
+export const migrations: Function[] = [
+  Initial1700000000001,
+  MailOutbox1700000000004,
+  Organisers1700000000006,
+];

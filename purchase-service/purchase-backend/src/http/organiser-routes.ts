@@ -162,6 +162,7 @@ export function registerOrganiserRoutes(api: ApiRouter, d: OrganiserRouteDeps): 
   const member = sessionGuard(d.sessions, { verifiedEmail: true });
   const perUser = (capacity: number, refillPerSecond: number) =>
     rateLimit({
+      name: 'organiser-user',
       capacity,
       refillPerSecond,
       key: (req) => `org:${(req.res?.locals.session as { sub?: string } | undefined)?.sub ?? ''}`,

@@ -9,8 +9,8 @@ export type LiveStatus = 'connecting' | 'open' | 'reconnecting' | 'closed';
 /** What `ConnectionStatus` shows. */
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
-/** 4401 unauthenticated, 4403 forbidden, 4409 replaced by a newer tab, 4410 turn lapsed. */
-export const TERMINAL_CLOSE_CODES: readonly number[] = [4401, 4403, 4409, 4410];
+/** 4401 unauthenticated, 4403 forbidden, 4404 no such event, 4409 replaced by a newer tab, 4410 turn lapsed. */
+export const TERMINAL_CLOSE_CODES: readonly number[] = [4401, 4403, 4404, 4409, 4410];
 
 export interface LiveSocketOptions<In extends { type: string }> {
   /** Absolute ws(s):// URL or a path (`/queue/ws?event=1`) on the current host. */

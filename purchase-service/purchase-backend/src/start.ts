@@ -98,6 +98,7 @@ export async function startPurchaseService(
           ),
           ...seatFeed({
             units: store.units,
+            eventExists: async (eventId) => (await store.events.get(eventId)) !== undefined,
             upgrades: kit.upgrades,
             logger: kit.logger,
             allowedOrigins: [config.PUBLIC_BASE_URL],

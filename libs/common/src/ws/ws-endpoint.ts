@@ -9,6 +9,8 @@ import type { UpgradeRouter } from './upgrade-router';
 export const WS_CLOSE = {
   unauthenticated: 4401,
   forbidden: 4403,
+  /** No such thing to follow (an unknown event). */
+  notFound: 4404,
   replaced: 4409,
   turnLapsed: 4410,
   goingAway: 1001,
@@ -32,7 +34,7 @@ export interface WsEndpointOptions<P> {
 
 /**
  * A WebSocket endpoint with auth at upgrade and heartbeats. A refused client still
- * gets a completed handshake and then a close code (4401/4403), because browsers
+ * gets a completed handshake and then a close code (4401/4403/4404), because browsers
  * cannot read the HTTP status of a failed upgrade.
  */
 export function wsEndpoint<P>(opts: WsEndpointOptions<P>): {
@@ -70,6 +72,7 @@ export function wsEndpoint<P>(opts: WsEndpointOptions<P>): {
           if (err instanceof AppError && err.status === 401)
             return refuse(WS_CLOSE.unauthenticated, err.message);
           if (err instanceof AppError && err.status === 403) return refuse(WS_CLOSE.forbidden, err.message);
+          if (err instanceof AppError && err.status === 404) return refuse(WS_CLOSE.notFound, err.message);
           opts.logger.error({ err }, 'websocket authentication failed');
           refuse(1011, 'internal error');
         });

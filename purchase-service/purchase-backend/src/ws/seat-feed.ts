@@ -1,6 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
-import { ForbiddenError, wsEndpoint, type Logger, type Part, type UpgradeRouter } from '@ticketslave/common';
+import {
+  ForbiddenError,
+  NotFoundError,
+  wsEndpoint,
+  type Logger,
+  type Part,
+  type UpgradeRouter,
+} from '@ticketslave/common';
 import type { UnitState, UnitStore } from '../domain/ports';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -12,6 +19,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const LOOKBACK = 2000;
 /** Changes read per poll once primed (the first read takes the whole event). */
 const CHANGES_PER_POLL = 20_000;
+/** Events known to exist, remembered so a reconnect storm costs no database read. */
+const KNOWN_EVENTS_KEPT = 10_000;
 
 interface Watched {
   sockets: Set<WebSocket>;
@@ -24,16 +33,28 @@ interface Watched {
  * Live seat maps: `/purchase/ws?event=<id>` pushes `{type:'seats', changes:[[unitId, state]…]}`.
  * Each instance polls the database for the events its own sockets watch, so every
  * change, whichever instance made it, reaches every fan; one poll per event per
- * tick, however many fans watch it, coalesces bursts into one message.
+ * tick, however many fans watch it, coalesces bursts into one message. An id that is
+ * not an event is closed with 4404 at once: every watched id costs a poll per tick, so
+ * thousands of sockets on made-up ids were thousands of queries per tick.
  */
 export function seatFeed(opts: {
   units: UnitStore;
+  /** Whether purchase knows this event (its inventory was built). */
+  eventExists: (eventId: string) => Promise<boolean>;
   upgrades: UpgradeRouter;
   logger: Logger;
   allowedOrigins: string[];
   pollMs: number;
 }): Part[] {
   const watched = new Map<string, Watched>();
+  const known = new Set<string>();
+  const exists = async (eventId: string) => {
+    if (known.has(eventId)) return true;
+    if (!(await opts.eventExists(eventId))) return false;
+    if (known.size >= KNOWN_EVENTS_KEPT) known.clear();
+    known.add(eventId);
+    return true;
+  };
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | null = null;
 
@@ -42,11 +63,13 @@ export function seatFeed(opts: {
     upgrades: opts.upgrades,
     logger: opts.logger,
     allowedOrigins: opts.allowedOrigins,
-    authenticate: (req: IncomingMessage) => {
+    authenticate: async (req: IncomingMessage) => {
       // Seat states are public (the seat map is); only the event id is checked.
       const eventId = new URL(req.url ?? '/', 'http://x').searchParams.get('event') ?? '';
-      if (!UUID.test(eventId)) return Promise.reject(new ForbiddenError('?event=<event id> is required.'));
-      return Promise.resolve({ eventId });
+      if (!UUID.test(eventId)) throw new ForbiddenError('?event=<event id> is required.');
+      if (!(await exists(eventId.toLowerCase())))
+        throw new NotFoundError('There is no sale for this event.', 'event_not_found');
+      return { eventId: eventId.toLowerCase() };
     },
     onConnection: (ws, { eventId }) => {
       let w = watched.get(eventId);

@@ -277,12 +277,12 @@ describe('password reset', () => {
       ).status,
     ).toBe(204);
 
-    const bad = await h
-      .browser()
-      .post('/feed/api/account/password-reset', { email, next: 'https://evil.example/' });
-    expect(bad.status).toBe(400);
-    const problem = (await bad.json()) as { errors: { path: string }[] };
-    expect(problem.errors.map((e) => e.path)).toContain('body.next');
+    for (const offSite of ['https://evil.example/', '/\t/evil.example', '/\n/evil.example']) {
+      const bad = await h.browser().post('/feed/api/account/password-reset', { email, next: offSite });
+      expect(bad.status).toBe(400);
+      const problem = (await bad.json()) as { errors: { path: string }[] };
+      expect(problem.errors.map((e) => e.path)).toContain('body.next');
+    }
   });
 
   it('answers the same for an unknown address and sends nothing', async () => {

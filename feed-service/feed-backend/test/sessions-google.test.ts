@@ -125,6 +125,11 @@ describe('Google login', () => {
     const { done } = await googleLogin(b, uniqueEmail('google'), '//evil.example/steal');
     expect(done.headers.get('location')).toBe('/feed/');
   });
+
+  it('when next is /%09/evil.example (the browser drops the tab: //evil.example), returns to /feed/', async () => {
+    const { done } = await googleLogin(h.browser(), uniqueEmail('google'), '/\t/evil.example');
+    expect(done.headers.get('location')).toBe('/feed/');
+  });
 });
 
 describe('signing key rotation', () => {

@@ -4,6 +4,7 @@ import {
   AuthError,
   clientIp,
   rateLimit,
+  sameSitePath,
   Role,
   sessionGuard,
   sessionOf,
@@ -29,7 +30,7 @@ const Credentials = z.object({ email: Email, password: Password });
 const NextPath = z
   .string()
   .max(500)
-  .regex(/^\/(?![/\\])[^\\]*$/, 'a path on this site')
+  .refine((v) => sameSitePath(v) === v, 'a path on this site')
   .optional();
 const Registration = Credentials.extend({ next: NextPath });
 const Token = z.object({ token: z.string().min(10).max(200) });

@@ -2,7 +2,14 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Express, Request, Response, NextFunction } from 'express';
 import { Passport } from 'passport';
 import { Strategy as GoogleStrategy, type Profile } from 'passport-google-oauth20';
-import { AuthError, cookieOptions, InputError, NotFoundError, type Clock } from '@ticketslave/common';
+import {
+  AuthError,
+  cookieOptions,
+  InputError,
+  NotFoundError,
+  safeNextPath,
+  type Clock,
+} from '@ticketslave/common';
 import type { FeedConfig } from '../config';
 import type { Accounts } from '../domain/accounts';
 import { setSessionCookies } from './session-cookies';
@@ -11,11 +18,7 @@ const STATE_COOKIE = 'ts_oauth';
 const STATE_PATH = '/feed/api/auth/google';
 
 /** Only our own paths: an open redirect after login would hand sessions to phishing pages. */
-export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.includes('\\'))
-    return '/feed/';
-  return next;
-}
+const safeNext = (next: unknown): string => safeNextPath(next);
 
 const same = (a: string, b: string) =>
   a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));

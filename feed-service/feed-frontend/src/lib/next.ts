@@ -1,5 +1,7 @@
+// The same check the feed backend makes (isomorphic, no Node imports): a path on this site or the fallback.
+import { safeNextPath } from '@ticketslave/common/src/http/safe-next';
+
 /** Only same-site paths: `next` comes from the URL, so anything else is an open redirect. */
 export function safeNext(next: string | null | undefined, fallback = '/feed/'): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return fallback;
-  return next;
+  return safeNextPath(next, fallback);
 }

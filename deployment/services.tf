@@ -47,8 +47,7 @@ locals {
       BUFFER_JWKS_URL = "http://buffer:8082/buffer/.well-known/jwks.json"
     }
     purchase = {
-      QUEUE_JWKS_URL  = "http://queue:8083/queue/.well-known/jwks.json"
-      PAYMENT_API_URL = "http://payment:8085/payment/api"
+      QUEUE_JWKS_URL = "http://queue:8083/queue/.well-known/jwks.json"
     }
     payment = {
       MAIL_FROM = var.mail_from

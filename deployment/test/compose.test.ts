@@ -72,7 +72,7 @@ const FALLBACK_ENV: Record<string, string[]> = {
   ],
   buffer: ['BUFFER_SIGNING_JWKS', 'BEACON_URL'],
   queue: ['QUEUE_SIGNING_JWKS', 'BUFFER_JWKS_URL'],
-  purchase: ['TICKET_SIGNING_JWKS', 'QUEUE_JWKS_URL', 'PAYMENT_API_URL'],
+  purchase: ['TICKET_SIGNING_JWKS', 'QUEUE_JWKS_URL'],
   payment: [
     'STRIPE_SECRET_KEY',
     'STRIPE_WEBHOOK_SECRET',

@@ -28,7 +28,7 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** The platform's routing table (ARCHITECTURE.md § Routing). */
+/** The platform's routing table: each service's path prefix (API, WebSocket, frontend) to its port, as the ALB routes. */
 export const PLATFORM_ROUTES: Record<string, string> = {
   '/feed': 'http://127.0.0.1:8081',
   '/buffer': 'http://127.0.0.1:8082',

@@ -26,7 +26,7 @@ export interface PlatformPorts {
   stripe: number;
 }
 
-/** `npm start`'s fixed ports (README.md, ARCHITECTURE.md § Routing). */
+/** `npm start`'s fixed ports (the README's table of services). */
 export const DEV_PORTS: PlatformPorts = {
   gateway: GATEWAY_PORT,
   services: { ...SERVICE_PORTS },

@@ -81,7 +81,6 @@ export function serviceEnv(
         ...common,
         TICKET_SIGNING_JWKS: JSON.stringify(secrets.ticket),
         QUEUE_JWKS_URL: local(ports.queue, '/queue/.well-known/jwks.json'),
-        PAYMENT_API_URL: local(ports.payment, '/payment/api'),
         SMTP_URL: `smtp://127.0.0.1:${sp.smtp}`,
         MAIL_FROM: 'TicketSlave <tickets@ticketslave.local>',
       };

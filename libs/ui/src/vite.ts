@@ -15,7 +15,7 @@ export type ServiceName = 'feed' | 'buffer' | 'queue' | 'purchase' | 'payment';
 
 export const SERVICES: readonly ServiceName[] = ['feed', 'buffer', 'queue', 'purchase', 'payment'];
 
-/** Backend ports of the local platform (see ARCHITECTURE.md, Routing). */
+/** Backend ports of the local platform (the README's table); the gateway on 8080 routes `/<service>` to each. */
 export const SERVICE_PORTS: Readonly<Record<ServiceName, number>> = {
   feed: 8081,
   buffer: 8082,

@@ -7,8 +7,6 @@ export const configSchema = z.object({
   /** Ed25519 JWK set signing ticket QR codes. */
   TICKET_SIGNING_JWKS: jsonEnv(PrivateJwkSet),
   QUEUE_JWKS_URL: z.url().default('http://127.0.0.1:8083/queue/.well-known/jwks.json'),
-  /** Payment's API, linked from the purchase page (the fan pays there). */
-  PAYMENT_API_URL: z.url().optional(),
   /** Confirmation e-mails go out only when this is set. */
   SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
   MAIL_FROM: z.string().default('TicketSlave <tickets@ticketslave.local>'),

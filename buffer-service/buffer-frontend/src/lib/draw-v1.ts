@@ -5,7 +5,7 @@
  * This is deliberately a second, independent implementation of the algorithm in
  * `libs/common/src/draw/draw-v1.ts` (which uses node:crypto): the two are tested
  * against each other and the shared test vectors. The byte encodings are the ones
- * documented there and in ARCHITECTURE.md, "The fair queue".
+ * documented there (see also docs/architecture.md, "The draw (draw-v1)").
  */
 export const DRAW_VERSION = 'draw-v1';
 

@@ -1,7 +1,7 @@
 import { createCipheriv, createHash } from 'node:crypto';
 
 /**
- * draw-v1: the verifiable shuffle of the buffer (ARCHITECTURE.md, "The fair queue").
+ * draw-v1: the verifiable shuffle of the buffer (docs/architecture.md, "The draw (draw-v1)").
  *
  * Byte encodings (fixed so anyone can re-implement it):
  * - `salt`, `seed`, `beacon` are hex strings and are used as their decoded bytes;

@@ -39,7 +39,7 @@ export interface HttpAppOptions {
   assetBaseUrl?: string;
   jsonLimit?: string;
   isProduction?: boolean;
-  /** Paths under /<svc>/api exempt from the Origin/JSON checks (server-to-server calls). */
+  /** The registry `/metrics` serves (the kit's, shared with the bus); without it, a new one with the default metrics. */
   registry?: client.Registry;
   /** How requests from our CloudFront distribution are recognised (`clientIp`); unset: the socket's peer. */
   edge?: EdgeTrust;

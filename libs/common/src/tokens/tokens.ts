@@ -29,7 +29,7 @@ export type QueueTicketClaims = z.infer<typeof QueueTicketClaims>;
 export const AdmissionClaims = z.object({ sub: z.string(), evt: z.string(), aid: z.string() });
 export type AdmissionClaims = z.infer<typeof AdmissionClaims>;
 
-/** Names, issuers, audiences and lifetimes fixed by ARCHITECTURE.md ("Identity and tokens"). */
+/** Every kind of token: its issuer, audience and lifetime, declared once for signers and verifiers. */
 export const TOKENS = {
   session: {
     issuer: 'ticketslave-feed',
@@ -60,11 +60,11 @@ export const admissionCookie = (eventId: string) => `ts_adm_${eventId}`;
 export type TokenKind = keyof typeof TOKENS;
 type ClaimsOf<K extends TokenKind> = z.infer<(typeof TOKENS)[K]['claims']>;
 
-/** Verifies our EdDSA tokens against a JWK set: a remote one (cached, kid-aware) or the service's own. */
 /** How many verified tokens a verifier remembers, and for how long at most (below their own expiry). */
 const VERIFIED_CACHE_SIZE = 20_000;
 const VERIFIED_CACHE_MS = 60_000;
 
+/** Verifies our EdDSA tokens against a JWK set: a remote one (cached, kid-aware) or the service's own. */
 export class TokenVerifier {
   private readonly getKey: JWTVerifyGetKey;
   private readonly remote?: ReturnType<typeof createRemoteJWKSet>;

@@ -5,7 +5,10 @@ import { AppError, ForbiddenError } from '../errors';
 import type { Logger } from '../logger';
 import type { UpgradeRouter } from './upgrade-router';
 
-/** Close codes fixed by ARCHITECTURE.md. */
+/**
+ * Close codes of every WebSocket endpoint, one list for the servers and the frontends that
+ * explain them. Refusals close after the handshake: browsers cannot read a failed upgrade's status.
+ */
 export const WS_CLOSE = {
   unauthenticated: 4401,
   forbidden: 4403,

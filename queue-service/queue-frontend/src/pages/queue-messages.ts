@@ -106,7 +106,6 @@ export const fromMe = (me: MeAnswer): QueueView => ({
 export const msUntilSale = (v: QueueView, now = Date.now()): number =>
   v.saleStartsAt ? Math.max(0, new Date(v.saleStartsAt).getTime() - now) : 0;
 
-/** Fans ahead: derived from the broadcast serving number, never sent per fan. */
 /**
  * The progress bar: from the number being served when this page first saw the queue
  * (`start`) to mine. Full once the serving number has reached mine or my turn has come,
@@ -123,6 +122,7 @@ export function queueProgress(
   return { value: Math.max(0, Math.min(max, v.servingNumber - start)), max };
 }
 
+/** Fans ahead: derived from the broadcast serving number, never sent per fan. */
 export const fansAhead = (v: QueueView): number | null =>
   v.queueNumber !== null && v.servingNumber !== null
     ? Math.max(0, v.queueNumber - v.servingNumber - 1)
@@ -145,7 +145,7 @@ export function etaMs(v: QueueView, now = Date.now()): number | null {
   return rate ? beforeSale + (ahead / rate) * 60_000 : null;
 }
 
-/** What each terminal close code means to the fan (see ARCHITECTURE.md). */
+/** What each terminal close code (WS_CLOSE in libs/common/src/ws/ws-endpoint.ts) means to the fan. */
 export const closeExplanations: Record<number, { title: string; detail: string }> = {
   4401: {
     title: 'You need to log in',

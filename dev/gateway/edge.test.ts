@@ -48,7 +48,7 @@ let ds: DataSource;
 beforeAll(async () => {
   db = await createTestDatabase('edge');
   ds = createDataSource({ url: db.url, schema: 'svc' });
-  await migrate(ds, 'svc');
+  await migrate(ds, 'svc', { sqlFunctions: [] });
 });
 afterAll(async () => {
   await ds?.destroy();

@@ -1,6 +1,6 @@
-import { createDataSource, migrate, queryOne, queryRows, systemClock } from '@ticketslave/common';
+import { createDataSource, lockKeySql, migrate, queryOne, queryRows, systemClock } from '@ticketslave/common';
 import { PgOrganisationStore } from './data/organisations-repo';
-import { migrations } from './data/migrations';
+import { migrations, sqlFunctions } from './data/schema';
 import { normaliseEmail } from './domain/accounts';
 import { createOrganisation } from './domain/organisations';
 
@@ -39,7 +39,7 @@ export async function runAdminCommand(
     applicationName: 'feed-admin',
   });
   try {
-    await migrate(ds, 'feed');
+    await migrate(ds, 'feed', { sqlFunctions: sqlFunctions() });
     const user = async (email: string | undefined) => {
       if (!email) return undefined;
       return queryOne<{ id: string; email: string; role: string; email_verified: boolean }>(
@@ -91,7 +91,7 @@ export async function runAdminCommand(
       }
       // Taking turns with another revoke: two admins revoking each other must leave one.
       const done = await ds.transaction(async (em) => {
-        await em.query(`SELECT pg_advisory_xact_lock(hashtext('ticketslave:feed:admins'))`);
+        await em.query(`SELECT pg_advisory_xact_lock(${lockKeySql('feed.admins')})`);
         const others = await queryOne<{ n: number }>(
           em,
           `SELECT count(*)::int AS n FROM users WHERE role = 'admin' AND id <> $1`,

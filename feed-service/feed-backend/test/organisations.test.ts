@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { readTopic } from '@ticketslave/dev/test-support';
+import { createTestDatabase, readTopic } from '@ticketslave/dev/test-support';
 import type { Envelope } from '@ticketslave/common';
 import { runAdminCommand } from '../src/admin';
 import {
@@ -431,6 +431,29 @@ describe('npm run admin (the admin command)', () => {
       [u.id],
     );
     expect((await announced(org!.id, () => true)).members).toEqual([{ userId: u.id, role: 'owner' }]);
+  });
+
+  it('when the service never started on the database, then the command builds the schema first', async () => {
+    const fresh = await createTestDatabase('feedadmin');
+    try {
+      const lines: string[] = [];
+      const code = await runAdminCommand(['list-admins'], {
+        databaseUrl: fresh.url,
+        out: (l) => lines.push(l),
+      });
+      expect(code).toBe(0);
+      // Including migration 0003's generated price columns, which need the SQL functions of src/data/sql.
+      const client = new Client({ connectionString: fresh.url });
+      await client.connect();
+      const priced = await client.query(
+        `SELECT column_name FROM information_schema.columns
+         WHERE table_schema = 'feed' AND table_name = 'events' AND column_name = 'price_min_minor'`,
+      );
+      await client.end();
+      expect(priced.rows).toEqual([{ column_name: 'price_min_minor' }]);
+    } finally {
+      await fresh.drop();
+    }
   });
 });
 

@@ -41,7 +41,7 @@ describe('outbox relay ordering and isolation', () => {
       createTestKafka('oborder'),
     ]);
     ds = createDataSource({ url: db.url, schema: 'svc' });
-    await migrate(ds, 'svc');
+    await migrate(ds, 'svc', { sqlFunctions: [] });
     bus = new KafkaBus({
       clientId: 'outbox-order',
       brokers: kafka.brokers,

@@ -44,7 +44,7 @@ describe('transactional outbox through a real broker restart', () => {
     broker = await startBroker();
     db = await createTestDatabase('outbox');
     ds = createDataSource({ url: db.url, schema: 'svc' });
-    await migrate(ds, 'svc');
+    await migrate(ds, 'svc', { sqlFunctions: [] });
     bus = new KafkaBus({ clientId: 'outbox-test', brokers: broker.brokers, logger });
     await bus.ensureTopics();
     await bus.start();

@@ -20,8 +20,8 @@ describe('RateLimitStore (shared rate limits in PostgreSQL)', () => {
     db = await createTestDatabase('ratelimit');
     a = createDataSource({ url: db.url, schema: 'svc' });
     b = createDataSource({ url: db.url, schema: 'svc' });
-    await migrate(a, 'svc');
-    await migrate(b, 'svc');
+    await migrate(a, 'svc', { sqlFunctions: [] });
+    await migrate(b, 'svc', { sqlFunctions: [] });
     one = new RateLimitStore(a);
     two = new RateLimitStore(b);
   });

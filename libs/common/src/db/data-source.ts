@@ -52,9 +52,9 @@ export async function migrate(
   schema: string,
   opts: {
     logger?: Logger;
-    /** The schema's SQL functions; without them the schema's functions are left as they are. */
-    sqlFunctions?: SqlSource[];
-  } = {},
+    /** The schema's SQL functions, all of them (its `src/data/sql`); `[]` for a schema without any. */
+    sqlFunctions: SqlSource[];
+  },
 ): Promise<void> {
   const { logger, sqlFunctions } = opts;
   if (!ds.isInitialized) await ds.initialize();
@@ -67,10 +67,10 @@ export async function migrate(
     await runner.query(`SET search_path TO "${schema}", public`);
     await runner.query(KIT_TABLES_SQL);
     const pending = await ds.showMigrations();
-    if (pending && sqlFunctions) await syncSqlFunctions(runner, sqlFunctions, { checkBodies: false });
+    if (pending) await syncSqlFunctions(runner, sqlFunctions, { checkBodies: false });
     const ran = await ds.runMigrations({ transaction: 'each' });
     if (ran.length) logger?.info({ migrations: ran.map((m) => m.name) }, 'migrations applied');
-    if (sqlFunctions) await syncSqlFunctions(runner, sqlFunctions, { checkBodies: true, logger });
+    await syncSqlFunctions(runner, sqlFunctions, { checkBodies: true, logger });
   } finally {
     await runner.query(`SELECT pg_advisory_unlock(${lock})`, [schema]).catch(() => undefined);
     await runner.release();

@@ -18,6 +18,8 @@ export const ADVISORY_LOCKS = {
   'kit.outbox-relay': { order: 0, parts: ['schema'] },
   /** Runs of the demo seed take turns (session lock). */
   'feed.seed': { order: 0, parts: [] },
+  /** Operators' admin-role changes take turns, so two revokes cannot leave no admin. */
+  'feed.admins': { order: 0, parts: [] },
   /** Shared by every join, exclusive for the close: a join commits wholly before or after it. */
   'buffer.event': { order: 10, parts: ['eventId'] },
   /** One instance publishes an event's queue numbers at a time (transaction try-lock). */

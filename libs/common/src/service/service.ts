@@ -65,7 +65,10 @@ export interface StartServiceOptions<C extends BaseConfig> {
   port: number;
   entities?: DataSourceOptions['entities'];
   migrations?: DataSourceOptions['migrations'];
-  /** The service's SQL functions (`sqlFunctionsIn(<its src/data/sql>)`), applied at every start after the migrations. */
+  /**
+   * The service's SQL functions (`sqlFunctionsIn(<its src/data/sql>)`), applied at every
+   * start after the migrations; none by default (any other function in the schema is dropped).
+   */
   sqlFunctions?: SqlSource[];
   clock?: Clock;
   logger?: Logger;
@@ -98,7 +101,7 @@ export async function startService<C extends BaseConfig>(
     });
     await lifecycle.start({
       name: 'database',
-      start: () => migrate(ds, schema, { logger, sqlFunctions: opts.sqlFunctions }),
+      start: () => migrate(ds, schema, { logger, sqlFunctions: opts.sqlFunctions ?? [] }),
       stop: () => ds.destroy(),
     });
 

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
+
 /** What a test card number does, following Stripe's published test cards. */
 export type CardOutcome =
-  | { kind: 'approved'; brand: string; last4: string; disputeReason?: string }
+  | { kind: 'approved'; brand: string; last4: string; fingerprint: string; disputeReason?: string }
   | { kind: 'declined'; code: string; declineCode?: string; message: string; last4: string }
   | { kind: 'invalid'; message: string };
 
@@ -34,12 +36,26 @@ const DECLINED: Record<string, { code: string; declineCode?: string; message: st
   '4000000000000127': { code: 'incorrect_cvc', message: "Your card's security code is incorrect." },
 };
 
+/**
+ * Stripe's `card.fingerprint`: the same for every payment with one card number (across
+ * customers and sessions), different for another number; 16 alphanumeric characters.
+ */
+export function cardFingerprint(number: string): string {
+  return createHash('sha256')
+    .update(`ticketslave-stripe-standin:${number}`)
+    .digest('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 16);
+}
+
 export function classifyCard(input: string): CardOutcome {
   const number = input.replace(/[\s-]/g, '');
+  const fingerprint = cardFingerprint(number);
   const brand = APPROVED[number];
-  if (brand) return { kind: 'approved', brand, last4: number.slice(-4) };
+  if (brand) return { kind: 'approved', brand, last4: number.slice(-4), fingerprint };
   const disputeReason = DISPUTED[number];
-  if (disputeReason) return { kind: 'approved', brand: 'visa', last4: number.slice(-4), disputeReason };
+  if (disputeReason)
+    return { kind: 'approved', brand: 'visa', last4: number.slice(-4), fingerprint, disputeReason };
   const declined = DECLINED[number];
   if (declined) return { kind: 'declined', ...declined, last4: number.slice(-4) };
   if (!/^\d{12,19}$/.test(number)) return { kind: 'invalid', message: 'Your card number is incomplete.' };

@@ -1,3 +1,4 @@
+import { cardFingerprint } from './cards';
 import Stripe from 'stripe';
 import { sessionParams, startHarness, submitCheckout, type Harness } from './test-kit';
 
@@ -76,6 +77,9 @@ describe('manual-capture checkout through the hosted page', () => {
       capture_method: 'manual',
       metadata: { orderId: 'order-1' },
     });
+    // The charge names the card by its fingerprint, as Stripe's does (one per card number).
+    const charge = await h.stripe.charges.retrieve(pi.latest_charge as string);
+    expect(charge.payment_method_details?.card?.fingerprint).toBe(cardFingerprint('4242424242424242'));
 
     const captured = await h.stripe.paymentIntents.capture(pi.id);
     expect(captured).toMatchObject({ status: 'succeeded', amount_received: 9250, amount_capturable: 0 });

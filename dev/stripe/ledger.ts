@@ -100,6 +100,7 @@ export class Ledger {
         card: {
           brand: card.brand,
           last4: card.last4,
+          fingerprint: card.fingerprint,
           exp_month: 12,
           exp_year: new Date().getUTCFullYear() + 3,
         },

@@ -104,7 +104,7 @@ export interface ChargeObject {
   payment_intent: string;
   payment_method_details: {
     type: 'card';
-    card: { brand: string; last4: string; exp_month: number; exp_year: number };
+    card: { brand: string; last4: string; fingerprint: string; exp_month: number; exp_year: number };
   };
   billing_details: { name: string | null };
   /** Whether a dispute was opened on it. */

@@ -34,13 +34,13 @@ describe('accounts and events through the gateway', () => {
     await fan.page.getByLabel('Password').fill(E2E_PASSWORD);
     await fan.screenshot('register-filled');
     await fan.page.getByRole('button', { name: 'Create account' }).click();
-    await fan.page.waitForURL(/\/feed\/verify-email/, { timeout: 15_000 });
+    await fan.page.waitForURL(/\/feed\/verify-email/, { timeout: 45_000 });
     await fan.screenshot('check-your-inbox');
 
     const { link } = await verificationLinkFromInbox(p, email);
     expect(link.startsWith(`${p.url}/feed/verify-email?token=`)).toBe(true);
     await fan.page.goto(link);
-    await fan.page.getByText('Address confirmed').waitFor({ state: 'visible', timeout: 15_000 });
+    await fan.page.getByText('Address confirmed').waitFor({ state: 'visible', timeout: 45_000 });
     await fan.screenshot('address-confirmed');
 
     const me = await expectStatus(
@@ -122,7 +122,7 @@ describe('accounts and events through the gateway', () => {
     expect(listed).toMatchObject({ id: draft.id, title });
     await anonymous.visit('/feed/', 'feed-with-event');
     const card = anonymous.page.locator(`a[href="/feed/events/${draft.id}"]`);
-    await card.waitFor({ state: 'visible', timeout: 15_000 });
+    await card.waitFor({ state: 'visible', timeout: 45_000 });
     expect(await card.innerText()).toContain(title);
     expect(await card.innerText()).toContain('Loopback Hall, Localhost');
     await anonymous.screenshot('event-listed');

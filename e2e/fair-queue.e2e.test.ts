@@ -117,7 +117,7 @@ describe('the fair draw through the gateway', () => {
           await fan.page.getByTestId('queue-number').waitFor({ timeout: closesAt - Date.now() + 30_000 });
           await fan.page.getByText(/The buffer closed .*3 fans were shuffled/).waitFor({ timeout: 2_000 });
           await fan.screenshot('number-drawn');
-          await fan.page.waitForURL(/\/queue\/\?event=/, { timeout: 15_000 });
+          await fan.page.waitForURL(/\/queue\/\?event=/, { timeout: 45_000 });
         }),
       );
       const closed = await expectStatus(
@@ -248,7 +248,7 @@ describe('the fair draw through the gateway', () => {
           const bar = fan.page.getByRole('progressbar', { name: 'Queue progress' });
           expect(await bar.getAttribute('aria-valuenow')).toBe(await bar.getAttribute('aria-valuemax'));
           await claim.click();
-          await fan.page.waitForURL(/\/purchase\/\?event=/, { timeout: 15_000 });
+          await fan.page.waitForURL(/\/purchase\/\?event=/, { timeout: 45_000 });
           await fan.page.getByRole('button', { name: 'Row A, seat 1', exact: true }).click();
           await fan.screenshot('seat-picked');
         }),
@@ -286,20 +286,20 @@ describe('the fair draw through the gateway', () => {
       expect(refusal.taken).toEqual(['stalls/Stalls/A/1']);
       console.log(`fair queue: ${winner.name} won seat A1, ${loser.name} was told it was taken`);
 
-      await winner.page.getByRole('link', { name: 'Continue to payment' }).waitFor({ timeout: 15_000 });
+      await winner.page.getByRole('link', { name: 'Continue to payment' }).waitFor({ timeout: 45_000 });
       await winner.screenshot('won-the-seat');
       // The loser's page says so, shows A1 as taken and lets them pick another seat.
-      await loser.page.getByText('Sorry, a seat you picked was just taken.').waitFor({ timeout: 15_000 });
+      await loser.page.getByText('Sorry, a seat you picked was just taken.').waitFor({ timeout: 45_000 });
       await loser.page
         .getByRole('button', { name: 'Row A, seat 1, taken', exact: true })
-        .waitFor({ timeout: 15_000 });
+        .waitFor({ timeout: 45_000 });
       expect(
         await loser.page.getByRole('button', { name: 'Row A, seat 1, taken', exact: true }).isDisabled(),
       ).toBe(true);
       await loser.screenshot('seat-taken');
       await loser.page.getByRole('button', { name: 'Row A, seat 2', exact: true }).click();
       await loser.page.getByRole('button', { name: 'Hold seats' }).click();
-      await loser.page.getByRole('link', { name: 'Continue to payment' }).waitFor({ timeout: 15_000 });
+      await loser.page.getByRole('link', { name: 'Continue to payment' }).waitFor({ timeout: 45_000 });
       await loser.screenshot('held-another-seat');
       const map = await expectStatus(
         apiCall<{ sections: { rows: { label: string; seats: string }[] }[] }>(

@@ -123,8 +123,8 @@ async function organiserLogsIn(fan: Fan, p: Platform): Promise<void> {
   await fan.page.getByLabel('E-mail').fill(email);
   await fan.page.getByLabel('Password').fill(E2E_PASSWORD);
   await fan.page.getByRole('button', { name: 'Log in' }).click();
-  await fan.page.waitForURL(/\/feed\/dashboard$/, { timeout: 15_000 });
-  await fan.page.getByRole('heading', { name: 'Your events' }).waitFor({ timeout: 15_000 });
+  await fan.page.waitForURL(/\/feed\/dashboard$/, { timeout: 45_000 });
+  await fan.page.getByRole('heading', { name: 'Your events' }).waitFor({ timeout: 45_000 });
   await fan.screenshot('dashboard');
 }
 
@@ -171,20 +171,20 @@ async function createAndPublishInDashboard(
   await organiser.screenshot('new-event-form');
 
   await page.getByRole('button', { name: 'Create draft' }).click();
-  await page.waitForURL(/\/feed\/dashboard\/events\/[0-9a-f-]{36}$/, { timeout: 15_000 });
+  await page.waitForURL(/\/feed\/dashboard\/events\/[0-9a-f-]{36}$/, { timeout: 45_000 });
   const id = /events\/([0-9a-f-]{36})$/.exec(page.url())![1]!;
-  await page.getByText(/draft · v\d+/).waitFor({ timeout: 15_000 });
+  await page.getByText(/draft · v\d+/).waitFor({ timeout: 45_000 });
   await organiser.screenshot('draft-saved');
 
   await page.getByRole('button', { name: 'Publish…' }).click();
   await page.getByRole('dialog').getByRole('button', { name: 'Publish', exact: true }).click();
-  await page.getByText(/published · v\d+/).waitFor({ timeout: 15_000 });
-  await page.getByRole('heading', { name: 'Live sale' }).waitFor({ timeout: 15_000 });
+  await page.getByText(/published · v\d+/).waitFor({ timeout: 45_000 });
+  await page.getByRole('heading', { name: 'Live sale' }).waitFor({ timeout: 45_000 });
   await page
     .locator('section')
     .filter({ has: page.getByRole('heading', { name: 'Audit log' }) })
     .getByText('published', { exact: true })
-    .waitFor({ timeout: 15_000 });
+    .waitFor({ timeout: 45_000 });
   await organiser.screenshot('published');
   return { id, saleStartsAt };
 }
@@ -199,11 +199,11 @@ async function mobileFanJoins(fan: Fan, p: Platform, eventId: string, title: str
   await fan.page.getByLabel('E-mail').fill(email);
   await fan.page.getByLabel('Password').fill(E2E_PASSWORD);
   await fan.page.getByRole('button', { name: 'Create account' }).click();
-  await fan.page.waitForURL(/\/feed\/verify-email/, { timeout: 15_000 });
+  await fan.page.waitForURL(/\/feed\/verify-email/, { timeout: 45_000 });
   await fan.screenshot('check-your-inbox');
   const { link } = await verificationLinkFromInbox(p, email);
   await fan.page.goto(link);
-  await fan.page.getByText('Address confirmed').waitFor({ timeout: 15_000 });
+  await fan.page.getByText('Address confirmed').waitFor({ timeout: 45_000 });
   await fan.screenshot('address-confirmed');
 
   // The list loads once, not in a loop (a Resource reloaded from an $effect used to
@@ -216,17 +216,17 @@ async function mobileFanJoins(fan: Fan, p: Platform, eventId: string, title: str
   expect(listLoads).toBeLessThanOrEqual(2);
   await fan.page.getByRole('link', { name: new RegExp(title) }).click();
   await fan.page.waitForURL(`**/feed/events/${eventId}`);
-  await fan.page.getByRole('link', { name: 'Join the queue' }).waitFor({ timeout: 15_000 });
+  await fan.page.getByRole('link', { name: 'Join the queue' }).waitFor({ timeout: 45_000 });
   await fan.screenshot('event-page');
   await fan.page.getByRole('link', { name: 'Join the queue' }).click();
   await fan.page.waitForURL(`**/buffer/?event=${eventId}`);
-  await fan.page.getByRole('button', { name: 'Join the queue' }).waitFor({ timeout: 15_000 });
+  await fan.page.getByRole('button', { name: 'Join the queue' }).waitFor({ timeout: 45_000 });
   await fan.screenshot('waiting-room');
   await fan.page.getByRole('button', { name: 'Join the queue' }).click();
   await fan.page
     .getByText(/You're in/)
     .first()
-    .waitFor({ timeout: 15_000 });
+    .waitFor({ timeout: 45_000 });
   await fan.screenshot('joined');
   return email;
 }
@@ -265,12 +265,12 @@ async function payAndGetTicket(
   opts: { declinedFirst?: boolean; onPay: () => void },
 ): Promise<string> {
   await fan.page.getByRole('link', { name: 'Continue to payment' }).click();
-  await fan.page.waitForURL(/\/payment\/\?order=/, { timeout: 15_000 });
-  await fan.page.getByRole('button', { name: 'Pay with Stripe' }).waitFor({ timeout: 15_000 });
+  await fan.page.waitForURL(/\/payment\/\?order=/, { timeout: 45_000 });
+  await fan.page.getByRole('button', { name: 'Pay with Stripe' }).waitFor({ timeout: 45_000 });
   await fan.screenshot('payment');
   await fan.page.getByRole('button', { name: 'Pay with Stripe' }).click();
   const hostedPage = `${p.stripe.url.replace('127.0.0.1', 'localhost')}/pay/**`;
-  await fan.page.waitForURL(hostedPage, { timeout: 15_000 });
+  await fan.page.waitForURL(hostedPage, { timeout: 45_000 });
   if (opts.declinedFirst) {
     await fillCard(fan, '4000 0000 0000 0002');
     await fan.screenshot('stripe-declining-card');
@@ -279,7 +279,7 @@ async function payAndGetTicket(
     await fan.page
       .getByRole('alert')
       .filter({ hasText: 'Your card was declined.' })
-      .waitFor({ timeout: 15_000 });
+      .waitFor({ timeout: 45_000 });
     expect(fan.page.url()).toMatch(/\/pay\//);
     await fan.screenshot('stripe-declined');
   }
@@ -287,7 +287,7 @@ async function payAndGetTicket(
   await fan.screenshot('stripe-checkout');
   opts.onPay();
   await fan.page.getByRole('button', { name: /^Pay / }).click();
-  await fan.page.waitForURL(/result=success/, { timeout: 15_000 });
+  await fan.page.waitForURL(/result=success/, { timeout: 45_000 });
   await fan.page.getByText(/Paid/).first().waitFor({ timeout: 30_000 });
   await fan.screenshot('paid');
 
@@ -295,7 +295,7 @@ async function payAndGetTicket(
   await fan.page
     .getByAltText(/QR code of ticket/)
     .first()
-    .waitFor({ timeout: 15_000 });
+    .waitFor({ timeout: 45_000 });
   await fan.screenshot('ticket-qr');
   const { tickets } = await expectStatus(
     apiCall<{ tickets: { code: string }[] }>(fan.context.request, p, 'GET', '/purchase/api/tickets'),
@@ -395,7 +395,7 @@ describe('the main journey through the gateway', () => {
       await panel.shows('Admissions paused', 'no');
       await op.getByRole('button', { name: 'Close the buffer now…' }).click();
       await op.getByRole('button', { name: 'Close and draw' }).click();
-      await op.getByText('Buffer closed', { exact: true }).first().waitFor({ timeout: 15_000 });
+      await op.getByText('Buffer closed', { exact: true }).first().waitFor({ timeout: 45_000 });
       await organiser.screenshot('panel-buffer-closed');
       const numbers = await Promise.all(fans.map((fan) => queueNumberOf(fan, p, event.id)));
       expect([...numbers].sort()).toEqual([1, 2, 3]);
@@ -409,8 +409,8 @@ describe('the main journey through the gateway', () => {
           await fan.page
             .getByTestId('number')
             .filter({ hasText: String(numberOf.get(fan)) })
-            .waitFor({ timeout: 15_000 });
-          await fan.page.getByText(/Sale opens at/).waitFor({ timeout: 15_000 });
+            .waitFor({ timeout: 45_000 });
+          await fan.page.getByText(/Sale opens at/).waitFor({ timeout: 45_000 });
           await fan.screenshot('queue-before-the-sale');
         }),
       );
@@ -451,7 +451,7 @@ describe('the main journey through the gateway', () => {
           );
           await fan.newPage();
           await fan.visit(`/queue/?event=${event.id}`, 'queue-reopened');
-          await fan.page.getByTestId('number').filter({ hasText: '3' }).waitFor({ timeout: 15_000 });
+          await fan.page.getByTestId('number').filter({ hasText: '3' }).waitFor({ timeout: 45_000 });
         }
         const claim = fan.page.getByRole('button', { name: 'Claim my turn' });
         // From the queue page: up to SALE_IN_MS before the sale, then the turns before this one.
@@ -460,15 +460,15 @@ describe('the main journey through the gateway', () => {
         turnCame.get(n)!.resolve();
         await fan.screenshot('your-turn');
         await claim.click();
-        await fan.page.waitForURL(/\/purchase\/\?event=/, { timeout: 15_000 });
-        await fan.page.getByRole('button', { name: 'Hold seats' }).waitFor({ timeout: 15_000 });
+        await fan.page.waitForURL(/\/purchase\/\?event=/, { timeout: 45_000 });
+        await fan.page.getByRole('button', { name: 'Hold seats' }).waitFor({ timeout: 45_000 });
         await fan.screenshot('seat-map');
 
         if (role.kind === 'buy') {
           await fan.page.getByRole('button', { name: role.seat, exact: true }).click();
           await fan.screenshot('seat-picked');
           await fan.page.getByRole('button', { name: 'Hold seats' }).click();
-          await fan.page.getByRole('link', { name: 'Continue to payment' }).waitFor({ timeout: 15_000 });
+          await fan.page.getByRole('link', { name: 'Continue to payment' }).waitFor({ timeout: 45_000 });
           await fan.screenshot('held');
           codes.set(
             n,
@@ -487,7 +487,7 @@ describe('the main journey through the gateway', () => {
           await fan.page.getByRole('button', { name: seat, exact: true }).click();
         slotFreeFrom.set(n, Date.now() + HOLD_SECONDS * 1000);
         await fan.page.getByRole('button', { name: 'Hold seats' }).click();
-        await fan.page.getByRole('link', { name: 'Continue to payment' }).waitFor({ timeout: 15_000 });
+        await fan.page.getByRole('link', { name: 'Continue to payment' }).waitFor({ timeout: 45_000 });
         await fan.screenshot('held');
         await panel.shows('In carts', String(role.seats.length));
         await organiser.screenshot('panel-seats-in-carts');
@@ -537,11 +537,11 @@ describe('the main journey through the gateway', () => {
       await organiser.visit(`/purchase/checkin?event=${event.id}`, 'checkin');
       await organiser.page.getByLabel('Ticket code').fill(firstCode);
       await organiser.page.getByRole('button', { name: 'Check in' }).click();
-      await organiser.page.getByText('Admit', { exact: true }).waitFor({ timeout: 15_000 });
+      await organiser.page.getByText('Admit', { exact: true }).waitFor({ timeout: 45_000 });
       await organiser.screenshot('checkin-admitted');
       await organiser.page.getByLabel('Ticket code').fill(firstCode);
       await organiser.page.getByRole('button', { name: 'Check in' }).click();
-      await organiser.page.getByText('Already used', { exact: true }).waitFor({ timeout: 15_000 });
+      await organiser.page.getByText('Already used', { exact: true }).waitFor({ timeout: 45_000 });
       await organiser.screenshot('checkin-refused');
       const again = await apiCall(organiser.context.request, p, 'POST', '/purchase/api/checkin', {
         code: firstCode,
@@ -549,7 +549,7 @@ describe('the main journey through the gateway', () => {
       expect(again.status).toBe(409);
       const firstBuyer = byNumber.get(buyers[0]!)!;
       await firstBuyer.visit('/purchase/tickets', 'ticket-used');
-      await firstBuyer.page.getByText(/Used /).waitFor({ timeout: 15_000 });
+      await firstBuyer.page.getByText(/Used /).waitFor({ timeout: 45_000 });
 
       // The organiser's panel followed the sale: back on the dashboard, two sold, nothing in carts.
       await organiser.visit(`/feed/dashboard/events/${event.id}`, 'dashboard-after-the-sale');

@@ -93,6 +93,6 @@ export async function joinInWaitingRoom(fan: Fan, platform: Platform, eventId: s
   await fan.page
     .getByText(/You're in/)
     .first()
-    .waitFor({ state: 'visible', timeout: 15_000 });
+    .waitFor({ state: 'visible', timeout: 45_000 });
   await fan.screenshot('joined');
 }

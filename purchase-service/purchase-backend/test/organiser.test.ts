@@ -219,9 +219,24 @@ describe('GET /purchase/api/organiser/events/:id/orders', () => {
   });
 });
 
+interface Sales {
+  grossMinor: number;
+  refundedMinor: number;
+  netMinor: number;
+  byCategory: {
+    categoryId: string;
+    sold: number;
+    available: number;
+    validTickets: number;
+    voidTickets: number;
+  }[];
+}
+const sales = async () => (await get('u-owner', `/organiser/events/${E}/sales`)).body as unknown as Sales;
+
 describe('POST /purchase/api/organiser/orders/:id/refunds', () => {
   it('refunds one ticket: 202, payment is asked, and when it says the money moved the ticket is void, its seat back on sale and the fan mailed; the order stays paid', async () => {
     const o = await paidOrder('ref-one', [seat('C', 1), seat('C', 2)]);
+    const before = await sales();
     const res = await post('u-mgr', `/organiser/orders/${o.orderId}/refunds`, {
       ticketIds: [o.tickets[0]!.ticket_id],
       reason: 'seat C1 has no view',
@@ -260,6 +275,18 @@ describe('POST /purchase/api/organiser/orders/:id/refunds', () => {
     expect(await unitState(seat('C', 1))).toBe('available');
     expect(await unitState(seat('C', 2))).toBe('sold');
     expect((await orderStatus(o.orderId)).status).toBe('paid');
+    // The sale panel: the refund moves 50.00 from net to refunded and the seat from sold to available.
+    const after = await sales();
+    expect(after.grossMinor).toBe(before.grossMinor);
+    expect(after.refundedMinor).toBe(before.refundedMinor + 5000);
+    expect(after.netMinor).toBe(before.netMinor - 5000);
+    const main = (f: Sales) => f.byCategory.find((c) => c.categoryId === 'stalls')!;
+    expect(main(after)).toMatchObject({
+      sold: main(before).sold - 1,
+      available: main(before).available + 1,
+      validTickets: main(before).validTickets - 1,
+      voidTickets: main(before).voidTickets + 1,
+    });
     const mail = await waitForMail(smtp.inboxUrl, { to: o.email, subjectIncludes: 'Refund', since });
     expect(mail.text).toContain('50.00 EUR');
     expect(mail.text).toContain('Main, row C, seat 1');

@@ -156,3 +156,92 @@ export const ROLE_LABELS: Record<MemberRole, { name: string; does: string }> = {
   manager: { name: 'Manager', does: 'events, orders and refunds' },
   door: { name: 'Door staff', does: 'check-in only' },
 };
+
+/** purchase's answers to the organiser (GET /purchase/api/organiser/…). */
+export interface SaleFigures {
+  currency: string | null;
+  grossMinor: number;
+  refundedMinor: number;
+  netMinor: number;
+  paidOrders: number;
+  byCategory: {
+    categoryId: string;
+    name: string;
+    available: number;
+    held: number;
+    sold: number;
+    validTickets: number;
+    checkedIn: number;
+    voidTickets: number;
+  }[];
+}
+
+export type OrderStatus = 'pending_payment' | 'confirmed' | 'paid' | 'expired' | 'cancelled' | 'failed' | 'refunded';
+
+export interface OrganiserOrder {
+  orderId: string;
+  createdAt: string;
+  email: string;
+  buyerName: string | null;
+  status: OrderStatus;
+  amountMinor: number;
+  refundedMinor: number;
+  currency: string;
+  tickets: number;
+  checkedIn: number;
+  categoryIds: string[];
+}
+
+export interface OrderTotals {
+  orders: number;
+  tickets: number;
+  checkedIn: number;
+  grossMinor: number;
+  refundedMinor: number;
+  netMinor: number;
+  currency: string | null;
+}
+
+export interface OrderDetail {
+  order: {
+    orderId: string;
+    eventId: string;
+    eventTitle: string;
+    timeZone: string;
+    email: string;
+    buyerName: string | null;
+    status: OrderStatus;
+    reason: string | null;
+    amountMinor: number;
+    refundedMinor: number;
+    currency: string;
+    createdAt: string;
+  };
+  tickets: {
+    ticketId: string;
+    unitId: string;
+    categoryId: string;
+    section: string | null;
+    row: string | null;
+    seat: number | null;
+    priceMinor: number;
+    status: 'valid' | 'void';
+    checkedInAt: string | null;
+    refundId: string | null;
+  }[];
+  refunds: {
+    refundId: string;
+    source: string;
+    status: 'requested' | 'refunded' | 'failed';
+    amountMinor: number;
+    reason: string;
+    releaseSeats: boolean;
+    requestedByEmail: string | null;
+    failure: string | null;
+    createdAt: string;
+    settledAt: string | null;
+    ticketIds: string[];
+  }[];
+  refundableMinor: number;
+  timeline: { at: string; kind: string; text: string }[];
+}

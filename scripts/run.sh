@@ -12,7 +12,7 @@ tsx() { node --enable-source-maps --import tsx "$@"; }
 case "$task" in
   start) exec node --enable-source-maps --import tsx dev/platform/start.ts "$@" ;;
   test) exec node --enable-source-maps --import tsx dev/platform/run-tests.ts "$@" ;;
-  lint) npx eslint --max-warnings 0 . && npx prettier --check "libs/common/src/**/*.ts" "libs/draw/**/*.ts" "dev/**/*.ts" "*-service/*-backend/**/*.ts" ;;
+  lint) npx eslint --max-warnings 0 . && npx prettier --check "libs/common/src/**/*.ts" "libs/draw/**/*.ts" "dev/**/*.ts" "*-service/*-backend/**/*.ts" "**/*.md" ;;
   typecheck)
     npx tsc -p tsconfig.json --noEmit
     for fe in libs/ui feed-service/feed-frontend buffer-service/buffer-frontend queue-service/queue-frontend purchase-service/purchase-frontend payment-service/payment-frontend; do

@@ -19,6 +19,7 @@ import { publishInventoryChanges } from './domain/inventory-publisher';
 import { TicketCodes } from './domain/ticket-codes';
 import { registerRoutes } from './http/routes';
 import { registerOrganiserRoutes } from './http/organiser-routes';
+import { registerCheckinRoutes } from './http/checkin-routes';
 import { PgOrderLedger } from './data/order-ledger';
 import { eventConsumer, paymentConsumer } from './messaging/consumers';
 import { mailSender } from './messaging/mail-sender';
@@ -74,6 +75,7 @@ export async function startPurchaseService(
         codes,
         sessions: kit.sessions,
       });
+      registerCheckinRoutes(api, { store, tx, clock: kit.clock, codes, sessions: kit.sessions });
       const mailer = new Mailer(config.SMTP_URL, config.MAIL_FROM, config.PUBLIC_BASE_URL);
       const mails = mailSender(kit.ds, mailer, kit.logger);
       return {

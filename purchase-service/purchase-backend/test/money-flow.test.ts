@@ -194,9 +194,9 @@ describe('payment.captured → tickets, e-mail and check-in', () => {
     expect(again.body.firstUsedAt).toBe(first.body.checkedInAt);
   });
 
-  it('refuses other organisers, fans and forged codes', async () => {
+  it('refuses other organisers (404: not their event), fans (403) and forged codes (401)', async () => {
     const stranger = await h.identity.sessionCookie({ id: 'org-2', role: 'organiser' });
-    expect((await call(h, 'POST', '/checkin', stranger, { code: codes[1] })).status).toBe(403);
+    expect((await call(h, 'POST', '/checkin', stranger, { code: codes[1] })).status).toBe(404);
     const fan = await h.identity.sessionCookie({ id: 'u-paid' });
     expect((await call(h, 'POST', '/checkin', fan, { code: codes[1] })).status).toBe(403);
     const admin = await h.identity.sessionCookie({ id: 'root', role: 'admin' });

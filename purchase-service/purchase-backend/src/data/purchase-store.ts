@@ -9,6 +9,7 @@ import { PgTicketStore } from './tickets-repo';
 import { PgUnitStore } from './units-repo';
 import { PgOrganisationStore } from './organisations-repo';
 import { PgRefundStore } from './refunds-repo';
+import { PgCheckinStore } from './checkin-repo';
 
 /** The purchase tables on `db`: a transaction's entity manager, or the DataSource (each statement its own). */
 export function purchaseStore(db: Queryable): PurchaseStore {
@@ -20,6 +21,7 @@ export function purchaseStore(db: Queryable): PurchaseStore {
     publications: new PgPublicationStore(db),
     organisations: new PgOrganisationStore(db),
     refunds: new PgRefundStore(db),
+    checkins: new PgCheckinStore(db),
     queueConfirmationMail: (orderId) => new PgMailOutbox(db).queue(orderId),
     queueRefundMail: (orderId, refundId) => new PgMailOutbox(db).queueRefund(orderId, refundId),
     enqueue: (messages) => enqueueMessages(db, messages),

@@ -1,4 +1,4 @@
-import { queryOne, queryRows, type Queryable } from '@ticketslave/common';
+import { queryRows, type Queryable } from '@ticketslave/common';
 import type { Order, OrderTicket, TicketRecord, TicketStore, UserTicket } from '../domain/ports';
 
 export class PgTicketStore implements TicketStore {
@@ -128,38 +128,6 @@ export class PgTicketStore implements TicketStore {
       checkedInAt: r.checked_in_at ? new Date(r.checked_in_at) : null,
       code: r.code,
     }));
-  }
-
-  async forDoor(
-    ticketId: string,
-    eventId: string,
-  ): Promise<{ organiserId: string; status: 'valid' | 'void' } | undefined> {
-    const row = await queryOne<{ organiser_id: string; status: 'valid' | 'void' }>(
-      this.db,
-      `SELECT e.organiser_id, t.status FROM tickets t JOIN events e USING (event_id)
-       WHERE t.ticket_id = $1 AND t.event_id = $2`,
-      [ticketId, eventId],
-    );
-    return row && { organiserId: row.organiser_id, status: row.status };
-  }
-
-  async admit(ticketId: string, at: Date): Promise<boolean> {
-    const admitted = await queryRows(
-      this.db,
-      `UPDATE tickets SET checked_in_at = $2 WHERE ticket_id = $1 AND status = 'valid' AND checked_in_at IS NULL
-       RETURNING ticket_id`,
-      [ticketId, at],
-    );
-    return admitted.length === 1;
-  }
-
-  async firstUsedAt(ticketId: string): Promise<Date | undefined> {
-    const row = await queryOne<{ checked_in_at: Date | null }>(
-      this.db,
-      `SELECT checked_in_at FROM tickets WHERE ticket_id = $1`,
-      [ticketId],
-    );
-    return row?.checked_in_at ? new Date(row.checked_in_at) : undefined;
   }
 
   async codesOf(orderId: string): Promise<{ unitId: string; code: string }[]> {

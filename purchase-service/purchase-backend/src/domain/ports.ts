@@ -177,14 +177,6 @@ export interface TicketStore {
   /** An order's tickets with their prices, in unit order. */
   ofOrder(orderId: string): Promise<OrderTicket[]>;
   ofUser(userId: string): Promise<UserTicket[]>;
-  /** A ticket's status and its event's organiser, for the door. */
-  forDoor(
-    ticketId: string,
-    eventId: string,
-  ): Promise<{ organiserId: string; status: 'valid' | 'void' } | undefined>;
-  /** Marks a valid ticket used, once; false when it was void or used already. */
-  admit(ticketId: string, at: Date): Promise<boolean>;
-  firstUsedAt(ticketId: string): Promise<Date | undefined>;
   /** The codes of an order's valid tickets. */
   codesOf(orderId: string): Promise<{ unitId: string; code: string }[]>;
 }
@@ -267,6 +259,58 @@ export interface RefundStore {
   dropUnits(refundId: string): Promise<void>;
 }
 
+/** A ticket as the door sees it: what to show on a verdict and to search by. */
+export interface DoorTicket {
+  ticketId: string;
+  eventId: string;
+  unitId: string;
+  categoryId: string;
+  section: string | null;
+  row: string | null;
+  seat: number | null;
+  /** The buyer's name, or their e-mail when Stripe had no name. */
+  holder: string;
+  status: 'valid' | 'void';
+  checkedInAt: Date | null;
+}
+
+/** A scan that admitted a ticket on some device, online or offline. */
+export interface ScanRecord {
+  scanId: string;
+  ticketId: string;
+  eventId: string;
+  deviceId: string;
+  memberId: string;
+  scannedAt: Date;
+  offline: boolean;
+}
+
+export interface FirstScan {
+  scanId: string;
+  deviceId: string;
+  scannedAt: Date;
+}
+
+/** A ticket admitted more than once (two offline devices): its scans, the first one won. */
+export interface TicketConflict {
+  ticket: DoorTicket;
+  scans: { scanId: string; deviceId: string; scannedAt: Date; offline: boolean }[];
+}
+
+export interface CheckinStore {
+  /** Every ticket of an event (valid and void), for a device to check offline. */
+  ofEvent(eventId: string): Promise<DoorTicket[]>;
+  /** The ticket, locked: scans of one ticket are decided one at a time. */
+  lock(ticketId: string): Promise<DoorTicket | undefined>;
+  /** Records a scan; the same scan id again is a no-op (a sync sent twice). */
+  record(scan: ScanRecord): Promise<void>;
+  /** The earliest scan of a ticket: the one that admitted it. */
+  firstScan(ticketId: string): Promise<FirstScan | undefined>;
+  setCheckedIn(ticketId: string, at: Date): Promise<void>;
+  counts(eventId: string): Promise<{ valid: number; checkedIn: number }>;
+  conflicts(eventId: string): Promise<TicketConflict[]>;
+}
+
 /** Everything the purchase rules read and write, bound to one transaction (or to none). */
 export interface PurchaseStore {
   events: EventStore;
@@ -276,6 +320,7 @@ export interface PurchaseStore {
   publications: PublicationStore;
   organisations: OrganisationStore;
   refunds: RefundStore;
+  checkins: CheckinStore;
   /** Queues the order's confirmation e-mail (sent after the commit, see messaging/mail-sender). */
   queueConfirmationMail(orderId: string): Promise<void>;
   /** Queues the e-mail telling the fan about a refund (sent after the commit). */

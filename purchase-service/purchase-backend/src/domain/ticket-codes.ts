@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { AuthError, type TokenSigner } from '@ticketslave/common';
+import { AuthError, type PublicJwkSet, type TokenSigner } from '@ticketslave/common';
 
 const ISSUER = 'ticketslave-purchase';
 const AUDIENCE = 'ticketslave-checkin';
@@ -21,6 +21,11 @@ export class TicketCodes {
 
   constructor(private readonly signer: TokenSigner) {
     this.getKey = createLocalJWKSet(signer.publicJwks);
+  }
+
+  /** What a door device needs to check codes itself: the issuer, audience and public keys. */
+  get verification(): { issuer: string; audience: string; keys: PublicJwkSet } {
+    return { issuer: ISSUER, audience: AUDIENCE, keys: this.signer.publicJwks };
   }
 
   newTicketId(): string {

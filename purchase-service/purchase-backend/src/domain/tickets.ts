@@ -1,12 +1,7 @@
 import QRCode from 'qrcode';
-import {
-  ConflictError,
-  ForbiddenError,
-  GoneError,
-  NotFoundError,
-  type Clock,
-  type Role,
-} from '@ticketslave/common';
+import { ConflictError, GoneError, NotFoundError, type Clock } from '@ticketslave/common';
+import { scanOnline } from './checkin';
+import type { Member } from './organiser-access';
 import type { Order, PurchaseStore, Transact, UserTicket } from './ports';
 import type { TicketCodes } from './ticket-codes';
 
@@ -61,28 +56,32 @@ export interface CheckInResult {
 }
 
 /**
- * Admits a ticket once, for the event's organiser or an admin. The signature is checked
- * first (no database work for junk); marking it used only if it is valid and unused is
- * what makes two scanners at two doors admit it only once.
+ * Admits a ticket once, for a member of the event's organisation who may check in (door
+ * staff, managers, owners) or an admin: the door app's online scan (`scanOnline`), with
+ * its verdicts as errors. The signature is checked first, so junk costs no database work.
  */
 export async function checkIn(
   tx: Transact,
   codes: TicketCodes,
   clock: Clock,
-  who: { sub: string; role: Role },
+  who: Member,
   code: string,
 ): Promise<CheckInResult> {
   const claims = await codes.verify(code);
-  return tx(async (s) => {
-    const t = await s.tickets.forDoor(claims.ticketId, claims.eventId);
-    if (!t) throw new NotFoundError('No such ticket.', 'ticket_not_found');
-    if (who.role !== 'admin' && t.organiserId !== who.sub)
-      throw new ForbiddenError('Only the organiser of this event can check tickets in.', 'not_organiser');
-    const now = clock.now();
-    if (await s.tickets.admit(claims.ticketId, now)) return { ...claims, checkedInAt: now.toISOString() };
-    if (t.status === 'void')
+  const r = await scanOnline(tx, codes, clock, who, claims.eventId, { deviceId: 'checkin-api', code });
+  switch (r.verdict) {
+    case 'admitted':
+      return { ...claims, checkedInAt: r.ticket!.checkedInAt! };
+    case 'void':
       throw new GoneError('This ticket was voided (refund or cancellation).', 'ticket_void');
-    const first = (await s.tickets.firstUsedAt(claims.ticketId))!.toISOString();
-    throw new ConflictError(`Already used at ${first}.`, 'already_checked_in', { firstUsedAt: first });
-  });
+    case 'already_used':
+    case 'conflict': {
+      const first = r.firstScan!.scannedAt;
+      throw new ConflictError(`Already used at ${first}.`, 'already_checked_in', { firstUsedAt: first });
+    }
+    case 'not_found':
+    case 'wrong_event':
+    case 'invalid':
+      throw new NotFoundError('No such ticket.', 'ticket_not_found');
+  }
 }

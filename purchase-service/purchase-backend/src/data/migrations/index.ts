@@ -1,6 +1,7 @@
 import { Initial1700000000001 } from './1700000000001-initial';
 import { MailOutbox1700000000004 } from './1700000000004-mail-outbox';
 import { Organisers1700000000006 } from './1700000000006-organisers';
+import { CheckinScans1700000000009 } from './1700000000009-checkin-scans';
 
 // Migrations of the purchase schema, in order: tables only (the SQL functions are in ../sql).
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -8,4 +9,5 @@ export const migrations: Function[] = [
   Initial1700000000001,
   MailOutbox1700000000004,
   Organisers1700000000006,
+  CheckinScans1700000000009,
 ];

@@ -1,0 +1,47 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
+
+/** The bundle's verification part: what purchase signs ticket codes with (public keys only). */
+export interface Verification {
+  alg: 'EdDSA';
+  issuer: string;
+  audience: string;
+  keys: { keys: { kty?: string; crv?: string; x?: string; kid?: string }[] };
+}
+
+export interface CodeClaims {
+  ticketId: string;
+  eventId: string;
+  unitId: string;
+}
+
+const b64url = (s: string): Uint8Array => {
+  const b64 = s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4);
+  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+};
+const json = (part: string): Record<string, unknown> => JSON.parse(new TextDecoder().decode(b64url(part))) as Record<string, unknown>;
+
+/**
+ * Checks a ticket code (a compact EdDSA JWT) with the event's public key, without a
+ * network: the signature, issuer, audience and expiry, as purchase's own check does.
+ * Returns the claims, or why the code is not a ticket.
+ */
+export function verifyTicketCode(code: string, v: Verification, now = Date.now()): CodeClaims | { error: string } {
+  const parts = code.trim().split('.');
+  if (parts.length !== 3) return { error: 'not a ticket code' };
+  try {
+    const header = json(parts[0]!);
+    if (header.alg !== 'EdDSA') return { error: 'not a ticket code' };
+    const keys = v.keys.keys.filter((k) => k.kty === 'OKP' && k.crv === 'Ed25519' && k.x && (!header.kid || k.kid === header.kid));
+    const signingInput = new TextEncoder().encode(`${parts[0]}.${parts[1]}`);
+    const signature = b64url(parts[2]!);
+    if (!keys.some((k) => ed25519.verify(signature, signingInput, b64url(k.x!)))) return { error: 'the signature does not match' };
+    const p = json(parts[1]!);
+    const audience = Array.isArray(p.aud) ? p.aud : [p.aud];
+    if (p.iss !== v.issuer || !audience.includes(v.audience)) return { error: 'not a TicketSlave ticket' };
+    if (typeof p.exp !== 'number' || p.exp * 1000 < now) return { error: 'the code has expired' };
+    if (typeof p.sub !== 'string' || typeof p.evt !== 'string' || typeof p.unit !== 'string') return { error: 'not a ticket code' };
+    return { ticketId: p.sub, eventId: p.evt, unitId: p.unit };
+  } catch {
+    return { error: 'not a ticket code' };
+  }
+}

@@ -17,7 +17,8 @@ describe('on-sale simulation (300 fans, 100 seats)', () => {
     expect(result.invariantsOk).toBe(true);
     expect(result.seats).toBe(100);
     expect(result.sold).toBe(result.seats);
-    expect(result.secondsToSellOut).toEqual(expect.any(Number));
+    // A positive time (expect.any(Number) let NaN and 0 through; null fails the matcher too).
+    expect(result.secondsToSellOut).toBeGreaterThan(0);
     // 154-420 s in CI next to the browser journeys and the drill on two cores.
   }, 720_000);
 });

@@ -103,12 +103,12 @@ describe('dev Kafka broker', () => {
   it('when the JVM dies during start-up, fails fast with the tail of its output', async () => {
     const deadDir = await mkdtemp(path.join(os.tmpdir(), 'ts-dev-kafka-dead-'));
     try {
-      const started = Date.now();
-      // A 1 MB heap is below the JVM's minimum: the process exits before Kafka runs at all.
+      // A 1 MB heap is below the JVM's minimum: the process exits before Kafka runs at all. The
+      // error names the exit and carries the JVM's output: it came from the exit, not from the
+      // start-up timeout (whose message is a different one).
       await expect(startKafka({ port, controllerPort, dataDir: deadDir, heapMb: 1 })).rejects.toThrow(
         /exited during start-up[\s\S]*heap/i,
       );
-      expect(Date.now() - started).toBeLessThan(30_000);
     } finally {
       await rm(deadDir, { recursive: true, force: true });
     }

@@ -13,12 +13,13 @@ export interface ReceivedDelivery {
 
 /**
  * A webhook endpoint as a real service writes one: raw body, `constructEvent` with the
- * secret, 400 when verification fails. `respond` lets a test make it fail on purpose.
+ * secret, 400 when verification fails. `respond` lets a test make it fail on purpose, or
+ * answer late (a promise of the status).
  */
 export class WebhookReceiver {
   readonly deliveries: ReceivedDelivery[] = [];
   readonly rejected: string[] = [];
-  respond: (event: Stripe.Event, attempt: number) => number = () => 200;
+  respond: (event: Stripe.Event, attempt: number) => number | Promise<number> = () => 200;
   private readonly stripe = new Stripe('sk_test_receiver');
   private readonly server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -36,8 +37,10 @@ export class WebhookReceiver {
       }
       this.deliveries.push({ rawBody, signature, event });
       const attempt = this.deliveries.filter((d) => d.event.id === event.id).length;
-      res.writeHead(this.respond(event, attempt)).end();
-      this.notify();
+      void Promise.resolve(this.respond(event, attempt)).then((status) => {
+        res.writeHead(status).end();
+        this.notify();
+      });
     });
   });
   private waiters: (() => void)[] = [];

@@ -106,12 +106,28 @@ describe('webhook delivery', () => {
   });
 
   it('never makes the API call wait for a slow receiver', async () => {
-    h.receiver.respond = () => 500;
+    // The receiver answers only once the API call has returned: a stand-in that waited for
+    // the delivery would return only when the fallback (10 s) lets the receiver answer.
+    const order: string[] = [];
+    let answer!: (status: number) => void;
+    const answered = new Promise<number>((resolve) => (answer = resolve));
+    h.receiver.respond = () => {
+      order.push('delivery arrived');
+      return answered.then((status) => {
+        order.push('receiver answered');
+        return status;
+      });
+    };
     const session = await h.stripe.checkout.sessions.create(sessionParams());
-    const started = Date.now();
+    const fallback = setTimeout(() => answer(200), 10_000);
     await h.stripe.checkout.sessions.expire(session.id);
-    expect(Date.now() - started).toBeLessThan(500);
+    order.push('API answered');
+    answer(200);
+    clearTimeout(fallback);
+    await h.standIn.webhooksIdle();
     h.receiver.respond = () => 200;
+    expect(order.filter((o) => o !== 'delivery arrived')).toEqual(['API answered', 'receiver answered']);
+    expect(order).toContain('delivery arrived');
   });
 });
 

@@ -32,62 +32,82 @@ async function closedMessages(eventId: string) {
 }
 
 describe('joins racing the close', () => {
+  // Four waves of joins over both instances, and the close on the second: A answered before
+  // the close is sent, B sent in the same tick as the close (a barrier: every request of B and
+  // the close are in flight together), C while the buffer is closing (the draw waits for a
+  // beacon round), D once it is closed. Every ack must agree with the numbers: buffered means
+  // numbered within the draw, late means numbered after it, and nobody is left without one.
   it('puts each acknowledged join either in the draw or behind it, never both or neither', async () => {
     const event = await h.createEvent({ organiserId: 'org-race' });
-    const joins: Promise<{ user: string; late: boolean }>[] = [];
-    const closeAt = 150;
-    let close: Promise<Response> | undefined;
-    const started = Date.now();
-    for (let i = 0; i < 120; i++) {
+    type Ack = { user: string; wave: string; late: boolean; sentAt: number; answeredAt: number };
+    let next = 0;
+    const cookies = await Promise.all(Array.from({ length: 400 }, (_, i) => fan(h, `racer-${i}`)));
+    const join = (wave: string): Promise<Ack> => {
+      const i = next++;
       const user = `racer-${i}`;
       const base = i % 2 ? second.url : h.service.url;
-      joins.push(
-        fan(h, user).then(async (cookie) => {
-          const res = await fetch(`${base}/buffer/api/events/${event.eventId}/entries`, {
-            method: 'POST',
-            headers: { cookie, 'content-type': 'application/json' },
-            body: '{}',
-          });
-          expect(res.status).toBe(201);
-          const body = (await res.json()) as { entry: { late: boolean } };
-          return { user, late: body.entry.late };
-        }),
-      );
-      if (!close && Date.now() - started >= closeAt)
-        close = h.identity.sessionCookie({ id: 'org-race', role: 'organiser' }).then((cookie) =>
-          fetch(`${second.url}/buffer/api/events/${event.eventId}/close`, {
-            method: 'POST',
-            headers: { cookie, 'content-type': 'application/json' },
-            body: '{}',
-          }),
-        );
-      await new Promise((r) => setTimeout(r, 3));
-    }
-    close ??= h.api(`/buffer/api/events/${event.eventId}/close`, {
+      const sentAt = performance.now();
+      return fetch(`${base}/buffer/api/events/${event.eventId}/entries`, {
+        method: 'POST',
+        headers: { cookie: cookies[i]!, 'content-type': 'application/json' },
+        body: '{}',
+      }).then(async (res) => {
+        expect(res.status).toBe(201);
+        const body = (await res.json()) as { entry: { late: boolean } };
+        return { user, wave, late: body.entry.late, sentAt, answeredAt: performance.now() };
+      });
+    };
+    const wave = (name: string, n: number) => Array.from({ length: n }, () => join(name));
+
+    const a = await Promise.all(wave('A', 40));
+    const organiser = await h.identity.sessionCookie({ id: 'org-race', role: 'organiser' });
+    // The barrier: the close and wave B leave in one synchronous block.
+    const closeSentAt = performance.now();
+    const closing = fetch(`${second.url}/buffer/api/events/${event.eventId}/close`, {
       method: 'POST',
-      cookie: await h.identity.sessionCookie({ id: 'org-race', role: 'organiser' }),
-      body: {},
-    }) as unknown as Promise<Response>;
-    const acks = await Promise.all(joins);
-    await close;
+      headers: { cookie: organiser, 'content-type': 'application/json' },
+      body: '{}',
+    }).then((res) => ({ status: res.status, answeredAt: performance.now() }));
+    const b = wave('B', 80);
+    const close = await closing;
+    expect(close.status).toBe(202);
+    const c: Promise<Ack>[] = [];
+    while ((await stateOf(event.eventId)) !== 'closed' && next < 360) {
+      c.push(...wave('C', 2));
+      await new Promise((r) => setTimeout(r, 20));
+    }
     await untilClosed(event.eventId);
+    const d = wave('D', 400 - next);
+    const acks = [...a, ...(await Promise.all([...b, ...c, ...d]))];
+
+    // The race happened: every join of B was in flight while the close was, and the close
+    // landed inside the stream (A all buffered, some joins after it late).
+    const inFlightWithClose = acks.filter((x) => x.sentAt <= close.answeredAt && x.answeredAt >= closeSentAt);
+    expect(inFlightWithClose.filter((x) => x.wave === 'B')).toHaveLength(80);
+    expect(a.filter((x) => x.late)).toEqual([]);
+    const lateOf = (w: string) => acks.filter((x) => x.wave === w && x.late).length;
+    expect(acks.filter((x) => x.wave === 'C' || x.wave === 'D').every((x) => x.late)).toBe(true);
+    expect(lateOf('C') + lateOf('D')).toBeGreaterThan(0);
+    console.log(
+      `race: B ${80 - lateOf('B')} buffered / ${lateOf('B')} late with the close in flight; ` +
+        `${lateOf('C')} joined while closing, ${lateOf('D')} after`,
+    );
 
     const numbers = await numbersOf(h, event.eventId);
     const total = (await h.api(`/buffer/api/events/${event.eventId}`)).body.total as number;
-    const buffered = acks.filter((a) => !a.late);
-    console.log(`race: ${buffered.length} buffered, ${acks.length - buffered.length} late`);
+    const buffered = acks.filter((x) => !x.late);
     expect(buffered.length).toBe(total);
-    for (const a of acks) {
-      const n = numbers.get(a.user)!;
-      expect(n.late).toBe(a.late);
+    for (const x of acks) {
+      const n = numbers.get(x.user)!;
+      expect({ user: x.user, late: n.late }).toEqual({ user: x.user, late: x.late });
       expect(n.n).not.toBeNull();
-      if (a.late) expect(n.n!).toBeGreaterThan(total);
+      if (x.late) expect(n.n!).toBeGreaterThan(total);
       else expect(n.n!).toBeLessThanOrEqual(total);
     }
     expect(new Set([...numbers.values()].map((v) => v.n)).size).toBe(acks.length);
     expect(Math.max(...[...numbers.values()].map((v) => v.n!))).toBe(acks.length);
     expect(await closedMessages(event.eventId)).toHaveLength(1);
-  });
+  }, 120_000);
 });
 
 describe('a join arriving while a closer holds the exclusive lock', () => {

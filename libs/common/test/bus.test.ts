@@ -192,13 +192,11 @@ describe('KafkaBus (real broker)', () => {
           seen.set(p.orderId, [...(seen.get(p.orderId) ?? []), p.reason]);
         },
       });
-    const started = Date.now();
     const consumer = await subscribe('parallel', true);
     await eventually(() => [...seen.values()].flat().length === 24, { timeoutMs: 30_000 });
-    // 24 handlers of 30 ms one after another would take 720 ms; keys overlapped.
+    // Handlers of different keys overlapped (one after another, at most one is ever in flight).
     expect(peak).toBeGreaterThan(4);
     for (const orderId of orders) expect(seen.get(orderId)).toEqual(['first', 'second', 'third']);
-    expect(Date.now() - started).toBeLessThan(25_000);
     await consumer.stop();
     // The offsets were committed: the same group starting again gets nothing more.
     seen.clear();

@@ -40,6 +40,8 @@ export interface Harness {
     opts?: { admissionId?: string; role?: 'fan' | 'organiser' | 'admin' },
   ): Promise<string>;
   sql<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<T[]>;
+  /** A second instance on the same database and topics (the caller stops it). */
+  startAnother(): Promise<RunningService>;
   stop(): Promise<void>;
 }
 
@@ -59,7 +61,8 @@ export async function startHarness(
     SEAT_POLL_MS: '100',
     ...opts.env,
   });
-  const svc = await startPurchaseService(loadPurchaseConfig(env), {
+  const config = loadPurchaseConfig(env);
+  const svc = await startPurchaseService(config, {
     port: opts.port ?? 0,
     clock: opts.clock,
   });
@@ -92,6 +95,7 @@ export async function startHarness(
     bus,
     publish,
     sql,
+    startAnother: () => startPurchaseService(config, { port: 0, clock: opts.clock }),
     publishEvent: async (snap) => {
       await publish('event.published', snap);
       await eventually(

@@ -1,4 +1,17 @@
-import { entrantHash, verifyFairness, type FairnessDocument } from '@ticketslave/common';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import {
+  entrantHash,
+  parseChainInfo,
+  parseFairnessDocument,
+  parseReceiptFile,
+  runDraw,
+  serializeFairnessDocument,
+  verifyDraw,
+  type FairnessDocumentV2,
+} from '@ticketslave/draw';
 import type { Route } from 'playwright-core';
 import { eventually } from '../dev/test-support';
 import {
@@ -157,7 +170,7 @@ describe('the fair draw through the gateway', () => {
       expect([...numbers.values()].sort()).toEqual([1, 2, 3]);
 
       const fairness = await expectStatus(
-        apiCall<FairnessDocument>(
+        apiCall<FairnessDocumentV2>(
           organiser.context.request,
           p,
           'GET',
@@ -166,11 +179,21 @@ describe('the fair draw through the gateway', () => {
         200,
         'fairness document',
       );
-      const verification = verifyFairness(fairness);
-      expect(verification.problems).toEqual([]);
-      expect(fairness.total).toBe(3);
+      // The beacon stand-in's chain, trusted as `verify-draw --chain-info` is told to.
+      const beaconChain = parseChainInfo(await (await fetch(`${p.beaconUrl}/info`)).json());
+      const verification = await verifyDraw(parseFairnessDocument(fairness), {
+        trustChains: [{ info: beaconChain, source: 'the beacon stand-in' }],
+      });
+      expect(verification.checks.filter((c) => c.status === 'fail')).toEqual([]);
+      expect(fairness).toMatchObject({ version: 'draw-v2', total: 3, commitment: state.commitment });
+      const redrawn = await runDraw({
+        version: 'draw-v2',
+        seed: fairness.seed,
+        beacon: fairness.beacon.randomness,
+        entrantHashes: fairness.entrantHashes,
+      });
       for (const [userId, n] of numbers)
-        expect(verification.numbers.get(entrantHash(fairness.salt, userId))).toBe(n);
+        expect(redrawn.order.indexOf(entrantHash(fairness.salt, userId)) + 1).toBe(n);
 
       // With the queue ticket cookie (Path=/queue) the queue knows each fan's number.
       for (const { fan, me } of fans) {
@@ -195,44 +218,120 @@ describe('the fair draw through the gateway', () => {
         expect(fan.errors(expected401)).toEqual([]);
       }
 
-      // A fan checks the draw from the waiting room: the browser recomputes every number
-      // (its own draw-v1, Web Crypto + ChaCha20) and agrees with the number it was given.
+      // A fan checks the draw from the waiting room. First she saves the receipt her browser
+      // kept when she joined: signed by the buffer, naming the commitment fixed before the close.
       const { fan: alice, me: aliceMe } = fans[0]!;
+      const aliceNumber = numbers.get(aliceMe.id)!;
       await alice.visit(`/buffer/?event=${event.id}&check`, 'check-the-draw');
-      await alice.page.getByText('Check my number').click();
-      await alice.page.getByRole('button', { name: 'Verify the draw in this browser' }).click();
-      const verdict = alice.page.getByTestId('verification');
-      await verdict.getByText('The draw checks out: all 3 numbers recomputed.').waitFor();
-      expect(await alice.page.getByTestId('recomputed-number').textContent()).toContain(
-        String(numbers.get(aliceMe.id)),
-      );
-      // The signed join receipt downloads as a file naming the event and the fan.
+      await alice.page.getByText('Check the draw', { exact: true }).click();
       const [download] = await Promise.all([
         alice.page.waitForEvent('download'),
-        alice.page.getByRole('button', { name: 'Download my join receipt' }).click(),
+        alice.page.getByRole('button', { name: 'Save my receipt' }).click(),
       ]);
-      const file = JSON.parse(
-        await new Promise<string>((resolve, reject) => {
-          void download.createReadStream().then((stream) => {
-            let text = '';
-            stream.on('data', (c: Buffer) => (text += c.toString('utf8')));
-            stream.on('end', () => resolve(text));
-            stream.on('error', reject);
-          }, reject);
-        }),
-      ) as { eventId: string; receipt: string };
-      expect(file.eventId).toBe(event.id);
-      const claims = JSON.parse(Buffer.from(file.receipt.split('.')[1]!, 'base64url').toString()) as {
-        sub: string;
-        evt: string;
-        eh: string;
-      };
-      expect(claims).toMatchObject({
+      const receiptText = await new Promise<string>((resolve, reject) => {
+        void download.createReadStream().then((stream) => {
+          let text = '';
+          stream.on('data', (c: Buffer) => (text += c.toString('utf8')));
+          stream.on('end', () => resolve(text));
+          stream.on('error', reject);
+        }, reject);
+      });
+      const file = JSON.parse(receiptText) as { kind: string; eventId: string; jwks?: { keys: unknown[] } };
+      expect(file).toMatchObject({ kind: 'ticketslave-join-receipt', eventId: event.id });
+      expect(file.jwks?.keys.length).toBeGreaterThan(0);
+      expect(parseReceiptFile(receiptText).receipt.claims).toMatchObject({
         sub: aliceMe.id,
         evt: event.id,
         eh: entrantHash(fairness.salt, aliceMe.id),
+        cmt: state.commitment,
+        dv: 'draw-v2',
+        late: false,
       });
+      // npm run verify-draw checks the real sale with her saved receipt and her number.
+      const dir = mkdtempSync(path.join(tmpdir(), 'fair-queue-'));
+      writeFileSync(path.join(dir, 'receipt.json'), receiptText);
+      // Asynchronously: the gateway it fetches through runs in this process.
+      const cli = await new Promise<{ status: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          'bash',
+          [
+            'scripts/run.sh',
+            'verify-draw',
+            `${p.url}/buffer/api/events/${event.id}/fairness`,
+            '--chain-info',
+            `${p.beaconUrl}/info`,
+            '--receipt',
+            path.join(dir, 'receipt.json'),
+            '--expect',
+            String(aliceNumber),
+          ],
+          { cwd: path.resolve(__dirname, '..'), encoding: 'utf8', timeout: 120_000 },
+          (err, stdout, stderr) =>
+            resolve({ status: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }),
+        ),
+      );
+      expect(cli.stderr).not.toMatch(/cannot verify/);
+      expect(cli.stdout).toMatch(/PASS +receipt-commitment/);
+      expect(cli.stdout).toMatch(/PASS +expected-number/);
+      expect(cli.stdout).toContain('VERIFIED: all 3 queue numbers recomputed');
+      expect(cli.status).toBe(0);
+
+      // The page runs the same checks in her browser with the kept receipt. The platform's
+      // beacon is its own chain, not drand's: the page says so and checks again only when told.
+      const verdict = alice.page.getByTestId('verification');
+      const checkTheDraw = alice.page.getByRole('button', { name: 'Check the draw in this browser' });
+      await checkTheDraw.click();
+      await verdict.getByText('The draw does NOT check out.').waitFor();
+      expect(await verdict.getByTestId('check-beacon-chain').getAttribute('data-status')).toBe('fail');
+      await alice.page.getByRole('button', { name: 'Trust this beacon and check again' }).click();
+      await verdict.getByText('The draw checks out: all 3 numbers recomputed.').waitFor();
+      for (const id of [
+        'beacon-round',
+        'beacon-signature',
+        'beacon-randomness',
+        'commitment',
+        'receipt-signature',
+        'receipt-commitment',
+        'receipt-in-draw',
+        'expected-number',
+      ])
+        expect(await verdict.getByTestId(`check-${id}`).getAttribute('data-status')).toBe('pass');
+      await verdict
+        .getByText('The commitment signed into your receipt when you joined is the one the draw used.')
+        .waitFor();
+      expect(await verdict.getByText(/trusted only because you supplied its info/).count()).toBe(1);
+      expect(await alice.page.getByTestId('recomputed-number').textContent()).toContain(String(aliceNumber));
       await alice.screenshot('draw-verified');
+
+      // A forged document, as a dishonest server would serve it: seed and commitment replaced
+      // together after the close (the rest recomputed to agree). Her receipt gives it away.
+      const forgedSeed = 'f0'.repeat(32);
+      const forgedDraw = await runDraw({
+        version: 'draw-v2',
+        seed: forgedSeed,
+        beacon: fairness.beacon.randomness,
+        entrantHashes: fairness.entrantHashes,
+      });
+      const forged = serializeFairnessDocument({
+        ...fairness,
+        seed: forgedSeed,
+        commitment: forgedDraw.commitment,
+      });
+      const fairnessPath = `**/buffer/api/events/${event.id}/fairness`;
+      await alice.page.route(fairnessPath, (route) =>
+        route.fulfill({ status: 200, contentType: 'application/json', body: forged }),
+      );
+      await checkTheDraw.click();
+      await verdict.getByText('The draw does NOT check out.').waitFor();
+      expect(await verdict.getByTestId('check-receipt-commitment').getAttribute('data-status')).toBe('fail');
+      expect(await verdict.getByTestId('check-commitment').getAttribute('data-status')).toBe('pass');
+      await verdict
+        .getByText(
+          'The draw used another commitment than the one signed into your receipt: the seed was replaced after you joined.',
+        )
+        .waitFor();
+      await alice.screenshot('forged-draw-refused');
+      await alice.page.unroute(fairnessPath);
       // Still on the waiting room: checking the draw stops the automatic move to the queue.
       expect(new URL(alice.page.url()).pathname).toBe('/buffer/');
       expect(alice.errors(expected401)).toEqual([]);

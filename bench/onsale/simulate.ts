@@ -8,7 +8,8 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import WebSocket from 'ws';
-import { TOKENS, TokenSigner, type FairnessDocument, type PrivateJwkSet } from '@ticketslave/common';
+import { TOKENS, TokenSigner, type PrivateJwkSet } from '@ticketslave/common';
+import { parseChainInfo } from '@ticketslave/draw';
 import { waitForMail } from '@ticketslave/dev/standins';
 import { createTestKafka, viewerHeaders } from '@ticketslave/dev/test-support';
 import { startPlatform, type Platform } from '../../dev/platform/platform';
@@ -992,7 +993,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const dlq = await kw.dlq();
 
     const heldTwice = await heldTwiceSampler.stop();
-    const fairness = await organiser.call<FairnessDocument>(
+    const fairness = await organiser.call<unknown>(
       'buffer GET fairness',
       'GET',
       `${svc.buffer}/api/events/${eventId}/fairness`,
@@ -1002,6 +1003,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       eventId,
       capacity,
       fairness: fairness.status === 200 ? fairness.body : undefined,
+      beaconChain: parseChainInfo(await (await fetch(`${p.beaconUrl}/info`)).json()),
       commitmentBeforeClose,
       fans,
       stripe: p.stripe,

@@ -26,7 +26,7 @@ import { Readable } from 'node:stream';
 import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { commitmentOf, entrantHash } from '@ticketslave/common';
+import { commitmentOf, entrantHash } from '@ticketslave/draw';
 import { postgresCpuMs } from '../onsale/monitor';
 import { pacedLoad } from './paced';
 import {

@@ -1,4 +1,5 @@
 import { baseConfigShape, jsonEnv, loadConfig, PrivateJwkSet } from '@ticketslave/common';
+import { DRAND_QUICKNET, DRAND_QUICKNET_URL } from '@ticketslave/draw';
 import { z } from 'zod';
 
 export const configSchema = z.object({
@@ -6,9 +7,20 @@ export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8082),
   /** Ed25519 JWK set signing join receipts and queue tickets. */
   BUFFER_SIGNING_JWKS: jsonEnv(PrivateJwkSet),
-  /** drand-compatible randomness beacon; unset means no beacon (the fairness page says so). */
-  BEACON_URL: z.url().optional(),
-  /** How long a close waits for the beacon's next round before retrying on the next tick. */
+  /**
+   * The drand beacon (its HTTP API): drand's public quicknet unless set (the local stand-in on
+   * the dev platform). A close never draws without its verified round.
+   */
+  BEACON_URL: z.url().default(DRAND_QUICKNET_URL),
+  /**
+   * The chain the beacon must serve (its chain hash). Defaults to quicknet's when BEACON_URL is
+   * left at drand's; otherwise the chain first seen is kept for the life of the process.
+   */
+  BEACON_CHAIN_HASH: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'a drand chain hash: 64 lowercase hex characters')
+    .optional(),
+  /** How long one close attempt waits for the beacon round (and retries a beacon that is down) before the next tick retries. */
   BEACON_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
   /** How often each instance looks for buffers due to close. */
   BUFFER_CLOSE_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(500),
@@ -17,3 +29,8 @@ export type BufferConfig = z.infer<typeof configSchema>;
 
 export const loadBufferConfig = (env: Record<string, string | undefined> = process.env): BufferConfig =>
   loadConfig('buffer', configSchema.shape, env);
+
+/** The chain hash the buffer pins: the configured one, else quicknet's when the beacon is drand's own. */
+export const beaconChainHash = (config: BufferConfig): string | undefined =>
+  config.BEACON_CHAIN_HASH ??
+  (config.BEACON_URL.replace(/\/$/, '') === DRAND_QUICKNET_URL ? DRAND_QUICKNET.hash : undefined);

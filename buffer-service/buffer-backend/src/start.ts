@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {
   ApiRouter,
+  TOKENS,
   TokenSigner,
   mountJwks,
   startService,
@@ -9,7 +10,7 @@ import {
   type RunningService,
 } from '@ticketslave/common';
 import { DrandBeacon } from './beacon/drand-beacon';
-import type { BufferConfig } from './config';
+import { beaconChainHash, type BufferConfig } from './config';
 import { PgBufferStore } from './data/pg-buffer-store';
 import { migrations, sqlFunctions } from './data/schema';
 import { BufferDomain } from './domain/buffer';
@@ -41,8 +42,16 @@ export async function startBufferService(
     wire: (kit) => {
       const publisher = assignmentPublisherPart({ ds: kit.ds, bus: kit.bus, logger: kit.logger });
       const store = new PgBufferStore(kit.ds, () => publisher.nudge());
-      const beacon = new DrandBeacon(config.BEACON_URL, { timeoutMs: config.BEACON_TIMEOUT_MS });
-      const domain = new BufferDomain(store, signer, beacon, kit.clock);
+      const beacon = new DrandBeacon(config.BEACON_URL, {
+        timeoutMs: config.BEACON_TIMEOUT_MS,
+        chainHash: beaconChainHash(config),
+        logger: kit.logger,
+      });
+      const domain = new BufferDomain(store, signer, beacon, kit.clock, {
+        issuer: TOKENS.joinReceipt.issuer,
+        jwksUrl: new URL('/buffer/.well-known/jwks.json', config.PUBLIC_BASE_URL).href,
+        keys: signer.publicJwks.keys,
+      });
       const api = new ApiRouter();
       registerBufferRoutes(api, {
         domain,
@@ -62,6 +71,8 @@ export async function startBufferService(
             logger: kit.logger,
             tickMs: config.BUFFER_CLOSE_TICK_MS,
           }),
+          // Stopped before the closer (parts stop in reverse): a close waiting for the beacon gives up at once.
+          { name: 'beacon', start: async () => undefined, stop: async () => beacon.stop() },
           eventConsumerPart({ bus: kit.bus, ds: kit.ds, store }),
           bufferSocketPart({
             upgrades: kit.upgrades,

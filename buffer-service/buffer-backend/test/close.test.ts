@@ -1,13 +1,15 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { TokenVerifier, type Envelope } from '@ticketslave/common';
 import {
-  entrantHash,
-  TokenVerifier,
-  verifyFairness,
-  type Envelope,
-  type FairnessDocument,
-} from '@ticketslave/common';
+  decodeReceipt,
+  firstRoundAtOrAfter,
+  type FairnessDocumentV2,
+  type DrawVerification,
+} from '@ticketslave/draw';
 import { eventually, readTopic } from '@ticketslave/dev/test-support';
 import { MAX_QUEUE_TICKETS } from '../src/http/queue-ticket-cookies';
 import { bulkJoin, fan, join, startHarness, type Harness } from './harness';
@@ -28,29 +30,71 @@ const closed = (eventId: string) =>
 describe('closing the buffer at saleStartsAt + bufferGraceSeconds', () => {
   const buffered = ['fan-a', 'fan-b', 'fan-c', 'fan-d', 'fan-e'];
   let eventId: string;
-  let doc: FairnessDocument;
+  let doc: FairnessDocumentV2;
+  /** Each fan's receipt file, as "Save my receipt" writes it. */
+  const receipts = new Map<string, string>();
+  let commitmentBefore: string;
+  let verified: DrawVerification;
 
   beforeAll(async () => {
     const event = await h.createEvent({ saleStartsAt: soon(2500), bufferGraceSeconds: 1 });
     eventId = event.eventId;
-    for (const u of buffered) expect((await join(h, eventId, u)).body.entry.late).toBe(false);
+    commitmentBefore = (await h.api(`/buffer/api/events/${eventId}`)).body.commitment;
+    for (const u of buffered) {
+      const joined = await join(h, eventId, u);
+      expect(joined.body.entry.late).toBe(false);
+      receipts.set(
+        u,
+        JSON.stringify({ kind: 'ticketslave-join-receipt', eventId, receipt: joined.body.receipt }),
+      );
+    }
     const early = await h.api(`/buffer/api/events/${eventId}/fairness`);
     expect(early.status).toBe(409);
     expect(early.body.commitment).toMatch(/^[0-9a-f]{64}$/);
     expect(early.body.seed).toBeUndefined();
     await closed(eventId);
     doc = (await h.api(`/buffer/api/events/${eventId}/fairness`)).body;
+    verified = await h.verify(doc, [...receipts.values()]);
   });
 
-  it('publishes a fairness document that reproduces every assigned number', async () => {
-    const result = verifyFairness(doc);
-    expect(result.problems).toEqual([]);
-    expect(doc).toMatchObject({ version: 'draw-v1', eventId, total: buffered.length });
-    expect(doc.beacon).toMatch(/^[0-9a-f]{64}$/);
-    expect(doc.beaconRound).toBeGreaterThan(0);
+  it('signs into every join receipt the event, entrant hash, join time, commitment and draw version', () => {
+    for (const [u, file] of receipts) {
+      const { claims } = decodeReceipt(JSON.parse(file).receipt);
+      expect(claims).toMatchObject({
+        sub: u,
+        evt: eventId,
+        cmt: commitmentBefore,
+        dv: 'draw-v2',
+        late: false,
+      });
+      expect(claims.eh).toMatch(/^[0-9a-f]{64}$/);
+      expect(claims.jat).toBeLessThanOrEqual(Date.parse(doc.closedAt));
+    }
+  });
+
+  it('publishes a draw-v2 document on the authenticated beacon round that every receipt verifies', async () => {
+    expect(verified.checks.filter((c) => c.status !== 'pass')).toEqual([]);
+    expect(verified.ok).toBe(true);
+    expect(doc).toMatchObject({
+      version: 'draw-v2',
+      eventId,
+      total: buffered.length,
+      commitment: commitmentBefore,
+    });
+    expect(doc.beacon.chain).toEqual(h.beaconInfo);
+    expect(doc.beacon.round).toBe(firstRoundAtOrAfter(h.beaconInfo, Date.parse(doc.closedAt)));
+    expect(doc.receiptKeys).toMatchObject({
+      issuer: 'ticketslave-buffer',
+      jwksUrl: expect.stringMatching(/\/buffer\/\.well-known\/jwks\.json$/),
+    });
+    const jwks = (await h.api('/buffer/.well-known/jwks.json')).body;
+    expect(doc.receiptKeys.keys).toEqual(jwks.keys);
     for (const u of buffered) {
       const me = await h.api(`/buffer/api/events/${eventId}/entries/me`, { cookie: await fan(h, u) });
-      expect(me.body.queueNumber).toBe(result.numbers.get(entrantHash(doc.salt, u)));
+      const mine = verified.subjects.find(
+        (s) => s.entrantHash === decodeReceipt(JSON.parse(receipts.get(u)!).receipt).claims.eh,
+      );
+      expect(me.body.queueNumber).toBe(mine!.number);
     }
     const state = await h.api(`/buffer/api/events/${eventId}`);
     expect(state.body).toMatchObject({ state: 'closed', total: 5, commitment: doc.commitment });
@@ -96,7 +140,7 @@ describe('closing the buffer at saleStartsAt + bufferGraceSeconds', () => {
       total: 5,
       seed: doc.seed,
       commitment: doc.commitment,
-      beacon: doc.beacon,
+      beacon: doc.beacon.randomness,
       entrantsDigest: doc.entrantsDigest,
     });
     const assigned = await readTopic<Envelope<'queue.assigned'>>(
@@ -114,7 +158,11 @@ describe('closing the buffer at saleStartsAt + bufferGraceSeconds', () => {
     expect(all.filter((a) => a.late).map((a) => a.userId)).toEqual(['late-1', 'late-2']);
   });
 
-  it('lets anyone check their number with npm run verify-draw', async () => {
+  it('lets a fan check their number with npm run verify-draw and their receipt', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'buffer-receipt-'));
+    const receiptFile = path.join(dir, 'fan-b.json');
+    writeFileSync(receiptFile, receipts.get('fan-b')!);
+    const me = await h.api(`/buffer/api/events/${eventId}/entries/me`, { cookie: await fan(h, 'fan-b') });
     const { stdout } = await promisify(execFile)(
       'npm',
       [
@@ -123,13 +171,17 @@ describe('closing the buffer at saleStartsAt + bufferGraceSeconds', () => {
         'verify-draw',
         '--',
         `${h.service.url}/buffer/api/events/${eventId}/fairness`,
-        '--user',
-        'fan-b',
+        '--chain-info',
+        `${h.beaconUrl}/info`,
+        '--receipt',
+        receiptFile,
+        '--expect',
+        String(me.body.queueNumber),
       ],
       { cwd: path.resolve(__dirname, '../../..') },
     );
-    const n = verifyFairness(doc).numbers.get(entrantHash(doc.salt, 'fan-b'));
-    expect(stdout).toContain(`queue number ${n}`);
+    expect(stdout).toContain(`queue number ${me.body.queueNumber}`);
+    expect(stdout).toMatch(/PASS +expected-number/);
     expect(stdout).toContain('VERIFIED: all 5 queue numbers recomputed');
   });
 });
@@ -162,9 +214,9 @@ describe('POST /buffer/api/events/:id/close', () => {
   it('closes an empty buffer cleanly', async () => {
     const event = await h.createEvent({ saleStartsAt: soon(0) });
     await closed(event.eventId);
-    const doc = (await h.api(`/buffer/api/events/${event.eventId}/fairness`)).body as FairnessDocument;
+    const doc = (await h.api(`/buffer/api/events/${event.eventId}/fairness`)).body as FairnessDocumentV2;
     expect(doc.total).toBe(0);
-    expect(verifyFairness(doc).ok).toBe(true);
+    expect((await h.verify(doc)).ok).toBe(true);
   });
 });
 

@@ -1,5 +1,7 @@
 import { Client } from 'pg';
-import { lockKeySql, runDraw, type Envelope, type RunningService } from '@ticketslave/common';
+import { lockKeySql, type Envelope, type RunningService } from '@ticketslave/common';
+import { firstRoundAtOrAfter, runDraw, type FairnessDocumentV2 } from '@ticketslave/draw';
+import { randomBeaconSecretKey } from '@ticketslave/dev/standins';
 import { eventually, readTopic } from '@ticketslave/dev/test-support';
 import { bulkJoin, fan, numbersOf, startHarness, type Harness } from './harness';
 
@@ -187,10 +189,17 @@ describe('a close interrupted by a crash', () => {
     await h.service.stop();
     await bulkJoin(h, event.eventId, users);
     await bulkJoin(h, event.eventId, ['crash-late-1', 'crash-late-2'], true);
-    const beacon = 'ab'.repeat(32);
+    // A verified round stored by the closer that crashed.
+    const stored = (await (await fetch(`${h.beaconUrl}/public/latest`)).json()) as {
+      round: number;
+      randomness: string;
+      signature: string;
+    };
+    const beacon = stored.randomness;
     await h.pg.query(
-      `UPDATE buffer_events SET state = 'closing', closed_at = now(), beacon = $2, beacon_round = 42 WHERE event_id = $1`,
-      [event.eventId, beacon],
+      `UPDATE buffer_events SET state = 'closing', closed_at = now(), beacon = $2, beacon_round = $3,
+         beacon_signature = $4, beacon_chain = $5::jsonb WHERE event_id = $1`,
+      [event.eventId, beacon, stored.round, stored.signature, JSON.stringify(h.beaconInfo)],
     );
     h.service = await h.startAnother();
     second = await h.startAnother();
@@ -200,7 +209,12 @@ describe('a close interrupted by a crash', () => {
       'SELECT seed, entrant_hash, user_id FROM entries JOIN buffer_events USING (event_id) WHERE event_id = $1 AND NOT late',
       [event.eventId],
     );
-    const expected = runDraw({ seed: rows[0].seed, beacon, entrantHashes: rows.map((r) => r.entrant_hash) });
+    const expected = await runDraw({
+      version: 'draw-v2',
+      seed: rows[0].seed,
+      beacon,
+      entrantHashes: rows.map((r) => r.entrant_hash),
+    });
     const userOf = new Map(rows.map((r) => [r.entrant_hash as string, r.user_id as string]));
     const numbers = await numbersOf(h, event.eventId);
     expected.order.forEach((hash, i) => expect(numbers.get(userOf.get(hash)!)!.n).toBe(i + 1));
@@ -217,7 +231,57 @@ describe('a close interrupted by a crash', () => {
     ]);
     await untilClosed(event.eventId);
     const doc = (await h.api(`/buffer/api/events/${event.eventId}/fairness`)).body;
-    expect(doc.beacon).toMatch(/^[0-9a-f]{64}$/);
+    expect(doc.beacon.randomness).toMatch(/^[0-9a-f]{64}$/);
+    expect((await h.verify(doc)).ok).toBe(true);
     expect([...(await numbersOf(h, event.eventId)).values()].map((v) => v.n).sort()).toEqual([1, 2, 3]);
+  });
+});
+
+describe('a close while the beacon is down, with two instances', () => {
+  it('waits and retries, refuses a beacon of another key, then draws on the due round once it is back', async () => {
+    const event = await h.createEvent({ organiserId: 'org-dark' });
+    const receipts: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const base = i % 2 ? second.url : h.service.url;
+      const res = await fetch(`${base}/buffer/api/events/${event.eventId}/entries`, {
+        method: 'POST',
+        headers: { cookie: await fan(h, `dark-${i}`), 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(res.status).toBe(201);
+      receipts.push(JSON.stringify({ receipt: ((await res.json()) as { receipt: string }).receipt }));
+    }
+    await h.stopBeacon();
+    try {
+      const close = await h.api(`/buffer/api/events/${event.eventId}/close`, {
+        method: 'POST',
+        cookie: await h.identity.sessionCookie({ id: 'org-dark', role: 'organiser' }),
+        body: {},
+      });
+      expect(close.status).toBe(202);
+      // Several rounds (period 1 s) come due while the beacon is dark: nothing is drawn.
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(await stateOf(event.eventId)).toBe('closing');
+      const pending = await h.api(`/buffer/api/events/${event.eventId}/fairness`);
+      expect(pending.status).toBe(409);
+      const { rows: early } = await h.pg.query('SELECT count(*)::int AS n FROM numbers WHERE event_id = $1', [
+        event.eventId,
+      ]);
+      expect(early[0].n).toBe(0);
+      // A beacon that comes back with another key is another chain: still nothing drawn.
+      await h.startBeacon(randomBeaconSecretKey());
+      await new Promise((r) => setTimeout(r, 2000));
+      expect(await stateOf(event.eventId)).toBe('closing');
+    } finally {
+      await h.startBeacon();
+    }
+    await untilClosed(event.eventId);
+    const doc = (await h.api(`/buffer/api/events/${event.eventId}/fairness`)).body as FairnessDocumentV2;
+    // The round due at the close, not the one current when the beacon came back.
+    expect(doc.beacon.round).toBe(firstRoundAtOrAfter(h.beaconInfo, Date.parse(doc.closedAt)));
+    const verified = await h.verify(doc, receipts);
+    expect(verified.checks.filter((c) => c.status !== 'pass')).toEqual([]);
+    expect(verified.subjects.map((s) => s.number).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(await closedMessages(event.eventId)).toHaveLength(1);
   });
 });

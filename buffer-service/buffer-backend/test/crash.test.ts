@@ -148,10 +148,11 @@ it('a buffer killed with SIGKILL mid-close and mid-publish resumes: every entran
     [event.eventId],
   );
   expect(rows).toHaveLength(ENTRANTS);
-  const { rows: ev } = await h.pg.query('SELECT seed, beacon FROM buffer_events WHERE event_id = $1', [
-    event.eventId,
-  ]);
-  const drawn = drawNumbers(
+  const { rows: ev } = await h.pg.query(
+    'SELECT seed, beacon, draw_version AS "drawVersion" FROM buffer_events WHERE event_id = $1',
+    [event.eventId],
+  );
+  const drawn = await drawNumbers(
     ev[0],
     rows.map((r) => ({ userId: r.user_id, entrantHash: r.entrant_hash })),
   );

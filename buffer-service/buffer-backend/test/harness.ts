@@ -8,6 +8,13 @@ import {
   type TopicName,
   type Payload,
 } from '@ticketslave/common';
+import {
+  parseFairnessDocument,
+  parseReceiptFile,
+  verifyDraw,
+  type DrandChainInfo,
+  type DrawVerification,
+} from '@ticketslave/draw';
 import { startBeacon } from '@ticketslave/dev/standins';
 import {
   createTestDatabase,
@@ -28,6 +35,14 @@ export interface Harness {
   kafka: TestKafka;
   identity: TestIdentity;
   beaconUrl: string;
+  /** The beacon stand-in's chain (what verifiers are told to trust, as `--chain-info`). */
+  beaconInfo: DrandChainInfo;
+  /** Stops the beacon stand-in: the buffer then finds nothing at BEACON_URL. */
+  stopBeacon(): Promise<void>;
+  /** Starts it again on the same port: the same chain, or one signing with `secretKey` instead. */
+  startBeacon(secretKey?: string): Promise<void>;
+  /** `verifyDraw` of @ticketslave/draw on a served document, trusting the stand-in's chain. */
+  verify(doc: unknown, receipts?: string[], expect?: number): Promise<DrawVerification>;
   service: RunningService;
   env: Record<string, string>;
   pg: Client;
@@ -85,11 +100,16 @@ export async function startHarness(label: string, extraEnv: Record<string, strin
   const db = await createTestDatabase(label);
   const kafka = await retryKafka(() => createTestKafka(label));
   const identity = await startTestIdentity();
-  const beacon = await startBeacon({ port: 0, period: 1 });
+  let beacon: Awaited<ReturnType<typeof startBeacon>> | null = await startBeacon({ port: 0, period: 1 });
+  const beaconPort = beacon.port;
+  const beaconSecret = beacon.secretKey;
+  const beaconInfo = beacon.info;
   const env = serviceTestEnv(db, kafka, {
     FEED_JWKS_URL: identity.feed.jwksUrl,
     BUFFER_SIGNING_JWKS: identity.privateJwks.buffer,
     BEACON_URL: beacon.url,
+    // Pinned as on the platform: a beacon restarted with another key is another chain, refused.
+    BEACON_CHAIN_HASH: beacon.info.hash,
     BUFFER_CLOSE_TICK_MS: '100',
     ...extraEnv,
   });
@@ -112,6 +132,21 @@ export async function startHarness(label: string, extraEnv: Record<string, strin
     kafka,
     identity,
     beaconUrl: beacon.url,
+    beaconInfo,
+    stopBeacon: async () => {
+      await beacon?.stop();
+      beacon = null;
+    },
+    startBeacon: async (secretKey = beaconSecret) => {
+      await beacon?.stop();
+      beacon = await startBeacon({ port: beaconPort, period: 1, secretKey });
+    },
+    verify: (doc, receipts = [], expect) =>
+      verifyDraw(parseFairnessDocument(doc), {
+        receipts: receipts.map((r) => parseReceiptFile(r)),
+        trustChains: [{ info: beaconInfo, source: 'the test beacon' }],
+        ...(expect !== undefined ? { expect } : {}),
+      }),
     service: services[0]!,
     env,
     pg,
@@ -152,7 +187,7 @@ export async function startHarness(label: string, extraEnv: Record<string, strin
       for (const s of services.reverse()) await s.stop().catch(() => undefined);
       await producer.disconnect();
       await pg.end();
-      await beacon.stop();
+      await beacon?.stop();
       await identity.stop();
       await kafka.cleanup();
       await db.drop();

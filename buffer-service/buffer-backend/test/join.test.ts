@@ -1,4 +1,5 @@
-import { entrantHash, TokenVerifier } from '@ticketslave/common';
+import { TokenVerifier } from '@ticketslave/common';
+import { entrantHash } from '@ticketslave/draw';
 import { JOIN_MANY_SQL } from '../src/data/pg-buffer-store';
 import { fan, join, startHarness, type Harness } from './harness';
 

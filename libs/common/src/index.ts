@@ -24,7 +24,6 @@ export * from './db/sql-functions';
 export * from './tokens/ed25519';
 export * from './tokens/keys';
 export * from './tokens/tokens';
-export * from './draw/draw-v1';
 export * from './service/lifecycle';
 export * from './service/service';
 export * from './ws/upgrade-router';

@@ -317,28 +317,50 @@ function checkBeacon(
       false,
       `chain ${chain.hash} (${chain.metadata.beaconID}) is not one of drand's public mainnet chains; supply its info to trust it`,
     );
-  const closedAtMs = Date.parse(doc.closedAt);
-  const due = firstRoundAtOrAfter(chain, closedAtMs);
-  add(
-    'beacon-round',
-    doc.beacon.round === due,
-    doc.beacon.round === due
-      ? `round ${due}, due ${new Date(roundTimeMs(chain, due)).toISOString()} (closed ${doc.closedAt})`
-      : `the close at ${doc.closedAt} calls for round ${due}, the document used round ${doc.beacon.round}`,
-  );
-  const signature = verifyRoundSignature(chain, doc.beacon);
-  add(
-    'beacon-signature',
-    signature.ok,
-    signature.ok ? `round ${doc.beacon.round} is signed by the chain` : signature.reason!,
-  );
-  const randomness = randomnessOf(doc.beacon.signature);
-  add(
-    'beacon-randomness',
-    randomness === doc.beacon.randomness,
-    randomness === doc.beacon.randomness
-      ? 'randomness = SHA-256(signature)'
-      : `SHA-256(signature) is ${randomness}, not the randomness used`,
-  );
+  for (const c of beaconRoundChecks(chain, doc.beacon, Date.parse(doc.closedAt)))
+    add(c.id, c.status === 'pass', c.detail);
   return chainName;
+}
+
+/**
+ * The checks of one drand round against its chain and the close: the round is the first at
+ * or after the close, its BLS signature verifies under the chain's key, and its randomness is
+ * SHA-256 of the signature. The buffer runs exactly these before it draws (it never draws on a
+ * round that fails one), and `verifyDraw` runs them on the document.
+ */
+export function beaconRoundChecks(
+  chain: DrandChainInfo,
+  beacon: { round: number; signature: string; previous_signature?: string; randomness: string },
+  closedAtMs: number,
+): CheckResult[] {
+  const due = firstRoundAtOrAfter(chain, closedAtMs);
+  const closedAt = new Date(closedAtMs).toISOString();
+  const result = (id: CheckId, ok: boolean, detail: string): CheckResult => ({
+    id,
+    status: ok ? 'pass' : 'fail',
+    detail,
+  });
+  const signature = verifyRoundSignature(chain, beacon);
+  const randomness = randomnessOf(beacon.signature);
+  return [
+    result(
+      'beacon-round',
+      beacon.round === due,
+      beacon.round === due
+        ? `round ${due}, due ${new Date(roundTimeMs(chain, due)).toISOString()} (closed ${closedAt})`
+        : `the close at ${closedAt} calls for round ${due}, the document used round ${beacon.round}`,
+    ),
+    result(
+      'beacon-signature',
+      signature.ok,
+      signature.ok ? `round ${beacon.round} is signed by the chain` : signature.reason!,
+    ),
+    result(
+      'beacon-randomness',
+      randomness === beacon.randomness,
+      randomness === beacon.randomness
+        ? 'randomness = SHA-256(signature)'
+        : `SHA-256(signature) is ${randomness}, not the randomness used`,
+    ),
+  ];
 }

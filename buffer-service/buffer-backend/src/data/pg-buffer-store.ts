@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { commitmentOf, type DrandChainInfo, type DrawVersion } from '@ticketslave/draw';
 import {
-  commitmentOf,
   enqueueMessages,
   envelope,
   KeyedBatcher,
@@ -17,6 +17,7 @@ import type {
   BufferEvent,
   BufferState,
   BufferStore,
+  BeaconRound,
   CloseOutcome,
   DrawnNumbers,
   Entry,
@@ -37,9 +38,13 @@ interface EventRow {
   seed: string;
   salt: string;
   commitment: string;
+  draw_version: DrawVersion;
   closed_at: Date | null;
   beacon: string | null;
   beacon_round: string | null;
+  beacon_signature: string | null;
+  beacon_previous_signature: string | null;
+  beacon_chain: DrandChainInfo | null;
   entrants_digest: string | null;
   total: number | null;
   last_number: number;
@@ -65,9 +70,13 @@ const toEvent = (r: EventRow): BufferEvent => ({
   seed: r.seed,
   salt: r.salt,
   commitment: r.commitment,
+  drawVersion: r.draw_version,
   closedAt: r.closed_at,
   beacon: r.beacon,
   beaconRound: r.beacon_round === null ? null : Number(r.beacon_round),
+  beaconSignature: r.beacon_signature,
+  beaconPreviousSignature: r.beacon_previous_signature,
+  beaconChain: r.beacon_chain,
   entrantsDigest: r.entrants_digest,
   total: r.total,
   lastNumber: r.last_number,
@@ -100,9 +109,14 @@ const EventJson = z.object({
   seed: z.string(),
   salt: z.string(),
   commitment: z.string(),
+  draw_version: z.enum(['draw-v1', 'draw-v2']),
   closed_at: z.string().nullable(),
   beacon: z.string().nullable(),
   beacon_round: z.union([z.string(), z.number()]).nullable(),
+  beacon_signature: z.string().nullable(),
+  beacon_previous_signature: z.string().nullable(),
+  // Kept as the chain info the beacon served (checked when it was stored).
+  beacon_chain: z.custom<DrandChainInfo>().nullable(),
   entrants_digest: z.string().nullable(),
   total: z.number().int().nullable(),
   last_number: z.number().int(),
@@ -394,17 +408,26 @@ export class PgBufferStore implements BufferStore {
     return rows.map((r) => ({ eventId: r.event_id, state: r.state }));
   }
 
-  async storeBeacon(eventId: string, beacon: string, round: number | null): Promise<void> {
+  async storeBeacon(eventId: string, round: BeaconRound): Promise<void> {
+    // The first closer's round stays: every closer computes the same round and gets the same value.
     await this.ds.query(
-      `UPDATE buffer_events SET beacon = $2, beacon_round = $3
+      `UPDATE buffer_events SET beacon = $2, beacon_round = $3, beacon_signature = $4,
+         beacon_previous_signature = $5, beacon_chain = $6::jsonb
        WHERE event_id = $1 AND state = 'closing' AND beacon IS NULL`,
-      [eventId, beacon, round],
+      [
+        eventId,
+        round.randomness,
+        round.round,
+        round.signature,
+        round.previous_signature ?? null,
+        JSON.stringify(round.chain),
+      ],
     );
   }
 
   async completeClose(
     eventId: string,
-    draw: (event: BufferEvent, entrants: { userId: string; entrantHash: string }[]) => DrawnNumbers,
+    draw: (event: BufferEvent, entrants: { userId: string; entrantHash: string }[]) => Promise<DrawnNumbers>,
   ): Promise<CloseOutcome | null> {
     const outcome = await this.ds.transaction(async (em) => {
       // Exclusive: no join is mid-flight while the late joiners of the closing phase are numbered.
@@ -437,7 +460,7 @@ export class PgBufferStore implements BufferStore {
         if (r.late) lateRows.push({ userId: r.user_id, seq: BigInt(r.seq) });
         else entrants.push({ userId: r.user_id, entrantHash: r.entrant_hash });
       }
-      const drawn = draw(event, entrants);
+      const drawn = await draw(event, entrants);
       lap('draw');
       const total = drawn.order.length;
       await insertNumbers(em, eventId, 0, drawn.order);

@@ -1,20 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import {
   ConflictError,
-  DRAW_VERSION,
   ForbiddenError,
   NotFoundError,
   TOKENS,
-  entrantHash,
-  entrantsDigest,
-  finalSeed,
-  shuffle,
   type Clock,
   type EventSnapshot,
-  type FairnessDocument,
   type SessionClaims,
   type TokenSigner,
 } from '@ticketslave/common';
+import {
+  DRAW_V1,
+  DRAW_V2,
+  entrantHash,
+  entrantsDigest,
+  finalSeedV1,
+  finalSeedV2,
+  shuffledIndices,
+  type FairnessDocument,
+  type FairnessReceiptKeys,
+} from '@ticketslave/draw';
 import { JOINABLE_STATUSES } from './ports';
 import type {
   Beacon,
@@ -58,15 +63,16 @@ export const newSecrets = () => ({
 });
 
 /**
- * The draw of draw-v1 over the buffered entrants, keyed back to user ids: exactly
- * `runDraw` (same sorted list, digest, final seed and Fisher–Yates), but shuffling the
- * entrants' indices instead of hash strings, so a million entrants need no maps.
+ * The draw over the buffered entrants, keyed back to user ids: exactly `runDraw` of
+ * @ticketslave/draw (same sorted list, digest, final seed and Fisher–Yates), but shuffling
+ * the entrants' indices instead of hash strings, so a million entrants need no maps.
  * Entrants read in ascending hash order (as the store reads them) are not re-sorted.
+ * `beacon` is the round's randomness (draw-v2) or draw-v1's beacon value.
  */
-export function drawNumbers(
-  event: Pick<BufferEvent, 'seed' | 'beacon'>,
+export async function drawNumbers(
+  event: Pick<BufferEvent, 'seed' | 'beacon' | 'drawVersion'>,
   entrants: readonly { userId: string; entrantHash: string }[],
-): DrawnNumbers {
+): Promise<DrawnNumbers> {
   let sorted = entrants;
   for (let i = 1; i < entrants.length; i++)
     if (!(entrants[i - 1]!.entrantHash < entrants[i]!.entrantHash)) {
@@ -77,10 +83,13 @@ export function drawNumbers(
   for (let i = 1; i < hashes.length; i++)
     // Salted SHA-256 of distinct user ids; equal hashes would merge two fans into one place.
     if (hashes[i - 1] === hashes[i]) throw new Error(`two entrants share the hash ${hashes[i]}`);
-  const digest = entrantsDigest(hashes);
-  const indices = Array.from({ length: sorted.length }, (_, i) => i);
-  const order = shuffle(indices, finalSeed(event.seed, digest, event.beacon ?? ''));
-  return { entrantsDigest: digest, order: order.map((i) => sorted[i]!.userId) };
+  const digest = await entrantsDigest(hashes);
+  const key =
+    event.drawVersion === DRAW_V2
+      ? finalSeedV2(event.seed, digest, event.beacon!)
+      : finalSeedV1(event.seed, digest, event.beacon ?? '');
+  const order = shuffledIndices(sorted.length, key);
+  return { entrantsDigest: digest, order: Array.from(order, (i) => sorted[i]!.userId) };
 }
 
 const view = (e: Entry): EntryView => ({
@@ -105,6 +114,8 @@ export class BufferDomain {
     private readonly signer: Signer,
     private readonly beacon: Beacon,
     private readonly clock: Clock,
+    /** Where the receipts' keys are published, named in every draw-v2 fairness document. */
+    private readonly receiptKeys: FairnessReceiptKeys,
   ) {}
 
   async publicState(eventId: string): Promise<PublicBufferState> {
@@ -126,8 +137,17 @@ export class BufferDomain {
     const { entry, event } = await this.store.join(eventId, session.sub, joinable, (salt) =>
       entrantHash(salt, session.sub),
     );
+    // The commitment is in every receipt: the seed was fixed (and its hash published) when the
+    // event reached the buffer, so a receipt is the fan's signed evidence of it before the close.
     const receipt = await this.signer.sign(
-      { evt: eventId, jat: entry.joinedAt.getTime(), eh: entry.entrantHash },
+      {
+        evt: eventId,
+        jat: entry.joinedAt.getTime(),
+        eh: entry.entrantHash,
+        cmt: event.commitment,
+        dv: event.drawVersion,
+        late: entry.late,
+      },
       {
         issuer: TOKENS.joinReceipt.issuer,
         audience: TOKENS.joinReceipt.audience,
@@ -187,11 +207,17 @@ export class BufferDomain {
   async finishClose(eventId: string): Promise<CloseOutcome | null> {
     const event = await this.store.getEvent(eventId);
     if (!event || event.state !== 'closing') return null;
+    let beaconWaitMs: number | undefined;
     if (event.beacon === null) {
-      const value = await this.beacon.nextValue();
-      await this.store.storeBeacon(eventId, value.randomness, value.round);
+      // Never drawn without it: roundFor throws rather than answer an unauthenticated round,
+      // and the closer tries again on its next tick.
+      const started = performance.now();
+      const round = await this.beacon.roundFor(event.closedAt!);
+      beaconWaitMs = Math.round(performance.now() - started);
+      await this.store.storeBeacon(eventId, round);
     }
-    return this.store.completeClose(eventId, drawNumbers);
+    const outcome = await this.store.completeClose(eventId, drawNumbers);
+    return outcome && beaconWaitMs !== undefined ? { ...outcome, beaconWaitMs } : outcome;
   }
 
   async fairness(eventId: string): Promise<FairnessDocument> {
@@ -204,17 +230,37 @@ export class BufferDomain {
         { commitment: event.commitment, state: event.state },
       );
     const entrantHashes = await this.store.sortedEntrantHashes(eventId);
+    if (event.drawVersion === DRAW_V1)
+      return {
+        version: DRAW_V1,
+        eventId,
+        commitment: event.commitment,
+        seed: event.seed,
+        salt: event.salt,
+        beacon: event.beacon ?? '',
+        beaconRound: event.beaconRound,
+        entrantsDigest: event.entrantsDigest!,
+        entrantHashes,
+        total: entrantHashes.length,
+      };
     return {
-      version: DRAW_VERSION,
+      version: DRAW_V2,
       eventId,
       commitment: event.commitment,
       seed: event.seed,
       salt: event.salt,
-      beacon: event.beacon ?? '',
-      beaconRound: event.beaconRound,
+      closedAt: event.closedAt!.toISOString(),
+      beacon: {
+        chain: event.beaconChain!,
+        round: event.beaconRound!,
+        signature: event.beaconSignature!,
+        ...(event.beaconPreviousSignature ? { previous_signature: event.beaconPreviousSignature } : {}),
+        randomness: event.beacon!,
+      },
+      receiptKeys: this.receiptKeys,
       entrantsDigest: event.entrantsDigest!,
-      entrantHashes,
       total: entrantHashes.length,
+      entrantHashes,
     };
   }
 }

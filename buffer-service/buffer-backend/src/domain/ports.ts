@@ -1,4 +1,5 @@
 import type { EventSnapshot } from '@ticketslave/common';
+import type { DrandChainInfo, DrawVersion } from '@ticketslave/draw';
 
 export type BufferState = 'open' | 'closing' | 'closed';
 
@@ -15,9 +16,16 @@ export interface BufferEvent {
   seed: string;
   salt: string;
   commitment: string;
+  /** draw-v2 for every event buffered since draw-v2; draw-v1 for the events closed before it. */
+  drawVersion: DrawVersion;
   closedAt: Date | null;
+  /** The beacon randomness (hex) the draw used, once fetched and verified. */
   beacon: string | null;
   beaconRound: number | null;
+  /** draw-v2: the round's BLS signature and the chain that signed it. */
+  beaconSignature: string | null;
+  beaconPreviousSignature: string | null;
+  beaconChain: DrandChainInfo | null;
   entrantsDigest: string | null;
   total: number | null;
   lastNumber: number;
@@ -48,6 +56,8 @@ export interface DrawnNumbers {
 
 export interface CloseOutcome {
   total: number;
+  /** Milliseconds this closer waited for the beacon round (fetching and verifying it included). */
+  beaconWaitMs?: number;
   lateNumbered: number;
   /** Milliseconds from taking the lock to the end of each phase (read, draw, numbers, outbox). */
   ms?: Record<string, number>;
@@ -75,21 +85,35 @@ export interface BufferStore {
   beginClose(eventId: string, now: Date): Promise<boolean>;
   /** Events whose buffer is due to close or whose close was interrupted. */
   pendingCloses(now: Date): Promise<{ eventId: string; state: BufferState }[]>;
-  /** Stores the beacon once; every closer then uses the stored one. */
-  storeBeacon(eventId: string, beacon: string, round: number | null): Promise<void>;
+  /** Stores the (verified) beacon round once; every closer then uses the stored one. */
+  storeBeacon(eventId: string, round: BeaconRound): Promise<void>;
   /**
    * closing → closed in one transaction: numbers from `draw`, late joiners after
    * them, messages in the outbox. False when another closer finished it first.
    */
   completeClose(
     eventId: string,
-    draw: (event: BufferEvent, entrants: { userId: string; entrantHash: string }[]) => DrawnNumbers,
+    draw: (event: BufferEvent, entrants: { userId: string; entrantHash: string }[]) => Promise<DrawnNumbers>,
   ): Promise<CloseOutcome | null>;
   sortedEntrantHashes(eventId: string): Promise<string[]>;
 }
 
-/** A public randomness beacon; `null` round and empty value when none is configured. */
+/** A drand round the beacon served, with the chain it belongs to. */
+export interface BeaconRound {
+  chain: DrandChainInfo;
+  round: number;
+  signature: string;
+  previous_signature?: string;
+  randomness: string;
+}
+
+/** A drand beacon that answers only authenticated rounds. */
 export interface Beacon {
-  /** The first value published after this call: unknown to anyone when the buffer closed. */
-  nextValue(): Promise<{ randomness: string; round: number | null }>;
+  /**
+   * The first round at or after `closedAt`, once it is published, verified with
+   * @ticketslave/draw's beacon checks (the ones `verify-draw` runs). Waits for the round and
+   * retries while the beacon is unreachable; throws when it gives up or a round fails a
+   * check, so the close is retried and never draws on an unauthenticated value.
+   */
+  roundFor(closedAt: Date): Promise<BeaconRound>;
 }

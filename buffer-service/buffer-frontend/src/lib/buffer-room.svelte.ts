@@ -1,4 +1,6 @@
 import { api, isApiError, LiveSocket, loginUrl } from '@ticketslave/ui';
+import type { ReceiptFile } from '@ticketslave/draw';
+import { downloadReceiptFile, keepReceipt, keptReceipt } from './receipt';
 
 export type BufferState = 'open' | 'closing' | 'closed';
 
@@ -37,11 +39,12 @@ export class BufferRoom {
   entryStatus = $state<'unknown' | 'anonymous' | 'not-joined' | 'joined'>('unknown');
   joining = $state(false);
   joinError = $state<unknown>(null);
-  /** The signed join receipt (a compact JWS), once this page has joined or asked again. */
-  receipt = $state<string | null>(null);
+  /** The signed join receipt, kept in this browser since joining (or since asking again). */
+  receipt = $state<ReceiptFile | null>(null);
   readonly socket: LiveSocket<BufferMessage>;
 
   constructor(readonly eventId: string) {
+    this.receipt = keptReceipt(eventId);
     this.socket = new LiveSocket<BufferMessage>({
       url: `/buffer/ws?event=${encodeURIComponent(eventId)}`,
       onMessage: (m) => this.#onMessage(m),
@@ -99,7 +102,7 @@ export class BufferRoom {
         body: {},
       });
       this.entry = res.entry;
-      this.receipt = res.receipt;
+      this.receipt = await keepReceipt(this.eventId, res.receipt);
       this.entryStatus = 'joined';
       // A late joiner already has a number; reading it back sets the ticket cookie.
       if (res.entry.queueNumber !== null) await this.loadEntry();
@@ -115,8 +118,8 @@ export class BufferRoom {
   }
 
   /**
-   * Saves my join receipt as a JSON file. Joining is idempotent, so asking again
-   * returns the same entry with a receipt signed by the buffer's published key.
+   * "Save my receipt": the receipt this browser kept, as a JSON file. Joining is idempotent,
+   * so a browser that has none (another device) asks again and gets the same entry, signed.
    */
   async downloadReceipt(): Promise<void> {
     if (!this.receipt) {
@@ -125,25 +128,9 @@ export class BufferRoom {
         body: {},
       });
       this.entry = res.entry;
-      this.receipt = res.receipt;
+      this.receipt = await keepReceipt(this.eventId, res.receipt);
     }
-    const file = {
-      kind: 'ticketslave-join-receipt',
-      eventId: this.eventId,
-      joinedAt: this.entry?.joinedAt,
-      receipt: this.receipt,
-      verifyWith: `${location.origin}/buffer/.well-known/jwks.json`,
-      fairness: this.fairnessUrl,
-      note: 'A JWS signed by the buffer: sub = your user id, evt = event, jat = when you joined, eh = your entrant hash in the fairness document.',
-    };
-    const url = URL.createObjectURL(new Blob([JSON.stringify(file, null, 2)], { type: 'application/json' }));
-    const a = document.createElement('a');
-    a.href = url;
-    a.download = `join-receipt-${this.eventId}.json`;
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    downloadReceiptFile(this.receipt);
   }
 
   #onMessage(m: BufferMessage): void {

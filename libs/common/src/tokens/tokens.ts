@@ -22,6 +22,12 @@ export const JoinReceiptClaims = z.object({
   evt: z.string(),
   jat: z.number(),
   eh: z.string(),
+  /** draw-v2: the commitment of the draw, fixed before the close (libs/draw, docs/fairness.md). */
+  cmt: z.string().optional(),
+  /** draw-v2: the draw version the commitment belongs to. */
+  dv: z.string().optional(),
+  /** Joined after the buffer closed: numbered after every drawn fan. */
+  late: z.boolean().optional(),
 });
 export type JoinReceiptClaims = z.infer<typeof JoinReceiptClaims>;
 export const QueueTicketClaims = z.object({ sub: z.string(), evt: z.string(), qn: z.number().int().min(1) });

@@ -22,6 +22,7 @@ import { PgEventStore } from './data/events-repo';
 import { PgPublicEventStore } from './data/public-events-repo';
 import { OrganiserEvents } from './domain/organiser-events';
 import { PublicEvents } from './domain/public-events';
+import { authPipeline } from './http/auth';
 import { mountGoogleLogin } from './http/google-routes';
 import { mountPosterUpload, registerEventRoutes } from './http/event-routes';
 import { eventStatsConsumer } from './messaging/stats-consumer';
@@ -65,8 +66,9 @@ export async function startFeedService(
         logger: kit.logger,
         publicBaseUrl: config.PUBLIC_BASE_URL,
       });
+      const auth = authPipeline({ config, accounts });
       const api = new ApiRouter();
-      registerAccountRoutes(api, { accounts, sessions, clock: kit.clock, secureCookies });
+      registerAccountRoutes(api, { accounts, auth, sessions, clock: kit.clock, secureCookies });
       // Rendered public pages; every committed change to events or their stats here drops them.
       const pages = new PageCache({
         maxAgeMs: config.FEED_CACHE_MAX_AGE_MS,
@@ -104,7 +106,7 @@ export async function startFeedService(
         ],
         beforeJson: (app) => {
           mountJwks(app, 'feed', signer.publicJwks);
-          mountGoogleLogin(app, { config, accounts, clock: kit.clock, secureCookies });
+          mountGoogleLogin(app, { config, accounts, auth, clock: kit.clock, secureCookies });
           mountPosterUpload(app, {
             organiser,
             sessions,

@@ -15,6 +15,7 @@ import {
 } from '@ticketslave/common';
 import type { Accounts } from '../domain/accounts';
 import { MAX_PASSWORD_LENGTH } from '../domain/passwords';
+import { passwordLogin, type AuthPipeline } from './auth';
 import {
   clearSessionCookies,
   deviceCookieOf,
@@ -39,6 +40,8 @@ const Accepted = z.object({ status: z.literal('accepted'), message: z.string() }
 
 export interface AccountRouteDeps {
   accounts: Accounts;
+  /** Passport with the `local` strategy: e-mail/password login goes through it (auth.ts). */
+  auth: AuthPipeline;
   sessions: TokenVerifier;
   clock: Clock;
   secureCookies: boolean;
@@ -156,11 +159,10 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
       response: Me,
       before: [loginLimit],
     },
-    async ({ body, req, res }) => {
+    async ({ req, res }) => {
       const device = deviceCookieOf(req.cookies);
-      const issued = await retryAfter(res, () =>
-        accounts.login(body.email, body.password, { ip: clientIp(req), device }),
-      );
+      // passport-local reads the body (validated above) and verifies through Accounts.login.
+      const issued = await retryAfter(res, () => passwordLogin(d.auth, req, res));
       setSessionCookies(res, issued, d.secureCookies, d.clock.now());
       if (issued.device !== device) setDeviceCookie(res, issued.device, d.secureCookies);
       return issued.user;

@@ -1,7 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Express, Request, Response, NextFunction } from 'express';
-import { Passport } from 'passport';
-import { Strategy as GoogleStrategy, type Profile } from 'passport-google-oauth20';
+import type { Profile } from 'passport-google-oauth20';
 import {
   AuthError,
   cookieOptions,
@@ -12,6 +11,7 @@ import {
 } from '@ticketslave/common';
 import type { FeedConfig } from '../config';
 import type { Accounts } from '../domain/accounts';
+import type { AuthPipeline } from './auth';
 import { setSessionCookies } from './session-cookies';
 
 const STATE_COOKIE = 'ts_oauth';
@@ -24,35 +24,21 @@ const same = (a: string, b: string) =>
   a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 
 /**
- * Google login with passport-google-oauth20. `state` lives in a short HttpOnly cookie
- * (there is no server session to keep it in) and is compared before passport runs.
+ * Google login through the pipeline's `google` strategy (passport-google-oauth20, auth.ts).
+ * `state` lives in a short HttpOnly cookie (there is no server session to keep it in) and
+ * is compared before passport runs.
  */
 export function mountGoogleLogin(
   app: Express,
-  d: { config: FeedConfig; accounts: Accounts; clock: Clock; secureCookies: boolean },
+  d: { config: FeedConfig; accounts: Accounts; auth: AuthPipeline; clock: Clock; secureCookies: boolean },
 ): void {
-  const { config } = d;
-  if (!config.GOOGLE_CLIENT_ID || !config.GOOGLE_CLIENT_SECRET) {
+  const { passport } = d.auth;
+  if (!d.auth.google) {
     app.get(`${STATE_PATH}{/callback}`, (_req, _res, next) =>
       next(new NotFoundError('Google login is not configured here.', 'google_disabled')),
     );
     return;
   }
-  const passport = new Passport();
-  passport.use(
-    new GoogleStrategy(
-      {
-        clientID: config.GOOGLE_CLIENT_ID,
-        clientSecret: config.GOOGLE_CLIENT_SECRET,
-        callbackURL: new URL(`${STATE_PATH}/callback`, config.PUBLIC_BASE_URL).toString(),
-        authorizationURL: config.GOOGLE_AUTH_URL,
-        tokenURL: config.GOOGLE_TOKEN_URL,
-        userProfileURL: config.GOOGLE_USERINFO_URL,
-      },
-      (_access: string, _refresh: string, profile: Profile, done: (err: unknown, user?: Profile) => void) =>
-        done(null, profile),
-    ),
-  );
   const stateCookie = cookieOptions({ secure: d.secureCookies, path: STATE_PATH, maxAgeMs: 10 * 60_000 });
 
   app.get(STATE_PATH, (req: Request, res: Response, next: NextFunction) => {

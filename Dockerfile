@@ -63,6 +63,10 @@ WORKDIR /app
 COPY --from=deps /app/ ./
 COPY --from=build /out/backend/ ${SERVICE}-service/${SERVICE}-backend/dist/
 COPY --from=build /out/frontend/ frontend/
+# Amazon RDS's CA bundle (every region): DATABASE_URL in AWS ends in
+# ?sslmode=verify-full&sslrootcert=/app/certs/rds-global-bundle.pem (deployment/modules/rds), and
+# node-postgres reads the file named there. Without it no service can reach RDS.
+ADD --chmod=0444 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /app/certs/rds-global-bundle.pem
 WORKDIR /app/${SERVICE}-service/${SERVICE}-backend
 # The official image's unprivileged "node" user.
 USER 1000:1000

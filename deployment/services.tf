@@ -7,6 +7,9 @@ locals {
   service_ports   = { feed = 8081, buffer = 8082, queue = 8083, purchase = 8084, payment = 8085 }
   rule_priorities = { feed = 10, buffer = 20, queue = 30, purchase = 40, payment = 50 }
 
+  # Where the Dockerfile puts the Amazon RDS CA bundle (DATABASE_URL's sslrootcert).
+  rds_ca_bundle_path = "/app/certs/rds-global-bundle.pem"
+
   common_environment = {
     NODE_ENV             = "production"
     HOST                 = "0.0.0.0"
@@ -31,10 +34,11 @@ locals {
 
   service_environment = {
     feed = {
-      MAIL_FROM           = var.mail_from
-      S3_REGION           = var.region
-      S3_BUCKET_IMAGES    = module.s3.images_bucket
-      S3_PUBLIC_BASE_URL  = "${local.public_base_url}/images"
+      MAIL_FROM        = var.mail_from
+      S3_REGION        = var.region
+      S3_BUCKET_IMAGES = module.s3.images_bucket
+      # A poster's URL is this base + its key (images/posters/…), served by CloudFront's /images/*.
+      S3_PUBLIC_BASE_URL  = local.public_base_url
       GOOGLE_CLIENT_ID    = var.google_client_id
       GOOGLE_AUTH_URL     = "https://accounts.google.com/o/oauth2/v2/auth"
       GOOGLE_TOKEN_URL    = "https://oauth2.googleapis.com/token"
@@ -48,6 +52,7 @@ locals {
     }
     purchase = {
       QUEUE_JWKS_URL = "http://queue:8083/queue/.well-known/jwks.json"
+      MAIL_FROM      = var.mail_from
     }
     payment = {
       MAIL_FROM = var.mail_from
@@ -59,9 +64,12 @@ locals {
     feed     = ["SESSION_SIGNING_JWKS", "SMTP_URL", "GOOGLE_CLIENT_SECRET"]
     buffer   = ["BUFFER_SIGNING_JWKS"]
     queue    = ["QUEUE_SIGNING_JWKS"]
-    purchase = ["TICKET_SIGNING_JWKS"]
+    purchase = ["TICKET_SIGNING_JWKS", "SMTP_URL"]
     payment  = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "SMTP_URL"]
   }
+
+  # Key prefixes the code writes (feed: POSTER_KEY_PREFIX in adapters/poster-store.ts).
+  poster_key_prefix = "images/posters/"
 
   task_policies = {
     feed = jsonencode({
@@ -69,7 +77,7 @@ locals {
       Statement = [{
         Effect   = "Allow"
         Action   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
-        Resource = "${module.s3.images_bucket_arn}/images/*"
+        Resource = "${module.s3.images_bucket_arn}/${local.poster_key_prefix}*"
       }]
     })
   }
@@ -84,11 +92,33 @@ locals {
       cpu_target_percent   = var.cpu_target_percent
       requests_per_target  = var.requests_per_target
       connections_per_task = svc == "queue" ? var.queue_connections_per_task : null
-      environment          = merge(local.common_environment, local.service_environment[svc], { PORT = tostring(port), DB_SCHEMA = svc })
+      environment = merge(local.common_environment, local.service_environment[svc], {
+        PORT         = tostring(port)
+        DB_SCHEMA    = svc
+        DB_POOL_SIZE = tostring(var.service_sizing[svc].db_pool)
+      })
       secrets = merge(local.common_secrets, {
         for key in local.app_secret_keys[svc] : key => "${aws_secretsmanager_secret.app[svc].arn}:${key}::"
       })
       task_policy_json = lookup(local.task_policies, svc, null)
+    }
+  }
+}
+
+# The database connection budget: every service at its max_count, each task with its pool and
+# the connections it opens outside it, plus a reserve, must fit in RDS's max_connections (set
+# explicitly in the parameter group, so the number is the one planned). 140 tasks with the
+# default pool of 10 would need 1,400 against ~800 on a db.m7g.large: the plan stops here.
+locals {
+  db_connections_at_max = sum([for svc, s in var.service_sizing : s.max_count * (s.db_pool + var.db_connections_per_task_outside_pool)])
+}
+
+resource "terraform_data" "db_connection_budget" {
+  input = local.db_connections_at_max
+  lifecycle {
+    precondition {
+      condition     = local.db_connections_at_max + var.db_reserved_connections <= var.rds_max_connections
+      error_message = "Database connections at max_count: ${local.db_connections_at_max} + ${var.db_reserved_connections} reserved > rds_max_connections ${var.rds_max_connections}. Lower db_pool or max_count, or raise the RDS class and rds_max_connections."
     }
   }
 }

@@ -7,6 +7,27 @@ variable "environment" {
   }
 }
 
+variable "aws_account_id" {
+  description = "The environment's AWS account: the provider refuses to touch any other (staging and production are separate accounts)"
+  type        = string
+  validation {
+    condition     = can(regex("^[0-9]{12}$", var.aws_account_id))
+    error_message = "aws_account_id is a 12-digit AWS account id."
+  }
+}
+
+variable "ecr_replicate_to_account_ids" {
+  description = "Accounts this environment's ECR replicates every image to (staging: production's). Images are pushed once, to the account that builds them"
+  type        = list(string)
+  default     = []
+}
+
+variable "ecr_accept_replication_from_account_ids" {
+  description = "Accounts allowed to replicate images into this environment's ECR (production: staging's)"
+  type        = list(string)
+  default     = []
+}
+
 variable "region" {
   type    = string
   default = "eu-central-1"
@@ -62,17 +83,6 @@ variable "alb_open_to_internet" {
   default = false
 }
 
-variable "kafka_admin_cidrs" {
-  type    = list(string)
-  default = []
-}
-
-variable "manage_kafka_topics" {
-  description = "Apply the kafka_topics module (needs network reach to MSK)"
-  type        = bool
-  default     = false
-}
-
 variable "kafka_version" {
   type    = string
   default = "3.9.x.kraft"
@@ -114,13 +124,31 @@ variable "deletion_protection" {
 }
 
 variable "service_sizing" {
-  description = "Per service Fargate size and task count bounds"
+  description = "Per service Fargate size, task count bounds and database pool per task (DB_POOL_SIZE)"
   type = map(object({
     cpu       = number
     memory    = number
     min_count = number
     max_count = number
+    db_pool   = number
   }))
+}
+
+variable "rds_max_connections" {
+  description = "max_connections set on RDS; every task at max_count with its pool must fit (see db_connection_budget)"
+  type        = number
+}
+
+variable "db_connections_per_task_outside_pool" {
+  description = "Connections a task opens besides its pool: the outbox relay's LISTEN, queue's fan-signal listener"
+  type        = number
+  default     = 2
+}
+
+variable "db_reserved_connections" {
+  description = "Kept free for migrations, the admin command, psql and RDS's own (superuser_reserved_connections)"
+  type        = number
+  default     = 20
 }
 
 variable "cpu_target_percent" {

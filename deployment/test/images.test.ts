@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { PORTS, REPO_ROOT, SECRET_VARS, SERVICES } from './support/hcl';
+import { DEPLOYMENT, PORTS, REPO_ROOT, SECRET_VARS, SERVICES, loadTfDir, locals } from './support/hcl';
 import { createStubs } from './support/stubs';
 
 const DOCKERFILE = path.join(REPO_ROOT, 'Dockerfile');
@@ -79,6 +79,22 @@ describe('the one service Dockerfile', () => {
         /^HEALTHCHECK [\s\S]*process\.env\.PORT \+ '\/' \+ process\.env\.SERVICE \+ '\/healthz'/m,
       );
     });
+  });
+
+  it("carries the Amazon RDS CA bundle where DATABASE_URL's sslrootcert points (modules/rds)", async () => {
+    const root = await loadTfDir(DEPLOYMENT);
+    const caPath = String(locals(root).rds_ca_bundle_path);
+    expect(caPath).toMatch(/^\/app\/certs\/.+\.pem$/);
+    expect(finalStage(src)).toMatch(
+      new RegExp(
+        `^ADD [^\\n]*https://truststore\\.pki\\.rds\\.amazonaws\\.com/global/global-bundle\\.pem ${caPath}$`,
+        'm',
+      ),
+    );
+    expect(root.hcl.module!.rds![0]!.ca_bundle_path).toBe('${local.rds_ca_bundle_path}');
+    const rds = await loadTfDir(path.join(DEPLOYMENT, 'modules', 'rds'));
+    expect(String(locals(rds).ssl_query)).toBe('sslmode=verify-full&sslrootcert=${var.ca_bundle_path}');
+    expect(rds.text).toMatch(/\?\$\{local\.ssl_query\}"/);
   });
 
   it('takes no secret as ARG or ENV', () => {

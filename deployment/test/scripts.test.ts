@@ -212,24 +212,45 @@ describe('GitHub workflows', () => {
     name: string,
   ): {
     on: unknown;
-    jobs: Record<string, { services?: Record<string, unknown>; steps: { run?: string }[] }>;
+    jobs: Record<
+      string,
+      {
+        services?: Record<string, unknown>;
+        steps?: { run?: string; uses?: string; with?: Record<string, unknown> }[];
+        uses?: string;
+        needs?: string | string[];
+      }
+    >;
   } => parse(readFileSync(path.join(REPO_ROOT, '.github', 'workflows', name), 'utf8'));
 
   it('CI lints, typechecks and runs the full tests with PostgreSQL (npm test fetches Kafka itself)', () => {
     const ci = load('ci.yml');
     const job = Object.values(ci.jobs)[0]!;
-    const runs = job.steps.map((s) => s.run ?? '').join('\n');
+    const runs = job.steps!.map((s) => s.run ?? '').join('\n');
     for (const cmd of ['npm ci', 'npm run lint', 'npm run typecheck', 'npm test'])
       expect(runs).toContain(cmd);
     expect(Object.keys(job.services ?? {})).toContain('postgres');
   });
 
-  it('release pushes images to ECR on a tag', () => {
+  it('CI installs terraform without its wrapper, so npm test runs the Terraform checks', () => {
+    const steps = Object.values(load('ci.yml').jobs)[0]!.steps!;
+    const tf = steps.findIndex((s) => s.uses?.startsWith('hashicorp/setup-terraform@'));
+    expect(tf).toBeGreaterThanOrEqual(0);
+    expect(steps[tf]!.with).toMatchObject({ terraform_wrapper: false });
+    expect(String(steps[tf]!.with!.terraform_version)).toMatch(/^1\.1[1-9]\./);
+    expect(tf).toBeLessThan(steps.findIndex((s) => s.run === 'npm test'));
+  });
+
+  it('release runs the whole CI first and pushes images to ECR only when it passed', () => {
     const release = load('release.yml');
+    const ci = load('ci.yml');
     expect(JSON.stringify(release.on)).toMatch(/tags/);
-    const runs = Object.values(release.jobs)
-      .flatMap((j) => j.steps.map((s) => s.run ?? ''))
-      .join('\n');
-    expect(runs).toContain('./push_to_ecr.sh');
+    expect(Object.keys(ci.on as Record<string, unknown>)).toContain('workflow_call');
+    const [testJob] = Object.entries(release.jobs).find(([, j]) => j.uses === './.github/workflows/ci.yml')!;
+    const pushing = Object.entries(release.jobs).filter(([, j]) =>
+      (j.steps ?? []).some((s) => (s.run ?? '').includes('./push_to_ecr.sh')),
+    );
+    expect(pushing.length).toBe(1);
+    expect([pushing[0]![1].needs].flat()).toContain(testJob);
   });
 });

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { allTopicSpecs } from '../../libs/common/src/kafka/topics';
 import {
   DEPLOYMENT,
   SECRET_VARS,
@@ -29,17 +28,7 @@ beforeAll(async () => {
 describe('Terraform sources', () => {
   it('has the modules the platform needs', () => {
     expect(Object.keys(mods).sort()).toEqual(
-      expect.arrayContaining([
-        'cloudfront',
-        'ecr',
-        'ecs',
-        'elb',
-        'kafka_topics',
-        'msk',
-        'network',
-        'rds',
-        's3',
-      ]),
+      expect.arrayContaining(['cloudfront', 'ecr', 'ecs', 'elb', 'msk', 'network', 'rds', 's3']),
     );
   });
 
@@ -97,14 +86,46 @@ describe('Terraform sources', () => {
     }
   });
 
-  it('keeps state remotely in S3 with locking, one key per environment', async () => {
+  it("keeps state remotely in S3 with locking, in a bucket of each environment's own account", async () => {
     const backend = root.hcl.terraform?.[0]?.backend as Record<string, Body[]>;
     expect(backend).toHaveProperty('s3');
     expect(backend.s3![0]).toMatchObject({ encrypt: true, use_lockfile: true });
+    const buckets: string[] = [];
     for (const env of ['staging', 'production']) {
       const cfg = await parseHclFile(path.join(DEPLOYMENT, 'environments', `${env}.s3.tfbackend`));
+      const vars = await parseHclFile(path.join(DEPLOYMENT, 'environments', `${env}.tfvars`));
       expect(cfg).toMatchObject({ key: `${env}/terraform.tfstate`, encrypt: true, use_lockfile: true });
+      expect(String(cfg.bucket)).toContain(String(vars.aws_account_id));
+      buckets.push(String(cfg.bucket));
     }
+    expect(new Set(buckets).size).toBe(2);
+  });
+
+  it('staging and production are different accounts; the provider refuses any other', async () => {
+    const [staging, production] = await Promise.all(
+      ['staging', 'production'].map((env) =>
+        parseHclFile(path.join(DEPLOYMENT, 'environments', `${env}.tfvars`)),
+      ),
+    );
+    expect(staging!.aws_account_id).not.toBe(production!.aws_account_id);
+    expect(root.hcl.provider!.aws![0]).toMatchObject({ allowed_account_ids: ['${var.aws_account_id}'] });
+    for (const vars of [staging!, production!])
+      for (const key of ['alb_certificate_arn', 'cloudfront_certificate_arn'])
+        expect(String(vars[key])).toContain(`:${String(vars.aws_account_id)}:`);
+  });
+
+  it('images pushed to staging are replicated to production, which accepts exactly that', async () => {
+    const [staging, production] = await Promise.all(
+      ['staging', 'production'].map((env) =>
+        parseHclFile(path.join(DEPLOYMENT, 'environments', `${env}.tfvars`)),
+      ),
+    );
+    expect(staging!.ecr_replicate_to_account_ids).toEqual([production!.aws_account_id]);
+    expect(production!.ecr_accept_replication_from_account_ids).toEqual([staging!.aws_account_id]);
+    expect(production!.ecr_replicate_to_account_ids ?? []).toEqual([]);
+    const ecr = mods.ecr!;
+    expect(resources(ecr, 'aws_ecr_replication_configuration').this).toBeDefined();
+    expect(ecr.text).toMatch(/Action\s*=\s*\["ecr:CreateRepository", "ecr:ReplicateImage"\]/);
   });
 });
 
@@ -144,7 +165,8 @@ describe('the five services', () => {
   it('each gets a target group and a path listener rule on the HTTPS listener', () => {
     const tg = resources(mods.elb!, 'aws_lb_target_group').service!;
     expect(tg.for_each).toBe('${var.services}');
-    expect(block(tg, 'health_check')).toMatchObject({ path: '/${each.key}/readyz' });
+    // Liveness: /readyz would fail every target together on a database failover.
+    expect(block(tg, 'health_check')).toMatchObject({ path: '/${each.key}/healthz' });
     const rule = resources(mods.elb!, 'aws_lb_listener_rule').service!;
     expect(rule.for_each).toBe('${var.services}');
     expect(rule.listener_arn).toBe('${aws_lb_listener.https.arn}');
@@ -171,7 +193,7 @@ describe('exposure', () => {
       ),
     ]);
 
-  it('no security group opens anything but 80/443 to the internet', () => {
+  it('no security group opens anything but 443 to the internet', () => {
     const rules = ingressRules();
     expect(rules.length).toBeGreaterThan(3);
     for (const { where, body } of rules) {
@@ -182,12 +204,8 @@ describe('exposure', () => {
         ...((body.ipv6_cidr_blocks as string[] | undefined) ?? []),
       ];
       if (!cidrs.some((c) => c === '0.0.0.0/0' || c === '::/0')) continue;
-      const ports =
-        typeof body.for_each === 'string'
-          ? body.for_each
-          : `${String(body.from_port)}-${String(body.to_port)}`;
-      const allowed = body.for_each ? /\["80", "443"\]/.test(ports) : ['80-80', '443-443'].includes(ports);
-      expect({ where, ports, allowed }).toEqual({ where, ports, allowed: true });
+      const ports = `${String(body.from_port)}-${String(body.to_port)}`;
+      expect({ where, ports }).toEqual({ where, ports: '443-443' });
     }
   });
 
@@ -243,12 +261,24 @@ describe('exposure', () => {
     ).toMatchObject({ origin_protocol_policy: 'https-only' });
   });
 
-  it('the ALB redirects HTTP to HTTPS, uses a TLS 1.3 policy and a WebSocket-friendly idle timeout', () => {
+  it('every security group rule is in the lists the plan checks read (module.network outputs)', () => {
+    const net = mods.network!;
+    const listed = (local: string) => String(locals(net)[local]);
+    for (const [type, local] of [
+      ['aws_vpc_security_group_ingress_rule', 'ingress_rules'],
+      ['aws_vpc_security_group_egress_rule', 'egress_rules'],
+    ] as const)
+      for (const name of Object.keys(resources(net, type)))
+        expect({ rule: name, listed: listed(local).includes(`${type}.${name}`) }).toEqual({
+          rule: name,
+          listed: true,
+        });
+    expect(Object.keys(resources(net, 'aws_security_group_rule'))).toEqual([]);
+  });
+
+  it('the ALB listens on HTTPS only, with a TLS 1.3 policy and a WebSocket-friendly idle timeout', () => {
     const listeners = resources(mods.elb!, 'aws_lb_listener');
-    expect(block(block(listeners.http, 'default_action'), 'redirect')).toMatchObject({
-      protocol: 'HTTPS',
-      status_code: 'HTTP_301',
-    });
+    expect(Object.keys(listeners)).toEqual(['https']);
     expect(listeners.https).toMatchObject({ protocol: 'HTTPS', ssl_policy: '${var.ssl_policy}' });
     expect(String(variableDefault(mods.elb!, 'ssl_policy'))).toMatch(/^ELBSecurityPolicy-TLS13-/);
     expect(Number(variableDefault(mods.elb!, 'idle_timeout_seconds'))).toBeGreaterThanOrEqual(300);
@@ -295,18 +325,13 @@ describe('secrets', () => {
 });
 
 describe('Kafka topics', () => {
-  it('Terraform declares exactly libs/common allTopicSpecs(), DLQs included, with the same partition counts', () => {
-    const declared = locals(root).kafka_topics as Record<string, number>;
-    const expected = Object.fromEntries(allTopicSpecs().map((t) => [t.topic, t.numPartitions]));
-    expect(declared).toEqual(expected);
-    expect(Object.keys(declared).filter((t) => t.endsWith('.dlq')).length).toBe(
-      Object.keys(expected).length / 2,
+  it('are left to the services (created at start-up from libs/common): no provider outside hashicorp/aws', () => {
+    expect(existsSync(path.join(DEPLOYMENT, 'modules', 'kafka_topics'))).toBe(false);
+    const providers = Object.keys(
+      (root.hcl.terraform?.[0]?.required_providers as Body[] | undefined)?.[0] ?? {},
     );
-    expect(root.hcl.module!.kafka_topics![0]!.topics).toBe('${local.kafka_topics}');
-    expect(resources(mods.kafka_topics!, 'kafka_topic').this).toMatchObject({
-      for_each: '${var.topics}',
-      partitions: '${each.value}',
-    });
+    expect(providers).toEqual(['aws']);
+    for (const tf of [root, ...Object.values(mods)]) expect(tf.text).not.toMatch(/"random_|\bkafka_topic\b/);
   });
 });
 

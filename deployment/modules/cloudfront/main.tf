@@ -9,6 +9,8 @@ locals {
   all_viewer_except_host     = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
   cors_s3_origin             = "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf"
   security_headers_policy_id = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+
+  images_path_pattern = "/images/*"
 }
 
 resource "aws_cloudfront_origin_access_control" "s3" {
@@ -81,7 +83,7 @@ resource "aws_cloudfront_distribution" "this" {
   }
 
   ordered_cache_behavior {
-    path_pattern               = "/images/*"
+    path_pattern               = local.images_path_pattern
     target_origin_id           = "images"
     viewer_protocol_policy     = "redirect-to-https"
     allowed_methods            = ["GET", "HEAD", "OPTIONS"]

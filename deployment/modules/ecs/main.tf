@@ -2,8 +2,6 @@
 # `environment`; every secret is a `secrets` entry resolved by ECS from Secrets Manager or
 # SSM at task start, so it never appears in the task definition, the console or the state.
 
-data "aws_region" "current" {}
-
 resource "aws_ecs_cluster" "this" {
   name = var.name
   setting {
@@ -80,7 +78,7 @@ resource "aws_ecs_task_definition" "service" {
       logDriver = "awslogs"
       options = {
         "awslogs-group"         = aws_cloudwatch_log_group.service[each.key].name
-        "awslogs-region"        = data.aws_region.current.region
+        "awslogs-region"        = var.region
         "awslogs-stream-prefix" = each.key
       }
     }
@@ -88,16 +86,16 @@ resource "aws_ecs_task_definition" "service" {
 }
 
 resource "aws_ecs_service" "service" {
-  for_each                          = var.services
-  name                              = each.key
-  cluster                           = aws_ecs_cluster.this.id
-  task_definition                   = aws_ecs_task_definition.service[each.key].arn
-  desired_count                     = each.value.min_count
-  launch_type                       = "FARGATE"
-  platform_version                  = "LATEST"
-  health_check_grace_period_seconds = 60
-  enable_execute_command            = false
-  propagate_tags                    = "SERVICE"
+  for_each                           = var.services
+  name                               = each.key
+  cluster                            = aws_ecs_cluster.this.id
+  task_definition                    = aws_ecs_task_definition.service[each.key].arn
+  desired_count                      = each.value.min_count
+  launch_type                        = "FARGATE"
+  platform_version                   = "LATEST"
+  health_check_grace_period_seconds  = 60
+  enable_execute_command             = false
+  propagate_tags                     = "SERVICE"
   deployment_minimum_healthy_percent = 100
   deployment_maximum_percent         = 200
 

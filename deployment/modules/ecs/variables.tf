@@ -70,3 +70,8 @@ variable "log_retention_days" {
   type    = number
   default = 30
 }
+
+variable "region" {
+  description = "Region of the log groups (awslogs driver)"
+  type        = string
+}

@@ -1,5 +1,6 @@
-# Public ALB: HTTP redirects to HTTPS; HTTPS routes the five path prefixes to their target
-# groups. The idle timeout is long because queue pages hold WebSockets for the whole wait.
+# Public ALB, HTTPS only (CloudFront reaches it over HTTPS; nothing listens on 80): routes the
+# five path prefixes to their target groups. The idle timeout is long because queue pages hold
+# WebSockets for the whole wait.
 resource "aws_lb" "this" {
   name                       = var.name
   load_balancer_type         = "application"
@@ -30,27 +31,16 @@ resource "aws_lb_target_group" "service" {
   # Give in-flight requests and WebSockets time to finish; clients reconnect elsewhere.
   deregistration_delay = var.deregistration_delay_seconds
 
+  # Liveness, not readiness: /readyz asks the database and Kafka, so an RDS Multi-AZ failover or
+  # a broker restart would mark every target unhealthy at once and ECS would replace them all.
+  # A process that cannot reach them answers 503 on its routes and recovers by itself.
   health_check {
-    path                = "/${each.key}/readyz"
+    path                = "/${each.key}/healthz"
     matcher             = "200"
     interval            = 15
     timeout             = 5
     healthy_threshold   = 2
     unhealthy_threshold = 3
-  }
-}
-
-resource "aws_lb_listener" "http" {
-  load_balancer_arn = aws_lb.this.arn
-  port              = 80
-  protocol          = "HTTP"
-  default_action {
-    type = "redirect"
-    redirect {
-      protocol    = "HTTPS"
-      port        = "443"
-      status_code = "HTTP_301"
-    }
   }
 }
 
@@ -63,7 +53,9 @@ resource "aws_lb_listener" "https" {
   default_action {
     type = "fixed-response"
     fixed_response {
-      content_type = "application/problem+json"
+      # ALB fixed responses only take text/plain, text/css, text/html, application/javascript
+      # or application/json; the body is still a problem document.
+      content_type = "application/json"
       message_body = "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404}"
       status_code  = "404"
     }

@@ -15,11 +15,18 @@ output "scram_username" {
   value = var.scram_username
 }
 
-output "scram_password" {
-  value     = random_password.scram.result
-  sensitive = true
-}
-
 output "kms_key_arn" {
   value = aws_kms_key.msk.arn
+}
+
+output "posture" {
+  description = "Exposure and encryption, as planned"
+  value = {
+    public_access   = aws_msk_cluster.this.broker_node_group_info[0].connectivity_info[0].public_access[0].type
+    client_subnets  = aws_msk_cluster.this.broker_node_group_info[0].client_subnets
+    client_broker   = aws_msk_cluster.this.encryption_info[0].encryption_in_transit[0].client_broker
+    in_cluster      = aws_msk_cluster.this.encryption_info[0].encryption_in_transit[0].in_cluster
+    at_rest_kms_key = aws_msk_cluster.this.encryption_info[0].encryption_at_rest_kms_key_arn
+    unauthenticated = aws_msk_cluster.this.client_authentication[0].unauthenticated
+  }
 }

@@ -41,3 +41,9 @@ variable "log_retention_days" {
   type    = number
   default = 30
 }
+
+variable "password_version" {
+  description = "Raise to generate a new SCRAM password"
+  type        = number
+  default     = 1
+}

@@ -1,6 +1,10 @@
 # Tiers: internet -> ALB -> services -> (RDS, MSK). Only the ALB takes traffic from outside the
-# VPC, and only from CloudFront's origin-facing ranges on 80/443 (or from anywhere on 80/443
-# when var.alb_open_to_internet is set, e.g. before CloudFront exists).
+# VPC, and only on 443: from CloudFront's origin-facing ranges (CloudFront reaches it over HTTPS
+# only), or from anywhere when var.alb_open_to_internet is set (e.g. before CloudFront exists).
+#
+# A rule naming a prefix list counts as as many rules as the list's max entries against the
+# security group's rule quota (60 inbound by default): CloudFront's origin-facing list has 55, so
+# it is referenced once, for 443. Port 80 is not opened: there is nobody to redirect.
 
 data "aws_ec2_managed_prefix_list" "cloudfront" {
   name = "com.amazonaws.global.cloudfront.origin-facing"
@@ -13,23 +17,23 @@ resource "aws_security_group" "alb" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "alb_from_cloudfront" {
-  for_each          = var.alb_open_to_internet ? toset([]) : toset(["80", "443"])
+  count             = var.alb_open_to_internet ? 0 : 1
   security_group_id = aws_security_group.alb.id
-  description       = "CloudFront origin-facing ranges"
+  description       = "HTTPS from CloudFront origin-facing ranges"
   prefix_list_id    = data.aws_ec2_managed_prefix_list.cloudfront.id
   ip_protocol       = "tcp"
-  from_port         = tonumber(each.value)
-  to_port           = tonumber(each.value)
+  from_port         = 443
+  to_port           = 443
 }
 
 resource "aws_vpc_security_group_ingress_rule" "alb_from_internet" {
-  for_each          = var.alb_open_to_internet ? toset(["80", "443"]) : toset([])
+  count             = var.alb_open_to_internet ? 1 : 0
   security_group_id = aws_security_group.alb.id
-  description       = "HTTP/HTTPS from the internet"
+  description       = "HTTPS from the internet"
   cidr_ipv4         = "0.0.0.0/0"
   ip_protocol       = "tcp"
-  from_port         = tonumber(each.value)
-  to_port           = tonumber(each.value)
+  from_port         = 443
+  to_port           = 443
 }
 
 resource "aws_vpc_security_group_egress_rule" "alb_to_services" {
@@ -126,7 +130,7 @@ resource "aws_vpc_security_group_ingress_rule" "rds_from_services" {
 
 resource "aws_security_group" "msk" {
   name        = "${var.name}-msk"
-  description = "Kafka brokers: SASL/SCRAM over TLS, only from the services and the topic runner"
+  description = "Kafka brokers: SASL/SCRAM over TLS, only from the services"
   vpc_id      = aws_vpc.this.id
 }
 
@@ -138,13 +142,35 @@ resource "aws_vpc_security_group_ingress_rule" "msk_from_services" {
   to_port                      = 9096
 }
 
-# Where Terraform's kafka provider runs (a CI runner or bastion inside the VPC), if any.
-resource "aws_vpc_security_group_ingress_rule" "msk_from_admin" {
-  for_each          = toset(var.kafka_admin_cidrs)
-  security_group_id = aws_security_group.msk.id
-  description       = "topic management runner inside the VPC"
-  cidr_ipv4         = each.value
-  ip_protocol       = "tcp"
-  from_port         = 9096
-  to_port           = 9096
+# Every rule above, for the outputs the tests read (deployment/test checks none is left out).
+locals {
+  security_groups = {
+    (aws_security_group.alb.id)      = "alb"
+    (aws_security_group.services.id) = "services"
+    (aws_security_group.rds.id)      = "rds"
+    (aws_security_group.msk.id)      = "msk"
+  }
+  ingress_rules = concat(
+    aws_vpc_security_group_ingress_rule.alb_from_cloudfront,
+    aws_vpc_security_group_ingress_rule.alb_from_internet,
+    [
+      aws_vpc_security_group_ingress_rule.services_from_alb,
+      aws_vpc_security_group_ingress_rule.services_from_services,
+      aws_vpc_security_group_ingress_rule.rds_from_services,
+      aws_vpc_security_group_ingress_rule.msk_from_services,
+    ],
+  )
+  egress_rules = [
+    aws_vpc_security_group_egress_rule.alb_to_services,
+    aws_vpc_security_group_egress_rule.services_to_services,
+    aws_vpc_security_group_egress_rule.services_https,
+    aws_vpc_security_group_egress_rule.services_smtp,
+    aws_vpc_security_group_egress_rule.services_to_rds,
+    aws_vpc_security_group_egress_rule.services_to_msk,
+  ]
+  # A prefix-list rule weighs the list's max entries against the quota.
+  rule_weight = { for name in values(local.security_groups) : name => {
+    ingress = sum(concat([0], [for r in local.ingress_rules : r.prefix_list_id == null ? 1 : data.aws_ec2_managed_prefix_list.cloudfront.max_entries if local.security_groups[r.security_group_id] == name]))
+    egress  = sum(concat([0], [for r in local.egress_rules : r.prefix_list_id == null ? 1 : data.aws_ec2_managed_prefix_list.cloudfront.max_entries if local.security_groups[r.security_group_id] == name]))
+  } }
 }

@@ -48,12 +48,6 @@ variable "smtp_port" {
   default     = 465
 }
 
-variable "kafka_admin_cidrs" {
-  description = "CIDRs inside the VPC allowed to reach MSK for topic management"
-  type        = list(string)
-  default     = []
-}
-
 variable "log_retention_days" {
   type    = number
   default = 30

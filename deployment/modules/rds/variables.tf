@@ -54,3 +54,19 @@ variable "deletion_protection" {
   type    = bool
   default = true
 }
+
+variable "password_version" {
+  description = "Raise to generate a new master password (written to the instance and the DATABASE_URL secret)"
+  type        = number
+  default     = 1
+}
+
+variable "ca_bundle_path" {
+  description = "Path of the Amazon RDS CA bundle inside the service images"
+  type        = string
+}
+
+variable "max_connections" {
+  description = "max_connections, set explicitly: the connection budget (root services.tf) is checked against it"
+  type        = number
+}

@@ -1,4 +1,11 @@
-import { baseConfigShape, envBool, jsonEnv, loadConfig, PrivateJwkSet } from '@ticketslave/common';
+import {
+  baseConfigShape,
+  requiredInProduction,
+  envBool,
+  jsonEnv,
+  loadConfig,
+  PrivateJwkSet,
+} from '@ticketslave/common';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
@@ -9,7 +16,7 @@ export const configSchema = z.object({
   SESSION_SIGNING_JWKS: jsonEnv(PrivateJwkSet),
   /** Where account mail goes (nodemailer URL, e.g. smtp://127.0.0.1:2525 or smtps://user:pass@host). */
   SMTP_URL: z.url({ protocol: /^smtps?$/ }),
-  MAIL_FROM: z.string().min(3).default('TicketSlave <no-reply@ticketslave.local>'),
+  MAIL_FROM: requiredInProduction(z.string().min(3).default('TicketSlave <no-reply@ticketslave.local>')),
   /** argon2id memory in KiB; OWASP's 19 MiB keeps a login storm from exhausting RAM. */
   ARGON2_MEMORY_KIB: z.coerce.number().int().min(8192).max(262144).default(19456),
   /** Password hashes computed at once; by default one core is left to everything else. */
@@ -23,7 +30,7 @@ export const configSchema = z.object({
   S3_REGION: z.string().default('us-east-1'),
   S3_BUCKET_IMAGES: z.string().min(3).default('ticketslave-images'),
   /** Public prefix of uploaded images (CloudFront in production, the stand-in in dev). */
-  S3_PUBLIC_BASE_URL: z.url().optional(),
+  S3_PUBLIC_BASE_URL: requiredInProduction(z.url().optional()),
   S3_FORCE_PATH_STYLE: envBool.default(false),
   S3_ACCESS_KEY_ID: z.string().optional(),
   S3_SECRET_ACCESS_KEY: z.string().optional(),

@@ -234,7 +234,7 @@ describe('POST /feed/api/organiser/events/:id/poster', () => {
     const up = await upload(id, PNG);
     expect(up.status).toBe(200);
     const { posterUrl } = (await up.json()) as { posterUrl: string };
-    expect(posterUrl.startsWith(`${s3.url}/ticketslave-images/posters/${id}/`)).toBe(true);
+    expect(posterUrl.startsWith(`${s3.url}/ticketslave-images/images/posters/${id}/`)).toBe(true);
     const img = await fetch(posterUrl);
     expect(Buffer.from(await img.arrayBuffer()).equals(PNG)).toBe(true);
   });

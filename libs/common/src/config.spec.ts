@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigShape, ConfigError, loadConfig } from './config';
+import { baseConfigShape, ConfigError, loadConfig, requiredInProduction, requiredVariables } from './config';
 
 const shape = {
   ...baseConfigShape,
@@ -37,5 +37,41 @@ describe('loadConfig', () => {
 
   it('treats an empty variable as unset', () => {
     expect(() => loadConfig('svc', shape, { ...good, SECRET_KEY: '' })).toThrow('SECRET_KEY: missing');
+  });
+
+  describe('requiredInProduction', () => {
+    const mailShape = {
+      ...shape,
+      SMTP_URL: requiredInProduction(z.url().optional()),
+      MAIL_FROM: requiredInProduction(z.string().default('x <x@localhost>')),
+    };
+
+    it('when NODE_ENV is not production, leaves a marked variable unset', () => {
+      expect(loadConfig('svc', mailShape, good).SMTP_URL).toBeUndefined();
+    });
+
+    it('when NODE_ENV=production and marked variables are unset, names each of them', () => {
+      expect(() => loadConfig('svc', mailShape, { ...good, NODE_ENV: 'production' })).toThrow(
+        /SMTP_URL: missing \(required when NODE_ENV=production\)[\s\S]*MAIL_FROM: missing/,
+      );
+      const ok = loadConfig('svc', mailShape, {
+        ...good,
+        NODE_ENV: 'production',
+        SMTP_URL: 'smtp://mail:25',
+        MAIL_FROM: 'a <a@b.c>',
+        PUBLIC_BASE_URL: 'https://tickets.example.org',
+        FEED_JWKS_URL: 'http://feed:8081/feed/.well-known/jwks.json',
+      });
+      expect(ok.SMTP_URL).toBe('smtp://mail:25');
+    });
+
+    it('requiredVariables lists the marked ones only for production', () => {
+      expect(requiredVariables(mailShape, 'development').sort()).toEqual(
+        ['DATABASE_URL', 'KAFKA_BROKERS', 'SECRET_KEY'].sort(),
+      );
+      expect(requiredVariables(mailShape, 'production')).toEqual(
+        expect.arrayContaining(['DATABASE_URL', 'SMTP_URL', 'MAIL_FROM', 'PUBLIC_BASE_URL', 'FEED_JWKS_URL']),
+      );
+    });
   });
 });

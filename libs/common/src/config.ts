@@ -38,6 +38,32 @@ export const jsonEnv = <T extends z.ZodType>(schema: T) =>
     })
     .pipe(schema);
 
+const productionOnly = new WeakSet<object>();
+
+/**
+ * Marks a variable that may stay unset in development and tests, where its default (a localhost
+ * URL, mail switched off) is right, but must be set in production, where that default would be
+ * wrong without anyone noticing. `loadConfig` refuses a production environment without it, and
+ * the deployment's checks read the same marks (`requiredVariables`): Terraform must set it.
+ */
+export function requiredInProduction<T extends z.ZodType>(schema: T): T {
+  productionOnly.add(schema);
+  return schema;
+}
+
+/** The variables a service refuses to start without (in production: marked ones too). */
+export function requiredVariables(
+  shape: Record<string, z.ZodType>,
+  mode: 'production' | 'development',
+): string[] {
+  return Object.entries(shape)
+    .filter(
+      ([, schema]) =>
+        !schema.safeParse(undefined).success || (mode === 'production' && productionOnly.has(schema)),
+    )
+    .map(([name]) => name);
+}
+
 /** The variables every backend reads. Services extend this with their own. */
 export const baseConfigShape = {
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -57,8 +83,8 @@ export const baseConfigShape = {
     .regex(/^[a-zA-Z0-9._-]*$/)
     .default(''),
   /** The public origin fans use (cookies, redirects, e-mail links). */
-  PUBLIC_BASE_URL: z.url().default('http://localhost:8080'),
-  FEED_JWKS_URL: z.url().default('http://127.0.0.1:8081/feed/.well-known/jwks.json'),
+  PUBLIC_BASE_URL: requiredInProduction(z.url().default('http://localhost:8080')),
+  FEED_JWKS_URL: requiredInProduction(z.url().default('http://127.0.0.1:8081/feed/.well-known/jwks.json')),
   /** When set, index.html points its assets at this CDN origin instead of the service. */
   ASSET_BASE_URL: z.url().optional(),
   FRONTEND_DIR: z.string().optional(),
@@ -102,6 +128,16 @@ export function loadConfig<S extends z.ZodRawShape>(
       return missing ? `${name}: missing` : `${name}: ${issue.message}`;
     });
     throw new ConfigError(service, problems);
+  }
+  if ((result.data as { NODE_ENV?: string }).NODE_ENV === 'production') {
+    const unset = Object.keys(shape).filter(
+      (name) => productionOnly.has(shape[name]!) && cleaned[name] === undefined,
+    );
+    if (unset.length > 0)
+      throw new ConfigError(
+        service,
+        unset.map((name) => `${name}: missing (required when NODE_ENV=production)`),
+      );
   }
   return Object.freeze(result.data);
 }

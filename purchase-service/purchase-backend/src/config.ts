@@ -1,4 +1,10 @@
-import { baseConfigShape, jsonEnv, loadConfig, PrivateJwkSet } from '@ticketslave/common';
+import {
+  baseConfigShape,
+  requiredInProduction,
+  jsonEnv,
+  loadConfig,
+  PrivateJwkSet,
+} from '@ticketslave/common';
 import { z } from 'zod';
 
 export const configSchema = z.object({
@@ -6,10 +12,10 @@ export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8084),
   /** Ed25519 JWK set signing ticket QR codes. */
   TICKET_SIGNING_JWKS: jsonEnv(PrivateJwkSet),
-  QUEUE_JWKS_URL: z.url().default('http://127.0.0.1:8083/queue/.well-known/jwks.json'),
-  /** Confirmation e-mails go out only when this is set. */
-  SMTP_URL: z.url({ protocol: /^smtps?$/ }).optional(),
-  MAIL_FROM: z.string().default('TicketSlave <tickets@ticketslave.local>'),
+  QUEUE_JWKS_URL: requiredInProduction(z.url().default('http://127.0.0.1:8083/queue/.well-known/jwks.json')),
+  /** Confirmation e-mails go out only when this is set (in production it must be). */
+  SMTP_URL: requiredInProduction(z.url({ protocol: /^smtps?$/ }).optional()),
+  MAIL_FROM: requiredInProduction(z.string().default('TicketSlave <tickets@ticketslave.local>')),
   /** How often the hold sweeper looks for lapsed holds. */
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).default(1000),
   /** How often inventory.changed is published at most, per event. */

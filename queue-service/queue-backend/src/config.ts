@@ -1,4 +1,10 @@
-import { baseConfigShape, jsonEnv, loadConfig, PrivateJwkSet } from '@ticketslave/common';
+import {
+  baseConfigShape,
+  requiredInProduction,
+  jsonEnv,
+  loadConfig,
+  PrivateJwkSet,
+} from '@ticketslave/common';
 import { z } from 'zod';
 import { DEFAULT_TICK_MS } from './data/admitter-tick';
 
@@ -7,7 +13,9 @@ export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8083),
   /** Ed25519 JWK set signing admission tokens. */
   QUEUE_SIGNING_JWKS: jsonEnv(PrivateJwkSet),
-  BUFFER_JWKS_URL: z.url().default('http://127.0.0.1:8082/buffer/.well-known/jwks.json'),
+  BUFFER_JWKS_URL: requiredInProduction(
+    z.url().default('http://127.0.0.1:8082/buffer/.well-known/jwks.json'),
+  ),
   /** How often each instance tries to advance each event's queue. */
   QUEUE_TICK_MS: z.coerce.number().int().min(20).max(10_000).default(DEFAULT_TICK_MS),
   /** A present fan always gets at least this long to claim a turn, even with a zero away-grace. */

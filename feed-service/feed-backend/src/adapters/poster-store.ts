@@ -2,6 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { FeedConfig } from '../config';
 
+/**
+ * Where posters live in the images bucket. The key is also the public URL's path under
+ * S3_PUBLIC_BASE_URL: in AWS, CloudFront serves `/images/*` from the images bucket with the path
+ * as the key, and feed's task role may write only under this prefix (deployment/ checks both).
+ */
+export const POSTER_KEY_PREFIX = 'images/posters/';
+
 export interface PosterStore {
   /** Stores the image and returns its public URL. */
   put(eventId: string, body: Buffer, contentType: string, ext: string): Promise<string>;
@@ -28,7 +35,7 @@ export function s3PosterStore(config: FeedConfig): PosterStore {
   return {
     put: async (eventId, body, contentType, ext) => {
       // A new key per upload: CDNs and browsers may cache the old poster forever.
-      const key = `posters/${eventId}/${randomBytes(8).toString('hex')}.${ext}`;
+      const key = `${POSTER_KEY_PREFIX}${eventId}/${randomBytes(8).toString('hex')}.${ext}`;
       await client.send(
         new PutObjectCommand({
           Bucket: config.S3_BUCKET_IMAGES,

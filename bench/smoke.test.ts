@@ -83,4 +83,11 @@ describe('bench smoke runs', () => {
     expect(f).toMatchObject({ listNon2xx: 0, listErrors: 0 });
     expectPositive(f, ['listRps', 'bareRps', 'uncachedListRps', 'loginPerSec', 'argon2VerifyMs']);
   }, 300_000);
+
+  it('bench:organiser lists, searches and exports every order, and checks tickets in without a failure', async () => {
+    const f = await smoke('organiser');
+    expect(f.orders).toBe(2000);
+    expectPositive(f, ['ordersP99Ms', 'searchP99Ms', 'csvSeconds', 'checkinP99Ms']);
+    expect(Number.isFinite(f.csvRssMb)).toBe(true);
+  }, 300_000);
 });

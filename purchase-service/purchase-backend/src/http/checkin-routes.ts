@@ -101,7 +101,7 @@ export function registerCheckinRoutes(api: ApiRouter, d: CheckinRouteDeps): void
         })
         .strict()
         .refine((b) => !!b.code !== !!b.ticketId, { message: 'send a code or a ticket id', path: ['code'] }),
-      response: Verdict.extend({ counts: Counts }),
+      response: Verdict,
     },
     ({ params, body, res }) => scanOnline(d.tx, d.codes, d.clock, sessionOf(res), params.id, body),
   );

@@ -21,6 +21,7 @@ case "$task" in
   build) tsx dev/platform/build.ts "$@" ;;
   verify-draw) tsx libs/draw/src/cli.ts "$@" ;;
   admin) tsx dev/platform/admin.ts "$@" ;;
+  contracts) tsx dev/contracts/generate-clients.ts "$@" ;;
   bench) tsx bench/run-bench.ts "$@" ;;
-  *) echo "usage: scripts/run.sh start|test|lint|typecheck|build|verify-draw|admin|bench <name>" >&2; exit 2 ;;
+  *) echo "usage: scripts/run.sh start|test|lint|typecheck|build|verify-draw|admin|contracts|bench <name>" >&2; exit 2 ;;
 esac

@@ -1,6 +1,7 @@
 import { request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
+import { z } from 'zod';
 import {
   ApiRouter,
   clientIp,
@@ -58,14 +59,18 @@ afterAll(async () => {
 /** The kit's HTTP app with a route answering the client address and one limited per client address. */
 async function startApp(edge: EdgeTrust | undefined): Promise<{ server: Server; url: string }> {
   const api = new ApiRouter();
-  api.route({ method: 'get', path: '/whoami', summary: 'client address' }, ({ req }) => ({
-    ip: clientIp(req),
-  }));
+  api.route(
+    { method: 'get', path: '/whoami', summary: 'client address', response: z.object({ ip: z.string() }) },
+    ({ req }) => ({
+      ip: clientIp(req),
+    }),
+  );
   api.route(
     {
       method: 'get',
       path: '/limited',
       summary: 'two per client',
+      response: z.object({ ip: z.string() }),
       before: [rateLimit({ name: 'limited', capacity: 2, refillPerSecond: 0.001, key: clientIp })],
     },
     ({ req }) => ({ ip: clientIp(req) }),

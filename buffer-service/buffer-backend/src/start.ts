@@ -1,6 +1,5 @@
 import path from 'node:path';
 import {
-  ApiRouter,
   TOKENS,
   TokenSigner,
   mountJwks,
@@ -14,7 +13,7 @@ import { beaconChainHash, type BufferConfig } from './config';
 import { PgBufferStore } from './data/pg-buffer-store';
 import { migrations, sqlFunctions } from './data/schema';
 import { BufferDomain } from './domain/buffer';
-import { registerBufferRoutes } from './http/buffer-routes';
+import { bufferApi } from './http/api';
 import { assignmentPublisherPart } from './messaging/assignment-publisher';
 import { eventConsumerPart } from './messaging/event-consumer';
 import { bufferCloserPart } from './scheduling/buffer-closer';
@@ -52,8 +51,7 @@ export async function startBufferService(
         jwksUrl: new URL('/buffer/.well-known/jwks.json', config.PUBLIC_BASE_URL).href,
         keys: signer.publicJwks.keys,
       });
-      const api = new ApiRouter();
-      registerBufferRoutes(api, {
+      const api = bufferApi({
         domain,
         sessions: kit.sessions,
         cookieSecure: useSecureCookies(config),

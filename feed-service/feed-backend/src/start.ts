@@ -1,6 +1,5 @@
 import path from 'node:path';
 import {
-  ApiRouter,
   TokenSigner,
   TokenVerifier,
   mountJwks,
@@ -16,7 +15,7 @@ import { SharedLoginThrottle } from './data/login-throttle';
 import { migrations, sqlFunctions } from './data/schema';
 import { Accounts } from './domain/accounts';
 import { argon2Hasher } from './domain/passwords';
-import { registerAccountRoutes } from './http/account-routes';
+import { feedApi } from './http/api';
 import { s3PosterStore } from './adapters/poster-store';
 import { PgEventStore } from './data/events-repo';
 import { PgPublicEventStore } from './data/public-events-repo';
@@ -24,13 +23,12 @@ import { OrganiserEvents } from './domain/organiser-events';
 import { PublicEvents } from './domain/public-events';
 import { authPipeline } from './http/auth';
 import { mountGoogleLogin } from './http/google-routes';
-import { mountPosterUpload, registerEventRoutes } from './http/event-routes';
+import { mountPosterUpload } from './http/event-routes';
 import { eventStatsConsumer } from './messaging/stats-consumer';
 import { PageCache } from './http/page-cache';
 import { PgOrganisationStore } from './data/organisations-repo';
 import { Organisations } from './domain/organisations';
 import { Onboarding } from './domain/onboarding';
-import { registerOrganisationRoutes } from './http/organisation-routes';
 
 export interface StartFeedOptions {
   port?: number;
@@ -67,8 +65,6 @@ export async function startFeedService(
         publicBaseUrl: config.PUBLIC_BASE_URL,
       });
       const auth = authPipeline({ config, accounts });
-      const api = new ApiRouter();
-      registerAccountRoutes(api, { accounts, auth, sessions, clock: kit.clock, secureCookies });
       // Rendered public pages; every committed change to events or their stats here drops them.
       const pages = new PageCache({
         maxAgeMs: config.FEED_CACHE_MAX_AGE_MS,
@@ -84,10 +80,13 @@ export async function startFeedService(
         publicBaseUrl: config.PUBLIC_BASE_URL,
       };
       const organisations = new Organisations(teamDeps);
-      registerOrganisationRoutes(api, { organisations, onboarding: new Onboarding(teamDeps), sessions });
       const organiser = new OrganiserEvents(new PgEventStore(kit.ds, dropPages), orgStore, kit.clock);
       const publicEvents = new PublicEvents(new PgPublicEventStore(kit.ds), kit.clock);
-      registerEventRoutes(api, { organiser, publicEvents, sessions, pages });
+      const api = feedApi({
+        accounts: { accounts, auth, sessions, clock: kit.clock, secureCookies },
+        organisations: { organisations, onboarding: new Onboarding(teamDeps), sessions },
+        events: { organiser, publicEvents, sessions, pages },
+      });
       const posters = s3PosterStore(config);
       return {
         api,

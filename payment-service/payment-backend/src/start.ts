@@ -1,11 +1,11 @@
 import path from 'node:path';
-import { ApiRouter, startService, type Clock, type RunningService } from '@ticketslave/common';
+import { startService, type Clock, type RunningService } from '@ticketslave/common';
 import type { PaymentConfig } from './config';
 import { PaymentRepository } from './data/payment-repository';
 import { migrations } from './data/migrations';
 import { Checkout } from './domain/checkout';
 import { Settlement } from './domain/settlement';
-import { registerOrderRoutes } from './http/order-routes';
+import { paymentApi } from './http/api';
 import { mountStripeWebhook } from './http/stripe-webhook';
 import { orderConsumer } from './messaging/order-consumer';
 import { StripeGateway } from './stripe/stripe-gateway';
@@ -38,8 +38,7 @@ export async function startPaymentService(
       });
       const settlement = new Settlement(repo, gateway, kit.logger);
       const checkout = new Checkout(repo, gateway, kit.clock, config.PUBLIC_BASE_URL.replace(/\/$/, ''));
-      const api = new ApiRouter();
-      registerOrderRoutes(api, { sessions: kit.sessions, checkout });
+      const api = paymentApi({ sessions: kit.sessions, checkout });
       return {
         api,
         parts: [orderConsumer({ bus: kit.bus, repo, settlement, gateway })],

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import {
-  ApiRouter,
   concurrentParts,
   TokenSigner,
   TokenVerifier,
@@ -17,9 +16,7 @@ import { migrations, sqlFunctions } from './data/schema';
 import { sweepExpiredHolds } from './domain/holds';
 import { publishInventoryChanges } from './domain/inventory-publisher';
 import { TicketCodes } from './domain/ticket-codes';
-import { registerRoutes } from './http/routes';
-import { registerOrganiserRoutes } from './http/organiser-routes';
-import { registerCheckinRoutes } from './http/checkin-routes';
+import { purchaseApi } from './http/api';
 import { PgOrderLedger } from './data/order-ledger';
 import { eventConsumer, paymentConsumer } from './messaging/consumers';
 import { mailSender } from './messaging/mail-sender';
@@ -51,31 +48,26 @@ export async function startPurchaseService(
     wire: (kit) => {
       const tx = transact(kit.ds);
       const store = purchaseStore(kit.ds);
-      const api = new ApiRouter();
       // Queue's keys fetched at start: a queue restart later does not turn holds into 503s.
       const admissions = new TokenVerifier(config.QUEUE_JWKS_URL);
       void admissions.warm();
-      registerRoutes(api, {
-        store,
-        tx,
-        clock: kit.clock,
-        sessions: kit.sessions,
-        admissions,
-        codes,
-        holds: new PgHoldStore(
-          preparedStatements(kit.ds),
-          kit.clock,
-          coalescedOutboxNotify(kit.ds, kit.logger),
-        ),
+      const api = purchaseApi({
+        fans: {
+          store,
+          tx,
+          clock: kit.clock,
+          sessions: kit.sessions,
+          admissions,
+          codes,
+          holds: new PgHoldStore(
+            preparedStatements(kit.ds),
+            kit.clock,
+            coalescedOutboxNotify(kit.ds, kit.logger),
+          ),
+        },
+        organisers: { store, tx, ledger: new PgOrderLedger(kit.ds), codes, sessions: kit.sessions },
+        door: { store, tx, clock: kit.clock, codes, sessions: kit.sessions },
       });
-      registerOrganiserRoutes(api, {
-        store,
-        tx,
-        ledger: new PgOrderLedger(kit.ds),
-        codes,
-        sessions: kit.sessions,
-      });
-      registerCheckinRoutes(api, { store, tx, clock: kit.clock, codes, sessions: kit.sessions });
       const mailer = new Mailer(config.SMTP_URL, config.MAIL_FROM, config.PUBLIC_BASE_URL);
       const mails = mailSender(kit.ds, mailer, kit.logger);
       return {

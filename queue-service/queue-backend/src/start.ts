@@ -1,6 +1,5 @@
 import path from 'node:path';
 import {
-  ApiRouter,
   TokenSigner,
   TokenVerifier,
   mountJwks,
@@ -12,8 +11,7 @@ import {
 } from '@ticketslave/common';
 import type { QueueConfig } from './config';
 import { migrations } from './data/migrations';
-import { registerFanRoutes } from './http/fan-routes';
-import { registerOrganiserRoutes } from './http/organiser-routes';
+import { queueApi } from './http/api';
 import { admitter } from './messaging/admitter';
 import { kafkaGroupDeleter, progressConsumer } from './messaging/progress-consumer';
 import { stateConsumer } from './messaging/state-consumer';
@@ -45,17 +43,18 @@ export async function startQueueService(
     frontendDir: path.resolve(__dirname, '../../queue-frontend/dist'),
     wire: (kit) => {
       const { ds, bus, logger } = kit;
-      const api = new ApiRouter();
       const minClaimSeconds = config.QUEUE_MIN_CLAIM_SECONDS;
-      registerFanRoutes(api, {
-        ds,
-        sessions: kit.sessions,
-        tickets,
-        signer,
-        secureCookies: useSecureCookies(config),
-        minClaimSeconds,
+      const api = queueApi({
+        fans: {
+          ds,
+          sessions: kit.sessions,
+          tickets,
+          signer,
+          secureCookies: useSecureCookies(config),
+          minClaimSeconds,
+        },
+        organisers: { ds, sessions: kit.sessions },
       });
-      registerOrganiserRoutes(api, { ds, sessions: kit.sessions });
 
       const hub = new SocketHub();
       const relay = new ProgressRelay(

@@ -11,21 +11,40 @@ import type { BufferDomain } from '../domain/buffer';
 import { setQueueTicket } from './queue-ticket-cookies';
 
 const EventParams = z.object({ id: z.uuid('the event id must be a UUID') });
-const BufferState = z.object({
-  eventId: z.uuid(),
-  state: z.enum(['open', 'closing', 'closed']),
-  closesAt: z.iso.datetime(),
-  commitment: z.string(),
-  cancelled: z.boolean(),
-  entrants: z.number().int(),
-  total: z.number().int().optional(),
-});
-const EntryView = z.object({
-  eventId: z.uuid(),
-  joinedAt: z.iso.datetime(),
-  late: z.boolean(),
-  queueNumber: z.number().int().nullable(),
-});
+const BufferState = z
+  .object({
+    eventId: z.uuid(),
+    state: z.enum(['open', 'closing', 'closed']),
+    closesAt: z.iso.datetime(),
+    commitment: z.string(),
+    cancelled: z.boolean(),
+    entrants: z.number().int(),
+    total: z.number().int().optional(),
+  })
+  .meta({ id: 'BufferState' });
+/** What anyone needs to recompute the draw (`verifyFairness`, draw-v1). */
+const FairnessDocument = z
+  .object({
+    version: z.string(),
+    eventId: z.uuid(),
+    commitment: z.string(),
+    seed: z.string(),
+    salt: z.string(),
+    beacon: z.string(),
+    beaconRound: z.number().int().nullable().optional(),
+    entrantsDigest: z.string(),
+    entrantHashes: z.array(z.string()),
+    total: z.number().int(),
+  })
+  .meta({ id: 'FairnessDocument' });
+const EntryView = z
+  .object({
+    eventId: z.uuid(),
+    joinedAt: z.iso.datetime(),
+    late: z.boolean(),
+    queueNumber: z.number().int().nullable(),
+  })
+  .meta({ id: 'Entry' });
 
 export interface BufferRouteDeps {
   domain: BufferDomain;
@@ -118,6 +137,8 @@ export function registerBufferRoutes(api: ApiRouter, deps: BufferRouteDeps): voi
       path: '/events/:id/fairness',
       summary: 'Everything needed to recompute the draw (after the close; 409 with the commitment before)',
       params: EventParams,
+      response: FairnessDocument,
+      errors: [404, 409],
       auth: 'none',
     },
     ({ params }) => domain.fairness(params.id),

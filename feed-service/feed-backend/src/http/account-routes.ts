@@ -2,6 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { z } from 'zod';
 import {
   AuthError,
+  noContent,
   clientIp,
   rateLimit,
   sameSitePath,
@@ -35,7 +36,9 @@ const NextPath = z
   .optional();
 const Registration = Credentials.extend({ next: NextPath });
 const Token = z.object({ token: z.string().min(10).max(200) });
-const Me = z.object({ id: z.string(), email: z.string(), role: Role, emailVerified: z.boolean() });
+const Me = z
+  .object({ id: z.string(), email: z.string(), role: Role, emailVerified: z.boolean() })
+  .meta({ id: 'Me' });
 const Accepted = z.object({ status: z.literal('accepted'), message: z.string() });
 
 export interface AccountRouteDeps {
@@ -96,6 +99,7 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
       path: '/account/verify-email',
       summary: 'Confirm an e-mail address with the link token',
       body: Token,
+      response: noContent,
       before: [linkLimit],
     },
     async ({ body }) => accounts.verifyEmail(body.token),
@@ -106,6 +110,7 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
       path: '/account/disown',
       summary: '"This wasn\'t me": delete the unconfirmed account the verification link belongs to',
       body: Token,
+      response: noContent,
       before: [linkLimit],
     },
     async ({ body }) => accounts.disown(body.token),
@@ -146,6 +151,7 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
       path: '/account/password-reset/confirm',
       summary: 'Set a new password with the link token',
       body: Token.extend({ password: Password }),
+      response: noContent,
       before: [linkLimit],
     },
     async ({ body }) => accounts.resetPassword(body.token, body.password),
@@ -190,7 +196,12 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
     },
   );
   api.route(
-    { method: 'post', path: '/session/logout', summary: 'End this login (its refresh family)' },
+    {
+      method: 'post',
+      path: '/session/logout',
+      summary: 'End this login (its refresh family)',
+      response: noContent,
+    },
     async ({ req, res }) => {
       await accounts.logout(refreshCookieOf(req.cookies));
       clearSessionCookies(res, d.secureCookies);

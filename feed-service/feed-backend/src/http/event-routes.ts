@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   ForbiddenError,
   InputError,
+  noContent,
   rateLimit,
   sessionGuard,
   sessionOf,
@@ -13,6 +14,7 @@ import { sniffImage, type PosterStore } from '../adapters/poster-store';
 import { EventInput } from '../domain/event-rules';
 import type { OrganiserEvents } from '../domain/organiser-events';
 import type { PublicEvents } from '../domain/public-events';
+import { EventAudit, EventDetails, EventList, OrganiserEvent } from './event-views';
 import { sendPage, type PageCache } from './page-cache';
 
 const Id = z.object({ id: z.uuid('an event id') });
@@ -39,9 +41,18 @@ export function registerEventRoutes(api: ApiRouter, d: EventRouteDeps): void {
   });
   const o = { auth: 'session' as const, tags: ['organiser'], before: [guard, perUser] };
 
-  api.route({ ...o, method: 'get', path: '/organiser/events', summary: 'My events' }, async ({ res }) => ({
-    items: await organiser.list(sessionOf(res)),
-  }));
+  api.route(
+    {
+      ...o,
+      method: 'get',
+      path: '/organiser/events',
+      summary: 'My events',
+      response: z.object({ items: z.array(OrganiserEvent) }),
+    },
+    async ({ res }) => ({
+      items: await organiser.list(sessionOf(res)),
+    }),
+  );
   api.route(
     {
       ...o,
@@ -50,6 +61,7 @@ export function registerEventRoutes(api: ApiRouter, d: EventRouteDeps): void {
       summary:
         'Create a draft (in organisationId, or in the only organisation the member may create events in)',
       body: EventInput.extend({ organisationId: z.uuid('an organisation id').optional() }),
+      response: OrganiserEvent,
       status: 201,
     },
     ({ body: { organisationId, ...input }, res }) => organiser.create(sessionOf(res), organisationId, input),
@@ -61,16 +73,31 @@ export function registerEventRoutes(api: ApiRouter, d: EventRouteDeps): void {
       path: '/organiser/events/:id/duplicate',
       summary: 'Copy an event into a new draft of the same organisation',
       params: Id,
+      response: OrganiserEvent,
       status: 201,
     },
     ({ params, res }) => organiser.duplicate(sessionOf(res), params.id),
   );
   api.route(
-    { ...o, method: 'delete', path: '/organiser/events/:id', summary: 'Delete a draft', params: Id },
+    {
+      ...o,
+      method: 'delete',
+      path: '/organiser/events/:id',
+      summary: 'Delete a draft',
+      params: Id,
+      response: noContent,
+    },
     ({ params, res }) => organiser.deleteDraft(sessionOf(res), params.id),
   );
   api.route(
-    { ...o, method: 'get', path: '/organiser/events/:id', summary: 'One of my events', params: Id },
+    {
+      ...o,
+      method: 'get',
+      path: '/organiser/events/:id',
+      summary: 'One of my events',
+      params: Id,
+      response: OrganiserEvent,
+    },
     ({ params, res }) => organiser.get(sessionOf(res), params.id),
   );
   api.route(
@@ -81,6 +108,7 @@ export function registerEventRoutes(api: ApiRouter, d: EventRouteDeps): void {
       summary: 'Edit (published: emits event.updated)',
       params: Id,
       body: EventInput,
+      response: OrganiserEvent,
     },
     ({ params, body, res }) => organiser.edit(sessionOf(res), params.id, body),
   );
@@ -91,6 +119,7 @@ export function registerEventRoutes(api: ApiRouter, d: EventRouteDeps): void {
       path: '/organiser/events/:id/publish',
       summary: 'Publish a draft (emits event.published)',
       params: Id,
+      response: OrganiserEvent,
     },
     ({ params, res }) => organiser.publish(sessionOf(res), params.id),
   );
@@ -102,11 +131,19 @@ export function registerEventRoutes(api: ApiRouter, d: EventRouteDeps): void {
       summary: 'Cancel (emits event.cancelled)',
       params: Id,
       body: z.object({ reason: z.string().trim().min(3, 'say why, in a few words').max(500) }),
+      response: OrganiserEvent,
     },
     ({ params, body, res }) => organiser.cancel(sessionOf(res), params.id, body.reason),
   );
   api.route(
-    { ...o, method: 'get', path: '/organiser/events/:id/audit', summary: 'Audit log', params: Id },
+    {
+      ...o,
+      method: 'get',
+      path: '/organiser/events/:id/audit',
+      summary: 'Audit log',
+      params: Id,
+      response: EventAudit,
+    },
     async ({ params, res }) => ({
       items: await organiser.audit(sessionOf(res), params.id),
     }),
@@ -125,6 +162,7 @@ export function registerEventRoutes(api: ApiRouter, d: EventRouteDeps): void {
         cursor: z.string().max(200).optional(),
         limit: z.coerce.number().int().min(1).max(100).default(20),
       }),
+      response: EventList,
     },
     async ({ query, req, res }) =>
       sendPage(
@@ -134,7 +172,15 @@ export function registerEventRoutes(api: ApiRouter, d: EventRouteDeps): void {
       ),
   );
   api.route(
-    { method: 'get', path: '/events/:id', summary: 'Public event details', tags: ['feed'], params: Id },
+    {
+      method: 'get',
+      path: '/events/:id',
+      summary: 'Public event details',
+      tags: ['feed'],
+      params: Id,
+      response: EventDetails,
+      errors: [404],
+    },
     async ({ params, req, res }) =>
       sendPage(req, res, await d.pages.get(`event ${params.id}`, () => d.publicEvents.getTimed(params.id))),
   );

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   clientIp,
+  noContent,
   MemberRole,
   OrganisationSettings,
   rateLimit,
@@ -20,29 +21,35 @@ const Email = z
 const Token = z.string().min(20).max(200);
 const Name = z.string().trim().min(2, 'at least 2 characters').max(120, 'at most 120 characters');
 
-const Membership = z.object({ organisationId: z.string(), name: z.string(), role: MemberRole });
-const Invitation = z.object({
-  id: z.string(),
-  organisationId: z.string(),
-  organisationName: z.string(),
-  email: z.string(),
-  role: MemberRole,
-  invitedByEmail: z.string(),
-  createdAt: z.string(),
-  expiresAt: z.string(),
-  acceptedAt: z.string().nullable(),
-  revokedAt: z.string().nullable(),
-});
-const OrganisationView = z.object({
-  id: z.string(),
-  name: z.string(),
-  settings: OrganisationSettings,
-  myRole: z.union([MemberRole, z.literal('admin')]),
-  members: z
-    .array(z.object({ userId: z.string(), email: z.string(), role: MemberRole, since: z.string() }))
-    .nullable(),
-  invitations: z.array(Invitation).nullable(),
-});
+const Membership = z
+  .object({ organisationId: z.string(), name: z.string(), role: MemberRole })
+  .meta({ id: 'Membership' });
+const Invitation = z
+  .object({
+    id: z.string(),
+    organisationId: z.string(),
+    organisationName: z.string(),
+    email: z.string(),
+    role: MemberRole,
+    invitedByEmail: z.string(),
+    createdAt: z.string(),
+    expiresAt: z.string(),
+    acceptedAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+  })
+  .meta({ id: 'Invitation' });
+const OrganisationView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    settings: OrganisationSettings,
+    myRole: z.union([MemberRole, z.literal('admin')]),
+    members: z
+      .array(z.object({ userId: z.string(), email: z.string(), role: MemberRole, since: z.string() }))
+      .nullable(),
+    invitations: z.array(Invitation).nullable(),
+  })
+  .meta({ id: 'Organisation' });
 const OrganisationAudit = z.object({
   items: z.array(
     z.object({
@@ -89,7 +96,7 @@ const Application = ApplicationBody.extend({
   decidedAt: z.string().nullable(),
   organisationId: z.string().nullable(),
   createdAt: z.string(),
-});
+}).meta({ id: 'Application' });
 
 export interface OrganisationRouteDeps {
   organisations: Organisations;
@@ -185,6 +192,7 @@ export function registerOrganisationRoutes(api: ApiRouter, d: OrganisationRouteD
       path: '/organiser/organisations/:orgId/invitations/:invitationId',
       summary: 'Withdraw an open invitation (owners)',
       params: OrgParams.extend({ invitationId: z.uuid('an invitation id') }),
+      response: noContent,
     },
     ({ params, res }) => orgs.revokeInvitation(sessionOf(res), params.orgId, params.invitationId),
   );
@@ -196,6 +204,7 @@ export function registerOrganisationRoutes(api: ApiRouter, d: OrganisationRouteD
       summary: "Change a member's role (owners; the last owner stays owner)",
       params: OrgParams.extend({ userId: z.uuid('a user id') }),
       body: z.object({ role: MemberRole }),
+      response: noContent,
     },
     ({ params, body, res }) => orgs.changeRole(sessionOf(res), params.orgId, params.userId, body.role),
   );
@@ -206,6 +215,7 @@ export function registerOrganisationRoutes(api: ApiRouter, d: OrganisationRouteD
       path: '/organiser/organisations/:orgId/members/:userId',
       summary: 'Remove a member (owners) or leave (anyone; not the last owner)',
       params: OrgParams.extend({ userId: z.uuid('a user id') }),
+      response: noContent,
     },
     ({ params, res }) => orgs.removeMember(sessionOf(res), params.orgId, params.userId),
   );

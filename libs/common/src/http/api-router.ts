@@ -27,10 +27,20 @@ export interface RouteSpec<
   params?: P;
   query?: Q;
   body?: B;
-  /** Schema of the success body; documents the API (not enforced at run time). */
-  response?: R;
-  /** Status of a successful answer (200 by default). */
+  /**
+   * Schema of the success body as it goes on the wire (JSON: dates as ISO strings).
+   * Required: the OpenAPI document and the generated clients are typed from it, and under
+   * NODE_ENV=test every answer is checked against it (a mismatch is a 500). `noContent`
+   * for a route that answers nothing; `textBody(type)` for one that streams text (CSV).
+   */
+  response: R;
+  /** Status of a successful answer (200 by default, 204 with `noContent`). */
   status?: number;
+  /**
+   * Error statuses this route answers besides the ones the declaration implies (400 for
+   * bad input, 401 for any auth, 429 for rate limits in `before`), each a problem+json.
+   */
+  errors?: ProblemStatus[];
   /** Security requirement shown in the OpenAPI document. */
   auth?: 'session' | 'queue-ticket' | 'admission' | 'none';
   /** Middleware run before validation (auth, rate limits). */
@@ -43,6 +53,20 @@ export interface RouteInput<P, Q, B> {
   body: B;
   req: Request;
   res: Response;
+}
+
+/** Statuses a route may answer with a problem+json document. */
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 423 | 429 | 502 | 503;
+
+/** The `response` of a route that answers no body (204 unless `status` says otherwise). */
+export const noContent = z.undefined();
+
+const textBodies = new WeakMap<z.ZodType, string>();
+/** The `response` of a route that streams a text body of `contentType` itself (a CSV export). */
+export function textBody(contentType: string, description: string): z.ZodString {
+  const schema = z.string().describe(description);
+  textBodies.set(schema, contentType);
+  return schema;
 }
 
 interface RegisteredRoute {
@@ -110,6 +134,17 @@ export async function sendJson(req: Request, res: Response, status: number, resu
 export class ApiRouter {
   readonly router: Router = express.Router();
   private readonly routes: RegisteredRoute[] = [];
+  private checking = false;
+
+  /**
+   * From now on every JSON answer is parsed with its route's `response` schema and a
+   * mismatch fails the request with a 500 naming the route (the kit turns this on under
+   * NODE_ENV=test, so the integration tests hold each declaration to what the route sends).
+   */
+  checkResponses(on = true): this {
+    this.checking = on;
+    return this;
+  }
 
   route<
     P extends z.ZodType = z.ZodType<Record<string, string>>,
@@ -128,6 +163,7 @@ export class ApiRouter {
         const body = parseOrThrow(spec.body, req.body ?? {}, 'body');
         const result = await handler({ params, query, body, req, res });
         if (res.headersSent) return;
+        if (this.checking) checkAnswer(spec, result);
         if (result === undefined) res.status(spec.status ?? 204).end();
         else await sendJson(req, res, spec.status ?? 200, result);
       } catch (err) {
@@ -138,8 +174,14 @@ export class ApiRouter {
     return this;
   }
 
-  /** OpenAPI 3.1 paths for the routes, mounted under `basePath`. */
-  openApiPaths(basePath: string): Record<string, Record<string, unknown>> {
+  /**
+   * OpenAPI 3.1 paths for the routes, mounted under `basePath`. Schemas named with
+   * `.meta({ id })` go into `schemas` (the document's components) and are referenced.
+   */
+  openApiPaths(
+    basePath: string,
+    schemas: Record<string, unknown> = {},
+  ): Record<string, Record<string, unknown>> {
     const paths: Record<string, Record<string, unknown>> = {};
     for (const { spec } of this.routes) {
       const oaPath = basePath + spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -149,7 +191,7 @@ export class ApiRouter {
         ['query', spec.query],
       ] as const) {
         if (!schema) continue;
-        const json = toJsonSchema(schema, 'input') as {
+        const json = toJsonSchema(schema, 'input', schemas) as {
           properties?: Record<string, unknown>;
           required?: string[];
         };
@@ -166,23 +208,12 @@ export class ApiRouter {
         summary: spec.summary,
         tags: spec.tags,
         parameters,
-        responses: {
-          [String(spec.status ?? 200)]: spec.response
-            ? {
-                description: 'Success',
-                content: { 'application/json': { schema: toJsonSchema(spec.response, 'output') } },
-              }
-            : { description: 'Success' },
-          default: {
-            description: 'Error (problem+json)',
-            content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-          },
-        },
+        responses: { ...successResponse(spec, schemas), ...problemResponses(spec) },
       };
       if (spec.body) {
         operation.requestBody = {
           required: true,
-          content: { 'application/json': { schema: toJsonSchema(spec.body, 'input') } },
+          content: { 'application/json': { schema: toJsonSchema(spec.body, 'input', schemas) } },
         };
       }
       if (spec.auth && spec.auth !== 'none') operation.security = [{ [spec.auth]: [] }];
@@ -192,12 +223,113 @@ export class ApiRouter {
   }
 }
 
-function toJsonSchema(schema: z.ZodType, io: 'input' | 'output'): unknown {
+function successResponse(
+  spec: RegisteredRoute['spec'],
+  schemas: Record<string, unknown>,
+): Record<string, unknown> {
+  if (spec.response === noContent) return { [String(spec.status ?? 204)]: { description: 'No content' } };
+  const type = textBodies.get(spec.response) ?? 'application/json';
+  return {
+    [String(spec.status ?? 200)]: {
+      description: spec.response.description ?? 'Success',
+      content: { [type]: { schema: toJsonSchema(spec.response, 'output', schemas) } },
+    },
+  };
+}
+
+const PROBLEM_TITLES: Record<ProblemStatus, string> = {
+  400: 'Invalid input',
+  401: 'Not logged in, or the token is missing or expired',
+  403: 'Not allowed',
+  404: 'Not found',
+  409: 'Conflicts with the current state',
+  410: 'Gone',
+  413: 'Too large',
+  422: 'Cannot be processed',
+  423: 'Locked',
+  429: 'Too many requests (see Retry-After)',
+  502: 'An upstream service failed',
+  503: 'Not available now',
+};
+
+/** The problem+json answers a route declares or implies, and `default` for the rest (500s). */
+function problemResponses(spec: RegisteredRoute['spec']): Record<string, unknown> {
+  const statuses = new Set<ProblemStatus>(spec.errors ?? []);
+  if (spec.params || spec.query || spec.body) statuses.add(400);
+  if (spec.auth && spec.auth !== 'none') statuses.add(401);
+  if (spec.before?.some((m) => RATE_LIMITED.has(m))) statuses.add(429);
+  const problem = (description: string) => ({
+    description,
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  });
+  const out: Record<string, unknown> = {};
+  for (const status of [...statuses].sort()) out[String(status)] = problem(PROBLEM_TITLES[status]);
+  out.default = problem('Error (problem+json)');
+  return out;
+}
+
+/** Middleware made by `rateLimit`, so a route using one documents its 429. */
+export const RATE_LIMITED = new WeakSet<RequestHandler>();
+
+/** Under `checkResponses`: the answer must parse with the declared schema, as JSON would carry it. */
+function checkAnswer(spec: RegisteredRoute['spec'], result: unknown): void {
+  const where = `${spec.method.toUpperCase()} ${spec.path}`;
+  if (spec.response === noContent) {
+    if (result !== undefined) throw new Error(`${where} declares noContent but answered a body`);
+    return;
+  }
+  if (result === undefined) throw new Error(`${where} declares a response but answered nothing`);
+  const wire: unknown = JSON.parse(JSON.stringify(result));
+  const parsed = spec.response.safeParse(wire);
+  if (!parsed.success)
+    throw new Error(
+      `${where} answered a body its response schema refuses: ${zodIssuesToFieldErrors(parsed.error)
+        .slice(0, 5)
+        .map((e) => `${e.path || '(root)'}: ${e.message}`)
+        .join('; ')}`,
+    );
+}
+
+/**
+ * A zod schema as OpenAPI's JSON Schema; named parts (`.meta({ id })`) move to `schemas`
+ * (an input and an output version of one name may differ: the input one gets `Input` appended).
+ */
+function toJsonSchema(schema: z.ZodType, io: 'input' | 'output', schemas: Record<string, unknown>): unknown {
+  let json: Record<string, unknown>;
   try {
-    return z.toJSONSchema(schema, { io, unrepresentable: 'any' });
+    json = z.toJSONSchema(schema, { io, unrepresentable: 'any' });
   } catch {
     return {};
   }
+  const { $schema: _dialect, $defs, ...rest } = json;
+  const name = (id: string) => (io === 'input' ? `${id}Input` : id);
+  const rewrite = (value: unknown): unknown =>
+    JSON.parse(
+      JSON.stringify(value).replace(
+        /"#\/\$defs\/([^"]+)"/g,
+        (_m, id: string) => `"#/components/schemas/${name(id)}"`,
+      ),
+    );
+  for (const [id, def] of Object.entries(($defs ?? {}) as Record<string, unknown>))
+    schemas[name(id)] = rewrite(def);
+  return rewrite(rest);
+}
+
+/**
+ * Stands in for a service's dependencies when its routes are only declared, never served
+ * (the OpenAPI documents the frontends' clients are generated from): registering a route
+ * just keeps what it is given, and any real use of such a dependency throws.
+ */
+export function unwired<T>(): T {
+  const fail = (): never => {
+    throw new Error('unwired: these routes are declared for their OpenAPI document, not served');
+  };
+  const proxy: unknown = new Proxy(function unwiredDependency() {}, {
+    get: (_target, key) => (key === Symbol.toPrimitive ? fail : key === 'then' ? undefined : proxy),
+    apply: fail,
+    construct: fail,
+  });
+  return proxy as T;
 }
 
 export function openApiDocument(
@@ -205,13 +337,16 @@ export function openApiDocument(
   api: ApiRouter,
   extraPaths: Record<string, Record<string, unknown>> = {},
 ) {
+  const schemas: Record<string, unknown> = {};
+  const paths = { ...api.openApiPaths(`/${service}/api`, schemas), ...extraPaths };
   return {
     openapi: '3.1.0',
     info: { title: `TicketSlave ${service} API`, version: '1.0.0' },
     servers: [{ url: '/' }],
-    paths: { ...api.openApiPaths(`/${service}/api`), ...extraPaths },
+    paths,
     components: {
       schemas: {
+        ...schemas,
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status'],

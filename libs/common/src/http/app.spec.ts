@@ -7,11 +7,26 @@ import { API_CSP, createHttpApp } from './app';
 /** Real HTTP against createHttpApp: the header sets, ETags by method, cookies read on demand. */
 async function serve() {
   const api = new ApiRouter();
-  api.route({ method: 'get', path: '/thing', summary: 'thing' }, ({ req }) => ({
-    cookie: (req.cookies as Record<string, string>).a ?? null,
-  }));
   api.route(
-    { method: 'post', path: '/thing', summary: 'make', body: z.object({ n: z.number() }), status: 201 },
+    {
+      method: 'get',
+      path: '/thing',
+      summary: 'thing',
+      response: z.object({ cookie: z.string().nullable() }),
+    },
+    ({ req }) => ({
+      cookie: (req.cookies as Record<string, string>).a ?? null,
+    }),
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/thing',
+      summary: 'make',
+      body: z.object({ n: z.number() }),
+      response: z.object({ n: z.number() }),
+      status: 201,
+    },
     ({ body }) => body,
   );
   const { app } = createHttpApp({

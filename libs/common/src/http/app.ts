@@ -39,6 +39,8 @@ export interface HttpAppOptions {
   assetBaseUrl?: string;
   jsonLimit?: string;
   isProduction?: boolean;
+  /** Check every JSON answer against its route's declared schema (tests: a drifted declaration fails them). */
+  checkResponses?: boolean;
   /** The registry `/metrics` serves (the kit's, shared with the bus); without it, a new one with the default metrics. */
   registry?: client.Registry;
   /** How requests from our CloudFront distribution are recognised (`clientIp`); unset: the socket's peer. */
@@ -213,6 +215,7 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; registry: c
   app.get(`${prefix}/metrics`, async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
+  if (opts.checkResponses) opts.api.checkResponses();
   app.get(`${prefix}/api/openapi.json`, (_req, res) => {
     res.json(openApiDocument(service, opts.api));
   });

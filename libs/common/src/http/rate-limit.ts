@@ -1,6 +1,7 @@
 import type { Request, RequestHandler } from 'express';
 import type { RateLimitStore, RateRule } from '../db/rate-limit-store';
 import { TooManyRequestsError } from '../errors';
+import { RATE_LIMITED } from './api-router';
 
 export type { RateRule } from '../db/rate-limit-store';
 
@@ -21,7 +22,7 @@ export function rateLimitsOf(req: Request): RateLimitStore {
  */
 export function rateLimit(opts: RateRule & { key: (req: Request) => string | undefined }): RequestHandler {
   const rule: RateRule = { name: opts.name, capacity: opts.capacity, refillPerSecond: opts.refillPerSecond };
-  return (req, res, next) => {
+  const limit: RequestHandler = (req, res, next) => {
     const key = opts.key(req);
     if (key === undefined) return next();
     rateLimitsOf(req)
@@ -34,4 +35,6 @@ export function rateLimit(opts: RateRule & { key: (req: Request) => string | und
         next();
       }, next);
   };
+  RATE_LIMITED.add(limit);
+  return limit;
 }

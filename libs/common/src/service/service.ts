@@ -175,6 +175,7 @@ export async function startService<C extends BaseConfig>(
       frontendDir: config.FRONTEND_DIR ?? opts.frontendDir,
       assetBaseUrl: config.ASSET_BASE_URL,
       isProduction: config.NODE_ENV === 'production',
+      checkResponses: config.NODE_ENV === 'test',
       edge,
       rateLimits: kit.rateLimits,
       readiness: [

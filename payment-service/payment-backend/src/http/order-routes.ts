@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  ApiRouter,
+  type ApiRouter,
   clientIp,
   rateLimit,
   sessionGuard,
@@ -10,21 +10,25 @@ import {
 import type { Checkout } from '../domain/checkout';
 
 const OrderParams = z.object({ id: z.uuid('an order id (UUID)') });
-const PaymentView = z.object({
-  orderId: z.string(),
-  eventId: z.string(),
-  eventTitle: z.string().nullable(),
-  amountMinor: z.number().int(),
-  currency: z.string(),
-  status: z.enum(['pending', 'authorized', 'captured', 'voided', 'refunded', 'expired', 'failed']),
-  expiresAt: z.string(),
-  checkoutUrl: z.string().nullable(),
-});
+const PaymentView = z
+  .object({
+    orderId: z.string(),
+    eventId: z.string(),
+    eventTitle: z.string().nullable(),
+    amountMinor: z.number().int(),
+    currency: z.string(),
+    status: z.enum(['pending', 'authorized', 'captured', 'voided', 'refunded', 'expired', 'failed']),
+    expiresAt: z.string(),
+    checkoutUrl: z.string().nullable(),
+  })
+  .meta({ id: 'Payment' });
 
-export function registerOrderRoutes(
-  api: ApiRouter,
-  deps: { sessions: TokenVerifier; checkout: Checkout },
-): void {
+export interface OrderRouteDeps {
+  sessions: TokenVerifier;
+  checkout: Checkout;
+}
+
+export function registerOrderRoutes(api: ApiRouter, deps: OrderRouteDeps): void {
   const fan = sessionGuard(deps.sessions);
   // Opening sessions at Stripe costs API quota: a handful per minute is plenty for a fan.
   // Keyed by fan (the guard runs first) so many fans behind one NAT do not share a bucket.

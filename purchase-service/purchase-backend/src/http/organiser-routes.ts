@@ -4,6 +4,7 @@ import {
   sendChunks,
   sessionGuard,
   sessionOf,
+  textBody,
   type ApiRouter,
   type TokenVerifier,
 } from '@ticketslave/common';
@@ -262,7 +263,7 @@ export function registerOrganiserRoutes(api: ApiRouter, d: OrganiserRouteDeps): 
       path: '/organiser/events/:id/orders.csv',
       summary: 'Every sold order as CSV, streamed (owners and managers)',
       params: EventParams,
-      response: z.string().describe('text/csv'),
+      response: textBody('text/csv', 'One line per sold order, after a header line'),
     },
     async ({ params, res }) => csv(await exportOrders(d.store, d.ledger, sessionOf(res), params.id), res),
   );
@@ -273,7 +274,7 @@ export function registerOrganiserRoutes(api: ApiRouter, d: OrganiserRouteDeps): 
       path: '/organiser/events/:id/attendees.csv',
       summary: 'Every ticket with its holder as CSV, streamed (owners and managers)',
       params: EventParams,
-      response: z.string().describe('text/csv'),
+      response: textBody('text/csv', 'One line per ticket, after a header line'),
     },
     async ({ params, res }) => csv(await exportAttendees(d.store, d.ledger, sessionOf(res), params.id), res),
   );

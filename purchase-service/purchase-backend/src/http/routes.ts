@@ -14,8 +14,9 @@ import { ordersOf } from '../domain/orders';
 import type { PurchaseStore, Transact } from '../domain/ports';
 import { seatMap } from '../domain/seatmap';
 import type { TicketCodes } from '../domain/ticket-codes';
-import { NotFoundError, type ApiRouter } from '@ticketslave/common';
+import { noContent, NotFoundError, type ApiRouter } from '@ticketslave/common';
 import { admittedFan } from './admission';
+import { CheckIn, Order, SeatMap, Ticket } from './views';
 
 export interface RouteDeps {
   /** Reads outside a transaction. */
@@ -53,6 +54,8 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
       path: '/events/:id/seatmap',
       summary: 'Seat map with live states and prices',
       params: EventParams,
+      response: SeatMap,
+      errors: [404],
     },
     ({ params }) => seatMap(d.store, params.id),
   );
@@ -63,6 +66,8 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
       summary: 'Hold seats (or a quantity of a category) for an admitted fan',
       params: EventParams,
       body: HoldBody,
+      response: Order,
+      errors: [403, 404, 409],
       status: 201,
       auth: 'admission',
       before: [perIp, fan, perUser('hold-user', 10, 1)],
@@ -79,7 +84,14 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
     },
   );
   api.route(
-    { method: 'get', path: '/orders', summary: 'My orders', auth: 'session', before: [fan] },
+    {
+      method: 'get',
+      path: '/orders',
+      summary: 'My orders',
+      response: z.object({ orders: z.array(Order) }),
+      auth: 'session',
+      before: [fan],
+    },
     async ({ res }) => ({ orders: await ordersOf(d.store, sessionOf(res).sub) }),
   );
   api.route(
@@ -88,6 +100,8 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
       path: '/orders/:id',
       summary: 'One of my orders',
       params: OrderParams,
+      response: Order,
+      errors: [404],
       auth: 'session',
       before: [fan],
     },
@@ -103,13 +117,22 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
       path: '/orders/:id/hold',
       summary: 'Release my held seats early',
       params: OrderParams,
+      response: noContent,
+      errors: [404, 409],
       auth: 'session',
       before: [fan, perUser('release-user', 10, 1)],
     },
     ({ params, res }) => releaseHold(d.tx, sessionOf(res).sub, params.id),
   );
   api.route(
-    { method: 'get', path: '/tickets', summary: 'My tickets with QR codes', auth: 'session', before: [fan] },
+    {
+      method: 'get',
+      path: '/tickets',
+      summary: 'My tickets with QR codes',
+      response: z.object({ tickets: z.array(Ticket) }),
+      auth: 'session',
+      before: [fan],
+    },
     async ({ res }) => ({ tickets: await ticketsOf(d.store, sessionOf(res).sub) }),
   );
   api.route(
@@ -118,6 +141,8 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
       path: '/checkin',
       summary: 'Admit a ticket at the door (organiser of the event or admin), once',
       body: z.object({ code: z.string().min(20).max(4000) }).strict(),
+      response: CheckIn,
+      errors: [403, 404, 409, 410],
       auth: 'session',
       before: [sessionGuard(d.sessions, { roles: ['organiser', 'admin'] }), perUser('checkin-user', 30, 10)],
     },

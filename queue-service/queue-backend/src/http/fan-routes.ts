@@ -31,6 +31,24 @@ export interface FanRouteDeps {
 }
 
 const EventParams = z.object({ id: z.uuid() });
+/** The fan's place, as the polling fallback answers it (the socket's `state` message carries the same). */
+const QueuePlace = z
+  .object({
+    queueNumber: z.number().int(),
+    status: z.enum(['waiting', 'turn', 'parked', 'admitted', 'lapsed']),
+    claimBy: z.string().nullable(),
+    servingNumber: z.number().int(),
+    lastNumber: z.number().int(),
+    admitRatePerMinute: z.number().int(),
+    measuredRatePerMinute: z.number(),
+    paused: z.boolean(),
+    pauseReason: z.enum(['organiser', 'in_carts']).nullable(),
+    soldOut: z.boolean(),
+    cancelled: z.boolean(),
+    available: z.number().int().nullable(),
+    saleStartsAt: z.string().nullable(),
+  })
+  .meta({ id: 'QueuePlace' });
 
 /** The fan's queue ticket for this event; a ticket for another event is refused. */
 async function ticketOf(req: Request, tickets: TokenVerifier, eventId: string) {
@@ -121,6 +139,8 @@ export function registerFanRoutes(api: ApiRouter, d: FanRouteDeps): void {
       path: '/events/:id/me',
       summary: 'Your place in the queue (polling fallback for the WebSocket)',
       params: EventParams,
+      response: QueuePlace,
+      errors: [403, 404],
       auth: 'queue-ticket',
     },
     async ({ params, req }) => {

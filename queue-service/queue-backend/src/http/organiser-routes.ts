@@ -22,6 +22,26 @@ const Settings = z
     message: 'give admitRatePerMinute or maxActiveShoppers',
   });
 
+const QueueStats = z
+  .object({
+    servingNumber: z.number().int(),
+    lastNumber: z.number().int(),
+    waiting: z.number().int(),
+    turn: z.number().int(),
+    parked: z.number().int(),
+    admitted: z.number().int(),
+    lapsed: z.number().int(),
+    active: z.number().int(),
+    admitRatePerMinute: z.number().int(),
+    maxActiveShoppers: z.number().int(),
+    measuredRatePerMinute: z.number(),
+    paused: z.boolean(),
+    inCarts: z.boolean(),
+    soldOut: z.boolean(),
+    cancelled: z.boolean(),
+  })
+  .meta({ id: 'QueueStats' });
+
 /** Only the event's organiser (as feed published it) or an admin runs its queue. */
 async function ownEvent(ds: DataSource, res: Response, eventId: string) {
   const event = await findEvent(ds, eventId);
@@ -32,10 +52,12 @@ async function ownEvent(ds: DataSource, res: Response, eventId: string) {
   return { event, actor: { id: s.sub, role: s.role } };
 }
 
-export function registerOrganiserRoutes(
-  api: ApiRouter,
-  d: { ds: DataSource; sessions: TokenVerifier },
-): void {
+export interface OrganiserRouteDeps {
+  ds: DataSource;
+  sessions: TokenVerifier;
+}
+
+export function registerOrganiserRoutes(api: ApiRouter, d: OrganiserRouteDeps): void {
   const guard = [sessionGuard(d.sessions, { roles: ['organiser', 'admin'] })];
   const act = (action: 'pause' | 'resume', summary: string) =>
     api.route(
@@ -44,6 +66,8 @@ export function registerOrganiserRoutes(
         path: `/events/:id/${action}`,
         summary,
         params: EventParams,
+        response: z.object({ paused: z.boolean() }),
+        errors: [403, 404],
         auth: 'session',
         before: guard,
       },
@@ -63,6 +87,8 @@ export function registerOrganiserRoutes(
       summary: 'Change the admission rate or active-shopper cap, live',
       params: EventParams,
       body: Settings,
+      response: z.object({ admitRatePerMinute: z.number().int(), maxActiveShoppers: z.number().int() }),
+      errors: [403, 404],
       auth: 'session',
       before: guard,
     },
@@ -80,6 +106,8 @@ export function registerOrganiserRoutes(
       path: '/events/:id/stats',
       summary: 'Queue figures for the organiser',
       params: EventParams,
+      response: QueueStats,
+      errors: [403, 404],
       auth: 'session',
       before: guard,
     },

@@ -15,6 +15,7 @@ case "$task" in
   lint) npx eslint --max-warnings 0 . && npx prettier --check "libs/common/src/**/*.ts" "libs/draw/**/*.ts" "dev/**/*.ts" "*-service/*-backend/**/*.ts" "**/*.md" ;;
   typecheck)
     npx tsc -p tsconfig.json --noEmit
+    npx tsc -p libs/contracts/tsconfig.json --noEmit  # isomorphic: typed without Node's types
     for fe in libs/ui feed-service/feed-frontend buffer-service/buffer-frontend queue-service/queue-frontend purchase-service/purchase-frontend payment-service/payment-frontend; do
       [ -f "$fe/tsconfig.json" ] && (cd "$fe" && npx svelte-check --tsconfig ./tsconfig.json --fail-on-warnings --output machine | tail -1)
     done ;;

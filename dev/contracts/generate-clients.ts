@@ -1,7 +1,8 @@
 /**
- * Generates each frontend's API types (`<svc>-frontend/src/lib/api/<svc>.d.ts`) from its
- * service's OpenAPI document with openapi-typescript; the frontends call their API through
- * openapi-fetch clients typed by these files.
+ * Generates each frontend's API types (`<svc>-frontend/src/lib/api/<api>.d.ts`, one per API
+ * the frontend calls: its own service's and those in `CALLS`) from the services' OpenAPI
+ * documents with openapi-typescript; the frontends call through openapi-fetch clients typed
+ * by these files, never through a backend's own files.
  *
  *   npm run contracts            write the files
  *   npm run contracts -- --check only compare; exits 1 naming every stale file
@@ -10,12 +11,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
-import { openApiDocumentOf, SERVICES, type Service } from './openapi-documents';
+import { CALLS, clientPath, openApiDocumentOf, SERVICES, type Service } from './openapi-documents';
 
 export const REFRESH_COMMAND = 'npm run contracts';
-
-export const clientPath = (root: string, service: Service) =>
-  path.join(root, `${service}-service`, `${service}-frontend`, 'src', 'lib', 'api', `${service}.d.ts`);
 
 /** The generated file's text for one service. */
 export async function generateClient(service: Service): Promise<string> {
@@ -36,9 +34,11 @@ async function main(argv: string[]): Promise<number> {
   const rootAt = argv.indexOf('--root');
   const root = rootAt >= 0 ? path.resolve(argv[rootAt + 1] ?? '.') : path.resolve(__dirname, '../..');
   const stale: string[] = [];
-  for (const service of SERVICES) {
-    const file = clientPath(root, service);
-    const text = await generateClient(service);
+  const texts = new Map<Service, string>();
+  for (const service of SERVICES) texts.set(service, await generateClient(service));
+  for (const [frontend, api] of SERVICES.flatMap((f) => CALLS[f].map((a) => [f, a] as const))) {
+    const file = clientPath(root, frontend, api);
+    const text = texts.get(api)!;
     const current = await readFile(file, 'utf8').catch(() => null);
     if (current === text) continue;
     const shown = path.relative(root, file);
@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     );
     return 1;
   }
-  if (check) console.log(`The ${SERVICES.length} generated API clients are up to date.`);
+  if (check) console.log('The generated API clients are up to date.');
   return 0;
 }
 

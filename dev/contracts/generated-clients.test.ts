@@ -3,12 +3,10 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { SERVICES } from './openapi-documents';
+import { CALLS, clientPath, SERVICES } from './openapi-documents';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
-const clientFile = (root: string, svc: string) =>
-  path.join(root, `${svc}-service`, `${svc}-frontend`, 'src', 'lib', 'api', `${svc}.d.ts`);
 
 /** The generator as CI and developers run it (`npm run contracts -- --check`), in its own Node process. */
 async function check(root: string): Promise<{ code: number; output: string }> {
@@ -35,8 +33,10 @@ describe('the generated API clients', () => {
   it('when a committed client is stale, then the check fails naming it and the command that refreshes it', async () => {
     const root = await mkdtemp(path.join(tmpdir(), 'contracts-'));
     try {
-      for (const svc of SERVICES) await cp(clientFile(ROOT, svc), clientFile(root, svc), { recursive: true });
-      const file = clientFile(root, 'purchase');
+      for (const frontend of SERVICES)
+        for (const api of CALLS[frontend])
+          await cp(clientPath(ROOT, frontend, api), clientPath(root, frontend, api), { recursive: true });
+      const file = clientPath(root, 'purchase', 'purchase');
       await writeFile(
         file,
         (await readFile(file, 'utf8')).replace('eventTitle: string;', 'eventTitle: number;'),
@@ -46,6 +46,7 @@ describe('the generated API clients', () => {
       expect(output).toContain('purchase-service/purchase-frontend/src/lib/api/purchase.d.ts');
       expect(output).toContain('run `npm run contracts`');
       expect(output).not.toContain('feed.d.ts');
+      expect(output).not.toContain('payment-frontend/src/lib/api/purchase.d.ts');
     } finally {
       await rm(root, { recursive: true, force: true });
     }

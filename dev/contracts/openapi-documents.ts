@@ -3,6 +3,7 @@
  * `<svc>Api` function start.ts serves, given `unwired` dependencies, so nothing connects,
  * listens or starts. The frontends' typed clients are generated from these documents.
  */
+import path from 'node:path';
 import { openApiDocument, unwired } from '@ticketslave/common';
 import { bufferApi } from '../../buffer-service/buffer-backend/src/http/api';
 import { feedApi } from '../../feed-service/feed-backend/src/http/api';
@@ -27,3 +28,15 @@ const apis = {
 export function openApiDocumentOf(service: Service): OpenApiDocument {
   return openApiDocument(service, apis[service]());
 }
+
+/** The APIs each frontend calls (its own first). */
+export const CALLS: Record<Service, readonly Service[]> = {
+  feed: ['feed', 'buffer', 'queue'],
+  buffer: ['buffer', 'feed'],
+  queue: ['queue'],
+  purchase: ['purchase'],
+  payment: ['payment', 'purchase'],
+};
+
+export const clientPath = (root: string, frontend: Service, api: Service) =>
+  path.join(root, `${frontend}-service`, `${frontend}-frontend`, 'src', 'lib', 'api', `${api}.d.ts`);

@@ -14,9 +14,12 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Frontends whose build is missing or older than their sources (or libs/ui's). */
+/** Frontends whose build is missing or older than their sources (or those of libs/ui and libs/contracts). */
 export function staleFrontends(): ServiceName[] {
-  const ui = newestMtime(path.join(REPO_ROOT, 'libs/ui/src'));
+  const ui = Math.max(
+    newestMtime(path.join(REPO_ROOT, 'libs/ui/src')),
+    newestMtime(path.join(REPO_ROOT, 'libs/contracts/src')),
+  );
   return SERVICE_NAMES.filter((svc) => {
     const dir = frontendDir(svc);
     if (!existsSync(path.join(dir, 'package.json'))) return false;

@@ -5,7 +5,7 @@ export * from './logger';
 export * from './http/app';
 export * from './http/api-router';
 export * from './http/rate-limit';
-export * from './http/safe-next';
+export { safeNextPath, sameSitePath } from '@ticketslave/contracts';
 export * from './http/client-ip';
 export * from './http/frontend';
 export { sendChunks } from './http/send';

@@ -1,32 +1,8 @@
+import { rowLabels } from '@ticketslave/contracts';
 import type { Category } from './kafka/messages';
 
-/** Row labels from `from` to `to` inclusive: letters (A…Z, AA…) or numbers (1…). */
-export function rowLabels(from: string, to?: string): string[] {
-  if (!to || to === from) return [from];
-  if (/^\d+$/.test(from) && /^\d+$/.test(to)) {
-    const a = Number(from);
-    const b = Number(to);
-    if (b < a) throw new Error(`row range ${from}–${to} runs backwards`);
-    return Array.from({ length: b - a + 1 }, (_, i) => String(a + i));
-  }
-  if (/^[A-Z]+$/.test(from) && /^[A-Z]+$/.test(to)) {
-    const toNum = (s: string) => [...s].reduce((n, c) => n * 26 + (c.charCodeAt(0) - 64), 0);
-    const toLabel = (n: number) => {
-      let s = '';
-      while (n > 0) {
-        const r = (n - 1) % 26;
-        s = String.fromCharCode(65 + r) + s;
-        n = Math.floor((n - 1) / 26);
-      }
-      return s;
-    };
-    const a = toNum(from);
-    const b = toNum(to);
-    if (b < a) throw new Error(`row range ${from}–${to} runs backwards`);
-    return Array.from({ length: b - a + 1 }, (_, i) => toLabel(a + i));
-  }
-  throw new Error(`row range ${from}–${to} mixes letters and numbers or uses lowercase`);
-}
+// Row labels are shared with the event editor in the browser: they live in the isomorphic contracts.
+export { rowLabels };
 
 export interface SellableUnit {
   /** Stable id, unique per event: `<category>/<section>/<row>/<seat>` or `<category>/ga/<n>`. */

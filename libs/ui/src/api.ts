@@ -162,7 +162,8 @@ async function toApiError(res: Response): Promise<ApiError> {
   return new ApiError(res.status, { title: defaultTitle(res.status), ...(typeof body === 'string' && body.length < 300 ? { detail: body } : {}) });
 }
 
-async function send(path: string, init: RequestInit): Promise<Response> {
+/** fetch, with a network failure turned into `ApiError` 0 (aborts stay aborts). */
+export async function send(path: string | Request, init?: RequestInit): Promise<Response> {
   try {
     return await fetch(path, init);
   } catch (e) {

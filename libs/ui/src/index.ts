@@ -22,6 +22,7 @@ export { default as NotFound } from './components/not-found.svelte';
 
 // State and helpers.
 export * from './api';
+export * from './api-client';
 export * from './session.svelte';
 export * from './live-socket.svelte';
 export * from './router.svelte';

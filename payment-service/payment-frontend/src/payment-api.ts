@@ -1,46 +1,25 @@
-import { api, isApiError } from '@ticketslave/ui';
+import { answer, createApiClient, isApiError } from '@ticketslave/ui';
+import type { components as PaymentSchemas, paths as PaymentPaths } from './lib/api/payment';
+import type { components as PurchaseSchemas, paths as PurchasePaths } from './lib/api/purchase';
 
-/** GET /payment/api/orders/:id, as the backend's PaymentView schema declares it. */
-export type PaymentStatus =
-  'pending' | 'authorized' | 'captured' | 'voided' | 'refunded' | 'expired' | 'failed';
+/** The payment API and the part of purchase's this page reads, typed from their OpenAPI documents (`npm run contracts`). */
+const paymentApi = createApiClient<PaymentPaths>();
+const purchaseApi = createApiClient<PurchasePaths>();
 
-export interface PaymentView {
-  orderId: string;
-  eventId: string;
-  eventTitle: string | null;
-  amountMinor: number;
-  currency: string;
-  status: PaymentStatus;
-  expiresAt: string;
-  checkoutUrl: string | null;
-}
-
-/** The part of purchase's order view the summary shows (GET /purchase/api/orders/:id). */
-export interface PurchaseOrderItem {
-  unitId: string;
-  categoryId: string;
-  section: string | null;
-  row: string | null;
-  seat: number | null;
-  priceMinor: number;
-}
-export interface PurchaseOrder {
-  eventTitle: string;
-  items: PurchaseOrderItem[];
-}
-
-const orderPath = (orderId: string) => `/payment/api/orders/${encodeURIComponent(orderId)}`;
+export type PaymentView = PaymentSchemas['schemas']['Payment'];
+export type PaymentStatus = PaymentView['status'];
+export type PurchaseOrder = PurchaseSchemas['schemas']['Order'];
 
 export const getPayment = (orderId: string, signal?: AbortSignal) =>
-  api<PaymentView>(orderPath(orderId), { signal });
+  answer(paymentApi.GET('/payment/api/orders/{id}', { params: { path: { id: orderId } }, signal }));
 
 export const startCheckout = (orderId: string) =>
-  api<{ url: string }>(`${orderPath(orderId)}/checkout`, { method: 'POST', body: {} });
+  answer(paymentApi.POST('/payment/api/orders/{id}/checkout', { params: { path: { id: orderId } } }));
 
 /** Items are a nicety: without purchase's answer the page still shows the amount. */
 export async function getPurchaseOrder(orderId: string): Promise<PurchaseOrder | null> {
   try {
-    const order = await api<PurchaseOrder>(`/purchase/api/orders/${encodeURIComponent(orderId)}`);
+    const order = await answer(purchaseApi.GET('/purchase/api/orders/{id}', { params: { path: { id: orderId } } }));
     return Array.isArray(order?.items) ? order : null;
   } catch (e) {
     if (isApiError(e)) return null;

@@ -1,12 +1,8 @@
 import { ForbiddenError, wsEndpoint, type Logger, type Part, type UpgradeRouter } from '@ticketslave/common';
+import type { BufferSocketMessage } from '@ticketslave/contracts';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { BufferStore } from '../domain/ports';
-
-/** Messages the buffer page receives on `/buffer/ws?event=<id>`. */
-export type BufferSocketMessage =
-  | { type: 'state'; state: 'open' | 'closing' | 'closed'; closesAt: string; total: number | null }
-  | { type: 'assigned' };
 
 const EventId = z.uuid();
 

@@ -1,31 +1,16 @@
+import type { BufferSocketMessage } from '@ticketslave/contracts';
 import { api, isApiError, LiveSocket, loginUrl } from '@ticketslave/ui';
 import type { ReceiptFile } from '@ticketslave/draw';
 import { downloadReceiptFile, keepReceipt, keptReceipt } from './receipt';
+import type { components } from './api/buffer';
 
-export type BufferState = 'open' | 'closing' | 'closed';
+/** GET /buffer/api/events/:id and GET …/entries/me, typed from buffer's OpenAPI document (`npm run contracts`). */
+export type BufferInfo = components['schemas']['BufferState'];
+export type BufferState = BufferInfo['state'];
+export type MyEntry = components['schemas']['Entry'];
 
-/** GET /buffer/api/events/:id */
-export interface BufferInfo {
-  eventId: string;
-  state: BufferState;
-  closesAt: string;
-  commitment: string;
-  cancelled: boolean;
-  entrants: number;
-  total?: number;
-}
-
-/** GET /buffer/api/events/:id/entries/me */
-export interface MyEntry {
-  eventId: string;
-  joinedAt: string;
-  late: boolean;
-  queueNumber: number | null;
-}
-
-/** What `/buffer/ws` pushes (see buffer-backend/src/ws/buffer-socket.ts). */
-export type BufferMessage =
-  { type: 'state'; state: BufferState; closesAt: string; total: number | null } | { type: 'assigned' };
+/** What `/buffer/ws` pushes (the contract the buffer backend sends through). */
+export type BufferMessage = BufferSocketMessage;
 
 /**
  * The buffer page's state: the buffer, my entry, live updates. Pushes are nudges;

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import express from 'express';
 import { z } from 'zod';
-import { ApiRouter, GZIP_MIN_BYTES } from './api-router';
+import { ApiRouter, GZIP_MIN_BYTES, noContent } from './api-router';
 
 /** Real HTTP against an Express app mounting an ApiRouter. */
 async function serve(big: unknown, small: unknown) {
@@ -64,5 +64,81 @@ describe('ApiRouter JSON answers', () => {
     const r = await raw(`${s.base}/small`, { 'accept-encoding': 'gzip' });
     expect(r.headers.get('content-encoding')).toBeNull();
     expect(await r.json()).toEqual(small);
+  });
+});
+
+describe('ApiRouter response checks', () => {
+  async function serveChecked(answer: unknown) {
+    const api = new ApiRouter().checkResponses();
+    api.route(
+      {
+        method: 'get',
+        path: '/order',
+        summary: 'order',
+        response: z.object({ id: z.string(), at: z.string() }),
+      },
+      () => answer,
+    );
+    api.route({ method: 'post', path: '/nothing', summary: 'nothing', response: noContent }, () => answer);
+    const app = express();
+    app.use(api.router);
+    let failure: Error | undefined;
+    app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      failure = err;
+      res.status(500).end();
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return { base, failure: () => failure, close: () => new Promise((r) => server.close(r)) };
+  }
+
+  it('when an answer matches its declared schema as JSON carries it, then it is sent', async () => {
+    const s = await serveChecked({ id: 'a', at: new Date(0) });
+    try {
+      const r = await fetch(`${s.base}/order`);
+      expect(r.status).toBe(200);
+      expect(await r.json()).toEqual({ id: 'a', at: '1970-01-01T00:00:00.000Z' });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('when an answer drifts from its declared schema, then the request fails naming the route and field', async () => {
+    const s = await serveChecked({ id: 7, at: 'now' });
+    try {
+      expect((await fetch(`${s.base}/order`)).status).toBe(500);
+      expect(s.failure()?.message).toMatch(/^GET \/order answered a body its response schema refuses: id: /);
+      expect((await fetch(`${s.base}/nothing`, { method: 'POST' })).status).toBe(500);
+      expect(s.failure()?.message).toBe('POST /nothing declares noContent but answered a body');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('ApiRouter OpenAPI paths', () => {
+  it('when a route declares its answers, then the document has its schema, its problem statuses and a default', () => {
+    const api = new ApiRouter();
+    api.route(
+      {
+        method: 'delete',
+        path: '/things/:id',
+        summary: 'drop',
+        params: z.object({ id: z.uuid() }),
+        response: noContent,
+        errors: [404],
+        auth: 'session',
+      },
+      () => undefined,
+    );
+    const op = api.openApiPaths('/svc/api')['/svc/api/things/{id}']?.delete as {
+      responses: Record<string, { content?: Record<string, unknown> }>;
+    };
+    expect(Object.keys(op.responses)).toEqual(['204', '400', '401', '404', 'default']);
+    expect(op.responses['204']?.content).toBeUndefined();
+    expect(op.responses['404']?.content).toEqual({
+      'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+    });
   });
 });

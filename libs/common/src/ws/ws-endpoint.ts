@@ -1,23 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseCookie } from 'cookie';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { WS_CLOSE } from '@ticketslave/contracts';
 import { AppError, ForbiddenError } from '../errors';
 import type { Logger } from '../logger';
 import type { UpgradeRouter } from './upgrade-router';
 
 /**
- * Close codes of every WebSocket endpoint, one list for the servers and the frontends that
- * explain them. Refusals close after the handshake: browsers cannot read a failed upgrade's status.
+ * Close codes of every WebSocket endpoint (`WS_CLOSE`, in the contracts package the frontends that
+ * explain them import too). Refusals close after the handshake: browsers cannot read a failed upgrade's status.
  */
-export const WS_CLOSE = {
-  unauthenticated: 4401,
-  forbidden: 4403,
-  /** No such thing to follow (an unknown event). */
-  notFound: 4404,
-  replaced: 4409,
-  turnLapsed: 4410,
-  goingAway: 1001,
-} as const;
+export { WS_CLOSE };
 
 export const cookiesOf = (req: IncomingMessage): Record<string, string | undefined> =>
   parseCookie(req.headers.cookie ?? '');

@@ -8,9 +8,14 @@ import {
   type Part,
   type UpgradeRouter,
 } from '@ticketslave/common';
+import type { SeatFeedMessage } from '@ticketslave/contracts';
 import type { UnitState, UnitStore } from '../domain/ports';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** One seat-feed message on the wire, typed by the contract the seat map page reads. */
+const encode = (message: SeatFeedMessage): string => JSON.stringify(message);
+
 /**
  * Change sequence numbers are taken before commit, so a change can become visible
  * after a higher one was already read. Re-reading a window behind the last seen
@@ -78,7 +83,7 @@ export function seatFeed(opts: {
         watched.set(eventId, w);
       }
       w.sockets.add(ws);
-      ws.send(JSON.stringify({ type: 'hello', eventId }));
+      ws.send(encode({ type: 'hello', eventId }));
       ws.on('close', () => {
         w.sockets.delete(ws);
         if (w.sockets.size === 0) watched.delete(eventId);
@@ -101,7 +106,7 @@ export function seatFeed(opts: {
       }
       w.primed = true;
       if (diff.length === 0) continue;
-      const msg = JSON.stringify({ type: 'seats', changes: diff });
+      const msg = encode({ type: 'seats', changes: diff });
       for (const ws of w.sockets) if (ws.readyState === ws.OPEN) ws.send(msg);
     }
   };

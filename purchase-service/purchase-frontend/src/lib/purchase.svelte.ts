@@ -1,7 +1,9 @@
-import { api, LiveSocket, Resource } from '@ticketslave/ui';
-import type { Order, SeatChar, SeatMap, SeatsMessage } from './types';
+import type { SeatFeedMessage, SeatState } from '@ticketslave/contracts';
+import { answer, LiveSocket, Resource } from '@ticketslave/ui';
+import { purchaseApi, type HoldSelection, type Order, type SeatMap } from './api/client';
+import type { SeatChar } from './types';
 
-const CHAR = { available: 'a', held: 'h', sold: 's' } as const;
+const CHAR: Record<SeatState, SeatChar> = { available: 'a', held: 'h', sold: 's' };
 
 /**
  * Everything the purchase page knows: the seat map (kept live over the WebSocket),
@@ -14,18 +16,20 @@ export class PurchaseState {
   selected = $state<string[]>([]);
   gaQuantities = $state<Record<string, number>>({});
   order = $state<Order | null>(null);
-  readonly socket: LiveSocket<SeatsMessage>;
+  readonly socket: LiveSocket<SeatFeedMessage>;
 
   constructor(readonly eventId: string) {
     this.map = new Resource(async (signal) => {
-      const m = await api<SeatMap>(`/purchase/api/events/${eventId}/seatmap`, { signal });
+      const m = await answer(
+        purchaseApi.GET('/purchase/api/events/{id}/seatmap', { params: { path: { id: eventId } }, signal }),
+      );
       const rows: Record<string, string> = {};
       for (const s of m.sections)
         for (const r of s.rows) rows[`${s.categoryId}/${s.name}/${r.label}`] = r.seats;
       this.rows = rows;
       return m;
     });
-    this.socket = new LiveSocket<SeatsMessage>({
+    this.socket = new LiveSocket<SeatFeedMessage>({
       url: `/purchase/ws?event=${encodeURIComponent(eventId)}`,
       onMessage: (msg) => {
         if (msg.type === 'seats') this.apply(msg.changes);
@@ -38,7 +42,7 @@ export class PurchaseState {
   }
 
   /** Patches the map with live changes and drops selected seats someone else just took. */
-  apply(changes: [string, keyof typeof CHAR][]): void {
+  apply(changes: [string, SeatState][]): void {
     for (const [unitId, state] of changes) {
       const cut = unitId.lastIndexOf('/');
       const key = unitId.slice(0, cut);
@@ -68,7 +72,7 @@ export class PurchaseState {
 
   async loadOrder(): Promise<void> {
     try {
-      const { orders } = await api<{ orders: Order[] }>('/purchase/api/orders');
+      const { orders } = await answer(purchaseApi.GET('/purchase/api/orders'));
       this.order =
         orders.find(
           (o) =>
@@ -82,8 +86,10 @@ export class PurchaseState {
     }
   }
 
-  async hold(body: { seats: string[] } | { categoryId: string; quantity: number }): Promise<Order> {
-    const order = await api<Order>(`/purchase/api/events/${this.eventId}/holds`, { method: 'POST', body });
+  async hold(body: HoldSelection): Promise<Order> {
+    const order = await answer(
+      purchaseApi.POST('/purchase/api/events/{id}/holds', { params: { path: { id: this.eventId } }, body }),
+    );
     this.order = order;
     this.selected = [];
     this.gaQuantities = {};
@@ -92,7 +98,9 @@ export class PurchaseState {
 
   async release(): Promise<void> {
     if (!this.order) return;
-    await api(`/purchase/api/orders/${this.order.orderId}/hold`, { method: 'DELETE' });
+    await answer(
+      purchaseApi.DELETE('/purchase/api/orders/{id}/hold', { params: { path: { id: this.order.orderId } } }),
+    );
     this.order = null;
     await this.map.reload();
   }

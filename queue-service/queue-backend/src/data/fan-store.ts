@@ -1,5 +1,5 @@
 import { enqueueMessages, envelope, queryOne, queryRows, type Queryable } from '@ticketslave/common';
-import type { FanStatus } from '../domain/ws-messages';
+import type { FanStatus } from '@ticketslave/contracts';
 import { claimBy } from '../domain/admission-rules';
 import { notifyFans, type FanSignal } from './fan-signals-sql';
 

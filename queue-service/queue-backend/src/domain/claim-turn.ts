@@ -1,5 +1,5 @@
 import { ConflictError, ForbiddenError, GoneError } from '@ticketslave/common';
-import type { FanStatus } from './ws-messages';
+import type { FanStatus } from '@ticketslave/contracts';
 
 export interface Admission {
   admissionId: string;

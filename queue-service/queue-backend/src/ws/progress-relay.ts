@@ -1,5 +1,5 @@
 import type { Payload } from '@ticketslave/common';
-import type { PauseReason, ProgressFields, QueueServerMessage } from '../domain/ws-messages';
+import type { PauseReason, ProgressFields, QueueServerMessage } from '@ticketslave/contracts';
 import type { SocketHub } from './socket-hub';
 
 export const progressFields = (

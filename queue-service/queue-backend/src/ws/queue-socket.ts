@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { claimBy } from '../domain/admission-rules';
 import { findEvent } from '../data/event-store';
 import { connectFans, disconnectFan, type FanRow } from '../data/fan-store';
-import type { QueueServerMessage } from '../domain/ws-messages';
+import type { QueueServerMessage } from '@ticketslave/contracts';
 import { send, type FanSocket, type SocketHub } from './socket-hub';
 import type { ProgressRelay } from './progress-relay';
 

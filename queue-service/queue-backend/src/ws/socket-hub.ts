@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import { WS_CLOSE } from '@ticketslave/common';
-import type { QueueServerMessage } from '../domain/ws-messages';
+import type { QueueServerMessage } from '@ticketslave/contracts';
 
 export interface FanSocket {
   ws: WebSocket;

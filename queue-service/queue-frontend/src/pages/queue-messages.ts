@@ -1,13 +1,10 @@
 /**
- * The queue page's view of the WebSocket protocol. The message union is owned by the
- * queue backend (`domain/ws-messages.ts`) and imported as types only, so the two
- * cannot drift; the `/me` polling answer has the same fields as `hello`.
+ * The queue page's view of the WebSocket protocol. The message union lives in the
+ * isomorphic contracts the queue backend sends through, so the two cannot drift; the
+ * `/me` polling answer (typed from the queue's OpenAPI document) has the fields of `hello`.
  */
-import type {
-  FanStatus,
-  PauseReason,
-  QueueServerMessage,
-} from '../../../queue-backend/src/domain/ws-messages';
+import { WS_CLOSE, type FanStatus, type PauseReason, type QueueServerMessage } from '@ticketslave/contracts';
+import type { components } from '../lib/api/queue';
 
 export type QueueMessage = QueueServerMessage;
 
@@ -44,11 +41,8 @@ export const emptyView = (): QueueView => ({
   saleStartsAt: null,
 });
 
-/** The `/me` answer (polling fallback) as a hello. */
-export type MeAnswer = Omit<
-  Extract<QueueMessage, { type: 'hello' }>,
-  'type' | 'eventId' | 'waiting' | 'parked'
->;
+/** The `/me` answer (polling fallback): a hello without the socket's own fields. */
+export type MeAnswer = components['schemas']['QueuePlace'];
 
 export function applyMessage(view: QueueView, m: QueueMessage): QueueView {
   switch (m.type) {
@@ -145,23 +139,23 @@ export function etaMs(v: QueueView, now = Date.now()): number | null {
   return rate ? beforeSale + (ahead / rate) * 60_000 : null;
 }
 
-/** What each terminal close code (WS_CLOSE in libs/common/src/ws/ws-endpoint.ts) means to the fan. */
+/** What each terminal close code (`WS_CLOSE`, @ticketslave/contracts) means to the fan. */
 export const closeExplanations: Record<number, { title: string; detail: string }> = {
-  4401: {
+  [WS_CLOSE.unauthenticated]: {
     title: 'You need to log in',
     detail:
       'Your queue ticket is missing or no longer valid. Log in and open the queue from the waiting room again.',
   },
-  4403: {
+  [WS_CLOSE.forbidden]: {
     title: 'No place in this queue',
     detail: 'This queue ticket is not for this event. Join from the waiting room first.',
   },
-  4409: {
+  [WS_CLOSE.replaced]: {
     title: 'Open in another tab',
     detail:
       'Your place is being shown in another tab or device. Keep using that one: your place is not affected.',
   },
-  4410: {
+  [WS_CLOSE.turnLapsed]: {
     title: 'Your turn has lapsed',
     detail:
       'Your number came up while you were away, and the grace period has passed. We are sorry: the place cannot be given back.',

@@ -5,7 +5,7 @@
  * Parsed with the URL API against a stand-in origin instead, exactly as the browser will
  * resolve it; the answer is the parsed form, so what is followed is what was checked.
  *
- * Isomorphic (no Node imports): the feed backend and the feed pages share it.
+ * In the contracts: the feed backend and the feed pages share it.
  */
 const BASE = 'https://same-site.invalid';
 

@@ -1,0 +1,6 @@
+export * from './seating';
+export * from './ws-close';
+export * from './queue-socket';
+export * from './buffer-socket';
+export * from './seat-feed';
+export * from './safe-next';

@@ -1303,6 +1303,439 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/purchase/api/organiser/events/{id}/checkin/bundle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What a door device keeps to scan offline: the codes' public key and every ticket */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            event: {
+                                eventId: string;
+                                title: string;
+                                venue: string;
+                                timeZone: string;
+                                startsAt: string;
+                            };
+                            verification: {
+                                /** @constant */
+                                alg: "EdDSA";
+                                issuer: string;
+                                audience: string;
+                                keys: {
+                                    keys: {
+                                        [key: string]: unknown;
+                                    }[];
+                                };
+                            };
+                            tickets: {
+                                ticketId: string;
+                                unitId: string;
+                                categoryId: string;
+                                category: string;
+                                section: string | null;
+                                row: string | null;
+                                seat: number | null;
+                                holder: string;
+                                /** @enum {string} */
+                                status: "valid" | "void";
+                                checkedInAt: string | null;
+                            }[];
+                            counts: {
+                                valid: number;
+                                checkedIn: number;
+                            };
+                            generatedAt: string;
+                        };
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not logged in, or the token is missing or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests (see Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (problem+json) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/purchase/api/organiser/events/{id}/checkin/scans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Scan a ticket at the door (a code, or a ticket found by name): admitted once, else why not */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        deviceId: string;
+                        /** Format: uuid */
+                        scanId?: string;
+                        code?: string;
+                        /** Format: uuid */
+                        ticketId?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            scanId: string;
+                            /** @enum {string} */
+                            verdict: "admitted" | "already_used" | "conflict" | "void" | "wrong_event" | "not_found" | "invalid";
+                            ticket: {
+                                ticketId: string;
+                                unitId: string;
+                                categoryId: string;
+                                category: string;
+                                section: string | null;
+                                row: string | null;
+                                seat: number | null;
+                                holder: string;
+                                /** @enum {string} */
+                                status: "valid" | "void";
+                                checkedInAt: string | null;
+                            } | null;
+                            firstScan: {
+                                deviceId: string;
+                                scannedAt: string;
+                            } | null;
+                            counts: {
+                                valid: number;
+                                checkedIn: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not logged in, or the token is missing or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests (see Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (problem+json) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/purchase/api/organiser/events/{id}/checkin/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Scans a device admitted offline: first scan wins, later ones come back as conflicts */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        deviceId: string;
+                        scans: {
+                            /** Format: uuid */
+                            scanId: string;
+                            /** Format: uuid */
+                            ticketId: string;
+                            code?: string;
+                            /** Format: date-time */
+                            scannedAt: string;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            results: {
+                                scanId: string;
+                                /** @enum {string} */
+                                verdict: "admitted" | "already_used" | "conflict" | "void" | "wrong_event" | "not_found" | "invalid";
+                                ticket: {
+                                    ticketId: string;
+                                    unitId: string;
+                                    categoryId: string;
+                                    category: string;
+                                    section: string | null;
+                                    row: string | null;
+                                    seat: number | null;
+                                    holder: string;
+                                    /** @enum {string} */
+                                    status: "valid" | "void";
+                                    checkedInAt: string | null;
+                                } | null;
+                                firstScan: {
+                                    deviceId: string;
+                                    scannedAt: string;
+                                } | null;
+                            }[];
+                            counts: {
+                                valid: number;
+                                checkedIn: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not logged in, or the token is missing or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests (see Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (problem+json) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/purchase/api/organiser/events/{id}/checkin/conflicts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tickets admitted more than once by devices that were offline, with every scan */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                ticket: {
+                                    ticketId: string;
+                                    unitId: string;
+                                    categoryId: string;
+                                    category: string;
+                                    section: string | null;
+                                    row: string | null;
+                                    seat: number | null;
+                                    holder: string;
+                                    /** @enum {string} */
+                                    status: "valid" | "void";
+                                    checkedInAt: string | null;
+                                };
+                                scans: {
+                                    scanId: string;
+                                    deviceId: string;
+                                    scannedAt: string;
+                                    offline: boolean;
+                                }[];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not logged in, or the token is missing or expired */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests (see Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (problem+json) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {

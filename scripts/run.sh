@@ -12,7 +12,7 @@ tsx() { node --enable-source-maps --import tsx "$@"; }
 case "$task" in
   start) exec node --enable-source-maps --import tsx dev/platform/start.ts "$@" ;;
   test) exec node --enable-source-maps --import tsx dev/platform/run-tests.ts "$@" ;;
-  lint) npx eslint --max-warnings 0 . && npx prettier --check "libs/common/src/**/*.ts" "libs/draw/**/*.ts" "dev/**/*.ts" "*-service/*-backend/**/*.ts" "**/*.md" ;;
+  lint) npx eslint --max-warnings 0 . && npx prettier --check "libs/common/src/**/*.ts" "libs/contracts/**/*.ts" "libs/draw/**/*.ts" "dev/**/*.ts" "*-service/*-backend/**/*.ts" "**/*.md" ;;
   typecheck)
     npx tsc -p tsconfig.json --noEmit
     npx tsc -p libs/contracts/tsconfig.json --noEmit  # isomorphic: typed without Node's types

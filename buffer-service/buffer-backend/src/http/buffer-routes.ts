@@ -23,19 +23,66 @@ const BufferState = z
   })
   .meta({ id: 'BufferState' });
 /** What anyone needs to recompute the draw (`verifyFairness`, draw-v1). */
-const FairnessDocument = z
+const FairnessCommon = {
+  eventId: z.uuid(),
+  commitment: z.string(),
+  seed: z.string(),
+  salt: z.string(),
+  entrantsDigest: z.string(),
+  total: z.number().int(),
+  /** Sorted ascending, unique, 64 lowercase hex each. */
+  entrantHashes: z.array(z.string()),
+};
+/** An event closed before draw-v2. */
+const FairnessDocumentV1 = z
   .object({
-    version: z.string(),
-    eventId: z.uuid(),
-    commitment: z.string(),
-    seed: z.string(),
-    salt: z.string(),
+    version: z.literal('draw-v1'),
+    ...FairnessCommon,
+    /** Hex of the beacon value used, empty when there was none. Not authenticated. */
     beacon: z.string(),
     beaconRound: z.number().int().nullable().optional(),
-    entrantsDigest: z.string(),
-    entrantHashes: z.array(z.string()),
-    total: z.number().int(),
   })
+  .meta({ id: 'FairnessDocumentV1' });
+/** draw-v2: the drand round with the chain that signed it, and the join receipts' keys (docs/fairness.md). */
+const FairnessDocumentV2 = z
+  .object({
+    version: z.literal('draw-v2'),
+    ...FairnessCommon,
+    closedAt: z.string(),
+    beacon: z.object({
+      chain: z.object({
+        public_key: z.string(),
+        period: z.number(),
+        genesis_time: z.number(),
+        hash: z.string(),
+        groupHash: z.string(),
+        schemeID: z.string(),
+        metadata: z.object({ beaconID: z.string() }),
+      }),
+      round: z.number().int(),
+      signature: z.string(),
+      previous_signature: z.string().optional(),
+      randomness: z.string(),
+    }),
+    receiptKeys: z.object({
+      issuer: z.string(),
+      jwksUrl: z.string(),
+      keys: z.array(
+        z.object({
+          kty: z.string(),
+          crv: z.string().optional(),
+          x: z.string().optional(),
+          kid: z.string().optional(),
+          alg: z.string().optional(),
+          use: z.string().optional(),
+        }),
+      ),
+    }),
+  })
+  .meta({ id: 'FairnessDocumentV2' });
+/** What anyone needs to recompute the draw (`verifyDraw` in libs/draw). */
+const FairnessDocument = z
+  .discriminatedUnion('version', [FairnessDocumentV1, FairnessDocumentV2])
   .meta({ id: 'FairnessDocument' });
 const EntryView = z
   .object({

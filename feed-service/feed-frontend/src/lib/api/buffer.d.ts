@@ -371,18 +371,62 @@ export interface components {
             late: boolean;
             queueNumber: number | null;
         };
-        FairnessDocument: {
-            version: string;
+        FairnessDocument: components["schemas"]["FairnessDocumentV1"] | components["schemas"]["FairnessDocumentV2"];
+        FairnessDocumentV1: {
+            /** @constant */
+            version: "draw-v1";
             /** Format: uuid */
             eventId: string;
             commitment: string;
             seed: string;
             salt: string;
+            entrantsDigest: string;
+            total: number;
+            entrantHashes: string[];
             beacon: string;
             beaconRound?: number | null;
+        };
+        FairnessDocumentV2: {
+            /** @constant */
+            version: "draw-v2";
+            /** Format: uuid */
+            eventId: string;
+            commitment: string;
+            seed: string;
+            salt: string;
             entrantsDigest: string;
-            entrantHashes: string[];
             total: number;
+            entrantHashes: string[];
+            closedAt: string;
+            beacon: {
+                chain: {
+                    public_key: string;
+                    period: number;
+                    genesis_time: number;
+                    hash: string;
+                    groupHash: string;
+                    schemeID: string;
+                    metadata: {
+                        beaconID: string;
+                    };
+                };
+                round: number;
+                signature: string;
+                previous_signature?: string;
+                randomness: string;
+            };
+            receiptKeys: {
+                issuer: string;
+                jwksUrl: string;
+                keys: {
+                    kty: string;
+                    crv?: string;
+                    x?: string;
+                    kid?: string;
+                    alg?: string;
+                    use?: string;
+                }[];
+            };
         };
         Problem: {
             type: string;

@@ -1473,10 +1473,6 @@ export interface paths {
                                 deviceId: string;
                                 scannedAt: string;
                             } | null;
-                            counts: {
-                                valid: number;
-                                checkedIn: number;
-                            };
                         };
                     };
                 };

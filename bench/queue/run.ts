@@ -33,9 +33,9 @@ import autocannon from 'autocannon';
 import { Pool } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { commitmentOf, entrantHash } from '@ticketslave/draw';
-import { postgresCpuMs } from '../onsale/monitor';
+import { postgresCpuMs, sampleProc } from '../onsale/monitor';
 import { pacedLoad } from './paced';
-import { startBeacon } from '@ticketslave/dev/standins';
+import { S3_STANDIN_CREDENTIALS, startBeacon, startS3 } from '@ticketslave/dev/standins';
 import {
   createTestDatabase,
   createTestKafka,
@@ -350,6 +350,76 @@ async function benchVerify(
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+interface ServingFigures {
+  firstMs: number;
+  bodyMb: number;
+  conditional: {
+    n: number;
+    notModified: number;
+    bufferCpuMs: number;
+    rssBeforeMb: number;
+    rssAfterMb: number;
+  };
+  full: { n: number; ok: number; bufferCpuMs: number; rssBeforeMb: number; rssAfterMb: number };
+}
+
+/**
+ * Issue 17.11: the fairness document is built once at the close and served from S3 with a
+ * strong ETag. One full GET, then 100 concurrent revalidations (If-None-Match, as browsers
+ * and CDNs send them), then 100 concurrent full GETs (the stored gzip bytes passed through):
+ * the buffer's CPU and RSS during each burst.
+ */
+async function benchServing(buffer: Child, eventId: string): Promise<ServingFigures> {
+  const url = `${buffer.url}/buffer/api/events/${eventId}/fairness`;
+  const rssMb = () => (sampleProc(buffer.proc.pid!)?.rssKb ?? NaN) / 1024;
+  const t0 = performance.now();
+  const first = await fetch(url, { headers: { 'accept-encoding': 'gzip' } });
+  const etag = first.headers.get('etag') ?? '';
+  const bodyMb = (await first.arrayBuffer()).byteLength / 1048576;
+  const firstMs = Math.round(performance.now() - t0);
+  const N = 100;
+  const burst = async (headers: Record<string, string>, status: number) => {
+    const before = rssMb();
+    const [hits, cpu] = await cpuDuring({ buffer }, async () => {
+      const answers = await Promise.all(
+        Array.from({ length: N }, async () => {
+          const r = await fetch(url, { headers: { 'accept-encoding': 'gzip', ...headers } });
+          await r.arrayBuffer();
+          return r.status;
+        }),
+      );
+      return answers.filter((x) => x === status).length;
+    });
+    return {
+      n: N,
+      hits,
+      bufferCpuMs: Math.round(cpu.buffer!),
+      rssBeforeMb: Math.round(before),
+      rssAfterMb: Math.round(rssMb()),
+    };
+  };
+  const c = await burst({ 'if-none-match': etag }, 304);
+  const f = await burst({}, 200);
+  return {
+    firstMs,
+    bodyMb,
+    conditional: {
+      n: c.n,
+      notModified: c.hits,
+      bufferCpuMs: c.bufferCpuMs,
+      rssBeforeMb: c.rssBeforeMb,
+      rssAfterMb: c.rssAfterMb,
+    },
+    full: {
+      n: f.n,
+      ok: f.hits,
+      bufferCpuMs: f.bufferCpuMs,
+      rssBeforeMb: f.rssBeforeMb,
+      rssAfterMb: f.rssAfterMb,
+    },
+  };
 }
 
 // ---------------------------------------------------------------- 2. WebSockets
@@ -693,6 +763,9 @@ async function main(): Promise<void> {
   const children: Child[] = [];
   // The close waits for a drand round of this stand-in (3 s like quicknet), verified as in production.
   const beacon = await startBeacon({ port: 0, period: 3 });
+  // Where the buffer stores fairness documents (S3 in AWS).
+  const s3Dir = mkdtempSync(path.join(tmpdir(), 'bench-queue-s3-'));
+  const s3 = await startS3({ port: 0, dataDir: s3Dir, buckets: ['ticketslave-fairness'] });
   try {
     const [queue, buffer, hello] = await Promise.all([
       startChild(
@@ -706,6 +779,10 @@ async function main(): Promise<void> {
         BUFFER_SIGNING_JWKS: identity.privateJwks.buffer,
         BEACON_URL: beacon.url,
         BEACON_CHAIN_HASH: beacon.info.hash,
+        S3_ENDPOINT: s3.url,
+        S3_FORCE_PATH_STYLE: 'true',
+        S3_ACCESS_KEY_ID: S3_STANDIN_CREDENTIALS.accessKeyId,
+        S3_SECRET_ACCESS_KEY: S3_STANDIN_CREDENTIALS.secretAccessKey,
         // The closer's default tick (BUFFER_CLOSE_TICK_MS unset), as in production.
         // e.g. BENCH_BUFFER_LOG_LEVEL=info shows the close's phases ("buffer closed and drawn").
         ...(process.env.BENCH_BUFFER_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_BUFFER_LOG_LEVEL } : {}),
@@ -763,6 +840,8 @@ async function main(): Promise<void> {
         ? await benchVerify(buffer.url, close.eventId, beacon.url)
         : { verifySeconds: NaN, verifyPeakMb: NaN, documentMb: NaN, verified: false };
     console.error(`[bench:queue] verify done`);
+    const serving = close.eventId && !close.stuck ? await benchServing(buffer, close.eventId) : null;
+    console.error(`[bench:queue] fairness serving done`);
     const joins: JoinFigures = PARTS.has('joins')
       ? await benchJoins(pool, gateway.url, (id) => identity.sessionCookie({ id }), {
           buffer,
@@ -825,6 +904,25 @@ async function main(): Promise<void> {
         'close: until queue holds all numbers (e2e)',
         `${f2(close.endToEndSeconds)} s`,
         `${f2(e2eRatio)}× COPY (target ≤ 4×)`,
+      ],
+      [
+        'fairness: first GET (gzip, from S3)',
+        serving ? `${serving.firstMs} ms` : 'skipped',
+        serving ? `${f1(serving.bodyMb)} MB on the wire` : '',
+      ],
+      [
+        'fairness: 100 concurrent If-None-Match',
+        serving ? `buffer CPU ${serving.conditional.bufferCpuMs} ms` : 'skipped',
+        serving
+          ? `${serving.conditional.notModified}× 304; buffer RSS ${serving.conditional.rssBeforeMb} → ${serving.conditional.rssAfterMb} MB`
+          : '',
+      ],
+      [
+        'fairness: 100 concurrent full GETs',
+        serving ? `buffer CPU ${serving.full.bufferCpuMs} ms` : 'skipped',
+        serving
+          ? `${serving.full.ok}× 200 (stored gzip passed through); buffer RSS ${serving.full.rssBeforeMb} → ${serving.full.rssAfterMb} MB`
+          : '',
       ],
       ['ws: clients connected / asked', `${ws.connected} / ${ws.clients}`, `ramp ${f1(ws.rampSeconds)} s`],
       [
@@ -894,6 +992,11 @@ async function main(): Promise<void> {
         verifySeconds: num(verify.verifySeconds),
         verifyPeakMb: num(verify.verifyPeakMb),
         verified: verify.verified,
+        fairnessFirstMs: serving?.firstMs ?? null,
+        fairness304BufferCpuMs: serving?.conditional.bufferCpuMs ?? null,
+        fairness304s: serving?.conditional.notModified ?? null,
+        fairnessFullBufferCpuMs: serving?.full.bufferCpuMs ?? null,
+        fairnessBufferRssMb: serving?.full.rssAfterMb ?? null,
         closeEndToEndSeconds: num(close.endToEndSeconds),
         wsClients: ws.connected,
         bytesPerConn: ws.bytesPerConn,
@@ -912,6 +1015,8 @@ async function main(): Promise<void> {
     for (const c of children.reverse()) await c.stop().catch(() => undefined);
     await pool.end();
     await beacon.stop();
+    await s3.stop();
+    rmSync(s3Dir, { recursive: true, force: true });
     await identity.stop();
     await kafka.cleanup().catch(() => undefined);
     await db.drop();

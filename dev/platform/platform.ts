@@ -201,7 +201,7 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
 
     const standins = await startAllStandIns({
       dataDir: path.join(localDir, 'standins'),
-      buckets: ['ticketslave-images'],
+      buckets: ['ticketslave-images', 'ticketslave-fairness'],
       ports: ports.standins,
     });
     stops.push({ name: 'stand-ins', stop: () => standins.stop() });

@@ -69,6 +69,12 @@ export function serviceEnv(
         ...common,
         BUFFER_SIGNING_JWKS: JSON.stringify(secrets.buffer),
         BEACON_URL: local(sp.beacon, ''),
+        S3_ENDPOINT: `http://127.0.0.1:${sp.s3}`,
+        S3_REGION: 'us-east-1',
+        S3_BUCKET_FAIRNESS: 'ticketslave-fairness',
+        S3_FORCE_PATH_STYLE: 'true',
+        S3_ACCESS_KEY_ID: 'S3RVER',
+        S3_SECRET_ACCESS_KEY: 'S3RVER',
       };
     case 'queue':
       return {

@@ -1,4 +1,4 @@
-import { baseConfigShape, jsonEnv, loadConfig, PrivateJwkSet } from '@ticketslave/common';
+import { baseConfigShape, envBool, jsonEnv, loadConfig, PrivateJwkSet } from '@ticketslave/common';
 import { DRAND_QUICKNET, DRAND_QUICKNET_URL } from '@ticketslave/draw';
 import { z } from 'zod';
 
@@ -22,6 +22,13 @@ export const configSchema = z.object({
     .optional(),
   /** How long one close attempt waits for the beacon round (and retries a beacon that is down) before the next tick retries. */
   BEACON_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
+  /** Where fairness documents are stored once built (S3; the S3 stand-in locally). */
+  S3_BUCKET_FAIRNESS: z.string().min(3).default('ticketslave-fairness'),
+  S3_ENDPOINT: z.url().optional(),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_FORCE_PATH_STYLE: envBool.default(false),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
   /** How often each instance looks for buffers due to close. */
   BUFFER_CLOSE_TICK_MS: z.coerce.number().int().min(50).max(60_000).default(500),
 });

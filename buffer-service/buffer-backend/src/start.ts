@@ -11,6 +11,7 @@ import {
 import { DrandBeacon } from './beacon/drand-beacon';
 import { beaconChainHash, type BufferConfig } from './config';
 import { PgBufferStore } from './data/pg-buffer-store';
+import { s3FairnessStore } from './data/s3-fairness-store';
 import { migrations, sqlFunctions } from './data/schema';
 import { BufferDomain } from './domain/buffer';
 import { bufferApi } from './http/api';
@@ -46,11 +47,18 @@ export async function startBufferService(
         chainHash: beaconChainHash(config),
         logger: kit.logger,
       });
-      const domain = new BufferDomain(store, signer, beacon, kit.clock, {
-        issuer: TOKENS.joinReceipt.issuer,
-        jwksUrl: new URL('/buffer/.well-known/jwks.json', config.PUBLIC_BASE_URL).href,
-        keys: signer.publicJwks.keys,
-      });
+      const domain = new BufferDomain(
+        store,
+        signer,
+        beacon,
+        kit.clock,
+        {
+          issuer: TOKENS.joinReceipt.issuer,
+          jwksUrl: new URL('/buffer/.well-known/jwks.json', config.PUBLIC_BASE_URL).href,
+          keys: signer.publicJwks.keys,
+        },
+        s3FairnessStore(config),
+      );
       const api = bufferApi({
         domain,
         sessions: kit.sessions,

@@ -158,6 +158,33 @@ describe('closing the buffer at saleStartsAt + bufferGraceSeconds', () => {
     expect(all.filter((a) => a.late).map((a) => a.userId)).toEqual(['late-1', 'late-2']);
   });
 
+  it('serves the document built once at the close from S3: strong ETag, a year of caching, 304 on If-None-Match', async () => {
+    const url = `${h.service.url}/buffer/api/events/${eventId}/fairness`;
+    const first = await fetch(url);
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{43}"$/);
+    expect(first.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(await first.json()).toEqual(doc);
+    const { rows } = await h.pg.query('SELECT fairness_etag FROM buffer_events WHERE event_id = $1', [
+      eventId,
+    ]);
+    expect(rows[0].fairness_etag).toBe(etag);
+    const again = await fetch(url, { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
+    // Not rebuilt per request: a row slipped into entries after the close changes nothing served.
+    await h.pg.query(
+      `INSERT INTO entries (event_id, user_id, entrant_hash, late) VALUES ($1, 'slipped-in', $2, false)`,
+      [eventId, 'e'.repeat(64)],
+    );
+    const plain = await fetch(url, { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(plain.headers.get('etag')).toBe(etag);
+    expect(await plain.json()).toEqual(doc);
+    await h.pg.query(`DELETE FROM entries WHERE event_id = $1 AND user_id = 'slipped-in'`, [eventId]);
+  });
+
   it('lets a fan check their number with npm run verify-draw and their receipt', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'buffer-receipt-'));
     const receiptFile = path.join(dir, 'fan-b.json');

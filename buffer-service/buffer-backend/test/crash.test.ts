@@ -124,10 +124,15 @@ it('a buffer killed with SIGKILL mid-close and mid-publish resumes: every entran
 
   // 2. Restarted: its closer finishes the close; killed while it publishes the numbers.
   run = await startProcess(false);
-  await when('the close committed and publishing began', async () => {
-    const e = await eventRow(event.eventId);
-    return e.state === 'closed' && e.published_number > 0;
-  });
+  // A cold start from sources (tsx, the S3 client) takes a good part of this on a loaded machine.
+  await when(
+    'the close committed and publishing began',
+    async () => {
+      const e = await eventRow(event.eventId);
+      return e.state === 'closed' && e.published_number > 0;
+    },
+    90_000,
+  );
   const atKill = await eventRow(event.eventId);
   await kill9(run.proc);
   mark('killed 2');

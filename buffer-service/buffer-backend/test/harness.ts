@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { Client } from 'pg';
 import {
@@ -15,7 +17,7 @@ import {
   type DrandChainInfo,
   type DrawVerification,
 } from '@ticketslave/draw';
-import { startBeacon } from '@ticketslave/dev/standins';
+import { S3_STANDIN_CREDENTIALS, startBeacon, startS3 } from '@ticketslave/dev/standins';
 import {
   createTestDatabase,
   createTestKafka,
@@ -104,6 +106,11 @@ export async function startHarness(label: string, extraEnv: Record<string, strin
   const beaconPort = beacon.port;
   const beaconSecret = beacon.secretKey;
   const beaconInfo = beacon.info;
+  const s3 = await startS3({
+    port: 0,
+    dataDir: path.join(tmpdir(), `buffer-test-s3-${process.pid}-${label}`),
+    buckets: ['ticketslave-fairness'],
+  });
   const env = serviceTestEnv(db, kafka, {
     FEED_JWKS_URL: identity.feed.jwksUrl,
     BUFFER_SIGNING_JWKS: identity.privateJwks.buffer,
@@ -111,6 +118,10 @@ export async function startHarness(label: string, extraEnv: Record<string, strin
     // Pinned as on the platform: a beacon restarted with another key is another chain, refused.
     BEACON_CHAIN_HASH: beacon.info.hash,
     BUFFER_CLOSE_TICK_MS: '100',
+    S3_ENDPOINT: s3.url,
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_ACCESS_KEY_ID: S3_STANDIN_CREDENTIALS.accessKeyId,
+    S3_SECRET_ACCESS_KEY: S3_STANDIN_CREDENTIALS.secretAccessKey,
     ...extraEnv,
   });
   const services: RunningService[] = [
@@ -188,6 +199,7 @@ export async function startHarness(label: string, extraEnv: Record<string, strin
       await producer.disconnect();
       await pg.end();
       await beacon?.stop();
+      await s3.stop();
       await identity.stop();
       await kafka.cleanup();
       await db.drop();

@@ -49,6 +49,7 @@ interface EventRow {
   total: number | null;
   last_number: number;
   published_number: number;
+  fairness_etag: string | null;
 }
 
 interface EntryRow {
@@ -80,6 +81,7 @@ const toEvent = (r: EventRow): BufferEvent => ({
   entrantsDigest: r.entrants_digest,
   total: r.total,
   lastNumber: r.last_number,
+  fairnessEtag: r.fairness_etag,
 });
 
 const toEntry = (r: EntryRow): Entry => ({
@@ -121,6 +123,7 @@ const EventJson = z.object({
   total: z.number().int().nullable(),
   last_number: z.number().int(),
   published_number: z.number().int(),
+  fairness_etag: z.string().nullable(),
 });
 /** The entries row as JSON, without its number (that lives in `numbers`). */
 const EntryJson = z.object({
@@ -402,6 +405,7 @@ export class PgBufferStore implements BufferStore {
       `SELECT event_id, state FROM buffer_events
        WHERE state = 'closing'
           OR (state = 'open' AND closes_at <= $1 AND status IN ('published', 'on_sale', 'sold_out'))
+          OR (state = 'closed' AND fairness_etag IS NULL)
        ORDER BY closes_at LIMIT 50`,
       [now],
     );
@@ -495,6 +499,13 @@ export class PgBufferStore implements BufferStore {
     });
     if (outcome) this.onNumbered(eventId);
     return outcome;
+  }
+
+  async storeFairnessEtag(eventId: string, etag: string): Promise<void> {
+    await this.ds.query(
+      `UPDATE buffer_events SET fairness_etag = $2 WHERE event_id = $1 AND state = 'closed' AND fairness_etag IS NULL`,
+      [eventId, etag],
+    );
   }
 
   async sortedEntrantHashes(eventId: string): Promise<string[]> {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   ConflictError,
   ForbiddenError,
@@ -17,6 +17,7 @@ import {
   finalSeedV1,
   finalSeedV2,
   shuffledIndices,
+  serializeFairnessDocument,
   type FairnessDocument,
   type FairnessReceiptKeys,
 } from '@ticketslave/draw';
@@ -27,6 +28,7 @@ import type {
   BufferState,
   BufferStore,
   CloseOutcome,
+  FairnessDocumentStore,
   DrawnNumbers,
   Entry,
 } from './ports';
@@ -116,7 +118,11 @@ export class BufferDomain {
     private readonly clock: Clock,
     /** Where the receipts' keys are published, named in every draw-v2 fairness document. */
     private readonly receiptKeys: FairnessReceiptKeys,
+    private readonly documents: FairnessDocumentStore,
   ) {}
+
+  /** Each closed event's document ETag: immutable once stored, so a revalidation costs no query. */
+  private readonly etags = new Map<string, string>();
 
   async publicState(eventId: string): Promise<PublicBufferState> {
     const event = await this.store.getEvent(eventId);
@@ -201,7 +207,15 @@ export class BufferDomain {
   /** Drives every due or interrupted close one step to the end; safe on any number of instances. */
   async closeIfDue(eventId: string, state: BufferState): Promise<CloseOutcome | null> {
     if (state === 'open' && !(await this.store.beginClose(eventId, this.clock.now()))) return null;
-    return this.finishClose(eventId);
+    const outcome = state === 'closed' ? null : await this.finishClose(eventId);
+    // The fairness document is built once, right after the draw (or by a later tick when this
+    // one could not store it), and served from storage from then on.
+    if ((await this.store.getEvent(eventId))?.state === 'closed') {
+      const started = performance.now();
+      await this.publishFairness(eventId);
+      if (outcome) return { ...outcome, fairnessMs: Math.round(performance.now() - started) };
+    }
+    return outcome;
   }
 
   async finishClose(eventId: string): Promise<CloseOutcome | null> {
@@ -220,15 +234,55 @@ export class BufferDomain {
     return outcome && beaconWaitMs !== undefined ? { ...outcome, beaconWaitMs } : outcome;
   }
 
-  async fairness(eventId: string): Promise<FairnessDocument> {
+  /**
+   * The fairness document as stored: its ETag, and its gzip bytes on demand. Built and
+   * stored on first need if the close's own publish has not happened yet (events closed
+   * before documents were stored, or a crash in between).
+   */
+  async fairnessDocument(
+    eventId: string,
+  ): Promise<{ etag: string; gzip: () => Promise<AsyncIterable<Buffer>> }> {
+    let etag = this.etags.get(eventId);
+    if (!etag) {
+      const event = await this.store.getEvent(eventId);
+      if (!event) throw new NotFoundError('No such event.', 'event_not_found');
+      if (event.state !== 'closed')
+        throw new ConflictError(
+          'The draw has not run yet: the seed is published after the buffer closes.',
+          'draw_pending',
+          { commitment: event.commitment, state: event.state },
+        );
+      etag = event.fairnessEtag ?? (await this.publishFairness(eventId));
+      this.etags.set(eventId, etag);
+    }
+    return {
+      etag,
+      gzip: async () => {
+        const body = await this.documents.getGzip(eventId);
+        if (!body) throw new Error(`the fairness document of ${eventId} is recorded but not stored`);
+        return body;
+      },
+    };
+  }
+
+  /**
+   * Builds the closed event's fairness document once and stores it (the closer calls this
+   * right after the close). Deterministic: a second closer storing it again stores the same bytes.
+   */
+  async publishFairness(eventId: string): Promise<string> {
     const event = await this.store.getEvent(eventId);
-    if (!event) throw new NotFoundError('No such event.', 'event_not_found');
-    if (event.state !== 'closed')
-      throw new ConflictError(
-        'The draw has not run yet: the seed is published after the buffer closes.',
-        'draw_pending',
-        { commitment: event.commitment, state: event.state },
-      );
+    if (!event || event.state !== 'closed') throw new Error(`event ${eventId} is not closed`);
+    if (event.fairnessEtag) return event.fairnessEtag;
+    const doc = await this.buildFairness(event);
+    const json = doc.version === DRAW_V2 ? serializeFairnessDocument(doc) : JSON.stringify(doc);
+    const etag = `"${createHash('sha256').update(json).digest('base64url')}"`;
+    await this.documents.put(eventId, json, etag);
+    await this.store.storeFairnessEtag(eventId, etag);
+    return etag;
+  }
+
+  private async buildFairness(event: BufferEvent): Promise<FairnessDocument> {
+    const { eventId } = event;
     const entrantHashes = await this.store.sortedEntrantHashes(eventId);
     if (event.drawVersion === DRAW_V1)
       return {

@@ -29,6 +29,8 @@ export interface BufferEvent {
   entrantsDigest: string | null;
   total: number | null;
   lastNumber: number;
+  /** The stored fairness document's strong ETag, once it is built (it never changes after). */
+  fairnessEtag: string | null;
 }
 
 export interface Entry {
@@ -58,6 +60,8 @@ export interface CloseOutcome {
   total: number;
   /** Milliseconds this closer waited for the beacon round (fetching and verifying it included). */
   beaconWaitMs?: number;
+  /** Milliseconds to build and store the fairness document after the draw. */
+  fairnessMs?: number;
   lateNumbered: number;
   /** Milliseconds from taking the lock to the end of each phase (read, draw, numbers, outbox). */
   ms?: Record<string, number>;
@@ -96,6 +100,8 @@ export interface BufferStore {
     draw: (event: BufferEvent, entrants: { userId: string; entrantHash: string }[]) => Promise<DrawnNumbers>,
   ): Promise<CloseOutcome | null>;
   sortedEntrantHashes(eventId: string): Promise<string[]>;
+  /** Records that the event's fairness document is stored, with its ETag. */
+  storeFairnessEtag(eventId: string, etag: string): Promise<void>;
 }
 
 /** A drand round the beacon served, with the chain it belongs to. */
@@ -116,4 +122,15 @@ export interface Beacon {
    * check, so the close is retried and never draws on an unauthenticated value.
    */
   roundFor(closedAt: Date): Promise<BeaconRound>;
+}
+
+/**
+ * Where fairness documents live once built (S3; the S3 stand-in locally). A document is
+ * immutable after the close, so it is built once and served from here ever after.
+ */
+export interface FairnessDocumentStore {
+  /** Stores the document's JSON text (idempotent: the same event always gets the same text). */
+  put(eventId: string, json: string, etag: string): Promise<void>;
+  /** The stored document, gzip-compressed, as a stream of bytes; null when there is none. */
+  getGzip(eventId: string): Promise<AsyncIterable<Buffer> | null>;
 }

@@ -1,5 +1,8 @@
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import {
   clientIp,
+  sendChunks,
   rateLimit,
   sessionGuard,
   sessionOf,
@@ -182,12 +185,44 @@ export function registerBufferRoutes(api: ApiRouter, deps: BufferRouteDeps): voi
     {
       method: 'get',
       path: '/events/:id/fairness',
-      summary: 'Everything needed to recompute the draw (after the close; 409 with the commitment before)',
+      summary:
+        'Everything needed to recompute the draw (after the close; 409 with the commitment before). Built once and served from storage: strong ETag, cached for a year, 304 on If-None-Match',
       params: EventParams,
       response: FairnessDocument,
       errors: [404, 409],
       auth: 'none',
     },
-    ({ params }) => domain.fairness(params.id),
+    async ({ params, req, res }) => {
+      const doc = await domain.fairnessDocument(params.id);
+      res.set({
+        ETag: doc.etag,
+        'Cache-Control': 'public, max-age=31536000, immutable',
+        Vary: 'Accept-Encoding',
+      });
+      if (etagMatches(req.get('if-none-match'), doc.etag)) {
+        res.status(304).end();
+        return;
+      }
+      const gzipped = await doc.gzip();
+      const acceptsGzip = /\bgzip\b/.test(req.get('accept-encoding') ?? '');
+      await sendChunks(
+        res,
+        {
+          'Content-Type': 'application/json; charset=utf-8',
+          ...(acceptsGzip ? { 'Content-Encoding': 'gzip' } : {}),
+        },
+        // Stored compressed: most clients take the bytes as they are; the rest get them inflated.
+        acceptsGzip ? gzipped : Readable.from(gzipped).pipe(createGunzip()),
+      );
+    },
   );
+}
+
+/** If-None-Match holds this strong ETag (or `*`); weak forms compare equal too, as RFC 9110 says for GET. */
+function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header
+    .split(',')
+    .map((t) => t.trim().replace(/^W\//, ''))
+    .some((t) => t === '*' || t === etag);
 }

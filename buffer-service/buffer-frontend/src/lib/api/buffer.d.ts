@@ -280,7 +280,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Everything needed to recompute the draw (after the close; 409 with the commitment before) */
+        /** Everything needed to recompute the draw (after the close; 409 with the commitment before). Built once and served from storage: strong ETag, cached for a year, 304 on If-None-Match */
         get: {
             parameters: {
                 query?: never;

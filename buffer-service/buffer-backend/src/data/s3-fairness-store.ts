@@ -1,0 +1,51 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import type { BufferConfig } from '../config';
+import type { FairnessDocumentStore } from '../domain/ports';
+
+const gzipAsync = promisify(gzip);
+
+/** Fairness documents in S3 (the S3 stand-in on the dev platform), gzip-compressed, one object per event. */
+export function s3FairnessStore(config: BufferConfig): FairnessDocumentStore {
+  const client = new S3Client({
+    region: config.S3_REGION,
+    ...(config.S3_ENDPOINT ? { endpoint: config.S3_ENDPOINT } : {}),
+    forcePathStyle: config.S3_FORCE_PATH_STYLE,
+    ...(config.S3_ACCESS_KEY_ID && config.S3_SECRET_ACCESS_KEY
+      ? {
+          credentials: { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY },
+        }
+      : {}),
+    // S3-compatible stores without flexible checksums would keep the aws-chunked framing in the object.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  const Bucket = config.S3_BUCKET_FAIRNESS;
+  const Key = (eventId: string) => `fairness/${eventId}.json.gz`;
+  return {
+    put: async (eventId, json, etag) => {
+      await client.send(
+        new PutObjectCommand({
+          Bucket,
+          Key: Key(eventId),
+          Body: await gzipAsync(Buffer.from(json, 'utf8'), { level: 6 }),
+          ContentType: 'application/json',
+          ContentEncoding: 'gzip',
+          CacheControl: 'public, max-age=31536000, immutable',
+          Metadata: { 'document-etag': etag },
+        }),
+      );
+    },
+    getGzip: async (eventId) => {
+      try {
+        const res = await client.send(new GetObjectCommand({ Bucket, Key: Key(eventId) }));
+        return (res.Body as Readable | undefined) ?? null;
+      } catch (err) {
+        if (err instanceof NoSuchKey) return null;
+        throw err;
+      }
+    },
+  };
+}

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Deploys one environment:  ./deploy.sh staging|production [--yes] [--tag <git sha>]
-#   1. terraform init (remote state in S3, locked) + plan for that environment
-#   2. asks for confirmation (unless --yes), then applies exactly that plan
-#   3. publishes the frontends' hashed assets to S3 (long cache; index.html stays in the images)
-#   4. rolls the ECS services and waits until they are stable
-# Images must already be in ECR (./push_to_ecr.sh); the tag defaults to HEAD's short sha.
+#   1. terraform init (remote state in this environment's account, locked)
+#   2. checks every service image with that tag is in this account's ECR (pushed by
+#      push_to_ecr.sh / release.yml to staging, replicated to production)
+#   3. extracts the frontends' built assets from those very images (docker create + cp)
+#   4. makes sure the assets bucket exists (targeted apply of module.s3, a no-op once it does)
+#      and publishes the assets (hashed files, long cache) BEFORE any task definition changes
+#   5. plans, asks for confirmation (unless --yes), applies exactly that plan: the new task
+#      definitions roll every service once (no forced second roll)
+#   6. waits for each service's deployment of the new task definition to reach rolloutState
+#      COMPLETED; a FAILED or rolled-back deployment exits 1 with ECS's reason
+# DEPLOY_TIMEOUT_SECONDS (default 3600) bounds the wait: a large roll with long draining
+# WebSockets (deregistration delay) takes a while. The tag defaults to HEAD's short sha.
 set -euo pipefail
 
 usage() { echo "usage: $0 staging|production [--yes] [--tag <sha>]" >&2; exit 2; }
@@ -13,9 +20,10 @@ ENVIRONMENT="${1:-}"
 case "$ENVIRONMENT" in staging|production) ;; *) usage ;; esac
 shift
 
+SERVICES=(feed buffer queue purchase payment)
 ASSUME_YES=0
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-TAG="$(git -C "$ROOT" rev-parse --short=12 HEAD)"
+TAG=""
 while [ "$#" -gt 0 ]; do
   case "$1" in
     --yes) ASSUME_YES=1 ;;
@@ -24,20 +32,55 @@ while [ "$#" -gt 0 ]; do
   esac
   shift
 done
+if [ -z "$TAG" ]; then TAG="$(git -C "$ROOT" rev-parse --short=12 HEAD)"; fi
+REPO_PREFIX="${ECR_REPO_PREFIX:-ticketslave}"
+TIMEOUT="${DEPLOY_TIMEOUT_SECONDS:-3600}"
+POLL="${DEPLOY_POLL_SECONDS:-15}"
 
 TF_DIR="$ROOT/deployment"
-PLAN="$(mktemp -t "ticketslave-${ENVIRONMENT}-XXXXXX.tfplan")"
-trap 'rm -f "$PLAN"' EXIT
+WORK="$(mktemp -d -t "ticketslave-deploy-${ENVIRONMENT}-XXXXXX")"
+PLAN="$WORK/plan.tfplan"
+trap 'rm -rf "$WORK"' EXIT
 
+fail() { echo "deploy: $*" >&2; exit 1; }
 tf() { terraform -chdir="$TF_DIR" "$@"; }
+TF_VARS=(-input=false -var-file="environments/${ENVIRONMENT}.tfvars" -var "image_tag=${TAG}")
 
 echo "deploy: ${ENVIRONMENT}, images tagged ${TAG}"
 tf init -input=false -reconfigure -backend-config="environments/${ENVIRONMENT}.s3.tfbackend"
-tf plan -input=false \
-  -var-file="environments/${ENVIRONMENT}.tfvars" \
-  -var "image_tag=${TAG}" \
-  -out="$PLAN"
 
+AWS_REGION="$(sed -n 's/^region *= *"\(.*\)"/\1/p' "$TF_DIR/environments/${ENVIRONMENT}.tfvars")"
+export AWS_REGION
+ACCOUNT_ID="$(aws sts get-caller-identity --query Account --output text)"
+REGISTRY="${ACCOUNT_ID}.dkr.ecr.${AWS_REGION}.amazonaws.com"
+
+# 2. Every image must be there before anything changes.
+for svc in "${SERVICES[@]}"; do
+  aws ecr describe-images --repository-name "${REPO_PREFIX}/${svc}" --image-ids "imageTag=${TAG}" \
+    --query 'imageDetails[0].imageDigest' --output text >/dev/null \
+    || fail "image ${REPO_PREFIX}/${svc}:${TAG} is not in ${REGISTRY}; push it first (./push_to_ecr.sh)"
+done
+
+# 3. The frontends as built into the images being deployed (never the local checkout).
+aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$REGISTRY" >/dev/null
+for svc in "${SERVICES[@]}"; do
+  image="${REGISTRY}/${REPO_PREFIX}/${svc}:${TAG}"
+  docker pull --quiet "$image" >/dev/null
+  container="$(docker create "$image")"
+  mkdir -p "$WORK/assets/${svc}-service/${svc}-frontend"
+  docker cp "${container}:/app/frontend" "$WORK/assets/${svc}-service/${svc}-frontend/dist"
+  docker rm "$container" >/dev/null
+done
+
+# 4. Assets first: every index.html the new tasks serve must find its hashed files.
+tf apply "${TF_VARS[@]}" -auto-approve -target=module.s3
+ASSETS_BUCKET="$(tf output -raw assets_bucket)"
+echo "deploy: publishing the images' frontend assets to s3://${ASSETS_BUCKET}"
+node --import tsx "$ROOT/deployment/scripts/publish-assets.ts" --bucket "$ASSETS_BUCKET" --root "$WORK/assets"
+
+# 5. One plan, confirmed, applied as planned: the task definitions' new image tag rolls each
+# service once.
+tf plan "${TF_VARS[@]}" -out="$PLAN"
 if [ "$ASSUME_YES" != "1" ]; then
   read -r -p "Apply this plan to ${ENVIRONMENT}? Type the environment name to confirm: " answer
   if [ "$answer" != "$ENVIRONMENT" ]; then
@@ -47,29 +90,30 @@ if [ "$ASSUME_YES" != "1" ]; then
 fi
 tf apply -input=false "$PLAN"
 
-out() { tf output -raw "$1"; }
-AWS_REGION="$(out region)"
-export AWS_REGION
-ASSETS_BUCKET="$(out assets_bucket)"
-CLUSTER="$(out ecs_cluster_name)"
-DISTRIBUTION="$(out cloudfront_distribution_id)"
+CLUSTER="$(tf output -raw ecs_cluster_name)"
 
-# Frontend assets: built from the same commit as the images, published before the services
-# roll so that every new index.html finds its hashed files. Old files stay for open pages.
-echo "deploy: building and publishing frontend assets to s3://${ASSETS_BUCKET}"
-for svc in feed buffer queue purchase payment; do
-  npm --prefix "$ROOT" run build -w "@ticketslave/${svc}-frontend"
+# 6. Follow each service's deployment of its new task definition until ECS says how it ended.
+# The circuit breaker marks a failed one FAILED and starts a deployment of the previous task
+# definition, so "the services are stable" would wrongly read as success.
+TASK_DEFS="$(tf output -raw ecs_task_definitions)"
+deadline=$(( $(date +%s) + TIMEOUT ))
+for svc in "${SERVICES[@]}"; do
+  task_def="$(printf '%s\n' "$TASK_DEFS" | sed -n "s/^${svc}=//p")"
+  [ -n "$task_def" ] || fail "no task definition for ${svc} in the Terraform outputs"
+  while :; do
+    state="$(aws ecs describe-services --cluster "$CLUSTER" --services "$svc" \
+      --query "services[0].deployments[?taskDefinition=='${task_def}']|[0].[rolloutState,rolloutStateReason]" \
+      --output text)"
+    case "$state" in
+      COMPLETED*) echo "deploy: ${svc} rolled out"; break ;;
+      FAILED*) fail "${svc} was rolled back: ${state#FAILED}" ;;
+      None*|"") fail "${svc} has no deployment of ${task_def} any more (rolled back)" ;;
+    esac
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      fail "${svc} still ${state%%$'\t'*} after ${TIMEOUT} s; check the ECS console"
+    fi
+    sleep "$POLL"
+  done
 done
-node --import tsx "$ROOT/deployment/scripts/publish-assets.ts" --bucket "$ASSETS_BUCKET" --root "$ROOT"
 
-echo "deploy: rolling ECS services on ${CLUSTER}"
-SERVICES=()
-for svc in feed buffer queue purchase payment; do
-  SERVICES+=("$svc")
-  aws ecs update-service --cluster "$CLUSTER" --service "$svc" --force-new-deployment --query 'service.serviceName' --output text
-done
-aws ecs wait services-stable --cluster "$CLUSTER" --services "${SERVICES[@]}"
-
-# index.html is never cached by CloudFront (CachingDisabled on the ALB origin); assets are
-# content-hashed, so no invalidation is needed. The id is printed for manual use.
-echo "deploy: ${ENVIRONMENT} is running ${TAG} (CloudFront distribution ${DISTRIBUTION})"
+echo "deploy: ${ENVIRONMENT} is running ${TAG} on ${CLUSTER}"

@@ -28,6 +28,11 @@ output "ecs_cluster_name" {
   value = module.ecs.cluster_name
 }
 
+output "ecs_task_definitions" {
+  description = "service=task definition ARN, one per line: deploy.sh follows each service's deployment of it"
+  value       = join("\n", [for k, arn in module.ecs.task_definition_arns : "${k}=${arn}"])
+}
+
 output "ecs_service_names" {
   value = module.ecs.service_names
 }

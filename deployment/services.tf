@@ -49,6 +49,9 @@ locals {
     }
     queue = {
       BUFFER_JWKS_URL = "http://buffer:8082/buffer/.well-known/jwks.json"
+      # WebSocketConnections as EMF log lines: the metric the queue's autoscaling tracks.
+      CLOUDWATCH_METRICS_SERVICE   = "${local.name}-queue"
+      CLOUDWATCH_METRICS_NAMESPACE = "TicketSlave"
     }
     purchase = {
       QUEUE_JWKS_URL = "http://queue:8083/queue/.well-known/jwks.json"

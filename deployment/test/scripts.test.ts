@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { IMMUTABLE_CACHE, NO_CACHE, isHashed, planUploads, publish } from '../scripts/publish-assets';
 import { s3ClientOptionsForStandIn, startS3, type StandIn } from '../../dev/standins';
 import { REPO_ROOT, SERVICES } from './support/hcl';
+import { createStubs, type StubRule } from './support/stubs';
 
 const SCRIPTS = ['push_to_ecr.sh', 'deploy.sh'];
 const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
@@ -37,23 +38,161 @@ describe('shell scripts', () => {
     for (const svc of SERVICES) expect(src).toContain(svc);
   });
 
-  it('deploy.sh plans, asks before applying, publishes assets and rolls the services', () => {
-    const src = readFileSync(path.join(REPO_ROOT, 'deploy.sh'), 'utf8');
-    const order = [
-      'tf init',
-      'tf plan',
-      'read -r',
-      'tf apply',
-      'publish-assets.ts',
-      'update-service',
-      'services-stable',
-    ].map((s) => src.indexOf(s));
-    expect(order.every((i) => i >= 0)).toBe(true);
-    expect([...order].sort((a, b) => a - b)).toEqual(order);
-    expect(src).toMatch(/environments\/\$\{ENVIRONMENT\}\.s3\.tfbackend/);
+  it('deploy.sh refuses an unknown environment with usage', () => {
     const usage = spawnSync('bash', [path.join(REPO_ROOT, 'deploy.sh'), 'nowhere'], { encoding: 'utf8' });
     expect(usage.status).toBe(2);
   });
+});
+
+describe('deploy.sh, run offline with stub terraform, aws, docker and node', () => {
+  const TAG = 'abc123def456';
+  const REGISTRY = '111111111111.dkr.ecr.eu-central-1.amazonaws.com';
+  const taskDefs = SERVICES.map(
+    (s) => `${s}=arn:aws:ecs:eu-central-1:111111111111:task-definition/ts-${s}:7`,
+  );
+  const baseRules = (ecs: StubRule[], images: StubRule[] = []): StubRule[] => [
+    { cmd: 'aws', match: '^sts get-caller-identity', stdout: '111111111111\n' },
+    ...images,
+    { cmd: 'aws', match: '^ecr describe-images', stdout: 'sha256:0a1b\n' },
+    { cmd: 'aws', match: '^ecr get-login-password', stdout: 'not-a-real-password' },
+    ...ecs,
+    { cmd: 'aws', match: '^ecs describe-services', stdout: 'COMPLETED\tECS deployment completed.\n' },
+    { cmd: 'terraform', match: 'output -raw assets_bucket', stdout: 'ts-staging-assets' },
+    { cmd: 'terraform', match: 'output -raw ecs_cluster_name', stdout: 'ts-staging' },
+    { cmd: 'terraform', match: 'output -raw ecs_task_definitions', stdout: taskDefs.join('\n') },
+    { cmd: 'docker', match: '^create ', stdout: 'cid-1\n' },
+  ];
+  const deploy = (rules: StubRule[]) => {
+    const stubs = createStubs(['terraform', 'aws', 'docker', 'node'], rules);
+    const res = spawnSync('bash', [path.join(REPO_ROOT, 'deploy.sh'), 'staging', '--yes', '--tag', TAG], {
+      encoding: 'utf8',
+      env: { ...process.env, ...stubs.env, DEPLOY_POLL_SECONDS: '0' },
+    });
+    const lines = stubs.lines();
+    stubs.cleanup();
+    return { res, lines };
+  };
+  const first = (lines: string[], re: RegExp) => lines.findIndex((l) => re.test(l));
+  const last = (lines: string[], re: RegExp) =>
+    lines.length - 1 - [...lines].reverse().findIndex((l) => re.test(l));
+
+  it('when every image exists and every roll completes: checks, extracts, publishes, applies once, follows each rollout', () => {
+    const { res, lines } = deploy(
+      baseRules([
+        {
+          cmd: 'aws',
+          match: '^ecs describe-services --cluster ts-staging --services feed ',
+          stdout: ['IN_PROGRESS\tECS deployment in progress.\n', 'COMPLETED\tECS deployment completed.\n'],
+        },
+      ]),
+    );
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
+    expect(res.stdout).toContain(`deploy: staging is running ${TAG}`);
+    for (const svc of SERVICES) {
+      expect(lines).toContain(
+        `aws ecr describe-images --repository-name ticketslave/${svc} --image-ids imageTag=${TAG} --query imageDetails[0].imageDigest --output text`,
+      );
+      expect(lines).toContain(`docker create ${REGISTRY}/ticketslave/${svc}:${TAG}`);
+      expect(
+        lines.some(
+          (l) =>
+            l.startsWith(`docker cp cid-1:/app/frontend `) &&
+            l.endsWith(`/${svc}-service/${svc}-frontend/dist`),
+        ),
+      ).toBe(true);
+    }
+    const publish = first(
+      lines,
+      /^node --import tsx .*publish-assets\.ts --bucket ts-staging-assets --root /,
+    );
+    const order = [
+      first(lines, /^terraform -chdir=\S+ init .*-backend-config=environments\/staging\.s3\.tfbackend/),
+      last(lines, /^aws ecr describe-images/),
+      first(lines, /^docker pull/),
+      last(lines, /^docker rm/),
+      first(lines, /^terraform -chdir=\S+ apply .*-target=module\.s3/),
+      publish,
+      first(
+        lines,
+        /^terraform -chdir=\S+ plan .*-var-file=environments\/staging\.tfvars -var image_tag=abc123def456 -out=/,
+      ),
+      first(lines, /^terraform -chdir=\S+ apply -input=false \S+plan\.tfplan$/),
+      first(lines, /^aws ecs describe-services/),
+    ];
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    // One roll: the apply changes the task definitions; nothing forces another.
+    expect(lines.filter((l) => /update-service|force-new-deployment|wait services-stable/.test(l))).toEqual(
+      [],
+    );
+    expect(lines.filter((l) => /^terraform \S+ apply/.test(l)).length).toBe(2);
+    // Each service's own new task definition is followed; feed until it completed.
+    const ecs = lines.filter((l) => l.startsWith('aws ecs describe-services'));
+    expect(ecs.filter((l) => l.includes('--services feed ')).length).toBe(2);
+    for (const [i, svc] of SERVICES.entries())
+      expect(
+        ecs.some(
+          (l) =>
+            l.includes(`--services ${svc} `) && l.includes(`taskDefinition=='${taskDefs[i]!.split('=')[1]}'`),
+        ),
+      ).toBe(true);
+  }, 180_000);
+
+  it('when an image of the tag is missing, exits 1 naming it before anything is changed', () => {
+    const { res, lines } = deploy(
+      baseRules(
+        [],
+        [
+          {
+            cmd: 'aws',
+            match: '^ecr describe-images --repository-name ticketslave/purchase ',
+            exitCode: 254,
+          },
+        ],
+      ),
+    );
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain(`image ticketslave/purchase:${TAG} is not in ${REGISTRY}`);
+    expect(lines.filter((l) => /^terraform \S+ (apply|plan)|^docker|^node/.test(l))).toEqual([]);
+  }, 180_000);
+
+  it("when the circuit breaker rolls a service back, exits 1 with ECS's reason", () => {
+    const { res, lines } = deploy(
+      baseRules([
+        {
+          cmd: 'aws',
+          match: '^ecs describe-services --cluster ts-staging --services queue ',
+          stdout: [
+            'IN_PROGRESS\tin progress\n',
+            'FAILED\tECS deployment circuit breaker: tasks failed to start.\n',
+          ],
+        },
+      ]),
+    );
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(
+      /deploy: queue was rolled back:\s+ECS deployment circuit breaker: tasks failed to start\./,
+    );
+    expect(res.stdout).not.toContain('is running');
+    expect(lines.some((l) => l.includes('--services purchase '))).toBe(false);
+  }, 180_000);
+
+  it('when the new deployment is gone (replaced by the rollback), exits 1', () => {
+    const { res } = deploy(
+      baseRules([
+        {
+          cmd: 'aws',
+          match: '^ecs describe-services --cluster ts-staging --services buffer ',
+          stdout: 'None\n',
+        },
+      ]),
+    );
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain(
+      'buffer has no deployment of arn:aws:ecs:eu-central-1:111111111111:task-definition/ts-buffer:7 any more',
+    );
+  }, 180_000);
 });
 
 function bashSyntaxOk(script: string): boolean {

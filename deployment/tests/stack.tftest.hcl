@@ -176,3 +176,16 @@ run "connection_budget_refuses_an_overcommit" {
 
   expect_failures = [terraform_data.db_connection_budget]
 }
+
+run "queue_scales_on_a_metric_it_emits" {
+  command = plan
+
+  assert {
+    condition = module.ecs.connection_metrics.queue == {
+      namespace  = local.ecs_services.queue.environment.CLOUDWATCH_METRICS_NAMESPACE
+      name       = "WebSocketConnections"
+      dimensions = { Service = local.ecs_services.queue.environment.CLOUDWATCH_METRICS_SERVICE }
+    }
+    error_message = "The queue's scaling metric ${jsonencode(module.ecs.connection_metrics)} is not what queue emits (CLOUDWATCH_METRICS_* ${jsonencode(local.ecs_services.queue.environment)})."
+  }
+}

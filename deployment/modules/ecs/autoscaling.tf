@@ -1,6 +1,7 @@
 # Every service scales on CPU and on ALB requests per target. The queue service holds
 # long-lived WebSockets, whose count (not requests) is its load: it scales on the
-# WebSocket connections per task it publishes as a CloudWatch metric (EMF log line).
+# WebSocket connections per task it publishes as CloudWatch EMF log lines every minute
+# (queue's CLOUDWATCH_METRICS_SERVICE, libs/common emfReporter).
 
 resource "aws_appautoscaling_target" "service" {
   for_each           = var.services

@@ -25,6 +25,7 @@ export * from './tokens/ed25519';
 export * from './tokens/keys';
 export * from './tokens/tokens';
 export * from './service/lifecycle';
+export * from './service/emf-metrics';
 export * from './service/service';
 export * from './ws/upgrade-router';
 export * from './ws/ws-endpoint';

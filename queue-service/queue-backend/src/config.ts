@@ -22,6 +22,13 @@ export const configSchema = z.object({
   QUEUE_MIN_CLAIM_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   /** How often an instance refreshes the presence of the sockets it holds (well under the 15 s staleness). */
   QUEUE_PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(10_000).default(5000),
+  /**
+   * In AWS: the `Service` dimension under which this instance's open WebSockets are published as
+   * CloudWatch EMF log lines (WebSocketConnections), the metric the queue's autoscaling tracks.
+   * Unset: no such lines.
+   */
+  CLOUDWATCH_METRICS_SERVICE: z.string().min(1).optional(),
+  CLOUDWATCH_METRICS_NAMESPACE: z.string().min(1).default('TicketSlave'),
 });
 export type QueueConfig = z.infer<typeof configSchema>;
 

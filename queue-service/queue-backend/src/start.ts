@@ -1,5 +1,6 @@
 import path from 'node:path';
 import {
+  emfReporter,
   TokenSigner,
   TokenVerifier,
   mountJwks,
@@ -80,6 +81,16 @@ export async function startQueueService(
         api,
         // Signals first so no turn committed after the socket opens is missed; the admitter last.
         parts: [
+          ...(config.CLOUDWATCH_METRICS_SERVICE
+            ? [
+                emfReporter({
+                  namespace: config.CLOUDWATCH_METRICS_NAMESPACE,
+                  dimensions: { Service: config.CLOUDWATCH_METRICS_SERVICE },
+                  everyMs: 60_000,
+                  sample: () => ({ WebSocketConnections: { value: hub.size, unit: 'Count' } }),
+                }),
+              ]
+            : []),
           fanSignalListener({ databaseUrl: config.DATABASE_URL, hub, logger }),
           queueSocket({
             ds,

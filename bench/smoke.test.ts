@@ -71,6 +71,12 @@ describe('bench smoke runs', () => {
     expect(f.turnsReceived).toBe(f.turnsDecided);
   }, 300_000);
 
+  it('bench:pow verifies and spends every real solution, costing the server microseconds', async () => {
+    const f = await smoke('pow');
+    expect(f).toMatchObject({ n: 300, spent: 300 });
+    expectPositive(f, ['issueUs', 'verifyUs', 'verifyCpuUs', 'refuseUs', 'redeemUs', 'solveMs50k']);
+  }, 120_000);
+
   it('bench:purchase holds every seat once and refuses nobody wrongly', async () => {
     const f = await smoke('purchase');
     expect(f).toMatchObject({ doubleHolds: 0, wrongRefusals: 0 });

@@ -13,7 +13,7 @@ import {
   type FairnessDocumentV2,
 } from '@ticketslave/draw';
 import type { Route } from 'playwright-core';
-import { eventually } from '../dev/test-support';
+import { eventually, solveAltcha, type AltchaChallengeJson } from '../dev/test-support';
 import {
   apiCall,
   becomeOrganiser,
@@ -111,12 +111,22 @@ describe('the fair draw through the gateway', () => {
         200,
         'my entry',
       );
+      const challenge = await expectStatus(
+        apiCall<AltchaChallengeJson>(
+          fans[0]!.fan.context.request,
+          p,
+          'GET',
+          `/buffer/api/events/${event.id}/challenge`,
+        ),
+        200,
+        'join challenge',
+      );
       const again = await apiCall<{ entry: Entry; receipt: string }>(
         fans[0]!.fan.context.request,
         p,
         'POST',
         `/buffer/api/events/${event.id}/entries`,
-        {},
+        { altcha: solveAltcha(challenge) },
       );
       expect(again.status).toBeLessThan(300);
       expect(again.body.entry.joinedAt).toBe(first.joinedAt);

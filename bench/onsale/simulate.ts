@@ -11,7 +11,12 @@ import WebSocket from 'ws';
 import { TOKENS, TokenSigner, type PrivateJwkSet } from '@ticketslave/common';
 import { parseChainInfo } from '@ticketslave/draw';
 import { waitForMail } from '@ticketslave/dev/standins';
-import { createTestKafka, viewerHeaders } from '@ticketslave/dev/test-support';
+import {
+  createTestKafka,
+  solveAltcha,
+  viewerHeaders,
+  type AltchaChallengeJson,
+} from '@ticketslave/dev/test-support';
 import { startPlatform, type Platform } from '../../dev/platform/platform';
 import { LOCAL } from '../../dev/platform/paths';
 import { runAdminCommand } from '../../feed-service/feed-backend/src/admin';
@@ -277,7 +282,8 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
           kafka: { brokers: kafka.brokers, topicPrefix: kafka.prefix },
           freshDatabase: 'onsale',
           localDir,
-          serviceEnv: { LOG_LEVEL: 'warn' },
+          // Registration's proof of work at its lowest difficulty: solved for real, cheaply.
+          serviceEnv: { LOG_LEVEL: 'warn', REGISTER_POW_MAX_NUMBER: '1000' },
           log: (l) => log(`platform: ${l}`),
         });
       } catch (err) {
@@ -422,6 +428,8 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
             admitRatePerMinute: settings.admitRatePerMinute,
             maxActiveShoppers: settings.maxActiveShoppers,
             awayGraceSeconds: settings.awayGraceSeconds,
+            // The lowest difficulty: every fan solves for real, and the load stays the services'.
+            joinPowMaxNumber: 1000,
           },
           holdSeconds: settings.holdSeconds,
           perUserLimit: settings.perUserLimit,
@@ -487,11 +495,18 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     let ack = 0;
     const join = async (f: Fan) => {
       f.joinSentAt = performance.now();
+      const challenge = await f.http.call<AltchaChallengeJson>(
+        'buffer GET challenge',
+        'GET',
+        `${svc.buffer}/api/events/${eventId}/challenge`,
+      );
+      if (challenge.status !== 200)
+        throw new Error(`join challenge: ${challenge.status} ${JSON.stringify(challenge.body)}`);
       const r = await f.http.call<{ receipt: string }>(
         'buffer POST entries',
         'POST',
         `${svc.buffer}/api/events/${eventId}/entries`,
-        {},
+        { altcha: solveAltcha(challenge.body) },
       );
       if (r.status !== 201 && r.status !== 200)
         throw new Error(`join: ${r.status} ${JSON.stringify(r.body)}`);
@@ -1089,10 +1104,19 @@ async function until(fn: () => Promise<boolean>, timeoutMs: number, what: string
 /** Register through feed, confirm from the SMTP inbox, log in: the client holds the session. */
 async function registerVerified(c: FanClient, p: Platform, email: string): Promise<{ id: string }> {
   const feed = p.services.feed;
+  const challenge = await expectOk(
+    c.call<AltchaChallengeJson>(
+      'feed GET register/challenge',
+      'GET',
+      `${feed}/api/account/register/challenge`,
+    ),
+    200,
+  );
   await expectOk(
     c.call('feed POST account/register', 'POST', `${feed}/api/account/register`, {
       email,
       password: PASSWORD,
+      altcha: solveAltcha(challenge),
     }),
     202,
   );

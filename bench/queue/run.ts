@@ -39,7 +39,9 @@ import { S3_STANDIN_CREDENTIALS, startBeacon, startS3 } from '@ticketslave/dev/s
 import {
   createTestDatabase,
   createTestKafka,
+  issueSolvedAltcha,
   serviceTestEnv,
+  TEST_POW_HMAC_KEY,
   startTestIdentity,
   viewerHeaders,
 } from '@ticketslave/dev/test-support';
@@ -155,9 +157,9 @@ async function insertBufferEvent(pool: Pool, eventId: string, organiserId: strin
   const salt = randomBytes(32).toString('hex');
   await pool.query(
     `INSERT INTO buffer.buffer_events (event_id, version, organiser_id, status, starts_at, sale_starts_at,
-       buffer_grace_seconds, closes_at, seed, salt, commitment)
+       buffer_grace_seconds, closes_at, seed, salt, commitment, join_pow_max_number)
      VALUES ($1, 1, $2, 'published', now() + interval '2 days', now() + interval '1 day', 300,
-       now() + interval '1 day' + interval '300 seconds', $3, $4, $5)`,
+       now() + interval '1 day' + interval '300 seconds', $3, $4, $5, 1000)`,
     [eventId, organiserId, seed, salt, commitmentOf(seed)],
   );
   return salt;
@@ -654,7 +656,12 @@ async function benchJoins(
   const joinReq = (): autocannon.Request => ({
     method: 'POST',
     path: joinPath,
-    setupRequest: (req) => ({ ...req, headers: joinHeaders(), body: '{}' }),
+    // Each join carries its own solved proof of work, which the buffer verifies and spends.
+    setupRequest: (req) => ({
+      ...req,
+      headers: joinHeaders(),
+      body: JSON.stringify({ altcha: issueSolvedAltcha(TEST_POW_HMAC_KEY, { for: 'join', event: eventId }) }),
+    }),
   });
   if (!SMOKE) {
     // Both sides measured warm: V8 has optimised each route's code before its timed run.

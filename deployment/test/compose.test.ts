@@ -58,6 +58,7 @@ const FALLBACK_ENV: Record<string, string[]> = {
   ],
   feed: [
     'SESSION_SIGNING_JWKS',
+    'POW_HMAC_KEY',
     'SMTP_URL',
     'MAIL_FROM',
     'S3_ENDPOINT',
@@ -70,7 +71,7 @@ const FALLBACK_ENV: Record<string, string[]> = {
     'GOOGLE_TOKEN_URL',
     'GOOGLE_USERINFO_URL',
   ],
-  buffer: ['BUFFER_SIGNING_JWKS', 'BEACON_URL'],
+  buffer: ['BUFFER_SIGNING_JWKS', 'POW_HMAC_KEY', 'BEACON_URL'],
   queue: ['QUEUE_SIGNING_JWKS', 'BUFFER_JWKS_URL'],
   purchase: ['TICKET_SIGNING_JWKS', 'QUEUE_JWKS_URL'],
   payment: [

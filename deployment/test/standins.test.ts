@@ -175,6 +175,7 @@ describe('docker-compose.yml service environment', () => {
     queue: { keys: [] },
     ticket: { keys: [] },
     stripeWebhookSecret: 'whsec_x',
+    pow: { feed: 'feed-pow-key', buffer: 'buffer-pow-key' },
   } as unknown as DevSecrets;
   const devEnv = (svc: (typeof SERVICES)[number]) =>
     serviceEnv(svc, secrets, {

@@ -11,6 +11,8 @@ export interface DevSecrets {
   stripeWebhookSecret: string;
   /** What the gateway adds as CloudFront's origin secret header (ORIGIN_SECRETS of the services). */
   originSecret: string;
+  /** HMAC secrets of the proof-of-work challenges, one per service that asks for one. */
+  pow: { feed: string; buffer: string };
 }
 
 /**
@@ -38,5 +40,9 @@ export async function ensureDevSecrets(dir: string): Promise<DevSecrets> {
     ticket: await jwks('ticket'),
     stripeWebhookSecret: secret('stripe-webhook-secret', () => `whsec_${randomBytes(24).toString('hex')}`),
     originSecret: secret('origin-secret', () => randomBytes(24).toString('base64url')),
+    pow: {
+      feed: secret('feed-pow-hmac-key', () => randomBytes(32).toString('base64url')),
+      buffer: secret('buffer-pow-hmac-key', () => randomBytes(32).toString('base64url')),
+    },
   };
 }

@@ -46,6 +46,7 @@ export function serviceEnv(
       return {
         ...common,
         SESSION_SIGNING_JWKS: JSON.stringify(secrets.session),
+        POW_HMAC_KEY: secrets.pow.feed,
         SMTP_URL: `smtp://127.0.0.1:${sp.smtp}`,
         MAIL_FROM: 'TicketSlave <no-reply@ticketslave.local>',
         S3_ENDPOINT: `http://127.0.0.1:${sp.s3}`,
@@ -68,6 +69,7 @@ export function serviceEnv(
       return {
         ...common,
         BUFFER_SIGNING_JWKS: JSON.stringify(secrets.buffer),
+        POW_HMAC_KEY: secrets.pow.buffer,
         BEACON_URL: local(sp.beacon, ''),
         S3_ENDPOINT: `http://127.0.0.1:${sp.s3}`,
         S3_REGION: 'us-east-1',

@@ -11,6 +11,8 @@ import {
 import { testAdminDatabaseUrl, testKafkaBrokers } from './env';
 
 export * from './env';
+export * from './proof-of-work';
+import { TEST_POW_HMAC_KEY } from './proof-of-work';
 
 export interface TestDatabase {
   url: string;
@@ -157,6 +159,10 @@ export function serviceTestEnv(
     DB_POOL_SIZE: '5',
     ORIGIN_SECRET_HEADER: TEST_EDGE.header,
     ORIGIN_SECRETS: TEST_EDGE.secret,
+    // Feed's registration and buffer's join ask for a proof of work signed with this.
+    POW_HMAC_KEY: TEST_POW_HMAC_KEY,
+    // Tests solve every proof of work for real, at the lowest difficulty the services accept.
+    REGISTER_POW_MAX_NUMBER: '1000',
     ...extra,
   };
 }

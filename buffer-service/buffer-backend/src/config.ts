@@ -1,9 +1,17 @@
-import { baseConfigShape, envBool, jsonEnv, loadConfig, PrivateJwkSet } from '@ticketslave/common';
+import {
+  baseConfigShape,
+  envBool,
+  jsonEnv,
+  loadConfig,
+  powConfigShape,
+  PrivateJwkSet,
+} from '@ticketslave/common';
 import { DRAND_QUICKNET, DRAND_QUICKNET_URL } from '@ticketslave/draw';
 import { z } from 'zod';
 
 export const configSchema = z.object({
   ...baseConfigShape,
+  ...powConfigShape,
   PORT: z.coerce.number().int().min(0).max(65535).default(8082),
   /** Ed25519 JWK set signing join receipts and queue tickets. */
   BUFFER_SIGNING_JWKS: jsonEnv(PrivateJwkSet),

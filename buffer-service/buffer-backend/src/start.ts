@@ -1,6 +1,7 @@
 import path from 'node:path';
 import {
   TOKENS,
+  ProofOfWork,
   TokenSigner,
   mountJwks,
   startService,
@@ -47,6 +48,11 @@ export async function startBufferService(
         chainHash: beaconChainHash(config),
         logger: kit.logger,
       });
+      const pow = new ProofOfWork(kit.ds, {
+        hmacKey: config.POW_HMAC_KEY,
+        ttlSeconds: config.POW_TTL_SECONDS,
+        clock: kit.clock,
+      });
       const domain = new BufferDomain(
         store,
         signer,
@@ -58,6 +64,7 @@ export async function startBufferService(
           keys: signer.publicJwks.keys,
         },
         s3FairnessStore(config),
+        pow,
       );
       const api = bufferApi({
         domain,

@@ -3,7 +3,7 @@ import { lockKeySql, type Envelope, type RunningService } from '@ticketslave/com
 import { firstRoundAtOrAfter, runDraw, type FairnessDocumentV2 } from '@ticketslave/draw';
 import { randomBeaconSecretKey } from '@ticketslave/dev/standins';
 import { eventually, readTopic } from '@ticketslave/dev/test-support';
-import { bulkJoin, fan, numbersOf, startHarness, type Harness } from './harness';
+import { bulkJoin, fan, joinProof, numbersOf, startHarness, type Harness } from './harness';
 
 let h: Harness;
 let second: RunningService;
@@ -44,6 +44,8 @@ describe('joins racing the close', () => {
     type Ack = { user: string; wave: string; late: boolean; sentAt: number; answeredAt: number };
     let next = 0;
     const cookies = await Promise.all(Array.from({ length: 400 }, (_, i) => fan(h, `racer-${i}`)));
+    // Solved beforehand, so every join leaves the moment the test sends it.
+    const proofs = await Promise.all(Array.from({ length: 400 }, () => joinProof(h, event.eventId)));
     const join = (wave: string): Promise<Ack> => {
       const i = next++;
       const user = `racer-${i}`;
@@ -52,7 +54,7 @@ describe('joins racing the close', () => {
       return fetch(`${base}/buffer/api/events/${event.eventId}/entries`, {
         method: 'POST',
         headers: { cookie: cookies[i]!, 'content-type': 'application/json' },
-        body: '{}',
+        body: JSON.stringify({ altcha: proofs[i] }),
       }).then(async (res) => {
         expect(res.status).toBe(201);
         const body = (await res.json()) as { entry: { late: boolean } };
@@ -131,7 +133,7 @@ describe('a join arriving while a closer holds the exclusive lock', () => {
         const res = await fetch(`${h.service.url}/buffer/api/events/${event.eventId}/entries`, {
           method: 'POST',
           headers: { cookie, 'content-type': 'application/json' },
-          body: '{}',
+          body: JSON.stringify({ altcha: await joinProof(h, event.eventId) }),
         });
         settled = true;
         return { status: res.status, body: (await res.json()) as { entry: { late: boolean } } };

@@ -23,6 +23,8 @@ import {
   createTestKafka,
   eventually,
   serviceTestEnv,
+  solveAltcha,
+  type AltchaChallengeJson,
   startTestIdentity,
   type TestDatabase,
   type TestIdentity,
@@ -74,7 +76,8 @@ export function snapshot(overrides: Partial<EventSnapshot> = {}): EventSnapshot 
     startsAt: new Date(Date.now() + 30 * 86400_000).toISOString(),
     saleStartsAt: new Date(Date.now() + 3600_000).toISOString(),
     bufferGraceSeconds: 0,
-    queue: { admitRatePerMinute: 100, maxActiveShoppers: 100, awayGraceSeconds: 60 },
+    // The lowest join difficulty an organiser may set: tests solve every join for real, quickly.
+    queue: { admitRatePerMinute: 100, maxActiveShoppers: 100, awayGraceSeconds: 60, joinPowMaxNumber: 1000 },
     holdSeconds: 300,
     perUserLimit: 4,
     posterUrl: null,
@@ -215,8 +218,20 @@ export const fan = (
   extra: { emailVerified?: boolean; role?: 'fan' | 'organiser' | 'admin' } = {},
 ) => h.identity.sessionCookie({ id, ...extra });
 
+/** Fetches the event's join challenge from `base` and solves it, as the waiting room's widget does. */
+export async function joinProof(h: Harness, eventId: string, base = h.service.url): Promise<string> {
+  const res = await fetch(`${base}/buffer/api/events/${eventId}/challenge`);
+  if (res.status !== 200) throw new Error(`join challenge: ${res.status} ${await res.text()}`);
+  return solveAltcha((await res.json()) as AltchaChallengeJson);
+}
+
+/** Joins as `userId` with a solved proof of work. */
 export const join = async (h: Harness, eventId: string, userId: string) =>
-  h.api(`/buffer/api/events/${eventId}/entries`, { method: 'POST', cookie: await fan(h, userId), body: {} });
+  h.api(`/buffer/api/events/${eventId}/entries`, {
+    method: 'POST',
+    cookie: await fan(h, userId),
+    body: { altcha: await joinProof(h, eventId) },
+  });
 
 /** Buffers fans straight in SQL, in the given order (join order = array order), hashing as the service does. */
 export async function bulkJoin(h: Harness, eventId: string, userIds: string[], late = false): Promise<void> {

@@ -1,7 +1,13 @@
 import { TokenVerifier } from '@ticketslave/common';
 import { entrantHash } from '@ticketslave/draw';
 import { JOIN_MANY_SQL } from '../src/data/pg-buffer-store';
-import { fan, join, startHarness, type Harness } from './harness';
+import {
+  signedAltchaChallenge,
+  solveAltcha,
+  TEST_POW_HMAC_KEY,
+  type AltchaChallengeJson,
+} from '@ticketslave/dev/test-support';
+import { fan, join, joinProof, startHarness, type Harness } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -66,7 +72,7 @@ describe('POST /buffer/api/events/:id/entries', () => {
     const res = await h.api(`/buffer/api/events/${event.eventId}/entries`, {
       method: 'POST',
       cookie: await fan(h, 'fan-unverified', { emailVerified: false }),
-      body: {},
+      body: { altcha: await joinProof(h, event.eventId) },
     });
     expect(res.status).toBe(403);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
@@ -89,7 +95,14 @@ describe('POST /buffer/api/events/:id/entries', () => {
   });
 
   it('answers 404 for an unknown event and 409 for a draft or a cancelled one', async () => {
-    const unknown = await join(h, '00000000-0000-4000-8000-000000000000', 'fan-b');
+    const nowhere = '00000000-0000-4000-8000-000000000000';
+    expect((await h.api(`/buffer/api/events/${nowhere}/challenge`)).status).toBe(404);
+    const other = await h.createEvent();
+    const unknown = await h.api(`/buffer/api/events/${nowhere}/entries`, {
+      method: 'POST',
+      cookie: await fan(h, 'fan-b'),
+      body: { altcha: await joinProof(h, other.eventId) },
+    });
     expect(unknown.status).toBe(404);
     expect(unknown.body.detail).toMatch(/No such event/);
 
@@ -119,11 +132,136 @@ describe('POST /buffer/api/events/:id/entries', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 15; i++)
       statuses.push(
-        (await h.api(`/buffer/api/events/${event.eventId}/entries`, { method: 'POST', cookie, body: {} }))
-          .status,
+        (
+          await h.api(`/buffer/api/events/${event.eventId}/entries`, {
+            method: 'POST',
+            cookie,
+            body: { altcha: await joinProof(h, event.eventId) },
+          })
+        ).status,
       );
     expect(statuses.slice(0, 10).every((s) => s === 201)).toBe(true);
     expect(statuses).toContain(429);
+  });
+});
+
+describe('the proof of work of a join', () => {
+  const entriesOf = async (eventId: string) =>
+    (await h.pg.query('SELECT count(*)::int AS n FROM entries WHERE event_id = $1', [eventId])).rows[0].n;
+  const post = async (eventId: string, userId: string, body: unknown) =>
+    h.api(`/buffer/api/events/${eventId}/entries`, { method: 'POST', cookie: await fan(h, userId), body });
+  const expectRefused = (
+    res: { status: number; body: { type: string; detail: string }; headers: Headers },
+    code: string,
+    detail: RegExp,
+  ) => {
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body.type).toMatch(new RegExp(`${code}$`));
+    expect(res.body.detail).toMatch(detail);
+  };
+
+  it('when the solution is missing, refuses with 400 saying a proof of work is needed, and records nothing', async () => {
+    const event = await h.createEvent();
+    expectRefused(await post(event.eventId, 'pow-none', {}), 'invalid_request', /altcha.*proof of work/);
+    expectRefused(await post(event.eventId, 'pow-none', { altcha: '' }), 'invalid_request', /proof of work/);
+    expect(await entriesOf(event.eventId)).toBe(0);
+  });
+
+  it('when the number does not solve the challenge, refuses with 400 pow_invalid, and records nothing', async () => {
+    const event = await h.createEvent();
+    const solved = JSON.parse(Buffer.from(await joinProof(h, event.eventId), 'base64').toString()) as {
+      number: number;
+    };
+    const wrong = Buffer.from(JSON.stringify({ ...solved, number: solved.number + 1 })).toString('base64');
+    expectRefused(await post(event.eventId, 'pow-wrong', { altcha: wrong }), 'pow_invalid', /wrong/);
+    expectRefused(
+      await post(event.eventId, 'pow-wrong', { altcha: 'bm90IGpzb24=' }),
+      'pow_malformed',
+      /ALTCHA/,
+    );
+    expect(await entriesOf(event.eventId)).toBe(0);
+  });
+
+  it('when a solution is replayed, refuses it with 400 pow_spent, for the same fan and for another', async () => {
+    const event = await h.createEvent();
+    const altcha = await joinProof(h, event.eventId);
+    expect((await post(event.eventId, 'pow-first', { altcha })).status).toBe(201);
+    expectRefused(await post(event.eventId, 'pow-first', { altcha }), 'pow_spent', /used already/);
+    expectRefused(await post(event.eventId, 'pow-second', { altcha }), 'pow_spent', /used already/);
+    expect(await entriesOf(event.eventId)).toBe(1);
+    const second = await h.startAnother();
+    const res = await fetch(`${second.url}/buffer/api/events/${event.eventId}/entries`, {
+      method: 'POST',
+      headers: { cookie: await fan(h, 'pow-third'), 'content-type': 'application/json' },
+      body: JSON.stringify({ altcha }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { type: string }).type).toMatch(/pow_spent$/);
+  });
+
+  it('when the challenge has expired, refuses with 400 pow_expired, and records nothing', async () => {
+    const event = await h.createEvent();
+    const expired = await signedAltchaChallenge(
+      TEST_POW_HMAC_KEY,
+      { for: 'join', event: event.eventId },
+      { expiresInMs: -1000 },
+    );
+    expectRefused(
+      await post(event.eventId, 'pow-late', { altcha: solveAltcha(expired) }),
+      'pow_expired',
+      /expired/,
+    );
+    expect(await entriesOf(event.eventId)).toBe(0);
+  });
+
+  it('when the solution was issued for another event, or signed with another key, refuses it', async () => {
+    const event = await h.createEvent();
+    const other = await h.createEvent();
+    expectRefused(
+      await post(event.eventId, 'pow-scope', { altcha: await joinProof(h, other.eventId) }),
+      'pow_wrong_scope',
+      /something else/,
+    );
+    const forged = await signedAltchaChallenge(
+      'another-key-another-key-another-key',
+      { for: 'join', event: event.eventId },
+      { expiresInMs: 60_000 },
+    );
+    expectRefused(
+      await post(event.eventId, 'pow-forged', { altcha: solveAltcha(forged) }),
+      'pow_invalid',
+      /wrong/,
+    );
+    expect(await entriesOf(event.eventId)).toBe(0);
+  });
+
+  it("issues challenges at the event's difficulty; once the organiser raises it, easier solutions are refused", async () => {
+    const event = await h.createEvent({
+      queue: {
+        admitRatePerMinute: 100,
+        maxActiveShoppers: 100,
+        awayGraceSeconds: 60,
+        joinPowMaxNumber: 1000,
+      },
+    });
+    const easy = (await h.api(`/buffer/api/events/${event.eventId}/challenge`)).body as AltchaChallengeJson;
+    expect(easy.maxnumber).toBe(1000);
+    const easyAltcha = solveAltcha(easy);
+    await h.publish('event.updated', {
+      ...event,
+      version: 2,
+      queue: { ...event.queue, joinPowMaxNumber: 2000 },
+    });
+    // The new difficulty reaches the buffer through Kafka and its 2-second memory.
+    let hard: AltchaChallengeJson | undefined;
+    for (let i = 0; i < 100 && hard?.maxnumber !== 2000; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      hard = (await h.api(`/buffer/api/events/${event.eventId}/challenge`)).body as AltchaChallengeJson;
+    }
+    expect(hard!.maxnumber).toBe(2000);
+    expectRefused(await post(event.eventId, 'pow-easy', { altcha: easyAltcha }), 'pow_too_easy', /raised/);
+    expect((await post(event.eventId, 'pow-hard', { altcha: solveAltcha(hard!) })).status).toBe(201);
   });
 });
 

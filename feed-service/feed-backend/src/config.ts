@@ -4,6 +4,7 @@ import {
   envBool,
   jsonEnv,
   loadConfig,
+  powConfigShape,
   PrivateJwkSet,
 } from '@ticketslave/common';
 import { availableParallelism } from 'node:os';
@@ -11,6 +12,13 @@ import { z } from 'zod';
 
 export const configSchema = z.object({
   ...baseConfigShape,
+  ...powConfigShape,
+  /**
+   * Difficulty of registration's proof of work (ALTCHA maxnumber: a browser tries half of it on
+   * average, ~0.3 s on a phone at 100,000; checking costs us one hash). A script signing up
+   * thousands of accounts pays it thousands of times.
+   */
+  REGISTER_POW_MAX_NUMBER: z.coerce.number().int().min(1000).max(10_000_000).default(100_000),
   PORT: z.coerce.number().int().min(0).max(65535).default(8081),
   /** Ed25519 JWK set signing sessions; the first key signs, all verify. */
   SESSION_SIGNING_JWKS: jsonEnv(PrivateJwkSet),

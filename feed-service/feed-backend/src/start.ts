@@ -1,5 +1,6 @@
 import path from 'node:path';
 import {
+  ProofOfWork,
   TokenSigner,
   TokenVerifier,
   mountJwks,
@@ -83,7 +84,19 @@ export async function startFeedService(
       const organiser = new OrganiserEvents(new PgEventStore(kit.ds, dropPages), orgStore, kit.clock);
       const publicEvents = new PublicEvents(new PgPublicEventStore(kit.ds), kit.clock);
       const api = feedApi({
-        accounts: { accounts, auth, sessions, clock: kit.clock, secureCookies },
+        accounts: {
+          accounts,
+          auth,
+          sessions,
+          clock: kit.clock,
+          secureCookies,
+          pow: new ProofOfWork(kit.ds, {
+            hmacKey: config.POW_HMAC_KEY,
+            ttlSeconds: config.POW_TTL_SECONDS,
+            clock: kit.clock,
+          }),
+          registerPowMaxNumber: config.REGISTER_POW_MAX_NUMBER,
+        },
         organisations: { organisations, onboarding: new Onboarding(teamDeps), sessions },
         events: { organiser, publicEvents, sessions, pages },
       });

@@ -1,4 +1,10 @@
 import { Client } from 'pg';
+import {
+  signedAltchaChallenge,
+  solveAltcha,
+  TEST_POW_HMAC_KEY,
+  type AltchaChallengeJson,
+} from '@ticketslave/dev/test-support';
 import { loadFeedConfig } from '../src/config';
 import { startFeedService } from '../src/start';
 import {
@@ -26,12 +32,119 @@ async function sql<T>(text: string, params: unknown[] = []): Promise<T[]> {
   }
 }
 
+describe('the proof of work of a registration', () => {
+  const usersWith = async (email: string) => sql(`SELECT 1 FROM feed.users WHERE email = $1`, [email]);
+  const expectRefused = async (res: Response, code: string, detail: RegExp) => {
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    const problem = (await res.json()) as { type: string; detail: string };
+    expect(problem.type).toMatch(new RegExp(`${code}$`));
+    expect(problem.detail).toMatch(detail);
+  };
+
+  it('issues ALTCHA challenges at the configured difficulty, never cached', async () => {
+    const res = await h.browser().get('/feed/api/account/register/challenge');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const c = (await res.json()) as AltchaChallengeJson;
+    expect(c).toMatchObject({ algorithm: 'SHA-256', maxnumber: 1000 });
+    expect(c.salt).toMatch(/[?&]for=register&/);
+  });
+
+  it('when the solution is missing, refuses with 400 saying so, and creates nothing', async () => {
+    const email = uniqueEmail('pow-none');
+    const res = await h.browser().post('/feed/api/account/register', { email, password: GOOD_PASSWORD });
+    await expectRefused(res, 'invalid_request', /altcha.*proof of work/);
+    expect(await usersWith(email)).toHaveLength(0);
+  });
+
+  it('when the number does not solve the challenge, refuses with 400 pow_invalid, and creates nothing', async () => {
+    const email = uniqueEmail('pow-wrong');
+    const b = h.browser();
+    const solved = JSON.parse(Buffer.from(await b.registrationProof(), 'base64').toString()) as {
+      number: number;
+    };
+    const altcha = Buffer.from(JSON.stringify({ ...solved, number: solved.number + 1 })).toString('base64');
+    const res = await b.post('/feed/api/account/register', { email, password: GOOD_PASSWORD, altcha });
+    await expectRefused(res, 'pow_invalid', /wrong/);
+    expect(await usersWith(email)).toHaveLength(0);
+  });
+
+  it('when a solution is replayed for a second account, refuses it with 400 pow_spent', async () => {
+    const b = h.browser();
+    const altcha = await b.registrationProof();
+    const first = uniqueEmail('pow-first');
+    const second = uniqueEmail('pow-second');
+    expect(
+      (await b.post('/feed/api/account/register', { email: first, password: GOOD_PASSWORD, altcha })).status,
+    ).toBe(202);
+    const replay = await b.post('/feed/api/account/register', {
+      email: second,
+      password: GOOD_PASSWORD,
+      altcha,
+    });
+    await expectRefused(replay, 'pow_spent', /used already/);
+    expect(await usersWith(first)).toHaveLength(1);
+    expect(await usersWith(second)).toHaveLength(0);
+  });
+
+  it('when the challenge has expired, or was signed with another key, refuses it and creates nothing', async () => {
+    const email = uniqueEmail('pow-late');
+    const expired = await signedAltchaChallenge(
+      TEST_POW_HMAC_KEY,
+      { for: 'register' },
+      { expiresInMs: -1000 },
+    );
+    await expectRefused(
+      await h.browser().post('/feed/api/account/register', {
+        email,
+        password: GOOD_PASSWORD,
+        altcha: solveAltcha(expired),
+      }),
+      'pow_expired',
+      /expired/,
+    );
+    const forged = await signedAltchaChallenge(
+      'someone-elses-key-someone-elses-key',
+      { for: 'register' },
+      { expiresInMs: 60_000 },
+    );
+    await expectRefused(
+      await h.browser().post('/feed/api/account/register', {
+        email,
+        password: GOOD_PASSWORD,
+        altcha: solveAltcha(forged),
+      }),
+      'pow_invalid',
+      /wrong/,
+    );
+    expect(await usersWith(email)).toHaveLength(0);
+  });
+
+  it("refuses a buffer join's challenge for a registration", async () => {
+    const join = await signedAltchaChallenge(
+      TEST_POW_HMAC_KEY,
+      { for: 'join', event: '00000000-0000-4000-8000-000000000000' },
+      { expiresInMs: 60_000 },
+    );
+    await expectRefused(
+      await h.browser().post('/feed/api/account/register', {
+        email: uniqueEmail('pow-scope'),
+        password: GOOD_PASSWORD,
+        altcha: solveAltcha(join),
+      }),
+      'pow_wrong_scope',
+      /something else/,
+    );
+  });
+});
+
 describe('registration and e-mail verification', () => {
   it('registers, mails a verification link, and the session says emailVerified after a refresh', async () => {
     const email = uniqueEmail('reg');
     const b = h.browser();
     const since = new Date(Date.now() - 1000);
-    const reg = await b.post('/feed/api/account/register', {
+    const reg = await b.register({
       email,
       password: GOOD_PASSWORD,
       next: '/feed/events/x',
@@ -54,9 +167,7 @@ describe('registration and e-mail verification', () => {
   it('answers a registration for a taken address exactly like a new one and mails the owner', async () => {
     const { email } = await verifiedFan(h);
     const since = new Date();
-    const res = await h
-      .browser()
-      .post('/feed/api/account/register', { email, password: 'another long password' });
+    const res = await h.browser().register({ email, password: 'another long password' });
     expect(res.status).toBe(202);
     await h.mailTo(email, 'tried to register', since);
     const [row] = await sql<{ n: string }>(`SELECT count(*) AS n FROM feed.users WHERE email = $1`, [email]);
@@ -67,9 +178,7 @@ describe('registration and e-mail verification', () => {
     const email = uniqueEmail('notme');
     const squatter = h.browser();
     const since = new Date(Date.now() - 1000);
-    expect(
-      (await squatter.post('/feed/api/account/register', { email, password: GOOD_PASSWORD })).status,
-    ).toBe(202);
+    expect((await squatter.register({ email, password: GOOD_PASSWORD })).status).toBe(202);
     const { text } = await h.mailTo(email, 'Confirm', since);
     const notMe = /https?:\/\/\S+\/feed\/not-me\?token=\S+/.exec(text)?.[0];
     expect(notMe).toBeDefined();
@@ -85,9 +194,7 @@ describe('registration and e-mail verification', () => {
     expect((await h.browser().post('/feed/api/account/verify-email', { token })).status).toBe(400);
     // The address is free: registering it again is a new account with its own confirmation.
     const since2 = new Date();
-    expect(
-      (await h.browser().post('/feed/api/account/register', { email, password: GOOD_PASSWORD })).status,
-    ).toBe(202);
+    expect((await h.browser().register({ email, password: GOOD_PASSWORD })).status).toBe(202);
     await h.mailTo(email, 'Confirm', since2);
   });
 
@@ -95,7 +202,7 @@ describe('registration and e-mail verification', () => {
     const email = uniqueEmail('confirmed');
     const b = h.browser();
     const since = new Date(Date.now() - 1000);
-    await b.post('/feed/api/account/register', { email, password: GOOD_PASSWORD });
+    await b.register({ email, password: GOOD_PASSWORD });
     const { text } = await h.mailTo(email, 'Confirm', since);
     const token = new URL(/https?:\/\/\S+\/feed\/not-me\?token=\S+/.exec(text)![0]).searchParams.get(
       'token',
@@ -139,7 +246,7 @@ describe('registration and e-mail verification', () => {
       'next',
     ],
   ])('refuses %s with a problem naming the field and creates nothing', async (_name, body, field) => {
-    const res = await h.browser().post('/feed/api/account/register', body);
+    const res = await h.browser().register(body);
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     const problem = (await res.json()) as { errors: { path: string }[] };
@@ -425,7 +532,7 @@ describe('per-client rate limits', () => {
     const venue = h.browser();
     const register = async (i: number) =>
       (
-        await venue.post('/feed/api/account/register', {
+        await venue.register({
           email: uniqueEmail(`venue${i}`),
           password: GOOD_PASSWORD,
         })

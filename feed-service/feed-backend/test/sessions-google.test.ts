@@ -59,9 +59,7 @@ describe('Google login', () => {
   it('when an attacker pre-registered the address with a password, Google sign-in by its owner locks the attacker out', async () => {
     const email = uniqueEmail('victim');
     const attacker = h.browser();
-    expect(
-      (await attacker.post('/feed/api/account/register', { email, password: GOOD_PASSWORD })).status,
-    ).toBe(202);
+    expect((await attacker.register({ email, password: GOOD_PASSWORD })).status).toBe(202);
     const attackerLogin = await attacker.post('/feed/api/session/login', { email, password: GOOD_PASSWORD });
     expect(attackerLogin.status).toBe(200);
     const { id } = (await attackerLogin.json()) as { id: string };

@@ -2,6 +2,8 @@ import {
   createTestDatabase,
   createTestKafka,
   serviceTestEnv,
+  solveAltcha,
+  type AltchaChallengeJson,
   testSigningKeys,
   viewerHeaders,
   type TestDatabase,
@@ -50,6 +52,17 @@ export class Browser {
 
   post = (path: string, json?: unknown) => this.fetch(path, { method: 'POST', json: json ?? {} });
   get = (path: string) => this.fetch(path);
+
+  /** Solves a registration challenge from this browser, as the form's widget does. */
+  async registrationProof(): Promise<string> {
+    const res = await this.get('/feed/api/account/register/challenge');
+    if (res.status !== 200) throw new Error(`registration challenge: ${res.status} ${await res.text()}`);
+    return solveAltcha((await res.json()) as AltchaChallengeJson);
+  }
+
+  /** `POST /account/register` with `body` and a solved proof of work. */
+  register = async (body: Record<string, unknown>): Promise<Response> =>
+    this.post('/feed/api/account/register', { ...body, altcha: await this.registrationProof() });
 }
 
 export interface FeedHarness {
@@ -137,7 +150,7 @@ export async function verifiedFan(
 ): Promise<{ b: Browser; email: string; id: string }> {
   const b = h.browser();
   const since = new Date(Date.now() - 1000);
-  expect((await b.post('/feed/api/account/register', { email, password: GOOD_PASSWORD })).status).toBe(202);
+  expect((await b.register({ email, password: GOOD_PASSWORD })).status).toBe(202);
   const { link } = await h.mailTo(email, 'Confirm', since);
   const token = new URL(link).searchParams.get('token');
   expect((await b.post('/feed/api/account/verify-email', { token })).status).toBe(204);

@@ -102,6 +102,16 @@ export const baseConfigShape = {
 };
 
 /**
+ * The proof of work of services that ask for one (feed's registration, buffer's join): a
+ * per-service HMAC secret signing its ALTCHA challenges, and how long a challenge stays
+ * valid. Difficulty is not here: feed's comes from its own setting, buffer's from the event.
+ */
+export const powConfigShape = {
+  POW_HMAC_KEY: z.string().min(32, 'at least 32 characters: a random secret of this service'),
+  POW_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(600),
+};
+
+/**
  * Whether cookies carry the Secure flag: `COOKIE_SECURE` when set, else on in production.
  * Every service that sets a cookie asks here, so the operator's switch reaches all of them.
  */

@@ -6,6 +6,7 @@ export * from './http/app';
 export * from './http/api-router';
 export * from './http/rate-limit';
 export { safeNextPath, sameSitePath } from '@ticketslave/contracts';
+export * from './http/proof-of-work';
 export * from './http/client-ip';
 export * from './http/frontend';
 export { sendChunks } from './http/send';

@@ -19,6 +19,7 @@ export { default as ToastRegion } from './components/toast-region.svelte';
 export { default as ConnectionStatus } from './components/connection-status.svelte';
 export { default as PageHeader } from './components/page-header.svelte';
 export { default as NotFound } from './components/not-found.svelte';
+export { default as ProofOfWork } from './components/proof-of-work.svelte';
 
 // State and helpers.
 export * from './api';

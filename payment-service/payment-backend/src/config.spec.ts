@@ -14,6 +14,7 @@ describe('loadPaymentConfig', () => {
         ticket: set,
         stripeWebhookSecret: 'whsec_dev',
         originSecret: 'dev-origin-secret-0001',
+        pow: { feed: 'feed-pow-key', buffer: 'buffer-pow-key' },
       },
       {
         databaseUrl: 'postgres://u:p@127.0.0.1:5432/ts',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { commitmentOf, type DrandChainInfo, type DrawVersion } from '@ticketslave/draw';
 import {
+  DEFAULT_JOIN_POW_MAX_NUMBER,
   enqueueMessages,
   envelope,
   KeyedBatcher,
@@ -50,6 +51,7 @@ interface EventRow {
   last_number: number;
   published_number: number;
   fairness_etag: string | null;
+  join_pow_max_number: number;
 }
 
 interface EntryRow {
@@ -82,6 +84,7 @@ const toEvent = (r: EventRow): BufferEvent => ({
   total: r.total,
   lastNumber: r.last_number,
   fairnessEtag: r.fairness_etag,
+  joinPowMaxNumber: r.join_pow_max_number,
 });
 
 const toEntry = (r: EntryRow): Entry => ({
@@ -124,6 +127,7 @@ const EventJson = z.object({
   last_number: z.number().int(),
   published_number: z.number().int(),
   fairness_etag: z.string().nullable(),
+  join_pow_max_number: z.number().int(),
 });
 /** The entries row as JSON, without its number (that lives in `numbers`). */
 const EntryJson = z.object({
@@ -224,12 +228,13 @@ export class PgBufferStore implements BufferStore {
     // The secrets are written only on first sight: a later snapshot never changes a published commitment.
     await db.query(
       `INSERT INTO buffer_events (event_id, version, organiser_id, status, starts_at, sale_starts_at,
-         buffer_grace_seconds, closes_at, seed, salt, commitment)
-       VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::int, $6::timestamptz + $7::int * interval '1 second', $8, $9, $10)
+         buffer_grace_seconds, closes_at, seed, salt, commitment, join_pow_max_number)
+       VALUES ($1, $2, $3, $4, $5, $6::timestamptz, $7::int, $6::timestamptz + $7::int * interval '1 second', $8, $9, $10, $11)
        ON CONFLICT (event_id) DO UPDATE SET version = EXCLUDED.version, organiser_id = EXCLUDED.organiser_id,
          status = CASE WHEN buffer_events.status = 'cancelled' THEN 'cancelled' ELSE EXCLUDED.status END,
          starts_at = EXCLUDED.starts_at, sale_starts_at = EXCLUDED.sale_starts_at,
-         buffer_grace_seconds = EXCLUDED.buffer_grace_seconds, closes_at = EXCLUDED.closes_at
+         buffer_grace_seconds = EXCLUDED.buffer_grace_seconds, closes_at = EXCLUDED.closes_at,
+         join_pow_max_number = EXCLUDED.join_pow_max_number
        WHERE buffer_events.version < EXCLUDED.version`,
       [
         s.eventId,
@@ -242,6 +247,7 @@ export class PgBufferStore implements BufferStore {
         seed,
         salt,
         commitmentOf(seed),
+        s.queue.joinPowMaxNumber ?? DEFAULT_JOIN_POW_MAX_NUMBER,
       ],
     );
   }

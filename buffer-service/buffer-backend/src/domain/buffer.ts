@@ -4,7 +4,9 @@ import {
   ForbiddenError,
   NotFoundError,
   TOKENS,
+  type AltchaChallenge,
   type Clock,
+  type ProofOfWork,
   type EventSnapshot,
   type SessionClaims,
   type TokenSigner,
@@ -32,6 +34,12 @@ import type {
   DrawnNumbers,
   Entry,
 } from './ports';
+
+/** The join's proof of work (libs/common `ProofOfWork`: ALTCHA challenges, spent ones in PostgreSQL). */
+export type JoinProof = Pick<ProofOfWork, 'challenge' | 'redeem'>;
+
+/** How long an event's join difficulty is read from memory: a raise applies within this. */
+const DIFFICULTY_TTL_MS = 2000;
 
 /** What the buffer signs with: join receipts and queue tickets. */
 export type Signer = Pick<TokenSigner, 'sign'>;
@@ -119,10 +127,31 @@ export class BufferDomain {
     /** Where the receipts' keys are published, named in every draw-v2 fairness document. */
     private readonly receiptKeys: FairnessReceiptKeys,
     private readonly documents: FairnessDocumentStore,
+    private readonly pow: JoinProof,
   ) {}
 
   /** Each closed event's document ETag: immutable once stored, so a revalidation costs no query. */
   private readonly etags = new Map<string, string>();
+
+  private readonly difficulties = new Map<string, { maxnumber: number; until: number }>();
+
+  /** The event's join difficulty; a join storm reads it from memory, not once per fan. */
+  private async joinDifficulty(eventId: string): Promise<number> {
+    const now = Date.now();
+    const known = this.difficulties.get(eventId);
+    if (known && known.until > now) return known.maxnumber;
+    const event = await this.store.getEvent(eventId);
+    if (!event)
+      throw new NotFoundError('No such event, or it has not been published yet.', 'event_not_found');
+    if (this.difficulties.size > 10_000) this.difficulties.clear();
+    this.difficulties.set(eventId, { maxnumber: event.joinPowMaxNumber, until: now + DIFFICULTY_TTL_MS });
+    return event.joinPowMaxNumber;
+  }
+
+  /** A proof-of-work challenge for joining this event, at the event's difficulty. */
+  async joinChallenge(eventId: string): Promise<AltchaChallenge> {
+    return this.pow.challenge({ for: 'join', event: eventId }, await this.joinDifficulty(eventId));
+  }
 
   async publicState(eventId: string): Promise<PublicBufferState> {
     const event = await this.store.getEvent(eventId);
@@ -139,7 +168,13 @@ export class BufferDomain {
     };
   }
 
-  async join(eventId: string, session: SessionClaims): Promise<{ entry: EntryView; receipt: string }> {
+  /** Joins once `altcha` (the solved join challenge of this event) is redeemed. */
+  async join(
+    eventId: string,
+    session: SessionClaims,
+    altcha: string,
+  ): Promise<{ entry: EntryView; receipt: string }> {
+    await this.pow.redeem(altcha, { for: 'join', event: eventId }, await this.joinDifficulty(eventId));
     const { entry, event } = await this.store.join(eventId, session.sub, joinable, (salt) =>
       entrantHash(salt, session.sub),
     );

@@ -31,6 +31,8 @@ export interface BufferEvent {
   lastNumber: number;
   /** The stored fairness document's strong ETag, once it is built (it never changes after). */
   fairnessEtag: string | null;
+  /** Difficulty of the join's proof of work (ALTCHA maxnumber), from the event's queue settings. */
+  joinPowMaxNumber: number;
 }
 
 export interface Entry {

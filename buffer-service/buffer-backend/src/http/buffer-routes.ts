@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import {
+  AltchaChallenge,
+  AltchaPayloadField,
   clientIp,
   sendChunks,
   rateLimit,
@@ -134,16 +136,34 @@ export function registerBufferRoutes(api: ApiRouter, deps: BufferRouteDeps): voi
   );
   api.route(
     {
+      method: 'get',
+      path: '/events/:id/challenge',
+      summary:
+        "A proof-of-work challenge for one join, at the event's difficulty (ALTCHA; the widget solves it)",
+      params: EventParams,
+      response: AltchaChallenge,
+      auth: 'none',
+      before: [perIp],
+    },
+    ({ params, res }) => {
+      res.setHeader('Cache-Control', 'no-store');
+      return domain.joinChallenge(params.id);
+    },
+  );
+  api.route(
+    {
       method: 'post',
       path: '/events/:id/entries',
-      summary: 'Join the buffer (idempotent per fan); answers the entry and a signed join receipt',
+      summary:
+        'Join the buffer (idempotent per fan; each call costs a solved challenge, `altcha`); answers the entry and a signed join receipt',
       params: EventParams,
+      body: z.object({ altcha: AltchaPayloadField }),
       response: z.object({ entry: EntryView, receipt: z.string() }),
       status: 201,
       auth: 'session',
       before: [perIp, fan, perUser],
     },
-    ({ params, res }) => domain.join(params.id, sessionOf(res)),
+    ({ params, body, res }) => domain.join(params.id, sessionOf(res), body.altcha),
   );
   api.route(
     {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   Category,
+  DEFAULT_JOIN_POW_MAX_NUMBER,
   QueueSettings,
   TimeZone,
   expandCategory,
@@ -26,7 +27,12 @@ export const EventInput = z.object({
   /** The venue's zone: the editor reads and shows every time in it. */
   timeZone: TimeZone.default('UTC'),
   bufferGraceSeconds: z.number().int().min(0).max(86_400).default(300),
-  queue: QueueSettings.default({ admitRatePerMinute: 100, maxActiveShoppers: 200, awayGraceSeconds: 120 }),
+  queue: QueueSettings.default({
+    admitRatePerMinute: 100,
+    maxActiveShoppers: 200,
+    awayGraceSeconds: 120,
+    joinPowMaxNumber: DEFAULT_JOIN_POW_MAX_NUMBER,
+  }),
   holdSeconds: z.number().int().min(30).max(3600).default(600),
   perUserLimit: z.number().int().min(1).max(50).default(4),
   categories: z.array(Category).max(30).default([]),

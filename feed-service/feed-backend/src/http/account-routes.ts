@@ -1,6 +1,8 @@
 import type { Request, RequestHandler } from 'express';
 import { z } from 'zod';
 import {
+  AltchaChallenge,
+  AltchaPayloadField,
   AuthError,
   noContent,
   clientIp,
@@ -12,6 +14,7 @@ import {
   TooManyRequestsError,
   type ApiRouter,
   type Clock,
+  type ProofOfWork,
   type TokenVerifier,
 } from '@ticketslave/common';
 import type { Accounts } from '../domain/accounts';
@@ -34,7 +37,9 @@ const NextPath = z
   .max(500)
   .refine((v) => sameSitePath(v) === v, 'a path on this site')
   .optional();
-const Registration = Credentials.extend({ next: NextPath });
+const Registration = Credentials.extend({ next: NextPath, altcha: AltchaPayloadField });
+/** What a registration's proof of work is issued for (the salt carries it, signed). */
+const REGISTER_SCOPE = { for: 'register' };
 const Token = z.object({ token: z.string().min(10).max(200) });
 const Me = z
   .object({ id: z.string(), email: z.string(), role: Role, emailVerified: z.boolean() })
@@ -48,6 +53,9 @@ export interface AccountRouteDeps {
   sessions: TokenVerifier;
   clock: Clock;
   secureCookies: boolean;
+  /** Registration's proof of work and its difficulty (ALTCHA maxnumber). */
+  pow: ProofOfWork;
+  registerPowMaxNumber: number;
 }
 
 const perClient = (name: string, capacity: number, refillPerSecond: number): RequestHandler =>
@@ -70,6 +78,8 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
   // client to us, so the buckets let a few hundred fans through within minutes; what stops
   // a script signing up en masse is the proof of work each registration costs.
   const registerLimit = perClient('register', 200, 1);
+  // Challenges cost us a hash and an HMAC; this only stops hammering.
+  const challengeLimit = perClient('pow-challenge', 600, 5);
   // Links carry 256-bit tokens, so these only stop hammering.
   const linkLimit = perClient('email-link', 300, 2);
   const mailLimit = perClient('mail', 100, 0.5);
@@ -80,18 +90,33 @@ export function registerAccountRoutes(api: ApiRouter, d: AccountRouteDeps): void
 
   api.route(
     {
+      method: 'get',
+      path: '/account/register/challenge',
+      summary: 'A proof-of-work challenge for one registration (ALTCHA; the widget fetches and solves it)',
+      response: AltchaChallenge,
+      auth: 'none',
+      before: [challengeLimit],
+    },
+    ({ res }) => {
+      res.setHeader('Cache-Control', 'no-store');
+      return d.pow.challenge(REGISTER_SCOPE, d.registerPowMaxNumber);
+    },
+  );
+  api.route(
+    {
       method: 'post',
       path: '/account/register',
-      summary: 'Create an account (always answers the same)',
+      summary: 'Create an account (always answers the same); `altcha` = the solved challenge',
       body: Registration,
       response: Accepted,
       status: 202,
       before: [registerLimit],
     },
-    async ({ body }) => (
-      await accounts.register(body.email, body.password, body.next),
-      accepted('Check your inbox to confirm your address.')
-    ),
+    async ({ body }) => {
+      await d.pow.redeem(body.altcha, REGISTER_SCOPE, d.registerPowMaxNumber);
+      await accounts.register(body.email, body.password, body.next);
+      return accepted('Check your inbox to confirm your address.');
+    },
   );
   api.route(
     {

@@ -1,3 +1,4 @@
+import { SPENT_CHALLENGES_SQL } from '../http/proof-of-work';
 import { RATE_LIMITS_SQL } from './rate-limit-store';
 
 /**
@@ -19,4 +20,4 @@ CREATE TABLE IF NOT EXISTS processed_messages (
   processed_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (consumer, message_id)
 );
-${RATE_LIMITS_SQL}`;
+${RATE_LIMITS_SQL}${SPENT_CHALLENGES_SQL}`;

@@ -148,6 +148,8 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; registry: c
           defaultSrc: ["'self'"],
           imgSrc: ["'self'", 'data:', 'blob:', 'http:', 'https:'],
           connectSrc: ["'self'", 'ws:', 'wss:'],
+          // The ALTCHA widget (proof of work) solves in Web Workers it starts from blob: URLs.
+          workerSrc: ["'self'", 'blob:'],
           scriptSrc: ["'self'", ...(opts.assetBaseUrl ? [opts.assetBaseUrl] : [])],
           styleSrc: ["'self'", "'unsafe-inline'", ...(opts.assetBaseUrl ? [opts.assetBaseUrl] : [])],
           formAction: ["'self'", 'http:', 'https:'],

@@ -55,7 +55,20 @@ export const QueueSettings = z.object({
   admitRatePerMinute: z.number().int().min(1).max(100_000),
   maxActiveShoppers: z.number().int().min(1).max(100_000),
   awayGraceSeconds: z.number().int().min(0).max(3600),
+  /**
+   * Difficulty of the proof of work a fan solves to join the buffer (ALTCHA maxnumber: a
+   * browser tries half of it on average); the organiser raises it for a hot on-sale. Absent
+   * (events saved before the setting): DEFAULT_JOIN_POW_MAX_NUMBER.
+   */
+  joinPowMaxNumber: z
+    .number()
+    .int()
+    .min(1000, 'at least 1,000')
+    .max(5_000_000, 'at most 5,000,000 (a phone needs seconds already)')
+    .optional(),
 });
+/** Join difficulty of an event that does not set one: ~0.1–0.3 s of a phone's time. */
+export const DEFAULT_JOIN_POW_MAX_NUMBER = 50_000;
 export type QueueSettings = z.infer<typeof QueueSettings>;
 
 export const EventStatus = z.enum(['draft', 'published', 'on_sale', 'sold_out', 'completed', 'cancelled']);

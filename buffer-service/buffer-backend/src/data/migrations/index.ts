@@ -2,6 +2,7 @@ import { BufferTables1700000000000 } from './1700000000000-buffer-tables';
 import { NumbersTable1700000000002 } from './1700000000002-numbers-table';
 import { DrawV21700000000003 } from './1700000000003-draw-v2';
 import { FairnessEtag1700000000004 } from './1700000000004-fairness-etag';
+import { JoinPow1700000000017 } from './1700000000017-join-pow';
 
 // Migrations of the buffer schema, in order: tables only (the SQL functions are in ../sql).
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -10,4 +11,5 @@ export const migrations: Function[] = [
   NumbersTable1700000000002,
   DrawV21700000000003,
   FairnessEtag1700000000004,
+  JoinPow1700000000017,
 ];

@@ -151,6 +151,8 @@ async function createAndPublishInDashboard(
   await page.getByLabel('Max shoppers at once').fill('1');
   await page.getByLabel('Away grace (s)').fill(String(AWAY_GRACE_SECONDS));
   await page.getByLabel('Hold (s)').fill(String(HOLD_SECONDS));
+  // The join's proof of work at the lowest difficulty (a hot on-sale would raise it).
+  await page.getByLabel('Join proof of work').fill('1000');
 
   await page.getByRole('button', { name: 'Add reserved seating' }).click();
   const stalls = page.getByRole('group', { name: 'Reserved seating' });
@@ -358,7 +360,12 @@ describe('the main journey through the gateway', () => {
       expect(saved).toMatchObject({
         status: 'published',
         holdSeconds: HOLD_SECONDS,
-        queue: { admitRatePerMinute: 60, maxActiveShoppers: 1, awayGraceSeconds: AWAY_GRACE_SECONDS },
+        queue: {
+          admitRatePerMinute: 60,
+          maxActiveShoppers: 1,
+          awayGraceSeconds: AWAY_GRACE_SECONDS,
+          joinPowMaxNumber: 1000,
+        },
       });
       expect(new Date(saved.saleStartsAt as string).getTime()).toBe(event.saleStartsAt.getTime());
       await eventually(

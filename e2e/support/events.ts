@@ -55,6 +55,13 @@ export async function publishEvent(
       saleStartsAt,
       startsAt: inFromNow(saleIn + 86_400_000),
       bufferGraceSeconds: opts.bufferGraceSeconds ?? 300,
+      // The lowest join difficulty an organiser may set: the waiting room's widget solves it for real.
+      queue: {
+        admitRatePerMinute: 100,
+        maxActiveShoppers: 200,
+        awayGraceSeconds: 120,
+        joinPowMaxNumber: 1000,
+      },
       categories: opts.categories ?? [
         {
           kind: 'reserved',

@@ -145,6 +145,44 @@ describe('POST /buffer/api/events/:id/entries', () => {
   });
 });
 
+describe('one person, one place', () => {
+  it('when a second account of the same inbox (plus tag, Gmail dots) joins, refuses it with 409 and keeps one entry', async () => {
+    const event = await h.createEvent();
+    const as = async (id: string, email: string) =>
+      h.api(`/buffer/api/events/${event.eventId}/entries`, {
+        method: 'POST',
+        cookie: await h.identity.sessionCookie({ id, email }),
+        body: { altcha: await joinProof(h, event.eventId) },
+      });
+    expect((await as('person-a1', 'Jo.Fan+presale@gmail.com')).status).toBe(201);
+    for (const [id, email] of [
+      ['person-a2', 'jofan+other@googlemail.com'],
+      ['person-a3', 'j.o.f.a.n@gmail.com'],
+    ] as const) {
+      const res = await as(id, email);
+      expect(res.status).toBe(409);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(res.body.type).toMatch(/person_already_joined$/);
+      expect(res.body.detail).toMatch(/one person, one place/);
+    }
+    // The first account joining again keeps its place; someone else's inbox is another person.
+    expect((await as('person-a1', 'jofan@gmail.com')).status).toBe(201);
+    expect((await as('person-b', 'jofan@example.org')).status).toBe(201);
+    const { rows } = await h.pg.query('SELECT user_id FROM entries WHERE event_id = $1 ORDER BY user_id', [
+      event.eventId,
+    ]);
+    expect(rows.map((r: { user_id: string }) => r.user_id)).toEqual(['person-a1', 'person-b']);
+    const { rows: persons } = await h.pg.query(
+      'SELECT person FROM entry_persons WHERE event_id = $1 ORDER BY person',
+      [event.eventId],
+    );
+    expect(persons.map((r: { person: string }) => r.person)).toEqual([
+      'jofan@example.org',
+      'jofan@gmail.com',
+    ]);
+  });
+});
+
 describe('the proof of work of a join', () => {
   const entriesOf = async (eventId: string) =>
     (await h.pg.query('SELECT count(*)::int AS n FROM entries WHERE event_id = $1', [eventId])).rows[0].n;

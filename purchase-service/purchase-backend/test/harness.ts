@@ -37,7 +37,7 @@ export interface Harness {
   fan(
     userId: string,
     eventId: string,
-    opts?: { admissionId?: string; role?: 'fan' | 'organiser' | 'admin' },
+    opts?: { admissionId?: string; role?: 'fan' | 'organiser' | 'admin'; email?: string },
   ): Promise<string>;
   sql<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<T[]>;
   /** A second instance on the same database and topics (the caller stops it). */
@@ -109,7 +109,7 @@ export async function startHarness(
       );
     },
     fan: async (userId, eventId, o = {}) => {
-      const session = await identity.sessionCookie({ id: userId, role: o.role ?? 'fan' });
+      const session = await identity.sessionCookie({ id: userId, role: o.role ?? 'fan', email: o.email });
       const adm = await identity.admissionCookie(userId, eventId, o.admissionId ?? randomUUID());
       return `${session}; ${adm}`;
     },

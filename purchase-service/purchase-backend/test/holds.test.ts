@@ -110,6 +110,33 @@ describe('POST /purchase/api/events/:id/holds', () => {
     expect(r.body.amountMinor).toBe(9000);
   });
 
+  it('when a second account of the same inbox (plus tag) holds seats, refuses it with 409: the limit is per person', async () => {
+    const as = async (id: string, email: string) =>
+      call(h, 'POST', `/events/${E}/holds`, await h.fan(id, E, { email }), {
+        categoryId: 'standing',
+        quantity: 1,
+      });
+    const before = await heldCount();
+    expect((await as('u-person-1', 'Pat.Fan+one@example.org')).status).toBe(201);
+    const second = await as('u-person-2', 'pat.fan+two@EXAMPLE.org');
+    expect(second.status).toBe(409);
+    expect(second.body.type).toMatch(/person_has_account$/);
+    expect(second.body.detail).toMatch(/one person, one place/);
+    expect(await heldCount()).toBe(before + 1);
+    // The first account goes on buying; another inbox is another person.
+    expect((await as('u-person-1', 'pat.fan@example.org')).status).toBe(201);
+    expect((await as('u-person-3', 'pat.fan@example.com')).status).toBe(201);
+    expect(
+      await h.sql(
+        `SELECT person, user_id FROM order_persons WHERE event_id = $1 AND person LIKE 'pat.fan@%' ORDER BY person`,
+        [E],
+      ),
+    ).toEqual([
+      { person: 'pat.fan@example.com', user_id: 'u-person-3' },
+      { person: 'pat.fan@example.org', user_id: 'u-person-1' },
+    ]);
+  });
+
   it('enforces the per-user limit across orders of the same fan', async () => {
     const first = await call(h, 'POST', `/events/${E}/holds`, await h.fan('u-limit', E), {
       categoryId: 'standing',

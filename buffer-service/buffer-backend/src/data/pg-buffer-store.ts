@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { commitmentOf, type DrandChainInfo, type DrawVersion } from '@ticketslave/draw';
 import {
+  claimPerson,
   DEFAULT_JOIN_POW_MAX_NUMBER,
   enqueueMessages,
   envelope,
@@ -269,6 +270,10 @@ export class PgBufferStore implements BufferStore {
       eventId,
     ]);
     return row && toEvent(row);
+  }
+
+  claimPerson(eventId: string, person: string, userId: string): Promise<string> {
+    return claimPerson(this.ds, 'entry_persons', eventId, person, userId);
   }
 
   async countEntries(eventId: string): Promise<number> {

@@ -4,6 +4,7 @@ import {
   ForbiddenError,
   NotFoundError,
   TOKENS,
+  canonicalEmail,
   type AltchaChallenge,
   type Clock,
   type ProofOfWork,
@@ -175,6 +176,12 @@ export class BufferDomain {
     altcha: string,
   ): Promise<{ entry: EntryView; receipt: string }> {
     await this.pow.redeem(altcha, { for: 'join', event: eventId }, await this.joinDifficulty(eventId));
+    // One person, one place: another account of the same inbox cannot take a second one.
+    if ((await this.store.claimPerson(eventId, canonicalEmail(session.email), session.sub)) !== session.sub)
+      throw new ConflictError(
+        'Another account with the same e-mail inbox has already joined this queue: one person, one place.',
+        'person_already_joined',
+      );
     const { entry, event } = await this.store.join(eventId, session.sub, joinable, (salt) =>
       entrantHash(salt, session.sub),
     );

@@ -87,6 +87,11 @@ export interface BufferStore {
     entrantHashOf: (salt: string) => string,
   ): Promise<JoinOutcome>;
   entryOf(eventId: string, userId: string): Promise<Entry | undefined>;
+  /**
+   * Claims the event's place of `person` (a canonical address) for `userId`; answers the account
+   * that holds it, `userId` itself unless another account of the same person claimed it first.
+   */
+  claimPerson(eventId: string, person: string, userId: string): Promise<string>;
   /** open → closing under the exclusive lock; true for the one caller that won. */
   beginClose(eventId: string, now: Date): Promise<boolean>;
   /** Events whose buffer is due to close or whose close was interrupted. */

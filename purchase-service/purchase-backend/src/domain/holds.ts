@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  canonicalEmail,
   ConflictError,
   currentRequestId,
   InputError,
@@ -62,8 +63,23 @@ export interface HoldStore {
  * payment about the order (order.created, in the hold's transaction) so it can open
  * the fan's checkout. The fan has the order's `expiresAt` to pay.
  */
-export async function holdSeats(holds: HoldStore, req: HoldRequest): Promise<OrderView> {
+/** Which account holds each person's purchases of an event (`claimPerson` of libs/common). */
+export interface PersonClaims {
+  claim(eventId: string, person: string, userId: string): Promise<string>;
+}
+
+export async function holdSeats(
+  holds: HoldStore,
+  req: HoldRequest,
+  persons?: PersonClaims,
+): Promise<OrderView> {
   const sel = req.selection;
+  // One person, one place: the per-fan limit counts per account, and a person buys through one.
+  if (persons && (await persons.claim(req.eventId, canonicalEmail(req.email), req.userId)) !== req.userId)
+    throw new ConflictError(
+      'Another account with the same e-mail inbox already buys for this event: one person, one place (its tickets count toward the per-fan limit).',
+      'person_has_account',
+    );
   const requestId = currentRequestId();
   const answer = await holds.hold(
     {

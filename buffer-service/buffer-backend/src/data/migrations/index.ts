@@ -3,6 +3,7 @@ import { NumbersTable1700000000002 } from './1700000000002-numbers-table';
 import { DrawV21700000000003 } from './1700000000003-draw-v2';
 import { FairnessEtag1700000000004 } from './1700000000004-fairness-etag';
 import { JoinPow1700000000017 } from './1700000000017-join-pow';
+import { EntryPersons1700000000018 } from './1700000000018-entry-persons';
 
 // Migrations of the buffer schema, in order: tables only (the SQL functions are in ../sql).
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -12,4 +13,5 @@ export const migrations: Function[] = [
   DrawV21700000000003,
   FairnessEtag1700000000004,
   JoinPow1700000000017,
+  EntryPersons1700000000018,
 ];

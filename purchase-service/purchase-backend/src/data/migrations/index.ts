@@ -2,6 +2,7 @@ import { Initial1700000000001 } from './1700000000001-initial';
 import { MailOutbox1700000000004 } from './1700000000004-mail-outbox';
 import { Organisers1700000000006 } from './1700000000006-organisers';
 import { CheckinScans1700000000009 } from './1700000000009-checkin-scans';
+import { OrderPersons1700000000018 } from './1700000000018-order-persons';
 
 // Migrations of the purchase schema, in order: tables only (the SQL functions are in ../sql).
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -10,4 +11,5 @@ export const migrations: Function[] = [
   MailOutbox1700000000004,
   Organisers1700000000006,
   CheckinScans1700000000009,
+  OrderPersons1700000000018,
 ];

@@ -107,6 +107,18 @@ describe('POST /feed/api/organiser/events', () => {
     ['an unknown time zone', { timeZone: 'Mars/Olympus_Mons' }, 'timeZone'],
     ['an offset instead of a time zone', { timeZone: '+01:00' }, 'timeZone'],
     ['a non-date doors time', { doorsAt: 'at eight' }, 'doorsAt'],
+    [
+      'a join proof of work easier than 1,000',
+      {
+        queue: {
+          admitRatePerMinute: 100,
+          maxActiveShoppers: 200,
+          awayGraceSeconds: 120,
+          joinPowMaxNumber: 10,
+        },
+      },
+      'queue.joinPowMaxNumber',
+    ],
   ])('refuses %s with a problem naming the field', async (_name, overrides, field) => {
     const { b } = await organiser(h);
     const res = await b.post('/feed/api/organiser/events', demoEventInput(overrides));
@@ -117,6 +129,32 @@ describe('POST /feed/api/organiser/events', () => {
     expect(
       ((await (await b.get('/feed/api/organiser/events')).json()) as { items: unknown[] }).items,
     ).toHaveLength(0);
+  });
+});
+
+describe("the join's proof-of-work difficulty", () => {
+  it('defaults to 50,000, and what the organiser raises it to reaches the buffer in the snapshot', async () => {
+    const { b } = await organiser(h);
+    const plain = await create(b);
+    const stored = (await (await b.get(`/feed/api/organiser/events/${plain.id}`)).json()) as {
+      queue: { joinPowMaxNumber: number };
+    };
+    expect(stored.queue.joinPowMaxNumber).toBe(50_000);
+    const hot = await create(b, {
+      queue: {
+        admitRatePerMinute: 100,
+        maxActiveShoppers: 200,
+        awayGraceSeconds: 120,
+        joinPowMaxNumber: 400_000,
+      },
+    });
+    expect((await b.post(`/feed/api/organiser/events/${hot.id}/publish`)).status).toBe(200);
+    const [published] = (
+      await readTopic<Envelope<'event.published'>>(h.kafka.brokers, topic('event.published'), {
+        until: (ms) => ms.some((m) => m.payload.eventId === hot.id),
+      })
+    ).filter((m) => m.payload.eventId === hot.id);
+    expect(published!.payload.queue.joinPowMaxNumber).toBe(400_000);
   });
 });
 

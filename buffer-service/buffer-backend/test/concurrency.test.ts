@@ -248,7 +248,7 @@ describe('a close while the beacon is down, with two instances', () => {
       const res = await fetch(`${base}/buffer/api/events/${event.eventId}/entries`, {
         method: 'POST',
         headers: { cookie: await fan(h, `dark-${i}`), 'content-type': 'application/json' },
-        body: '{}',
+        body: JSON.stringify({ altcha: await joinProof(h, event.eventId, base) }),
       });
       expect(res.status).toBe(201);
       receipts.push(JSON.stringify({ receipt: ((await res.json()) as { receipt: string }).receipt }));

@@ -135,7 +135,8 @@ describe('POST /feed/api/organiser/events', () => {
 describe("the join's proof-of-work difficulty", () => {
   it('defaults to 50,000, and what the organiser raises it to reaches the buffer in the snapshot', async () => {
     const { b } = await organiser(h);
-    const plain = await create(b);
+    // No queue settings sent: the defaults apply.
+    const plain = await create(b, { queue: undefined });
     const stored = (await (await b.get(`/feed/api/organiser/events/${plain.id}`)).json()) as {
       queue: { joinPowMaxNumber: number };
     };

@@ -57,17 +57,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/buffer/api/events/{id}/entries": {
+    "/buffer/api/events/{id}/challenge": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        put?: never;
-        /** Join the buffer (idempotent per fan); answers the entry and a signed join receipt */
-        post: {
+        /** A proof-of-work challenge for one join, at the event's difficulty (ALTCHA; the widget solves it) */
+        get: {
             parameters: {
                 query?: never;
                 header?: never;
@@ -77,6 +75,86 @@ export interface paths {
                 cookie?: never;
             };
             requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @constant */
+                            algorithm: "SHA-256";
+                            challenge: string;
+                            maxnumber: number;
+                            salt: string;
+                            signature: string;
+                        };
+                    };
+                };
+                /** @description Invalid input */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too many requests (see Retry-After) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Error (problem+json) */
+                default: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/buffer/api/events/{id}/entries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Join the buffer (idempotent per fan; each call costs a solved challenge, `altcha`); answers the entry and a signed join receipt */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        altcha: string;
+                    };
+                };
+            };
             responses: {
                 /** @description Success */
                 201: {

@@ -10,7 +10,7 @@ const noBackendImports = {
   patterns: [
     {
       regex: '(^|/)[a-z]+-backend(/|$)',
-      message: "A frontend never imports a backend's files: use the generated client (src/lib/api) or @ticketslave/contracts.",
+      message: "A frontend never imports a backend's files: use the typed clients (feedApi, … from @ticketslave/ui) or @ticketslave/contracts.",
     },
     {
       group: ['@ticketslave/common', '@ticketslave/common/*'],

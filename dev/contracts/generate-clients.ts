@@ -1,8 +1,8 @@
 /**
- * Generates each frontend's API types (`<svc>-frontend/src/lib/api/<api>.d.ts`, one per API
- * the frontend calls: its own service's and those in `CALLS`) from the services' OpenAPI
- * documents with openapi-typescript; the frontends call through openapi-fetch clients typed
- * by these files, never through a backend's own files.
+ * Generates each API's types once (`libs/contracts/src/api/<service>.d.ts`, imported as
+ * `@ticketslave/contracts/api/<service>`) from the services' OpenAPI documents with
+ * openapi-typescript; the frontends call through the openapi-fetch clients libs/ui types with
+ * these files (`feedApi`, `bufferApi`, …), never through a backend's own files.
  *
  *   npm run contracts            write the files
  *   npm run contracts -- --check only compare; exits 1 naming every stale file
@@ -11,7 +11,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import openapiTS, { astToString } from 'openapi-typescript';
-import { CALLS, clientPath, openApiDocumentOf, SERVICES, type Service } from './openapi-documents';
+import { clientPath, openApiDocumentOf, SERVICES, type Service } from './openapi-documents';
 
 export const REFRESH_COMMAND = 'npm run contracts';
 
@@ -34,11 +34,9 @@ async function main(argv: string[]): Promise<number> {
   const rootAt = argv.indexOf('--root');
   const root = rootAt >= 0 ? path.resolve(argv[rootAt + 1] ?? '.') : path.resolve(__dirname, '../..');
   const stale: string[] = [];
-  const texts = new Map<Service, string>();
-  for (const service of SERVICES) texts.set(service, await generateClient(service));
-  for (const [frontend, api] of SERVICES.flatMap((f) => CALLS[f].map((a) => [f, a] as const))) {
-    const file = clientPath(root, frontend, api);
-    const text = texts.get(api)!;
+  for (const api of SERVICES) {
+    const file = clientPath(root, api);
+    const text = await generateClient(api);
     const current = await readFile(file, 'utf8').catch(() => null);
     if (current === text) continue;
     const shown = path.relative(root, file);

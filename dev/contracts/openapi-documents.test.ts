@@ -1,9 +1,14 @@
 import { openApiDocumentOf, SERVICES } from './openapi-documents';
 
-type Operation = { responses?: Record<string, { content?: Record<string, { schema?: unknown }> }> };
+type Response = { $ref?: string; content?: Record<string, { schema?: unknown }> };
+type Operation = { responses?: Record<string, Response> };
+type SharedResponses = Record<string, Response>;
 
-/** What is wrong with one operation's answers: a success without a schema, or no problem+json error. */
-function responseProblems(op: Operation): string[] {
+/**
+ * What is wrong with one operation's answers: a success without a schema, no problem+json
+ * error, or an error declared inline instead of as a `$ref` to `components.responses`.
+ */
+function responseProblems(op: Operation, shared: SharedResponses = {}): string[] {
   const problems: string[] = [];
   const responses = op.responses ?? {};
   const success = Object.keys(responses).filter((status) => /^2\d\d$/.test(status));
@@ -20,14 +25,18 @@ function responseProblems(op: Operation): string[] {
   }
   const errors = Object.entries(responses).filter(([status]) => !/^2\d\d$/.test(status));
   if (!errors.length) problems.push('no error response');
-  for (const [status, r] of errors)
-    if (!r.content?.['application/problem+json']?.schema) problems.push(`${status} is not problem+json`);
+  for (const [status, r] of errors) {
+    const name = r.$ref?.match(/^#\/components\/responses\/(\w+)$/)?.[1];
+    if (!name) problems.push(`${status} is not a $ref to components.responses`);
+    else if (!shared[name]?.content?.['application/problem+json']?.schema)
+      problems.push(`${status} is not problem+json`);
+  }
   return problems;
 }
 
 describe('the OpenAPI documents built from the route declarations', () => {
   it.each(SERVICES)(
-    'when %s documents an operation, then it has a schema for its success answer and problem+json errors',
+    'when %s documents an operation, then it has a schema for its success answer and problem+json errors by $ref',
     (service) => {
       const doc = openApiDocumentOf(service);
       const operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
@@ -35,7 +44,10 @@ describe('the OpenAPI documents built from the route declarations', () => {
       );
       expect(operations.length).toBeGreaterThan(0);
       const bad = operations
-        .map(({ name, op }) => ({ name, problems: responseProblems(op as Operation) }))
+        .map(({ name, op }) => ({
+          name,
+          problems: responseProblems(op as Operation, doc.components.responses as SharedResponses),
+        }))
         .filter((o) => o.problems.length > 0)
         .map((o) => `${o.name}: ${o.problems.join(', ')}`);
       expect(bad).toEqual([]);
@@ -44,13 +56,24 @@ describe('the OpenAPI documents built from the route declarations', () => {
 
   it('when an operation declares no schema for its success answer, then the check names it', () => {
     expect(
+      responseProblems(
+        {
+          responses: {
+            '200': { content: { 'application/json': { schema: {} } } },
+            default: { $ref: '#/components/responses/Error' },
+          },
+        },
+        { Error: { content: { 'application/problem+json': { schema: { $ref: '#/x' } } } } },
+      ),
+    ).toEqual(['no response schema for 200']);
+    expect(
       responseProblems({
         responses: {
-          '200': { content: { 'application/json': { schema: {} } } },
-          default: { content: { 'application/problem+json': { schema: { $ref: '#/x' } } } },
+          '204': {},
+          '404': { content: { 'application/problem+json': { schema: { $ref: '#/x' } } } },
         },
       }),
-    ).toEqual(['no response schema for 200']);
+    ).toEqual(['404 is not a $ref to components.responses']);
     expect(
       responseProblems({
         responses: { '201': { content: { 'application/json': { schema: { type: 'object' } } } } },

@@ -1,7 +1,7 @@
 /**
  * Each service's OpenAPI document, built from its route declarations alone: the same
  * `<svc>Api` function start.ts serves, given `unwired` dependencies, so nothing connects,
- * listens or starts. The frontends' typed clients are generated from these documents.
+ * listens or starts. The typed API clients are generated from these documents.
  */
 import path from 'node:path';
 import { openApiDocument, unwired } from '@ticketslave/common';
@@ -29,14 +29,9 @@ export function openApiDocumentOf(service: Service): OpenApiDocument {
   return openApiDocument(service, apis[service]());
 }
 
-/** The APIs each frontend calls (its own first). */
-export const CALLS: Record<Service, readonly Service[]> = {
-  feed: ['feed', 'buffer', 'queue'],
-  buffer: ['buffer', 'feed'],
-  queue: ['queue'],
-  purchase: ['purchase'],
-  payment: ['payment', 'purchase'],
-};
-
-export const clientPath = (root: string, frontend: Service, api: Service) =>
-  path.join(root, `${frontend}-service`, `${frontend}-frontend`, 'src', 'lib', 'api', `${api}.d.ts`);
+/**
+ * Where an API's generated types live: once, in the isomorphic contracts package, so every
+ * frontend (and libs/ui) imports the same file (`@ticketslave/contracts/api/<service>`).
+ */
+export const clientPath = (root: string, api: Service) =>
+  path.join(root, 'libs', 'contracts', 'src', 'api', `${api}.d.ts`);

@@ -1,12 +1,17 @@
 /**
- * Typed clients: openapi-fetch over the types each frontend generates from a service's
- * OpenAPI document (`npm run contracts`), with the behaviour of `api`: same-origin
- * cookies, network failures and problem+json answers as `ApiError`, and an expired
- * session refreshed once, transparently.
+ * The typed API clients, one per service: openapi-fetch over the types generated once from
+ * each service's OpenAPI document (`npm run contracts` writes `@ticketslave/contracts/api/<svc>`),
+ * with same-origin cookies, network failures and problem+json answers as `ApiError`, and an
+ * expired session refreshed once, transparently. Every call of a frontend to an API goes
+ * through one of these (a test in dev/contracts fails on a raw API path):
  *
- *   const purchase = createApiClient<paths>();
- *   const order = await answer(purchase.GET('/purchase/api/orders/{id}', { params: { path: { id } } }));
+ *   const order = await answer(purchaseApi.GET('/purchase/api/orders/{id}', { params: { path: { id } } }));
  */
+import type { paths as BufferPaths } from '@ticketslave/contracts/api/buffer';
+import type { paths as FeedPaths } from '@ticketslave/contracts/api/feed';
+import type { paths as PaymentPaths } from '@ticketslave/contracts/api/payment';
+import type { paths as PurchasePaths } from '@ticketslave/contracts/api/purchase';
+import type { paths as QueuePaths } from '@ticketslave/contracts/api/queue';
 import createClient, { type Client } from 'openapi-fetch';
 import { ApiError, refreshSession, send, SESSION_REFRESH_PATH, type ProblemDetails } from './api';
 
@@ -35,7 +40,9 @@ export function createApiClient<Paths extends {}>(): Client<Paths, 'application/
  * The data of a client call, or its problem thrown as `ApiError`, so pages keep one way
  * of handling failures (`Resource`, `errorMessage`).
  */
-export async function answer<D>(call: Promise<{ data?: D; error?: unknown; response: Response }>): Promise<D> {
+export async function answer<D>(
+  call: Promise<{ data?: D; error?: unknown; response: Response }>,
+): Promise<D> {
   const { data, error, response } = await call;
   if (response.ok) return data as D;
   const problem: ProblemDetails =
@@ -46,3 +53,10 @@ export async function answer<D>(call: Promise<{ data?: D; error?: unknown; respo
         : {};
   throw new ApiError(response.status, problem);
 }
+
+// Pure: a page's bundle keeps only the clients it calls.
+export const feedApi = /* @__PURE__ */ createApiClient<FeedPaths>();
+export const bufferApi = /* @__PURE__ */ createApiClient<BufferPaths>();
+export const queueApi = /* @__PURE__ */ createApiClient<QueuePaths>();
+export const purchaseApi = /* @__PURE__ */ createApiClient<PurchasePaths>();
+export const paymentApi = /* @__PURE__ */ createApiClient<PaymentPaths>();

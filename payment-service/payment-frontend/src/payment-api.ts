@@ -1,10 +1,8 @@
-import { answer, createApiClient, isApiError } from '@ticketslave/ui';
-import type { components as PaymentSchemas, paths as PaymentPaths } from './lib/api/payment';
-import type { components as PurchaseSchemas, paths as PurchasePaths } from './lib/api/purchase';
+import type { components as PaymentSchemas } from '@ticketslave/contracts/api/payment';
+import type { components as PurchaseSchemas } from '@ticketslave/contracts/api/purchase';
+import { answer, isApiError, paymentApi, purchaseApi } from '@ticketslave/ui';
 
 /** The payment API and the part of purchase's this page reads, typed from their OpenAPI documents (`npm run contracts`). */
-const paymentApi = createApiClient<PaymentPaths>();
-const purchaseApi = createApiClient<PurchasePaths>();
 
 export type PaymentView = PaymentSchemas['schemas']['Payment'];
 export type PaymentStatus = PaymentView['status'];

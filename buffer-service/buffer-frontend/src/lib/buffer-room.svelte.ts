@@ -2,7 +2,7 @@ import type { BufferSocketMessage } from '@ticketslave/contracts';
 import { api, isApiError, LiveSocket, loginUrl } from '@ticketslave/ui';
 import type { ReceiptFile } from '@ticketslave/draw';
 import { downloadReceiptFile, keepReceipt, keptReceipt } from './receipt';
-import type { components } from './api/buffer';
+import type { components } from '@ticketslave/contracts/api/buffer';
 
 /** GET /buffer/api/events/:id and GET …/entries/me, typed from buffer's OpenAPI document (`npm run contracts`). */
 export type BufferInfo = components['schemas']['BufferState'];

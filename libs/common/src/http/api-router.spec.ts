@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import express from 'express';
 import { z } from 'zod';
-import { ApiRouter, GZIP_MIN_BYTES, noContent } from './api-router';
+import { ApiRouter, GZIP_MIN_BYTES, noContent, openApiDocument } from './api-router';
 
 /** Real HTTP against an Express app mounting an ApiRouter. */
 async function serve(big: unknown, small: unknown) {
@@ -137,8 +137,29 @@ describe('ApiRouter OpenAPI paths', () => {
     };
     expect(Object.keys(op.responses)).toEqual(['204', '400', '401', '404', 'default']);
     expect(op.responses['204']?.content).toBeUndefined();
-    expect(op.responses['404']?.content).toEqual({
-      'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+    expect(op.responses['404']).toEqual({ $ref: '#/components/responses/NotFound' });
+    expect(op.responses.default).toEqual({ $ref: '#/components/responses/Error' });
+  });
+
+  it('when routes share problem answers, then the document declares each once in components.responses', () => {
+    const api = new ApiRouter();
+    for (const path of ['/a/:id', '/b/:id'])
+      api.route(
+        {
+          method: 'get',
+          path,
+          summary: 'get',
+          params: z.object({ id: z.string() }),
+          response: noContent,
+          errors: [404],
+        },
+        () => undefined,
+      );
+    const doc = openApiDocument('svc', api);
+    expect(Object.keys(doc.components.responses).sort()).toEqual(['BadRequest', 'Error', 'NotFound']);
+    expect(doc.components.responses.NotFound).toEqual({
+      description: 'Not found',
+      content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
     });
   });
 });

@@ -237,34 +237,51 @@ function successResponse(
   };
 }
 
-const PROBLEM_TITLES: Record<ProblemStatus, string> = {
-  400: 'Invalid input',
-  401: 'Not logged in, or the token is missing or expired',
-  403: 'Not allowed',
-  404: 'Not found',
-  409: 'Conflicts with the current state',
-  410: 'Gone',
-  413: 'Too large',
-  422: 'Cannot be processed',
-  423: 'Locked',
-  429: 'Too many requests (see Retry-After)',
-  502: 'An upstream service failed',
-  503: 'Not available now',
+/** Each problem status's shared response in `components.responses`: its name and description. */
+const PROBLEM_RESPONSES: Record<ProblemStatus | 'default', [name: string, description: string]> = {
+  400: ['BadRequest', 'Invalid input'],
+  401: ['Unauthorized', 'Not logged in, or the token is missing or expired'],
+  403: ['Forbidden', 'Not allowed'],
+  404: ['NotFound', 'Not found'],
+  409: ['Conflict', 'Conflicts with the current state'],
+  410: ['Gone', 'Gone'],
+  413: ['ContentTooLarge', 'Too large'],
+  422: ['UnprocessableContent', 'Cannot be processed'],
+  423: ['Locked', 'Locked'],
+  429: ['TooManyRequests', 'Too many requests (see Retry-After)'],
+  502: ['BadGateway', 'An upstream service failed'],
+  503: ['ServiceUnavailable', 'Not available now'],
+  default: ['Error', 'Error (problem+json)'],
 };
 
-/** The problem+json answers a route declares or implies, and `default` for the rest (500s). */
+/**
+ * The problem+json answers a route declares or implies, and `default` for the rest (500s),
+ * each a `$ref` to the one shared response in `components.responses` (see `openApiDocument`),
+ * so the document and the clients generated from it say each once.
+ */
 function problemResponses(spec: RegisteredRoute['spec']): Record<string, unknown> {
   const statuses = new Set<ProblemStatus>(spec.errors ?? []);
   if (spec.params || spec.query || spec.body) statuses.add(400);
   if (spec.auth && spec.auth !== 'none') statuses.add(401);
   if (spec.before?.some((m) => RATE_LIMITED.has(m))) statuses.add(429);
-  const problem = (description: string) => ({
-    description,
-    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
-  });
   const out: Record<string, unknown> = {};
-  for (const status of [...statuses].sort()) out[String(status)] = problem(PROBLEM_TITLES[status]);
-  out.default = problem('Error (problem+json)');
+  for (const status of [...statuses, 'default' as const].sort())
+    out[String(status)] = { $ref: `#/components/responses/${PROBLEM_RESPONSES[status][0]}` };
+  return out;
+}
+
+/** `components.responses`: the problem+json answers, each declared once, of which `paths` refers to. */
+function sharedProblemResponses(paths: unknown): Record<string, unknown> {
+  const used = new Set(
+    [...JSON.stringify(paths).matchAll(/"#\/components\/responses\/([A-Za-z]+)"/g)].map((m) => m[1]),
+  );
+  const out: Record<string, unknown> = {};
+  for (const [name, description] of Object.values(PROBLEM_RESPONSES))
+    if (used.has(name))
+      out[name] = {
+        description,
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+      };
   return out;
 }
 
@@ -365,6 +382,7 @@ export function openApiDocument(
           },
         },
       },
+      responses: sharedProblemResponses(paths),
       securitySchemes: {
         session: { type: 'apiKey', in: 'cookie', name: 'ts_session' },
         'queue-ticket': { type: 'apiKey', in: 'cookie', name: 'ts_qt_<eventId>' },

@@ -1,7 +1,6 @@
 import type { SeatFeedMessage, SeatState } from '@ticketslave/contracts';
-import { answer, LiveSocket, Resource } from '@ticketslave/ui';
-import { purchaseApi, type HoldSelection, type Order, type SeatMap } from './api/client';
-import type { SeatChar } from './types';
+import { answer, LiveSocket, purchaseApi, Resource } from '@ticketslave/ui';
+import type { HoldSelection, Order, SeatChar, SeatMap } from './types';
 
 const CHAR: Record<SeatState, SeatChar> = { available: 'a', held: 'h', sold: 's' };
 

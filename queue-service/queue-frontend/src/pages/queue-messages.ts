@@ -4,7 +4,7 @@
  * `/me` polling answer (typed from the queue's OpenAPI document) has the fields of `hello`.
  */
 import { WS_CLOSE, type FanStatus, type PauseReason, type QueueServerMessage } from '@ticketslave/contracts';
-import type { components } from '../lib/api/queue';
+import type { components } from '@ticketslave/contracts/api/queue';
 
 export type QueueMessage = QueueServerMessage;
 

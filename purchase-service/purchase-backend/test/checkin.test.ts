@@ -169,6 +169,45 @@ describe('POST /purchase/api/organiser/events/:id/checkin/scans', () => {
     expect(both.status).toBe(400);
   });
 
+  it('admits a ticket scanned at the same moment on two doors exactly once: the other door is told it was already used', async () => {
+    const o = await paidOrder('two-doors-fan', [seat('C', 11)]);
+    const code = o.tickets[0]!.code;
+    const answers = await Promise.all(
+      ['door-left', 'door-right', 'door-left', 'door-right'].map(async (deviceId, i) =>
+        post(i % 2 ? 'u-door2' : 'u-door', `/organiser/events/${E}/checkin/scans`, { deviceId, code }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+    const verdicts = answers.map((a) => (a.body as unknown as Verdict).verdict).sort();
+    expect(verdicts).toEqual(['admitted', 'already_used', 'already_used', 'already_used']);
+    const scans = await h.sql<{ n: string }>(`SELECT count(*) AS n FROM checkin_scans WHERE ticket_id = $1`, [
+      o.tickets[0]!.ticket_id,
+    ]);
+    expect(Number(scans[0]!.n)).toBe(1);
+  });
+
+  it('admits nothing for a member whose organisation does not run the event, nor for a fan account', async () => {
+    const o = await paidOrder('foreign-fan', [seat('C', 12)]);
+    const foreign = await post('u-other', `/organiser/events/${E}/checkin/scans`, {
+      deviceId: 'phone-x',
+      code: o.tickets[0]!.code,
+    });
+    expect(foreign.status).toBe(404);
+    const fan = await call(h, 'POST', `/organiser/events/${E}/checkin/scans`, await as('foreign-fan'), {
+      deviceId: 'phone-y',
+      code: o.tickets[0]!.code,
+    });
+    expect(fan.status).toBe(404);
+    const rows = await h.sql<{ checked_in_at: Date | null }>(
+      `SELECT checked_in_at FROM tickets WHERE ticket_id = $1`,
+      [o.tickets[0]!.ticket_id],
+    );
+    expect(rows[0]!.checked_in_at).toBeNull();
+    expect(
+      await h.sql(`SELECT 1 FROM checkin_scans WHERE ticket_id = $1`, [o.tickets[0]!.ticket_id]),
+    ).toHaveLength(0);
+  });
+
   it('when door staff call a refund or an export, answers 403 and nothing changes; another organisation gets 404 for every check-in route', async () => {
     const o = await paidOrder('access-fan', [seat('C', 1)]);
     const refund = await post('u-door', `/organiser/orders/${o.orderId}/refunds`, {

@@ -1,5 +1,12 @@
 import { queryOne, queryRows, type Queryable } from '@ticketslave/common';
-import type { CheckinStore, DoorTicket, FirstScan, ScanRecord, TicketConflict } from '../domain/ports';
+import type {
+  AdmitAttempt,
+  CheckinStore,
+  DoorTicket,
+  FirstScan,
+  ScanRecord,
+  TicketConflict,
+} from '../domain/ports';
 
 interface DoorTicketRow {
   ticket_id: string;
@@ -52,6 +59,34 @@ export class PgCheckinStore implements CheckinStore {
       [ticketId],
     );
     return row && doorTicket(row);
+  }
+
+  async admit(a: AdmitAttempt): Promise<(DoorTicket & { category: string | undefined }) | undefined> {
+    // One statement: the update admits the ticket only if it is this event's, valid, not yet
+    // in, and the member may check in here; concurrent scans of a ticket serialise on its
+    // row and re-check the condition, so one of them admits it.
+    const row = await queryOne<DoorTicketRow & { category: string | null }>(
+      this.db,
+      `WITH adm AS (
+         UPDATE tickets t SET checked_in_at = $3
+         FROM events e
+         WHERE t.ticket_id = $1 AND t.event_id = $2 AND e.event_id = t.event_id
+           AND t.status = 'valid' AND t.checked_in_at IS NULL
+           AND ($6 OR CASE WHEN e.organisation_id IS NULL THEN e.organiser_id = $5 AND 'owner' = ANY($7::text[])
+                ELSE (SELECT m.role FROM organisation_members m
+                      WHERE m.organisation_id = e.organisation_id AND m.user_id = $5) = ANY($7::text[]) END)
+         RETURNING t.ticket_id, t.event_id, t.unit_id, t.order_id, t.status, t.checked_in_at, e.categories
+       ), scan AS (
+         INSERT INTO checkin_scans (scan_id, ticket_id, event_id, device_id, member_id, scanned_at, offline)
+         SELECT $8, ticket_id, event_id, $4, $5, $3, false FROM adm
+         ON CONFLICT (scan_id) DO NOTHING
+       )
+       SELECT ${DOOR_COLUMNS},
+         (SELECT c->>'name' FROM jsonb_array_elements(t.categories) c WHERE c->>'id' = i.category_id) AS category
+       FROM adm t ${DOOR_JOINS}`,
+      [a.ticketId, a.eventId, a.at, a.deviceId, a.memberId, a.admin, a.roles, a.scanId],
+    );
+    return row && { ...doorTicket(row), category: row.category ?? undefined };
   }
 
   async record(scan: ScanRecord): Promise<void> {

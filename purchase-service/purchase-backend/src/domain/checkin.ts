@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { AuthError, InputError, type Clock, type PublicJwkSet } from '@ticketslave/common';
+import { AuthError, can, InputError, MemberRole, type Clock, type PublicJwkSet } from '@ticketslave/common';
 import { requireOnEvent, type Member } from './organiser-access';
 import type { DoorTicket, PurchaseStore, SaleEvent, Transact } from './ports';
+
+/** The organisation roles that may admit tickets. */
+const CHECKIN_ROLES: string[] = MemberRole.options.filter((r) => can(r, 'checkin'));
 import type { TicketCodes } from './ticket-codes';
 
 /**
@@ -113,7 +116,7 @@ async function ticketOf(codes: TicketCodes, input: { code?: string; ticketId?: s
  * ticket's row lock orders it against every other scan and sync of the same ticket.
  */
 export async function scanOnline(
-  tx: Transact,
+  db: { tx: Transact; store: PurchaseStore },
   codes: TicketCodes,
   clock: Clock,
   who: Member,
@@ -125,7 +128,29 @@ export async function scanOnline(
   // the answer: the door app counts from its own list, and counting 50,000 tickets per
   // scan would cost more than the scan.
   const claims = await ticketOf(codes, input);
-  return tx(async (s) => {
+  if (claims && (!claims.eventId || claims.eventId === eventId)) {
+    // The usual case, a valid ticket at its first scan, is one statement; anything else
+    // (and every refusal) is decided below, under the ticket's lock, with its reason.
+    const now = clock.now();
+    const t = await db.store.checkins.admit({
+      scanId,
+      ticketId: claims.ticketId,
+      eventId,
+      deviceId: input.deviceId,
+      memberId: who.sub,
+      at: now,
+      admin: who.role === 'admin',
+      roles: CHECKIN_ROLES,
+    });
+    if (t)
+      return {
+        scanId,
+        verdict: 'admitted',
+        ticket: { ...view(t, undefined), category: t.category ?? t.categoryId },
+        firstScan: null,
+      };
+  }
+  return db.tx(async (s) => {
     await requireOnEvent(s, who, eventId, 'checkin');
     const event = await s.events.get(eventId);
     const answer = (verdict: Verdict, t?: DoorTicket, first?: { deviceId: string; scannedAt: Date }) => ({

@@ -297,9 +297,27 @@ export interface TicketConflict {
   scans: { scanId: string; deviceId: string; scannedAt: Date; offline: boolean }[];
 }
 
+export interface AdmitAttempt {
+  scanId: string;
+  ticketId: string;
+  eventId: string;
+  deviceId: string;
+  memberId: string;
+  at: Date;
+  admin: boolean;
+  /** The organisation roles that may check in. */
+  roles: string[];
+}
+
 export interface CheckinStore {
   /** Every ticket of an event (valid and void), for a device to check offline. */
   ofEvent(eventId: string): Promise<DoorTicket[]>;
+  /**
+   * An online scan's usual case in one statement: admits the ticket if it is this event's,
+   * valid and not yet in, and the member's role (`roles`, or `admin`) may check in here,
+   * recording the scan; undefined when any of that fails (the caller finds out why).
+   */
+  admit(a: AdmitAttempt): Promise<(DoorTicket & { category: string | undefined }) | undefined>;
   /** The ticket, locked: scans of one ticket are decided one at a time. */
   lock(ticketId: string): Promise<DoorTicket | undefined>;
   /** Records a scan; the same scan id again is a no-op (a sync sent twice). */

@@ -61,14 +61,14 @@ export interface CheckInResult {
  * its verdicts as errors. The signature is checked first, so junk costs no database work.
  */
 export async function checkIn(
-  tx: Transact,
+  db: { tx: Transact; store: PurchaseStore },
   codes: TicketCodes,
   clock: Clock,
   who: Member,
   code: string,
 ): Promise<CheckInResult> {
   const claims = await codes.verify(code);
-  const r = await scanOnline(tx, codes, clock, who, claims.eventId, { deviceId: 'checkin-api', code });
+  const r = await scanOnline(db, codes, clock, who, claims.eventId, { deviceId: 'checkin-api', code });
   switch (r.verdict) {
     case 'admitted':
       return { ...claims, checkedInAt: r.ticket!.checkedInAt! };

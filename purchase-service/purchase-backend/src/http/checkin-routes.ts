@@ -103,7 +103,7 @@ export function registerCheckinRoutes(api: ApiRouter, d: CheckinRouteDeps): void
         .refine((b) => !!b.code !== !!b.ticketId, { message: 'send a code or a ticket id', path: ['code'] }),
       response: Verdict,
     },
-    ({ params, body, res }) => scanOnline(d.tx, d.codes, d.clock, sessionOf(res), params.id, body),
+    ({ params, body, res }) => scanOnline(d, d.codes, d.clock, sessionOf(res), params.id, body),
   );
   api.route(
     {

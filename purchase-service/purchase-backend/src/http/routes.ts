@@ -152,6 +152,6 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
       auth: 'session',
       before: [sessionGuard(d.sessions, { roles: ['organiser', 'admin'] }), perUser('checkin-user', 30, 10)],
     },
-    ({ body, res }) => checkIn(d.tx, d.codes, d.clock, sessionOf(res), body.code),
+    ({ body, res }) => checkIn(d, d.codes, d.clock, sessionOf(res), body.code),
   );
 }

@@ -5,7 +5,7 @@ export * from './logger';
 export * from './http/app';
 export * from './http/api-router';
 export * from './http/rate-limit';
-export { safeNextPath, sameSitePath } from '@ticketslave/contracts';
+export { safeNextPath, sameSitePath, ORDER_REASON, orderReasonText } from '@ticketslave/contracts';
 export * from './http/proof-of-work';
 export * from './http/client-ip';
 export * from './http/frontend';

@@ -4,3 +4,4 @@ export * from './queue-socket';
 export * from './buffer-socket';
 export * from './seat-feed';
 export * from './safe-next';
+export * from './order-reasons';

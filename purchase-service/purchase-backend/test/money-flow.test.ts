@@ -1,4 +1,4 @@
-import { ManualClock, type Envelope } from '@ticketslave/common';
+import { envelope, ManualClock, type Envelope } from '@ticketslave/common';
 import { eventually, readTopic, sleep } from '@ticketslave/dev/test-support';
 import { startSmtp, waitForMail, type SmtpStandIn } from '@ticketslave/dev/standins/smtp';
 import { call, seat, snapshot, startHarness, type Harness } from './harness';
@@ -111,6 +111,105 @@ describe('payment.authorized', () => {
     await eventually(async () => (await orderStatus(o.orderId))!.status === 'confirmed');
     await sleep(1000);
     expect(await topic('order.completed', o.orderId)).toHaveLength(1);
+  });
+});
+
+describe('payment.authorized: the per-event limit by card (issue 17.8)', () => {
+  // Each card pays for two accounts' orders of one event at once (in one batch, decided in
+  // parallel by the consumer): the event allows 2 per fan, each order is 2, so per card
+  // exactly one may pass. Without the (event, card) row lock both read "0 tickets" and pass.
+  it('when two accounts authorize with one card concurrently, secures exactly one order per card', async () => {
+    const limited = snapshot({ perUserLimit: 2 });
+    await h.publishEvent(limited);
+    const cards = ['card-race-a', 'card-race-b', 'card-race-c', 'card-race-d'];
+    const pairs = await Promise.all(
+      cards.map(async (card, i) => {
+        const orders: { orderId: string; amountMinor: number }[] = [];
+        for (const who of ['x', 'y']) {
+          const user = `u-card-${i}-${who}`;
+          const r = await call(
+            h,
+            'POST',
+            `/events/${limited.eventId}/holds`,
+            await h.fan(user, limited.eventId),
+            {
+              categoryId: 'standing',
+              quantity: 2,
+            },
+          );
+          expect(r.status).toBe(201);
+          orders.push(r.body as { orderId: string; amountMinor: number });
+        }
+        return { card, orders };
+      }),
+    );
+    await h.bus.publish(
+      pairs.flatMap(({ card, orders }) =>
+        orders.map((o) => ({
+          topic: 'payment.authorized' as const,
+          envelope: envelope('payment.authorized', {
+            ...payment(o.orderId, o.amountMinor),
+            eventId: limited.eventId,
+            cardFingerprint: card,
+          }),
+        })),
+      ),
+    );
+    for (const { orders } of pairs) {
+      await eventually(async () =>
+        (await Promise.all(orders.map((o) => orderStatus(o.orderId)))).every(
+          (x) => x!.status === 'confirmed' || x!.status === 'cancelled',
+        ),
+      );
+      const outcomes = await Promise.all(orders.map((o) => orderStatus(o.orderId)));
+      expect(outcomes.map((x) => x!.status).sort()).toEqual(['cancelled', 'confirmed']);
+      expect(outcomes.find((x) => x!.status === 'cancelled')!.reason).toBe('card_limit_exceeded');
+    }
+    const sold = await h.sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM units WHERE event_id = $1 AND status = 'sold'`,
+      [limited.eventId],
+    );
+    expect(sold[0]!.n).toBe(cards.length * 2);
+  });
+
+  it('when the card already bought the limit, cancels a later order of another account; another card passes', async () => {
+    const limited = snapshot({ perUserLimit: 3 });
+    await h.publishEvent(limited);
+    const buy = async (user: string, quantity: number, card: string) => {
+      const r = await call(
+        h,
+        'POST',
+        `/events/${limited.eventId}/holds`,
+        await h.fan(user, limited.eventId),
+        {
+          categoryId: 'standing',
+          quantity,
+        },
+      );
+      expect(r.status).toBe(201);
+      const o = r.body as { orderId: string; amountMinor: number };
+      await h.publish('payment.authorized', {
+        ...payment(o.orderId, o.amountMinor),
+        eventId: limited.eventId,
+        cardFingerprint: card,
+      });
+      await eventually(async () => (await orderStatus(o.orderId))!.status !== 'pending_payment');
+      return { ...o, ...(await orderStatus(o.orderId))! };
+    };
+    expect((await buy('u-card-first', 2, 'card-shared')).status).toBe('confirmed');
+    // 2 + 1 is within 3: the same card buys on through a second account.
+    expect((await buy('u-card-second', 1, 'card-shared')).status).toBe('confirmed');
+    const third = await buy('u-card-third', 1, 'card-shared');
+    expect(third).toMatchObject({ status: 'cancelled', reason: 'card_limit_exceeded' });
+    expect((await topic('order.cancelled', third.orderId))[0]!.payload.reason).toBe('card_limit_exceeded');
+    expect((await buy('u-card-third', 1, 'card-other')).status).toBe('confirmed');
+    const fan = await call(
+      h,
+      'GET',
+      `/orders/${third.orderId}`,
+      await h.fan('u-card-third', limited.eventId),
+    );
+    expect(fan.body).toMatchObject({ status: 'cancelled', reason: 'card_limit_exceeded' });
   });
 });
 

@@ -188,7 +188,14 @@ export const PAYLOADS = {
   'order.completed': OrderRef,
   'order.expired': OrderRef,
   'order.cancelled': OrderRef.extend({ reason: z.string().optional() }),
-  'payment.authorized': PaymentRef.extend({ buyerName: BuyerName }),
+  /**
+   * `cardFingerprint`: the processor's name for the card (Stripe's `card.fingerprint`, one per
+   * card number): purchase limits an event's tickets per card with it (issue 17.8).
+   */
+  'payment.authorized': PaymentRef.extend({
+    buyerName: BuyerName,
+    cardFingerprint: z.string().min(1).max(100).optional(),
+  }),
   'payment.captured': PaymentRef.extend({ buyerName: BuyerName }),
   'payment.voided': PaymentRef.extend({ reason: z.string().optional() }),
   /**

@@ -100,6 +100,8 @@ export interface components {
             status: "pending" | "authorized" | "captured" | "voided" | "refunded" | "expired" | "failed";
             expiresAt: string;
             checkoutUrl: string | null;
+            reason: string | null;
+            reasonText: string | null;
         };
         Problem: {
             type: string;

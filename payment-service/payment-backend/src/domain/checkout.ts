@@ -4,6 +4,8 @@ import {
   ForbiddenError,
   GoneError,
   NotFoundError,
+  ORDER_REASON,
+  orderReasonText,
   type Clock,
   type Queryable,
 } from '@ticketslave/common';
@@ -26,6 +28,9 @@ export type PaymentView = {
   status: 'pending' | PaymentStatus | 'expired';
   expiresAt: string;
   checkoutUrl: string | null;
+  /** Why a payment was voided or failed (a code, e.g. `card_limit_exceeded`), and the sentence telling the fan. */
+  reason: string | null;
+  reasonText: string | null;
 };
 
 export interface Fan {
@@ -63,6 +68,8 @@ export class Checkout {
       expiresAt: order.expiresAt.toISOString(),
       checkoutUrl:
         status === 'pending' && session && session.expiresAt > this.clock.now() ? session.url : null,
+      reason: payment?.reason ?? null,
+      reasonText: orderReasonText(payment?.reason),
     };
   }
 
@@ -135,6 +142,8 @@ export class Checkout {
   ): Promise<{ order: OrderRow; event: Awaited<ReturnType<PaymentRepository['event']>> }> {
     const order = this.ownOrder(await this.repo.order(tx, orderId, true), fan);
     const payment = await this.repo.payment(tx, orderId);
+    if (payment?.reason === ORDER_REASON.cardLimitExceeded)
+      throw new ConflictError(orderReasonText(payment.reason)!, ORDER_REASON.cardLimitExceeded);
     if (payment)
       throw new ConflictError(`This order already has a payment (${payment.status}).`, 'already_paid');
     if (order.status === 'cancelled') throw new ConflictError('This order was cancelled.', 'order_cancelled');

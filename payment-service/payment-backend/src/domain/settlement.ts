@@ -41,7 +41,7 @@ export class Settlement {
   async applyStripeEvent(event: GatewayEvent): Promise<void> {
     switch (event.type) {
       case 'payment_intent.amount_capturable_updated':
-        return this.authorize(event, undefined, event.orderId, event.intent, undefined);
+        return this.authorize(event, undefined, event.orderId, await this.withCard(event.intent), undefined);
       case 'charge.refunded':
         return this.refunds.onChargeRefunded(event);
       case 'charge.dispute.created':
@@ -89,6 +89,18 @@ export class Settlement {
   }
 
   /**
+   * The intent with its card's fingerprint. A webhook's intent names its charge without the
+   * charge's details (Stripe does not expand webhook objects), so the charge is asked for:
+   * one more call to Stripe per authorization, outside any transaction. The status stays the
+   * webhook's, the state the authorization is recorded in.
+   */
+  private async withCard(intent: PaymentIntentView): Promise<PaymentIntentView> {
+    if (intent.cardFingerprint || intent.status !== 'requires_capture') return intent;
+    const { cardFingerprint } = await this.gateway.retrieveIntent(intent.id);
+    return cardFingerprint ? { ...intent, cardFingerprint } : intent;
+  }
+
+  /**
    * Records the authorization of an order's card and tells purchase (payment.authorized),
    * once: the first authorization of an order wins, a later one for another intent is
    * cancelled at Stripe. Called from either webhook that carries it, in whatever order
@@ -127,9 +139,12 @@ export class Settlement {
         return existing?.paymentIntentId === intent.id ? ('duplicate' as const) : ('stray' as const);
       }
       // Purchase decides, even for an expired hold: it secures the seats if they are still free.
+      // With the card's fingerprint: purchase refuses a card that already bought the event's
+      // per-fan limit (order.cancelled 'card_limit_exceeded', which voids this authorization).
       await this.repo.emit(tx, 'payment.authorized', {
         ...ref(payment),
         ...(customerName?.trim() ? { buyerName: customerName.trim().slice(0, 200) } : {}),
+        ...(intent.cardFingerprint ? { cardFingerprint: intent.cardFingerprint } : {}),
       });
       return 'authorized' as const;
     });

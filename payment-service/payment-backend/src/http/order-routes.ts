@@ -20,6 +20,9 @@ const PaymentView = z
     status: z.enum(['pending', 'authorized', 'captured', 'voided', 'refunded', 'expired', 'failed']),
     expiresAt: z.string(),
     checkoutUrl: z.string().nullable(),
+    // Why the payment was voided or failed (a code, e.g. card_limit_exceeded), and the sentence for the fan.
+    reason: z.string().nullable(),
+    reasonText: z.string().nullable(),
   })
   .meta({ id: 'Payment' });
 

@@ -36,6 +36,12 @@ export interface PaymentIntentView {
   status: IntentStatus;
   amountMinor: number;
   currency: string;
+  /**
+   * The card's fingerprint (Stripe's `payment_method_details.card.fingerprint` of the latest
+   * charge): the same for every payment with one card number. Known when the charge came with
+   * the intent (`retrieveIntent` expands it; a webhook's intent only names the charge).
+   */
+  cardFingerprint?: string;
 }
 
 /** A verified webhook event, reduced to what the domain acts on. */

@@ -51,13 +51,18 @@ async function call<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const intentView = (pi: Stripe.PaymentIntent): PaymentIntentView => ({
-  id: pi.id,
-  // Stripe may add statuses; the domain treats unknown ones as "not yet settled".
-  status: pi.status as IntentStatus,
-  amountMinor: pi.amount,
-  currency: pi.currency.toUpperCase(),
-});
+const intentView = (pi: Stripe.PaymentIntent): PaymentIntentView => {
+  const charge = typeof pi.latest_charge === 'object' ? pi.latest_charge : null;
+  const cardFingerprint = charge?.payment_method_details?.card?.fingerprint ?? undefined;
+  return {
+    id: pi.id,
+    // Stripe may add statuses; the domain treats unknown ones as "not yet settled".
+    status: pi.status as IntentStatus,
+    amountMinor: pi.amount,
+    currency: pi.currency.toUpperCase(),
+    ...(cardFingerprint ? { cardFingerprint } : {}),
+  };
+};
 
 export class StripeGateway implements PaymentGateway {
   private readonly stripe: Stripe;
@@ -116,7 +121,10 @@ export class StripeGateway implements PaymentGateway {
   }
 
   async retrieveIntent(paymentIntentId: string): Promise<PaymentIntentView> {
-    return intentView(await call(() => this.stripe.paymentIntents.retrieve(paymentIntentId)));
+    // With its charge: the card's fingerprint is on it (the per-card limit of an event).
+    return intentView(
+      await call(() => this.stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge'] })),
+    );
   }
 
   async capture(paymentIntentId: string): Promise<PaymentIntentView> {

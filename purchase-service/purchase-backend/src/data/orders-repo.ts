@@ -104,6 +104,34 @@ export class PgOrderStore implements OrderStore {
     ]);
   }
 
+  async setCardFingerprint(orderId: string, fingerprint: string): Promise<void> {
+    await queryRows(this.db, `UPDATE orders SET card_fingerprint = $2 WHERE order_id = $1`, [
+      orderId,
+      fingerprint,
+    ]);
+  }
+
+  async lockCard(eventId: string, fingerprint: string): Promise<void> {
+    // DO UPDATE (not DO NOTHING) so the statement itself takes the row lock, inserted or not.
+    await queryRows(
+      this.db,
+      `INSERT INTO event_cards (event_id, fingerprint) VALUES ($1, $2)
+       ON CONFLICT (event_id, fingerprint) DO UPDATE SET fingerprint = excluded.fingerprint`,
+      [eventId, fingerprint],
+    );
+  }
+
+  async ticketsOfCard(eventId: string, fingerprint: string, exceptOrderId: string): Promise<number> {
+    const row = await queryOne<{ n: number }>(
+      this.db,
+      `SELECT count(*)::int AS n FROM units u JOIN orders o ON o.order_id = u.order_id
+       WHERE o.event_id = $1 AND o.card_fingerprint = $2 AND o.status IN ('confirmed', 'paid')
+         AND o.order_id <> $3 AND u.event_id = $1`,
+      [eventId, fingerprint, exceptOrderId],
+    );
+    return row?.n ?? 0;
+  }
+
   async lockLapsed(now: Date, limit: number): Promise<Order[]> {
     const rows = await queryRows<OrderRow>(
       this.db,

@@ -1,4 +1,4 @@
-import { AuthError, InputError, NotFoundError } from '@ticketslave/common';
+import { AuthError, InputError, NotFoundError, ORDER_REASON } from '@ticketslave/common';
 import { requireOnEvent, type Member } from './organiser-access';
 import type { OrderStatus, PurchaseStore, Refund } from './ports';
 import type { TicketCodes } from './ticket-codes';
@@ -385,7 +385,13 @@ export async function orderDetail(
   for (const tk of tickets)
     if (tk.checkedInAt) add(tk.checkedInAt, 'checked_in', `Checked in: ${unitName(tk)}`);
   if (o.status === 'expired' || o.status === 'cancelled' || o.status === 'failed')
-    add(o.updatedAt, o.status, `Order ${o.status}${o.reason ? `: ${o.reason}` : ''}`);
+    add(
+      o.updatedAt,
+      o.status,
+      o.reason === ORDER_REASON.cardLimitExceeded
+        ? `Order ${o.status}: the card had already bought the event’s per-fan limit (${event.perUserLimit}); its authorization was voided`
+        : `Order ${o.status}${o.reason ? `: ${o.reason}` : ''}`,
+    );
   t.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
 
   const live = refunds.filter((r) => r.status !== 'failed');

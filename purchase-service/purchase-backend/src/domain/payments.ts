@@ -1,4 +1,4 @@
-import type { Logger, Payload } from '@ticketslave/common';
+import { ORDER_REASON, type Logger, type Payload } from '@ticketslave/common';
 import { cancelOrder, orderMessage } from './orders';
 import type { PurchaseStore } from './ports';
 import { issueTickets, type TicketIssuer } from './tickets';
@@ -8,6 +8,12 @@ import { issueTickets, type TicketIssuer } from './tickets';
  * transaction. The seats are secured if each is still held by this order, or, when
  * the hold lapsed, still free; otherwise the order is cancelled and payment voids the
  * authorization. Status checks make a second authorization for the same order a no-op.
+ *
+ * One card, one fan's share (issue 17.8): a card (its fingerprint) that already holds the
+ * event's per-fan limit in authorized or paid orders cannot buy more through another account;
+ * the order is cancelled `card_limit_exceeded` and payment voids the authorization. The
+ * (event, card) row is locked first, so of two authorizations with one card the second counts
+ * the first's tickets.
  */
 export async function onPaymentAuthorized(
   s: PurchaseStore,
@@ -31,6 +37,19 @@ export async function onPaymentAuthorized(
 
   const event = await s.events.get(order.eventId);
   const ids = await s.orders.unitIds(order.orderId);
+  if (p.cardFingerprint && event) {
+    await s.orders.setCardFingerprint(order.orderId, p.cardFingerprint);
+    await s.orders.lockCard(order.eventId, p.cardFingerprint);
+    const owned = await s.orders.ticketsOfCard(order.eventId, p.cardFingerprint, order.orderId);
+    if (owned + ids.length > event.perUserLimit) {
+      logger.info(
+        { orderId: order.orderId, eventId: order.eventId, owned, limit: event.perUserLimit },
+        'card already bought the per-fan limit; cancelling the order',
+      );
+      await cancelOrder(s, order, ORDER_REASON.cardLimitExceeded);
+      return 'cancelled';
+    }
+  }
   const units = await s.units.lock(order.eventId, ids);
   const securable =
     event?.status !== 'cancelled' &&

@@ -123,6 +123,18 @@ export interface OrderStore {
   lock(orderId: string): Promise<Order | undefined>;
   setStatus(orderIds: string | string[], status: OrderStatus, reason?: string | null): Promise<void>;
   setPaymentIntent(orderId: string, paymentIntentId: string): Promise<void>;
+  /** The fingerprint of the card that authorized the order. */
+  setCardFingerprint(orderId: string, fingerprint: string): Promise<void>;
+  /**
+   * Locks the (event, card) pair for the rest of the transaction: authorizations with one
+   * card for one event are decided one at a time (the per-card limit is race-free).
+   */
+  lockCard(eventId: string, fingerprint: string): Promise<void>;
+  /**
+   * Tickets the card holds in the event: the units of its orders that are authorized
+   * (confirmed) or paid, other than `exceptOrderId`.
+   */
+  ticketsOfCard(eventId: string, fingerprint: string, exceptOrderId: string): Promise<number>;
   /** The name given at checkout, once known (kept if a later message lacks it). */
   setBuyerName(orderId: string, name: string | undefined): Promise<void>;
   /** Adds a settled refund's amount to the order's refunded total. */

@@ -3,6 +3,7 @@ import { MailOutbox1700000000004 } from './1700000000004-mail-outbox';
 import { Organisers1700000000006 } from './1700000000006-organisers';
 import { CheckinScans1700000000009 } from './1700000000009-checkin-scans';
 import { OrderPersons1700000000018 } from './1700000000018-order-persons';
+import { CardLimits1700000000019 } from './1700000000019-card-limits';
 
 // Migrations of the purchase schema, in order: tables only (the SQL functions are in ../sql).
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -12,4 +13,5 @@ export const migrations: Function[] = [
   Organisers1700000000006,
   CheckinScans1700000000009,
   OrderPersons1700000000018,
+  CardLimits1700000000019,
 ];

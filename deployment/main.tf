@@ -76,6 +76,7 @@ module "rds" {
   deletion_protection   = var.deletion_protection
   ca_bundle_path        = local.rds_ca_bundle_path
   max_connections       = var.rds_max_connections
+  service_names         = toset(keys(local.service_ports))
 }
 
 module "msk" {

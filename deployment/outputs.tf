@@ -57,3 +57,8 @@ output "rds_endpoint" {
 output "msk_bootstrap_brokers" {
   value = module.msk.bootstrap_brokers_sasl_scram
 }
+
+output "db_roles_task_definition" {
+  description = "The database bootstrap task (docs/operations.md, \"Database roles\"): run once before services start and after a password rotation"
+  value       = aws_ecs_task_definition.db_roles.family
+}

@@ -28,8 +28,15 @@ locals {
   }
 
   common_secrets = {
-    DATABASE_URL        = module.rds.database_url_secret_arn
     KAFKA_SASL_PASSWORD = "${module.msk.scram_secret_arn}:password::"
+  }
+
+  # Each service's own credentials, named by its task definition and no other (issue 17.13):
+  # DATABASE_URL logs in as its role ts_<service>, owner of its schema only.
+  own_secrets = {
+    for svc in keys(local.service_ports) : svc => {
+      DATABASE_URL = "${module.rds.service_database_secret_arns[svc]}:url::"
+    }
   }
 
   service_environment = {
@@ -100,7 +107,7 @@ locals {
         DB_SCHEMA    = svc
         DB_POOL_SIZE = tostring(var.service_sizing[svc].db_pool)
       })
-      secrets = merge(local.common_secrets, {
+      secrets = merge(local.common_secrets, local.own_secrets[svc], {
         for key in local.app_secret_keys[svc] : key => "${aws_secretsmanager_secret.app[svc].arn}:${key}::"
       })
       task_policy_json = lookup(local.task_policies, svc, null)

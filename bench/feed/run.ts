@@ -193,7 +193,7 @@ async function main() {
     testSigningKeys('bench'),
   ]);
   const env = (cacheMs: number) =>
-    serviceTestEnv(db, kafka, {
+    serviceTestEnv('feed', db, kafka, {
       SESSION_SIGNING_JWKS: JSON.stringify(keys),
       SMTP_URL: smtp.url,
       LOG_LEVEL: 'fatal',

@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     const kafka = td.add(await settingUp(() => createTestKafka('benchorg')), (k) => k.cleanup());
     const identity = td.add(await startTestIdentity(), (i) => i.stop());
     const ticketKeys = await testSigningKeys('bench-ticket');
-    const env = serviceTestEnv(db, kafka, {
+    const env = serviceTestEnv('purchase', db, kafka, {
       FEED_JWKS_URL: identity.feed.jwksUrl,
       QUEUE_JWKS_URL: identity.queue.jwksUrl,
       TICKET_SIGNING_JWKS: JSON.stringify(ticketKeys),

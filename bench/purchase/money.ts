@@ -60,7 +60,7 @@ export async function runMoneyFlow(o: {
       await settingUp(() =>
         startPurchaseService(
           loadPurchaseConfig(
-            serviceTestEnv(purchaseDb, kafka, {
+            serviceTestEnv('purchase', purchaseDb, kafka, {
               FEED_JWKS_URL: identity.feed.jwksUrl,
               QUEUE_JWKS_URL: identity.queue.jwksUrl,
               TICKET_SIGNING_JWKS: ticketKeys,
@@ -75,7 +75,7 @@ export async function runMoneyFlow(o: {
       await settingUp(() =>
         startPaymentService(
           loadPaymentConfig(
-            serviceTestEnv(paymentDb, kafka, {
+            serviceTestEnv('payment', paymentDb, kafka, {
               FEED_JWKS_URL: identity.feed.jwksUrl,
               STRIPE_SECRET_KEY: 'sk_test_bench',
               STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,

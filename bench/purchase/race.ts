@@ -111,7 +111,7 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
     const db = td.add(await createTestDatabase('benchpurchase'), (d) => d.drop());
     const kafka = td.add(await settingUp(() => createTestKafka('benchpurch')), (k) => k.cleanup());
     const identity = td.add(await startTestIdentity(), (i) => i.stop());
-    const env = serviceTestEnv(db, kafka, {
+    const env = serviceTestEnv('purchase', db, kafka, {
       FEED_JWKS_URL: identity.feed.jwksUrl,
       QUEUE_JWKS_URL: identity.queue.jwksUrl,
       TICKET_SIGNING_JWKS: JSON.stringify(await testSigningKeys('bench-ticket')),

@@ -762,7 +762,7 @@ async function main(): Promise<void> {
     createTestKafka('benchqueue'),
     startTestIdentity(),
   ]);
-  const base = serviceTestEnv(db, kafka, {
+  const base = serviceTestEnv('queue', db, kafka, {
     LOG_LEVEL: 'fatal',
     FEED_JWKS_URL: identity.feed.jwksUrl,
   });
@@ -783,6 +783,7 @@ async function main(): Promise<void> {
       ),
       startChild('child.ts', ['buffer'], {
         ...base,
+        DATABASE_URL: db.serviceUrl('buffer'),
         BUFFER_SIGNING_JWKS: identity.privateJwks.buffer,
         BEACON_URL: beacon.url,
         BEACON_CHAIN_HASH: beacon.info.hash,

@@ -179,7 +179,13 @@ describe('docker-compose.yml service environment', () => {
   } as unknown as DevSecrets;
   const devEnv = (svc: (typeof SERVICES)[number]) =>
     serviceEnv(svc, secrets, {
-      databaseUrl: 'postgres://x@127.0.0.1/x',
+      databaseUrls: {
+        feed: 'postgres://x@127.0.0.1/x',
+        buffer: 'postgres://x@127.0.0.1/x',
+        queue: 'postgres://x@127.0.0.1/x',
+        purchase: 'postgres://x@127.0.0.1/x',
+        payment: 'postgres://x@127.0.0.1/x',
+      },
       kafkaBrokers: ['127.0.0.1:9092'],
       publicBaseUrl: 'http://localhost:8080',
       localDir: '/tmp',

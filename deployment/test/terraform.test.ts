@@ -295,12 +295,31 @@ describe('secrets', () => {
     expect(plain.filter((k) => SECRET_VARS.includes(k))).toEqual([]);
     const secretNames = [
       ...Object.keys(l.common_secrets as Body),
+      // Each service's own credentials (`for svc in … : svc => { DATABASE_URL = … }`).
+      ...[...JSON.stringify(l.own_secrets).matchAll(/\b([A-Z][A-Z0-9_]+)\b/g)].map((m) => m[1]!),
       ...Object.values(l.app_secret_keys as Record<string, string[]>).flat(),
     ];
     for (const s of SECRET_VARS.filter((s) => s !== 'POSTGRES_PASSWORD')) expect(secretNames).toContain(s);
     // The container definition takes environment only from the service's plain map.
     expect(mods.ecs!.text).toMatch(/environment = \[for k in sort\(keys\(each\.value\.environment\)\)/);
     expect(mods.ecs!.text).toMatch(/secrets = \[for k in sort\(keys\(each\.value\.secrets\)\)/);
+  });
+
+  it("each service's DATABASE_URL is its own role's secret, and only the bootstrap task names the master user's (issue 17.13)", () => {
+    const l = locals(root);
+    expect(Object.keys(l.common_secrets as Body)).not.toContain('DATABASE_URL');
+    // `own_secrets = { for svc in … : svc => { DATABASE_URL = "${module.rds.service_database_secret_arns[svc]}:url::" } }`
+    expect(JSON.stringify(l.own_secrets)).toContain('module.rds.service_database_secret_arns[svc]}:url::');
+    expect(root.text).toMatch(/secrets = merge\(local\.common_secrets, local\.own_secrets\[svc\],/);
+    const masterUsers = root.text
+      .split('\n')
+      .filter((line) => line.includes('module.rds.database_url_secret_arn'));
+    expect(
+      masterUsers.every((line) =>
+        /DATABASE_URL = module\.rds\.database_url_secret_arn|resources\s*=/.test(line),
+      ),
+    ).toBe(true);
+    expect(mods.rds!.text).toMatch(/data "aws_secretsmanager_random_password" "service"/);
   });
 
   it('no secret value is committed anywhere under deployment/', () => {

@@ -189,3 +189,43 @@ run "queue_scales_on_a_metric_it_emits" {
     error_message = "The queue's scaling metric ${jsonencode(module.ecs.connection_metrics)} is not what queue emits (CLOUDWATCH_METRICS_* ${jsonencode(local.ecs_services.queue.environment)})."
   }
 }
+
+# Issue 17.13: each service's task definition names its own database secret (its role ts_<svc>)
+# and no other: not another service's, not the master user's.
+# Issue 17.13: each service's task definition names its own database secret (its role ts_<svc>)
+# and no other: not another service's, not the master user's, which only the bootstrap task names.
+# A mocked plan leaves every ARN unknown (and the mocks cannot be applied), so the ARNs are tied to
+# their services by name here and by reference in deployment/test/terraform.test.ts.
+run "each_service_gets_only_its_own_database_secret" {
+  command = plan
+
+  assert {
+    condition     = module.rds.service_database_secret_names == { for svc in keys(local.service_ports) : svc => "${local.name}/database/${svc}" }
+    error_message = "Every service needs a database secret of its own: ${jsonencode(module.rds.service_database_secret_names)}"
+  }
+
+  assert {
+    condition     = module.rds.service_roles == { for svc in keys(local.service_ports) : svc => "ts_${svc}" }
+    error_message = "Database roles must be ts_<service> (libs/common service-roles.ts makes the same): ${jsonencode(module.rds.service_roles)}"
+  }
+
+  assert {
+    condition     = alltrue([for svc, s in local.ecs_services : keys(local.own_secrets[svc]) == ["DATABASE_URL"] && contains(keys(s.secrets), "DATABASE_URL")])
+    error_message = "Each service's DATABASE_URL must come from its own secrets (local.own_secrets)."
+  }
+
+  assert {
+    condition     = !contains(keys(local.common_secrets), "DATABASE_URL")
+    error_message = "DATABASE_URL is shared by every service (local.common_secrets); each must have its own."
+  }
+
+  assert {
+    condition     = !anytrue(flatten([for svc, s in local.ecs_services : [for k in keys(s.secrets) : startswith(k, "DB_ROLE_PASSWORD_")]]))
+    error_message = "A service's task definition names the roles' passwords, which only the bootstrap task may."
+  }
+
+  assert {
+    condition     = keys(local.db_roles_secrets) == concat(["DATABASE_URL"], sort([for svc in keys(local.service_ports) : "DB_ROLE_PASSWORD_${upper(svc)}"]))
+    error_message = "The bootstrap task needs the master URL and every role's password: ${jsonencode(keys(local.db_roles_secrets))}"
+  }
+}

@@ -1,5 +1,6 @@
 import { Client } from 'pg';
 import { runAdminCommand } from '../../feed-service/feed-backend/src/admin';
+import { provisionServiceRoles } from './database-roles';
 import { LOCAL } from './paths';
 import { ensureDatabase, ensurePostgres } from './postgres';
 
@@ -30,7 +31,9 @@ async function main(): Promise<number> {
     : await ensurePostgres(LOCAL, (m) => console.error(`[admin] ${m}`));
   try {
     const databaseUrl = await ensureDatabase(pg.adminUrl, 'ticketslave');
-    return await runAdminCommand(args, { databaseUrl });
+    // As feed's own role, like the feed service and the AWS task: tables its migrations make are feed's.
+    const { feed } = await provisionServiceRoles(pg.adminUrl, databaseUrl);
+    return await runAdminCommand(args, { databaseUrl: feed });
   } finally {
     pg.stop();
   }

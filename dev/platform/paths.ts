@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { STANDIN_PORTS } from '../standins';
+import { SERVICE_NAMES, type ServiceName } from './service-names';
+
+export { SERVICE_NAMES, type ServiceName };
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
 export const LOCAL = path.join(REPO_ROOT, '.local');
-export const SERVICE_NAMES = ['feed', 'buffer', 'queue', 'purchase', 'payment'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
 export const SERVICE_PORTS: Record<ServiceName, number> = {
   feed: 8081,
   buffer: 8082,

@@ -18,6 +18,7 @@ import {
   type PlatformPorts,
   type ServiceName,
 } from './paths';
+import { provisionServiceRoles } from './database-roles';
 import { ensureDatabase, ensurePostgres } from './postgres';
 import { spawnService, waitForHealthy, type ServiceProcess } from './processes';
 import { ORIGIN_SECRET_HEADER, serviceEnv, serviceLogFile, type PlatformEndpoints } from './service-env';
@@ -188,15 +189,22 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
       kafka = { brokers, topicPrefix: '' };
     }
 
+    // The admin's URL (the platform's users: seeds, admin commands, benches' checks) and each
+    // service's, as its own role owning only its schema (issue 17.13).
     let databaseUrl: string;
+    let databaseUrls: Record<ServiceName, string>;
     if (opts.freshDatabase !== undefined) {
       const db = await createTestDatabase(opts.freshDatabase);
       stops.push({ name: 'database', stop: () => db.drop() });
       databaseUrl = db.url;
+      databaseUrls = Object.fromEntries(
+        SERVICE_NAMES.map((s) => [s, db.serviceUrl(s)]),
+      ) as typeof databaseUrls;
     } else {
       const pg = await ensurePostgres(LOCAL, log);
       stops.push({ name: 'postgres', stop: () => pg.stop() });
       databaseUrl = await ensureDatabase(pg.adminUrl, opts.database ?? 'ticketslave');
+      databaseUrls = await provisionServiceRoles(pg.adminUrl, databaseUrl);
     }
 
     const standins = await startAllStandIns({
@@ -220,7 +228,7 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
         svc,
         {
           ...serviceEnv(svc, secrets, {
-            databaseUrl,
+            databaseUrls,
             kafkaBrokers: kafka.brokers,
             topicPrefix: kafka.topicPrefix,
             publicBaseUrl,

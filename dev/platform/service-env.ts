@@ -8,7 +8,8 @@ import { DEV_OIDC_CLIENT } from '../standins/oidc';
 export const ORIGIN_SECRET_HEADER = 'X-Origin-Secret';
 
 export interface PlatformEndpoints {
-  databaseUrl: string;
+  /** Each service's database URL: its own role (database-roles.ts). */
+  databaseUrls: Record<ServiceName, string>;
   kafkaBrokers: string[];
   publicBaseUrl: string;
   localDir: string;
@@ -31,7 +32,7 @@ export function serviceEnv(
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     HOST: '127.0.0.1',
     PORT: String(ports[svc]),
-    DATABASE_URL: p.databaseUrl,
+    DATABASE_URL: p.databaseUrls[svc],
     KAFKA_BROKERS: p.kafkaBrokers.join(','),
     KAFKA_TOPIC_PREFIX: p.topicPrefix ?? '',
     PUBLIC_BASE_URL: p.publicBaseUrl,

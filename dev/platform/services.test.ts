@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
+import { Client } from 'pg';
 import { createServer } from 'node:net';
 import { createTestDatabase, createTestKafka, type TestDatabase, type TestKafka } from '../test-support';
 import { ensureDevSecrets } from './keys';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { serviceRole } from './database-roles';
 import { backendDir, SERVICE_NAMES, type ServiceName } from './paths';
 import { spawnService, waitForHealthy, type ServiceProcess } from './processes';
 import { serviceEnv } from './service-env';
@@ -41,7 +43,10 @@ describe('the five services as processes', () => {
     ) as Record<ServiceName, number>;
     for (const svc of SERVICE_NAMES) {
       const env = serviceEnv(svc, secrets, {
-        databaseUrl: db.url,
+        databaseUrls: Object.fromEntries(SERVICE_NAMES.map((s) => [s, db.serviceUrl(s)])) as Record<
+          ServiceName,
+          string
+        >,
         kafkaBrokers: kafka.brokers,
         publicBaseUrl: 'http://localhost:8080',
         localDir: dir,
@@ -61,7 +66,7 @@ describe('the five services as processes', () => {
   }, 60_000);
 
   it.each(SERVICE_NAMES)(
-    '%s answers /healthz and /readyz, serves its OpenAPI document, and stops on SIGTERM within 10 s',
+    '%s, connected as its own role, migrates its schema, answers /healthz and /readyz, serves its OpenAPI document, and stops on SIGTERM within 10 s',
     async (svc) => {
       const { proc, port, log } = procs.get(svc)!;
       const base = `http://127.0.0.1:${port}/${svc}`;
@@ -69,6 +74,20 @@ describe('the five services as processes', () => {
         await waitForHealthy(`${base}/readyz`, proc.child, 90_000);
       } catch (err) {
         throw new Error(`${(err as Error).message}\n${readFileSync(log, 'utf8').slice(-3000)}`);
+      }
+      // Its migrations ran as its role: every table of its schema is the role's (issue 17.13).
+      const admin = new Client({ connectionString: db.url });
+      await admin.connect();
+      try {
+        const { rows } = await admin.query<{ owner: string; tables: number }>(
+          `SELECT pg_get_userbyid(relowner) AS owner, count(*)::int AS tables FROM pg_class
+            WHERE relnamespace = $1::regnamespace AND relkind IN ('r', 'p') GROUP BY 1`,
+          [svc],
+        );
+        expect(rows).toEqual([{ owner: serviceRole(svc), tables: expect.any(Number) as number }]);
+        expect(rows[0]!.tables).toBeGreaterThan(2);
+      } finally {
+        await admin.end();
       }
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       const openapi = (await (await fetch(`${base}/api/openapi.json`)).json()) as { openapi: string };

@@ -8,6 +8,8 @@ import {
   type Envelope,
   type PrivateJwkSet,
 } from '@ticketslave/common';
+import { provisionServiceRoles } from '../platform/database-roles';
+import type { ServiceName } from '../platform/service-names';
 import { testAdminDatabaseUrl, testKafkaBrokers } from './env';
 
 export * from './env';
@@ -15,12 +17,18 @@ export * from './proof-of-work';
 import { TEST_POW_HMAC_KEY } from './proof-of-work';
 
 export interface TestDatabase {
+  /** The database as the server's admin user sees it: for a test's own checks and fixtures. */
   url: string;
   name: string;
+  /** The database as a service connects to it: its own role, owning only its schema (issue 17.13). */
+  serviceUrl(svc: ServiceName): string;
   drop(): Promise<void>;
 }
 
-/** A fresh, empty database for one test file; dropped (connections and all) afterwards. */
+/**
+ * A fresh, empty database for one test file, laid out as `npm start`'s is: the five service
+ * roles may connect, each owns its schema; dropped (connections and all) afterwards.
+ */
 export async function createTestDatabase(label = 't'): Promise<TestDatabase> {
   const name = `ts_${label.replace(/[^a-z0-9]/g, '').slice(0, 20)}_${randomBytes(5).toString('hex')}`;
   const admin = new Client({ connectionString: testAdminDatabaseUrl() });
@@ -29,9 +37,11 @@ export async function createTestDatabase(label = 't'): Promise<TestDatabase> {
   await admin.end();
   const url = new URL(testAdminDatabaseUrl());
   url.pathname = `/${name}`;
+  const serviceUrls = await provisionServiceRoles(testAdminDatabaseUrl(), url.toString());
   return {
     name,
     url: url.toString(),
+    serviceUrl: (svc) => serviceUrls[svc],
     drop: async () => {
       const c = new Client({ connectionString: testAdminDatabaseUrl() });
       await c.connect();
@@ -141,8 +151,12 @@ export function viewerHeaders(
   return { [edge.header]: edge.secret, 'cloudfront-viewer-address': `${ip}:443` };
 }
 
-/** The environment a service needs in tests, on a private database and Kafka namespace. */
+/**
+ * The environment `svc` needs in tests, on a private database and Kafka namespace, connecting
+ * to the database as its own role.
+ */
 export function serviceTestEnv(
+  svc: ServiceName,
   db: TestDatabase,
   kafka: TestKafka,
   extra: Record<string, string> = {},
@@ -151,7 +165,7 @@ export function serviceTestEnv(
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     HOST: '127.0.0.1',
-    DATABASE_URL: db.url,
+    DATABASE_URL: db.serviceUrl(svc),
     KAFKA_BROKERS: kafka.brokers.join(','),
     KAFKA_TOPIC_PREFIX: kafka.prefix,
     PUBLIC_BASE_URL: 'http://localhost:8080',

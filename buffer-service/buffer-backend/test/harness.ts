@@ -114,7 +114,7 @@ export async function startHarness(label: string, extraEnv: Record<string, strin
     dataDir: path.join(tmpdir(), `buffer-test-s3-${process.pid}-${label}`),
     buckets: ['ticketslave-fairness'],
   });
-  const env = serviceTestEnv(db, kafka, {
+  const env = serviceTestEnv('buffer', db, kafka, {
     FEED_JWKS_URL: identity.feed.jwksUrl,
     BUFFER_SIGNING_JWKS: identity.privateJwks.buffer,
     BEACON_URL: beacon.url,

@@ -27,3 +27,17 @@ output "posture" {
     force_ssl           = one([for p in aws_db_parameter_group.this.parameter : p.value if p.name == "rds.force_ssl"])
   }
 }
+
+output "service_database_secret_arns" {
+  description = "Per service: the secret of its own database role (JSON: username, password, schema, url)"
+  value       = { for k, s in aws_secretsmanager_secret.service_database : k => s.arn }
+}
+
+output "service_roles" {
+  description = "Per service: its database login role, owner of the schema of the same name"
+  value       = { for k in var.service_names : k => "ts_${k}" }
+}
+
+output "service_database_secret_names" {
+  value = { for k, s in aws_secretsmanager_secret.service_database : k => s.name }
+}

@@ -70,3 +70,8 @@ variable "max_connections" {
   description = "max_connections, set explicitly: the connection budget (root services.tf) is checked against it"
   type        = number
 }
+
+variable "service_names" {
+  description = "The services; each gets its own login role ts_<name>, owner of schema <name>, and its own secret"
+  type        = set(string)
+}

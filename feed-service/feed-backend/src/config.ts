@@ -66,3 +66,21 @@ export const loadFeedConfig = (env: Record<string, string | undefined> = process
 /** The admin command needs only the database (`node dist/main.js admin …`, `npm run admin -- …`). */
 export const loadAdminConfig = (env: Record<string, string | undefined> = process.env) =>
   loadConfig('feed admin', { DATABASE_URL: baseConfigShape.DATABASE_URL }, env);
+
+/**
+ * `provision-db-roles` (the database bootstrap task): the master user's DATABASE_URL and each
+ * service role's password, from that role's own secret.
+ */
+export const loadDbRolesConfig = (env: Record<string, string | undefined> = process.env) =>
+  loadConfig(
+    'provision-db-roles',
+    {
+      DATABASE_URL: baseConfigShape.DATABASE_URL,
+      DB_ROLE_PASSWORD_FEED: z.string().min(16),
+      DB_ROLE_PASSWORD_BUFFER: z.string().min(16),
+      DB_ROLE_PASSWORD_QUEUE: z.string().min(16),
+      DB_ROLE_PASSWORD_PURCHASE: z.string().min(16),
+      DB_ROLE_PASSWORD_PAYMENT: z.string().min(16),
+    },
+    env,
+  );

@@ -107,7 +107,7 @@ export async function startFeedHarness(
     startSmtp({ port: 0, httpPort: 0 }),
     testSigningKeys('k1'),
   ]);
-  const env = serviceTestEnv(db, kafka, {
+  const env = serviceTestEnv('feed', db, kafka, {
     SESSION_SIGNING_JWKS: JSON.stringify(keys),
     SMTP_URL: smtp.url,
     ARGON2_MEMORY_KIB: '8192',

@@ -23,6 +23,7 @@ export * from './db/prepared';
 export * from './db/locks';
 export * from './db/person-claims';
 export * from './db/sql-functions';
+export * from './db/service-roles';
 export * from './tokens/ed25519';
 export * from './tokens/keys';
 export * from './tokens/tokens';

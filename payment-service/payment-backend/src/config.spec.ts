@@ -17,7 +17,13 @@ describe('loadPaymentConfig', () => {
         pow: { feed: 'feed-pow-key', buffer: 'buffer-pow-key' },
       },
       {
-        databaseUrl: 'postgres://u:p@127.0.0.1:5432/ts',
+        databaseUrls: {
+          feed: 'postgres://f:p@127.0.0.1:5432/ts',
+          buffer: 'postgres://b:p@127.0.0.1:5432/ts',
+          queue: 'postgres://q:p@127.0.0.1:5432/ts',
+          purchase: 'postgres://pu:p@127.0.0.1:5432/ts',
+          payment: 'postgres://u:p@127.0.0.1:5432/ts',
+        },
         kafkaBrokers: ['127.0.0.1:9092'],
         publicBaseUrl: 'http://localhost:8080',
         localDir: '/tmp',

@@ -160,7 +160,7 @@ export class PaymentHarness {
   private startServiceOnce(port: number): Promise<RunningService> {
     return startPaymentService(
       loadPaymentConfig(
-        serviceTestEnv(this.db, this.kafka, {
+        serviceTestEnv('payment', this.db, this.kafka, {
           FEED_JWKS_URL: this.identity.feed.jwksUrl,
           STRIPE_SECRET_KEY: 'sk_test_payment',
           STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,

@@ -52,7 +52,7 @@ export async function startHarness(
   const db = await createTestDatabase(label);
   const kafka = await createTestKafka(label);
   const identity = await startTestIdentity();
-  const env = serviceTestEnv(db, kafka, {
+  const env = serviceTestEnv('purchase', db, kafka, {
     FEED_JWKS_URL: identity.feed.jwksUrl,
     QUEUE_JWKS_URL: identity.queue.jwksUrl,
     TICKET_SIGNING_JWKS: JSON.stringify(await testSigningKeys('ticket-test')),

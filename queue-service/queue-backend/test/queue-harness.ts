@@ -63,7 +63,7 @@ export async function createHarness(label: string): Promise<Harness> {
     bus,
     start: async (extra = {}) => {
       const config = loadQueueConfig(
-        serviceTestEnv(db, kafka, {
+        serviceTestEnv('queue', db, kafka, {
           FEED_JWKS_URL: identity.feed.jwksUrl,
           BUFFER_JWKS_URL: identity.buffer.jwksUrl,
           QUEUE_SIGNING_JWKS: identity.privateJwks.queue,

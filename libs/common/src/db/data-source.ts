@@ -63,7 +63,12 @@ export async function migrate(
   const lock = lockKeySql('kit.migrate', '$1');
   try {
     await runner.query(`SELECT pg_advisory_lock(${lock})`, [schema]);
-    await runner.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    // Each service's own role owns its schema, made by the provisioning, and may not create
+    // schemas (issue 17.13): CREATE SCHEMA, even IF NOT EXISTS, needs that right, so ask first.
+    const found = (await runner.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [
+      schema,
+    ])) as unknown[];
+    if (!found.length) await runner.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
     await runner.query(`SET search_path TO "${schema}", public`);
     await runner.query(KIT_TABLES_SQL);
     const pending = await ds.showMigrations();

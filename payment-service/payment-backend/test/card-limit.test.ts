@@ -54,7 +54,7 @@ beforeAll(async () => {
   [purchase, payment] = await Promise.all([
     startPurchaseService(
       loadPurchaseConfig(
-        serviceTestEnv(purchaseDb, kafka, {
+        serviceTestEnv('purchase', purchaseDb, kafka, {
           FEED_JWKS_URL: identity.feed.jwksUrl,
           QUEUE_JWKS_URL: identity.queue.jwksUrl,
           TICKET_SIGNING_JWKS: JSON.stringify(await testSigningKeys('card-limit-ticket')),
@@ -64,7 +64,7 @@ beforeAll(async () => {
     ),
     startPaymentService(
       loadPaymentConfig(
-        serviceTestEnv(paymentDb, kafka, {
+        serviceTestEnv('payment', paymentDb, kafka, {
           FEED_JWKS_URL: identity.feed.jwksUrl,
           STRIPE_SECRET_KEY: 'sk_test_card_limit',
           STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,

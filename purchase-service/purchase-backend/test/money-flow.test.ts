@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { envelope, ManualClock, type Envelope } from '@ticketslave/common';
 import { eventually, readTopic, sleep } from '@ticketslave/dev/test-support';
 import { startSmtp, waitForMail, type SmtpStandIn } from '@ticketslave/dev/standins/smtp';
@@ -210,6 +211,56 @@ describe('payment.authorized: the per-event limit by card (issue 17.8)', () => {
       await h.fan('u-card-third', limited.eventId),
     );
     expect(fan.body).toMatchObject({ status: 'cancelled', reason: 'card_limit_exceeded' });
+  });
+});
+
+describe('trying again within the admission (one live order at a time)', () => {
+  const holdWith = (cookie: string, seats: string[]) =>
+    call(h, 'POST', `/events/${E}/holds`, cookie, { seats });
+
+  it('refuses a second hold while the first order is live, then lets the same admission hold again after a release and after a lapse', async () => {
+    const cookie = await h.fan('u-retry', E, { admissionId: randomUUID() });
+    const first = await holdWith(cookie, [seat('E', 11)]);
+    expect(first.status).toBe(201);
+    const busy = await holdWith(cookie, [seat('E', 12)]);
+    expect(busy.status).toBe(409);
+    expect(busy.body.type).toMatch(/admission_used/);
+    expect(busy.body.detail).toMatch(/release it to choose again/);
+
+    const firstId = (first.body as { orderId: string }).orderId;
+    expect((await call(h, 'DELETE', `/orders/${firstId}/hold`, cookie)).status).toBe(204);
+    const second = await holdWith(cookie, [seat('E', 12)]);
+    expect(second.status).toBe(201);
+    const secondId = (second.body as { orderId: string }).orderId;
+
+    clock.advance(61_000);
+    await eventually(async () => (await orderStatus(secondId))!.status === 'expired');
+    const third = await holdWith(cookie, [seat('E', 13)]);
+    expect(third.status).toBe(201);
+    const thirdId = (third.body as { orderId: string }).orderId;
+    expect([
+      (await orderStatus(firstId))!.status,
+      (await orderStatus(secondId))!.status,
+      (await orderStatus(thirdId))!.status,
+    ]).toEqual(['cancelled', 'expired', 'pending_payment']);
+  });
+
+  it('when the card of a lapsed order is authorized after the fan held again, cancels the late order (superseded) and keeps the newer one', async () => {
+    const cookie = await h.fan('u-late', E, { admissionId: randomUUID() });
+    const old = (await holdWith(cookie, [seat('E', 14)])).body as { orderId: string; amountMinor: number };
+    clock.advance(61_000);
+    await eventually(async () => (await orderStatus(old.orderId))!.status === 'expired');
+    const fresh = await holdWith(cookie, [seat('E', 15)]);
+    expect(fresh.status).toBe(201);
+    const freshId = (fresh.body as { orderId: string }).orderId;
+
+    await h.publish('payment.authorized', payment(old.orderId, old.amountMinor));
+    await eventually(async () => (await orderStatus(old.orderId))!.status === 'cancelled');
+    expect((await orderStatus(old.orderId))!.reason).toBe('superseded');
+    expect(await topic('order.cancelled', old.orderId)).toHaveLength(1);
+    expect(await unit(seat('E', 14))).toEqual({ status: 'available', order_id: null });
+    expect((await orderStatus(freshId))!.status).toBe('pending_payment');
+    expect(await unit(seat('E', 15))).toEqual({ status: 'held', order_id: freshId });
   });
 });
 

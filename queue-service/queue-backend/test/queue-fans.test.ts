@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { TOKENS, queryRows, type RunningService } from '@ticketslave/common';
 import { eventually, readTopic } from '@ticketslave/dev/test-support';
 import { connectFan, createHarness, newEventId, snapshot, type Harness } from './queue-harness';
@@ -161,6 +162,65 @@ describe('queue: fans, turns and claims', () => {
     });
     expect(((await early.json()) as { status: string }).status).toBe('parked');
     [f1, f2, f4].forEach((f) => f.ws.close());
+  });
+
+  it("keeps the shopping slot for a fan who held again within their admission: a late end of their older order frees nothing, the newer order's end does", async () => {
+    const eventId = newEventId();
+    await openEvent(eventId, 2, { admitRatePerMinute: 6000, maxActiveShoppers: 1, awayGraceSeconds: 60 });
+    const f1 = await connectFan(svc, eventId, await cookies('u1', eventId, 1));
+    const f2 = await connectFan(svc, eventId, await cookies('u2', eventId, 2));
+    await f1.waitFor('hello');
+    await f2.waitFor('hello');
+    await resume(eventId);
+    await f1.waitFor('your_turn');
+    const claimed = await fetch(`${svc.url}/queue/api/events/${eventId}/admission`, {
+      method: 'POST',
+      headers: {
+        cookie: await cookies('u1', eventId, 1),
+        'content-type': 'application/json',
+        origin: 'http://localhost:8080',
+      },
+      body: '{}',
+    });
+    expect(claimed.status).toBe(200);
+    const { admissionId } = (await claimed.json()) as { admissionId: string };
+    const order = (orderId: string) => ({
+      orderId,
+      eventId,
+      userId: 'u1',
+      admissionId,
+      amountMinor: 5000,
+      currency: 'EUR',
+    });
+    const [older, newer] = [randomUUID(), randomUUID()];
+    const slot = async () =>
+      (
+        await queryRows<{ slot_released: boolean; current_order_id: string | null }>(
+          svc.kit.ds,
+          `SELECT slot_released, current_order_id FROM fans WHERE admission_id = $1`,
+          [admissionId],
+        )
+      )[0];
+    // The older order lapsed and the fan held again; the older order's end arrives last.
+    await h.publish('order.created', {
+      ...order(older),
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    });
+    await eventually(async () => (await slot())?.current_order_id === older);
+    await h.publish('order.created', {
+      ...order(newer),
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    });
+    await eventually(async () => (await slot())?.current_order_id === newer);
+    await h.publish('order.expired', order(older));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await slot()).toEqual({ slot_released: false, current_order_id: newer });
+    expect((await fans(eventId)).map((f) => f.status)).toEqual(['admitted', 'waiting']);
+
+    await h.publish('order.completed', order(newer));
+    await f2.waitFor('your_turn');
+    expect(await slot()).toEqual({ slot_released: true, current_order_id: newer });
+    [f1, f2].forEach((f) => f.ws.close());
   });
 
   it('gives a parked fan who comes back within the grace the turn, and lapses one who does not', async () => {

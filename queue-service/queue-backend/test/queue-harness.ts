@@ -34,6 +34,8 @@ export interface Harness {
       | 'queue.assigned'
       | 'inventory.changed'
       | 'event.cancelled'
+      | 'order.created'
+      | 'order.expired'
       | 'order.completed',
   >(
     topic: T,

@@ -57,6 +57,16 @@ export class PgOrderStore implements OrderStore {
     return row && toOrder(row);
   }
 
+  async otherLiveOnAdmission(admissionId: string, orderId: string): Promise<string | undefined> {
+    const row = await queryOne<{ order_id: string }>(
+      this.db,
+      `SELECT order_id FROM orders WHERE admission_id = $1 AND order_id <> $2
+         AND status IN ('pending_payment', 'confirmed', 'paid', 'refunded') LIMIT 1`,
+      [admissionId, orderId],
+    );
+    return row?.order_id;
+  }
+
   async lock(orderId: string): Promise<Order | undefined> {
     const row = await queryOne<OrderRow>(this.db, `SELECT * FROM orders WHERE order_id = $1 FOR UPDATE`, [
       orderId,

@@ -117,7 +117,11 @@ function refusalError(r: Refusal): AppError {
         { limit: r.limit, owned: r.owned },
       );
     case 'admission_used':
-      return new ConflictError('This admission was already used for an order.', 'admission_used');
+      return new ConflictError(
+        'This admission already has an order in progress or paid. Pay for it or release it to choose again ' +
+          '(a declined, released or lapsed order frees the admission until it expires).',
+        'admission_used',
+      );
     case 'seats_taken':
       return new ConflictError('Some of these seats were just taken.', 'seats_taken', { taken: r.taken });
     case 'not_enough_available':

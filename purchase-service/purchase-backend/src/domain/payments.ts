@@ -34,6 +34,12 @@ export async function onPaymentAuthorized(
     return 'cancelled';
   }
   if (order.status !== 'pending_payment' && order.status !== 'expired') return 'ignored';
+  if (order.status === 'expired' && (await s.orders.otherLiveOnAdmission(order.admissionId, order.orderId))) {
+    // The hold lapsed and the fan has since held again with the same admission: that newer
+    // order is the one they are buying; this late authorization is voided.
+    await cancelOrder(s, order, 'superseded');
+    return 'cancelled';
+  }
 
   const event = await s.events.get(order.eventId);
   const ids = await s.orders.unitIds(order.orderId);

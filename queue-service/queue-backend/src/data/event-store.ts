@@ -74,13 +74,27 @@ export async function applyInventory(db: Queryable, p: Payload<'inventory.change
 }
 
 /** An order for this admission exists: the shopper keeps their slot past the admission's expiry. */
-export async function markOrderStarted(db: Queryable, admissionId: string): Promise<void> {
-  await db.query(`UPDATE fans SET has_order = true WHERE admission_id = $1`, [admissionId]);
+/**
+ * The admission's order started: the fan shops on a slot, again if an earlier order of the
+ * same admission ended (a fan may try again until the admission expires).
+ */
+export async function markOrderStarted(db: Queryable, admissionId: string, orderId: string): Promise<void> {
+  await db.query(
+    `UPDATE fans SET has_order = true, slot_released = false, current_order_id = $2 WHERE admission_id = $1`,
+    [admissionId, orderId],
+  );
 }
 
-/** The shopper is done (paid, expired or cancelled): their active-shopper slot goes to the next fan. */
-export async function releaseSlot(db: Queryable, admissionId: string): Promise<void> {
-  await db.query(`UPDATE fans SET slot_released = true WHERE admission_id = $1`, [admissionId]);
+/**
+ * The shopper's order ended (paid, expired or cancelled): their active-shopper slot goes to
+ * the next fan — unless the admission has since started a newer order (this end arrived late).
+ */
+export async function releaseSlot(db: Queryable, admissionId: string, orderId: string): Promise<void> {
+  await db.query(
+    `UPDATE fans SET slot_released = true
+     WHERE admission_id = $1 AND (current_order_id IS NULL OR current_order_id = $2)`,
+    [admissionId, orderId],
+  );
 }
 
 export interface EventRow {

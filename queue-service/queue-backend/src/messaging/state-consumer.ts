@@ -44,15 +44,16 @@ export async function handleStateMessage(ds: DataSource, m: IncomingMessage): Pr
         return;
       case 'inventory.changed':
         return applyInventory(em, (env as IncomingMessage<'inventory.changed'>['envelope']).payload);
-      case 'order.created':
-        return markOrderStarted(
-          em,
-          (env as IncomingMessage<'order.created'>['envelope']).payload.admissionId,
-        );
+      case 'order.created': {
+        const p = (env as IncomingMessage<'order.created'>['envelope']).payload;
+        return markOrderStarted(em, p.admissionId, p.orderId);
+      }
       case 'order.completed':
       case 'order.expired':
-      case 'order.cancelled':
-        return releaseSlot(em, (env as IncomingMessage<'order.completed'>['envelope']).payload.admissionId);
+      case 'order.cancelled': {
+        const p = (env as IncomingMessage<'order.completed'>['envelope']).payload;
+        return releaseSlot(em, p.admissionId, p.orderId);
+      }
       // Not subscribed; listed so a new topic is a compile-time decision here.
       case 'organisation.updated':
       case 'buffer.closed':

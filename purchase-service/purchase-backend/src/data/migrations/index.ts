@@ -4,6 +4,7 @@ import { Organisers1700000000006 } from './1700000000006-organisers';
 import { CheckinScans1700000000009 } from './1700000000009-checkin-scans';
 import { OrderPersons1700000000018 } from './1700000000018-order-persons';
 import { CardLimits1700000000019 } from './1700000000019-card-limits';
+import { AdmissionRetry1700000000020 } from './1700000000020-admission-retry';
 
 // Migrations of the purchase schema, in order: tables only (the SQL functions are in ../sql).
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -14,4 +15,5 @@ export const migrations: Function[] = [
   CheckinScans1700000000009,
   OrderPersons1700000000018,
   CardLimits1700000000019,
+  AdmissionRetry1700000000020,
 ];

@@ -73,8 +73,9 @@ $fn$;
 
 -- One fan's hold, with hold_units_batch's locks already held. Answers
 -- {order: <orders row>, items: [<order_items rows>], title} or {refused: {reason, …}};
--- a refusal has written nothing. The order's UNIQUE(admission_id) stays the last word on
--- one order per admission.
+-- a refusal has written nothing. The orders' unique index on live orders per admission
+-- (orders_live_admission) stays the last word on one live order per admission: after a
+-- failed, released or lapsed order the fan may hold again.
 CREATE OR REPLACE FUNCTION hold_one(
   p_event uuid, p_seats text[], p_category text, p_quantity int,
   p_user text, p_email text, p_admission text, p_order uuid, p_now timestamptz, p_selling text[]
@@ -106,7 +107,8 @@ BEGIN
   SELECT
     (SELECT count(*)::int FROM units u JOIN orders o ON o.order_id = u.order_id
       WHERE o.user_id = p_user AND o.event_id = p_event AND u.event_id = p_event),
-    EXISTS (SELECT 1 FROM orders WHERE admission_id = p_admission)
+    EXISTS (SELECT 1 FROM orders WHERE admission_id = p_admission
+            AND status IN ('pending_payment', 'confirmed', 'paid', 'refunded'))
   INTO v_owned, v_used;
 
   IF v_owned + p_quantity > ev.per_user_limit OR v_used THEN
@@ -159,7 +161,7 @@ BEGIN
                       created_at, expires_at)
   VALUES (p_order, p_event, p_user, p_email, p_admission, 'pending_payment', v_amount, v_currency,
           p_now, p_now + make_interval(secs => ev.hold_seconds))
-  ON CONFLICT (admission_id) DO NOTHING
+  ON CONFLICT (admission_id) WHERE status IN ('pending_payment', 'confirmed', 'paid', 'refunded') DO NOTHING
   RETURNING * INTO v_order;
   IF NOT FOUND THEN
     RETURN jsonb_build_object('refused', json_build_object('reason', 'admission_used'));

@@ -9,6 +9,8 @@ export const ORDER_REASON = {
   seatsUnavailable: 'seats_unavailable',
   amountMismatch: 'amount_mismatch',
   eventCancelled: 'event_cancelled',
+  /** A lapsed order's card was authorized after the fan had held again with the same admission (issue 20.5). */
+  superseded: 'superseded',
 } as const;
 
 const SENTENCES: Record<string, string> = {
@@ -19,6 +21,8 @@ const SENTENCES: Record<string, string> = {
   [ORDER_REASON.amountMismatch]:
     'The authorised amount did not match the order, so the authorisation was cancelled. Nothing was charged.',
   [ORDER_REASON.eventCancelled]: 'The event was cancelled. Nothing was charged for this order.',
+  [ORDER_REASON.superseded]:
+    'This hold had lapsed and you have since chosen seats again, so its payment was cancelled and nothing was charged for it. Your newer order is the one to pay.',
 };
 
 /** A fan-facing sentence for a reason code; null for codes without one (the caller's default applies). */

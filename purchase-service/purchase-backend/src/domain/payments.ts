@@ -37,7 +37,7 @@ export async function onPaymentAuthorized(
   if (order.status === 'expired' && (await s.orders.otherLiveOnAdmission(order.admissionId, order.orderId))) {
     // The hold lapsed and the fan has since held again with the same admission: that newer
     // order is the one they are buying; this late authorization is voided.
-    await cancelOrder(s, order, 'superseded');
+    await cancelOrder(s, order, ORDER_REASON.superseded);
     return 'cancelled';
   }
 

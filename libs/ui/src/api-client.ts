@@ -13,19 +13,37 @@ import type { paths as PaymentPaths } from '@ticketslave/contracts/api/payment';
 import type { paths as PurchasePaths } from '@ticketslave/contracts/api/purchase';
 import type { paths as QueuePaths } from '@ticketslave/contracts/api/queue';
 import createClient, { type Client } from 'openapi-fetch';
-import { ApiError, refreshSession, send, SESSION_REFRESH_PATH, type ProblemDetails } from './api';
+import { ApiError, send, type ProblemDetails } from './api';
 
 /** The fetch the clients use: one refresh-and-retry when the session has expired. */
 async function sameOriginFetch(request: Request): Promise<Response> {
   const retry = request.clone();
   const res = await send(request);
-  if (res.status !== 401 || new URL(request.url).pathname === SESSION_REFRESH_PATH) return res;
+  if (res.status !== 401) return res;
   const problem = (await res
     .clone()
     .json()
     .catch(() => null)) as ProblemDetails | null;
   if (!problem || !new ApiError(401, problem).isSessionExpired || !(await refreshSession())) return res;
   return send(retry);
+}
+
+let refreshing: Promise<boolean> | null = null;
+
+/**
+ * Renews the session cookie from the refresh cookie. Parallel callers share one
+ * request, so a page firing five API calls at an expired session refreshes once.
+ */
+export function refreshSession(): Promise<boolean> {
+  refreshing ??= feedApi
+    // Plain `send`: a refused refresh is the answer, not a reason to refresh again.
+    .POST('/feed/api/session/refresh', { fetch: send })
+    .then(({ response }) => response.ok)
+    .catch(() => false)
+    .finally(() => {
+      refreshing = null;
+    });
+  return refreshing;
 }
 
 export function createApiClient<Paths extends {}>(): Client<Paths, 'application/json'> {
@@ -60,3 +78,41 @@ export const bufferApi = /* @__PURE__ */ createApiClient<BufferPaths>();
 export const queueApi = /* @__PURE__ */ createApiClient<QueuePaths>();
 export const purchaseApi = /* @__PURE__ */ createApiClient<PurchasePaths>();
 export const paymentApi = /* @__PURE__ */ createApiClient<PaymentPaths>();
+
+/** The paths of an API's client that answer GET. */
+type GetPath<Paths> = {
+  [P in keyof Paths]: Paths[P] extends { get: { parameters: unknown } } ? P : never;
+}[keyof Paths] &
+  string;
+/** A GET operation's path and query parameters, as a client call takes them. */
+type GetParams<Paths, P extends keyof Paths> = Paths[P] extends { get: { parameters: infer Params } }
+  ? Pick<Params, 'path' & keyof Params> & Pick<Params, 'query' & keyof Params>
+  : never;
+
+/**
+ * The URL of one of an API's GET operations for the browser to open itself (a CSV download,
+ * a document a fan may keep, the address a widget fetches), typed like a client call: the
+ * path must be one the API declares and its parameters are checked.
+ *
+ *   apiHref(purchaseApi, '/purchase/api/organiser/events/{id}/orders.csv', { path: { id } })
+ */
+export function apiHref<Paths extends {}, P extends GetPath<Paths>>(
+  _client: Client<Paths, 'application/json'>,
+  path: P,
+  params: GetParams<Paths, P>,
+): string {
+  const { path: values, query } = params as {
+    path?: Record<string, string | number>;
+    query?: Record<string, string | number | boolean | null | undefined>;
+  };
+  const url = path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
+    const value = values?.[name];
+    if (value === undefined) throw new Error(`apiHref: no value for {${name}} in ${path}`);
+    return encodeURIComponent(String(value));
+  });
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {}))
+    if (value !== undefined && value !== null) search.append(key, String(value));
+  const qs = search.toString();
+  return qs ? `${url}?${qs}` : url;
+}

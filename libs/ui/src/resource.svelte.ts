@@ -7,7 +7,7 @@ export type ResourceState = 'loading' | 'ready' | 'error';
  * Loading/ready/error state for one request, so every page renders the same three
  * states the same way:
  *
- *   const events = new Resource(() => api<Event[]>('/feed/api/events'));
+ *   const events = new Resource(async (signal) => (await answer(feedApi.GET('/feed/api/events', { signal }))).items);
  *   {#if events.state === 'loading'} <Spinner/> {:else if events.error} <ErrorState error={events.error} onretry={() => events.reload()}/> …
  */
 export class Resource<T> {

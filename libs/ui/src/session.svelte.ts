@@ -1,18 +1,12 @@
-import { api, ApiError, isApiError } from './api';
+import type { components } from '@ticketslave/contracts/api/feed';
+import { ApiError, isApiError } from './api';
+import { answer, feedApi } from './api-client';
 
-export type Role = 'fan' | 'organiser' | 'admin';
-
-export interface SessionUser {
-  id: string;
-  email: string;
-  role: Role;
-  emailVerified: boolean;
-}
+/** Who is signed in (feed's `GET /feed/api/session/me`). */
+export type SessionUser = components['schemas']['Me'];
+export type Role = SessionUser['role'];
 
 export type SessionStatus = 'idle' | 'loading' | 'ready' | 'error';
-
-export const SESSION_ME_PATH = '/feed/api/session/me';
-export const SESSION_LOGOUT_PATH = '/feed/api/session/logout';
 
 /** Where to send someone who must sign in; `next` brings them back here after. */
 export function loginUrl(next: string = currentLocation()): string {
@@ -53,7 +47,7 @@ export class Session {
     if (this.#loading) return this.#loading;
     if (this.status === 'ready' && !force) return Promise.resolve(this.user);
     this.status = 'loading';
-    this.#loading = api<SessionUser>(SESSION_ME_PATH)
+    this.#loading = answer(feedApi.GET('/feed/api/session/me'))
       .then((user) => {
         this.user = user;
         this.error = null;
@@ -79,7 +73,7 @@ export class Session {
 
   async logout(): Promise<void> {
     try {
-      await api(SESSION_LOGOUT_PATH, { method: 'POST', body: {} });
+      await answer(feedApi.POST('/feed/api/session/logout'));
     } finally {
       this.user = null;
       this.status = 'ready';

@@ -1,5 +1,5 @@
 import type { BufferSocketMessage } from '@ticketslave/contracts';
-import { api, isApiError, LiveSocket, loginUrl } from '@ticketslave/ui';
+import { answer, apiHref, bufferApi, isApiError, LiveSocket, loginUrl } from '@ticketslave/ui';
 import type { ReceiptFile } from '@ticketslave/draw';
 import { downloadReceiptFile, keepReceipt, keptReceipt } from './receipt';
 import type { components } from '@ticketslave/contracts/api/buffer';
@@ -44,16 +44,16 @@ export class BufferRoom {
     });
   }
 
-  get base(): string {
-    return `/buffer/api/events/${encodeURIComponent(this.eventId)}`;
+  get #event() {
+    return { params: { path: { id: this.eventId } } };
   }
 
   get challengeUrl(): string {
-    return `${this.base}/challenge`;
+    return apiHref(bufferApi, '/buffer/api/events/{id}/challenge', { path: { id: this.eventId } });
   }
 
   get fairnessUrl(): string {
-    return `${location.origin}${this.base}/fairness`;
+    return `${location.origin}${apiHref(bufferApi, '/buffer/api/events/{id}/fairness', { path: { id: this.eventId } })}`;
   }
 
   start(): () => void {
@@ -68,7 +68,7 @@ export class BufferRoom {
 
   async loadInfo(): Promise<void> {
     try {
-      this.info = await api<BufferInfo>(this.base);
+      this.info = await answer(bufferApi.GET('/buffer/api/events/{id}', this.#event));
       this.infoError = null;
     } catch (e) {
       this.infoError = e;
@@ -78,7 +78,7 @@ export class BufferRoom {
   /** Reading my entry is also what sets the queue ticket cookie once I have a number. */
   async loadEntry(): Promise<void> {
     try {
-      this.entry = await api<MyEntry>(`${this.base}/entries/me`);
+      this.entry = await answer(bufferApi.GET('/buffer/api/events/{id}/entries/me', this.#event));
       this.entryStatus = 'joined';
     } catch (e) {
       if (isApiError(e) && e.status === 404) this.entryStatus = 'not-joined';
@@ -91,10 +91,7 @@ export class BufferRoom {
     this.joining = true;
     this.joinError = null;
     try {
-      const res = await api<{ entry: MyEntry; receipt: string }>(`${this.base}/entries`, {
-        method: 'POST',
-        body: { altcha: await this.proof() },
-      });
+      const res = await this.#enter();
       this.entry = res.entry;
       this.receipt = await keepReceipt(this.eventId, res.receipt);
       this.entryStatus = 'joined';
@@ -117,14 +114,17 @@ export class BufferRoom {
    */
   async downloadReceipt(): Promise<void> {
     if (!this.receipt) {
-      const res = await api<{ entry: MyEntry; receipt: string }>(`${this.base}/entries`, {
-        method: 'POST',
-        body: { altcha: await this.proof() },
-      });
+      const res = await this.#enter();
       this.entry = res.entry;
       this.receipt = await keepReceipt(this.eventId, res.receipt);
     }
     downloadReceiptFile(this.receipt);
+  }
+
+  /** Joins (idempotent: a fan already in gets the same entry back), with a fresh proof of work. */
+  async #enter() {
+    const altcha = await this.proof();
+    return answer(bufferApi.POST('/buffer/api/events/{id}/entries', { ...this.#event, body: { altcha } }));
   }
 
   #onMessage(m: BufferMessage): void {

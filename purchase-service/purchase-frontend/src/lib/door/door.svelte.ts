@@ -1,29 +1,22 @@
-import { api, ApiError, errorMessage } from '@ticketslave/ui';
+import type { paths } from '@ticketslave/contracts/api/purchase';
+import { answer, ApiError, errorMessage, purchaseApi } from '@ticketslave/ui';
 import { load, save } from './door-db';
-import { verifyTicketCode, type Verification } from './ticket-code';
+import { verifyTicketCode } from './ticket-code';
 
-export interface DoorTicket {
-  ticketId: string;
-  unitId: string;
-  categoryId: string;
-  category: string;
-  section: string | null;
-  row: string | null;
-  seat: number | null;
-  holder: string;
-  status: 'valid' | 'void';
-  checkedInAt: string | null;
+/** The success answer of one of purchase's operations. */
+type Answer<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+  responses: { 200: { content: { 'application/json': infer A } } };
 }
+  ? A
+  : never;
 
-export interface Bundle {
-  event: { eventId: string; title: string; venue: string; timeZone: string; startsAt: string };
-  verification: Verification;
-  tickets: DoorTicket[];
-  counts: { valid: number; checkedIn: number };
-  generatedAt: string;
-}
+/** What a door device keeps to scan offline (GET …/checkin/bundle). */
+export type Bundle = Answer<'/purchase/api/organiser/events/{id}/checkin/bundle', 'get'>;
+export type DoorTicket = Bundle['tickets'][number];
+type ServerVerdict = Answer<'/purchase/api/organiser/events/{id}/checkin/scans', 'post'>;
+export type Conflict = Answer<'/purchase/api/organiser/events/{id}/checkin/conflicts', 'get'>['items'][number];
 
-export type VerdictKind = 'admitted' | 'already_used' | 'conflict' | 'void' | 'wrong_event' | 'not_found' | 'invalid';
+export type VerdictKind = ServerVerdict['verdict'];
 
 export interface Verdict {
   kind: VerdictKind;
@@ -33,24 +26,12 @@ export interface Verdict {
   offline: boolean;
 }
 
-interface ServerVerdict {
-  scanId: string;
-  verdict: VerdictKind;
-  ticket: DoorTicket | null;
-  firstScan: { deviceId: string; scannedAt: string } | null;
-}
-
 /** A scan admitted offline, kept until the server has it. */
 interface PendingScan {
   scanId: string;
   ticketId: string;
   code?: string;
   scannedAt: string;
-}
-
-export interface Conflict {
-  ticket: DoorTicket;
-  scans: { scanId: string; deviceId: string; scannedAt: string; offline: boolean }[];
 }
 
 function deviceId(): string {
@@ -88,8 +69,8 @@ export class DoorDevice {
   get #key() {
     return `event:${this.eventId}`;
   }
-  get #base() {
-    return `/purchase/api/organiser/events/${encodeURIComponent(this.eventId)}/checkin`;
+  get #event() {
+    return { params: { path: { id: this.eventId } } };
   }
 
   readonly counts = $derived.by(() => {
@@ -139,13 +120,13 @@ export class DoorDevice {
     try {
       if (this.pending.length) {
         const sent = this.pending.slice(0, 500);
-        await api<{ results: ServerVerdict[] }>(`${this.#base}/sync`, { method: 'POST', body: { deviceId: this.deviceId, scans: sent } });
+        await answer(purchaseApi.POST('/purchase/api/organiser/events/{id}/checkin/sync', { ...this.#event, body: { deviceId: this.deviceId, scans: sent } }));
         const done = new Set(sent.map((s) => s.scanId));
         this.pending = this.pending.filter((s) => !done.has(s.scanId));
       }
       const [bundle, conflicts] = await Promise.all([
-        api<Bundle>(`${this.#base}/bundle`),
-        api<{ items: Conflict[] }>(`${this.#base}/conflicts`),
+        answer(purchaseApi.GET('/purchase/api/organiser/events/{id}/checkin/bundle', this.#event)),
+        answer(purchaseApi.GET('/purchase/api/organiser/events/{id}/checkin/conflicts', this.#event)),
       ]);
       this.bundle = bundle;
       this.conflicts = conflicts.items;
@@ -173,7 +154,7 @@ export class DoorDevice {
     const scanId = crypto.randomUUID();
     if (this.online) {
       try {
-        const r = await api<ServerVerdict>(`${this.#base}/scans`, { method: 'POST', body: { deviceId: this.deviceId, scanId, ...input } });
+        const r = await answer(purchaseApi.POST('/purchase/api/organiser/events/{id}/checkin/scans', { ...this.#event, body: { deviceId: this.deviceId, scanId, ...input } }));
         if (r.verdict === 'admitted' && r.ticket) {
           this.#local = { ...this.#local, [r.ticket.ticketId]: r.ticket.checkedInAt ?? new Date().toISOString() };
           void this.#persist();

@@ -5,7 +5,8 @@ export interface Verification {
   alg: 'EdDSA';
   issuer: string;
   audience: string;
-  keys: { keys: { kty?: string; crv?: string; x?: string; kid?: string }[] };
+  /** A JWK set, as purchase publishes it: only Ed25519 keys (OKP, with `x`) are used. */
+  keys: { keys: Record<string, unknown>[] };
 }
 
 export interface CodeClaims {
@@ -31,10 +32,12 @@ export function verifyTicketCode(code: string, v: Verification, now = Date.now()
   try {
     const header = json(parts[0]!);
     if (header.alg !== 'EdDSA') return { error: 'not a ticket code' };
-    const keys = v.keys.keys.filter((k) => k.kty === 'OKP' && k.crv === 'Ed25519' && k.x && (!header.kid || k.kid === header.kid));
+    const keys = v.keys.keys.filter(
+      (k): k is { x: string } => k.kty === 'OKP' && k.crv === 'Ed25519' && typeof k.x === 'string' && (!header.kid || k.kid === header.kid),
+    );
     const signingInput = new TextEncoder().encode(`${parts[0]}.${parts[1]}`);
     const signature = b64url(parts[2]!);
-    if (!keys.some((k) => ed25519.verify(signature, signingInput, b64url(k.x!)))) return { error: 'the signature does not match' };
+    if (!keys.some((k) => ed25519.verify(signature, signingInput, b64url(k.x)))) return { error: 'the signature does not match' };
     const p = json(parts[1]!);
     const audience = Array.isArray(p.aud) ? p.aud : [p.aud];
     if (p.iss !== v.issuer || !audience.includes(v.audience)) return { error: 'not a TicketSlave ticket' };

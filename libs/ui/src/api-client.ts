@@ -116,3 +116,19 @@ export function apiHref<Paths extends {}, P extends GetPath<Paths>>(
   const qs = search.toString();
   return qs ? `${url}?${qs}` : url;
 }
+
+/**
+ * The success answer of one operation, for naming a shape the document leaves unnamed:
+ * `ApiAnswer<paths, '/purchase/api/organiser/events/{id}/sales', 'get'>`.
+ */
+export type ApiAnswer<Paths, P extends keyof Paths, M extends keyof Paths[P]> = Paths[P][M] extends {
+  responses: infer R;
+}
+  ? {
+      [S in keyof R]: S extends 200 | 201 | 202
+        ? R[S] extends { content: { 'application/json': infer A } }
+          ? A
+          : never
+        : never;
+    }[keyof R]
+  : never;

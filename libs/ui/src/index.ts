@@ -24,7 +24,6 @@ export { default as ProofOfWork } from './components/proof-of-work.svelte';
 // State and helpers.
 export * from './api';
 export * from './api-client';
-export * from './untyped-api';
 export * from './session.svelte';
 export * from './live-socket.svelte';
 export * from './router.svelte';

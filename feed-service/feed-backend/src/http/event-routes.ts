@@ -5,9 +5,11 @@ import {
   InputError,
   noContent,
   rateLimit,
+  rawBody,
   sessionGuard,
   sessionOf,
   type ApiRouter,
+  type RouteSpec,
   type TokenVerifier,
 } from '@ticketslave/common';
 import { sniffImage, type PosterStore } from '../adapters/poster-store';
@@ -40,6 +42,7 @@ export function registerEventRoutes(api: ApiRouter, d: EventRouteDeps): void {
     key: (req) => (req.res?.locals.session as { sub?: string } | undefined)?.sub,
   });
   const o = { auth: 'session' as const, tags: ['organiser'], before: [guard, perUser] };
+  api.servedElsewhere(POSTER_UPLOAD);
 
   api.route(
     {
@@ -186,6 +189,19 @@ export function registerEventRoutes(api: ApiRouter, d: EventRouteDeps): void {
   );
 }
 
+/** The poster upload, declared with the API (its document, the typed clients) and served by `mountPosterUpload`. */
+const POSTER_UPLOAD = {
+  method: 'post',
+  path: '/organiser/events/:id/poster',
+  summary: "Upload the event's poster (a JPEG, PNG or WebP image of at most 5 MB, sent as it is)",
+  tags: ['organiser'],
+  params: Id,
+  body: rawBody('image/*', 'The image file itself, with its Content-Type'),
+  response: OrganiserEvent,
+  errors: [403, 404, 413],
+  auth: 'session',
+} satisfies RouteSpec<typeof Id, z.ZodType, z.ZodString, typeof OrganiserEvent>;
+
 /** The poster upload takes a raw image body, so it sits before the kit's JSON-only guard and repeats its Origin check. */
 export function mountPosterUpload(
   app: Express,
@@ -200,7 +216,7 @@ export function mountPosterUpload(
     );
   };
   app.post(
-    '/feed/api/organiser/events/:id/poster',
+    `/feed/api${POSTER_UPLOAD.path}`,
     originCheck,
     sessionGuard(d.sessions, { verifiedEmail: true }),
     express.raw({ type: () => true, limit: MAX_POSTER_BYTES }),

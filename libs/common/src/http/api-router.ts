@@ -69,6 +69,18 @@ export function textBody(contentType: string, description: string): z.ZodString 
   return schema;
 }
 
+const rawBodies = new WeakMap<z.ZodType, string>();
+/**
+ * The `body` of a route that takes a file as it is (an image upload) of `contentType`: a
+ * binary string in the OpenAPI document (a `Blob` in the generated clients). Such a route is
+ * served outside the router (`servedElsewhere`): the router only parses JSON.
+ */
+export function rawBody(contentType: string, description: string): z.ZodString {
+  const schema = z.string().meta({ format: 'binary' }).describe(description);
+  rawBodies.set(schema, contentType);
+  return schema;
+}
+
 interface RegisteredRoute {
   spec: RouteSpec<z.ZodType, z.ZodType, z.ZodType, z.ZodType>;
 }
@@ -175,6 +187,18 @@ export class ApiRouter {
   }
 
   /**
+   * Declares a route that another handler serves (an upload that must reach Express before
+   * the kit's JSON-only guard): it is in the OpenAPI document and the typed clients like any
+   * other route, but nothing here validates or answers it.
+   */
+  servedElsewhere<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
+    spec: RouteSpec<P, Q, B, R>,
+  ): this {
+    this.routes.push({ spec });
+    return this;
+  }
+
+  /**
    * OpenAPI 3.1 paths for the routes, mounted under `basePath`. Schemas named with
    * `.meta({ id })` go into `schemas` (the document's components) and are referenced.
    */
@@ -213,7 +237,11 @@ export class ApiRouter {
       if (spec.body) {
         operation.requestBody = {
           required: true,
-          content: { 'application/json': { schema: toJsonSchema(spec.body, 'input', schemas) } },
+          content: {
+            [rawBodies.get(spec.body) ?? 'application/json']: {
+              schema: toJsonSchema(spec.body, 'input', schemas),
+            },
+          },
         };
       }
       if (spec.auth && spec.auth !== 'none') operation.security = [{ [spec.auth]: [] }];

@@ -1,14 +1,9 @@
 import type { paths } from '@ticketslave/contracts/api/purchase';
-import { answer, ApiError, errorMessage, purchaseApi } from '@ticketslave/ui';
+import { answer, ApiError, errorMessage, purchaseApi, type ApiAnswer } from '@ticketslave/ui';
 import { load, save } from './door-db';
 import { verifyTicketCode } from './ticket-code';
 
-/** The success answer of one of purchase's operations. */
-type Answer<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
-  responses: { 200: { content: { 'application/json': infer A } } };
-}
-  ? A
-  : never;
+type Answer<P extends keyof paths, M extends keyof paths[P]> = ApiAnswer<paths, P, M>;
 
 /** What a door device keeps to scan offline (GET …/checkin/bundle). */
 export type Bundle = Answer<'/purchase/api/organiser/events/{id}/checkin/bundle', 'get'>;

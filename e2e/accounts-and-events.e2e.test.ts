@@ -24,6 +24,12 @@ const browser = useBrowser({ baseUrl: async () => (await platform).url });
 
 const inAFewDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
 
+/** The smallest PNG: one pixel (feed checks an upload's bytes, not only its Content-Type). */
+const ONE_PIXEL_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
+
 describe('accounts and events through the gateway', () => {
   browser.it('a fan registers in the feed UI, follows the e-mailed link and is verified', async () => {
     const p = await platform;
@@ -70,7 +76,7 @@ describe('accounts and events through the gateway', () => {
     },
   );
 
-  browser.it('an organiser creates and publishes an event, and fans find it in the feed', async () => {
+  browser.it('an organiser creates an event, uploads its poster in the dashboard and publishes it; fans find it in the feed', async () => {
     const p = await platform;
     const organiser = await browser.fan('organiser');
     const email = uniqueEmail('organiser');
@@ -102,6 +108,10 @@ describe('accounts and events through the gateway', () => {
       'create draft',
     );
     expect(draft.status).toBe('draft');
+    // The poster goes up from the editor as the image itself (the typed client's one non-JSON body).
+    await organiser.visit(`/feed/dashboard/events/${draft.id}`, 'editor');
+    await organiser.page.locator('input[type="file"]').setInputFiles({ name: 'poster.png', mimeType: 'image/png', buffer: ONE_PIXEL_PNG });
+    await organiser.page.getByAltText('Current poster').waitFor({ state: 'visible', timeout: 45_000 });
     await expectStatus(
       apiCall(organiser.context.request, p, 'POST', `/feed/api/organiser/events/${draft.id}/publish`, {}),
       200,
@@ -110,7 +120,7 @@ describe('accounts and events through the gateway', () => {
 
     const anonymous = await browser.fan('visitor', 'mobile');
     const listed = await expectStatus(
-      apiCall<{ id: string; title: string }>(
+      apiCall<{ id: string; title: string; posterUrl: string | null }>(
         anonymous.context.request,
         p,
         'GET',
@@ -119,7 +129,7 @@ describe('accounts and events through the gateway', () => {
       200,
       'public event',
     );
-    expect(listed).toMatchObject({ id: draft.id, title });
+    expect(listed).toMatchObject({ id: draft.id, title, posterUrl: expect.stringContaining(`/posters/${draft.id}/`) });
     await anonymous.visit('/feed/', 'feed-with-event');
     const card = anonymous.page.locator(`a[href="/feed/events/${draft.id}"]`);
     await card.waitFor({ state: 'visible', timeout: 45_000 });

@@ -469,6 +469,11 @@ describe('the main journey through the gateway', () => {
         await claim.click();
         await fan.page.waitForURL(/\/purchase\/\?event=/, { timeout: 45_000 });
         await fan.page.getByRole('button', { name: 'Hold seats' }).waitFor({ timeout: 45_000 });
+        // The purchase window (the admission's end) is on the page before any hold.
+        await fan.page
+          .getByTestId('purchase-window')
+          .filter({ hasText: 'Your purchase window closes at' })
+          .waitFor({ timeout: 20_000 });
         await fan.screenshot('seat-map');
 
         if (role.kind === 'buy') {

@@ -216,6 +216,34 @@ describe('POST /purchase/api/events/:id/holds', () => {
     });
   });
 
+  it("shows the fan's purchase window before a hold: when the admission ends, how long a hold lasts, and the order in progress", async () => {
+    const aid = randomUUID();
+    const session = await h.identity.sessionCookie({ id: 'u-window' });
+    const cookie = `${session}; ${await h.identity.admissionCookie('u-window', E, aid, 600)}`;
+    const before = await call(h, 'GET', `/events/${E}/admission`, cookie);
+    expect(before.status).toBe(200);
+    expect(before.body).toMatchObject({ admissionId: aid, holdSeconds: 300, orderId: null });
+    const endsIn = Date.parse(String(before.body.expiresAt)) - Date.now();
+    expect(endsIn).toBeGreaterThan(590_000);
+    expect(endsIn).toBeLessThanOrEqual(600_000);
+
+    const held = await call(h, 'POST', `/events/${E}/holds`, cookie, { seats: [seat('D', 15)] });
+    expect(held.status).toBe(201);
+    const after = await call(h, 'GET', `/events/${E}/admission`, cookie);
+    expect(after.body).toMatchObject({ orderId: (held.body as { orderId: string }).orderId });
+
+    const none = await call(h, 'GET', `/events/${E}/admission`, session);
+    expect(none.status).toBe(401);
+    expect(none.body.type).toMatch(/missing_admission/);
+    const theirs = await call(
+      h,
+      'GET',
+      `/events/${E}/admission`,
+      `${await h.identity.sessionCookie({ id: 'u-thief' })}; ${await h.identity.admissionCookie('u-window', E, aid)}`,
+    );
+    expect(theirs.status).toBe(403);
+  });
+
   it('rejects malformed bodies and unknown seats with 400 problem+json', async () => {
     const cookie = await h.fan('u-bad', E);
     for (const body of [{}, { seats: [] }, { seats: 'A1' }, { categoryId: 'standing', quantity: 0 }]) {

@@ -57,12 +57,12 @@ export class PgOrderStore implements OrderStore {
     return row && toOrder(row);
   }
 
-  async otherLiveOnAdmission(admissionId: string, orderId: string): Promise<string | undefined> {
+  async liveOnAdmission(admissionId: string, exceptOrderId?: string): Promise<string | undefined> {
     const row = await queryOne<{ order_id: string }>(
       this.db,
-      `SELECT order_id FROM orders WHERE admission_id = $1 AND order_id <> $2
+      `SELECT order_id FROM orders WHERE admission_id = $1 AND ($2::uuid IS NULL OR order_id <> $2)
          AND status IN ('pending_payment', 'confirmed', 'paid', 'refunded') LIMIT 1`,
-      [admissionId, orderId],
+      [admissionId, exceptOrderId ?? null],
     );
     return row?.order_id;
   }

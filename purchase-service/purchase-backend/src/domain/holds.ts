@@ -10,7 +10,7 @@ import {
   type OutgoingMessage,
 } from '@ticketslave/common';
 import { cancelOrder, orderMessage, orderView, type OrderView } from './orders';
-import type { Order, OrderWithItems, Transact } from './ports';
+import type { Order, OrderWithItems, PurchaseStore, Transact } from './ports';
 
 export type HoldSelection = { seats: string[] } | { categoryId: string; quantity: number };
 
@@ -166,4 +166,30 @@ export async function sweepExpiredHolds(tx: Transact, clock: Clock, batch = 200)
     total += n;
     if (n < batch) return total;
   }
+}
+
+export interface PurchaseWindow {
+  admissionId: string;
+  /** When the admission ends: no hold after it (a hold made before runs its course). */
+  expiresAt: string;
+  /** How long a hold keeps the seats while the fan pays. */
+  holdSeconds: number;
+  /** The admission's order in progress or paid; null while the fan may hold. */
+  orderId: string | null;
+}
+
+/** What the seat page shows before a hold: how long the fan may still choose, and for how long seats are kept. */
+export async function purchaseWindow(
+  s: PurchaseStore,
+  eventId: string,
+  admission: { aid: string; exp: number },
+): Promise<PurchaseWindow> {
+  const event = await s.events.get(eventId);
+  if (!event) throw new NotFoundError('No such event.', 'event_not_found');
+  return {
+    admissionId: admission.aid,
+    expiresAt: new Date(admission.exp * 1000).toISOString(),
+    holdSeconds: event.holdSeconds,
+    orderId: (await s.orders.liveOnAdmission(admission.aid)) ?? null,
+  };
 }

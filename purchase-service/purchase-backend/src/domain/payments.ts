@@ -34,7 +34,7 @@ export async function onPaymentAuthorized(
     return 'cancelled';
   }
   if (order.status !== 'pending_payment' && order.status !== 'expired') return 'ignored';
-  if (order.status === 'expired' && (await s.orders.otherLiveOnAdmission(order.admissionId, order.orderId))) {
+  if (order.status === 'expired' && (await s.orders.liveOnAdmission(order.admissionId, order.orderId))) {
     // The hold lapsed and the fan has since held again with the same admission: that newer
     // order is the one they are buying; this late authorization is voided.
     await cancelOrder(s, order, ORDER_REASON.superseded);

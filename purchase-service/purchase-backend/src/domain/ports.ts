@@ -143,8 +143,8 @@ export interface OrderStore {
   lockLapsed(now: Date, limit: number): Promise<Order[]>;
   /** The event's orders awaiting payment, locked in order id order. */
   lockPending(eventId: string): Promise<Order[]>;
-  /** Another live order (pending, confirmed, paid or refunded) of the same admission, if any. */
-  otherLiveOnAdmission(admissionId: string, orderId: string): Promise<string | undefined>;
+  /** The admission's live order (pending, confirmed, paid or refunded), other than `exceptOrderId`, if any. */
+  liveOnAdmission(admissionId: string, exceptOrderId?: string): Promise<string | undefined>;
   unitIds(orderId: string): Promise<string[]>;
   /** A fan's orders, newest first (at most 100); `orderId` narrows to one. */
   ofUser(userId: string, orderId?: string): Promise<OrderWithItems[]>;

@@ -18,7 +18,7 @@ export async function admittedFan(
   req: Request,
   res: Response,
   eventId: string,
-): Promise<{ session: SessionClaims; admission: AdmissionClaims }> {
+): Promise<{ session: SessionClaims; admission: AdmissionClaims & { exp: number } }> {
   const session = sessionOf(res);
   const cookies = (req.cookies ?? {}) as Record<string, string | undefined>;
   const admission = await verifier.verify('admission', cookies[admissionCookie(eventId)]);

@@ -9,7 +9,7 @@ import {
   type TokenVerifier,
 } from '@ticketslave/common';
 import { checkIn, ticketsOf } from '../domain/tickets';
-import { holdSeats, releaseHold, type HoldStore, type PersonClaims } from '../domain/holds';
+import { holdSeats, purchaseWindow, releaseHold, type HoldStore, type PersonClaims } from '../domain/holds';
 import { ordersOf } from '../domain/orders';
 import type { PurchaseStore, Transact } from '../domain/ports';
 import { seatMap } from '../domain/seatmap';
@@ -87,6 +87,28 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
         },
         d.persons,
       );
+    },
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/events/:id/admission',
+      summary:
+        'My purchase window for this event: when my admission ends, how long a hold lasts, my order in progress',
+      params: EventParams,
+      response: z.object({
+        admissionId: z.string(),
+        expiresAt: z.iso.datetime({ offset: true }),
+        holdSeconds: z.number().int(),
+        orderId: z.uuid().nullable(),
+      }),
+      errors: [403, 404],
+      auth: 'admission',
+      before: [fan],
+    },
+    async ({ params, req, res }) => {
+      const { admission } = await admittedFan(d.admissions, req, res, params.id);
+      return purchaseWindow(d.store, params.id, admission);
     },
   );
   api.route(

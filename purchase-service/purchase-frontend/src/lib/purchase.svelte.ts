@@ -15,6 +15,8 @@ export class PurchaseState {
   selected = $state<string[]>([]);
   gaQuantities = $state<Record<string, number>>({});
   order = $state<Order | null>(null);
+  /** The fan's purchase window (their admission): until when they may hold; null when not admitted. */
+  window = $state<{ expiresAt: string; holdSeconds: number } | null>(null);
   readonly socket: LiveSocket<SeatFeedMessage>;
 
   constructor(readonly eventId: string) {
@@ -38,6 +40,18 @@ export class PurchaseState {
       pollIntervalMs: 10_000,
     });
     void this.loadOrder();
+    void this.loadWindow();
+  }
+
+  async loadWindow(): Promise<void> {
+    try {
+      this.window = await answer(
+        purchaseApi.GET('/purchase/api/events/{id}/admission', { params: { path: { id: this.eventId } } }),
+      );
+    } catch {
+      // Not admitted (or the admission ended): the hold answers why when the fan tries.
+      this.window = null;
+    }
   }
 
   /** Patches the map with live changes and drops selected seats someone else just took. */

@@ -21,13 +21,10 @@ export interface Verdict {
   offline: boolean;
 }
 
-/** A scan admitted offline, kept until the server has it. */
-interface PendingScan {
-  scanId: string;
-  ticketId: string;
-  code?: string;
-  scannedAt: string;
-}
+/** A scan admitted offline, kept until the server has it (one of the scans `…/checkin/sync` takes). */
+type PendingScan = NonNullable<
+  paths['/purchase/api/organiser/events/{id}/checkin/sync']['post']['requestBody']
+>['content']['application/json']['scans'][number];
 
 function deviceId(): string {
   let id = localStorage.getItem('ticketslave-door-device');

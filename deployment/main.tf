@@ -34,6 +34,20 @@ provider "aws" {
   }
 }
 
+# CloudFront's web ACL (WAFv2, CLOUDFRONT scope) can only be created in us-east-1.
+provider "aws" {
+  alias               = "us_east_1"
+  region              = "us-east-1"
+  allowed_account_ids = [var.aws_account_id]
+  default_tags {
+    tags = {
+      Project     = "ticketslave"
+      Environment = var.environment
+      ManagedBy   = "terraform"
+    }
+  }
+}
+
 data "aws_caller_identity" "current" {}
 
 module "network" {
@@ -99,6 +113,10 @@ module "elb" {
   certificate_arn       = var.alb_certificate_arn
   deletion_protection   = var.deletion_protection
   services              = { for k, port in local.service_ports : k => { port = port, priority = local.rule_priorities[k] } }
+  access_logs_bucket    = module.access_logs.bucket
+  access_logs_prefix    = module.access_logs.alb_prefix
+  origin_secret_header  = var.origin_secret_header
+  origin_secret         = local.origin_secret
 }
 
 module "ecs" {
@@ -130,7 +148,40 @@ module "cloudfront" {
   images_bucket                      = module.s3.images_bucket
   images_bucket_arn                  = module.s3.images_bucket_arn
   images_bucket_regional_domain_name = module.s3.images_bucket_regional_domain_name
-  web_acl_arn                        = var.cloudfront_web_acl_arn
+  web_acl_arn                        = module.waf.web_acl_arn
+  origin_secret_header               = var.origin_secret_header
+  origin_secret                      = local.origin_secret
+  logs_bucket_domain_name            = module.access_logs.bucket_domain_name
+  logs_prefix                        = module.access_logs.cloudfront_prefix
+}
+
+module "waf" {
+  source                   = "./modules/waf"
+  providers                = { aws = aws.us_east_1 }
+  name                     = local.name
+  rate_limit_per_5_minutes = var.waf_rate_limit_per_5_minutes
+  bot_control              = var.waf_bot_control
+}
+
+module "access_logs" {
+  source      = "./modules/access_logs"
+  bucket_name = "${local.name}-${data.aws_caller_identity.current.account_id}-access-logs"
+  expire_days = var.access_logs_expire_days
+}
+
+module "alarms" {
+  source                    = "./modules/alarms"
+  name                      = local.name
+  alarm_emails              = var.alarm_emails
+  alb_arn_suffix            = module.elb.alb_arn_suffix
+  target_group_arn_suffixes = module.elb.target_group_arn_suffixes
+  service_log_groups        = module.ecs.log_group_names
+  dlq_log_messages          = var.dlq_log_messages
+  rds_instance_id           = module.rds.instance_id
+  rds_max_connections       = var.rds_max_connections
+  rds_allocated_storage_gb  = module.rds.allocated_storage_gb
+  msk_cluster_name          = module.msk.cluster_name
+  msk_broker_ids            = module.msk.broker_ids
 }
 
 # No API Gateway: CloudFront + ALB already give TLS, path routing and WebSockets to the

@@ -62,3 +62,25 @@ output "db_roles_task_definition" {
   description = "The database bootstrap task (docs/operations.md, \"Database roles\"): run once before services start and after a password rotation"
   value       = aws_ecs_task_definition.db_roles.family
 }
+
+output "fairness_bucket" {
+  value = module.s3.fairness_bucket
+}
+
+output "access_logs_bucket" {
+  value = module.access_logs.bucket
+}
+
+output "alarm_topic_arn" {
+  description = "Subscribe the on-call's pager or chat here (e-mail: var.alarm_emails)"
+  value       = module.alarms.topic_arn
+}
+
+output "origin_secret_arn" {
+  description = "The origin secret (rotation: docs/operations.md)"
+  value       = aws_secretsmanager_secret.origin.arn
+}
+
+output "web_acl_arn" {
+  value = module.waf.web_acl_arn
+}

@@ -25,10 +25,14 @@ locals {
     ASSET_BASE_URL = local.public_base_url
     FRONTEND_DIR   = "/app/frontend"
     COOKIE_SECURE  = "true"
+    # CloudFront adds this header (edge.tf); a request carrying one of ORIGIN_SECRETS came
+    # through it, so its CloudFront-Viewer-Address names the client (per-client rate limits).
+    ORIGIN_SECRET_HEADER = var.origin_secret_header
   }
 
   common_secrets = {
     KAFKA_SASL_PASSWORD = "${module.msk.scram_secret_arn}:password::"
+    ORIGIN_SECRETS      = aws_secretsmanager_secret.origin.arn
   }
 
   # Each service's own credentials, named by its task definition and no other (issue 17.13):
@@ -52,7 +56,11 @@ locals {
       GOOGLE_USERINFO_URL = "https://openidconnect.googleapis.com/v1/userinfo"
     }
     buffer = {
-      BEACON_URL = var.beacon_url
+      BEACON_URL        = var.beacon_url
+      BEACON_CHAIN_HASH = var.beacon_chain_hash
+      # Fairness documents (FAIRNESS_KEY_PREFIX in data/s3-fairness-store.ts).
+      S3_BUCKET_FAIRNESS = module.s3.fairness_bucket
+      S3_REGION          = var.region
     }
     queue = {
       BUFFER_JWKS_URL = "http://buffer:8082/buffer/.well-known/jwks.json"
@@ -78,8 +86,10 @@ locals {
     payment  = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "SMTP_URL"]
   }
 
-  # Key prefixes the code writes (feed: POSTER_KEY_PREFIX in adapters/poster-store.ts).
-  poster_key_prefix = "images/posters/"
+  # Key prefixes the code writes (feed: POSTER_KEY_PREFIX in adapters/poster-store.ts; buffer:
+  # FAIRNESS_KEY_PREFIX in data/s3-fairness-store.ts).
+  poster_key_prefix   = "images/posters/"
+  fairness_key_prefix = "fairness/"
 
   task_policies = {
     feed = jsonencode({
@@ -89,6 +99,24 @@ locals {
         Action   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
         Resource = "${module.s3.images_bucket_arn}/${local.poster_key_prefix}*"
       }]
+    })
+    # Write and read back its documents; never delete one (the bucket keeps every version).
+    # ListBucket under the prefix makes a document not yet built a 404 (NoSuchKey), not a 403.
+    buffer = jsonencode({
+      Version = "2012-10-17"
+      Statement = [
+        {
+          Effect   = "Allow"
+          Action   = ["s3:PutObject", "s3:GetObject"]
+          Resource = "${module.s3.fairness_bucket_arn}/${local.fairness_key_prefix}*"
+        },
+        {
+          Effect    = "Allow"
+          Action    = ["s3:ListBucket"]
+          Resource  = module.s3.fairness_bucket_arn
+          Condition = { StringLike = { "s3:prefix" = ["${local.fairness_key_prefix}*"] } }
+        },
+      ]
     })
   }
 

@@ -53,9 +53,40 @@ variable "cloudfront_certificate_arn" {
   type        = string
 }
 
-variable "cloudfront_web_acl_arn" {
-  type    = string
-  default = ""
+variable "waf_rate_limit_per_5_minutes" {
+  description = "WAF: requests per client address in 5 minutes before 429s (modules/waf)"
+  type        = number
+  default     = 3000
+}
+
+variable "waf_bot_control" {
+  description = "WAF: add AWS Bot Control (billed per request)"
+  type        = bool
+  default     = false
+}
+
+variable "origin_secret_header" {
+  description = "Header CloudFront adds to origin requests; the ALB requires it and the services read it (ORIGIN_SECRET_HEADER)"
+  type        = string
+  default     = "X-Origin-Secret"
+}
+
+variable "access_logs_expire_days" {
+  description = "Days ALB and CloudFront access logs are kept"
+  type        = number
+  default     = 90
+}
+
+variable "alarm_emails" {
+  description = "Addresses subscribed to the alarm topic"
+  type        = list(string)
+  default     = []
+}
+
+variable "dlq_log_messages" {
+  description = "The log messages of a message sent to a dead-letter topic (libs/common DLQ_LOG_MESSAGES; the plan checks compare)"
+  type        = list(string)
+  default     = ["poison message sent to DLQ", "message failed, sent to DLQ"]
 }
 
 variable "image_tag" {
@@ -187,7 +218,17 @@ variable "google_client_id" {
 }
 
 variable "beacon_url" {
-  description = "Public randomness beacon (drand)"
+  description = "drand HTTP API of the beacon chain the buffer draws with: drand's quicknet (docs/fairness.md)"
   type        = string
-  default     = "https://api.drand.sh"
+  default     = "https://api.drand.sh/52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971"
+}
+
+variable "beacon_chain_hash" {
+  description = "The chain the buffer pins (BEACON_CHAIN_HASH): quicknet's"
+  type        = string
+  default     = "52db9ba70e0cc0f6eaf7803dd07447a1f5477735fd3f661792ba94600c84e971"
+  validation {
+    condition     = can(regex("^[0-9a-f]{64}$", var.beacon_chain_hash))
+    error_message = "beacon_chain_hash is 64 lowercase hex characters."
+  }
 }

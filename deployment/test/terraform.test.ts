@@ -28,7 +28,19 @@ beforeAll(async () => {
 describe('Terraform sources', () => {
   it('has the modules the platform needs', () => {
     expect(Object.keys(mods).sort()).toEqual(
-      expect.arrayContaining(['cloudfront', 'ecr', 'ecs', 'elb', 'msk', 'network', 'rds', 's3']),
+      expect.arrayContaining([
+        'access_logs',
+        'alarms',
+        'cloudfront',
+        'ecr',
+        'ecs',
+        'elb',
+        'msk',
+        'network',
+        'rds',
+        's3',
+        'waf',
+      ]),
     );
   });
 
@@ -274,6 +286,21 @@ describe('exposure', () => {
           listed: true,
         });
     expect(Object.keys(resources(net, 'aws_security_group_rule'))).toEqual([]);
+  });
+
+  it('interface endpoints sit in every private subnet; the S3 gateway serves every private route table', () => {
+    // A mocked plan does not know subnet and route table ids, so this reads the source.
+    const net = mods.network!;
+    expect(resources(net, 'aws_vpc_endpoint').interface).toMatchObject({
+      vpc_endpoint_type: 'Interface',
+      subnet_ids: '${aws_subnet.private[*].id}',
+      security_group_ids: ['${aws_security_group.endpoints.id}'],
+      private_dns_enabled: true,
+    });
+    expect(resources(net, 'aws_vpc_endpoint').s3).toMatchObject({
+      vpc_endpoint_type: 'Gateway',
+      route_table_ids: '${aws_route_table.private[*].id}',
+    });
   });
 
   it('the ALB listens on HTTPS only, with a TLS 1.3 policy and a WebSocket-friendly idle timeout', () => {

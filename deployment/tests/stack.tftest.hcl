@@ -4,6 +4,9 @@
 #   facts.required_env      service => variables its config schema requires in production
 #   facts.poster_key_prefix the key prefix feed writes posters under
 #   facts.sg_rule_quota     rules per security group and direction (AWS default 60)
+#   facts.fairness_key_prefix the key prefix buffer writes fairness documents under
+#   facts.dlq_log_messages  the log lines a service writes for a dead-lettered message
+#   facts.beacon            the buffer's default beacon (drand quicknet) and the chain it pins
 
 mock_provider "aws" {
   # Computed attributes get mock values at plan time, so assertions can read ARNs and ids.
@@ -29,6 +32,36 @@ mock_provider "aws" {
   mock_resource "aws_s3_bucket" {
     defaults = { arn = "arn:aws:s3:::ticketslave-images" }
   }
+}
+
+# The same mock for the us-east-1 provider CloudFront's web ACL is created with.
+mock_provider "aws" {
+  alias           = "us_east_1"
+  override_during = plan
+  mock_resource "aws_wafv2_web_acl" {
+    defaults = { arn = "arn:aws:wafv2:us-east-1:111111111111:global/webacl/ticketslave/mock" }
+  }
+}
+
+override_resource {
+  target          = module.network.aws_security_group.endpoints
+  override_during = plan
+  values          = { id = "sg-endpoints" }
+}
+override_resource {
+  target          = module.s3.aws_s3_bucket.fairness
+  override_during = plan
+  values          = { id = "ticketslave-fairness", arn = "arn:aws:s3:::ticketslave-fairness" }
+}
+override_resource {
+  target          = aws_secretsmanager_secret.origin
+  override_during = plan
+  values          = { arn = "arn:aws:secretsmanager:eu-central-1:111111111111:secret:ticketslave/origin-secret-AbCdEf" }
+}
+override_resource {
+  target          = module.alarms.aws_sns_topic.alarms
+  override_during = plan
+  values          = { arn = "arn:aws:sns:eu-central-1:111111111111:ticketslave-alarms" }
 }
 
 # Distinct, known security group ids, so the rules can be told apart at plan time.
@@ -227,5 +260,200 @@ run "each_service_gets_only_its_own_database_secret" {
   assert {
     condition     = keys(local.db_roles_secrets) == concat(["DATABASE_URL"], sort([for svc in keys(local.service_ports) : "DB_ROLE_PASSWORD_${upper(svc)}"]))
     error_message = "The bootstrap task needs the master URL and every role's password: ${jsonencode(keys(local.db_roles_secrets))}"
+  }
+}
+
+run "edge" {
+  command = plan
+
+  assert {
+    condition     = module.cloudfront.web_acl_id == module.waf.web_acl_arn && module.waf.web_acl_arn != ""
+    error_message = "CloudFront must be associated with the WAF web ACL: ${module.cloudfront.web_acl_id}"
+  }
+
+  assert {
+    condition     = module.waf.scope == "CLOUDFRONT"
+    error_message = "A web ACL for CloudFront has CLOUDFRONT scope (and lives in us-east-1)."
+  }
+
+  assert {
+    condition     = alltrue([for g in ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesAmazonIpReputationList", "rate-per-client"] : contains(keys(module.waf.rules), g)])
+    error_message = "The web ACL needs AWS's common rules, the IP reputation list and a per-client rate rule: ${jsonencode(module.waf.rules)}"
+  }
+
+  assert {
+    condition     = module.waf.rate_limit.aggregate_key_type == "IP" && module.waf.rate_limit.limit == var.waf_rate_limit_per_5_minutes
+    error_message = "The rate rule counts per client address: ${jsonencode(module.waf.rate_limit)}"
+  }
+
+  assert {
+    condition     = contains(keys(module.waf.rules), "AWSManagedRulesBotControlRuleSet") == var.waf_bot_control
+    error_message = "Bot Control is there exactly when waf_bot_control is on."
+  }
+
+  assert {
+    condition     = module.cloudfront.alb_origin_headers == [var.origin_secret_header]
+    error_message = "CloudFront must send the origin secret header (var.origin_secret_header) to the ALB."
+  }
+
+  assert {
+    condition     = module.elb.default_action == { type = "fixed-response", status = "403" }
+    error_message = "A request without the origin secret must get the listener's fixed 403: ${jsonencode(module.elb.default_action)}"
+  }
+
+  # Every rule that forwards or redirects requires the header with CloudFront's value.
+  assert {
+    condition = alltrue([for k, r in module.elb.listener_rules :
+      length(r.headers) == 1 && try(r.headers[var.origin_secret_header], []) == tolist([local.origin_secret]) if r.action != "fixed-response"
+    ])
+    error_message = "A listener rule forwards without requiring the origin secret header."
+  }
+
+  assert {
+    condition = alltrue([for svc in keys(local.service_ports) :
+      contains(keys(module.elb.listener_rules), "forward-${svc}")
+    ])
+    error_message = "Every service has its forward rule."
+  }
+
+  # The services read the same header name and secret (libs/common ORIGIN_SECRET_HEADER, ORIGIN_SECRETS).
+  assert {
+    condition = alltrue([for svc, s in local.ecs_services :
+      s.environment.ORIGIN_SECRET_HEADER == var.origin_secret_header && s.secrets.ORIGIN_SECRETS == aws_secretsmanager_secret.origin.arn
+    ])
+    error_message = "Every service must get ORIGIN_SECRET_HEADER and ORIGIN_SECRETS (the secret CloudFront sends)."
+  }
+}
+
+run "access_logs" {
+  command = plan
+
+  assert {
+    condition     = module.elb.access_logs == { bucket = module.access_logs.bucket, prefix = module.access_logs.alb_prefix, enabled = true }
+    error_message = "The ALB must write access logs to the log bucket: ${jsonencode(module.elb.access_logs)}"
+  }
+
+  assert {
+    condition     = module.cloudfront.logging == [{ bucket = module.access_logs.bucket_domain_name, prefix = module.access_logs.cloudfront_prefix }]
+    error_message = "CloudFront must write access logs to the log bucket: ${jsonencode(module.cloudfront.logging)}"
+  }
+
+  assert {
+    condition = (
+      module.access_logs.posture.expire_days == var.access_logs_expire_days &&
+      module.access_logs.posture.object_ownership == "BucketOwnerPreferred" &&
+      module.access_logs.posture.block_public && module.access_logs.posture.sse == "AES256"
+    )
+    error_message = "The log bucket expires logs, keeps ACLs for CloudFront's delivery, blocks public access, and uses SSE-S3 (what both writers support): ${jsonencode(module.access_logs.posture)}"
+  }
+}
+
+run "alarms" {
+  command = plan
+
+  assert {
+    condition = alltrue([for k, a in module.alarms.alarms :
+      a.alarm_actions == toset([module.alarms.topic_arn]) && a.ok_actions == toset([module.alarms.topic_arn])
+    ])
+    error_message = "Every alarm must notify the SNS topic on ALARM and OK: ${jsonencode({ for k, a in module.alarms.alarms : k => a.alarm_actions })}"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      [for svc in keys(local.service_ports) : [for what in ["target-5xx", "target-latency-p95", "dead-letters"] : contains(keys(module.alarms.alarms), "${svc}-${what}")]],
+      [for k in ["alb-elb-5xx", "rds-cpu", "rds-connections", "rds-free-storage", "kafka-consumer-lag"] : contains(keys(module.alarms.alarms), k)],
+      [for id in module.msk.broker_ids : contains(keys(module.alarms.alarms), "msk-disk-broker-${id}")],
+    ]))
+    error_message = "Missing alarms; there are: ${jsonencode(keys(module.alarms.alarms))}"
+  }
+
+  # The dead-letter alarms count the lines the code writes, in each service's own log group.
+  assert {
+    condition     = sort(var.dlq_log_messages) == tolist(var.facts.dlq_log_messages)
+    error_message = "dlq_log_messages ${jsonencode(var.dlq_log_messages)} is not what libs/common logs: ${jsonencode(var.facts.dlq_log_messages)}"
+  }
+
+  assert {
+    condition = alltrue([for svc, f in module.alarms.dead_letter_filters :
+      f.log_group == module.ecs.log_group_names[svc] && alltrue([for m in var.facts.dlq_log_messages : strcontains(f.pattern, "$.msg = \"${m}\"")]) &&
+      f.dimensions.Service == "$.service" && module.alarms.alarms["${svc}-dead-letters"].dimensions.Service == svc &&
+      module.alarms.alarms["${svc}-dead-letters"].metric == f.metric
+    ])
+    error_message = "Dead-letter metric filters and alarms disagree with the log lines: ${jsonencode(module.alarms.dead_letter_filters)}"
+  }
+
+  assert {
+    condition     = strcontains(module.alarms.alarms["kafka-consumer-lag"].metric, "'${module.msk.cluster_name}'")
+    error_message = "The consumer lag alarm must query this cluster."
+  }
+}
+
+run "endpoints" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(module.network.interface_endpoints)) == toset(["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts"])
+    error_message = "Interface endpoints: ${jsonencode(keys(module.network.interface_endpoints))}"
+  }
+
+  assert {
+    condition = alltrue([for k, e in module.network.interface_endpoints :
+      e.private_dns_enabled && e.security_group_ids == toset(["sg-endpoints"])
+    ])
+    error_message = "Each interface endpoint: private DNS (the SDKs' default hostnames resolve to it), behind the endpoints group. (Subnets and route tables are unknown in a mocked plan: deployment/test/terraform.test.ts reads them from the source.)"
+  }
+
+  assert {
+    condition = alltrue([for r in module.network.ingress_rules :
+      r.source_group == "services" && r.from_port == 443 && r.to_port == 443 if r.security_group == "endpoints"
+    ])
+    error_message = "The endpoints take HTTPS from the services only."
+  }
+}
+
+run "fairness" {
+  command = plan
+
+  assert {
+    condition     = local.ecs_services.buffer.environment.S3_BUCKET_FAIRNESS == module.s3.fairness_bucket && local.ecs_services.buffer.environment.S3_REGION == var.region
+    error_message = "buffer must be told the fairness bucket and its region."
+  }
+
+  assert {
+    condition = (
+      module.s3.fairness_posture.versioning == "Enabled" && module.s3.fairness_posture.block_public &&
+      module.s3.fairness_posture.sse == "AES256"
+    )
+    error_message = "The fairness bucket is private, versioned and encrypted: ${jsonencode(module.s3.fairness_posture)}"
+  }
+
+  assert {
+    condition     = jsondecode(local.task_policies.buffer).Statement[0].Resource == "${module.s3.fairness_bucket_arn}/${var.facts.fairness_key_prefix}*" && toset(jsondecode(local.task_policies.buffer).Statement[0].Action) == toset(["s3:PutObject", "s3:GetObject"])
+    error_message = "buffer's task role may put and get exactly under the prefix the code writes (${var.facts.fairness_key_prefix}): ${local.task_policies.buffer}"
+  }
+
+  assert {
+    condition = alltrue([for svc, p in local.task_policies :
+      !strcontains(p, module.s3.fairness_bucket_arn) if svc != "buffer"
+    ])
+    error_message = "Only buffer may touch the fairness bucket."
+  }
+
+  assert {
+    condition     = local.ecs_services.buffer.environment.BEACON_URL == var.facts.beacon.url && local.ecs_services.buffer.environment.BEACON_CHAIN_HASH == var.facts.beacon.chain_hash
+    error_message = "buffer's beacon must be drand quicknet (${var.facts.beacon.url}), pinned to its chain hash ${var.facts.beacon.chain_hash}."
+  }
+}
+
+run "waf_bot_control_on" {
+  command = plan
+
+  variables {
+    waf_bot_control = true
+  }
+
+  assert {
+    condition     = module.waf.rules["AWSManagedRulesBotControlRuleSet"] > module.waf.rules["rate-per-client"]
+    error_message = "With waf_bot_control, Bot Control is in the web ACL, after the rate rule: ${jsonencode(module.waf.rules)}"
   }
 }

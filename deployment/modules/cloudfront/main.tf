@@ -32,6 +32,11 @@ resource "aws_cloudfront_distribution" "this" {
   origin {
     origin_id   = "alb"
     domain_name = var.alb_origin_domain_name
+    # The ALB forwards only requests carrying this header (its listener rules require it).
+    custom_header {
+      name  = var.origin_secret_header
+      value = var.origin_secret
+    }
     custom_origin_config {
       http_port                = 80
       https_port               = 443
@@ -109,8 +114,9 @@ resource "aws_cloudfront_distribution" "this" {
   dynamic "logging_config" {
     for_each = var.logs_bucket_domain_name == "" ? [] : [var.logs_bucket_domain_name]
     content {
-      bucket = logging_config.value
-      prefix = "cloudfront/"
+      bucket          = logging_config.value
+      prefix          = var.logs_prefix
+      include_cookies = false
     }
   }
 }

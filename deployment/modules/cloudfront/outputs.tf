@@ -15,3 +15,16 @@ output "images_path_pattern" {
   description = "Public paths served from the images bucket (the path is the object key)"
   value       = local.images_path_pattern
 }
+
+output "web_acl_id" {
+  value = aws_cloudfront_distribution.this.web_acl_id
+}
+
+output "alb_origin_headers" {
+  description = "Header names CloudFront adds to requests to the ALB"
+  value       = [for o in aws_cloudfront_distribution.this.origin : [for h in o.custom_header : h.name] if o.origin_id == "alb"][0]
+}
+
+output "logging" {
+  value = [for l in aws_cloudfront_distribution.this.logging_config : { bucket = l.bucket, prefix = l.prefix }]
+}

@@ -52,12 +52,29 @@ variable "price_class" {
 }
 
 variable "web_acl_arn" {
-  description = "Optional WAF web ACL (global scope)"
+  description = "WAFv2 web ACL (CLOUDFRONT scope, in us-east-1); empty: none"
   type        = string
   default     = ""
 }
 
-variable "logs_bucket_domain_name" {
+variable "origin_secret_header" {
+  description = "Header added to every request to the ALB origin"
+  type        = string
+}
+
+variable "origin_secret" {
+  description = "Its value (the ALB's listener rules require it)"
+  type        = string
+  sensitive   = true
+}
+
+variable "logs_prefix" {
   type    = string
-  default = ""
+  default = "cloudfront/"
+}
+
+variable "logs_bucket_domain_name" {
+  description = "Bucket (its bucket_domain_name) for CloudFront's standard access logs; empty: none"
+  type        = string
+  default     = ""
 }

@@ -15,7 +15,7 @@ resource "aws_lb" "this" {
     for_each = var.access_logs_bucket == "" ? [] : [var.access_logs_bucket]
     content {
       bucket  = access_logs.value
-      prefix  = var.name
+      prefix  = var.access_logs_prefix
       enabled = true
     }
   }
@@ -44,6 +44,10 @@ resource "aws_lb_target_group" "service" {
   }
 }
 
+# Only our CloudFront distribution gets past the listener: it adds the origin secret header to
+# every origin request and every rule below requires it. Anything else that reaches the ALB
+# (another distribution, which CloudFront's prefix list would let through, or a direct request)
+# falls through to the default action: a fixed 403.
 resource "aws_lb_listener" "https" {
   load_balancer_arn = aws_lb.this.arn
   port              = 443
@@ -56,8 +60,37 @@ resource "aws_lb_listener" "https" {
       # ALB fixed responses only take text/plain, text/css, text/html, application/javascript
       # or application/json; the body is still a problem document.
       content_type = "application/json"
+      message_body = "{\"type\":\"about:blank\",\"title\":\"Forbidden\",\"status\":403}"
+      status_code  = "403"
+    }
+  }
+}
+
+locals {
+  origin_secret_condition = {
+    http_header_name = var.origin_secret_header
+    values           = [var.origin_secret]
+  }
+}
+
+# Operations endpoints are never forwarded, whoever asks and whatever the service does with
+# them (the services serve them on ADMIN_PORT only, which no target group uses): a fixed 404
+# ahead of the service's forward rule.
+resource "aws_lb_listener_rule" "ops_not_public" {
+  for_each     = var.services
+  listener_arn = aws_lb_listener.https.arn
+  priority     = each.value.priority - 5
+  action {
+    type = "fixed-response"
+    fixed_response {
+      content_type = "application/json"
       message_body = "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404}"
       status_code  = "404"
+    }
+  }
+  condition {
+    path_pattern {
+      values = flatten([for p in var.ops_paths : ["/${each.key}/${p}", "/${each.key}/${p}/*"]])
     }
   }
 }
@@ -75,6 +108,12 @@ resource "aws_lb_listener_rule" "service" {
       values = ["/${each.key}", "/${each.key}/*"]
     }
   }
+  condition {
+    http_header {
+      http_header_name = local.origin_secret_condition.http_header_name
+      values           = local.origin_secret_condition.values
+    }
+  }
 }
 
 resource "aws_lb_listener_rule" "root" {
@@ -90,6 +129,32 @@ resource "aws_lb_listener_rule" "root" {
   condition {
     path_pattern {
       values = ["/"]
+    }
+  }
+  condition {
+    http_header {
+      http_header_name = local.origin_secret_condition.http_header_name
+      values           = local.origin_secret_condition.values
+    }
+  }
+}
+
+# Through CloudFront, a path no service owns is a 404 (not the 403 of a request without the header).
+resource "aws_lb_listener_rule" "not_found" {
+  listener_arn = aws_lb_listener.https.arn
+  priority     = 50000
+  action {
+    type = "fixed-response"
+    fixed_response {
+      content_type = "application/json"
+      message_body = "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404}"
+      status_code  = "404"
+    }
+  }
+  condition {
+    http_header {
+      http_header_name = local.origin_secret_condition.http_header_name
+      values           = local.origin_secret_condition.values
     }
   }
 }

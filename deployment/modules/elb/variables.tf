@@ -26,7 +26,7 @@ variable "ssl_policy" {
 }
 
 variable "services" {
-  description = "service name => { port, priority } (priority of its listener rule)"
+  description = "service name => { port, priority } (priority of its listener rule; priority - 5 is its ops 404 rule)"
   type = map(object({
     port     = number
     priority = number
@@ -53,4 +53,26 @@ variable "access_logs_bucket" {
   description = "Bucket for ALB access logs; empty disables them"
   type        = string
   default     = ""
+}
+
+variable "access_logs_prefix" {
+  type    = string
+  default = "alb"
+}
+
+variable "origin_secret_header" {
+  description = "The header CloudFront adds to every origin request (the services' ORIGIN_SECRET_HEADER)"
+  type        = string
+}
+
+variable "origin_secret" {
+  description = "Its value: requests without it get the listener's fixed 403"
+  type        = string
+  sensitive   = true
+}
+
+variable "ops_paths" {
+  description = "Paths under each service's prefix the ALB answers 404 itself (served on the internal ADMIN_PORT only)"
+  type        = list(string)
+  default     = ["metrics", "readyz"]
 }

@@ -30,3 +30,13 @@ output "posture" {
     unauthenticated = aws_msk_cluster.this.client_authentication[0].unauthenticated
   }
 }
+
+output "cluster_name" {
+  description = "The \"Cluster Name\" dimension of the AWS/Kafka metrics"
+  value       = aws_msk_cluster.this.cluster_name
+}
+
+output "broker_ids" {
+  description = "MSK numbers brokers from 1: the \"Broker ID\" dimension of the per-broker metrics"
+  value       = [for i in range(var.broker_count) : tostring(i + 1)]
+}

@@ -84,12 +84,27 @@ resource "aws_route_table_association" "private" {
   route_table_id = aws_route_table.private[count.index].id
 }
 
-# S3 traffic (images, assets publishing from tasks) stays off the NAT gateways.
+# S3 traffic (images, fairness documents, ECR's image layers) stays off the NAT gateways.
 resource "aws_vpc_endpoint" "s3" {
   vpc_id            = aws_vpc.this.id
   service_name      = "com.amazonaws.${var.region}.s3"
   vpc_endpoint_type = "Gateway"
   route_table_ids   = aws_route_table.private[*].id
+}
+
+# What a task needs to start (image manifest, secrets, role credentials) and to log, through
+# interface endpoints: a roll of a hundred tasks does not pull through (and pay) the NAT
+# gateways, and a NAT outage does not stop tasks from starting. ECR's layers come from S3
+# (the gateway endpoint above). Private DNS makes the SDKs' default hostnames resolve here.
+resource "aws_vpc_endpoint" "interface" {
+  for_each            = toset(var.interface_endpoints)
+  vpc_id              = aws_vpc.this.id
+  service_name        = "com.amazonaws.${var.region}.${each.key}"
+  vpc_endpoint_type   = "Interface"
+  subnet_ids          = aws_subnet.private[*].id
+  security_group_ids  = [aws_security_group.endpoints.id]
+  private_dns_enabled = true
+  tags                = { Name = "${var.name}-${each.key}" }
 }
 
 resource "aws_flow_log" "this" {

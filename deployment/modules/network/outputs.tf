@@ -47,3 +47,11 @@ output "rule_quota_use" {
   description = "Per security group, the rules it holds as counted against the quota (prefix lists by their max entries)"
   value       = local.rule_weight
 }
+
+output "interface_endpoints" {
+  description = "service name => its interface endpoint: private DNS on, in the private subnets, behind the endpoints group"
+  value = { for k, e in aws_vpc_endpoint.interface : k => {
+    private_dns_enabled = e.private_dns_enabled
+    security_group_ids  = e.security_group_ids
+  } }
+}

@@ -142,13 +142,30 @@ resource "aws_vpc_security_group_ingress_rule" "msk_from_services" {
   to_port                      = 9096
 }
 
+# The interface endpoints take HTTPS from the services only.
+resource "aws_security_group" "endpoints" {
+  name        = "${var.name}-endpoints"
+  description = "VPC interface endpoints: HTTPS from the services"
+  vpc_id      = aws_vpc.this.id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints_from_services" {
+  security_group_id            = aws_security_group.endpoints.id
+  description                  = "HTTPS from the service containers"
+  referenced_security_group_id = aws_security_group.services.id
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+}
+
 # Every rule above, for the outputs the tests read (deployment/test checks none is left out).
 locals {
   security_groups = {
-    (aws_security_group.alb.id)      = "alb"
-    (aws_security_group.services.id) = "services"
-    (aws_security_group.rds.id)      = "rds"
-    (aws_security_group.msk.id)      = "msk"
+    (aws_security_group.alb.id)       = "alb"
+    (aws_security_group.services.id)  = "services"
+    (aws_security_group.rds.id)       = "rds"
+    (aws_security_group.msk.id)       = "msk"
+    (aws_security_group.endpoints.id) = "endpoints"
   }
   ingress_rules = concat(
     aws_vpc_security_group_ingress_rule.alb_from_cloudfront,
@@ -158,6 +175,7 @@ locals {
       aws_vpc_security_group_ingress_rule.services_from_services,
       aws_vpc_security_group_ingress_rule.rds_from_services,
       aws_vpc_security_group_ingress_rule.msk_from_services,
+      aws_vpc_security_group_ingress_rule.endpoints_from_services,
     ],
   )
   egress_rules = [

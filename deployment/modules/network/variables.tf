@@ -52,3 +52,9 @@ variable "log_retention_days" {
   type    = number
   default = 30
 }
+
+variable "interface_endpoints" {
+  description = "AWS services reached through VPC interface endpoints (com.amazonaws.<region>.<name>)"
+  type        = list(string)
+  default     = ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "sts"]
+}

@@ -41,3 +41,7 @@ output "service_roles" {
 output "service_database_secret_names" {
   value = { for k, s in aws_secretsmanager_secret.service_database : k => s.name }
 }
+
+output "allocated_storage_gb" {
+  value = var.allocated_storage_gb
+}

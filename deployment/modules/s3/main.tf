@@ -75,3 +75,45 @@ resource "aws_s3_bucket_cors_configuration" "images" {
     max_age_seconds = 3000
   }
 }
+
+# Fairness documents (buffer, one per event under fairness/): the evidence a fan checks a draw
+# against, so it outlives the sale. Private (buffer serves them), encrypted, versioned with no
+# expiry of old versions: an overwrite never loses what was published. Only buffer's task role
+# writes, and it may not delete. Not Object Lock: a default retention makes S3 demand a
+# Content-MD5 or checksum on every PUT, which the buffer's client (checksums only when required,
+# for S3-compatible stores) does not send.
+resource "aws_s3_bucket" "fairness" {
+  bucket        = "${var.name}-fairness"
+  force_destroy = false
+}
+
+resource "aws_s3_bucket_public_access_block" "fairness" {
+  bucket                  = aws_s3_bucket.fairness.id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "fairness" {
+  bucket = aws_s3_bucket.fairness.id
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_versioning" "fairness" {
+  bucket = aws_s3_bucket.fairness.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "fairness" {
+  bucket = aws_s3_bucket.fairness.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+  }
+}

@@ -1,5 +1,11 @@
 import path from 'node:path';
-import { requiredVariables } from '@ticketslave/common';
+import { DLQ_LOG_MESSAGES, requiredVariables } from '@ticketslave/common';
+import {
+  beaconChainHash,
+  configSchema as bufferConfigSchema,
+  type BufferConfig,
+} from '../../../buffer-service/buffer-backend/src/config';
+import { FAIRNESS_KEY_PREFIX } from '../../../buffer-service/buffer-backend/src/data/s3-fairness-store';
 import { POSTER_KEY_PREFIX } from '../../../feed-service/feed-backend/src/adapters/poster-store';
 import { REPO_ROOT, SERVICES } from './hcl';
 
@@ -12,6 +18,12 @@ import { REPO_ROOT, SERVICES } from './hcl';
 export interface CodeFacts {
   required_env: Record<string, string[]>;
   poster_key_prefix: string;
+  /** The key prefix buffer writes fairness documents under. */
+  fairness_key_prefix: string;
+  /** The `msg` of the log lines a service writes for a dead-lettered message (the DLQ alarms count them). */
+  dlq_log_messages: string[];
+  /** The beacon chain the buffer expects by default: drand quicknet's URL and chain hash. */
+  beacon: { url: string; chain_hash: string };
   /** Rules per security group and direction (AWS's default quota). */
   sg_rule_quota: number;
 }
@@ -23,5 +35,20 @@ export async function codeFacts(): Promise<CodeFacts> {
     const mod = (await import(file)) as { configSchema: { shape: Parameters<typeof requiredVariables>[0] } };
     required_env[svc] = requiredVariables(mod.configSchema.shape, 'production').sort();
   }
-  return { required_env, poster_key_prefix: POSTER_KEY_PREFIX, sg_rule_quota: 60 };
+  return {
+    required_env,
+    poster_key_prefix: POSTER_KEY_PREFIX,
+    fairness_key_prefix: FAIRNESS_KEY_PREFIX,
+    dlq_log_messages: Object.values(DLQ_LOG_MESSAGES).sort(),
+    beacon: defaultBeacon(),
+    sg_rule_quota: 60,
+  };
+}
+
+/** The beacon the buffer uses when BEACON_URL is left unset, and the chain hash it pins for it. */
+function defaultBeacon(): CodeFacts['beacon'] {
+  const url = bufferConfigSchema.shape.BEACON_URL.parse(undefined);
+  const chain_hash = beaconChainHash({ BEACON_URL: url } as BufferConfig);
+  if (!chain_hash) throw new Error(`buffer pins no chain for its default beacon ${url}`);
+  return { url, chain_hash };
 }

@@ -7,6 +7,9 @@ import type { FairnessDocumentStore } from '../domain/ports';
 
 const gzipAsync = promisify(gzip);
 
+/** Where fairness documents live in the bucket; the deployment grants buffer exactly this prefix. */
+export const FAIRNESS_KEY_PREFIX = 'fairness/';
+
 /** Fairness documents in S3 (the S3 stand-in on the dev platform), gzip-compressed, one object per event. */
 export function s3FairnessStore(config: BufferConfig): FairnessDocumentStore {
   const client = new S3Client({
@@ -23,7 +26,7 @@ export function s3FairnessStore(config: BufferConfig): FairnessDocumentStore {
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   const Bucket = config.S3_BUCKET_FAIRNESS;
-  const Key = (eventId: string) => `fairness/${eventId}.json.gz`;
+  const Key = (eventId: string) => `${FAIRNESS_KEY_PREFIX}${eventId}.json.gz`;
   return {
     put: async (eventId, json, etag) => {
       await client.send(

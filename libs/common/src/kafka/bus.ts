@@ -14,6 +14,15 @@ import { parseEnvelope, PoisonMessageError } from './envelope';
 import type { Envelope } from './messages';
 import { allTopicSpecs, dlqTopic, messageKey, TOPICS, type TopicName } from './topics';
 
+/**
+ * The `msg` of the log line written for every message sent to `<topic>.dlq`. The deployment's
+ * dead-letter alarms count these lines in each service's log group (deployment/modules/alarms).
+ */
+export const DLQ_LOG_MESSAGES = {
+  poison: 'poison message sent to DLQ',
+  failed: 'message failed, sent to DLQ',
+} as const;
+
 /** A message to send. Its Kafka key is the topic's declared one (`messageKey`, topics.ts). */
 export interface OutgoingMessage {
   topic: TopicName;
@@ -424,7 +433,7 @@ export class KafkaBus implements MessageBus {
         parsed = parseEnvelope(topic, message.value);
       } catch (err) {
         await this.deadLetter(topic, message.key, message.value, headers, partition, message.offset, err);
-        logger.error({ err, topic, partition, offset: message.offset }, 'poison message sent to DLQ');
+        logger.error({ err, topic, partition, offset: message.offset }, DLQ_LOG_MESSAGES.poison);
         return null;
       }
       return {
@@ -467,10 +476,7 @@ export class KafkaBus implements MessageBus {
           }
           if (poison || attempt >= maxAttempts) {
             await this.deadLetter(topic, message.key, message.value, headers, partition, message.offset, err);
-            logger.error(
-              { err, topic, partition, offset: message.offset, attempt },
-              'message failed, sent to DLQ',
-            );
+            logger.error({ err, topic, partition, offset: message.offset, attempt }, DLQ_LOG_MESSAGES.failed);
             return;
           }
           logger.warn({ err, topic, attempt }, 'handler failed, retrying');

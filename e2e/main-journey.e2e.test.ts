@@ -460,9 +460,56 @@ describe('the main journey through the gateway', () => {
           await fan.visit(`/queue/?event=${event.id}`, 'queue-reopened');
           await fan.page.getByTestId('number').filter({ hasText: '3' }).waitFor({ timeout: 45_000 });
         }
+        if (n === 2) {
+          // Turn alerts: number 2 turns them on and waits in another tab (the queue page hidden).
+          await fan.context.grantPermissions(['notifications']);
+          await fan.page.evaluate(() => {
+            // Records each notification the page raises, then lets the browser's own show it.
+            const seen: string[] = [];
+            (window as unknown as { __notifications: string[] }).__notifications = seen;
+            const Real = window.Notification;
+            window.Notification = class extends Real {
+              constructor(title: string, options?: NotificationOptions) {
+                seen.push(title);
+                super(title, options);
+              }
+            };
+          });
+          await fan.page.getByRole('button', { name: "Alert me when it's my turn" }).click();
+          await fan.page
+            .getByTestId('turn-alerts')
+            .getByText("Alerts are on: a sound, a notification and this tab's title")
+            .waitFor({ timeout: 20_000 });
+          await fan.screenshot('turn-alerts-on');
+          await fan.page.evaluate(() => {
+            Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+            Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+            document.dispatchEvent(new Event('visibilitychange'));
+          });
+        }
         const claim = fan.page.getByRole('button', { name: 'Claim my turn' });
         // From the queue page: up to SALE_IN_MS before the sale, then the turns before this one.
         await claim.waitFor({ timeout: 240_000 });
+        if (n === 2) {
+          // The turn came in a background tab: the title calls and a notification was raised.
+          await fan.page.waitForFunction(() => document.title.includes("It's your turn"), null, {
+            timeout: 10_000,
+          });
+          expect(
+            await fan.page.evaluate(
+              () => (window as unknown as { __notifications: string[] }).__notifications,
+            ),
+          ).toEqual(["It's your turn"]);
+          // Back on the tab within the grace: the title settles.
+          await fan.page.evaluate(() => {
+            delete (document as { hidden?: boolean }).hidden;
+            delete (document as { visibilityState?: string }).visibilityState;
+            document.dispatchEvent(new Event('visibilitychange'));
+          });
+          await fan.page.waitForFunction(
+            () => document.title === "It's your turn: claim it now · TicketSlave",
+          );
+        }
         turns.push({ n, name: fan.name, at: Date.now() });
         turnCame.get(n)!.resolve();
         await fan.screenshot('your-turn');

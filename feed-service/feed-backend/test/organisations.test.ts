@@ -90,6 +90,20 @@ describe('applying to organise', () => {
     ).toEqual([]);
   });
 
+  it('when the account was deleted while its session is still valid, answers 401 problem+json, not a 500 (found by the robustness run)', async () => {
+    const fan = await verifiedFan(h);
+    await sql(`DELETE FROM feed.users WHERE id = $1`, [fan.id]);
+    const res = await fan.b.post('/feed/api/organiser-applications', {
+      organisationName: 'Gone Promotions',
+      contactName: 'Nobody',
+      expectedAudience: 'more',
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(((await res.json()) as { type: string }).type).toMatch(/account_gone$/);
+    expect(await sql(`SELECT 1 FROM feed.organiser_applications WHERE user_id = $1`, [fan.id])).toEqual([]);
+  });
+
   it('when approved, the applicant owns a new organisation, is told by e-mail, and the organisation is announced', async () => {
     const fan = await verifiedFan(h);
     const applied = await fan.b.post('/feed/api/organiser-applications', {
@@ -292,6 +306,17 @@ describe('teams: invitations and roles', () => {
         })
       ).status,
     ).toBe(404);
+  });
+
+  it('when an admin creates an event in an organisation that does not exist, answers 404 problem+json, not a 500 (found by the robustness run)', async () => {
+    const { b } = await admin(h);
+    const res = await b.post('/feed/api/organiser/events', {
+      ...demoEventInput(),
+      organisationId: '3f1f9c1e-9a51-4c1e-8d0c-5b5e0a6f4d21',
+    });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(((await res.json()) as { type: string }).type).toMatch(/organisation_not_found$/);
   });
 
   it('keeps an owner: the last owner can neither leave nor be demoted (409); a removed member is announced gone', async () => {

@@ -13,6 +13,11 @@ export const configSchema = z.object({
   /** Receipts by e-mail; not sent yet, declared so the platform's environment stays valid. */
   SMTP_URL: z.url().optional(),
   MAIL_FROM: z.string().optional(),
+  /**
+   * How long checkout and the order view wait for an order payment has not heard of yet
+   * (order.created is on its way through Kafka) before answering 404.
+   */
+  ORDER_ARRIVAL_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** purchase's API, for order details (the frontend reads it through the gateway). */
   PURCHASE_API_URL: z.url().optional(),
 });

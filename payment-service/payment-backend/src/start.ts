@@ -37,7 +37,13 @@ export async function startPaymentService(
         protocol: config.STRIPE_API_PROTOCOL,
       });
       const settlement = new Settlement(repo, gateway, kit.logger);
-      const checkout = new Checkout(repo, gateway, kit.clock, config.PUBLIC_BASE_URL.replace(/\/$/, ''));
+      const checkout = new Checkout(
+        repo,
+        gateway,
+        kit.clock,
+        config.PUBLIC_BASE_URL.replace(/\/$/, ''),
+        config.ORDER_ARRIVAL_WAIT_MS,
+      );
       const api = paymentApi({ sessions: kit.sessions, checkout });
       return {
         api,

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import {
-  claimPerson,
   concurrentParts,
   TokenSigner,
   TokenVerifier,
@@ -65,9 +64,6 @@ export async function startPurchaseService(
             kit.clock,
             coalescedOutboxNotify(kit.ds, kit.logger),
           ),
-          persons: {
-            claim: (eventId, person, userId) => claimPerson(kit.ds, 'order_persons', eventId, person, userId),
-          },
         },
         organisers: { store, tx, ledger: new PgOrderLedger(kit.ds), codes, sessions: kit.sessions },
         door: { store, tx, clock: kit.clock, codes, sessions: kit.sessions },

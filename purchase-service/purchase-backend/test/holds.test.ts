@@ -137,6 +137,37 @@ describe('POST /purchase/api/events/:id/holds', () => {
     ]);
   });
 
+  it('when a hold is refused, claims nothing for the person (found by the robustness run)', async () => {
+    const cookie = await h.fan('u-person-refused', E, { email: 'refused.person@example.org' });
+    const r = await call(h, 'POST', `/events/${E}/holds`, cookie, { seats: ['no/such/seat'] });
+    expect(r.status).toBe(400);
+    expect(
+      await h.sql(
+        `SELECT 1 FROM order_persons WHERE event_id = $1 AND person = 'refused.person@example.org'`,
+        [E],
+      ),
+    ).toEqual([]);
+  });
+
+  it('when two accounts of one inbox hold at the same moment, one gets the seats and the other 409', async () => {
+    const answers = await Promise.all(
+      ['u-person-race-1', 'u-person-race-2', 'u-person-race-3'].map(async (id, i) =>
+        call(h, 'POST', `/events/${E}/holds`, await h.fan(id, E, { email: `race.person+${i}@example.org` }), {
+          categoryId: 'standing',
+          quantity: 1,
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409]);
+    const claims = await h.sql<{ user_id: string }>(
+      `SELECT user_id FROM order_persons WHERE event_id = $1 AND person = 'race.person@example.org'`,
+      [E],
+    );
+    expect(claims).toHaveLength(1);
+    const winner = answers.findIndex((a) => a.status === 201);
+    expect(claims[0]!.user_id).toBe(`u-person-race-${winner + 1}`);
+  });
+
   it('enforces the per-user limit across orders of the same fan', async () => {
     const first = await call(h, 'POST', `/events/${E}/holds`, await h.fan('u-limit', E), {
       categoryId: 'standing',
@@ -415,6 +446,7 @@ describe('holds in batches (hold_units_batch)', () => {
             quantity: 1,
             userId: 'c-bad',
             email: 'c-bad@example.com',
+            person: 'c-bad@example.com',
             admissionId: randomUUID(),
             orderId: randomUUID(),
           },

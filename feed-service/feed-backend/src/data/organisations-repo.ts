@@ -222,13 +222,17 @@ function txOf(db: Queryable): OrganisationTx {
     async insertApplication(userId, a: ApplicationInput) {
       const row = await queryOne<{ id: string }>(
         db,
+        // Only for an account that exists: a session outlives an account deleted meanwhile.
         `INSERT INTO organiser_applications
            (user_id, organisation_name, contact_name, phone, website, expected_audience, message)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         SELECT id, $2, $3, $4, $5, $6, $7 FROM users WHERE id = $1
          ON CONFLICT (user_id) WHERE status = 'pending' DO NOTHING RETURNING id`,
         [userId, a.organisationName, a.contactName, a.phone, a.website, a.expectedAudience, a.message],
       );
-      if (!row) return undefined;
+      if (!row)
+        return (await queryOne(db, `SELECT 1 FROM users WHERE id = $1 FOR SHARE`, [userId]))
+          ? 'pending'
+          : 'no_account';
       return toApplication(
         (await queryOne<ApplicationRow>(db, `${APPLICATION_SELECT} WHERE a.id = $1`, [row.id]))!,
       );
@@ -290,6 +294,11 @@ export class PgOrganisationStore implements OrganisationStore {
   }
 
   roleIn = (organisationId: string, userId: string) => roleIn(this.ds, organisationId, userId);
+
+  async organisationExists(organisationId: string): Promise<boolean> {
+    return !!(await queryOne(this.ds, `SELECT 1 FROM organisations WHERE id = $1`, [organisationId]));
+  }
+
   state = (organisationId: string) => stateOf(this.ds, organisationId, false);
 
   async members(organisationId: string): Promise<Member[]> {

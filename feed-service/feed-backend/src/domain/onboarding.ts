@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, type Clock, type Logger } from '@ticketslave/common';
+import { AuthError, ConflictError, NotFoundError, type Clock, type Logger } from '@ticketslave/common';
 import type { Mailer } from './account-ports';
 import type { Application, ApplicationInput, OrganisationStore } from './organisation-ports';
 import { createOrganisation, sendInBackground, type Actor } from './organisations';
@@ -21,7 +21,9 @@ export class Onboarding {
 
   async apply(actor: Actor, input: ApplicationInput): Promise<Application> {
     const created = await this.d.store.transaction((tx) => tx.insertApplication(actor.sub, input));
-    if (!created)
+    if (created === 'no_account')
+      throw new AuthError('Your account no longer exists. Sign in again or register.', 'account_gone');
+    if (created === 'pending')
       throw new ConflictError(
         'You already have an application waiting for a decision.',
         'application_pending',

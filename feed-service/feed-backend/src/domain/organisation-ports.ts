@@ -93,7 +93,11 @@ export interface OrganisationTx {
   invitationByTokenHash(tokenHash: string, lock: boolean): Promise<Invitation | undefined>;
   markInvitationAccepted(id: string, userId: string, at: Date): Promise<void>;
   revokeInvitation(organisationId: string, id: string, at: Date): Promise<boolean>;
-  insertApplication(userId: string, a: ApplicationInput): Promise<Application | undefined>;
+  /**
+   * The new application; `pending` when the person already has one waiting, `no_account`
+   * when the account is gone (deleted while a session of it was still valid).
+   */
+  insertApplication(userId: string, a: ApplicationInput): Promise<Application | 'pending' | 'no_account'>;
   lockApplication(id: string): Promise<Application | undefined>;
   decideApplication(
     id: string,

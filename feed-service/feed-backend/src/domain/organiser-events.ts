@@ -68,6 +68,7 @@ export interface EventStore {
 export interface MemberDirectory {
   membershipsOf(userId: string): Promise<Membership[]>;
   roleIn(organisationId: string, userId: string): Promise<MemberRole | undefined>;
+  organisationExists(organisationId: string): Promise<boolean>;
 }
 
 export type Actor = Pick<SessionClaims, 'sub' | 'role'>;
@@ -90,7 +91,9 @@ export class OrganiserEvents {
   async create(actor: Actor, organisationId: string | undefined, input: EventInput): Promise<EventRecord> {
     const orgId = organisationId ?? (await this.onlyWritableOrganisation(actor));
     const role = await this.roleIn(actor, orgId);
-    if (!role) throw new NotFoundError('No such organisation.', 'organisation_not_found');
+    // An admin acts in any organisation, but only in one that exists.
+    if (!role || (role === 'admin' && !(await this.members.organisationExists(orgId))))
+      throw new NotFoundError('No such organisation.', 'organisation_not_found');
     if (!can(role, 'events.write')) throw forbidden(role, 'events.write');
     const problems = categoryProblems(input.categories);
     if (problems.length) throw invalid('invalid categories', problems);

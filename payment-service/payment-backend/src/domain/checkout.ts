@@ -16,9 +16,6 @@ import type { PaymentGateway } from '../stripe/payment-gateway';
 const MIN_SESSION_SECONDS = 31 * 60;
 const MAX_SESSION_SECONDS = 23 * 3600;
 
-/** How long checkout and the order view wait for an order payment has not heard of yet. */
-const ORDER_ARRIVAL_WAIT_MS = 5_000;
-
 export type PaymentView = {
   orderId: string;
   eventId: string;
@@ -45,6 +42,8 @@ export class Checkout {
     private readonly gateway: PaymentGateway,
     private readonly clock: Clock,
     private readonly publicBaseUrl: string,
+    /** How long checkout and the order view wait for an order payment has not heard of yet. */
+    private readonly orderArrivalWaitMs = 5_000,
   ) {}
 
   async view(orderId: string, fan: Fan): Promise<PaymentView> {
@@ -166,7 +165,7 @@ export class Checkout {
     let delay = 25;
     for (let waited = 0; ; waited += delay, delay = Math.min(delay * 2, 400)) {
       const order = await this.repo.order(this.repo.db, orderId);
-      if (order || waited >= ORDER_ARRIVAL_WAIT_MS) return order;
+      if (order || waited >= this.orderArrivalWaitMs) return order;
       await new Promise((r) => setTimeout(r, delay));
     }
   }

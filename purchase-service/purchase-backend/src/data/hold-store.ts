@@ -19,6 +19,7 @@ const HoldInput = z.object({
   quantity: z.number().int().positive(),
   user: z.string(),
   email: z.string(),
+  person: z.string(),
   admission: z.string(),
   order: z.uuid(),
 });
@@ -47,7 +48,15 @@ const ItemJson = z.object({
 });
 
 const RefusalJson = z.discriminatedUnion('reason', [
-  z.object({ reason: z.enum(['event_not_found', 'not_on_sale', 'admission_used', 'mixed_currencies']) }),
+  z.object({
+    reason: z.enum([
+      'event_not_found',
+      'not_on_sale',
+      'admission_used',
+      'mixed_currencies',
+      'person_has_account',
+    ]),
+  }),
   z.object({ reason: z.literal('unknown_seats'), unknown: z.array(z.string()) }),
   z.object({ reason: z.literal('limit_exceeded'), limit: z.number().int(), owned: z.number().int() }),
   z.object({ reason: z.literal('seats_taken'), taken: z.array(z.string()) }),
@@ -116,6 +125,7 @@ export class PgHoldStore implements HoldStore {
       quantity: hold.quantity,
       user: hold.userId,
       email: hold.email,
+      person: hold.person,
       admission: hold.admissionId,
       order: hold.orderId,
     });

@@ -32,12 +32,17 @@ export interface Hold {
   quantity: number;
   userId: string;
   email: string;
+  /** The canonical address of the account (`canonicalEmail`): one person buys through one account. */
+  person: string;
   admissionId: string;
   orderId: string;
 }
 
 export type Refusal =
-  | { reason: 'event_not_found' | 'not_on_sale' | 'admission_used' | 'mixed_currencies' }
+  | {
+      reason:
+        'event_not_found' | 'not_on_sale' | 'admission_used' | 'mixed_currencies' | 'person_has_account';
+    }
   | { reason: 'unknown_seats'; unknown: string[] }
   | { reason: 'limit_exceeded'; limit: number; owned: number }
   | { reason: 'seats_taken'; taken: string[] }
@@ -63,23 +68,8 @@ export interface HoldStore {
  * payment about the order (order.created, in the hold's transaction) so it can open
  * the fan's checkout. The fan has the order's `expiresAt` to pay.
  */
-/** Which account holds each person's purchases of an event (`claimPerson` of libs/common). */
-export interface PersonClaims {
-  claim(eventId: string, person: string, userId: string): Promise<string>;
-}
-
-export async function holdSeats(
-  holds: HoldStore,
-  req: HoldRequest,
-  persons?: PersonClaims,
-): Promise<OrderView> {
+export async function holdSeats(holds: HoldStore, req: HoldRequest): Promise<OrderView> {
   const sel = req.selection;
-  // One person, one place: the per-fan limit counts per account, and a person buys through one.
-  if (persons && (await persons.claim(req.eventId, canonicalEmail(req.email), req.userId)) !== req.userId)
-    throw new ConflictError(
-      'Another account with the same e-mail inbox already buys for this event: one person, one place (its tickets count toward the per-fan limit).',
-      'person_has_account',
-    );
   const requestId = currentRequestId();
   const answer = await holds.hold(
     {
@@ -89,6 +79,9 @@ export async function holdSeats(
       quantity: 'seats' in sel ? new Set(sel.seats).size : sel.quantity,
       userId: req.userId,
       email: req.email,
+      // One person, one place: the per-fan limit counts per account, and a person buys through one
+      // (claimed by the first hold taken, in its transaction: see sql/holds.sql).
+      person: canonicalEmail(req.email),
       admissionId: req.admissionId,
       orderId: randomUUID(),
     },
@@ -132,6 +125,11 @@ function refusalError(r: Refusal): AppError {
       );
     case 'mixed_currencies':
       return new InputError('Seats priced in different currencies cannot share an order.');
+    case 'person_has_account':
+      return new ConflictError(
+        'Another account with the same e-mail inbox already buys for this event: one person, one place (its tickets count toward the per-fan limit).',
+        'person_has_account',
+      );
   }
 }
 

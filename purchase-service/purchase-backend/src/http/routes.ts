@@ -9,7 +9,7 @@ import {
   type TokenVerifier,
 } from '@ticketslave/common';
 import { checkIn, ticketsOf } from '../domain/tickets';
-import { holdSeats, purchaseWindow, releaseHold, type HoldStore, type PersonClaims } from '../domain/holds';
+import { holdSeats, purchaseWindow, releaseHold, type HoldStore } from '../domain/holds';
 import { ordersOf } from '../domain/orders';
 import type { PurchaseStore, Transact } from '../domain/ports';
 import { seatMap } from '../domain/seatmap';
@@ -27,8 +27,6 @@ export interface RouteDeps {
   admissions: TokenVerifier;
   codes: TicketCodes;
   holds: HoldStore;
-  /** One person, one place: which account buys for each person of an event. */
-  persons: PersonClaims;
 }
 
 const EventParams = z.object({ id: z.uuid() });
@@ -76,17 +74,13 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
     },
     async ({ params, body, req, res }) => {
       const { session, admission } = await admittedFan(d.admissions, req, res, params.id);
-      return holdSeats(
-        d.holds,
-        {
-          eventId: params.id,
-          userId: session.sub,
-          email: session.email,
-          admissionId: admission.aid,
-          selection: body,
-        },
-        d.persons,
-      );
+      return holdSeats(d.holds, {
+        eventId: params.id,
+        userId: session.sub,
+        email: session.email,
+        admissionId: admission.aid,
+        selection: body,
+      });
     },
   );
   api.route(

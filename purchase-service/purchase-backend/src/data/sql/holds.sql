@@ -31,8 +31,16 @@
 -- the table grows by thousands of orders a minute. Which asked seats do not exist is found
 -- through the primary key (an anti-join was planned as a scan of the event's units).
 --
--- p_holds is a JSON array of {seats: text[] | null, category, quantity, user, email,
+-- p_holds is a JSON array of {seats: text[] | null, category, quantity, user, email, person,
 -- admission, order}; the answer is a JSON array, in the same order, of hold_one's answers.
+--
+-- One person, one place (issue 17.8): `person` is the canonical address of the fan's account
+-- (libs/common canonicalEmail). The first hold that succeeds claims (event, person) in
+-- order_persons for its account, in the hold's own statement, so a refused hold claims
+-- nothing; a later hold by another account of that person is refused person_has_account.
+-- Two accounts of one person hold under different fan locks: the claim's primary key makes
+-- the later insert wait for the earlier and find it; hold_one then raises, the batch rolls
+-- back, and the caller's one-at-a-time retry refuses the later hold cleanly.
 
 CREATE OR REPLACE FUNCTION hold_units_batch(
   p_event uuid, p_holds jsonb, p_now timestamptz, p_selling text[],
@@ -58,8 +66,8 @@ BEGIN
       p_event,
       CASE WHEN jsonb_typeof(h -> 'seats') = 'array'
         THEN ARRAY(SELECT jsonb_array_elements_text(h -> 'seats')) END,
-      h ->> 'category', (h ->> 'quantity')::int, h ->> 'user', h ->> 'email', h ->> 'admission',
-      (h ->> 'order')::uuid, p_now, p_selling);
+      h ->> 'category', (h ->> 'quantity')::int, h ->> 'user', h ->> 'email', h ->> 'person',
+      h ->> 'admission', (h ->> 'order')::uuid, p_now, p_selling);
     v_wrote := v_wrote OR NOT r ? 'refused';
     v_out := v_out || r;
   END LOOP;
@@ -78,10 +86,12 @@ $fn$;
 -- failed, released or lapsed order the fan may hold again.
 CREATE OR REPLACE FUNCTION hold_one(
   p_event uuid, p_seats text[], p_category text, p_quantity int,
-  p_user text, p_email text, p_admission text, p_order uuid, p_now timestamptz, p_selling text[]
+  p_user text, p_email text, p_person text, p_admission text, p_order uuid, p_now timestamptz,
+  p_selling text[]
 ) RETURNS jsonb LANGUAGE plpgsql AS $fn$
 DECLARE
   ev record;
+  v_claimant text;
   v_owned int;
   v_used boolean;
   v_ids text[];
@@ -102,6 +112,10 @@ BEGIN
   END IF;
   IF NOT ev.status = ANY (p_selling) THEN
     RETURN jsonb_build_object('refused', json_build_object('reason', 'not_on_sale'));
+  END IF;
+  SELECT user_id INTO v_claimant FROM order_persons WHERE event_id = p_event AND person = p_person;
+  IF v_claimant IS NOT NULL AND v_claimant <> p_user THEN
+    RETURN jsonb_build_object('refused', json_build_object('reason', 'person_has_account'));
   END IF;
 
   SELECT
@@ -165,6 +179,13 @@ BEGIN
   RETURNING * INTO v_order;
   IF NOT FOUND THEN
     RETURN jsonb_build_object('refused', json_build_object('reason', 'admission_used'));
+  END IF;
+  IF v_claimant IS NULL THEN
+    INSERT INTO order_persons (event_id, person, user_id) VALUES (p_event, p_person, p_user)
+    ON CONFLICT (event_id, person) DO NOTHING;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'another account of this person claimed event % meanwhile', p_event;
+    END IF;
   END IF;
 
   WITH held AS (

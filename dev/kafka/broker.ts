@@ -4,10 +4,10 @@ import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { assertJava, ensureKafkaJars, javaBin, log4jConfigPath, run } from './jars';
-import { portAccepts, portFree, roundTrip } from './probe';
+import { portAccepts, portFree, roundTrip, type ScramLogin } from './probe';
 
 export { ensureKafkaJars } from './jars';
-export { isKafkaReachable } from './probe';
+export { isKafkaReachable, type ScramLogin } from './probe';
 
 export interface StartKafkaOptions {
   port: number;
@@ -21,6 +21,14 @@ export interface StartKafkaOptions {
   readyTimeoutMs?: number;
   /** Let the broker outlive this process (the CLI); otherwise it is killed when we exit. */
   detached?: boolean;
+  /**
+   * Authentication and authorization (issue 17.13): the client listener takes only SASL/SCRAM-SHA-512,
+   * the StandardAuthorizer refuses whatever no ACL allows, `admin` is the super user (tools, tests,
+   * the ACL set-up) and every entry of `users` gets a SCRAM credential. Credentials are written when
+   * the data dir is formatted (`kafka-storage format --add-scram`), so a data dir formatted
+   * without them, or without one of these users, is refused: use a data dir of its own.
+   */
+  scram?: { admin: ScramLogin; users: Record<string, string> };
 }
 
 export interface KafkaBroker {
@@ -52,8 +60,38 @@ export function brokerPaths(dataDir: string, logDir?: string) {
 }
 type BrokerPaths = ReturnType<typeof brokerPaths>;
 
+const jaasQuote = (s: string) => `"${s.replace(/["\\]/g, '')}"`;
+
+/** The listeners: plaintext, or SCRAM for clients and PLAIN (a static admin) between broker and controller. */
+function listenerProperties(o: Pick<StartKafkaOptions, 'port' | 'controllerPort' | 'scram'>): string {
+  if (!o.scram)
+    return `listeners=PLAINTEXT://${host}:${o.port},CONTROLLER://${host}:${o.controllerPort}
+advertised.listeners=PLAINTEXT://${host}:${o.port}
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT`;
+  const { username, password } = o.scram.admin;
+  const u = jaasQuote(username);
+  const pw = jaasQuote(password);
+  // The controller cannot use SCRAM (its credentials live in the metadata it serves): PLAIN with
+  // the admin as the one static user, on loopback only.
+  return `listeners=SASL_PLAINTEXT://${host}:${o.port},CONTROLLER://${host}:${o.controllerPort}
+advertised.listeners=SASL_PLAINTEXT://${host}:${o.port}
+inter.broker.listener.name=SASL_PLAINTEXT
+listener.security.protocol.map=CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+sasl.mechanism.controller.protocol=PLAIN
+listener.name.sasl_plaintext.sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=${u} password=${pw};
+listener.name.controller.sasl.enabled.mechanisms=PLAIN
+listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=${u} password=${pw} user_${username}=${pw};
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:${username}
+allow.everyone.if.no.acl.found=false`;
+}
+
 function serverProperties(
-  o: Required<Pick<StartKafkaOptions, 'port' | 'controllerPort'>>,
+  o: Pick<StartKafkaOptions, 'port' | 'controllerPort' | 'scram'>,
   p: BrokerPaths,
 ): string {
   return `# Written by dev/kafka/broker.ts on every start; edits here are overwritten.
@@ -61,10 +99,7 @@ process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@${host}:${o.controllerPort}
 controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://${host}:${o.port},CONTROLLER://${host}:${o.controllerPort}
-advertised.listeners=PLAINTEXT://${host}:${o.port}
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+${listenerProperties(o)}
 log.dirs=${p.logDirs}
 
 # Topics are declared by the services (as on MSK); a typo must fail, not create a topic.
@@ -156,9 +191,31 @@ export async function stopPid(pid: number): Promise<void> {
   await waitForExit(pid, 5000);
 }
 
-async function formatStorage(libs: string, p: BrokerPaths, clusterId: string): Promise<void> {
+async function formatStorage(
+  libs: string,
+  p: BrokerPaths,
+  clusterId: string,
+  scram: StartKafkaOptions['scram'],
+): Promise<void> {
+  const stamp = path.join(p.root, 'scram-users.json');
+  const wanted = scram ? [scram.admin.username, ...Object.keys(scram.users)].sort() : [];
   // Formatting costs a JVM start; skip it when the log dir already carries its metadata.
-  if (existsSync(path.join(p.logDirs, 'meta.properties'))) return;
+  if (existsSync(path.join(p.logDirs, 'meta.properties'))) {
+    const had = existsSync(stamp) ? (JSON.parse(readFileSync(stamp, 'utf8')) as string[]) : [];
+    const missing = wanted.filter((u) => !had.includes(u));
+    if (missing.length)
+      throw new Error(
+        `The Kafka data dir ${p.root} was formatted without SCRAM users ${missing.join(', ')}; ` +
+          'they can only be added when formatting. Remove the directory (dev data) and start again.',
+      );
+    return;
+  }
+  const scramArgs = scram
+    ? [scram.admin.username, ...Object.keys(scram.users)].flatMap((name) => [
+        '--add-scram',
+        `SCRAM-SHA-512=[name=${name},password=${name === scram.admin.username ? scram.admin.password : scram.users[name]}]`,
+      ])
+    : [];
   const res = await run(javaBin(), [
     '-Xmx256m',
     `-Dlog4j.configuration=file:${log4jConfigPath}`,
@@ -172,10 +229,12 @@ async function formatStorage(libs: string, p: BrokerPaths, clusterId: string): P
     '-c',
     p.propertiesFile,
     '--ignore-formatted',
+    ...scramArgs,
   ]);
   if (res.code !== 0) {
     throw new Error(`kafka-storage format failed (exit ${res.code}):\n${res.output.slice(-4000)}`);
   }
+  await writeFile(stamp, JSON.stringify(wanted));
 }
 
 function spawnBroker(libs: string, p: BrokerPaths, heapMb: number, detached: boolean): ChildProcess {
@@ -228,7 +287,7 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaBroker> 
   await mkdir(p.logDirs, { recursive: true });
   await mkdir(p.logs, { recursive: true });
   await writeFile(p.propertiesFile, serverProperties(opts, p));
-  await formatStorage(libs, p, await clusterIdFor(p));
+  await formatStorage(libs, p, await clusterIdFor(p), opts.scram);
 
   const child = spawnBroker(libs, p, heapMb, opts.detached ?? false);
   const pid = child.pid;
@@ -266,7 +325,7 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaBroker> 
   };
 
   try {
-    await waitUntilReady(brokers, opts.port, readyTimeoutMs, () => exited);
+    await waitUntilReady(brokers, opts.port, readyTimeoutMs, () => exited, opts.scram?.admin);
   } catch (err) {
     await broker.stop();
     throw new Error(`${(err as Error).message}\n${brokerLogTail(opts.dataDir, opts.logDir)}`);
@@ -279,6 +338,7 @@ async function waitUntilReady(
   port: number,
   timeoutMs: number,
   exited: () => string | undefined,
+  sasl?: ScramLogin,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = 'the broker never opened its port';
@@ -296,7 +356,7 @@ async function waitUntilReady(
     const left = deadline - Date.now();
     if (left <= 0) throw new Error(`Kafka was not ready within ${timeoutMs} ms: ${lastError}.`);
     try {
-      await roundTrip(brokers, Math.min(left, 20_000));
+      await roundTrip(brokers, Math.min(left, 20_000), sasl);
       return;
     } catch (err) {
       lastError = (err as Error).message;

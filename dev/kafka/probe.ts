@@ -2,10 +2,17 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 
-function client(brokers: string[], timeoutMs: number): Kafka {
+/** A SCRAM-SHA-512 login, for a broker started with `scram` (broker.ts). */
+export interface ScramLogin {
+  username: string;
+  password: string;
+}
+
+function client(brokers: string[], timeoutMs: number, sasl?: ScramLogin): Kafka {
   return new Kafka({
     clientId: 'ticketslave-dev-kafka',
     brokers,
+    ...(sasl ? { sasl: { mechanism: 'scram-sha-512' as const, ...sasl } } : {}),
     logLevel: logLevel.NOTHING,
     connectionTimeout: Math.min(timeoutMs, 3000),
     requestTimeout: Math.max(timeoutMs, 5000),
@@ -23,8 +30,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 /** True when a Kafka broker at `brokers` answers a metadata round trip within the timeout. */
-export async function isKafkaReachable(brokers: string[], timeoutMs = 3000): Promise<boolean> {
-  const admin = client(brokers, timeoutMs).admin();
+export async function isKafkaReachable(
+  brokers: string[],
+  timeoutMs = 3000,
+  sasl?: ScramLogin,
+): Promise<boolean> {
+  const admin = client(brokers, timeoutMs, sasl).admin();
   try {
     await withTimeout(
       (async () => {
@@ -70,8 +81,8 @@ export function portFree(host: string, port: number): Promise<boolean> {
  * that passes has a working controller, partition leadership, the log, the group coordinator
  * and __consumer_offsets: what every service needs, not just an open port.
  */
-export async function roundTrip(brokers: string[], timeoutMs: number): Promise<void> {
-  const kafka = client(brokers, timeoutMs);
+export async function roundTrip(brokers: string[], timeoutMs: number, sasl?: ScramLogin): Promise<void> {
+  const kafka = client(brokers, timeoutMs, sasl);
   const suffix = randomBytes(6).toString('hex');
   const topic = `__ts_ready_${suffix}`;
   const groupId = `__ts_ready_${suffix}`;

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { ensureKafkaJars, isKafkaReachable, startKafka } from '../kafka/broker';
 import { startGateway } from '../gateway/gateway';
+import { applyServiceAcls, DEV_KAFKA_ADMIN, devKafkaLogin, devScram } from '../kafka/users';
 import { startAllStandIns } from '../standins';
 import { startStripeStandIn, type StripeStandIn } from '../stripe';
 import { createTestDatabase } from '../test-support';
@@ -177,16 +178,32 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
     ]);
 
     let kafka = opts.kafka;
+    // npm start's own broker authenticates (SCRAM) and authorizes (ACLs from libs/common
+    // TOPIC_ACCESS); each service logs in as its own user (issue 17.13). A broker handed in
+    // (tests' shared one) is plain.
+    let kafkaLogins: PlatformEndpoints['kafkaLogins'];
     if (!kafka) {
       const brokers = [`127.0.0.1:${KAFKA_PORTS.port}`];
-      if (await isKafkaReachable(brokers, 1500))
+      if (await isKafkaReachable(brokers, 1500, DEV_KAFKA_ADMIN))
         log(`Kafka already running on ${KAFKA_PORTS.port}; using it`);
+      else if (await isKafkaReachable(brokers, 1500))
+        throw new Error(
+          `A Kafka broker without SCRAM runs on ${KAFKA_PORTS.port} (an npm start from before per-service users?); stop it and start again`,
+        );
       else {
-        log(`starting Kafka (KRaft) on 127.0.0.1:${KAFKA_PORTS.port}`);
-        const broker = await startKafka({ ...KAFKA_PORTS, dataDir: path.join(LOCAL, 'kafka'), heapMb: 768 });
+        log(`starting Kafka (KRaft, SCRAM users and ACLs) on 127.0.0.1:${KAFKA_PORTS.port}`);
+        const broker = await startKafka({
+          ...KAFKA_PORTS,
+          // Its own data dir: SCRAM users are written when a data dir is formatted.
+          dataDir: path.join(LOCAL, 'kafka-scram'),
+          heapMb: 768,
+          scram: devScram(),
+        });
         stops.push({ name: 'kafka', stop: () => broker.stop() });
       }
+      await applyServiceAcls(brokers);
       kafka = { brokers, topicPrefix: '' };
+      kafkaLogins = Object.fromEntries(SERVICE_NAMES.map((s) => [s, devKafkaLogin(s)])) as typeof kafkaLogins;
     }
 
     // The admin's URL (the platform's users: seeds, admin commands, benches' checks) and each
@@ -231,6 +248,7 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
             databaseUrls,
             kafkaBrokers: kafka.brokers,
             topicPrefix: kafka.topicPrefix,
+            kafkaLogins,
             publicBaseUrl,
             localDir,
             ports: ports.services,

@@ -14,8 +14,22 @@ export interface PlatformEndpoints {
   publicBaseUrl: string;
   localDir: string;
   topicPrefix?: string;
+  /** Each service's own SCRAM login on a broker with ACLs (dev/kafka/users.ts); unset: a plain broker. */
+  kafkaLogins?: Record<ServiceName, { username: string; password: string }>;
   ports?: Partial<Record<ServiceName, number>>;
   standinPorts?: Partial<typeof STANDIN_PORTS> & { stripe?: number };
+}
+
+/** A service's Kafka login as its environment, the variables AWS sets too (issue 17.13). */
+export function kafkaLoginEnv(
+  login: { username: string; password: string } | undefined,
+): Record<string, string> {
+  if (!login) return {};
+  return {
+    KAFKA_SASL_MECHANISM: 'scram-sha-512',
+    KAFKA_SASL_USERNAME: login.username,
+    KAFKA_SASL_PASSWORD: login.password,
+  };
 }
 
 /** The environment of each service on the local platform (every variable is in README.md). */
@@ -35,6 +49,7 @@ export function serviceEnv(
     DATABASE_URL: p.databaseUrls[svc],
     KAFKA_BROKERS: p.kafkaBrokers.join(','),
     KAFKA_TOPIC_PREFIX: p.topicPrefix ?? '',
+    ...kafkaLoginEnv(p.kafkaLogins?.[svc]),
     PUBLIC_BASE_URL: p.publicBaseUrl,
     FEED_JWKS_URL: local(ports.feed, '/feed/.well-known/jwks.json'),
     COOKIE_SECURE: 'false',

@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import { Client } from 'pg';
 import { createServer } from 'node:net';
-import { createTestDatabase, createTestKafka, type TestDatabase, type TestKafka } from '../test-support';
+import { randomBytes } from 'node:crypto';
+import { startScramTestBroker } from '../kafka/scram-broker';
+import { devKafkaLogin } from '../kafka/users';
+import { createTestDatabase, type TestDatabase, type TestKafka } from '../test-support';
 import { ensureDevSecrets } from './keys';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +38,11 @@ describe('the five services as processes', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase('procs');
-    kafka = await createTestKafka('procs');
+    // A broker with SCRAM users and ACLs, as npm start's: each service logs in as itself, creates
+    // its own topics and joins its own groups, which proves TOPIC_ACCESS covers what it uses.
+    const prefix = `procs${randomBytes(3).toString('hex')}.`;
+    const scram = await startScramTestBroker(prefix);
+    kafka = { brokers: scram.brokers, prefix, cleanup: () => scram.stop() };
     dir = mkdtempSync(path.join(tmpdir(), 'ts-procs-'));
     const secrets = await ensureDevSecrets(path.join(dir, 'keys'));
     const ports = Object.fromEntries(
@@ -51,6 +58,10 @@ describe('the five services as processes', () => {
         publicBaseUrl: 'http://localhost:8080',
         localDir: dir,
         topicPrefix: kafka.prefix,
+        kafkaLogins: Object.fromEntries(SERVICE_NAMES.map((s) => [s, devKafkaLogin(s)])) as Record<
+          ServiceName,
+          { username: string; password: string }
+        >,
         ports,
       });
       const log = path.join(dir, `${svc}.log`);
@@ -66,7 +77,7 @@ describe('the five services as processes', () => {
   }, 60_000);
 
   it.each(SERVICE_NAMES)(
-    '%s, connected as its own role, migrates its schema, answers /healthz and /readyz, serves its OpenAPI document, and stops on SIGTERM within 10 s',
+    '%s, connected as its own database role and Kafka user, migrates its schema, answers /healthz and /readyz, serves its OpenAPI document, and stops on SIGTERM within 10 s',
     async (svc) => {
       const { proc, port, log } = procs.get(svc)!;
       const base = `http://127.0.0.1:${port}/${svc}`;

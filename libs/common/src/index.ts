@@ -14,6 +14,7 @@ export * from './kafka/topics';
 export * from './kafka/messages';
 export * from './kafka/envelope';
 export * from './kafka/bus';
+export * from './kafka/access';
 export * from './db/data-source';
 export * from './db/outbox';
 export * from './db/query';

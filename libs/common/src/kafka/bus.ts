@@ -12,6 +12,7 @@ import client from 'prom-client';
 import { currentRequestId, withRequestId, type Logger } from '../logger';
 import { parseEnvelope, PoisonMessageError } from './envelope';
 import type { Envelope } from './messages';
+import { topicsOf, type KafkaService } from './access';
 import { allTopicSpecs, dlqTopic, messageKey, TOPICS, type TopicName } from './topics';
 
 /**
@@ -99,6 +100,11 @@ export interface KafkaBusOptions {
   topicPrefix?: string;
   ssl?: boolean;
   sasl?: { mechanism: 'scram-sha-256' | 'scram-sha-512' | 'plain'; username: string; password: string };
+  /**
+   * The service this bus belongs to: it then creates only its own topics at start (TOPIC_ACCESS),
+   * the ones its broker ACLs let it create. Unset (tools, tests): every topic.
+   */
+  service?: KafkaService;
   /** Where the consumers' metrics go (the service's /metrics registry). */
   registry?: client.Registry;
 }
@@ -278,7 +284,12 @@ export class KafkaBus implements MessageBus {
     await admin.connect();
     try {
       const existing = new Set(await admin.listTopics());
-      const missing = allTopicSpecs(this.prefix).filter((t) => !existing.has(t.topic));
+      const own = this.opts.service
+        ? new Set(topicsOf(this.opts.service).map((t) => this.prefix + t))
+        : undefined;
+      const missing = allTopicSpecs(this.prefix).filter(
+        (t) => !existing.has(t.topic) && (own?.has(t.topic) ?? true),
+      );
       await createTopicsAndWait(admin, missing);
     } finally {
       await admin.disconnect();

@@ -13,7 +13,8 @@ import { RateLimitStore } from '../db/rate-limit-store';
 import { createHttpApp, type ReadinessCheck } from '../http/app';
 import { clientAddressResolver, type ClientAddress } from '../http/client-ip';
 import type { ApiRouter } from '../http/api-router';
-import { KafkaBus, type MessageBus } from '../kafka/bus';
+import { KAFKA_SERVICES, type KafkaService } from '../kafka/access';
+import { KafkaBus, type KafkaBusOptions, type MessageBus } from '../kafka/bus';
 import { createLogger, type Logger } from '../logger';
 import { TokenVerifier } from '../tokens/tokens';
 import type { z } from 'zod';
@@ -22,6 +23,37 @@ import { UpgradeRouter } from '../ws/upgrade-router';
 import { ed25519Backend } from '../tokens/ed25519';
 
 export type BaseConfig = z.infer<z.ZodObject<typeof baseConfigShape>>;
+
+/**
+ * How a service reaches Kafka, from its configuration: brokers, prefix, TLS and its own SCRAM
+ * user (KAFKA_SASL_*; unset: no authentication, a plain local broker). Every bus a service
+ * makes (its KafkaBus, admin clients) connects this way.
+ */
+export function kafkaConnection(
+  config: Pick<
+    BaseConfig,
+    | 'KAFKA_BROKERS'
+    | 'KAFKA_TOPIC_PREFIX'
+    | 'KAFKA_SSL'
+    | 'KAFKA_SASL_MECHANISM'
+    | 'KAFKA_SASL_USERNAME'
+    | 'KAFKA_SASL_PASSWORD'
+  >,
+): Pick<KafkaBusOptions, 'brokers' | 'topicPrefix' | 'ssl' | 'sasl'> {
+  return {
+    brokers: config.KAFKA_BROKERS,
+    topicPrefix: config.KAFKA_TOPIC_PREFIX,
+    ssl: config.KAFKA_SSL,
+    sasl:
+      config.KAFKA_SASL_MECHANISM && config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD
+        ? {
+            mechanism: config.KAFKA_SASL_MECHANISM,
+            username: config.KAFKA_SASL_USERNAME,
+            password: config.KAFKA_SASL_PASSWORD,
+          }
+        : undefined,
+  };
+}
 
 /** What every service gets from the kit before it wires its own parts. */
 export interface ServiceKit<C extends BaseConfig> {
@@ -111,18 +143,11 @@ export async function startService<C extends BaseConfig>(
     const bus = new KafkaBus({
       registry,
       clientId: `${service}-${process.pid}`,
-      brokers: config.KAFKA_BROKERS,
       logger,
-      topicPrefix: config.KAFKA_TOPIC_PREFIX,
-      ssl: config.KAFKA_SSL,
-      sasl:
-        config.KAFKA_SASL_MECHANISM && config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD
-          ? {
-              mechanism: config.KAFKA_SASL_MECHANISM,
-              username: config.KAFKA_SASL_USERNAME,
-              password: config.KAFKA_SASL_PASSWORD,
-            }
-          : undefined,
+      ...kafkaConnection(config),
+      service: (KAFKA_SERVICES as readonly string[]).includes(service)
+        ? (service as KafkaService)
+        : undefined,
     });
     await lifecycle.start({
       name: 'kafka',

@@ -1,0 +1,51 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startKafka } from './broker';
+import { portFree } from './probe';
+import { applyServiceAcls, devScram } from './users';
+
+/** Two consecutive free ports away from the shared test broker's (19092/19192) and the dev ones. */
+async function freePorts(): Promise<[number, number]> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 33_000 + Math.floor(Math.random() * 20_000);
+    if ((await portFree('127.0.0.1', base)) && (await portFree('127.0.0.1', base + 1)))
+      return [base, base + 1];
+  }
+  throw new Error('no two free ports');
+}
+
+export interface ScramTestBroker {
+  brokers: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A broker of its own for a test file, as `npm start`'s: SCRAM-SHA-512 only, the StandardAuthorizer,
+ * the local users (dev/kafka/users.ts) and every service's ACLs for topics and groups under
+ * `prefix`. On free ports and a fresh data dir (SCRAM users are written when formatting: ~10 s),
+ * removed by `stop()`. The shared test broker stays plain; this one proves the ACLs.
+ */
+export async function startScramTestBroker(prefix: string): Promise<ScramTestBroker> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ts-kafka-scram-'));
+  try {
+    const [port, controllerPort] = await freePorts();
+    const broker = await startKafka({ port, controllerPort, dataDir: dir, heapMb: 384, scram: devScram() });
+    try {
+      await applyServiceAcls(broker.brokers, prefix);
+    } catch (err) {
+      await broker.stop();
+      throw err;
+    }
+    return {
+      brokers: broker.brokers,
+      stop: async () => {
+        await broker.stop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}

@@ -64,6 +64,9 @@ export async function runMoneyFlow(o: {
               FEED_JWKS_URL: identity.feed.jwksUrl,
               QUEUE_JWKS_URL: identity.queue.jwksUrl,
               TICKET_SIGNING_JWKS: ticketKeys,
+              // Every order pays with Stripe's one test card (one fingerprint): the per-card
+              // limit (issue 17.8) would cancel all but the first, as it should for fans.
+              CARD_LIMIT_PER_EVENT: 'false',
             }),
           ),
           { port: 0 },

@@ -1,5 +1,6 @@
 import {
   baseConfigShape,
+  envBool,
   requiredInProduction,
   jsonEnv,
   loadConfig,
@@ -22,6 +23,12 @@ export const configSchema = z.object({
   INVENTORY_PUBLISH_MS: z.coerce.number().int().min(10).default(1000),
   /** How often live seat maps poll the database for changes. */
   SEAT_POLL_MS: z.coerce.number().int().min(10).default(500),
+  /**
+   * One card, one fan's share (issue 17.8): an authorization whose card already bought the
+   * event's per-fan limit is cancelled. On by default; load tests against Stripe's test mode
+   * turn it off, since every simulated fan pays with the same test card (one fingerprint).
+   */
+  CARD_LIMIT_PER_EVENT: envBool.default(true),
 });
 export type PurchaseConfig = z.infer<typeof configSchema>;
 

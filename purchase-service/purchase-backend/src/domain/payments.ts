@@ -19,6 +19,7 @@ export async function onPaymentAuthorized(
   s: PurchaseStore,
   p: Payload<'payment.authorized'>,
   logger: Logger,
+  opts: { cardLimit: boolean } = { cardLimit: true },
 ): Promise<'completed' | 'cancelled' | 'ignored'> {
   const order = await s.orders.lock(p.orderId);
   if (!order) {
@@ -43,7 +44,7 @@ export async function onPaymentAuthorized(
 
   const event = await s.events.get(order.eventId);
   const ids = await s.orders.unitIds(order.orderId);
-  if (p.cardFingerprint && event) {
+  if (opts.cardLimit && p.cardFingerprint && event) {
     await s.orders.setCardFingerprint(order.orderId, p.cardFingerprint);
     await s.orders.lockCard(order.eventId, p.cardFingerprint);
     const owned = await s.orders.ticketsOfCard(order.eventId, p.cardFingerprint, order.orderId);

@@ -80,7 +80,9 @@ export function paymentConsumer(kit: Kit, issuer: TicketIssuer, onPaid: () => vo
           const e = m.envelope;
           const s = purchaseStore(em);
           if (e.type === 'payment.authorized')
-            await onPaymentAuthorized(s, e.payload as Payload<'payment.authorized'>, kit.logger);
+            await onPaymentAuthorized(s, e.payload as Payload<'payment.authorized'>, kit.logger, {
+              cardLimit: kit.config.CARD_LIMIT_PER_EVENT,
+            });
           else if (e.type === 'payment.captured') {
             const p = e.payload as Payload<'payment.captured'>;
             paid = await onPaymentCaptured(s, p, issuer, kit.logger);

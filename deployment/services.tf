@@ -28,6 +28,9 @@ locals {
     # CloudFront adds this header (edge.tf); a request carrying one of ORIGIN_SECRETS came
     # through it, so its CloudFront-Viewer-Address names the client (per-client rate limits).
     ORIGIN_SECRET_HEADER = var.origin_secret_header
+    # /<svc>/metrics and /<svc>/readyz are served on this port only: no target group, port
+    # mapping or security group rule reaches it (the public port answers 404 for them).
+    ADMIN_PORT = tostring(var.admin_port)
   }
 
   common_secrets = {

@@ -232,3 +232,9 @@ variable "beacon_chain_hash" {
     error_message = "beacon_chain_hash is 64 lowercase hex characters."
   }
 }
+
+variable "admin_port" {
+  description = "The services' internal listener for /<svc>/metrics and /<svc>/readyz (ADMIN_PORT); outside the service port range, so nothing outside the task reaches it"
+  type        = number
+  default     = 9090
+}

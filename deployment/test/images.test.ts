@@ -183,6 +183,10 @@ describe('dev/Dockerfile.standins', () => {
       expect(standins).toMatch(new RegExp(`location /${svc}\\s+\\{ proxy_pass http://${svc}; \\}`));
   });
 
+  it('the gateway never forwards /<svc>/metrics or /<svc>/readyz (issue 17.12)', () => {
+    expect(standins).toContain('location ~* ^/[^/]+/(metrics|readyz)(/|$) { return 404; }');
+  });
+
   it('the gateway adds the origin secret and the viewer address as CloudFront does', () => {
     expect(standins).toMatch(/proxy_set_header X-Origin-Secret "\$\{ORIGIN_SECRET\}";/);
     expect(standins).toMatch(/proxy_set_header CloudFront-Viewer-Address \$viewer_address;/);

@@ -457,3 +457,34 @@ run "waf_bot_control_on" {
     error_message = "With waf_bot_control, Bot Control is in the web ACL, after the rate rule: ${jsonencode(module.waf.rules)}"
   }
 }
+
+# Issue 17.12: the operations endpoints are not public. The services serve them on ADMIN_PORT
+# only (libs/common test/admin-port.test.ts); the ALB answers 404 for them itself, ahead of the
+# service's forward rule, and nothing routes or admits traffic to the admin port.
+run "ops_endpoints_not_public" {
+  command = plan
+
+  assert {
+    condition = alltrue([for svc in keys(local.service_ports) :
+      module.elb.listener_rules["ops-${svc}"].action == "fixed-response" &&
+      module.elb.listener_rules["ops-${svc}"].status == "404" &&
+      module.elb.listener_rules["ops-${svc}"].priority < module.elb.listener_rules["forward-${svc}"].priority &&
+      alltrue([for p in ["metrics", "readyz"] : contains(module.elb.listener_rules["ops-${svc}"].paths, "/${svc}/${p}") && contains(module.elb.listener_rules["ops-${svc}"].paths, "/${svc}/${p}/*")])
+    ])
+    error_message = "The ALB must answer /<svc>/metrics and /<svc>/readyz with a fixed 404 before forwarding to the service."
+  }
+
+  assert {
+    condition = alltrue([for svc, s in local.ecs_services :
+      s.environment.ADMIN_PORT == tostring(var.admin_port) && tonumber(s.environment.ADMIN_PORT) != s.port
+    ])
+    error_message = "Every service must serve its operations endpoints on ADMIN_PORT (${var.admin_port}), not on its public port."
+  }
+
+  assert {
+    condition = alltrue([for r in module.network.ingress_rules :
+      var.admin_port < r.from_port || var.admin_port > r.to_port if r.security_group == "services"
+    ])
+    error_message = "No security group rule may admit traffic to the services' admin port ${var.admin_port}."
+  }
+}

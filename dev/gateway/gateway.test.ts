@@ -114,6 +114,25 @@ describe('gateway', () => {
       expect(echo.headers['x-forwarded-proto']).toBe('http');
     });
 
+    it('answers 404 itself for /<svc>/metrics and /<svc>/readyz, in any case and with any suffix, as the ALB does (issue 17.12)', async () => {
+      for (const path of [
+        '/feed/metrics',
+        '/feed/readyz',
+        '/FEED/Metrics',
+        '/feed/readyz/',
+        '/feed/metrics?x=1',
+        '/queue/readyz/x',
+      ]) {
+        const res = await fetch(`${gateway.url}${path}`);
+        expect({ path, status: res.status }).toEqual({ path, status: 404 });
+        // Answered by the gateway itself, never by the service (whose echo names it).
+        expect(await res.text()).not.toContain('"service"');
+      }
+      // Neighbours of those paths are still the service's.
+      expect((await fetch(`${gateway.url}/feed/healthz`)).status).toBe(200);
+      expect((await fetch(`${gateway.url}/feed/api/metrics`)).status).toBe(200);
+    });
+
     it('redirects / to /feed/', async () => {
       const res = await fetch(`${gateway.url}/`, { redirect: 'manual' });
       expect(res.status).toBe(302);

@@ -53,6 +53,16 @@ export function matchRoute(routes: Route[], url: string): Route | undefined {
   return routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
 }
 
+/**
+ * `/<svc>/metrics` and `/<svc>/readyz` (any case, any suffix): never forwarded, as the ALB's
+ * fixed-404 rules do. The services serve them on their admin port (ADMIN_PORT) when it is set;
+ * in development they are on the service port too, which the gateway still keeps private.
+ */
+export function isOpsPath(url: string): boolean {
+  const path = url.split('?', 1)[0] ?? '';
+  return /^\/[^/]+\/(?:metrics|readyz)(?:\/.*)?$/i.test(path);
+}
+
 function sendProblem(res: ServerResponse, status: number, title: string, detail: string): void {
   if (res.headersSent) {
     res.destroy();
@@ -149,6 +159,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       sendProblem(res, 404, 'Not Found', `no service owns ${url.split('?', 1)[0]}`);
       return;
     }
+    if (isOpsPath(url)) {
+      sendProblem(res, 404, 'Not Found', 'operations endpoints are not public');
+      return;
+    }
     actAsEdge(req);
     forwardHeaders(req);
     dropHopByHop(req);
@@ -158,7 +172,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   const upgraded = new Set<Duplex>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const route = matchRoute(routes, req.url ?? '/');
-    if (!route) {
+    if (!route || isOpsPath(req.url ?? '/')) {
       refuseUpgrade(socket, 404, 'Not Found');
       return;
     }

@@ -61,6 +61,7 @@ describe('loadConfig', () => {
         MAIL_FROM: 'a <a@b.c>',
         PUBLIC_BASE_URL: 'https://tickets.example.org',
         FEED_JWKS_URL: 'http://feed:8081/feed/.well-known/jwks.json',
+        ADMIN_PORT: '9090',
       });
       expect(ok.SMTP_URL).toBe('smtp://mail:25');
     });
@@ -70,7 +71,14 @@ describe('loadConfig', () => {
         ['DATABASE_URL', 'KAFKA_BROKERS', 'SECRET_KEY'].sort(),
       );
       expect(requiredVariables(mailShape, 'production')).toEqual(
-        expect.arrayContaining(['DATABASE_URL', 'SMTP_URL', 'MAIL_FROM', 'PUBLIC_BASE_URL', 'FEED_JWKS_URL']),
+        expect.arrayContaining([
+          'DATABASE_URL',
+          'SMTP_URL',
+          'MAIL_FROM',
+          'PUBLIC_BASE_URL',
+          'FEED_JWKS_URL',
+          'ADMIN_PORT',
+        ]),
       );
     });
   });

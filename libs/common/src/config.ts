@@ -99,6 +99,13 @@ export const baseConfigShape = {
     .regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name')
     .default('X-Origin-Secret'),
   ORIGIN_SECRETS: csv.pipe(z.array(z.string().min(16, 'at least 16 characters'))).optional(),
+  /**
+   * The internal listener for the operations endpoints (`/<svc>/metrics`, `/<svc>/readyz`):
+   * when set, they are served on this port only and the public port answers 404 for them, so
+   * no proxy in front of the public port can expose them. Unset (development, tests): served on
+   * the public port too. Required in production; 0 picks a free port.
+   */
+  ADMIN_PORT: requiredInProduction(z.coerce.number().int().min(0).max(65535).optional()),
 };
 
 /**

@@ -47,6 +47,11 @@ export interface HttpAppOptions {
   edge?: EdgeTrust;
   /** The shared store `rateLimit` middleware takes its tokens from. */
   rateLimits?: RateLimitStore;
+  /**
+   * Serve `/<svc>/metrics` and `/<svc>/readyz` on this app (default). False when they are on the
+   * internal admin listener (`createOpsApp`): here they are then unknown routes (404).
+   */
+  serveOps?: boolean;
 }
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -200,23 +205,7 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; registry: c
   app.get(`${prefix}/healthz`, (_req, res) => {
     res.json({ status: 'ok', service });
   });
-  app.get(`${prefix}/readyz`, async (_req, res) => {
-    const results = await Promise.all(
-      (opts.readiness ?? []).map(async ({ name, check }) => {
-        try {
-          await withTimeout(check(), 2000, `${name} check timed out`);
-          return { name, ok: true };
-        } catch (err) {
-          return { name, ok: false, error: (err as Error).message };
-        }
-      }),
-    );
-    const ready = results.every((r) => r.ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: results });
-  });
-  app.get(`${prefix}/metrics`, async (_req, res) => {
-    res.type(registry.contentType).send(await registry.metrics());
-  });
+  if (opts.serveOps ?? true) mountOps(app, prefix, registry, opts.readiness ?? []);
   if (opts.checkResponses) opts.api.checkResponses();
   app.get(`${prefix}/api/openapi.json`, (_req, res) => {
     res.json(openApiDocument(service, opts.api));
@@ -296,6 +285,60 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; registry: c
   };
   app.use(errorHandler);
   return { app, registry };
+}
+
+/** `/<svc>/readyz` (database, broker and the service's own checks) and `/<svc>/metrics` (Prometheus). */
+function mountOps(
+  app: Express,
+  prefix: string,
+  registry: client.Registry,
+  readiness: ReadinessCheck[],
+): void {
+  app.get(`${prefix}/readyz`, async (_req, res) => {
+    const results = await Promise.all(
+      readiness.map(async ({ name, check }) => {
+        try {
+          await withTimeout(check(), 2000, `${name} check timed out`);
+          return { name, ok: true };
+        } catch (err) {
+          return { name, ok: false, error: (err as Error).message };
+        }
+      }),
+    );
+    const ready = results.every((r) => r.ok);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: results });
+  });
+  app.get(`${prefix}/metrics`, async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+}
+
+/**
+ * The internal admin listener's app: the operations endpoints and liveness, nothing else. It is
+ * bound to ADMIN_PORT, which no load balancer rule or gateway route reaches.
+ */
+export function createOpsApp(opts: {
+  service: string;
+  registry: client.Registry;
+  readiness: ReadinessCheck[];
+}): Express {
+  const prefix = `/${opts.service}`;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.get(`${prefix}/healthz`, (_req, res) => {
+    res.json({ status: 'ok', service: opts.service });
+  });
+  mountOps(app, prefix, opts.registry, opts.readiness);
+  app.use((req, res) => {
+    sendProblem(
+      res,
+      new NotFoundError(`No route for ${req.method} ${req.path}.`, 'route_not_found').toProblem(
+        req.originalUrl,
+      ),
+    );
+  });
+  return app;
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

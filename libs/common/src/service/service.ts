@@ -10,7 +10,7 @@ import { createDataSource, migrate, type DataSourceOptions } from '../db/data-so
 import { OutboxRelay } from '../db/outbox';
 import type { SqlSource } from '../db/sql-functions';
 import { RateLimitStore } from '../db/rate-limit-store';
-import { createHttpApp, type ReadinessCheck } from '../http/app';
+import { createHttpApp, createOpsApp, type ReadinessCheck } from '../http/app';
 import { clientAddressResolver, type ClientAddress } from '../http/client-ip';
 import type { ApiRouter } from '../http/api-router';
 import { KAFKA_SERVICES, type KafkaService } from '../kafka/access';
@@ -85,6 +85,8 @@ export interface ServiceWiring {
 export interface RunningService {
   url: string;
   port: number;
+  /** Where `/<svc>/metrics` and `/<svc>/readyz` are served: the admin listener (ADMIN_PORT), else `url`. */
+  adminUrl: string;
   server: Server;
   app: Express;
   kit: ServiceKit<BaseConfig>;
@@ -190,6 +192,31 @@ export async function startService<C extends BaseConfig>(
     for (const part of wiring.parts ?? []) await lifecycle.start(part);
 
     const publicOrigin = new URL(config.PUBLIC_BASE_URL).origin;
+    const readiness: ReadinessCheck[] = [
+      { name: 'database', check: async () => void (await ds.query('SELECT 1')) },
+      { name: 'kafka', check: () => bus.ping() },
+      ...(wiring.readiness ?? []),
+    ];
+    // The operations endpoints on their own listener when ADMIN_PORT is set (production): the
+    // public port then answers 404 for them, whatever proxy sits in front of it.
+    const separateOps = config.ADMIN_PORT !== undefined;
+    let adminUrl: string | undefined;
+    if (separateOps) {
+      const admin = createServer(createOpsApp({ service, registry, readiness }));
+      await new Promise<void>((resolve, reject) => {
+        admin.once('error', reject);
+        admin.listen(config.ADMIN_PORT, config.HOST, () => resolve());
+      });
+      lifecycle.adopt({
+        name: 'admin-http',
+        stop: () =>
+          new Promise<void>((resolve) => {
+            admin.close(() => resolve());
+            admin.closeAllConnections();
+          }),
+      });
+      adminUrl = `http://127.0.0.1:${(admin.address() as AddressInfo).port}`;
+    }
     const { app } = createHttpApp({
       registry,
       service,
@@ -203,11 +230,8 @@ export async function startService<C extends BaseConfig>(
       checkResponses: config.NODE_ENV === 'test',
       edge,
       rateLimits: kit.rateLimits,
-      readiness: [
-        { name: 'database', check: async () => void (await ds.query('SELECT 1')) },
-        { name: 'kafka', check: () => bus.ping() },
-        ...(wiring.readiness ?? []),
-      ],
+      readiness,
+      serveOps: !separateOps,
     });
     const server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, app);
     upgrades.attach(server);
@@ -227,10 +251,11 @@ export async function startService<C extends BaseConfig>(
     });
     const port = (server.address() as AddressInfo).port;
     const url = `http://127.0.0.1:${port}`;
-    logger.info({ port, ed25519: ed25519Backend }, `${service} ready`);
+    logger.info({ port, adminUrl, ed25519: ed25519Backend }, `${service} ready`);
     return {
       url,
       port,
+      adminUrl: adminUrl ?? url,
       server,
       app,
       kit: kit as unknown as ServiceKit<BaseConfig>,

@@ -310,7 +310,8 @@ async function payAndGetTicket(
 
 /**
  * The confirmation e-mail in the SMTP stand-in's inbox: it names the event, the
- * seat, and carries exactly the codes of the fan's tickets (`GET /purchase/api/tickets`).
+ * seat, and carries exactly the short references of the fan's tickets (the first 8
+ * characters of their ids, `GET /purchase/api/tickets`), in its text and its HTML part.
  */
 async function ticketMailMatches(fan: Fan, p: Platform, email: string, title: string, seat: string) {
   const mail = await waitForMail(p.inboxUrl, {
@@ -320,7 +321,7 @@ async function ticketMailMatches(fan: Fan, p: Platform, email: string, title: st
   });
   expect(mail.subject).toBe(`Your tickets for ${title}`);
   const { tickets } = await expectStatus(
-    apiCall<{ tickets: { code: string; eventTitle: string }[] }>(
+    apiCall<{ tickets: { ticketId: string; eventTitle: string }[] }>(
       fan.context.request,
       p,
       'GET',
@@ -329,8 +330,10 @@ async function ticketMailMatches(fan: Fan, p: Platform, email: string, title: st
     200,
     'my tickets',
   );
-  const mailed = [...mail.text.matchAll(/ticket code: (\S+)/g)].map((m) => m[1]);
-  expect(mailed.sort()).toEqual(tickets.map((t) => t.code).sort());
+  const mailed = [...mail.text.matchAll(/ticket ref: (\S+)/g)].map((m) => m[1]);
+  const refs = tickets.map((t) => t.ticketId.slice(0, 8).toUpperCase()).sort();
+  expect(mailed.sort()).toEqual(refs);
+  for (const ref of refs) expect(mail.html).toContain(ref);
   // "Row A, seat 1" on the seat map is "Stalls, row A, seat 1" in the mail.
   expect(mail.text).toContain(`Stalls, ${seat.replace('Row', 'row')}`);
 }

@@ -285,9 +285,19 @@ describe('payment.captured → tickets, e-mail and check-in', () => {
       to: 'u-paid@fans.test',
       subjectIncludes: 'The Test Band',
     });
-    expect(mail.text).toContain('row E, seat 1');
-    // Each seat's line carries its ticket's code, the QR code's contents.
-    for (const code of codes) expect(mail.text).toContain(`ticket code: ${code}`);
+    expect(mail.text).toContain('Main, row E, seat 1');
+    // Each seat's line carries its ticket's short reference (not the long signed code).
+    const refs = tickets.map((x) =>
+      (x as unknown as { ticketId: string }).ticketId.slice(0, 8).toUpperCase(),
+    );
+    for (const ref of refs) expect(mail.text).toContain(`ticket ref: ${ref}`);
+    for (const code of codes) expect(mail.text).not.toContain(code);
+    // Multipart: the HTML part says the same, EUR with two decimals, and links to the tickets.
+    expect(mail.text).toContain('Total paid: €100.00');
+    expect(mail.html).toContain('€100.00');
+    expect(mail.html).toContain('Main, row E, seat 1');
+    for (const ref of refs) expect(mail.html).toContain(ref);
+    expect(mail.html).toMatch(/<a href="[^"]*\/purchase\/tickets"[^>]*>View your tickets<\/a>/);
     // The capture came twice: one mail, marked sent in the mail outbox.
     await sleep(1500);
     const inbox = (await (await fetch(`${smtp.inboxUrl}/messages?to=u-paid@fans.test`)).json()) as unknown[];
@@ -361,6 +371,10 @@ describe('payment.captured → tickets, e-mail and check-in', () => {
     const r = await call(h, 'POST', '/checkin', admin, { code: codes[1] });
     expect(r.status).toBe(410);
     expect(await unit(seat('E', 2))).toEqual({ status: 'available', order_id: null });
+    const mail = await waitForMail(smtp.inboxUrl, { to: 'u-paid@fans.test', subjectIncludes: 'Refund for' });
+    expect(mail.text).toContain('€100.00 of your order');
+    expect(mail.html).toContain('€100.00');
+    expect(mail.html).toContain('Main, row E, seat 2');
   });
 });
 
@@ -391,5 +405,67 @@ describe('payment.failed and event.cancelled', () => {
     expect(r.status).toBe(409);
     expect(r.body.type).toMatch(/not_on_sale/);
     expect(await topic('order.cancelled', open.orderId)).toHaveLength(1);
+  });
+});
+
+describe("fans' e-mails: HTML and text, money per currency, category names (issue 20.8)", () => {
+  const jp = snapshot({
+    title: 'Rock <script>alert(1)</script> & Roll',
+    venue: 'Budokan',
+    timeZone: 'Asia/Tokyo',
+    // 11:00 UTC is 20:00 in Tokyo.
+    startsAt: '2027-03-05T11:00:00.000Z',
+    categories: [
+      { id: 'arena-floor', name: 'Arena Floor', kind: 'ga', priceMinor: 8800, currency: 'JPY', capacity: 50 },
+    ],
+  });
+  const pay = (orderId: string, amountMinor: number, extra: object = {}) => ({
+    orderId,
+    eventId: jp.eventId,
+    paymentIntentId: `pi_${orderId.slice(0, 8)}`,
+    amountMinor,
+    currency: 'JPY',
+    ...extra,
+  });
+  let orderId = '';
+  let amount = 0;
+
+  it('the confirmation has a text and an HTML part, the GA category by name, yen without decimals, the title escaped', async () => {
+    await h.publishEvent(jp);
+    const r = await call(h, 'POST', `/events/${jp.eventId}/holds`, await h.fan('u-yen', jp.eventId), {
+      categoryId: 'arena-floor',
+      quantity: 2,
+    });
+    expect(r.status).toBe(201);
+    ({ orderId, amountMinor: amount } = r.body as { orderId: string; amountMinor: number });
+    await h.publish('payment.authorized', pay(orderId, amount));
+    await eventually(async () => (await orderStatus(orderId))!.status === 'confirmed');
+    await h.publish('payment.captured', pay(orderId, amount));
+    const mail = await waitForMail(smtp.inboxUrl, { to: 'u-yen@fans.test', subjectIncludes: 'Your tickets' });
+    expect(mail.subject).toBe(`Your tickets for ${jp.title}`);
+    for (const part of [mail.text, mail.html!]) {
+      expect(part).toContain('Arena Floor (general admission)');
+      expect(part).not.toContain('arena-floor');
+      expect(part).toContain('¥17,600');
+      expect(part).not.toMatch(/¥17,600\.\d/);
+      expect(part).toMatch(/Friday,? 5 March 2027 at 20:00/);
+      expect(part).toContain('(Asia/Tokyo)');
+    }
+    expect(mail.text).toContain(jp.title);
+    // No markup from the organiser's title reaches the HTML part.
+    expect(mail.html).not.toContain('<script>');
+    expect(mail.html).toContain('Rock &lt;script&gt;alert(1)&lt;/script&gt; &amp; Roll');
+  });
+
+  it('the refund mail likewise: both parts, yen, the voided GA tickets by category name, escaped', async () => {
+    await h.publish('payment.refunded', pay(orderId, amount, { reason: 'requested_by_customer' }));
+    const mail = await waitForMail(smtp.inboxUrl, { to: 'u-yen@fans.test', subjectIncludes: 'Refund for' });
+    for (const part of [mail.text, mail.html!]) {
+      expect(part).toContain('¥17,600');
+      expect(part).toContain('Arena Floor (general admission)');
+      expect(part).toContain('requested_by_customer');
+    }
+    expect(mail.html).not.toContain('<script>');
+    expect(mail.html).toContain('&lt;script&gt;');
   });
 });

@@ -195,6 +195,9 @@ describe('GET /purchase/api/organiser/events/:id/orders', () => {
     ]);
     expect((await list(`q=${a.orderId}`)).items.map((i) => i.orderId)).toEqual([a.orderId]);
     expect((await list(`q=${b.tickets[0]!.ticket_id}`)).items.map((i) => i.orderId)).toEqual([b.orderId]);
+    // The short reference a fan's mail shows (first 8 characters of the ticket id, uppercased).
+    const ref = b.tickets[0]!.ticket_id.slice(0, 8).toUpperCase();
+    expect((await list(`q=${ref}`)).items.map((i) => i.orderId)).toEqual([b.orderId]);
     const [code] = await h.sql<{ code: string }>(`SELECT code FROM tickets WHERE order_id = $1`, [c.orderId]);
     expect((await list(`q=${encodeURIComponent(code!.code)}`)).items.map((i) => i.orderId)).toEqual([
       c.orderId,
@@ -288,7 +291,7 @@ describe('POST /purchase/api/organiser/orders/:id/refunds', () => {
       voidTickets: main(before).voidTickets + 1,
     });
     const mail = await waitForMail(smtp.inboxUrl, { to: o.email, subjectIncludes: 'Refund', since });
-    expect(mail.text).toContain('50.00 EUR');
+    expect(mail.text).toContain('€50.00');
     expect(mail.text).toContain('Main, row C, seat 1');
 
     const detail = (await get('u-owner', `/organiser/orders/${o.orderId}`)).body as {

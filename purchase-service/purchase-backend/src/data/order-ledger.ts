@@ -40,7 +40,11 @@ function orderWhere(q: OrderSearch, first: number): { sql: string; params: unkno
   const parts = [`o.event_id = $${first}`, STATUS_SQL[q.status]];
   if (q.text) {
     const like = p(likePrefix(q.text));
-    parts.push(`(lower(o.email) LIKE ${like} OR lower(o.buyer_name) LIKE ${like})`);
+    // Eight hex digits may also be a ticket's short reference (the start of its id, as mailed).
+    const byRef = /^[0-9a-f]{8}$/.test(q.text)
+      ? ` OR o.order_id IN (SELECT t.order_id FROM tickets t WHERE t.event_id = $${first} AND t.ticket_id::text LIKE ${like})`
+      : '';
+    parts.push(`(lower(o.email) LIKE ${like} OR lower(o.buyer_name) LIKE ${like}${byRef})`);
   }
   if (q.id) {
     const id = p(q.id);

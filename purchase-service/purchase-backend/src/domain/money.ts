@@ -20,3 +20,19 @@ export const decimal = (minor: number, currency: string): string => {
 
 /** Minor units as people read them in a mail or a log: "49.50 EUR", "4950 JPY". */
 export const money = (minor: number, currency: string): string => `${decimal(minor, currency)} ${currency}`;
+
+const formatters = new Map<string, Intl.NumberFormat>();
+
+/**
+ * Minor units as a fan reads them, with the currency's sign and its own decimals
+ * (`Intl.NumberFormat`): 4950 EUR → "€49.50", 4950 JPY → "¥4,950".
+ */
+export const formatMoney = (minor: number, currency: string, locale = 'en'): string => {
+  const key = `${locale}|${currency}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(locale, { style: 'currency', currency });
+    formatters.set(key, f);
+  }
+  return f.format(minor / 10 ** currencyDigits(currency));
+};

@@ -21,7 +21,7 @@ export interface OrderSearch {
   status: OrderFilter;
   categoryId?: string;
   checkedIn?: boolean;
-  /** A prefix of the buyer's e-mail or name. */
+  /** A prefix of the buyer's e-mail or name, or a ticket's short reference (8 hex digits, as mailed). */
   text?: string;
   /** An order id, or a ticket id (from a code or typed). */
   id?: string;
@@ -185,7 +185,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * What a search box holds: an order or ticket id, a ticket's code (what its QR says,
- * checked and turned into its ticket id), or the start of an e-mail address or name.
+ * checked and turned into its ticket id), the start of an e-mail address or name, or a
+ * ticket's short reference from the fan's mail (its order is listed).
  */
 export async function readSearch(
   codes: TicketCodes,

@@ -4,6 +4,7 @@ import { PgMailOutbox } from '../data/mail-outbox-repo';
 import { purchaseStore } from '../data/purchase-store';
 import { ordersOf } from '../domain/orders';
 import type { PurchaseStore } from '../domain/ports';
+import { confirmationMail, refundMail } from './mail-content';
 import type { Mailer } from './mailer';
 import { periodic } from './periodic';
 
@@ -51,8 +52,13 @@ async function sendConfirmation(s: PurchaseStore, mailer: Mailer, orderId: strin
   if (!order) return;
   const [view] = await ordersOf(s, order.userId, orderId);
   // Refunded (or otherwise no longer paid) before the mail went out: nothing to confirm.
-  if (view?.status === 'paid')
-    await mailer.sendTicketsReady(order.email, view, await s.tickets.codesOf(orderId));
+  if (view?.status !== 'paid') return;
+  const tickets = (await s.tickets.ofOrder(orderId)).filter((t) => t.status === 'valid');
+  const event = await s.events.get(order.eventId);
+  await mailer.send(
+    order.email,
+    confirmationMail({ order: view, event, tickets, ticketsUrl: mailer.ticketsUrl }),
+  );
 }
 
 async function sendRefund(
@@ -65,7 +71,12 @@ async function sendRefund(
   const refund = (await s.refunds.ofOrder(orderId)).find((r) => r.refundId === refundId);
   if (!order || !refund || refund.status !== 'refunded') return;
   const [view] = await ordersOf(s, order.userId, orderId);
-  if (view) await mailer.sendRefund(order.email, view, refund);
+  if (!view) return;
+  const [event, tickets] = await Promise.all([s.events.get(order.eventId), s.tickets.ofOrder(orderId)]);
+  await mailer.send(
+    order.email,
+    refundMail({ order: view, event, refund, tickets, ticketsUrl: mailer.ticketsUrl }),
+  );
 }
 
 /**

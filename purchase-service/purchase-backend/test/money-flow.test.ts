@@ -405,6 +405,68 @@ describe('payment.failed and event.cancelled', () => {
     expect(r.status).toBe(409);
     expect(r.body.type).toMatch(/not_on_sale/);
     expect(await topic('order.cancelled', open.orderId)).toHaveLength(1);
+
+    // The paid order's fan gets one cancellation mail (issue 20.8): not again when the event's
+    // cancellation comes twice, nor when payment's refund of it arrives.
+    const mail = await waitForMail(smtp.inboxUrl, { to: 'u-c1@fans.test', subjectIncludes: 'is cancelled' });
+    expect(mail.subject).toBe('The Test Band is cancelled');
+    for (const part of [mail.text, mail.html!]) {
+      expect(part).toContain('€50.00');
+      expect(part).toContain('Main, row A, seat 11');
+    }
+    await h.publish('event.cancelled', { eventId: E, reason: 'artist ill' });
+    await h.publish('payment.refunded', {
+      ...payment(paid.orderId, paid.amountMinor),
+      source: 'event_cancelled',
+      reason: 'event_cancelled',
+    });
+    await eventually(async () => (await orderStatus(paid.orderId))!.status === 'refunded');
+    await sleep(2500);
+    const inbox = (await (await fetch(`${smtp.inboxUrl}/messages?to=u-c1@fans.test`)).json()) as {
+      subject: string;
+    }[];
+    expect(inbox.map((m) => m.subject).sort()).toEqual([
+      'The Test Band is cancelled',
+      'Your tickets for The Test Band',
+    ]);
+    const rows = await h.sql<{ kind: string; sent_at: Date | null }>(
+      `SELECT kind, sent_at FROM mail_outbox WHERE order_id = $1 ORDER BY kind`,
+      [paid.orderId],
+    );
+    expect(rows.map((x) => [x.kind, x.sent_at !== null])).toEqual([
+      ['cancellation', true],
+      ['confirmation', true],
+    ]);
+  });
+
+  it("when payment's refund of a cancelled event comes first, that refund's mail is the one cancellation mail", async () => {
+    const other = snapshot({ title: 'The Early Refund' });
+    await h.publishEvent(other);
+    const r = await call(h, 'POST', `/events/${other.eventId}/holds`, await h.fan('u-c4', other.eventId), {
+      categoryId: 'standing',
+      quantity: 1,
+    });
+    expect(r.status).toBe(201);
+    const o = r.body as { orderId: string; amountMinor: number };
+    const pay = { ...payment(o.orderId, o.amountMinor), eventId: other.eventId };
+    await h.publish('payment.authorized', pay);
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'confirmed');
+    await h.publish('payment.captured', pay);
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'paid');
+    await h.publish('payment.refunded', { ...pay, source: 'event_cancelled', reason: 'event_cancelled' });
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'refunded');
+    await h.publish('event.cancelled', { eventId: other.eventId, reason: 'venue flooded' });
+    const mail = await waitForMail(smtp.inboxUrl, { to: 'u-c4@fans.test', subjectIncludes: 'is cancelled' });
+    expect(mail.text).toContain('Standing (general admission)');
+    expect(mail.html).toContain('€30.00');
+    await sleep(2500);
+    const inbox = (await (await fetch(`${smtp.inboxUrl}/messages?to=u-c4@fans.test`)).json()) as {
+      subject: string;
+    }[];
+    expect(inbox.map((m) => m.subject).sort()).toEqual([
+      'The Early Refund is cancelled',
+      'Your tickets for The Early Refund',
+    ]);
   });
 });
 

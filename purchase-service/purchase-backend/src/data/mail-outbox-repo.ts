@@ -1,15 +1,18 @@
 import { queryRows, type Queryable } from '@ticketslave/common';
 
-/** A mail to send: an order's confirmation, or the news of one of its refunds. */
+/** A mail to send: an order's confirmation, the news of one of its refunds, or of its event's cancellation. */
 export interface DueMail {
   mailId: string;
-  kind: 'confirmation' | 'refund';
+  kind: 'confirmation' | 'refund' | 'cancellation';
   orderId: string;
   refundId: string | null;
   attempts: number;
 }
 
-/** `mail_outbox`: confirmations (one per order) and refund mails (one per refund), see messaging/mail-sender. */
+/**
+ * `mail_outbox`: confirmations (one per order), refund mails (one per refund) and cancellation
+ * mails (one per order), see messaging/mail-sender.
+ */
 export class PgMailOutbox {
   constructor(private readonly db: Queryable) {}
 
@@ -21,11 +24,34 @@ export class PgMailOutbox {
     );
   }
 
-  /** In the transaction that settles the refund. */
-  async queueRefund(orderId: string, refundId: string): Promise<void> {
+  /**
+   * In the transaction that settles the refund (under the order's lock). With `unlessCancelled`
+   * (the refund of a cancelled event) none is queued when the cancellation mail already is: it
+   * told the fan about the money.
+   */
+  async queueRefund(orderId: string, refundId: string, unlessCancelled = false): Promise<void> {
     await this.db.query(
-      `INSERT INTO mail_outbox (order_id, kind, refund_id) VALUES ($1, 'refund', $2) ON CONFLICT DO NOTHING`,
-      [orderId, refundId],
+      `INSERT INTO mail_outbox (order_id, kind, refund_id)
+       SELECT $1::uuid, 'refund', $2::uuid
+       WHERE NOT ($3::boolean AND EXISTS (
+         SELECT 1 FROM mail_outbox WHERE order_id = $1::uuid AND kind = 'cancellation'))
+       ON CONFLICT DO NOTHING`,
+      [orderId, refundId, unlessCancelled],
+    );
+  }
+
+  /**
+   * In the transaction that cancels the event: one cancellation mail per order still paid. The
+   * orders are locked (in id order) like a refund's settlement locks its order, so of the two
+   * the later sees the other's mail and the fan gets one (see queueRefund).
+   */
+  async queueCancellations(eventId: string): Promise<void> {
+    await this.db.query(
+      `WITH paid AS (
+         SELECT order_id FROM orders WHERE event_id = $1 AND status = 'paid' ORDER BY order_id FOR UPDATE)
+       INSERT INTO mail_outbox (order_id, kind) SELECT order_id, 'cancellation' FROM paid
+       ON CONFLICT DO NOTHING`,
+      [eventId],
     );
   }
 

@@ -229,7 +229,7 @@ export class PgOrderLedger implements OrderLedger {
     }>(this.db, `SELECT * FROM orders WHERE order_id = $1`, [orderId]);
     if (!o) return undefined;
     const mails = await queryRows<{
-      kind: 'confirmation' | 'refund';
+      kind: 'confirmation' | 'refund' | 'cancellation';
       refund_id: string | null;
       sent_at: Date | null;
       last_error: string | null;

@@ -23,7 +23,9 @@ export function purchaseStore(db: Queryable): PurchaseStore {
     refunds: new PgRefundStore(db),
     checkins: new PgCheckinStore(db),
     queueConfirmationMail: (orderId) => new PgMailOutbox(db).queue(orderId),
-    queueRefundMail: (orderId, refundId) => new PgMailOutbox(db).queueRefund(orderId, refundId),
+    queueRefundMail: (orderId, refundId, unlessCancelled) =>
+      new PgMailOutbox(db).queueRefund(orderId, refundId, unlessCancelled),
+    queueCancellationMails: (eventId) => new PgMailOutbox(db).queueCancellations(eventId),
     enqueue: (messages) => enqueueMessages(db, messages),
   };
 }

@@ -95,7 +95,7 @@ export interface OrderRecord {
   paidAt: Date | null;
   updatedAt: Date;
   mails: {
-    kind: 'confirmation' | 'refund';
+    kind: 'confirmation' | 'refund' | 'cancellation';
     refundId: string | null;
     sentAt: Date | null;
     lastError: string | null;
@@ -356,7 +356,12 @@ export async function orderDetail(
     add(first.issuedAt, 'tickets_issued', `${tickets.length} ticket(s) issued`);
   }
   for (const m of o.mails) {
-    const what = m.kind === 'confirmation' ? 'Confirmation e-mail' : 'Refund e-mail';
+    const what =
+      m.kind === 'confirmation'
+        ? 'Confirmation e-mail'
+        : m.kind === 'cancellation'
+          ? 'Event-cancelled e-mail'
+          : 'Refund e-mail';
     if (m.sentAt) add(m.sentAt, 'email_sent', `${what} sent to ${o.email}`);
     else if (m.lastError) add(o.updatedAt, 'email_failing', `${what} not sent yet: ${m.lastError}`);
   }

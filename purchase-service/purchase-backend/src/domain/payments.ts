@@ -109,9 +109,14 @@ export async function onPaymentFailed(s: PurchaseStore, p: Payload<'payment.fail
   await s.orders.setStatus(order.orderId, 'failed', p.reason ?? 'payment_failed');
 }
 
-/** Cancelled event: sales stop, every ticket is void, open orders are cancelled (payment voids them). */
+/**
+ * Cancelled event: sales stop, every ticket is void, open orders are cancelled (payment voids
+ * them), and each paid order's fan gets one cancellation mail (payment refunds them; that
+ * refund sends no second mail).
+ */
 export async function onEventCancelled(s: PurchaseStore, p: Payload<'event.cancelled'>): Promise<void> {
   await s.events.cancel(p.eventId);
   await s.tickets.void({ eventId: p.eventId });
+  await s.queueCancellationMails(p.eventId);
   for (const order of await s.orders.lockPending(p.eventId)) await cancelOrder(s, order, 'event_cancelled');
 }

@@ -355,8 +355,13 @@ export interface PurchaseStore {
   checkins: CheckinStore;
   /** Queues the order's confirmation e-mail (sent after the commit, see messaging/mail-sender). */
   queueConfirmationMail(orderId: string): Promise<void>;
-  /** Queues the e-mail telling the fan about a refund (sent after the commit). */
-  queueRefundMail(orderId: string, refundId: string): Promise<void>;
+  /**
+   * Queues the e-mail telling the fan about a refund (sent after the commit); with
+   * `unlessCancelled`, not when the order's cancellation mail is queued already.
+   */
+  queueRefundMail(orderId: string, refundId: string, unlessCancelled?: boolean): Promise<void>;
+  /** Queues one cancellation e-mail per paid order of a cancelled event (sent after the commit). */
+  queueCancellationMails(eventId: string): Promise<void>;
   /** Records messages in the outbox: published if and only if the transaction commits. */
   enqueue(messages: OutgoingMessage[]): Promise<void>;
 }

@@ -265,5 +265,6 @@ async function settle(s: PurchaseStore, order: Order, r: Refund): Promise<void> 
     if (r.releaseSeats) await s.units.release([order.orderId], 'any');
     await s.orders.setStatus(order.orderId, 'refunded', r.reason);
   }
-  await s.queueRefundMail(order.orderId, r.refundId);
+  // A cancelled event's refund: the fan has (or gets, when this came first) one mail about it.
+  await s.queueRefundMail(order.orderId, r.refundId, r.source === 'event_cancelled');
 }

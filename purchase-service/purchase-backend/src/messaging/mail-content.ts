@@ -150,19 +150,21 @@ export function cancellationMail(a: {
   order: OrderView;
   event: MailEvent | undefined;
   tickets: { unitId: string; ticketId: string }[];
+  /** What goes back: what was paid less earlier refunds. */
+  refundMinor: number;
   ticketsUrl: string;
 }): FanMail {
   const { order } = a;
   const title = a.event?.title ?? order.eventTitle;
   const refOf = new Map(a.tickets.map((t) => [t.unitId, ticketRef(t.ticketId)]));
-  const paid = formatMoney(order.amountMinor, order.currency);
+  const paid = formatMoney(a.refundMinor, order.currency);
   return {
     subject: `${title} is cancelled`,
     preheader: `Your tickets are no longer valid; the ${paid} you paid is refunded.`,
     heading: 'This event is cancelled',
     paragraphs: [
       `We are sorry: the organiser cancelled ${title}. Your tickets of order ${order.orderId} are no longer valid.`,
-      `The ${paid} you paid is refunded to your card in full; you need not do anything.`,
+      `The ${paid} you paid is refunded to your card; you need not do anything.`,
     ],
     event: eventOf(order, a.event),
     lines: {

@@ -4,7 +4,7 @@ import { PgMailOutbox } from '../data/mail-outbox-repo';
 import { purchaseStore } from '../data/purchase-store';
 import { ordersOf } from '../domain/orders';
 import type { PurchaseStore } from '../domain/ports';
-import { confirmationMail, refundMail } from './mail-content';
+import { cancellationMail, confirmationMail, refundMail } from './mail-content';
 import type { Mailer } from './mailer';
 import { periodic } from './periodic';
 
@@ -20,7 +20,7 @@ export const retryDelaySeconds = (attempts: number): number => Math.min(3600, 5 
 
 /**
  * Sends the mails written to `mail_outbox` by the transaction that issued the tickets
- * (confirmation) or settled a refund or dispute (refund). Rows are claimed with SKIP LOCKED and a lease, so several purchase
+ * (confirmation), settled a refund or dispute (refund) or cancelled a paid order's event (cancellation). Rows are claimed with SKIP LOCKED and a lease, so several purchase
  * instances share the work and a crashed one's claims come back; a failed send is
  * retried with backoff. At least once: a crash between sending and marking sends again.
  * Returns how many mails it claimed.
@@ -33,6 +33,7 @@ export async function sendDueMails(ds: DataSource, mailer: Mailer, logger: Logge
       try {
         if (mailer.enabled) {
           if (kind === 'refund') await sendRefund(purchaseStore(ds), mailer, orderId, refundId!);
+          else if (kind === 'cancellation') await sendCancellation(purchaseStore(ds), mailer, orderId);
           else await sendConfirmation(purchaseStore(ds), mailer, orderId);
         }
         await outbox.markSent(mailId);
@@ -73,9 +74,44 @@ async function sendRefund(
   const [view] = await ordersOf(s, order.userId, orderId);
   if (!view) return;
   const [event, tickets] = await Promise.all([s.events.get(order.eventId), s.tickets.ofOrder(orderId)]);
+  // The refund of a cancelled event that came before purchase saw the cancellation: this is the
+  // fan's one mail about it (the cancellation mail is then not queued: the order is refunded).
+  const mail =
+    refund.source === 'event_cancelled'
+      ? cancellationMail({
+          order: view,
+          event,
+          tickets,
+          refundMinor: refund.amountMinor,
+          ticketsUrl: mailer.ticketsUrl,
+        })
+      : refundMail({ order: view, event, refund, tickets, ticketsUrl: mailer.ticketsUrl });
+  await mailer.send(order.email, mail);
+}
+
+/** A paid order's event was cancelled: its tickets are void, payment refunds what is left. */
+async function sendCancellation(s: PurchaseStore, mailer: Mailer, orderId: string): Promise<void> {
+  const order = await s.orders.get(orderId);
+  if (!order) return;
+  const [view] = await ordersOf(s, order.userId, orderId);
+  if (!view) return;
+  const [event, tickets, refunds] = await Promise.all([
+    s.events.get(order.eventId),
+    s.tickets.ofOrder(orderId),
+    s.refunds.ofOrder(orderId),
+  ]);
+  const refundedBefore = refunds
+    .filter((r) => r.status === 'refunded' && r.source !== 'event_cancelled')
+    .reduce((sum, r) => sum + r.amountMinor, 0);
   await mailer.send(
     order.email,
-    refundMail({ order: view, event, refund, tickets, ticketsUrl: mailer.ticketsUrl }),
+    cancellationMail({
+      order: view,
+      event,
+      tickets,
+      refundMinor: order.amountMinor - refundedBefore,
+      ticketsUrl: mailer.ticketsUrl,
+    }),
   );
 }
 

@@ -5,6 +5,7 @@ import { CheckinScans1700000000009 } from './1700000000009-checkin-scans';
 import { OrderPersons1700000000018 } from './1700000000018-order-persons';
 import { CardLimits1700000000019 } from './1700000000019-card-limits';
 import { AdmissionRetry1700000000020 } from './1700000000020-admission-retry';
+import { CancellationMail1700000000023 } from './1700000000023-cancellation-mail';
 
 // Migrations of the purchase schema, in order: tables only (the SQL functions are in ../sql).
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -16,4 +17,5 @@ export const migrations: Function[] = [
   OrderPersons1700000000018,
   CardLimits1700000000019,
   AdmissionRetry1700000000020,
+  CancellationMail1700000000023,
 ];

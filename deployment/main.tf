@@ -184,7 +184,20 @@ module "alarms" {
   msk_broker_ids            = module.msk.broker_ids
 }
 
-# No API Gateway: CloudFront + ALB already give TLS, path routing and WebSockets to the
-# services, which keep their own rate limits. API Gateway would add a per-request price at
-# on-sale volumes, a 29 s integration timeout and, for WebSockets, a connection-id model the
-# queue's ws server does not use; nothing it adds (usage plans, API keys) is needed here.
+# API Gateway is an optional layer for the JSON APIs only (var.api_gateway_enabled, off by
+# default): CloudFront + ALB already give TLS, path routing, WAF and WebSockets to the services,
+# which keep their own per-client limits; API Gateway adds a per-request price at on-sale
+# volumes and a 29 s integration timeout. When to turn it on: docs/operations.md.
+module "api_gateway" {
+  source                     = "./modules/api_gateway"
+  count                      = var.api_gateway_enabled ? 1 : 0
+  name                       = local.name
+  routes                     = var.api_gateway_throttles
+  private_subnet_ids         = module.network.private_subnet_ids
+  vpc_link_security_group_id = module.network.api_gateway_link_security_group_id
+  alb_listener_arn           = module.elb.https_listener_arn
+  alb_origin_domain_name     = var.alb_origin_domain_name
+  origin_secret_header       = var.origin_secret_header
+  origin_secret              = local.origin_secret
+  log_retention_days         = var.log_retention_days
+}

@@ -84,3 +84,8 @@ output "origin_secret_arn" {
 output "web_acl_arn" {
   value = module.waf.web_acl_arn
 }
+
+output "api_gateway_endpoint" {
+  description = "The HTTP API's URL when api_gateway_enabled, else empty"
+  value       = var.api_gateway_enabled ? module.api_gateway[0].endpoint : ""
+}

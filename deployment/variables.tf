@@ -238,3 +238,24 @@ variable "admin_port" {
   type        = number
   default     = 9090
 }
+
+variable "api_gateway_enabled" {
+  description = "Put an HTTP API (modules/api_gateway) in front of the JSON APIs, besides CloudFront"
+  type        = bool
+  default     = false
+}
+
+variable "api_gateway_throttles" {
+  description = "With api_gateway_enabled: per service API, requests per second (rate) and burst, all clients together"
+  type = map(object({
+    rate  = number
+    burst = number
+  }))
+  default = {
+    feed     = { rate = 500, burst = 1000 }
+    buffer   = { rate = 2000, burst = 5000 }
+    queue    = { rate = 1000, burst = 2000 }
+    purchase = { rate = 500, burst = 1000 }
+    payment  = { rate = 200, burst = 400 }
+  }
+}

@@ -382,8 +382,12 @@ describe('Kafka topics', () => {
 });
 
 describe('api_gateway', () => {
-  it('is left out, with the reason written down', () => {
-    expect(existsSync(path.join(DEPLOYMENT, 'modules', 'api_gateway'))).toBe(false);
-    expect(readFileSync(path.join(DEPLOYMENT, 'main.tf'), 'utf8')).toMatch(/No API Gateway:/);
+  it('is an optional module, off by default, with the reason written down', () => {
+    expect(existsSync(path.join(DEPLOYMENT, 'modules', 'api_gateway'))).toBe(true);
+    expect(variableDefault(root, 'api_gateway_enabled')).toBe(false);
+    expect(root.hcl.module!.api_gateway![0]!.count).toBe('${var.api_gateway_enabled ? 1 : 0}');
+    expect(readFileSync(path.join(DEPLOYMENT, 'main.tf'), 'utf8')).toMatch(
+      /API Gateway is an optional layer/,
+    );
   });
 });

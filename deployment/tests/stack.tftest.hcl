@@ -44,6 +44,11 @@ mock_provider "aws" {
 }
 
 override_resource {
+  target          = module.network.aws_security_group.api_gateway_link
+  override_during = plan
+  values          = { id = "sg-api-gateway-link" }
+}
+override_resource {
   target          = module.network.aws_security_group.endpoints
   override_during = plan
   values          = { id = "sg-endpoints" }
@@ -486,5 +491,56 @@ run "ops_endpoints_not_public" {
       var.admin_port < r.from_port || var.admin_port > r.to_port if r.security_group == "services"
     ])
     error_message = "No security group rule may admit traffic to the services' admin port ${var.admin_port}."
+  }
+}
+
+# Issue 18.5: the API Gateway layer is off by default, and planned both ways.
+run "api_gateway_off_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(module.api_gateway) == 0
+    error_message = "API Gateway must be off unless api_gateway_enabled."
+  }
+}
+
+run "api_gateway_on" {
+  command = plan
+
+  variables {
+    api_gateway_enabled = true
+  }
+
+  assert {
+    condition     = toset(module.api_gateway[0].route_keys) == toset([for svc in keys(local.service_ports) : "ANY /${svc}/api/{proxy+}"])
+    error_message = "The HTTP API routes each service's JSON API and nothing else (no pages, no WebSockets): ${jsonencode(module.api_gateway[0].route_keys)}"
+  }
+
+  assert {
+    condition = alltrue([for svc, t in var.api_gateway_throttles :
+      module.api_gateway[0].routes["ANY /${svc}/api/{proxy+}"] == { rate = t.rate, burst = t.burst }
+    ])
+    error_message = "Every route has its own throttle: ${jsonencode(module.api_gateway[0].routes)}"
+  }
+
+  assert {
+    condition     = module.api_gateway[0].access_logging
+    error_message = "The stage logs every request to CloudWatch."
+  }
+
+  assert {
+    condition = alltrue([for svc, i in module.api_gateway[0].integrations :
+      i.connection_type == "VPC_LINK" &&
+      i.request_parameters["overwrite:header.${var.origin_secret_header}"] == local.origin_secret &&
+      i.request_parameters["overwrite:header.CloudFront-Viewer-Address"] == "$context.identity.sourceIp:0"
+    ])
+    error_message = "Each integration reaches the ALB listener through the VPC link with the origin secret and the caller's address."
+  }
+
+  assert {
+    condition = anytrue([for r in module.network.ingress_rules :
+      r.security_group == "alb" && r.source_group == "api_gateway_link" && r.from_port == 443
+    ])
+    error_message = "The ALB must admit the VPC link on 443."
   }
 }

@@ -55,3 +55,7 @@ output "interface_endpoints" {
     security_group_ids  = e.security_group_ids
   } }
 }
+
+output "api_gateway_link_security_group_id" {
+  value = aws_security_group.api_gateway_link.id
+}

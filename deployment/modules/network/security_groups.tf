@@ -158,14 +158,41 @@ resource "aws_vpc_security_group_ingress_rule" "endpoints_from_services" {
   to_port                      = 443
 }
 
+# The optional API Gateway's VPC link (modules/api_gateway) reaches the ALB's 443 from these
+# ENIs. Created whether or not the API is on: a group and two rules cost nothing.
+resource "aws_security_group" "api_gateway_link" {
+  name        = "${var.name}-api-gateway-link"
+  description = "API Gateway VPC link: HTTPS to the ALB"
+  vpc_id      = aws_vpc.this.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "api_gateway_link_to_alb" {
+  security_group_id            = aws_security_group.api_gateway_link.id
+  description                  = "to the ALB's HTTPS listener"
+  referenced_security_group_id = aws_security_group.alb.id
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+}
+
+resource "aws_vpc_security_group_ingress_rule" "alb_from_api_gateway_link" {
+  security_group_id            = aws_security_group.alb.id
+  description                  = "HTTPS from the API Gateway VPC link"
+  referenced_security_group_id = aws_security_group.api_gateway_link.id
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+}
+
 # Every rule above, for the outputs the tests read (deployment/test checks none is left out).
 locals {
   security_groups = {
-    (aws_security_group.alb.id)       = "alb"
-    (aws_security_group.services.id)  = "services"
-    (aws_security_group.rds.id)       = "rds"
-    (aws_security_group.msk.id)       = "msk"
-    (aws_security_group.endpoints.id) = "endpoints"
+    (aws_security_group.alb.id)              = "alb"
+    (aws_security_group.services.id)         = "services"
+    (aws_security_group.rds.id)              = "rds"
+    (aws_security_group.msk.id)              = "msk"
+    (aws_security_group.endpoints.id)        = "endpoints"
+    (aws_security_group.api_gateway_link.id) = "api_gateway_link"
   }
   ingress_rules = concat(
     aws_vpc_security_group_ingress_rule.alb_from_cloudfront,
@@ -176,6 +203,7 @@ locals {
       aws_vpc_security_group_ingress_rule.rds_from_services,
       aws_vpc_security_group_ingress_rule.msk_from_services,
       aws_vpc_security_group_ingress_rule.endpoints_from_services,
+      aws_vpc_security_group_ingress_rule.alb_from_api_gateway_link,
     ],
   )
   egress_rules = [
@@ -185,6 +213,7 @@ locals {
     aws_vpc_security_group_egress_rule.services_smtp,
     aws_vpc_security_group_egress_rule.services_to_rds,
     aws_vpc_security_group_egress_rule.services_to_msk,
+    aws_vpc_security_group_egress_rule.api_gateway_link_to_alb,
   ]
   # A prefix-list rule weighs the list's max entries against the quota.
   rule_weight = { for name in values(local.security_groups) : name => {

@@ -102,6 +102,8 @@ module "msk" {
   private_subnet_ids    = module.network.private_subnet_ids
   msk_security_group_id = module.network.msk_security_group_id
   log_retention_days    = var.log_retention_days
+  service_users         = toset(keys(local.service_ports))
+  acls_enforced         = var.msk_acls_enforced
 }
 
 module "elb" {

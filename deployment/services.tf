@@ -17,7 +17,6 @@ locals {
     KAFKA_BROKERS        = module.msk.bootstrap_brokers_sasl_scram
     KAFKA_SSL            = "true"
     KAFKA_SASL_MECHANISM = "scram-sha-512"
-    KAFKA_SASL_USERNAME  = module.msk.scram_username
     KAFKA_TOPIC_PREFIX   = ""
     PUBLIC_BASE_URL      = local.public_base_url
     FEED_JWKS_URL        = "http://feed:8081/feed/.well-known/jwks.json"
@@ -34,15 +33,16 @@ locals {
   }
 
   common_secrets = {
-    KAFKA_SASL_PASSWORD = "${module.msk.scram_secret_arn}:password::"
-    ORIGIN_SECRETS      = aws_secretsmanager_secret.origin.arn
+    ORIGIN_SECRETS = aws_secretsmanager_secret.origin.arn
   }
 
   # Each service's own credentials, named by its task definition and no other (issue 17.13):
-  # DATABASE_URL logs in as its role ts_<service>, owner of its schema only.
+  # DATABASE_URL logs in as its role ts_<service>, owner of its schema only; Kafka as the SCRAM
+  # user of its name (KAFKA_SASL_USERNAME), whose ACLs allow only its topics.
   own_secrets = {
     for svc in keys(local.service_ports) : svc => {
-      DATABASE_URL = "${module.rds.service_database_secret_arns[svc]}:url::"
+      DATABASE_URL        = "${module.rds.service_database_secret_arns[svc]}:url::"
+      KAFKA_SASL_PASSWORD = "${module.msk.service_scram_secret_arns[svc]}:password::"
     }
   }
 
@@ -134,9 +134,10 @@ locals {
       requests_per_target  = var.requests_per_target
       connections_per_task = svc == "queue" ? var.queue_connections_per_task : null
       environment = merge(local.common_environment, local.service_environment[svc], {
-        PORT         = tostring(port)
-        DB_SCHEMA    = svc
-        DB_POOL_SIZE = tostring(var.service_sizing[svc].db_pool)
+        PORT                = tostring(port)
+        KAFKA_SASL_USERNAME = svc
+        DB_SCHEMA           = svc
+        DB_POOL_SIZE        = tostring(var.service_sizing[svc].db_pool)
       })
       secrets = merge(local.common_secrets, local.own_secrets[svc], {
         for key in local.app_secret_keys[svc] : key => "${aws_secretsmanager_secret.app[svc].arn}:${key}::"

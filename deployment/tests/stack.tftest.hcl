@@ -491,6 +491,24 @@ run "ops_endpoints_not_public" {
       var.admin_port < r.from_port || var.admin_port > r.to_port if r.security_group == "services"
     ])
     error_message = "No security group rule may admit traffic to the services' admin port ${var.admin_port}."
+# Issue 17.13: each service logs in to MSK as the SCRAM user of its name, whose password is in
+# its own AmazonMSK_ secret; the operators' user is in no task definition.
+run "each_service_gets_only_its_own_kafka_user" {
+  command = plan
+
+  assert {
+    condition     = module.msk.service_scram_secret_names == { for svc in keys(local.service_ports) : svc => "AmazonMSK_${local.name}_${svc}" }
+    error_message = "Every service needs a SCRAM secret of its own, named AmazonMSK_…: ${jsonencode(module.msk.service_scram_secret_names)}"
+  }
+
+  assert {
+    condition     = alltrue([for svc, s in local.ecs_services : s.environment["KAFKA_SASL_USERNAME"] == svc && contains(keys(local.own_secrets[svc]), "KAFKA_SASL_PASSWORD")])
+    error_message = "Each service must log in to Kafka as itself: ${jsonencode({ for svc, s in local.ecs_services : svc => s.environment["KAFKA_SASL_USERNAME"] })}"
+  }
+
+  assert {
+    condition     = !contains(keys(local.common_secrets), "KAFKA_SASL_PASSWORD") && !contains(keys(local.common_environment), "KAFKA_SASL_USERNAME")
+    error_message = "The Kafka login is shared by every service (common_secrets / common_environment)."
   }
 }
 

@@ -17,7 +17,7 @@ resource "aws_msk_configuration" "this" {
     min.insync.replicas=2
     num.partitions=6
     unclean.leader.election.enable=false
-    allow.everyone.if.no.acl.found=true
+    allow.everyone.if.no.acl.found=${var.acls_enforced ? "false" : "true"}
   PROPERTIES
 }
 
@@ -99,10 +99,47 @@ resource "aws_secretsmanager_secret_version" "scram" {
   secret_string_wo_version = var.password_version
 }
 
+# One SCRAM user per service (issue 17.13), named as the service, each in its own AmazonMSK_
+# secret that only that service's task definition names. The user above (var.scram_username) is
+# the operators' and the ACL bootstrap's (docs/operations.md, "Kafka users and ACLs").
+data "aws_secretsmanager_random_password" "service" {
+  for_each            = var.service_users
+  password_length     = 40
+  exclude_punctuation = true
+}
+
+resource "aws_secretsmanager_secret" "service" {
+  for_each   = var.service_users
+  name       = "AmazonMSK_${var.name}_${each.key}"
+  kms_key_id = aws_kms_key.msk.arn
+}
+
+resource "aws_secretsmanager_secret_version" "service" {
+  for_each                 = var.service_users
+  secret_id                = aws_secretsmanager_secret.service[each.key].id
+  secret_string_wo         = jsonencode({ username = each.key, password = data.aws_secretsmanager_random_password.service[each.key].random_password })
+  secret_string_wo_version = var.password_version
+}
+
+resource "aws_secretsmanager_secret_policy" "service" {
+  for_each   = var.service_users
+  secret_arn = aws_secretsmanager_secret.service[each.key].arn
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AWSKafkaResourcePolicy"
+      Effect    = "Allow"
+      Principal = { Service = "kafka.amazonaws.com" }
+      Action    = "secretsmanager:getSecretValue"
+      Resource  = aws_secretsmanager_secret.service[each.key].arn
+    }]
+  })
+}
+
 resource "aws_msk_scram_secret_association" "this" {
   cluster_arn     = aws_msk_cluster.this.arn
-  secret_arn_list = [aws_secretsmanager_secret.scram.arn]
-  depends_on      = [aws_secretsmanager_secret_version.scram]
+  secret_arn_list = concat([aws_secretsmanager_secret.scram.arn], [for k in sort(tolist(var.service_users)) : aws_secretsmanager_secret.service[k].arn])
+  depends_on      = [aws_secretsmanager_secret_version.scram, aws_secretsmanager_secret_version.service]
 }
 
 resource "aws_secretsmanager_secret_policy" "scram" {

@@ -40,3 +40,16 @@ output "broker_ids" {
   description = "MSK numbers brokers from 1: the \"Broker ID\" dimension of the per-broker metrics"
   value       = [for i in range(var.broker_count) : tostring(i + 1)]
 }
+
+output "service_scram_secret_arns" {
+  description = "Per service: the AmazonMSK_ secret of its own SCRAM user (JSON: username, password)"
+  value       = { for k, s in aws_secretsmanager_secret.service : k => s.arn }
+}
+
+output "service_scram_secret_names" {
+  value = { for k, s in aws_secretsmanager_secret.service : k => s.name }
+}
+
+output "acls_enforced" {
+  value = var.acls_enforced
+}

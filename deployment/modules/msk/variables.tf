@@ -47,3 +47,14 @@ variable "password_version" {
   type        = number
   default     = 1
 }
+
+variable "service_users" {
+  description = "The services; each gets a SCRAM user of its name in its own AmazonMSK_ secret"
+  type        = set(string)
+}
+
+variable "acls_enforced" {
+  description = "Refuse whatever no ACL allows (allow.everyone.if.no.acl.found=false); set after the ACL bootstrap (docs/operations.md)"
+  type        = bool
+  default     = false
+}

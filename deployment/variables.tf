@@ -237,6 +237,8 @@ variable "admin_port" {
   description = "The services' internal listener for /<svc>/metrics and /<svc>/readyz (ADMIN_PORT); outside the service port range, so nothing outside the task reaches it"
   type        = number
   default     = 9090
+}
+
 variable "msk_acls_enforced" {
   description = "MSK refuses whatever no ACL allows: set true once the ACL bootstrap ran (docs/operations.md, \"Kafka users and ACLs\")"
   type        = bool

@@ -1,4 +1,5 @@
 import { queryOne, queryRows, type Queryable } from '@ticketslave/common';
+import { memberRoleSql } from './organisations-repo';
 import type {
   AdmitAttempt,
   CheckinStore,
@@ -72,9 +73,7 @@ export class PgCheckinStore implements CheckinStore {
          FROM events e
          WHERE t.ticket_id = $1 AND t.event_id = $2 AND e.event_id = t.event_id
            AND t.status = 'valid' AND t.checked_in_at IS NULL
-           AND ($6 OR CASE WHEN e.organisation_id IS NULL THEN e.organiser_id = $5 AND 'owner' = ANY($7::text[])
-                ELSE (SELECT m.role FROM organisation_members m
-                      WHERE m.organisation_id = e.organisation_id AND m.user_id = $5) = ANY($7::text[]) END)
+           AND ($6 OR ${memberRoleSql('$5')} = ANY($7::text[]))
          RETURNING t.ticket_id, t.event_id, t.unit_id, t.order_id, t.status, t.checked_in_at, e.categories
        ), scan AS (
          INSERT INTO checkin_scans (scan_id, ticket_id, event_id, device_id, member_id, scanned_at, offline)

@@ -1,6 +1,16 @@
 import { queryOne, queryRows, type MemberRole, type Payload, type Queryable } from '@ticketslave/common';
 import type { OrganisationStore } from '../domain/ports';
 
+/**
+ * SQL for the role of user `userParam` on the event aliased `e`: its organisation's member
+ * role, or 'owner' for the organiser of an event without an organisation; NULL for anyone else.
+ */
+export const memberRoleSql = (userParam: string): string =>
+  `CASE WHEN e.organisation_id IS NULL
+     THEN CASE WHEN e.organiser_id = ${userParam} THEN 'owner' END
+     ELSE (SELECT m.role FROM organisation_members m
+           WHERE m.organisation_id = e.organisation_id AND m.user_id = ${userParam}) END`;
+
 /** Organisations and members as feed last announced them; who may act on which event. */
 export class PgOrganisationStore implements OrganisationStore {
   constructor(private readonly db: Queryable) {}
@@ -29,11 +39,7 @@ export class PgOrganisationStore implements OrganisationStore {
   async roleOnEvent(eventId: string, userId: string): Promise<MemberRole | undefined> {
     const row = await queryOne<{ role: MemberRole | null }>(
       this.db,
-      `SELECT CASE WHEN e.organisation_id IS NULL
-                THEN CASE WHEN e.organiser_id = $2 THEN 'owner' END
-                ELSE (SELECT m.role FROM organisation_members m
-                      WHERE m.organisation_id = e.organisation_id AND m.user_id = $2) END AS role
-       FROM events e WHERE e.event_id = $1`,
+      `SELECT ${memberRoleSql('$2')} AS role FROM events e WHERE e.event_id = $1`,
       [eventId, userId],
     );
     return row?.role ?? undefined;

@@ -132,6 +132,16 @@ async function main(): Promise<void> {
       holdsPerSec: result.holdsPerSec,
       paidToSettledP50Ms: result.details.latencies[PAID_TO_SETTLED]?.p50 ?? null,
       paidToSettledP99Ms: result.details.latencies[PAID_TO_SETTLED]?.p99 ?? null,
+      // Where that time went (trace.ts): per point of the money path, ms from the card paid
+      // (p50, p99) and the step from the point before it (p50, p99).
+      moneyPath: result.details.trace
+        ? Object.fromEntries(
+            result.details.trace.points.map((t) => [
+              t.point,
+              { p50: t.p50, p99: t.p99, stepP50: t.stepP50, stepP99: t.stepP99 },
+            ]),
+          )
+        : null,
     }),
   );
   process.exitCode = result.invariantsOk ? 0 : 1;

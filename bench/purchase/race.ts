@@ -23,18 +23,46 @@ import {
   Teardown,
 } from './lib';
 
-/** CPU so far (ms): the service process, the gateway, all of PostgreSQL, and this process (the load generator). */
-function cpuNow(
+/**
+ * CPU so far (ms): the service process, the gateway, PostgreSQL (all of it: every database of
+ * the shared server), this process (the load generator), and per backend of the bench's own
+ * database (`dbBackends`, pid → ms), which is what the holds cost PostgreSQL whatever else
+ * the shared server is doing.
+ */
+async function cpuNow(
   servicePid: number,
   gatewayPid: number,
-): { service: number; gateway: number; postgres: number; loadgen: number } {
+  pg: Client,
+): Promise<{
+  service: number;
+  gateway: number;
+  postgres: number;
+  loadgen: number;
+  dbBackends: Map<number, number>;
+}> {
   const own = process.cpuUsage();
+  const pids = await pg.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
+  const dbBackends = new Map<number, number>();
+  for (const { pid } of pids.rows) {
+    const ticks = sampleProc(pid)?.cpuTicks;
+    if (ticks !== undefined) dbBackends.set(pid, ticks * 10);
+  }
   return {
     service: (sampleProc(servicePid)?.cpuTicks ?? 0) * 10,
     gateway: (sampleProc(gatewayPid)?.cpuTicks ?? 0) * 10,
     postgres: postgresCpuMs(),
     loadgen: (own.user + own.system) / 1000,
+    dbBackends,
   };
+}
+
+/** CPU the bench database's backends used between two samples (a backend new since the first counts whole). */
+function backendsCpuMs(before: Map<number, number>, after: Map<number, number>): number {
+  let ms = 0;
+  for (const [pid, now] of after) ms += now - (before.get(pid) ?? 0);
+  return ms;
 }
 
 export interface RaceOptions {
@@ -72,8 +100,18 @@ export interface RaceResult {
   p50Ms: number;
   p99Ms: number;
   p99HoldMs: number;
-  /** CPU ms per hold request (201 or 409) during the timed race, by process. */
-  cpuPerRequest: { purchase: number; gateway: number; postgres: number; loadgen: number };
+  /**
+   * CPU ms per hold request (201 or 409) during the timed race, by process: `postgres` is the
+   * backends of the bench's database, `postgresAll` every PostgreSQL process of the shared
+   * server (other work on it included).
+   */
+  cpuPerRequest: {
+    purchase: number;
+    gateway: number;
+    postgres: number;
+    postgresAll: number;
+    loadgen: number;
+  };
   maxMs: number;
 }
 
@@ -260,7 +298,7 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
             }
           }
         };
-        const cpuBefore = cpuNow(svc.pid, gateway.pid);
+        const cpuBefore = await cpuNow(svc.pid, gateway.pid, pg);
         const timer = setTimeout(() => {
           timeUp = true;
           if (!sellOutWithinSeconds || soldOut()) stop = true;
@@ -271,16 +309,18 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
         await Promise.all(Array.from({ length: o.concurrency }, worker));
         clearTimeout(timer);
         clearTimeout(cap);
-        const cpuAfter = cpuNow(svc.pid, gateway.pid);
+        const cpuAfter = await cpuNow(svc.pid, gateway.pid, pg);
         if (nextMinted > minted.length)
           o.log(`${nextMinted - minted.length} fans' cookies were signed during the run (raise the prefill)`);
-        const perRequest = (k: keyof typeof cpuAfter) =>
-          round((cpuAfter[k] - cpuBefore[k]) / Math.max(1, outcomes.length), 3);
+        const perRequest = (ms: number) => round(ms / Math.max(1, outcomes.length), 3);
+        const used = (k: 'service' | 'gateway' | 'postgres' | 'loadgen') =>
+          perRequest(cpuAfter[k] - cpuBefore[k]);
         const cpuPerRequest = {
-          purchase: perRequest('service'),
-          gateway: perRequest('gateway'),
-          postgres: perRequest('postgres'),
-          loadgen: perRequest('loadgen'),
+          purchase: used('service'),
+          gateway: used('gateway'),
+          postgres: perRequest(backendsCpuMs(cpuBefore.dbBackends, cpuAfter.dbBackends)),
+          postgresAll: used('postgres'),
+          loadgen: used('loadgen'),
         };
         return { outcomes, durationSec: (performance.now() - began) / 1000, cpuPerRequest };
       };

@@ -75,6 +75,8 @@ async function main(): Promise<void> {
   const money = await runMoneyFlow({ orders: cfg.orders, pollMs: cfg.pollMs, log });
 
   const ratio = race.holdsPerSec / pgTps;
+  // What one hold request costs the machine: purchase's CPU plus PostgreSQL's (issue 21's target ≤ 0.6 ms).
+  const cpuMsPerHold = round(race.cpuPerRequest.purchase + race.cpuPerRequest.postgres, 3);
   const ok =
     race.heldOrSold <= race.seats &&
     race.doubleHolds === 0 &&
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
       `${pgBefore.tps.toFixed(1)} / ${pgAfter.tps.toFixed(1)} TPS`,
     ],
     ['ratio holds/s ÷ mean pgbench TPS (target ≥ 0.3)', ratio.toFixed(3)],
+    ['CPU ms per hold request, purchase + PostgreSQL (target ≤ 0.6)', cpuMsPerHold.toFixed(3)],
     ['money flow orders ticketed', `${money.completed} / ${money.orders}`],
     [
       'pay → tickets listed p50 / p99 / max (ms)',
@@ -142,6 +145,7 @@ async function main(): Promise<void> {
       pgbenchTpsBefore: round(pgBefore.tps),
       pgbenchTpsAfter: round(pgAfter.tps),
       ratio: round(ratio, 3),
+      cpuMsPerHold,
       webhookToTicketP99Ms: round(money.p99Ms),
     }),
   );

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { LOCAL } from '../../dev/platform/paths';
+import { axeViolations, formatViolations, isFanPage, type AxeViolation } from './axe';
 
 export const RESULTS_DIR = path.join(LOCAL, 'test-results', 'e2e');
 
@@ -82,9 +83,21 @@ function currentTestDir(): string {
  * Wrap a test body in `artifacts(...)` (or use `e2eIt`) so a failure leaves every
  * open page's HTML, screenshot and console log in the test's results directory.
  */
-export function useBrowser(opts: { baseUrl?: () => Promise<string> | string } = {}) {
+export function useBrowser(
+  opts: {
+    baseUrl?: () => Promise<string> | string;
+    /**
+     * Run axe-core on every fan page a screenshot is taken of (once per device, step
+     * and path) and fail the test at its end on any serious or critical WCAG 2.2 AA
+     * violation [on].
+     */
+    axe?: boolean;
+  } = {},
+) {
   let browser: Browser | undefined;
   let fans: Fan[] = [];
+  let violations: AxeViolation[] = [];
+  const axeChecked = new Set<string>();
   let counter = 0;
   let counterDir = '';
 
@@ -111,6 +124,8 @@ export function useBrowser(opts: { baseUrl?: () => Promise<string> | string } = 
   afterEach(async () => {
     await Promise.all(fans.map((f) => f.context.close().catch(() => undefined)));
     fans = [];
+    violations = [];
+    axeChecked.clear();
   });
   afterAll(async () => {
     await browser?.close();
@@ -166,6 +181,7 @@ export function useBrowser(opts: { baseUrl?: () => Promise<string> | string } = 
           const url = page.url();
           try {
             await page.screenshot({ path: file, fullPage: true, timeout: 20_000 });
+            await checkAccessibility(f, shot);
             return file;
           } catch (err) {
             if (page.isClosed() || page.url() !== url) {
@@ -193,6 +209,22 @@ export function useBrowser(opts: { baseUrl?: () => Promise<string> | string } = 
     return f;
   }
 
+  /**
+   * axe-core on the page just photographed, when it is a fan page on the platform's
+   * origin and this device has not had this step on this path checked yet (three fans
+   * taking the same steps cost one run, not three).
+   */
+  async function checkAccessibility(f: Fan, shot: string): Promise<void> {
+    if (opts.axe === false || !opts.baseUrl) return;
+    const origin = new URL(await opts.baseUrl()).origin;
+    const url = f.page.url();
+    if (!isFanPage(url, origin)) return;
+    const key = `${f.device} ${shot} ${new URL(url).pathname}`;
+    if (axeChecked.has(key)) return;
+    axeChecked.add(key);
+    violations.push(...(await axeViolations(f.page, `${f.name} ${f.device} ${shot}`)));
+  }
+
   /** Writes HTML, screenshot and console log of every open page; used when a test fails. */
   async function dumpFailure(err: unknown): Promise<void> {
     const dir = testDir();
@@ -212,11 +244,22 @@ export function useBrowser(opts: { baseUrl?: () => Promise<string> | string } = 
     writeFileSync(path.join(dir, 'failure.txt'), `${(err as Error)?.stack ?? String(err)}\n`);
   }
 
-  /** Wraps a test body: on failure, saves every open page's HTML and console log, then rethrows. */
+  /**
+   * Wraps a test body: on failure, saves every open page's HTML and console log, then rethrows.
+   * A body that passed still fails when axe found serious or critical violations on a fan page.
+   */
   function artifacts(body: () => Promise<void>): () => Promise<void> {
     return async () => {
       try {
         await body();
+        if (axeChecked.size)
+          console.log(
+            `axe-core: ${axeChecked.size} fan page states checked, ${violations.length} serious or critical violations`,
+          );
+        if (violations.length)
+          throw new Error(
+            `axe-core: ${violations.length} serious or critical WCAG 2.2 AA violation(s) on fan pages:\n${formatViolations(violations)}`,
+          );
       } catch (err) {
         await dumpFailure(err).catch(() => undefined);
         throw err;

@@ -3,3 +3,5 @@ export * from './platform';
 export * from './allowed-errors';
 export * from './accounts';
 export * from './events';
+export * from './axe';
+export * from './tabs';

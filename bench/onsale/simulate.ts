@@ -660,11 +660,14 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
             if (r.status === 503 && patient()) {
               // A service the queue needs is restarting: the fan tries again.
               claimed = false;
-              setTimeout(() => void claim(), 1000);
+              setTimeout(() => void claimOrGiveUp(), 1000);
               return;
             }
             done(`claim_${code || r.status}`);
           };
+          // A claim the platform never answers (client.ts gives up after 30 s, recorded as no
+          // answer) ends this fan unfairly; it must not end the whole run as an unhandled rejection.
+          const claimOrGiveUp = () => claim().catch(() => done('claim_no_answer'));
           ws.on('message', (data: WebSocket.RawData) => {
             const m = JSON.parse((data as Buffer).toString()) as {
               type: string;
@@ -680,11 +683,11 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
               counted = true;
               if (!returning && m.status === 'waiting') f.waitedConnected = true;
               if (m.soldOut) soldOutSeen = true;
-              if (m.status === 'turn' || m.status === 'parked') void claim();
-              else if (m.status === 'admitted') void claim();
+              if (m.status === 'turn' || m.status === 'parked') void claimOrGiveUp();
+              else if (m.status === 'admitted') void claimOrGiveUp();
               else if (m.status === 'lapsed') done('lapsed');
               else if (m.soldOut) done('sold_out');
-            } else if (m.type === 'your_turn') void claim();
+            } else if (m.type === 'your_turn') void claimOrGiveUp();
             else if (m.type === 'lapsed') done('lapsed');
             else if (m.type === 'sold_out') {
               soldOutSeen = true;

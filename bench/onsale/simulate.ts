@@ -734,6 +734,15 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
             'GET',
             `${svc.purchase}/api/events/${eventId}/seatmap`,
           );
+          if (map.status !== 200) {
+            // No seat map (a drill's restart, an overloaded machine): the fan reloads the page.
+            if ((map.status === 503 || map.status === 0) && patient(unavailableSince)) {
+              unavailableSince ||= Date.now();
+              attempt--;
+            }
+            await sleep(1000);
+            continue;
+          }
           const free: string[] = [];
           const cats = map.body.categories.filter((c) => c.available >= qty);
           const cat = cats[Math.floor(rand() * cats.length)];

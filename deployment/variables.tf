@@ -44,7 +44,7 @@ variable "alb_origin_domain_name" {
 }
 
 variable "alb_certificate_arn" {
-  description = "ACM certificate in var.region for alb_origin_domain_name"
+  description = "ACM certificate in var.region covering alb_origin_domain_name and domain_name (CloudFront forwards the viewer's Host, modules/cloudfront)"
   type        = string
 }
 

@@ -54,6 +54,11 @@ override_resource {
   values          = { id = "sg-endpoints" }
 }
 override_resource {
+  target          = module.cloudfront.aws_cloudfront_origin_request_policy.alb
+  override_during = plan
+  values          = { id = "orp-alb" }
+}
+override_resource {
   target          = module.s3.aws_s3_bucket.fairness
   override_during = plan
   values          = { id = "ticketslave-fairness", arn = "arn:aws:s3:::ticketslave-fairness" }
@@ -299,6 +304,26 @@ run "edge" {
   assert {
     condition     = module.cloudfront.alb_origin_headers == [var.origin_secret_header]
     error_message = "CloudFront must send the origin secret header (var.origin_secret_header) to the ALB."
+  }
+
+  # The services take the client address from CloudFront-Viewer-Address: CloudFront sends it
+  # only when the origin request policy names it (modules/cloudfront, the doc cited there).
+  assert {
+    condition = (
+      module.cloudfront.alb_origin_request.target_origin_id == "alb" &&
+      module.cloudfront.alb_origin_request.policy_id == module.cloudfront.alb_origin_request.own_policy_id &&
+      contains(["allViewerAndWhitelistCloudFront", "whitelist"], module.cloudfront.alb_origin_request.header_behavior) &&
+      contains(module.cloudfront.alb_origin_request.headers, "CloudFront-Viewer-Address")
+    )
+    error_message = "Requests to the ALB must carry CloudFront-Viewer-Address: ${jsonencode(module.cloudfront.alb_origin_request)}"
+  }
+
+  assert {
+    condition = (
+      module.cloudfront.alb_origin_request.header_behavior == "allViewerAndWhitelistCloudFront" &&
+      module.cloudfront.alb_origin_request.cookie_behavior == "all" && module.cloudfront.alb_origin_request.query_behavior == "all"
+    )
+    error_message = "Pages, APIs and WebSockets need every viewer header (Content-Type, Origin, Stripe-Signature, Sec-WebSocket-*), cookie and query string: ${jsonencode(module.cloudfront.alb_origin_request)}"
   }
 
   assert {

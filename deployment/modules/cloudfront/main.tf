@@ -6,7 +6,6 @@ locals {
   # AWS managed policies (stable IDs).
   caching_optimized          = "658327ea-f89d-4fab-a63d-7e88639e58f6"
   caching_disabled           = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
-  all_viewer_except_host     = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
   cors_s3_origin             = "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf"
   security_headers_policy_id = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 
@@ -18,6 +17,42 @@ resource "aws_cloudfront_origin_access_control" "s3" {
   origin_access_control_origin_type = "s3"
   signing_behavior                  = "always"
   signing_protocol                  = "sigv4"
+}
+
+# What CloudFront sends to the ALB: every viewer header, cookie and query string, and
+# CloudFront-Viewer-Address (the viewer's ip:port, measured by CloudFront), which the services
+# take the client address from when the origin secret is present (libs/common
+# clientAddressResolver; every per-client rate limit). CloudFront adds its own headers only when
+# a policy names them: the API reference's header behaviours are `allViewer`/`allExcept` ("all
+# HTTP headers in viewer requests"), `whitelist` and `allViewerAndWhitelistCloudFront` ("and the
+# additional CloudFront headers that are listed ... added by CloudFront"),
+# https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_OriginRequestPolicyHeadersConfig.html.
+# The managed AllViewerExceptHostHeader used before is `allExcept` Host, viewer headers only; of
+# the managed policies only AllViewerAndCloudFrontHeaders-2022-06 lists CloudFront-Viewer-Address
+# (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html),
+# and it adds every other CloudFront header too. So: our own policy, naming the one we read.
+#
+# Price: with all viewer headers the viewer's Host (domain_name) reaches the ALB, and CloudFront
+# then checks the ALB's certificate against that name, so the ALB certificate must cover
+# domain_name as well as alb_origin_domain_name (docs/operations.md, first deploy). A whitelist
+# of viewer headers would keep Host out, but it is capped at 10 headers (a soft quota) and would
+# silently drop any header the code starts reading (Content-Type, Origin, Stripe-Signature,
+# If-None-Match and four Sec-WebSocket-* already make nine).
+resource "aws_cloudfront_origin_request_policy" "alb" {
+  name    = "${var.name}-alb"
+  comment = "All viewer headers, cookies, query strings, and CloudFront-Viewer-Address"
+  headers_config {
+    header_behavior = "allViewerAndWhitelistCloudFront"
+    headers {
+      items = ["CloudFront-Viewer-Address"]
+    }
+  }
+  cookies_config {
+    cookie_behavior = "all"
+  }
+  query_strings_config {
+    query_string_behavior = "all"
+  }
 }
 
 resource "aws_cloudfront_distribution" "this" {
@@ -66,7 +101,7 @@ resource "aws_cloudfront_distribution" "this" {
     allowed_methods            = ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"]
     cached_methods             = ["GET", "HEAD"]
     cache_policy_id            = local.caching_disabled
-    origin_request_policy_id   = local.all_viewer_except_host
+    origin_request_policy_id   = aws_cloudfront_origin_request_policy.alb.id
     response_headers_policy_id = local.security_headers_policy_id
     compress                   = true
   }

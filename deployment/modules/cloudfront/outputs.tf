@@ -28,3 +28,16 @@ output "alb_origin_headers" {
 output "logging" {
   value = [for l in aws_cloudfront_distribution.this.logging_config : { bucket = l.bucket, prefix = l.prefix }]
 }
+
+output "alb_origin_request" {
+  description = "What CloudFront forwards to the ALB: the default behaviour's origin request policy"
+  value = {
+    policy_id        = one(aws_cloudfront_distribution.this.default_cache_behavior).origin_request_policy_id
+    own_policy_id    = aws_cloudfront_origin_request_policy.alb.id
+    header_behavior  = one(aws_cloudfront_origin_request_policy.alb.headers_config).header_behavior
+    headers          = flatten([for h in one(aws_cloudfront_origin_request_policy.alb.headers_config).headers : h.items])
+    cookie_behavior  = one(aws_cloudfront_origin_request_policy.alb.cookies_config).cookie_behavior
+    query_behavior   = one(aws_cloudfront_origin_request_policy.alb.query_strings_config).query_string_behavior
+    target_origin_id = one(aws_cloudfront_distribution.this.default_cache_behavior).target_origin_id
+  }
+}

@@ -22,7 +22,8 @@ case "$task" in
   build) tsx dev/platform/build.ts "$@" ;;
   verify-draw) tsx libs/draw/src/cli.ts "$@" ;;
   admin) tsx dev/platform/admin.ts "$@" ;;
+  dlq) tsx dev/platform/dlq.ts "$@" ;;
   contracts) tsx dev/contracts/generate-clients.ts "$@" ;;
   bench) tsx bench/run-bench.ts "$@" ;;
-  *) echo "usage: scripts/run.sh start|test|lint|typecheck|build|verify-draw|admin|contracts|bench <name>" >&2; exit 2 ;;
+  *) echo "usage: scripts/run.sh start|test|lint|typecheck|build|verify-draw|admin|dlq|contracts|bench <name>" >&2; exit 2 ;;
 esac

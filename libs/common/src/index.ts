@@ -15,6 +15,7 @@ export * from './kafka/messages';
 export * from './kafka/envelope';
 export * from './kafka/bus';
 export * from './kafka/access';
+export * from './kafka/dead-letters';
 export * from './db/data-source';
 export * from './db/outbox';
 export * from './db/query';

@@ -1,4 +1,5 @@
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } from 'kafkajs';
+import { DLQ_REPLAY_GROUP } from './dead-letters';
 import { dlqTopic, TOPIC_NAMES, type TopicName } from './topics';
 
 /** The services that talk over Kafka; each has its own SCRAM user of the same name. */
@@ -64,7 +65,9 @@ export interface KafkaAcl {
  * - produced topics: WRITE, DESCRIBE, CREATE (services create their missing topics at start);
  * - consumed topics: READ, DESCRIBE, CREATE; their `.dlq`: WRITE, DESCRIBE, CREATE (poison messages);
  * - consumer groups named `<svc>.…` (every group in code is): READ, DESCRIBE, DELETE (queue
- *   deletes its per-instance progress groups).
+ *   deletes its per-instance progress groups);
+ * - the operators' replay group `ops.dlq-replay`: DESCRIBE only, to read how far its dead-letter
+ *   topics have been dealt with (the `ts_kafka_dead_letters_waiting` gauge).
  * Nothing on the cluster, no wildcard topic: whatever is not listed is refused.
  */
 export function serviceAcls(svc: KafkaService, prefix = ''): KafkaAcl[] {
@@ -94,6 +97,7 @@ export function serviceAcls(svc: KafkaService, prefix = ''): KafkaAcl[] {
       ...allow(TOPIC, prefix + dlqTopic(t), LITERAL, [WRITE, DESCRIBE, CREATE]),
     ]),
     ...allow(GROUP, `${prefix}${svc}.`, PREFIXED, [READ, DESCRIBE, DELETE]),
+    ...allow(GROUP, prefix + DLQ_REPLAY_GROUP, LITERAL, [DESCRIBE]),
   ];
   // A topic a service both produces and consumes (queue.progress) is listed once.
   const key = (a: KafkaAcl) => `${a.resourceType}|${a.resourceName}|${a.resourcePatternType}|${a.operation}`;

@@ -10,6 +10,7 @@ import {
 } from 'kafkajs';
 import client from 'prom-client';
 import { currentRequestId, withRequestId, type Logger } from '../logger';
+import { deadLettersWaiting, DLQ_GROUP_HEADER } from './dead-letters';
 import { parseEnvelope, PoisonMessageError } from './envelope';
 import type { Envelope } from './messages';
 import { topicsOf, type KafkaService } from './access';
@@ -443,7 +444,16 @@ export class KafkaBus implements MessageBus {
       try {
         parsed = parseEnvelope(topic, message.value);
       } catch (err) {
-        await this.deadLetter(topic, message.key, message.value, headers, partition, message.offset, err);
+        await this.deadLetter(
+          opts.groupId,
+          topic,
+          message.key,
+          message.value,
+          headers,
+          partition,
+          message.offset,
+          err,
+        );
         logger.error({ err, topic, partition, offset: message.offset }, DLQ_LOG_MESSAGES.poison);
         return null;
       }
@@ -486,7 +496,16 @@ export class KafkaBus implements MessageBus {
             continue;
           }
           if (poison || attempt >= maxAttempts) {
-            await this.deadLetter(topic, message.key, message.value, headers, partition, message.offset, err);
+            await this.deadLetter(
+              opts.groupId,
+              topic,
+              message.key,
+              message.value,
+              headers,
+              partition,
+              message.offset,
+              err,
+            );
             logger.error({ err, topic, partition, offset: message.offset, attempt }, DLQ_LOG_MESSAGES.failed);
             return;
           }
@@ -581,6 +600,7 @@ export class KafkaBus implements MessageBus {
   }
 
   private async deadLetter(
+    groupId: string,
     topic: TopicName,
     key: Buffer | null,
     value: Buffer | null,
@@ -599,6 +619,7 @@ export class KafkaBus implements MessageBus {
           headers: {
             ...headers,
             'dlq-error': String((err as Error)?.message ?? err).slice(0, 1000),
+            [DLQ_GROUP_HEADER]: groupId,
             'dlq-source-partition': String(partition),
             'dlq-source-offset': offset,
             'dlq-at': new Date().toISOString(),
@@ -606,6 +627,12 @@ export class KafkaBus implements MessageBus {
         },
       ],
     });
+  }
+
+  /** Dead letters waiting for an operator in each of these `<topic>.dlq` (dead-letters.ts). */
+  async deadLettersWaiting(dlqTopics: readonly string[]): Promise<Record<string, number>> {
+    await this.admin.connect();
+    return deadLettersWaiting(this.admin, dlqTopics, this.prefix);
   }
 
   async stop(): Promise<void> {

@@ -13,7 +13,9 @@ import { RateLimitStore } from '../db/rate-limit-store';
 import { createHttpApp, createOpsApp, type ReadinessCheck } from '../http/app';
 import { clientAddressResolver, type ClientAddress } from '../http/client-ip';
 import type { ApiRouter } from '../http/api-router';
-import { KAFKA_SERVICES, type KafkaService } from '../kafka/access';
+import { consumedBy, KAFKA_SERVICES, type KafkaService } from '../kafka/access';
+import { deadLetterGauge } from '../kafka/dead-letters';
+import { dlqTopic } from '../kafka/topics';
 import { KafkaBus, type KafkaBusOptions, type MessageBus } from '../kafka/bus';
 import { createLogger, type Logger } from '../logger';
 import { TokenVerifier } from '../tokens/tokens';
@@ -142,14 +144,21 @@ export async function startService<C extends BaseConfig>(
     // One registry for the service's /metrics: HTTP, process and consumer figures.
     const registry = new client.Registry();
     client.collectDefaultMetrics({ register: registry, prefix: 'ts_' });
+    const kafkaService = (KAFKA_SERVICES as readonly string[]).includes(service)
+      ? (service as KafkaService)
+      : undefined;
     const bus = new KafkaBus({
       registry,
       clientId: `${service}-${process.pid}`,
       logger,
       ...kafkaConnection(config),
-      service: (KAFKA_SERVICES as readonly string[]).includes(service)
-        ? (service as KafkaService)
-        : undefined,
+      service: kafkaService,
+    });
+    // The dead letters of what this service consumes (it writes them), waiting for an operator.
+    deadLetterGauge({
+      registry,
+      topics: kafkaService ? consumedBy(kafkaService).map(dlqTopic) : [],
+      read: (topics) => bus.deadLettersWaiting(topics),
     });
     await lifecycle.start({
       name: 'kafka',

@@ -184,6 +184,8 @@ module "alarms" {
   rds_allocated_storage_gb  = module.rds.allocated_storage_gb
   msk_cluster_name          = module.msk.cluster_name
   msk_broker_ids            = module.msk.broker_ids
+  cluster_name              = module.ecs.cluster_name
+  prometheus_namespace      = module.ecs.prometheus_namespace
 }
 
 # API Gateway is an optional layer for the JSON APIs only (var.api_gateway_enabled, off by

@@ -7,6 +7,8 @@
 #   facts.fairness_key_prefix the key prefix buffer writes fairness documents under
 #   facts.dlq_log_messages  the log lines a service writes for a dead-lettered message
 #   facts.beacon            the buffer's default beacon (drand quicknet) and the chain it pins
+#   facts.dead_letters_metric the gauge of dead letters waiting per <topic>.dlq (libs/common)
+#   facts.prometheus_metrics  the names every service's /metrics carries whatever the traffic
 
 mock_provider "aws" {
   # Computed attributes get mock values at plan time, so assertions can read ARNs and ids.
@@ -391,7 +393,7 @@ run "alarms" {
   assert {
     condition = alltrue(flatten([
       [for svc in keys(local.service_ports) : [for what in ["target-5xx", "target-latency-p95", "dead-letters"] : contains(keys(module.alarms.alarms), "${svc}-${what}")]],
-      [for k in ["alb-elb-5xx", "rds-cpu", "rds-connections", "rds-free-storage", "kafka-consumer-lag"] : contains(keys(module.alarms.alarms), k)],
+      [for k in ["alb-elb-5xx", "rds-cpu", "rds-connections", "rds-free-storage", "kafka-consumer-lag", "dead-letters-waiting"] : contains(keys(module.alarms.alarms), k)],
       [for id in module.msk.broker_ids : contains(keys(module.alarms.alarms), "msk-disk-broker-${id}")],
     ]))
     error_message = "Missing alarms; there are: ${jsonencode(keys(module.alarms.alarms))}"
@@ -415,6 +417,58 @@ run "alarms" {
   assert {
     condition     = strcontains(module.alarms.alarms["kafka-consumer-lag"].metric, "'${module.msk.cluster_name}'")
     error_message = "The consumer lag alarm must query this cluster."
+  }
+}
+
+# The services' Prometheus /metrics (admin port only) are read in AWS: a CloudWatch agent in
+# every task scrapes them and turns the declared series into CloudWatch metrics, among them the
+# dead-letter depth the alarm watches.
+run "metrics_collected" {
+  command = plan
+
+  assert {
+    condition = alltrue([for svc, m in module.ecs.metrics_agent :
+      m.containers == [svc, "cloudwatch-agent"] && m.essential == false && m.role_policy
+    ])
+    error_message = "Every task needs the metrics agent beside the service (not essential), with a role that may write its log group: ${jsonencode({ for k, m in module.ecs.metrics_agent : k => [m.containers, m.essential, m.role_policy] })}"
+  }
+
+  assert {
+    condition = alltrue([for svc, m in module.ecs.metrics_agent :
+      length(m.scrape) == 1 && m.scrape[0].metrics_path == "/${svc}/metrics" &&
+      m.scrape[0].static_configs[0].targets == ["127.0.0.1:${local.ecs_services[svc].environment.ADMIN_PORT}"] &&
+      m.scrape[0].static_configs[0].labels == { ClusterName = module.ecs.cluster_name, Service = svc }
+    ])
+    error_message = "The agent must scrape the service's own admin port and path: ${jsonencode({ for k, m in module.ecs.metrics_agent : k => m.scrape })}"
+  }
+
+  # What the agent turns into metrics exists on /metrics (a renamed metric fails here, not in AWS).
+  assert {
+    condition = alltrue(flatten([for svc, m in module.ecs.metrics_agent : [for d in m.prometheus.emf_processor.metric_declaration : [
+      for sel in d.metric_selectors : anytrue([for n in var.facts.prometheus_metrics : can(regex(sel, n))])
+    ]]]))
+    error_message = "A metric_selector names nothing the services expose: ${jsonencode(var.facts.prometheus_metrics)}"
+  }
+
+  assert {
+    condition = alltrue([for svc, m in module.ecs.metrics_agent :
+      m.prometheus.log_group_name == m.log_group && m.prometheus.emf_processor.metric_namespace == module.ecs.prometheus_namespace &&
+      anytrue([for d in m.prometheus.emf_processor.metric_declaration :
+        contains(d.metric_selectors, "^${var.facts.dead_letters_metric}$") && d.dimensions == [["ClusterName", "topic"]]
+      ])
+    ])
+    error_message = "The dead-letter gauge must become a metric by ClusterName and topic in the agent's namespace."
+  }
+
+  # The depth alarm reads that metric, of this cluster.
+  assert {
+    condition = (
+      module.alarms.alarms["dead-letters-waiting"].namespace == module.ecs.prometheus_namespace &&
+      strcontains(module.alarms.alarms["dead-letters-waiting"].metric, "MAX(${var.facts.dead_letters_metric})") &&
+      strcontains(module.alarms.alarms["dead-letters-waiting"].metric, "SCHEMA(\"${module.ecs.prometheus_namespace}\", ClusterName, topic)") &&
+      strcontains(module.alarms.alarms["dead-letters-waiting"].metric, "ClusterName = '${module.ecs.cluster_name}'")
+    )
+    error_message = "The dead-letter depth alarm must query the agent's metric for this cluster: ${module.alarms.alarms["dead-letters-waiting"].metric}"
   }
 }
 

@@ -1,12 +1,15 @@
 # What pages the on-call: one SNS topic (subscribe e-mail, chat or a pager to it), and alarms on
 # the figures that go wrong in a sale. Every alarm notifies on ALARM and on OK.
 #
-# Sources, as they exist in AWS (nothing scrapes the services' Prometheus /metrics there):
+# Sources, as they exist in AWS:
 # - the ALB (AWS/ApplicationELB): 5xx it answers itself, 5xx and p95 latency of each target group;
 # - consumer lag: MSK computes it per consumer group and topic from the committed offsets
 #   (AWS/Kafka EstimatedMaxTimeLag, seconds); one Metrics Insights query covers every group;
-# - dead letters: each service logs one line per message it sends to `<topic>.dlq`
-#   (libs/common kafka/bus.ts DLQ_LOG_MESSAGES); a metric filter on its log group counts them;
+# - dead letters, twice: arrivals (each service logs one line per message it sends to
+#   `<topic>.dlq`, libs/common kafka/bus.ts DLQ_LOG_MESSAGES; a metric filter on its log group
+#   counts them: the page comes at once) and depth (ts_kafka_dead_letters_waiting, what no
+#   operator has replayed or dropped yet, from the services' /metrics through the CloudWatch
+#   agent beside each task, modules/ecs metrics.tf: the alarm stays on until someone deals with them);
 # - RDS CPU, connections against max_connections, free storage; MSK data-log disk per broker.
 resource "aws_sns_topic" "alarms" {
   name = "${var.name}-alarms"
@@ -112,6 +115,28 @@ resource "aws_cloudwatch_metric_alarm" "metric" {
   treat_missing_data  = "notBreaching"
   alarm_actions       = local.actions
   ok_actions          = local.actions
+}
+
+# Dead letters nobody has dealt with: the deepest `<topic>.dlq` of this cluster, per the services'
+# gauge (end offset minus the replay group's offset). Every task of every consumer of a topic
+# reports the same figure, so MAX; ALARM while any stays above zero for
+# `dead_letters_waiting_minutes`, OK once each is replayed or dropped (`npm run dlq`). No data
+# (no agent, or the broker unreachable) is INSUFFICIENT_DATA, not OK.
+resource "aws_cloudwatch_metric_alarm" "dead_letters_waiting" {
+  alarm_name          = "${var.name}-dead-letters-waiting"
+  alarm_description   = "Dead letters waiting in a <topic>.dlq for more than ${var.dead_letters_waiting_minutes} minutes: look at them and replay or drop them (npm run dlq)"
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  evaluation_periods  = ceil(var.dead_letters_waiting_minutes / 5)
+  treat_missing_data  = "missing"
+  alarm_actions       = local.actions
+  ok_actions          = local.actions
+  metric_query {
+    id          = "waiting"
+    return_data = true
+    period      = 300
+    expression  = "SELECT MAX(${var.dead_letters_metric}) FROM SCHEMA(\"${var.prometheus_namespace}\", ClusterName, topic) WHERE ClusterName = '${var.cluster_name}'"
+  }
 }
 
 # Consumer lag: the worst estimated time lag of any consumer group on any topic (MSK reports it

@@ -12,6 +12,13 @@ output "alarms" {
       alarm_actions = a.alarm_actions
       ok_actions    = a.ok_actions
     } },
+    { "dead-letters-waiting" = {
+      namespace     = var.prometheus_namespace
+      metric        = one(aws_cloudwatch_metric_alarm.dead_letters_waiting.metric_query).expression
+      dimensions    = {}
+      alarm_actions = aws_cloudwatch_metric_alarm.dead_letters_waiting.alarm_actions
+      ok_actions    = aws_cloudwatch_metric_alarm.dead_letters_waiting.ok_actions
+    } },
     { "kafka-consumer-lag" = {
       namespace     = "AWS/Kafka"
       metric        = one(aws_cloudwatch_metric_alarm.consumer_lag.metric_query).expression

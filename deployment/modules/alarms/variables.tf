@@ -87,3 +87,25 @@ variable "msk_disk_used_percent" {
   type    = number
   default = 75
 }
+
+variable "cluster_name" {
+  description = "The ECS cluster: the ClusterName dimension the metrics agent gives the services' metrics"
+  type        = string
+}
+
+variable "prometheus_namespace" {
+  description = "Namespace of the metrics extracted from the services' /metrics (modules/ecs metrics.tf)"
+  type        = string
+}
+
+variable "dead_letters_metric" {
+  description = "The gauge of dead letters waiting per <topic>.dlq (libs/common DEAD_LETTER_GAUGE)"
+  type        = string
+  default     = "ts_kafka_dead_letters_waiting"
+}
+
+variable "dead_letters_waiting_minutes" {
+  description = "How long a dead letter may wait for an operator before the alarm"
+  type        = number
+  default     = 30
+}

@@ -50,7 +50,8 @@ resource "aws_ecs_task_definition" "service" {
     cpu_architecture        = var.cpu_architecture
   }
 
-  container_definitions = jsonencode([{
+  # The service, and the CloudWatch agent that scrapes its admin port (metrics.tf).
+  container_definitions = jsonencode(concat([{
     name                   = each.key
     image                  = "${var.repository_urls[each.key]}:${var.image_tag}"
     essential              = true
@@ -82,7 +83,7 @@ resource "aws_ecs_task_definition" "service" {
         "awslogs-stream-prefix" = each.key
       }
     }
-  }])
+  }], var.metrics_agent_enabled ? [local.metrics_agent_container[each.key]] : []))
 }
 
 resource "aws_ecs_service" "service" {

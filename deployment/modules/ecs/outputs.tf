@@ -27,3 +27,20 @@ output "task_definition_arns" {
   description = "service => the task definition (with revision) this apply made current"
   value       = { for k, t in aws_ecs_task_definition.service : k => t.arn }
 }
+
+output "metrics_agent" {
+  description = "service => the sidecar scraping its /metrics: container, scrape target, what becomes a CloudWatch metric"
+  value = { for svc, s in var.services : svc => {
+    containers = [for c in concat([{ name = svc }], var.metrics_agent_enabled ? [local.metrics_agent_container[svc]] : []) : c.name]
+    essential  = local.metrics_agent_container[svc].essential
+    scrape     = yamldecode(local.prometheus_config[svc]).scrape_configs
+    prometheus = jsondecode(local.agent_config[svc]).logs.metrics_collected.prometheus
+    # The task role may write the agent's log group (the policy document is a mock in plans).
+    role_policy = contains(keys(aws_iam_role_policy.metrics_agent), svc)
+    log_group   = aws_cloudwatch_log_group.prometheus.name
+  } }
+}
+
+output "prometheus_namespace" {
+  value = var.prometheus_namespace
+}

@@ -75,3 +75,26 @@ variable "region" {
   description = "Region of the log groups (awslogs driver)"
   type        = string
 }
+
+variable "metrics_agent_enabled" {
+  description = "Run a CloudWatch agent beside each service that scrapes its Prometheus /metrics on the admin port (metrics.tf)"
+  type        = bool
+  default     = true
+}
+
+variable "cloudwatch_agent_image" {
+  description = "The CloudWatch agent image (Amazon's public ECR; pin a version or mirror it into this account's ECR for reproducible rolls)"
+  type        = string
+  default     = "public.ecr.aws/cloudwatch-agent/cloudwatch-agent:latest"
+}
+
+variable "prometheus_namespace" {
+  description = "CloudWatch namespace of the metrics the agent extracts from /metrics"
+  type        = string
+  default     = "TicketSlave/Prometheus"
+}
+
+variable "metrics_scrape_seconds" {
+  type    = number
+  default = 60
+}

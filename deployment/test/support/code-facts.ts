@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { DLQ_LOG_MESSAGES, requiredVariables } from '@ticketslave/common';
+import client from 'prom-client';
+import { DEAD_LETTER_GAUGE, deadLetterGauge, DLQ_LOG_MESSAGES, requiredVariables } from '@ticketslave/common';
 import {
   beaconChainHash,
   configSchema as bufferConfigSchema,
@@ -22,6 +23,10 @@ export interface CodeFacts {
   fairness_key_prefix: string;
   /** The `msg` of the log lines a service writes for a dead-lettered message (the DLQ alarms count them). */
   dlq_log_messages: string[];
+  /** The gauge of dead letters waiting per `<topic>.dlq` (the depth alarm queries it). */
+  dead_letters_metric: string;
+  /** The names on every service's /metrics that are there whatever the traffic (the agent's declarations pick from them). */
+  prometheus_metrics: string[];
   /** The beacon chain the buffer expects by default: drand quicknet's URL and chain hash. */
   beacon: { url: string; chain_hash: string };
   /** Rules per security group and direction (AWS's default quota). */
@@ -40,9 +45,22 @@ export async function codeFacts(): Promise<CodeFacts> {
     poster_key_prefix: POSTER_KEY_PREFIX,
     fairness_key_prefix: FAIRNESS_KEY_PREFIX,
     dlq_log_messages: Object.values(DLQ_LOG_MESSAGES).sort(),
+    dead_letters_metric: DEAD_LETTER_GAUGE,
+    prometheus_metrics: baseMetricNames(),
     beacon: defaultBeacon(),
     sg_rule_quota: 60,
   };
+}
+
+/** The registry every service starts with (libs/common service.ts): process metrics and the dead-letter gauge. */
+function baseMetricNames(): string[] {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry, prefix: 'ts_' });
+  deadLetterGauge({ registry, topics: [], read: () => Promise.resolve({}) });
+  return registry
+    .getMetricsAsArray()
+    .map((m) => m.name)
+    .sort();
 }
 
 /** The beacon the buffer uses when BEACON_URL is left unset, and the chain hash it pins for it. */

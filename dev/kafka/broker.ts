@@ -28,7 +28,29 @@ export interface StartKafkaOptions {
    * the data dir is formatted (`kafka-storage format --add-scram`), so a data dir formatted
    * without them, or without one of these users, is refused: use a data dir of its own.
    */
-  scram?: { admin: ScramLogin; users: Record<string, string> };
+  scram?: {
+    admin: ScramLogin;
+    users: Record<string, string>;
+    /**
+     * As MSK before `msk_acls_enforced` (deployment/modules/msk): `admin` is no super user, and
+     * whatever has no ACL at all is allowed to everyone (`allow.everyone.if.no.acl.found=true`).
+     * Broker and controller talk as an internal user of their own (`broker`), the one super user,
+     * as MSK's own principals are. For the test of the MSK bootstrap's order.
+     */
+    mskLike?: boolean;
+  };
+}
+
+/** MSK-like brokers' internal principal (scram.mskLike): not a client's login. */
+const MSK_LIKE_INTERNAL: ScramLogin = { username: 'broker', password: 'broker-internal-dev-only' };
+
+/** Every SCRAM credential a broker is formatted with: [name, password]. */
+function scramCredentials(scram: NonNullable<StartKafkaOptions['scram']>): [string, string][] {
+  return [
+    [scram.admin.username, scram.admin.password],
+    ...Object.entries(scram.users),
+    ...(scram.mskLike ? [[MSK_LIKE_INTERNAL.username, MSK_LIKE_INTERNAL.password] as [string, string]] : []),
+  ];
 }
 
 export interface KafkaBroker {
@@ -69,7 +91,7 @@ function listenerProperties(o: Pick<StartKafkaOptions, 'port' | 'controllerPort'
 advertised.listeners=PLAINTEXT://${host}:${o.port}
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT`;
-  const { username, password } = o.scram.admin;
+  const { username, password } = o.scram.mskLike ? MSK_LIKE_INTERNAL : o.scram.admin;
   const u = jaasQuote(username);
   const pw = jaasQuote(password);
   // The controller cannot use SCRAM (its credentials live in the metadata it serves): PLAIN with
@@ -87,7 +109,7 @@ listener.name.controller.sasl.enabled.mechanisms=PLAIN
 listener.name.controller.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=${u} password=${pw} user_${username}=${pw};
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 super.users=User:${username}
-allow.everyone.if.no.acl.found=false`;
+allow.everyone.if.no.acl.found=${o.scram.mskLike ? 'true' : 'false'}`;
 }
 
 function serverProperties(
@@ -198,7 +220,11 @@ async function formatStorage(
   scram: StartKafkaOptions['scram'],
 ): Promise<void> {
   const stamp = path.join(p.root, 'scram-users.json');
-  const wanted = scram ? [scram.admin.username, ...Object.keys(scram.users)].sort() : [];
+  const wanted = scram
+    ? scramCredentials(scram)
+        .map(([name]) => name)
+        .sort()
+    : [];
   // Formatting costs a JVM start; skip it when the log dir already carries its metadata.
   if (existsSync(path.join(p.logDirs, 'meta.properties'))) {
     const had = existsSync(stamp) ? (JSON.parse(readFileSync(stamp, 'utf8')) as string[]) : [];
@@ -211,9 +237,9 @@ async function formatStorage(
     return;
   }
   const scramArgs = scram
-    ? [scram.admin.username, ...Object.keys(scram.users)].flatMap((name) => [
+    ? scramCredentials(scram).flatMap(([name, password]) => [
         '--add-scram',
-        `SCRAM-SHA-512=[name=${name},password=${name === scram.admin.username ? scram.admin.password : scram.users[name]}]`,
+        `SCRAM-SHA-512=[name=${name},password=${password}]`,
       ])
     : [];
   const res = await run(javaBin(), [

@@ -25,14 +25,25 @@ export interface ScramTestBroker {
  * the local users (dev/kafka/users.ts) and every service's ACLs for topics and groups under
  * `prefix`. On free ports and a fresh data dir (SCRAM users are written when formatting: ~10 s),
  * removed by `stop()`. The shared test broker stays plain; this one proves the ACLs.
+ * `mskLike`: a broker as MSK's before its ACLs exist (no super user, everyone allowed where no
+ * ACL is; broker.ts `scram.mskLike`) and no ACL made: for the test of the bootstrap that makes them.
  */
-export async function startScramTestBroker(prefix: string): Promise<ScramTestBroker> {
+export async function startScramTestBroker(
+  prefix: string,
+  opts: { mskLike?: boolean } = {},
+): Promise<ScramTestBroker> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ts-kafka-scram-'));
   try {
     const [port, controllerPort] = await freePorts();
-    const broker = await startKafka({ port, controllerPort, dataDir: dir, heapMb: 384, scram: devScram() });
+    const broker = await startKafka({
+      port,
+      controllerPort,
+      dataDir: dir,
+      heapMb: 384,
+      scram: { ...devScram(), mskLike: opts.mskLike },
+    });
     try {
-      await applyServiceAcls(broker.brokers, prefix);
+      if (!opts.mskLike) await applyServiceAcls(broker.brokers, prefix);
     } catch (err) {
       await broker.stop();
       throw err;

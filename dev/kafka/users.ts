@@ -1,12 +1,5 @@
-import {
-  AclOperationTypes,
-  AclPermissionTypes,
-  AclResourceTypes,
-  Kafka,
-  logLevel,
-  ResourcePatternTypes,
-} from 'kafkajs';
-import { KAFKA_SERVICES, serviceAcls, type KafkaService } from '@ticketslave/common';
+import { Kafka, logLevel } from 'kafkajs';
+import { KAFKA_SERVICES, provisionKafkaAcls, type KafkaService } from '@ticketslave/common';
 import type { ScramLogin } from './probe';
 
 /**
@@ -28,8 +21,9 @@ export const DEV_KAFKA_USERS: Record<string, string> = Object.fromEntries(
 export const devScram = () => ({ admin: DEV_KAFKA_ADMIN, users: DEV_KAFKA_USERS });
 
 /**
- * Grants every service its ACLs (libs/common `serviceAcls`, from TOPIC_ACCESS) on a SCRAM broker,
- * connected as the super user; idempotent. `prefix` is the topic/group prefix (tests).
+ * Grants every service its ACLs (libs/common `provisionKafkaAcls`, the code the MSK bootstrap
+ * runs) on a local SCRAM broker, connected as the super user; idempotent. `prefix` is the
+ * topic/group prefix (tests).
  */
 export async function applyServiceAcls(
   brokers: string[],
@@ -44,22 +38,7 @@ export async function applyServiceAcls(
   }).admin();
   await client.connect();
   try {
-    const acl = KAFKA_SERVICES.flatMap((s) => serviceAcls(s, prefix));
-    await client.createAcls({ acl });
-    // The controller has them once createAcls returns; the broker's authorizer a moment later.
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const { resources } = await client.describeAcls({
-        resourceType: AclResourceTypes.ANY,
-        resourcePatternType: ResourcePatternTypes.ANY,
-        operation: AclOperationTypes.ANY,
-        permissionType: AclPermissionTypes.ANY,
-      });
-      const have = resources.reduce((n, r) => n + r.acls.length, 0);
-      if (have >= acl.length) break;
-      if (Date.now() > deadline) throw new Error(`only ${have} of ${acl.length} ACLs visible on the broker`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await provisionKafkaAcls(client, { prefix });
   } finally {
     await client.disconnect();
   }

@@ -84,3 +84,22 @@ export const loadDbRolesConfig = (env: Record<string, string | undefined> = proc
     },
     env,
   );
+
+/**
+ * `provision-kafka-acls` (the Kafka half of the bootstrap task): the brokers and the ACL-making
+ * SCRAM user's login (MSK's `AmazonMSK_…_app` secret). `KAFKA_TOPIC_PREFIX` prefixes the topics
+ * and groups of the ACLs ('' in production, a test's own prefix in tests).
+ */
+export const loadKafkaAclsConfig = (env: Record<string, string | undefined> = process.env) =>
+  loadConfig(
+    'provision-kafka-acls',
+    {
+      KAFKA_BROKERS: baseConfigShape.KAFKA_BROKERS,
+      KAFKA_TOPIC_PREFIX: baseConfigShape.KAFKA_TOPIC_PREFIX,
+      KAFKA_SSL: baseConfigShape.KAFKA_SSL,
+      KAFKA_SASL_MECHANISM: z.enum(['scram-sha-256', 'scram-sha-512']),
+      KAFKA_SASL_USERNAME: z.string().min(1),
+      KAFKA_SASL_PASSWORD: z.string().min(1),
+    },
+    env,
+  );

@@ -16,6 +16,7 @@ export * from './kafka/envelope';
 export * from './kafka/bus';
 export * from './kafka/access';
 export * from './kafka/dead-letters';
+export * from './kafka/acl-provisioning';
 export * from './db/data-source';
 export * from './db/outbox';
 export * from './db/query';

@@ -187,6 +187,15 @@ describe('docker-compose.yml', () => {
     };
     for (const [name, svc] of Object.entries(compose.services)) {
       for (const [dep, cond] of Object.entries(svc.depends_on ?? {})) {
+        // The bootstrap is a one-shot: waited for until it exited 0.
+        if (dep === 'bootstrap') {
+          expect({ name, dep, condition: cond.condition }).toEqual({
+            name,
+            dep,
+            condition: 'service_completed_successfully',
+          });
+          continue;
+        }
         expect({ name, dep, condition: cond.condition, healthy: hasHealth(dep) }).toEqual({
           name,
           dep,
@@ -196,6 +205,47 @@ describe('docker-compose.yml', () => {
       }
     }
     expect(Object.keys(compose.services.gateway!.depends_on ?? {}).sort()).toEqual([...SERVICES].sort());
+  });
+
+  // Issue 17.13: as with `npm start` and in AWS, each service logs in to PostgreSQL as its own role,
+  // made by the bootstrap (feed image, provision-db-roles) as the superuser before any service starts.
+  it('each service logs in to PostgreSQL as its own role ts_<svc>; only the bootstrap, which every service waits for, uses the superuser', () => {
+    for (const svc of SERVICES) {
+      const service = compose.services[svc]!;
+      const k = `DB_ROLE_PASSWORD_${svc.toUpperCase()}`;
+      expect({ svc, url: service.environment?.DATABASE_URL }).toEqual({
+        svc,
+        url: `postgres://ts_${svc}:\${${k}:?set ${k} in .env}@postgres:5432/ticketslave`,
+      });
+      expect({ svc, bootstrap: service.depends_on?.bootstrap }).toEqual({
+        svc,
+        bootstrap: { condition: 'service_completed_successfully' },
+      });
+    }
+    const bootstrap = compose.services.bootstrap!;
+    expect(bootstrap.build?.args).toEqual({ SERVICE: 'feed', PORT: '8081' });
+    expect(bootstrap.command).toEqual(['node', 'dist/main.js', 'provision-db-roles']);
+    expect(bootstrap.environment!.DATABASE_URL).toMatch(
+      new RegExp(
+        `^postgres://${compose.services.postgres!.environment!.POSTGRES_USER}:\\$\\{POSTGRES_PASSWORD`,
+      ),
+    );
+    expect(bootstrap.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+    // The bootstrap's environment is what provision-db-roles reads, every password from .env.
+    expect(Object.keys(bootstrap.environment!).sort()).toEqual(
+      ['DATABASE_URL', ...SERVICES.map((s) => `DB_ROLE_PASSWORD_${s.toUpperCase()}`)].sort(),
+    );
+    for (const s of SERVICES) {
+      const k = `DB_ROLE_PASSWORD_${s.toUpperCase()}`;
+      expect({ k, v: bootstrap.environment![k] }).toEqual({ k, v: `\${${k}:?set ${k} in .env}` });
+      expect({ k, example: envExampleVars.get(k) }).toEqual({ k, example: '' });
+    }
+    // The superuser's password appears in no service's environment.
+    for (const svc of SERVICES)
+      expect({ svc, env: JSON.stringify(compose.services[svc]!.environment) }).not.toEqual({
+        svc,
+        env: expect.stringContaining('POSTGRES_PASSWORD'),
+      });
   });
 
   it('keeps state in named volumes', () => {

@@ -83,7 +83,7 @@ describe('Kafka with SCRAM users and ACLs per service', () => {
       allTopicSpecs(prefix).map((t) => ({ ...t, numPartitions: 1 })),
     );
     await admin.disconnect();
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     for (const b of buses) await b.stop().catch(() => undefined);

@@ -40,6 +40,8 @@ export async function startScramTestBroker(
       controllerPort,
       dataDir: dir,
       heapMb: 384,
+      // A JVM starting on a loaded 2-core machine (CI, helpers in parallel) took over 60 s.
+      readyTimeoutMs: 180_000,
       scram: { ...devScram(), mskLike: opts.mskLike },
     });
     try {

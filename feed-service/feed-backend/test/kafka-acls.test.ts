@@ -60,7 +60,7 @@ describe('provision-kafka-acls on an MSK-like broker', () => {
       allTopicSpecs(prefix).map((t) => ({ ...t, numPartitions: 1 })),
     );
     await admin.disconnect();
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     for (const c of clients) await c.disconnect().catch(() => undefined);

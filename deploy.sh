@@ -6,9 +6,13 @@
 #   3. extracts the frontends' built assets from those very images (docker create + cp)
 #   4. makes sure the assets bucket exists (targeted apply of module.s3, a no-op once it does)
 #      and publishes the assets (hashed files, long cache) BEFORE any task definition changes
-#   5. plans, asks for confirmation (unless --yes), applies exactly that plan: the new task
+#   5. the bootstrap (issue 17.13; deployment/bootstrap.tf): applies its task definition with the
+#      new image (refusing when that would also change what it uses, e.g. RDS or MSK), runs it
+#      (database roles, Kafka ACLs) and waits for it to stop; a non-zero exit stops the deploy
+#      before any service rolls
+#   6. plans, asks for confirmation (unless --yes), applies exactly that plan: the new task
 #      definitions roll every service once (no forced second roll)
-#   6. waits for each service's deployment of the new task definition to reach rolloutState
+#   7. waits for each service's deployment of the new task definition to reach rolloutState
 #      COMPLETED; a FAILED or rolled-back deployment exits 1 with ECS's reason
 # DEPLOY_TIMEOUT_SECONDS (default 3600) bounds the wait: a large roll with long draining
 # WebSockets (deregistration delay) takes a while. The tag defaults to HEAD's short sha.
@@ -78,7 +82,38 @@ ASSETS_BUCKET="$(tf output -raw assets_bucket)"
 echo "deploy: publishing the images' frontend assets to s3://${ASSETS_BUCKET}"
 node --import tsx "$ROOT/deployment/scripts/publish-assets.ts" --bucket "$ASSETS_BUCKET" --root "$WORK/assets"
 
-# 5. One plan, confirmed, applied as planned: the task definitions' new image tag rolls each
+# 5. The bootstrap before any service rolls: the new code may log in as a role or use a topic whose
+# grant or ACL is new. Only its own resources may change here, unconfirmed; anything else it uses
+# (RDS, MSK, their secrets) goes through a confirmed `terraform apply` first.
+BOOT_PLAN="$WORK/bootstrap.tfplan"
+tf plan "${TF_VARS[@]}" -target=aws_ecs_task_definition.bootstrap -out="$BOOT_PLAN"
+others="$(tf show -no-color "$BOOT_PLAN" | sed -n 's/^  # \(.*\) \(will\|must\) be .*/\1/p' \
+  | grep -v -E '^(data\.|module\.[^ ]*\.data\.|aws_[a-z_]+\.bootstrap(_[a-z_]+)?$)' || true)"
+[ -z "$others" ] || fail "the bootstrap task depends on pending changes: $(echo "$others" | tr '\n' ' ')- apply them with a confirmed terraform apply (docs/operations.md), then deploy again"
+tf apply -input=false "$BOOT_PLAN"
+CLUSTER="$(tf output -raw ecs_cluster_name)"
+BOOT_TASK_DEF="$(tf output -raw bootstrap_task_definition)"
+# The services' subnets and security group (they reach RDS and MSK), from the running feed service.
+NETWORK="$(aws ecs describe-services --cluster "$CLUSTER" --services feed \
+  --query 'services[0].networkConfiguration' --output json)"
+case "$NETWORK" in *awsvpcConfiguration*) ;; *) fail "no feed service in ${CLUSTER} to take the network from; run terraform apply once first (docs/operations.md)" ;; esac
+BOOT_TASK="$(aws ecs run-task --cluster "$CLUSTER" --launch-type FARGATE --task-definition "$BOOT_TASK_DEF" \
+  --network-configuration "$NETWORK" --started-by deploy.sh --query 'tasks[0].taskArn' --output text)"
+case "$BOOT_TASK" in arn:*) ;; *) fail "the bootstrap task ${BOOT_TASK_DEF} did not start: ${BOOT_TASK}" ;; esac
+echo "deploy: bootstrap ${BOOT_TASK} (database roles, Kafka ACLs)"
+deadline=$(( $(date +%s) + TIMEOUT ))
+while :; do
+  boot="$(aws ecs describe-tasks --cluster "$CLUSTER" --tasks "$BOOT_TASK" \
+    --query 'tasks[0].[lastStatus,containers[0].exitCode,stoppedReason]' --output text)"
+  case "$boot" in STOPPED*) break ;; esac
+  [ "$(date +%s)" -lt "$deadline" ] || fail "the bootstrap task is still ${boot%%$'\t'*} after ${TIMEOUT} s; nothing rolled"
+  sleep "$POLL"
+done
+IFS=$'\t' read -r _ boot_exit boot_reason <<<"$boot"
+[ "$boot_exit" = "0" ] || fail "the bootstrap task exited ${boot_exit} (${boot_reason}); nothing rolled. Its log: /ticketslave/${CLUSTER}/bootstrap"
+echo "deploy: bootstrap done"
+
+# 6. One plan, confirmed, applied as planned: the task definitions' new image tag rolls each
 # service once.
 tf plan "${TF_VARS[@]}" -out="$PLAN"
 if [ "$ASSUME_YES" != "1" ]; then
@@ -90,9 +125,7 @@ if [ "$ASSUME_YES" != "1" ]; then
 fi
 tf apply -input=false "$PLAN"
 
-CLUSTER="$(tf output -raw ecs_cluster_name)"
-
-# 6. Follow each service's deployment of its new task definition until ECS says how it ended.
+# 7. Follow each service's deployment of its new task definition until ECS says how it ended.
 # The circuit breaker marks a failed one FAILED and starts a deployment of the previous task
 # definition, so "the services are stable" would wrongly read as success.
 TASK_DEFS="$(tf output -raw ecs_task_definitions)"

@@ -58,9 +58,9 @@ output "msk_bootstrap_brokers" {
   value = module.msk.bootstrap_brokers_sasl_scram
 }
 
-output "db_roles_task_definition" {
-  description = "The database bootstrap task (docs/operations.md, \"Database roles\"): run once before services start and after a password rotation"
-  value       = aws_ecs_task_definition.db_roles.family
+output "bootstrap_task_definition" {
+  description = "The bootstrap task (database roles, Kafka ACLs; docs/operations.md, \"The bootstrap task\"): deploy.sh runs it before every roll"
+  value       = aws_ecs_task_definition.bootstrap.arn
 }
 
 output "fairness_bucket" {

@@ -50,9 +50,24 @@ describe('deploy.sh, run offline with stub terraform, aws, docker and node', () 
   const taskDefs = SERVICES.map(
     (s) => `${s}=arn:aws:ecs:eu-central-1:111111111111:task-definition/ts-${s}:7`,
   );
-  const baseRules = (ecs: StubRule[], images: StubRule[] = []): StubRule[] => [
+  const BOOT_TASK_DEF = 'arn:aws:ecs:eu-central-1:111111111111:task-definition/ts-staging-bootstrap:3';
+  const BOOT_TASK = 'arn:aws:ecs:eu-central-1:111111111111:task/ts-staging/0f1e2d';
+  const NETWORK =
+    '{"awsvpcConfiguration":{"subnets":["subnet-a"],"securityGroups":["sg-services"],"assignPublicIp":"DISABLED"}}';
+  /** The bootstrap task: running once, then stopped with `exit`. */
+  const bootstrapRules = (exit = '0', reason = 'Essential container in task exited'): StubRule[] => [
+    { cmd: 'aws', match: '^ecs run-task ', stdout: `${BOOT_TASK}\n` },
+    {
+      cmd: 'aws',
+      match: '^ecs describe-tasks ',
+      stdout: ['RUNNING\tNone\tNone\n', `STOPPED\t${exit}\t${reason}\n`],
+    },
+  ];
+  const baseRules = (ecs: StubRule[], images: StubRule[] = [], bootstrap = bootstrapRules()): StubRule[] => [
     { cmd: 'aws', match: '^sts get-caller-identity', stdout: '111111111111\n' },
     ...images,
+    { cmd: 'aws', match: '^ecs describe-services .*networkConfiguration', stdout: `${NETWORK}\n` },
+    ...bootstrap,
     { cmd: 'aws', match: '^ecr describe-images', stdout: 'sha256:0a1b\n' },
     { cmd: 'aws', match: '^ecr get-login-password', stdout: 'not-a-real-password' },
     ...ecs,
@@ -60,6 +75,7 @@ describe('deploy.sh, run offline with stub terraform, aws, docker and node', () 
     { cmd: 'terraform', match: 'output -raw assets_bucket', stdout: 'ts-staging-assets' },
     { cmd: 'terraform', match: 'output -raw ecs_cluster_name', stdout: 'ts-staging' },
     { cmd: 'terraform', match: 'output -raw ecs_task_definitions', stdout: taskDefs.join('\n') },
+    { cmd: 'terraform', match: 'output -raw bootstrap_task_definition', stdout: BOOT_TASK_DEF },
     { cmd: 'docker', match: '^create ', stdout: 'cid-1\n' },
   ];
   const deploy = (rules: StubRule[]) => {
@@ -115,10 +131,17 @@ describe('deploy.sh, run offline with stub terraform, aws, docker and node', () 
       publish,
       first(
         lines,
+        /^terraform -chdir=\S+ plan .*-target=aws_ecs_task_definition\.bootstrap -out=\S+bootstrap\.tfplan$/,
+      ),
+      first(lines, /^terraform -chdir=\S+ apply -input=false \S+bootstrap\.tfplan$/),
+      first(lines, /^aws ecs run-task /),
+      last(lines, /^aws ecs describe-tasks /),
+      first(
+        lines,
         /^terraform -chdir=\S+ plan .*-var-file=environments\/staging\.tfvars -var image_tag=abc123def456 -out=/,
       ),
       first(lines, /^terraform -chdir=\S+ apply -input=false \S+plan\.tfplan$/),
-      first(lines, /^aws ecs describe-services/),
+      first(lines, /^aws ecs describe-services .*rolloutState/),
     ];
     expect(order.every((i) => i >= 0)).toBe(true);
     expect([...order].sort((a, b) => a - b)).toEqual(order);
@@ -126,9 +149,17 @@ describe('deploy.sh, run offline with stub terraform, aws, docker and node', () 
     expect(lines.filter((l) => /update-service|force-new-deployment|wait services-stable/.test(l))).toEqual(
       [],
     );
-    expect(lines.filter((l) => /^terraform \S+ apply/.test(l)).length).toBe(2);
+    expect(lines.filter((l) => /^terraform \S+ apply/.test(l)).length).toBe(3);
+    // The bootstrap: the image's new task definition, in the services' network, followed until it stopped.
+    expect(lines.filter((l) => l.startsWith('aws ecs run-task '))).toEqual([
+      `aws ecs run-task --cluster ts-staging --launch-type FARGATE --task-definition ${BOOT_TASK_DEF} --network-configuration ${NETWORK} --started-by deploy.sh --query tasks[0].taskArn --output text`,
+    ]);
+    expect(
+      lines.filter((l) => l.startsWith(`aws ecs describe-tasks --cluster ts-staging --tasks ${BOOT_TASK} `))
+        .length,
+    ).toBe(2);
     // Each service's own new task definition is followed; feed until it completed.
-    const ecs = lines.filter((l) => l.startsWith('aws ecs describe-services'));
+    const ecs = lines.filter((l) => l.startsWith('aws ecs describe-services') && l.includes('rolloutState'));
     expect(ecs.filter((l) => l.includes('--services feed ')).length).toBe(2);
     for (const [i, svc] of SERVICES.entries())
       expect(
@@ -176,6 +207,51 @@ describe('deploy.sh, run offline with stub terraform, aws, docker and node', () 
     );
     expect(res.stdout).not.toContain('is running');
     expect(lines.some((l) => l.includes('--services purchase '))).toBe(false);
+  }, 180_000);
+
+  it('when the bootstrap task exits non-zero, exits 1 before anything rolls', () => {
+    const { res, lines } = deploy(
+      baseRules([], [], bootstrapRules('1', 'Essential container in task exited')),
+    );
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain(
+      'the bootstrap task exited 1 (Essential container in task exited); nothing rolled',
+    );
+    expect(lines.filter((l) => /plan\.tfplan$|-out=\S+\/plan\.tfplan|rolloutState/.test(l))).toEqual([]);
+    expect(lines.filter((l) => l.startsWith('aws ecs describe-tasks ')).length).toBe(2);
+  }, 180_000);
+
+  it('when the bootstrap task stops without an exit code (it never ran), exits 1 before anything rolls', () => {
+    const { res, lines } = deploy(baseRules([], [], bootstrapRules('None', 'CannotPullContainerError')));
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain('the bootstrap task exited None (CannotPullContainerError)');
+    expect(lines.filter((l) => /-out=\S+\/plan\.tfplan|rolloutState/.test(l))).toEqual([]);
+  }, 180_000);
+
+  it("when applying the bootstrap's task definition would change something else (RDS), refuses before applying anything", () => {
+    const { res, lines } = deploy([
+      {
+        cmd: 'terraform',
+        match: '^-chdir=\\S+ show -no-color \\S+bootstrap\\.tfplan$',
+        stdout: [
+          'Terraform will perform the following actions:',
+          '  # aws_ecs_task_definition.bootstrap must be replaced',
+          '  # data.aws_iam_policy_document.bootstrap_secrets will be read during apply',
+          '  # module.rds.aws_db_instance.this will be updated in-place',
+          '',
+        ].join('\n'),
+      },
+      ...baseRules([]),
+    ]);
+    expect(res.status).toBe(1);
+    expect(res.stderr).toContain(
+      'the bootstrap task depends on pending changes: module.rds.aws_db_instance.this -',
+    );
+    expect(
+      lines.filter((l) =>
+        /^terraform \S+ apply .*bootstrap|^aws ecs run-task|-out=\S+\/plan\.tfplan/.test(l),
+      ),
+    ).toEqual([]);
   }, 180_000);
 
   it('when the new deployment is gone (replaced by the rollback), exits 1', () => {

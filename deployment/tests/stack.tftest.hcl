@@ -270,8 +270,53 @@ run "each_service_gets_only_its_own_database_secret" {
   }
 
   assert {
-    condition     = keys(local.db_roles_secrets) == concat(["DATABASE_URL"], sort([for svc in keys(local.service_ports) : "DB_ROLE_PASSWORD_${upper(svc)}"]))
-    error_message = "The bootstrap task needs the master URL and every role's password: ${jsonencode(keys(local.db_roles_secrets))}"
+    condition     = keys(local.bootstrap_secrets) == sort(concat(["DATABASE_URL", "KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"], [for svc in keys(local.service_ports) : "DB_ROLE_PASSWORD_${upper(svc)}"]))
+    error_message = "The bootstrap task needs the master URL, every role's password and the Kafka ACL user's login: ${jsonencode(keys(local.bootstrap_secrets))}"
+  }
+}
+
+# Issue 17.13: the bootstrap task (deployment/bootstrap.tf, run by deploy.sh before every roll)
+# makes the database roles and the Kafka ACLs, logged in as MSK's ACL-making user, with an
+# execution role of its own that alone reads that user's secret.
+run "bootstrap_task_makes_roles_and_kafka_acls" {
+  command = plan
+
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.bootstrap.container_definitions)[0].command == ["node", "dist/main.js", "bootstrap"]
+    error_message = "The bootstrap task runs the feed image's `bootstrap` (database roles, then Kafka ACLs)."
+  }
+
+  assert {
+    condition = (local.bootstrap_secrets["KAFKA_SASL_USERNAME"] == "${module.msk.scram_secret_arn}:username::"
+    && local.bootstrap_secrets["KAFKA_SASL_PASSWORD"] == "${module.msk.scram_secret_arn}:password::")
+    error_message = "The bootstrap logs in to Kafka as the ACL-making user of module.msk (AmazonMSK_…_app): ${jsonencode(local.bootstrap_secrets)}"
+  }
+
+  assert {
+    condition = (
+      { for e in jsondecode(aws_ecs_task_definition.bootstrap.container_definitions)[0].environment : e.name => e.value } == {
+        KAFKA_BROKERS        = module.msk.bootstrap_brokers_sasl_scram
+        KAFKA_SSL            = "true"
+        KAFKA_SASL_MECHANISM = "scram-sha-512"
+        KAFKA_TOPIC_PREFIX   = ""
+      }
+    )
+    error_message = "The bootstrap needs MSK's SCRAM brokers over TLS: ${aws_ecs_task_definition.bootstrap.container_definitions}"
+  }
+
+  assert {
+    condition     = aws_ecs_task_definition.bootstrap.execution_role_arn == aws_iam_role.bootstrap_execution.arn && aws_iam_role.bootstrap_execution.name == "${local.name}-bootstrap-execution"
+    error_message = "The bootstrap task has an execution role of its own, not the services'."
+  }
+
+  assert {
+    condition     = contains(tolist(data.aws_iam_policy_document.bootstrap_secrets.statement[0].resources), module.msk.scram_secret_arn) && contains(tolist(data.aws_iam_policy_document.bootstrap_secrets.statement[1].resources), module.msk.kms_key_arn)
+    error_message = "The bootstrap's execution role must read (and decrypt) the Kafka ACL user's secret."
+  }
+
+  assert {
+    condition     = !anytrue(flatten([for svc, s in local.ecs_services : [for v in values(s.secrets) : startswith(v, module.msk.scram_secret_arn)]]))
+    error_message = "A service's task definition names the Kafka ACL user's secret, which only the bootstrap task may."
   }
 }
 

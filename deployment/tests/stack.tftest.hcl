@@ -639,6 +639,46 @@ run "each_service_gets_only_its_own_kafka_user" {
   }
 }
 
+# Issue 17.13: one execution role per service, reading only the secrets its own task definition
+# names (its database role's, its Kafka user's, its app secret): feed's role cannot fetch
+# purchase's database password. (Mocked ARNs are not ARN-shaped, so the checks read what each
+# role's policy is built from: its own task definition's valueFroms.)
+run "each_service_has_its_own_execution_role" {
+  command = plan
+
+  assert {
+    condition     = { for svc, r in module.ecs.execution_roles : svc => r.name } == { for svc in keys(local.service_ports) : svc => "${local.name}-${svc}-execution" }
+    error_message = "Every service needs an execution role of its own: ${jsonencode(module.ecs.execution_roles)}"
+  }
+
+  assert {
+    condition     = alltrue([for svc, r in module.ecs.execution_roles : r.of_task && r.policy_on_role])
+    error_message = "Each task definition must use its own service's execution role, which carries its secrets policy: ${jsonencode(module.ecs.execution_roles)}"
+  }
+
+  assert {
+    condition = alltrue(flatten([for svc, r in module.ecs.execution_roles : [
+      anytrue([for v in r.secret_sources : startswith(v, module.rds.service_database_secret_arns[svc])]),
+      anytrue([for v in r.secret_sources : startswith(v, module.msk.service_scram_secret_arns[svc])]),
+    ]]))
+    error_message = "A service's execution role must read its own database and Kafka secrets: ${jsonencode(module.ecs.execution_roles)}"
+  }
+
+  assert {
+    condition = !anytrue(flatten([for svc, r in module.ecs.execution_roles : [for other in keys(local.service_ports) : [
+      anytrue([for v in r.secret_sources : startswith(v, module.rds.service_database_secret_arns[other])]),
+      anytrue([for v in r.secret_sources : startswith(v, module.msk.service_scram_secret_arns[other])]),
+      anytrue([for v in r.secret_sources : startswith(v, aws_secretsmanager_secret.app[other].arn)]),
+    ] if other != svc]]))
+    error_message = "A service's execution role reads another service's secret: ${jsonencode(module.ecs.execution_roles)}"
+  }
+
+  assert {
+    condition     = !anytrue([for svc, r in module.ecs.execution_roles : anytrue([for v in r.secret_sources : startswith(v, module.rds.database_url_secret_arn)]) || anytrue([for v in r.secret_sources : startswith(v, module.msk.scram_secret_arn)])])
+    error_message = "No service's execution role may read the RDS master URL or the Kafka ACL user's secret."
+  }
+}
+
 # Issue 18.5: the API Gateway layer is off by default, and planned both ways.
 run "api_gateway_off_by_default" {
   command = plan

@@ -17,6 +17,7 @@ locals {
       KAFKA_SASL_PASSWORD = "${module.msk.scram_secret_arn}:password::"
     },
   )
+  bootstrap_command = ["node", "dist/main.js", "bootstrap"]
   bootstrap_environment = {
     KAFKA_BROKERS        = module.msk.bootstrap_brokers_sasl_scram
     KAFKA_SSL            = "true"
@@ -83,7 +84,7 @@ resource "aws_ecs_task_definition" "bootstrap" {
     name        = "bootstrap"
     image       = "${module.ecr.repository_urls["feed"]}:${var.image_tag}"
     essential   = true
-    command     = ["node", "dist/main.js", "bootstrap"]
+    command     = local.bootstrap_command
     environment = [for k in sort(keys(local.bootstrap_environment)) : { name = k, value = local.bootstrap_environment[k] }]
     secrets     = [for k in sort(keys(local.bootstrap_secrets)) : { name = k, valueFrom = local.bootstrap_secrets[k] }]
     logConfiguration = {

@@ -46,11 +46,9 @@ output "prometheus_namespace" {
 }
 
 output "execution_roles" {
-  description = "service => its execution role: name, and what its secrets policy is built from (the valueFrom of its own task definition's secrets)"
+  description = "service => its execution role's name and the variables (its own task definition's secrets) its secrets policy is built from"
   value = { for k, r in aws_iam_role.execution : k => {
-    name           = r.name
-    of_task        = aws_ecs_task_definition.service[k].execution_role_arn == r.arn
-    policy_on_role = aws_iam_role_policy.execution_secrets[k].role == r.id
-    secret_sources = sort(values(var.services[k].secrets))
+    name        = r.name
+    secret_keys = sort(keys(var.services[k].secrets))
   } }
 }

@@ -5,10 +5,14 @@ import { startKafka } from './broker';
 import { portFree } from './probe';
 import { applyServiceAcls, devScram } from './users';
 
-/** Two consecutive free ports away from the shared test broker's (19092/19192) and the dev ones. */
+/**
+ * Two consecutive free ports away from the shared test broker's (19092/19192) and the dev ones, and
+ * below Linux's ephemeral range (32768+): a port found free there can be taken by any outgoing
+ * connection in the ~10 s before the broker binds it (a CI run lost a broker to that).
+ */
 async function freePorts(): Promise<[number, number]> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 33_000 + Math.floor(Math.random() * 20_000);
+    const base = 20_000 + 2 * Math.floor(Math.random() * 6_000);
     if ((await portFree('127.0.0.1', base)) && (await portFree('127.0.0.1', base + 1)))
       return [base, base + 1];
   }
@@ -34,15 +38,22 @@ export async function startScramTestBroker(
 ): Promise<ScramTestBroker> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ts-kafka-scram-'));
   try {
-    const [port, controllerPort] = await freePorts();
-    const broker = await startKafka({
-      port,
-      controllerPort,
-      dataDir: dir,
-      heapMb: 384,
-      // A JVM starting on a loaded 2-core machine (CI, helpers in parallel) took over 60 s.
-      readyTimeoutMs: 180_000,
-      scram: { ...devScram(), mskLike: opts.mskLike },
+    const start = async () => {
+      const [port, controllerPort] = await freePorts();
+      return startKafka({
+        port,
+        controllerPort,
+        dataDir: dir,
+        heapMb: 384,
+        // A JVM starting on a loaded 2-core machine (CI, helpers in parallel) took over 60 s.
+        readyTimeoutMs: 180_000,
+        scram: { ...devScram(), mskLike: opts.mskLike },
+      });
+    };
+    // Another process may still take a port between the check and the bind: new ports, once.
+    const broker = await start().catch((err: Error) => {
+      if (!/Unable to start acceptor|Address already in use/.test(err.message)) throw err;
+      return start();
     });
     try {
       if (!opts.mskLike) await applyServiceAcls(broker.brokers, prefix);

@@ -13,12 +13,12 @@ import type { PurchaseConfig } from './config';
 import { PgHoldStore } from './data/hold-store';
 import { purchaseStore, transact } from './data/purchase-store';
 import { migrations, sqlFunctions } from './data/schema';
-import { sweepExpiredHolds } from './domain/holds';
+import { AuthorizationHorizon, sweepExpiredHolds } from './domain/holds';
 import { publishInventoryChanges } from './domain/inventory-publisher';
 import { TicketCodes } from './domain/ticket-codes';
 import { purchaseApi } from './http/api';
 import { PgOrderLedger } from './data/order-ledger';
-import { eventConsumer, paymentConsumer } from './messaging/consumers';
+import { eventConsumer, PAYMENT_GROUP, paymentConsumer } from './messaging/consumers';
 import { mailSender } from './messaging/mail-sender';
 import { Mailer } from './messaging/mailer';
 import { coalescedOutboxNotify } from './messaging/outbox-notify';
@@ -68,6 +68,10 @@ export async function startPurchaseService(
         organisers: { store, tx, ledger: new PgOrderLedger(kit.ds), codes, sessions: kit.sessions },
         door: { store, tx, clock: kit.clock, codes, sessions: kit.sessions },
       });
+      const authorizations = new AuthorizationHorizon(
+        () => kit.bus.progress(PAYMENT_GROUP, 'payment.authorized'),
+        kit.clock,
+      );
       const mailer = new Mailer(config.SMTP_URL, config.MAIL_FROM, config.PUBLIC_BASE_URL);
       const mails = mailSender(kit.ds, mailer, kit.logger);
       return {
@@ -81,7 +85,7 @@ export async function startPurchaseService(
           periodic(
             'hold-sweeper',
             config.SWEEP_INTERVAL_MS,
-            () => sweepExpiredHolds(tx, kit.clock),
+            () => sweepExpiredHolds(tx, kit.clock, { horizon: () => authorizations.horizon() }),
             kit.logger,
           ),
           periodic(

@@ -103,6 +103,42 @@ describe('payment.authorized', () => {
     expect(await topic('order.completed', o.orderId, 0)).toHaveLength(0);
   });
 
+  it('keeps the seats of a hold paid before it lapsed while purchase was behind: the sweeper waits for the authorization', async () => {
+    const o = await hold('u-paid-while-behind', [seat('D', 5)]);
+    // The fan paid in time, but purchase has not handled the authorization when the hold runs
+    // out (restarting after a crash, or behind): a transaction of ours holds the message's
+    // processed_messages key, so purchase's consumer waits on it.
+    const auth = envelope('payment.authorized', { ...payment(o.orderId, o.amountMinor), buyerName: 'Ada' });
+    const blocker = h.svc.kit.ds.createQueryRunner();
+    await blocker.connect();
+    await blocker.startTransaction();
+    try {
+      await blocker.query(`INSERT INTO processed_messages (consumer, message_id) VALUES ($1, $2)`, [
+        'purchase.payments',
+        auth.id,
+      ]);
+      await h.bus.publish([{ topic: 'payment.authorized', envelope: auth }]);
+      clock.advance(61_000);
+      // Another fan tries for the seat while the authorization waits: refused every time.
+      const grabber = await h.fan('u-grabber', E);
+      const answers: number[] = [];
+      for (const until = Date.now() + 3000; Date.now() < until; await sleep(300))
+        answers.push(
+          (await call(h, 'POST', `/events/${E}/holds`, grabber, { seats: [seat('D', 5)] })).status,
+        );
+      // 409 seats_taken; 429 when the fan tries too often. Never 201.
+      expect(answers.filter((s) => s !== 409 && s !== 429)).toEqual([]);
+      expect(answers).toContain(409);
+      expect((await orderStatus(o.orderId))!.status).toBe('pending_payment');
+    } finally {
+      await blocker.rollbackTransaction();
+      await blocker.release();
+    }
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'confirmed');
+    expect(await unit(seat('D', 5))).toEqual({ status: 'sold', order_id: o.orderId });
+    expect(await topic('order.expired', o.orderId, 0)).toHaveLength(0);
+  });
+
   it('delivered twice (distinct messages, concurrently), completes once', async () => {
     const o = await hold('u-dup', [seat('D', 1)]);
     await Promise.all([

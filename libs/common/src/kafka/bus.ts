@@ -10,7 +10,7 @@ import {
 } from 'kafkajs';
 import client from 'prom-client';
 import { currentRequestId, withRequestId, type Logger } from '../logger';
-import { deadLettersWaiting, DLQ_GROUP_HEADER } from './dead-letters';
+import { deadLettersWaiting, DLQ_GROUP_HEADER, groupProgress, type PartitionProgress } from './dead-letters';
 import { parseEnvelope, PoisonMessageError } from './envelope';
 import type { Envelope } from './messages';
 import { topicsOf, type KafkaService } from './access';
@@ -92,6 +92,8 @@ export interface MessageBus {
   ping(): Promise<void>;
   ensureTopics(): Promise<void>;
   topicName(topic: string): string;
+  /** How far one of this service's consumer groups (its logical name) has read a topic, per partition. */
+  progress(groupId: string, topic: TopicName): Promise<PartitionProgress[]>;
 }
 
 export interface KafkaBusOptions {
@@ -633,6 +635,11 @@ export class KafkaBus implements MessageBus {
   async deadLettersWaiting(dlqTopics: readonly string[]): Promise<Record<string, number>> {
     await this.admin.connect();
     return deadLettersWaiting(this.admin, dlqTopics, this.prefix);
+  }
+
+  async progress(groupId: string, topic: TopicName): Promise<PartitionProgress[]> {
+    await this.admin.connect();
+    return (await groupProgress(this.admin, groupId, [topic], this.prefix))[topic] ?? [];
   }
 
   async stop(): Promise<void> {

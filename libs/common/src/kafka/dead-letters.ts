@@ -11,6 +11,47 @@ export const DLQ_REPLAY_GROUP = 'ops.dlq-replay';
 /** Header naming the consumer group that gave up on a message (a topic has several consumers). */
 export const DLQ_GROUP_HEADER = 'dlq-group';
 
+/** One partition of a topic as a consumer group stands on it. */
+export interface PartitionProgress {
+  partition: number;
+  /** The partition's end offset (the next message's). */
+  end: number;
+  /** Where the group resumes: its committed offset, or the log start where it committed nothing or retention passed it. */
+  done: number;
+}
+
+/**
+ * How far `groupId` has read each partition of each topic (names as given, without the prefix):
+ * one ListOffsets per topic and one OffsetFetch. A partition is read to its end when `done >= end`.
+ */
+export async function groupProgress(
+  admin: Admin,
+  groupId: string,
+  topics: readonly string[],
+  prefix = '',
+): Promise<Record<string, PartitionProgress[]>> {
+  if (topics.length === 0) return {};
+  const names = topics.map((t) => prefix + t);
+  const [ends, committed] = await Promise.all([
+    Promise.all(names.map((t) => admin.fetchTopicOffsets(t))),
+    admin.fetchOffsets({ groupId: prefix + groupId, topics: names }),
+  ]);
+  const done = new Map(
+    committed.flatMap((t) =>
+      t.partitions.map((p) => [`${t.topic}/${p.partition}`, Number(p.offset)] as const),
+    ),
+  );
+  const out: Record<string, PartitionProgress[]> = {};
+  topics.forEach((topic, i) => {
+    out[topic] = ends[i]!.map((p) => ({
+      partition: p.partition,
+      end: Number(p.high),
+      done: Math.max(Number(p.low), done.get(`${names[i]}/${p.partition}`) ?? -1),
+    }));
+  });
+  return out;
+}
+
 /**
  * Dead letters waiting in each topic (names as given, without the prefix): per partition, the end
  * offset minus the replay group's committed offset, or minus the log start when the group has
@@ -21,26 +62,13 @@ export async function deadLettersWaiting(
   dlqTopics: readonly string[],
   prefix = '',
 ): Promise<Record<string, number>> {
-  if (dlqTopics.length === 0) return {};
-  const names = dlqTopics.map((t) => prefix + t);
-  const [ends, committed] = await Promise.all([
-    Promise.all(names.map((t) => admin.fetchTopicOffsets(t))),
-    admin.fetchOffsets({ groupId: prefix + DLQ_REPLAY_GROUP, topics: names }),
-  ]);
-  const done = new Map(
-    committed.flatMap((t) =>
-      t.partitions.map((p) => [`${t.topic}/${p.partition}`, Number(p.offset)] as const),
-    ),
+  const progress = await groupProgress(admin, DLQ_REPLAY_GROUP, dlqTopics, prefix);
+  return Object.fromEntries(
+    Object.entries(progress).map(([topic, parts]) => [
+      topic,
+      parts.reduce((sum, p) => sum + Math.max(0, p.end - p.done), 0),
+    ]),
   );
-  const out: Record<string, number> = {};
-  dlqTopics.forEach((topic, i) => {
-    out[topic] = ends[i]!.reduce((sum, p) => {
-      const high = Number(p.high);
-      const from = Math.max(Number(p.low), done.get(`${names[i]}/${p.partition}`) ?? -1);
-      return sum + Math.max(0, high - from);
-    }, 0);
-  });
-  return out;
 }
 
 export const DEAD_LETTER_GAUGE = 'ts_kafka_dead_letters_waiting';

@@ -8,6 +8,7 @@ import {
   type AppError,
   type Clock,
   type OutgoingMessage,
+  type PartitionProgress,
 } from '@ticketslave/common';
 import { cancelOrder, orderMessage, orderView, type OrderView } from './orders';
 import type { Order, OrderWithItems, PurchaseStore, Transact } from './ports';
@@ -145,15 +146,74 @@ export async function releaseHold(tx: Transact, userId: string, orderId: string)
 }
 
 /**
+ * How far the sweeper may expire holds: up to the last moment by which every card authorization
+ * on its way (payment.authorized) has been read. A fan who paid before the hold ran out keeps the
+ * seats even when purchase was down or behind as the hold ran out: without this, the sweeper of a
+ * restarted purchase gave the seats back (and a waiting fan took them) before the consumer read
+ * the authorization, and the paying fan's order was cancelled (the purchase fault drill's
+ * `order_cancelled`).
+ *
+ * Each reading takes the topic's end offsets at a moment; once the group has read past them, every
+ * authorization published before that moment has been handled, and holds that lapsed before it may
+ * go. Read to the end right away: now. The reading before, otherwise: the horizon trails the
+ * consumer by one sweep. A broker that does not answer moves nothing.
+ */
+export class AuthorizationHorizon {
+  /** Earlier readings not yet read past, oldest first (at most `keep`). */
+  private readings: { at: Date; ends: Map<number, number> }[] = [];
+  private safe: Date | null = null;
+
+  constructor(
+    private readonly read: () => Promise<PartitionProgress[]>,
+    private readonly clock: Clock,
+    private readonly keep = 600,
+  ) {}
+
+  /** Holds lapsed at or before the returned time may be expired; null: none yet. */
+  async horizon(): Promise<Date | null> {
+    const at = this.clock.now();
+    let parts: PartitionProgress[];
+    try {
+      parts = await this.read();
+    } catch {
+      return this.safe;
+    }
+    const done = new Map(parts.map((p) => [p.partition, p.done]));
+    const readPast = (ends: Map<number, number>) =>
+      [...ends].every(([partition, end]) => (done.get(partition) ?? 0) >= end);
+    const ends = new Map(parts.map((p) => [p.partition, p.end]));
+    if (readPast(ends)) {
+      this.safe = at;
+      this.readings = [];
+      return this.safe;
+    }
+    while (this.readings.length && readPast(this.readings[0]!.ends)) this.safe = this.readings.shift()!.at;
+    this.readings.push({ at, ends });
+    if (this.readings.length > this.keep) this.readings.shift();
+    return this.safe;
+  }
+}
+
+/**
  * Expires lapsed holds, a batch at a time: the seats go back on sale and payment hears
  * order.expired. Orders another instance is expiring are skipped, so every instance
- * can sweep at once without two of them expiring the same order.
+ * can sweep at once without two of them expiring the same order. `horizon`: expire only
+ * holds lapsed by then (AuthorizationHorizon); none when null.
  */
-export async function sweepExpiredHolds(tx: Transact, clock: Clock, batch = 200): Promise<number> {
+export async function sweepExpiredHolds(
+  tx: Transact,
+  clock: Clock,
+  opts: { batch?: number; horizon?: () => Promise<Date | null> } = {},
+): Promise<number> {
+  const batch = opts.batch ?? 200;
+  const now = clock.now();
+  const horizon = opts.horizon ? await opts.horizon() : now;
+  if (!horizon) return 0;
+  const until = horizon < now ? horizon : now;
   let total = 0;
   for (;;) {
     const n = await tx(async (s) => {
-      const due = await s.orders.lockLapsed(clock.now(), batch);
+      const due = await s.orders.lockLapsed(until, batch);
       if (due.length === 0) return 0;
       const ids = due.map((o) => o.orderId);
       await s.units.release(ids, 'held');

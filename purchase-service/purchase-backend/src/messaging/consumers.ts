@@ -56,8 +56,11 @@ export function eventConsumer(kit: Kit): Part {
  * back. `onPaid` runs after a commit that queued a mail (tickets issued, a refund or dispute
  * settled): it wakes the mail outbox's sender.
  */
+/** The group reading payment's topics; the hold sweeper waits for it (domain/holds AuthorizationHorizon). */
+export const PAYMENT_GROUP = 'purchase.payments';
+
 export function paymentConsumer(kit: Kit, issuer: TicketIssuer, onPaid: () => void): Part {
-  const group = 'purchase.payments';
+  const group = PAYMENT_GROUP;
   return consumerPart(group, () =>
     kit.bus.subscribe({
       groupId: group,

@@ -16,8 +16,7 @@ export interface PreparedStatements extends Queryable {
  * its own transaction, `transaction` several in one, without the ORM's query runner.
  */
 export function preparedStatements(ds: DataSource): PreparedStatements {
-  // TypeORM's postgres driver keeps its pg pool as `master` (there once the DataSource is initialized).
-  const pool = () => (ds.driver as unknown as { master: Pool }).master;
+  const pool = () => pgPool(ds);
   const names = new Map<string, string>();
   const nameOf = (text: string) => {
     let name = names.get(text);
@@ -34,22 +33,38 @@ export function preparedStatements(ds: DataSource): PreparedStatements {
     }) as Queryable;
   return {
     query: (text: string, values?: unknown[]) => on(pool()).query(text, values),
-    transaction: async <T>(fn: (db: Queryable) => Promise<T>): Promise<T> => {
-      const client = await pool().connect();
-      try {
-        await client.query('BEGIN');
-        const result = await fn(on(client));
-        await client.query('COMMIT');
-        client.release();
-        return result;
-      } catch (err) {
-        // A connection whose rollback failed is in an unknown state: it is closed, not reused.
-        await client.query('ROLLBACK').then(
-          () => client.release(),
-          (rollbackErr: Error) => client.release(rollbackErr),
-        );
-        throw err;
-      }
-    },
+    transaction: <T>(fn: (db: Queryable) => Promise<T>): Promise<T> =>
+      pgTransaction(ds, (client) => fn(on(client))),
   };
+}
+
+/** A pg connection as a Queryable (`enqueueMessages` and the like inside a `pgTransaction`). */
+export const asQueryable = (client: PoolClient): Queryable =>
+  ({
+    query: async (text: string, values?: unknown[]) => (await client.query(text, values)).rows,
+  }) as Queryable;
+
+/** The DataSource's pg pool (TypeORM's postgres driver keeps it as `master` once initialized). */
+export const pgPool = (ds: DataSource): Pool => (ds.driver as unknown as { master: Pool }).master;
+
+/**
+ * Runs `fn` in one transaction on a pooled pg connection of its own, for what the ORM cannot
+ * carry: COPY streams (pg-copy-streams), prepared statements. Same search_path as the ORM's.
+ */
+export async function pgTransaction<T>(ds: DataSource, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pgPool(ds).connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    client.release();
+    return result;
+  } catch (err) {
+    // A connection whose rollback failed is in an unknown state: it is closed, not reused.
+    await client.query('ROLLBACK').then(
+      () => client.release(),
+      (rollbackErr: Error) => client.release(rollbackErr),
+    );
+    throw err;
+  }
 }

@@ -118,3 +118,32 @@ export function serializeFairnessDocument(doc: FairnessDocumentV2): string {
   const { entrantHashes, ...head } = doc;
   return `${JSON.stringify(head).slice(0, -1)},"entrantHashes":${JSON.stringify(entrantHashes)}}`;
 }
+
+/**
+ * The same bytes as `utf8(serializeFairnessDocument(doc))`, written in one pass from the
+ * entrant list in its byte form (`entrantListBytes`: `count` hashes of 64 hex joined by
+ * '\n', as the buffer reads them at the close) instead of a million strings: 67 MB for a
+ * million entrants, without the intermediate JSON text.
+ */
+export function serializeFairnessDocumentBytes(
+  head: Omit<FairnessDocumentV2, 'entrantHashes'>,
+  list: Uint8Array,
+  count: number,
+): Uint8Array {
+  if (list.length !== (count === 0 ? 0 : count * 65 - 1))
+    throw new Error(`an entrant list of ${count} hashes must be ${count * 65 - 1} bytes`);
+  const start = new TextEncoder().encode(`${JSON.stringify(head).slice(0, -1)},"entrantHashes":[`);
+  const out = new Uint8Array(start.length + (count === 0 ? 0 : count * 67 - 1) + 2);
+  out.set(start);
+  let at = start.length;
+  for (let k = 0; k < count; k++) {
+    if (k > 0) out[at++] = 0x2c; // ,
+    out[at++] = 0x22; // "
+    out.set(list.subarray(k * 65, k * 65 + 64), at);
+    at += 64;
+    out[at++] = 0x22;
+  }
+  out[at++] = 0x5d; // ]
+  out[at++] = 0x7d; // }
+  return out;
+}

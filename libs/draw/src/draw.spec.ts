@@ -1,5 +1,16 @@
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
-import { DRAW_V1, DRAW_V2, commitmentOf, entrantHash, entrantsDigest, finalSeedV2, runDraw } from './draw';
+import {
+  DRAW_V1,
+  DRAW_V2,
+  assertSortedEntrantList,
+  commitmentOf,
+  entrantHash,
+  entrantListBytes,
+  entrantListDigest,
+  entrantsDigest,
+  finalSeedV2,
+  runDraw,
+} from './draw';
 import { KeystreamWords, shuffle, shuffledIndices } from './shuffle';
 
 const SALT = '00'.repeat(32);
@@ -142,3 +153,33 @@ describe('the draw', () => {
 const bytesHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 /** Queue numbers of alice, bob, carol, dave, erin: salt 00…, seed 11…, randomness cd… */
 const V2_VECTOR = [5, 3, 1, 4, 2];
+
+describe('the entrant list in byte form', () => {
+  const salt = '00'.repeat(32);
+  const sorted = ['alice', 'bob', 'carol', 'dave', 'erin'].map((u) => entrantHash(salt, u)).sort();
+
+  it('when digested as bytes, then it gives the digest of the hashes (test vector)', async () => {
+    expect(await entrantListDigest(entrantListBytes(sorted))).toBe(
+      '8ade7b3e6d5ceb9d29494798909ade40feda92d59df9a09e0b7f39b152b7e6f9',
+    );
+    expect(await entrantListDigest(new Uint8Array(0))).toBe(await entrantsDigest([]));
+  });
+
+  it('when sorted and unique, then it is accepted', () => {
+    expect(() => assertSortedEntrantList(entrantListBytes(sorted), sorted.length)).not.toThrow();
+    expect(() => assertSortedEntrantList(new Uint8Array(0), 0)).not.toThrow();
+  });
+
+  it('when two entrants share a hash, then it is refused rather than one dropped', () => {
+    const twins = [...sorted.slice(0, 3), sorted[2]!, ...sorted.slice(3)];
+    expect(() => assertSortedEntrantList(entrantListBytes(twins), twins.length)).toThrow(/share the hash/);
+  });
+
+  it('when out of order, not hex or not the right length, then it is refused', () => {
+    const swapped = [sorted[1]!, sorted[0]!, ...sorted.slice(2)];
+    expect(() => assertSortedEntrantList(entrantListBytes(swapped), 5)).toThrow(/ascending/);
+    const upper = [sorted[0]!.toUpperCase(), ...sorted.slice(1)];
+    expect(() => assertSortedEntrantList(entrantListBytes(upper), 5)).toThrow(/lowercase hex/);
+    expect(() => assertSortedEntrantList(entrantListBytes(sorted), 4)).toThrow(/bytes/);
+  });
+});

@@ -42,7 +42,39 @@ export function entrantListBytes(sortedHashes: readonly string[]): Uint8Array {
 
 /** hex(SHA-256(utf8(sortedHashes joined by '\n'))). */
 export async function entrantsDigest(sortedHashes: readonly string[]): Promise<string> {
-  return bytesToHex(await sha256Large(entrantListBytes(sortedHashes)));
+  return entrantListDigest(entrantListBytes(sortedHashes));
+}
+
+/** hex(SHA-256(list)) of an entrant list already in its byte form (`entrantListBytes`). */
+export async function entrantListDigest(list: Uint8Array): Promise<string> {
+  return bytesToHex(await sha256Large(list));
+}
+
+/**
+ * Checks an entrant list in byte form (`count` hashes of 64 lowercase hex, joined by '\n')
+ * is what the draw takes: that shape, strictly ascending (sorted and without duplicates).
+ * Throws naming the first offence; a duplicate would be one user id twice, which the draw
+ * refuses rather than drop one (docs/fairness.md §3).
+ */
+export function assertSortedEntrantList(list: Uint8Array, count: number): void {
+  if (list.length !== (count === 0 ? 0 : count * 65 - 1))
+    throw new Error(`an entrant list of ${count} hashes must be ${count * 65 - 1} bytes, not ${list.length}`);
+  for (let k = 0; k < count; k++) {
+    const at = k * 65;
+    for (let i = at; i < at + 64; i++) {
+      const c = list[i]!;
+      if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)))
+        throw new Error(`entrant hash ${k + 1} is not 64 lowercase hex`);
+    }
+    if (k < count - 1 && list[at + 64] !== 0x0a)
+      throw new Error(`entrant hash ${k + 1} is not followed by '\n'`);
+    if (k === 0) continue;
+    let cmp = 0;
+    for (let i = 0; i < 64 && cmp === 0; i++) cmp = list[at - 65 + i]! - list[at + i]!;
+    if (cmp === 0)
+      throw new Error(`two entrants share the hash ${new TextDecoder().decode(list.subarray(at, at + 64))}`);
+    if (cmp > 0) throw new Error(`entrant hashes ${k} and ${k + 1} are not in ascending order`);
+  }
 }
 
 /** draw-v1: SHA-256(seed ‖ entrantsDigest ‖ beacon), the beacon any length (empty when there was none). */

@@ -12,6 +12,7 @@ import {
 import { DrandBeacon } from './beacon/drand-beacon';
 import { beaconChainHash, type BufferConfig } from './config';
 import { PgBufferStore } from './data/pg-buffer-store';
+import { RecentDraws } from './data/recent-draws';
 import { s3FairnessStore } from './data/s3-fairness-store';
 import { migrations, sqlFunctions } from './data/schema';
 import { BufferDomain } from './domain/buffer';
@@ -41,8 +42,9 @@ export async function startBufferService(
     sqlFunctions: sqlFunctions(),
     frontendDir: path.resolve(__dirname, '../../buffer-frontend/dist'),
     wire: (kit) => {
-      const publisher = assignmentPublisherPart({ ds: kit.ds, bus: kit.bus, logger: kit.logger });
-      const store = new PgBufferStore(kit.ds, () => publisher.nudge());
+      const recent = new RecentDraws();
+      const publisher = assignmentPublisherPart({ ds: kit.ds, bus: kit.bus, logger: kit.logger, recent });
+      const store = new PgBufferStore(kit.ds, () => publisher.nudge(), recent);
       const beacon = new DrandBeacon(config.BEACON_URL, {
         timeoutMs: config.BEACON_TIMEOUT_MS,
         chainHash: beaconChainHash(config),

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Envelope } from '@ticketslave/common';
 import { eventually, readTopic } from '@ticketslave/dev/test-support';
-import { drawNumbers } from '../src/domain/buffer';
+import { runDraw } from '@ticketslave/draw';
 import { bulkJoin, startHarness, type Harness } from './harness';
 
 /**
@@ -110,7 +110,7 @@ it('a buffer killed with SIGKILL mid-close and mid-publish resumes: every entran
   await when('the close is writing numbers', async () => {
     const { rows } = await h.pg.query(
       `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'
-         AND query LIKE 'INSERT INTO numbers%'`,
+         AND query LIKE 'COPY numbers%'`,
     );
     return rows.length > 0;
   });
@@ -157,15 +157,19 @@ it('a buffer killed with SIGKILL mid-close and mid-publish resumes: every entran
     'SELECT seed, beacon, draw_version AS "drawVersion" FROM buffer_events WHERE event_id = $1',
     [event.eventId],
   );
-  const drawn = await drawNumbers(
-    ev[0],
-    rows.map((r) => ({ userId: r.user_id, entrantHash: r.entrant_hash })),
-  );
-  const stored = new Map(rows.map((r) => [r.user_id, r.queue_number]));
-  drawn.order.forEach((user, i) => {
-    if (stored.get(user) !== i + 1)
-      throw new Error(`${user} holds ${stored.get(user)}, the draw says ${i + 1}`);
+  // The reference draw of @ticketslave/draw, over the hashes as strings.
+  const drawn = await runDraw({
+    version: ev[0].drawVersion,
+    seed: ev[0].seed,
+    beacon: ev[0].beacon,
+    entrantHashes: rows.map((r) => r.entrant_hash),
   });
+  const byHash = new Map(rows.map((r) => [r.entrant_hash, r]));
+  drawn.order.forEach((hash, i) => {
+    const { user_id, queue_number } = byHash.get(hash)!;
+    if (queue_number !== i + 1) throw new Error(`${user_id} holds ${queue_number}, the draw says ${i + 1}`);
+  });
+  const stored = new Map(rows.map((r) => [r.user_id, r.queue_number]));
 
   mark('checked db');
   // Queue's view: whatever was sent twice, each number names one fan and each fan one number.

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { commitmentOf, type DrandChainInfo, type DrawVersion } from '@ticketslave/draw';
 import {
+  asQueryable,
   claimPerson,
   DEFAULT_JOIN_POW_MAX_NUMBER,
   enqueueMessages,
   envelope,
   KeyedBatcher,
   lockKeySql,
+  pgTransaction,
   preparedStatements,
   queryOne,
   queryRows,
@@ -24,11 +26,11 @@ import type {
   DrawnNumbers,
   Entry,
   JoinOutcome,
+  SortedEntrants,
 } from '../domain/ports';
 import { JOINABLE_STATUSES } from '../domain/ports';
-
-/** Numbers per INSERT: bounded parameter arrays (a few MB), four statements for a million fans. */
-const ROWS_PER_STATEMENT = 250_000;
+import { copyNumbers, drawnUser, readClosingEntries } from './close-copy';
+import { RecentDraws, type RecentDraw } from './recent-draws';
 
 interface EventRow {
   event_id: string;
@@ -184,17 +186,6 @@ const eventFromJson = (r: z.infer<typeof EventJson>): BufferEvent =>
 const entryFromJson = (r: EntryJson, queueNumber: number | null): Entry =>
   toEntry({ ...r, joined_at: new Date(r.joined_at), queue_number: queueNumber });
 
-/** Appends numbers first+1, first+2, … to `users` in order: insert-only, no read of entries. */
-async function insertNumbers(db: Queryable, eventId: string, first: number, users: string[]): Promise<void> {
-  for (let i = 0; i < users.length; i += ROWS_PER_STATEMENT) {
-    await db.query(
-      `INSERT INTO numbers (event_id, queue_number, user_id)
-       SELECT $1, $2::int + x.i::int, x.u FROM unnest($3::text[]) WITH ORDINALITY AS x(u, i)`,
-      [eventId, first + i, users.slice(i, i + ROWS_PER_STATEMENT)],
-    );
-  }
-}
-
 export class PgBufferStore implements BufferStore {
   /** Each event's salt, made on first sight and never changed, so safe to keep. */
   private readonly salts = new Map<string, string>();
@@ -215,6 +206,8 @@ export class PgBufferStore implements BufferStore {
   constructor(
     private readonly ds: DataSource,
     private readonly onNumbered: (eventId: string) => void = () => undefined,
+    /** What this instance's closes drew, for the fairness document and the publisher. */
+    private readonly recent: RecentDraws = new RecentDraws(),
   ) {
     this.prepared = preparedStatements(ds);
   }
@@ -442,58 +435,43 @@ export class PgBufferStore implements BufferStore {
 
   async completeClose(
     eventId: string,
-    draw: (event: BufferEvent, entrants: { userId: string; entrantHash: string }[]) => Promise<DrawnNumbers>,
+    draw: (event: BufferEvent, entrants: SortedEntrants) => Promise<DrawnNumbers>,
   ): Promise<CloseOutcome | null> {
-    const outcome = await this.ds.transaction(async (em) => {
+    let drawn: RecentDraw | undefined;
+    const outcome = await pgTransaction(this.ds, async (client) => {
       // Exclusive: no join is mid-flight while the late joiners of the closing phase are numbered.
-      await em.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`, [eventId]);
-      const row = await queryOne<EventRow>(
-        em,
+      await client.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`, [eventId]);
+      const { rows } = await client.query<EventRow>(
         `SELECT * FROM buffer_events WHERE event_id = $1 AND state = 'closing' AND beacon IS NOT NULL FOR UPDATE`,
         [eventId],
       );
+      const row = rows[0];
       if (!row) return null;
       const t0 = performance.now();
       const ms: Record<string, number> = {};
       const lap = (phase: string) => (ms[phase] = Math.round(performance.now() - t0));
       const event = toEvent(row);
       // Nothing is numbered before the close commits (late joins wait for 'closed').
-      if (await queryOne(em, 'SELECT 1 FROM numbers WHERE event_id = $1 LIMIT 1', [eventId]))
+      if ((await client.query('SELECT 1 FROM numbers WHERE event_id = $1 LIMIT 1', [eventId])).rowCount)
         throw new Error(`event ${eventId} is closing but already has numbers`);
       // One read for both groups: the buffered fans, and the late joiners of the closing phase
       // (no one adds to either while the exclusive lock is held). In hash order (the column is
       // COLLATE "C"), which is the draw's sorted list, so the draw does not sort again.
-      const rows = await queryRows<{ user_id: string; entrant_hash: string; late: boolean; seq: string }>(
-        em,
-        'SELECT user_id, entrant_hash, late, seq FROM entries WHERE event_id = $1 ORDER BY entrant_hash',
-        [eventId],
-      );
+      const read = await readClosingEntries(client, eventId);
       lap('read');
-      const entrants: { userId: string; entrantHash: string }[] = [];
-      const lateRows: { userId: string; seq: bigint }[] = [];
-      for (const r of rows) {
-        if (r.late) lateRows.push({ userId: r.user_id, seq: BigInt(r.seq) });
-        else entrants.push({ userId: r.user_id, entrantHash: r.entrant_hash });
-      }
-      const drawn = await draw(event, entrants);
+      const numbers = await draw(event, read.entrants);
       lap('draw');
-      const total = drawn.order.length;
-      await insertNumbers(em, eventId, 0, drawn.order);
-      lateRows.sort((x, y) => (x.seq < y.seq ? -1 : x.seq > y.seq ? 1 : 0));
-      await insertNumbers(
-        em,
-        eventId,
-        total,
-        lateRows.map((r) => r.userId),
-      );
+      const total = read.entrants.count;
+      await copyNumbers(client, eventId, 0, total, drawnUser(read.users, numbers.order));
+      await copyNumbers(client, eventId, total, read.late.length, (k) => read.late[k]!);
       lap('numbers');
-      await em.query(
+      await client.query(
         `UPDATE buffer_events SET state = 'closed', total = $2, entrants_digest = $3, last_number = $4
          WHERE event_id = $1`,
-        [eventId, total, drawn.entrantsDigest, total + lateRows.length],
+        [eventId, total, numbers.entrantsDigest, total + read.late.length],
       );
       // The numbers themselves go out on queue.assigned from the numbers table (AssignmentPublisher).
-      await enqueueMessages(em, [
+      await enqueueMessages(asQueryable(client), [
         {
           topic: 'buffer.closed',
           envelope: envelope('buffer.closed', {
@@ -502,12 +480,14 @@ export class PgBufferStore implements BufferStore {
             commitment: event.commitment,
             seed: event.seed,
             beacon: event.beacon ?? '',
-            entrantsDigest: drawn.entrantsDigest,
+            entrantsDigest: numbers.entrantsDigest,
           }),
         },
       ]);
-      return { total, lateNumbered: lateRows.length, ms };
+      drawn = { entrants: read.entrants, users: read.users, order: numbers.order, late: read.late };
+      return { total, lateNumbered: read.late.length, ms };
     });
+    if (outcome && drawn) this.recent.add(eventId, drawn);
     if (outcome) this.onNumbered(eventId);
     return outcome;
   }
@@ -517,15 +497,12 @@ export class PgBufferStore implements BufferStore {
       `UPDATE buffer_events SET fairness_etag = $2 WHERE event_id = $1 AND state = 'closed' AND fairness_etag IS NULL`,
       [eventId, etag],
     );
+    this.recent.documentStored(eventId);
   }
 
-  async sortedEntrantHashes(eventId: string): Promise<string[]> {
-    // COLLATE "C" orders by bytes, which for lowercase hex is exactly JavaScript's sort.
-    const rows = await queryRows<{ entrant_hash: string }>(
-      this.ds,
-      `SELECT entrant_hash FROM entries WHERE event_id = $1 AND NOT late ORDER BY entrant_hash COLLATE "C"`,
-      [eventId],
-    );
-    return rows.map((r) => r.entrant_hash);
+  async sortedEntrants(eventId: string): Promise<SortedEntrants> {
+    const held = this.recent.entrants(eventId);
+    if (held) return held;
+    return pgTransaction(this.ds, async (client) => (await readClosingEntries(client, eventId)).entrants);
   }
 }

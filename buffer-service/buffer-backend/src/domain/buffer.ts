@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   ConflictError,
   ForbiddenError,
@@ -15,13 +15,16 @@ import {
 import {
   DRAW_V1,
   DRAW_V2,
+  assertSortedEntrantList,
   entrantHash,
-  entrantsDigest,
+  entrantListDigest,
   finalSeedV1,
   finalSeedV2,
+  sha256Large,
   shuffledIndices,
-  serializeFairnessDocument,
-  type FairnessDocument,
+  serializeFairnessDocumentBytes,
+  type FairnessDocumentV1,
+  type FairnessDocumentV2,
   type FairnessReceiptKeys,
 } from '@ticketslave/draw';
 import { JOINABLE_STATUSES } from './ports';
@@ -34,6 +37,7 @@ import type {
   FairnessDocumentStore,
   DrawnNumbers,
   Entry,
+  SortedEntrants,
 } from './ports';
 
 /** The join's proof of work (libs/common `ProofOfWork`: ALTCHA challenges, spent ones in PostgreSQL). */
@@ -74,33 +78,24 @@ export const newSecrets = () => ({
 });
 
 /**
- * The draw over the buffered entrants, keyed back to user ids: exactly `runDraw` of
- * @ticketslave/draw (same sorted list, digest, final seed and Fisher–Yates), but shuffling
- * the entrants' indices instead of hash strings, so a million entrants need no maps.
- * Entrants read in ascending hash order (as the store reads them) are not re-sorted.
- * `beacon` is the round's randomness (draw-v2) or draw-v1's beacon value.
+ * The draw over the buffered entrants: exactly `runDraw` of @ticketslave/draw (same list,
+ * digest, final seed and Fisher–Yates), over the entrant list in its byte form as the store
+ * reads it (ascending, unique: checked here, never re-sorted), shuffling indices, so a
+ * million entrants need neither strings nor maps. `beacon` is the round's randomness
+ * (draw-v2) or draw-v1's beacon value.
  */
 export async function drawNumbers(
   event: Pick<BufferEvent, 'seed' | 'beacon' | 'drawVersion'>,
-  entrants: readonly { userId: string; entrantHash: string }[],
+  entrants: SortedEntrants,
 ): Promise<DrawnNumbers> {
-  let sorted = entrants;
-  for (let i = 1; i < entrants.length; i++)
-    if (!(entrants[i - 1]!.entrantHash < entrants[i]!.entrantHash)) {
-      sorted = [...entrants].sort((a, b) => (a.entrantHash < b.entrantHash ? -1 : 1));
-      break;
-    }
-  const hashes = sorted.map((e) => e.entrantHash);
-  for (let i = 1; i < hashes.length; i++)
-    // Salted SHA-256 of distinct user ids; equal hashes would merge two fans into one place.
-    if (hashes[i - 1] === hashes[i]) throw new Error(`two entrants share the hash ${hashes[i]}`);
-  const digest = await entrantsDigest(hashes);
+  // Salted SHA-256 of distinct user ids; equal hashes would merge two fans into one place.
+  assertSortedEntrantList(entrants.list, entrants.count);
+  const digest = await entrantListDigest(entrants.list);
   const key =
     event.drawVersion === DRAW_V2
       ? finalSeedV2(event.seed, digest, event.beacon!)
       : finalSeedV1(event.seed, digest, event.beacon ?? '');
-  const order = shuffledIndices(sorted.length, key);
-  return { entrantsDigest: digest, order: Array.from(order, (i) => sorted[i]!.userId) };
+  return { entrantsDigest: digest, order: shuffledIndices(entrants.count, key) };
 }
 
 const view = (e: Entry): EntryView => ({
@@ -315,19 +310,21 @@ export class BufferDomain {
     const event = await this.store.getEvent(eventId);
     if (!event || event.state !== 'closed') throw new Error(`event ${eventId} is not closed`);
     if (event.fairnessEtag) return event.fairnessEtag;
-    const doc = await this.buildFairness(event);
-    const json = doc.version === DRAW_V2 ? serializeFairnessDocument(doc) : JSON.stringify(doc);
-    const etag = `"${createHash('sha256').update(json).digest('base64url')}"`;
+    const json = this.fairnessBytes(event, await this.store.sortedEntrants(eventId));
+    // Web Crypto's digest runs off the event loop: 67 MB for a million entrants.
+    const etag = `"${Buffer.from(await sha256Large(json)).toString('base64url')}"`;
     await this.documents.put(eventId, json, etag);
     await this.store.storeFairnessEtag(eventId, etag);
     return etag;
   }
 
-  private async buildFairness(event: BufferEvent): Promise<FairnessDocument> {
+  /** The document's bytes, written in one pass from the entrant list (docs/fairness.md §7). */
+  private fairnessBytes(event: BufferEvent, entrants: SortedEntrants): Uint8Array {
     const { eventId } = event;
-    const entrantHashes = await this.store.sortedEntrantHashes(eventId);
-    if (event.drawVersion === DRAW_V1)
-      return {
+    if (event.drawVersion === DRAW_V1) {
+      // Events closed before draw-v2: few and small; their field order is the old one.
+      const text = new TextDecoder().decode(entrants.list);
+      const doc: FairnessDocumentV1 = {
         version: DRAW_V1,
         eventId,
         commitment: event.commitment,
@@ -336,10 +333,12 @@ export class BufferDomain {
         beacon: event.beacon ?? '',
         beaconRound: event.beaconRound,
         entrantsDigest: event.entrantsDigest!,
-        entrantHashes,
-        total: entrantHashes.length,
+        entrantHashes: text === '' ? [] : text.split('\n'),
+        total: entrants.count,
       };
-    return {
+      return Buffer.from(JSON.stringify(doc), 'utf8');
+    }
+    const head: Omit<FairnessDocumentV2, 'entrantHashes'> = {
       version: DRAW_V2,
       eventId,
       commitment: event.commitment,
@@ -355,8 +354,8 @@ export class BufferDomain {
       },
       receiptKeys: this.receiptKeys,
       entrantsDigest: event.entrantsDigest!,
-      total: entrantHashes.length,
-      entrantHashes,
+      total: entrants.count,
     };
+    return serializeFairnessDocumentBytes(head, entrants.list, entrants.count);
   }
 }

@@ -52,10 +52,20 @@ export interface JoinOutcome {
   event: BufferEvent;
 }
 
+/**
+ * The buffered entrants as the draw takes them: the entrant list in its byte form
+ * (docs/fairness.md §3: `count` hashes of 64 lowercase hex, ascending, joined by '\n'),
+ * not a million strings.
+ */
+export interface SortedEntrants {
+  count: number;
+  list: Uint8Array;
+}
+
 export interface DrawnNumbers {
   entrantsDigest: string;
-  /** User ids in queue order: element k has queue number k+1. */
-  order: string[];
+  /** Element k is the index (in hash order) of the entrant with queue number k+1. */
+  order: Uint32Array;
 }
 
 export interface CloseOutcome {
@@ -104,9 +114,10 @@ export interface BufferStore {
    */
   completeClose(
     eventId: string,
-    draw: (event: BufferEvent, entrants: { userId: string; entrantHash: string }[]) => Promise<DrawnNumbers>,
+    draw: (event: BufferEvent, entrants: SortedEntrants) => Promise<DrawnNumbers>,
   ): Promise<CloseOutcome | null>;
-  sortedEntrantHashes(eventId: string): Promise<string[]>;
+  /** The closed event's entrant list (from the close's own read while this instance still holds it). */
+  sortedEntrants(eventId: string): Promise<SortedEntrants>;
   /** Records that the event's fairness document is stored, with its ETag. */
   storeFairnessEtag(eventId: string, etag: string): Promise<void>;
 }
@@ -136,8 +147,8 @@ export interface Beacon {
  * immutable after the close, so it is built once and served from here ever after.
  */
 export interface FairnessDocumentStore {
-  /** Stores the document's JSON text (idempotent: the same event always gets the same text). */
-  put(eventId: string, json: string, etag: string): Promise<void>;
+  /** Stores the document's JSON bytes (idempotent: the same event always gets the same bytes). */
+  put(eventId: string, json: Uint8Array, etag: string): Promise<void>;
   /** The stored document, gzip-compressed, as a stream of bytes; null when there is none. */
   getGzip(eventId: string): Promise<AsyncIterable<Buffer> | null>;
 }

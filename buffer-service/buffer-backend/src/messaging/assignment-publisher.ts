@@ -7,13 +7,28 @@ import {
   type MessageBus,
   type OutgoingMessage,
   type Part,
+  type Queryable,
 } from '@ticketslave/common';
 import type { DataSource } from 'typeorm';
+import type { RecentDraws } from '../data/recent-draws';
 
 /** Numbers per `queue.assigned` message: ~60 bytes each keeps a message well under 1 MB. */
 export const ASSIGNMENTS_PER_MESSAGE = 5000;
 /** Numbers per publishing transaction (a multiple of the batch, so batches stay aligned). */
 const NUMBERS_PER_STEP = 10 * ASSIGNMENTS_PER_MESSAGE;
+/** User ids of numbers from+1 … upTo, read from the numbers table (checked contiguous). */
+async function readNumbers(db: Queryable, eventId: string, from: number, upTo: number): Promise<string[]> {
+  const rows = await queryRows<{ queue_number: number; user_id: string }>(
+    db,
+    `SELECT queue_number, user_id FROM numbers
+     WHERE event_id = $1 AND queue_number > $2 AND queue_number <= $3 ORDER BY queue_number`,
+    [eventId, from, upTo],
+  );
+  if (rows.length !== upTo - from || rows.some((r, i) => r.queue_number !== from + i + 1))
+    throw new Error(`event ${eventId}: numbers ${from + 1}..${upTo} are not contiguous`);
+  return rows.map((r) => r.user_id);
+}
+
 /** Held while one instance publishes an event's numbers, so batches go out once and in order. */
 const PUBLISH_LOCK = lockKeySql('buffer.publish', '$1::uuid::text');
 
@@ -31,6 +46,8 @@ export function assignmentPublisherPart(deps: {
   bus: MessageBus;
   logger: Logger;
   pollMs?: number;
+  /** The draws this instance's closes still hold in memory. */
+  recent?: Pick<RecentDraws, 'users' | 'published'>;
 }): Part & { nudge(): void; publishDue(): Promise<boolean> } {
   let stopped = true;
   let loop: Promise<void> | null = null;
@@ -38,8 +55,9 @@ export function assignmentPublisherPart(deps: {
   let nudged = false;
 
   /** One step for one event; true when it has more to publish. */
-  const step = (eventId: string): Promise<boolean> =>
-    deps.ds.transaction(async (em) => {
+  const step = async (eventId: string): Promise<boolean> => {
+    let publishedUpTo = 0;
+    const more = await deps.ds.transaction(async (em) => {
       const lock = await queryOne<{ ok: boolean }>(
         em,
         `SELECT pg_try_advisory_xact_lock(${PUBLISH_LOCK}) AS ok`,
@@ -54,35 +72,34 @@ export function assignmentPublisherPart(deps: {
       if (!ev || ev.published_number >= ev.last_number) return false;
       const from = ev.published_number;
       const upTo = Math.min(ev.last_number, from + NUMBERS_PER_STEP);
-      const rows = await queryRows<{ queue_number: number; user_id: string }>(
-        em,
-        `SELECT queue_number, user_id FROM numbers
-         WHERE event_id = $1 AND queue_number > $2 AND queue_number <= $3 ORDER BY queue_number`,
-        [eventId, from, upTo],
-      );
-      if (rows.length !== upTo - from || rows.some((r, i) => r.queue_number !== from + i + 1))
-        throw new Error(`event ${eventId}: numbers ${from + 1}..${upTo} are not contiguous`);
+      // The close this instance just ran still holds them: no need to read back what it wrote.
+      const users = deps.recent?.users(eventId, from, upTo) ?? (await readNumbers(em, eventId, from, upTo));
       const total = ev.total ?? 0;
       const messages: OutgoingMessage[] = [];
-      for (let i = 0; i < rows.length;) {
-        const late = rows[i]!.queue_number > total;
-        let end = Math.min(rows.length, i + ASSIGNMENTS_PER_MESSAGE);
+      for (let i = 0; i < users.length;) {
+        const late = from + i + 1 > total;
+        let end = Math.min(users.length, i + ASSIGNMENTS_PER_MESSAGE);
         // Batches stay aligned to 1, 5001, …; the last buffered batch ends at total.
         if (!late) end = Math.min(end, total - from);
+        const first = from + i + 1;
         messages.push({
           topic: 'queue.assigned',
           envelope: envelope('queue.assigned', {
             eventId,
             late,
-            assignments: rows.slice(i, end).map((r) => ({ userId: r.user_id, queueNumber: r.queue_number })),
+            assignments: users.slice(i, end).map((userId, j) => ({ userId, queueNumber: first + j })),
           }),
         });
         i = end;
       }
       await deps.bus.publish(messages);
       await em.query('UPDATE buffer_events SET published_number = $2 WHERE event_id = $1', [eventId, upTo]);
+      publishedUpTo = upTo;
       return upTo < ev.last_number;
     });
+    if (publishedUpTo) deps.recent?.published(eventId, publishedUpTo);
+    return more;
+  };
 
   /** Publishes one step of every event with unpublished numbers; true when there is more. */
   const publishDue = async (): Promise<boolean> => {

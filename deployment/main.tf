@@ -138,23 +138,26 @@ module "ecs" {
 }
 
 module "cloudfront" {
-  source                             = "./modules/cloudfront"
-  name                               = local.name
-  domain_name                        = var.domain_name
-  certificate_arn_us_east_1          = var.cloudfront_certificate_arn
-  alb_origin_domain_name             = var.alb_origin_domain_name
-  services                           = keys(local.service_ports)
-  assets_bucket                      = module.s3.assets_bucket
-  assets_bucket_arn                  = module.s3.assets_bucket_arn
-  assets_bucket_regional_domain_name = module.s3.assets_bucket_regional_domain_name
-  images_bucket                      = module.s3.images_bucket
-  images_bucket_arn                  = module.s3.images_bucket_arn
-  images_bucket_regional_domain_name = module.s3.images_bucket_regional_domain_name
-  web_acl_arn                        = module.waf.web_acl_arn
-  origin_secret_header               = var.origin_secret_header
-  origin_secret                      = local.origin_secret
-  logs_bucket_domain_name            = module.access_logs.bucket_domain_name
-  logs_prefix                        = module.access_logs.cloudfront_prefix
+  source                               = "./modules/cloudfront"
+  name                                 = local.name
+  domain_name                          = var.domain_name
+  certificate_arn_us_east_1            = var.cloudfront_certificate_arn
+  alb_origin_domain_name               = var.alb_origin_domain_name
+  services                             = keys(local.service_ports)
+  assets_bucket                        = module.s3.assets_bucket
+  assets_bucket_arn                    = module.s3.assets_bucket_arn
+  assets_bucket_regional_domain_name   = module.s3.assets_bucket_regional_domain_name
+  images_bucket                        = module.s3.images_bucket
+  images_bucket_arn                    = module.s3.images_bucket_arn
+  images_bucket_regional_domain_name   = module.s3.images_bucket_regional_domain_name
+  fairness_bucket                      = module.s3.fairness_bucket
+  fairness_bucket_arn                  = module.s3.fairness_bucket_arn
+  fairness_bucket_regional_domain_name = module.s3.fairness_bucket_regional_domain_name
+  web_acl_arn                          = module.waf.web_acl_arn
+  origin_secret_header                 = var.origin_secret_header
+  origin_secret                        = local.origin_secret
+  logs_bucket_domain_name              = module.access_logs.bucket_domain_name
+  logs_prefix                          = module.access_logs.cloudfront_prefix
 }
 
 module "waf" {

@@ -63,7 +63,9 @@ locals {
       BEACON_CHAIN_HASH = var.beacon_chain_hash
       # Fairness documents (FAIRNESS_KEY_PREFIX in data/s3-fairness-store.ts).
       S3_BUCKET_FAIRNESS = module.s3.fairness_bucket
-      S3_REGION          = var.region
+      # …served from there: CloudFront's /fairness/* behaviour; the fairness route redirects to it.
+      FAIRNESS_PUBLIC_BASE_URL = local.public_base_url
+      S3_REGION                = var.region
     }
     queue = {
       BUFFER_JWKS_URL = "http://buffer:8082/buffer/.well-known/jwks.json"

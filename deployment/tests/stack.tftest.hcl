@@ -68,7 +68,11 @@ override_resource {
 override_resource {
   target          = module.s3.aws_s3_bucket.fairness
   override_during = plan
-  values          = { id = "ticketslave-fairness", arn = "arn:aws:s3:::ticketslave-fairness" }
+  values = {
+    id                          = "ticketslave-fairness"
+    arn                         = "arn:aws:s3:::ticketslave-fairness"
+    bucket_regional_domain_name = "ticketslave-fairness.s3.eu-central-1.amazonaws.com"
+  }
 }
 override_resource {
   target          = aws_secretsmanager_secret.origin
@@ -537,6 +541,15 @@ run "endpoints" {
 
 run "fairness" {
   command = plan
+
+  assert {
+    condition = (
+      local.ecs_services.buffer.environment.FAIRNESS_PUBLIC_BASE_URL == local.public_base_url &&
+      module.cloudfront.fairness_path_pattern == "/${var.facts.fairness_key_prefix}*" &&
+      module.cloudfront.fairness_origin_bucket == module.s3.fairness_bucket_regional_domain_name
+    )
+    error_message = "buffer redirects fairness documents to ${local.ecs_services.buffer.environment.FAIRNESS_PUBLIC_BASE_URL}/${var.facts.fairness_key_prefix}…: CloudFront must serve ${module.cloudfront.fairness_path_pattern} from the fairness bucket (${module.cloudfront.fairness_origin_bucket})."
+  }
 
   assert {
     condition     = local.ecs_services.buffer.environment.S3_BUCKET_FAIRNESS == module.s3.fairness_bucket && local.ecs_services.buffer.environment.S3_REGION == var.region

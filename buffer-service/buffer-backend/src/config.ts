@@ -32,6 +32,13 @@ export const configSchema = z.object({
   BEACON_TIMEOUT_MS: z.coerce.number().int().min(1000).default(60_000),
   /** Where fairness documents are stored once built (S3; the S3 stand-in locally). */
   S3_BUCKET_FAIRNESS: z.string().min(3).default('ticketslave-fairness'),
+  /**
+   * Where the stored documents are publicly readable, their object keys appended (CloudFront's
+   * `/fairness/*` behaviour in AWS: the public base URL; the S3 stand-in's bucket URL in dev).
+   * Set, the fairness route redirects there and the buffer serves no document bytes at all;
+   * unset, it streams them from the bucket itself.
+   */
+  FAIRNESS_PUBLIC_BASE_URL: z.url().optional(),
   S3_ENDPOINT: z.url().optional(),
   S3_REGION: z.string().default('us-east-1'),
   S3_FORCE_PATH_STYLE: envBool.default(false),

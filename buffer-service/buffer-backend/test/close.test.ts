@@ -11,7 +11,9 @@ import {
   type DrawVerification,
 } from '@ticketslave/draw';
 import { eventually, readTopic } from '@ticketslave/dev/test-support';
+import { loadBufferConfig } from '../src/config';
 import { MAX_QUEUE_TICKETS } from '../src/http/queue-ticket-cookies';
+import { startBufferService } from '../src/start';
 import { bulkJoin, fan, join, startHarness, type Harness } from './harness';
 
 let h: Harness;
@@ -183,6 +185,40 @@ describe('closing the buffer at saleStartsAt + bufferGraceSeconds', () => {
     expect(plain.headers.get('etag')).toBe(etag);
     expect(await plain.json()).toEqual(doc);
     await h.pg.query(`DELETE FROM entries WHERE event_id = $1 AND user_id = 'slipped-in'`, [eventId]);
+  });
+
+  it('when FAIRNESS_PUBLIC_BASE_URL is set, redirects to the stored object, which is the document byte for byte and answers 304 itself', async () => {
+    const served = await (await fetch(`${h.service.url}/buffer/api/events/${eventId}/fairness`)).text();
+    const another = await startBufferService(
+      loadBufferConfig({ ...h.env, FAIRNESS_PUBLIC_BASE_URL: `${h.s3Url}/ticketslave-fairness/` }),
+      { port: 0 },
+    );
+    try {
+      const url = `${another.url}/buffer/api/events/${eventId}/fairness`;
+      const redirect = await fetch(url, { redirect: 'manual' });
+      expect(redirect.status).toBe(302);
+      const location = `${h.s3Url}/ticketslave-fairness/fairness/${eventId}.json.gz`;
+      expect(redirect.headers.get('location')).toBe(location);
+      expect(redirect.headers.get('etag')).toBeNull();
+      // What fetch, browsers and verify-draw do: follow it, and take the stored gzip bytes.
+      const followed = await fetch(url);
+      expect(followed.status).toBe(200);
+      expect(followed.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(await followed.text()).toBe(served);
+      // Stored gzip-compressed (fetch inflates it, as browsers do).
+      const raw = await fetch(location);
+      expect(raw.headers.get('content-encoding')).toBe('gzip');
+      expect(await raw.text()).toBe(served);
+      const etag = raw.headers.get('etag')!;
+      expect((await fetch(location, { headers: { 'if-none-match': etag } })).status).toBe(304);
+      // A client holding the buffer's own ETag still gets its 304 from the buffer.
+      const { rows } = await h.pg.query('SELECT fairness_etag FROM buffer_events WHERE event_id = $1', [
+        eventId,
+      ]);
+      expect((await fetch(url, { headers: { 'if-none-match': rows[0].fairness_etag } })).status).toBe(304);
+    } finally {
+      await another.stop();
+    }
   });
 
   it('lets a fan check their number with npm run verify-draw and their receipt', async () => {

@@ -38,6 +38,8 @@ export interface Harness {
   db: TestDatabase;
   kafka: TestKafka;
   identity: TestIdentity;
+  /** The S3 stand-in holding the fairness bucket. */
+  s3Url: string;
   beaconUrl: string;
   /** The beacon stand-in's chain (what verifiers are told to trust, as `--chain-info`). */
   beaconInfo: DrandChainInfo;
@@ -146,6 +148,7 @@ export async function startHarness(label: string, extraEnv: Record<string, strin
     kafka,
     identity,
     beaconUrl: beacon.url,
+    s3Url: s3.url,
     beaconInfo,
     stopBeacon: async () => {
       await beacon?.stop();

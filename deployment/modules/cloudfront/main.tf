@@ -9,7 +9,8 @@ locals {
   cors_s3_origin             = "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf"
   security_headers_policy_id = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 
-  images_path_pattern = "/images/*"
+  images_path_pattern   = "/images/*"
+  fairness_path_pattern = "/fairness/*"
 }
 
 resource "aws_cloudfront_origin_access_control" "s3" {
@@ -94,6 +95,12 @@ resource "aws_cloudfront_distribution" "this" {
     origin_access_control_id = aws_cloudfront_origin_access_control.s3.id
   }
 
+  origin {
+    origin_id                = "fairness"
+    domain_name              = var.fairness_bucket_regional_domain_name
+    origin_access_control_id = aws_cloudfront_origin_access_control.s3.id
+  }
+
   # Pages, API and WebSockets.
   default_cache_behavior {
     target_origin_id           = "alb"
@@ -134,6 +141,20 @@ resource "aws_cloudfront_distribution" "this" {
     compress                   = true
   }
 
+  # Fairness documents, immutable once stored (gzip, ETag, a year of caching set on the object);
+  # buffer's fairness route redirects here, so their bytes never pass through the services.
+  ordered_cache_behavior {
+    path_pattern               = local.fairness_path_pattern
+    target_origin_id           = "fairness"
+    viewer_protocol_policy     = "redirect-to-https"
+    allowed_methods            = ["GET", "HEAD", "OPTIONS"]
+    cached_methods             = ["GET", "HEAD"]
+    cache_policy_id            = local.caching_optimized
+    origin_request_policy_id   = local.cors_s3_origin
+    response_headers_policy_id = local.security_headers_policy_id
+    compress                   = true
+  }
+
   restrictions {
     geo_restriction {
       restriction_type = "none"
@@ -159,8 +180,9 @@ resource "aws_cloudfront_distribution" "this" {
 # Only this distribution may read the buckets.
 data "aws_iam_policy_document" "bucket_read" {
   for_each = {
-    assets = var.assets_bucket_arn
-    images = var.images_bucket_arn
+    assets   = var.assets_bucket_arn
+    images   = var.images_bucket_arn
+    fairness = var.fairness_bucket_arn
   }
   statement {
     sid       = "CloudFrontOriginAccessControl"
@@ -186,4 +208,9 @@ resource "aws_s3_bucket_policy" "assets" {
 resource "aws_s3_bucket_policy" "images" {
   bucket = var.images_bucket
   policy = data.aws_iam_policy_document.bucket_read["images"].json
+}
+
+resource "aws_s3_bucket_policy" "fairness" {
+  bucket = var.fairness_bucket
+  policy = data.aws_iam_policy_document.bucket_read["fairness"].json
 }

@@ -16,6 +16,16 @@ output "images_path_pattern" {
   value       = local.images_path_pattern
 }
 
+output "fairness_path_pattern" {
+  description = "Public paths served from the fairness bucket (the path is the object key)"
+  value       = local.fairness_path_pattern
+}
+
+output "fairness_origin_bucket" {
+  description = "The bucket behind fairness_path_pattern"
+  value       = [for b in aws_cloudfront_distribution.this.ordered_cache_behavior : [for o in aws_cloudfront_distribution.this.origin : o.domain_name if o.origin_id == b.target_origin_id][0] if b.path_pattern == local.fairness_path_pattern][0]
+}
+
 output "web_acl_id" {
   value = aws_cloudfront_distribution.this.web_acl_id
 }

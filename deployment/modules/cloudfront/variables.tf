@@ -46,6 +46,18 @@ variable "images_bucket_regional_domain_name" {
   type = string
 }
 
+variable "fairness_bucket" {
+  type = string
+}
+
+variable "fairness_bucket_arn" {
+  type = string
+}
+
+variable "fairness_bucket_regional_domain_name" {
+  type = string
+}
+
 variable "price_class" {
   type    = string
   default = "PriceClass_100"

@@ -30,6 +30,10 @@ output "fairness_bucket_arn" {
   value = aws_s3_bucket.fairness.arn
 }
 
+output "fairness_bucket_regional_domain_name" {
+  value = aws_s3_bucket.fairness.bucket_regional_domain_name
+}
+
 output "fairness_posture" {
   description = "What the plan checks read"
   value = {

@@ -27,7 +27,9 @@ export function s3FairnessStore(config: BufferConfig): FairnessDocumentStore {
   });
   const Bucket = config.S3_BUCKET_FAIRNESS;
   const Key = (eventId: string) => `${FAIRNESS_KEY_PREFIX}${eventId}.json.gz`;
+  const base = config.FAIRNESS_PUBLIC_BASE_URL?.replace(/\/+$/, '');
   return {
+    publicUrl: (eventId) => (base ? `${base}/${Key(eventId)}` : null),
     put: async (eventId, json, etag) => {
       await client.send(
         new PutObjectCommand({

@@ -278,7 +278,7 @@ export class BufferDomain {
    */
   async fairnessDocument(
     eventId: string,
-  ): Promise<{ etag: string; gzip: () => Promise<AsyncIterable<Buffer>> }> {
+  ): Promise<{ etag: string; location: string | null; gzip: () => Promise<AsyncIterable<Buffer>> }> {
     let etag = this.etags.get(eventId);
     if (!etag) {
       const event = await this.store.getEvent(eventId);
@@ -294,6 +294,7 @@ export class BufferDomain {
     }
     return {
       etag,
+      location: this.documents.publicUrl(eventId),
       gzip: async () => {
         const body = await this.documents.getGzip(eventId);
         if (!body) throw new Error(`the fairness document of ${eventId} is recorded but not stored`);

@@ -149,6 +149,8 @@ export interface Beacon {
 export interface FairnessDocumentStore {
   /** Stores the document's JSON bytes (idempotent: the same event always gets the same bytes). */
   put(eventId: string, json: Uint8Array, etag: string): Promise<void>;
+  /** Where the stored document is publicly readable (a CDN or the bucket), when it is. */
+  publicUrl(eventId: string): string | null;
   /** The stored document, gzip-compressed, as a stream of bytes; null when there is none. */
   getGzip(eventId: string): Promise<AsyncIterable<Buffer> | null>;
 }

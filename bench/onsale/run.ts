@@ -7,7 +7,7 @@
  * (default 300 fans, 100 seats; `--down S` seconds a killed service stays down, `--broker-down S`).
  */
 import { DRILL_KINDS, runDrill, type DrillKind, type DrillResult } from './drills';
-import { PAID_TO_SETTLED, runOnsale, type OnsaleResult } from './simulate';
+import { PAID_TO_SETTLED, PAID_TO_TICKETS, runOnsale, type OnsaleResult } from './simulate';
 
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -132,6 +132,8 @@ async function main(): Promise<void> {
       holdsPerSec: result.holdsPerSec,
       paidToSettledP50Ms: result.details.latencies[PAID_TO_SETTLED]?.p50 ?? null,
       paidToSettledP99Ms: result.details.latencies[PAID_TO_SETTLED]?.p99 ?? null,
+      paidToTicketsP50Ms: result.details.latencies[PAID_TO_TICKETS]?.p50 ?? null,
+      paidToTicketsP99Ms: result.details.latencies[PAID_TO_TICKETS]?.p99 ?? null,
       // Where that time went (trace.ts): per point of the money path, ms from the card paid
       // (p50, p99) and the step from the point before it (p50, p99).
       moneyPath: result.details.trace

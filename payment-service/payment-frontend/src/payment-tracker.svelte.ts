@@ -1,5 +1,5 @@
 import { isApiError, type ApiError } from '@ticketslave/ui';
-import { getPayment, type PaymentView } from './payment-api';
+import { getPayment, getPurchaseOrder, type PaymentView } from './payment-api';
 
 /** Statuses after which nothing changes without someone acting. */
 const SETTLED = new Set(['captured', 'voided', 'refunded', 'expired', 'failed']);
@@ -17,6 +17,11 @@ export class PaymentTracker {
   error = $state<ApiError | Error | null>(null);
   loading = $state(true);
   slow = $state(false);
+  /**
+   * Purchase issued the tickets (the order is confirmed or paid) while the capture is still
+   * under way: purchase issues them when the card is authorized, and payment captures after.
+   */
+  ticketsReady = $state(false);
 
   #timer: ReturnType<typeof setTimeout> | undefined;
   #startedAt = Date.now();
@@ -44,6 +49,10 @@ export class PaymentTracker {
       this.error = null;
       // An authorization settles within seconds (purchase secures the seats), so follow it even on a plain reload.
       again = !SETTLED.has(this.view.status) && (this.awaitingOutcome || this.view.status === 'authorized');
+      if (this.view.status === 'authorized' && !this.ticketsReady) {
+        const order = await getPurchaseOrder(this.orderId).catch(() => null);
+        this.ticketsReady = order?.status === 'confirmed' || order?.status === 'paid';
+      }
     } catch (e) {
       const notYet = isApiError(e) && e.status === 404 && Date.now() - this.#startedAt < 20_000;
       if (!notYet) this.error = e instanceof Error ? e : new Error(String(e));

@@ -89,6 +89,18 @@ describe('payment.authorized', () => {
     expect(await topic('order.completed', o.orderId)).toHaveLength(1);
   });
 
+  it('when the seats are secured, then the tickets are issued at once, before the capture (issue 21)', async () => {
+    const o = await hold('u-tickets-first', [seat('B', 5), seat('B', 6)]);
+    await h.publish('payment.authorized', payment(o.orderId, o.amountMinor));
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'confirmed');
+    const t = await call(h, 'GET', '/tickets', await h.fan('u-tickets-first', E));
+    const tickets = t.body.tickets as { unitId: string; status: string }[];
+    expect(tickets.map((x) => [x.unitId, x.status])).toEqual([
+      [seat('B', 5), 'valid'],
+      [seat('B', 6), 'valid'],
+    ]);
+  });
+
   it('after the hold lapsed and someone else took a seat, cancels — never completes', async () => {
     const o = await hold('u-lapse-taken', [seat('C', 1), seat('C', 2)]);
     clock.advance(61_000);
@@ -415,13 +427,19 @@ describe('payment.captured → tickets, e-mail and check-in', () => {
 });
 
 describe('payment.failed and event.cancelled', () => {
-  it('a failed capture puts the sold seats back on sale and fails the order', async () => {
+  it('a failed capture voids the tickets issued at the authorization, puts the seats back on sale and fails the order', async () => {
     const o = await hold('u-fail', [seat('A', 10)]);
     await h.publish('payment.authorized', payment(o.orderId, o.amountMinor));
     await eventually(async () => (await unit(seat('A', 10))).status === 'sold');
+    const ticketStatus = async () =>
+      (await h.sql<{ status: string }>(`SELECT status FROM tickets WHERE order_id = $1`, [o.orderId])).map(
+        (t) => t.status,
+      );
+    expect(await ticketStatus()).toEqual(['valid']);
     await h.publish('payment.failed', payment(o.orderId, o.amountMinor, { reason: 'card_declined' }));
     await eventually(async () => (await orderStatus(o.orderId))!.status === 'failed');
     expect(await unit(seat('A', 10))).toEqual({ status: 'available', order_id: null });
+    expect(await ticketStatus()).toEqual(['void']);
   });
 
   it('a cancelled event voids its tickets, cancels open holds and stops sales', async () => {

@@ -4,10 +4,14 @@ import type { PurchaseStore } from './ports';
 import { issueTickets, type TicketIssuer } from './tickets';
 
 /**
- * The card is authorized: secure the seats or give up, in the caller's (processOnce)
- * transaction. The seats are secured if each is still held by this order, or, when
- * the hold lapsed, still free; otherwise the order is cancelled and payment voids the
- * authorization. Status checks make a second authorization for the same order a no-op.
+ * The card is authorized: secure the seats and issue the tickets, or give up, in the
+ * caller's (processOnce) transaction. The seats are secured if each is still held by this
+ * order, or, when the hold lapsed, still free; then the tickets are issued at once and the
+ * order is `confirmed` (the fan sees the tickets), and `order.completed` makes payment
+ * capture. Capturing after the tickets exist keeps two Kafka hops and Stripe's capture off
+ * the fan's wait (issue 21); an authorization Stripe then refuses to capture voids them
+ * (`onPaymentFailed`). Otherwise the order is cancelled and payment voids the authorization.
+ * Status checks make a second authorization for the same order a no-op.
  *
  * One card, one fan's share (issue 17.8): a card (its fingerprint) that already holds the
  * event's per-fan limit in authorized or paid orders cannot buy more through another account;
@@ -18,6 +22,7 @@ import { issueTickets, type TicketIssuer } from './tickets';
 export async function onPaymentAuthorized(
   s: PurchaseStore,
   p: Payload<'payment.authorized'>,
+  issuer: TicketIssuer,
   logger: Logger,
   opts: { cardLimit: boolean } = { cardLimit: true },
 ): Promise<'completed' | 'cancelled' | 'ignored'> {
@@ -72,12 +77,17 @@ export async function onPaymentAuthorized(
     return 'cancelled';
   }
   await s.units.markSold(order.eventId, ids, order.orderId);
+  await issueTickets(s, issuer, order);
   await s.orders.setStatus(order.orderId, 'confirmed');
   await s.enqueue([orderMessage('order.completed', order)]);
   return 'completed';
 }
 
-/** Money is captured: issue the tickets (once) and mark the order paid. True when this issued them. */
+/**
+ * Money is captured: the order is paid and its fan mailed. The tickets were issued when the
+ * card was authorized; issuing again is a no-op, and issues those of an order confirmed
+ * before tickets came with the authorization. True when this marked the order paid.
+ */
 export async function onPaymentCaptured(
   s: PurchaseStore,
   p: Payload<'payment.captured'>,
@@ -101,10 +111,11 @@ export async function onPaymentCaptured(
   return true;
 }
 
-/** The capture failed: the seats go back on sale and the order fails. */
+/** The capture failed: the order's tickets are void, the seats go back on sale and the order fails. */
 export async function onPaymentFailed(s: PurchaseStore, p: Payload<'payment.failed'>): Promise<void> {
   const order = await s.orders.lock(p.orderId);
   if (!order || (order.status !== 'confirmed' && order.status !== 'pending_payment')) return;
+  await s.tickets.void({ orderId: order.orderId });
   await s.units.release([order.orderId], 'any');
   await s.orders.setStatus(order.orderId, 'failed', p.reason ?? 'payment_failed');
 }

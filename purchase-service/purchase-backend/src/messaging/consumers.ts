@@ -51,9 +51,9 @@ export function eventConsumer(kit: Kit): Part {
 }
 
 /**
- * The money flow from payment: an authorized card secures the order's seats (or cancels
- * the order), a capture issues the tickets, a failed capture or a refund gives the seats
- * back. `onPaid` runs after a commit that queued a mail (tickets issued, a refund or dispute
+ * The money flow from payment: an authorized card secures the order's seats and issues its
+ * tickets (or cancels the order), a capture marks it paid, a failed capture or a refund
+ * voids the tickets and gives the seats back. `onPaid` runs after a commit that queued a mail (tickets issued, a refund or dispute
  * settled): it wakes the mail outbox's sender.
  */
 /** The group reading payment's topics; the hold sweeper waits for it (domain/holds AuthorizationHorizon). */
@@ -83,7 +83,7 @@ export function paymentConsumer(kit: Kit, issuer: TicketIssuer, onPaid: () => vo
           const e = m.envelope;
           const s = purchaseStore(em);
           if (e.type === 'payment.authorized')
-            await onPaymentAuthorized(s, e.payload as Payload<'payment.authorized'>, kit.logger, {
+            await onPaymentAuthorized(s, e.payload as Payload<'payment.authorized'>, issuer, kit.logger, {
               cardLimit: kit.config.CARD_LIMIT_PER_EVENT,
             });
           else if (e.type === 'payment.captured') {

@@ -446,16 +446,7 @@ export class KafkaBus implements MessageBus {
       try {
         parsed = parseEnvelope(topic, message.value);
       } catch (err) {
-        await this.deadLetter(
-          opts.groupId,
-          topic,
-          message.key,
-          message.value,
-          headers,
-          partition,
-          message.offset,
-          err,
-        );
+        await this.deadLetter(opts.groupId, topic, partition, message, headers, err);
         logger.error({ err, topic, partition, offset: message.offset }, DLQ_LOG_MESSAGES.poison);
         return null;
       }
@@ -498,16 +489,7 @@ export class KafkaBus implements MessageBus {
             continue;
           }
           if (poison || attempt >= maxAttempts) {
-            await this.deadLetter(
-              opts.groupId,
-              topic,
-              message.key,
-              message.value,
-              headers,
-              partition,
-              message.offset,
-              err,
-            );
+            await this.deadLetter(opts.groupId, topic, partition, message, headers, err);
             logger.error({ err, topic, partition, offset: message.offset, attempt }, DLQ_LOG_MESSAGES.failed);
             return;
           }
@@ -604,11 +586,9 @@ export class KafkaBus implements MessageBus {
   private async deadLetter(
     groupId: string,
     topic: TopicName,
-    key: Buffer | null,
-    value: Buffer | null,
-    headers: Record<string, string>,
     partition: number,
-    offset: string,
+    { key, value, offset }: Pick<FetchedMessage, 'key' | 'value' | 'offset'>,
+    headers: Record<string, string>,
     err: unknown,
   ): Promise<void> {
     await this.producer.send({

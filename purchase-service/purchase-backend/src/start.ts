@@ -68,6 +68,7 @@ export async function startPurchaseService(
         organisers: { store, tx, ledger: new PgOrderLedger(kit.ds), codes, sessions: kit.sessions },
         door: { store, tx, clock: kit.clock, codes, sessions: kit.sessions },
       });
+      let lastBehindLog = 0;
       const authorizations = new AuthorizationHorizon(
         () => kit.bus.progress(PAYMENT_GROUP, 'payment.authorized'),
         kit.clock,
@@ -85,7 +86,21 @@ export async function startPurchaseService(
           periodic(
             'hold-sweeper',
             config.SWEEP_INTERVAL_MS,
-            () => sweepExpiredHolds(tx, kit.clock, { horizon: () => authorizations.horizon() }),
+            () =>
+              sweepExpiredHolds(tx, kit.clock, {
+                horizon: async () => {
+                  const at = await authorizations.horizon();
+                  const behindMs = kit.clock.now().getTime() - (at?.getTime() ?? 0);
+                  if (behindMs > 10_000 && Date.now() - lastBehindLog > 10_000) {
+                    lastBehindLog = Date.now();
+                    kit.logger.warn(
+                      { horizon: at?.toISOString() ?? null, behindMs },
+                      'hold expiry waits for card authorizations purchase has not read yet',
+                    );
+                  }
+                  return at;
+                },
+              }),
             kit.logger,
           ),
           periodic(

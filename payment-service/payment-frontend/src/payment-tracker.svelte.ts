@@ -3,6 +3,12 @@ import { getPayment, getPurchaseOrder, type PaymentView } from './payment-api';
 
 /** Statuses after which nothing changes without someone acting. */
 const SETTLED = new Set(['captured', 'voided', 'refunded', 'expired', 'failed']);
+/**
+ * Polls every 250 ms for the first 10 s (the tickets are issued ~0.1–0.5 s after the card is
+ * paid: bench:onsale's money path), then every 1.5 s. bench/onsale/simulate.ts polls alike.
+ */
+const QUICK_POLL_MS = 250;
+const QUICK_FOR_MS = 10_000;
 const POLL_MS = 1500;
 /** After this, the page says it is taking long but keeps polling (webhooks can be retried late). */
 const PATIENCE_MS = 60_000;
@@ -61,6 +67,9 @@ export class PaymentTracker {
       this.loading = false;
     }
     this.slow = again && Date.now() - this.#startedAt > PATIENCE_MS;
-    if (again && !this.#stopped) this.#timer = setTimeout(() => void this.refresh(), POLL_MS);
+    if (again && !this.#stopped) {
+      const quick = Date.now() - this.#startedAt < QUICK_FOR_MS;
+      this.#timer = setTimeout(() => void this.refresh(), quick ? QUICK_POLL_MS : POLL_MS);
+    }
   }
 }

@@ -24,6 +24,8 @@ import {
   registerVerifiedFan,
   uniqueEmail,
   useBrowser,
+  queuePagesStartHidden,
+  showTab,
   usePlatform,
   type Fan,
   type Me,
@@ -95,6 +97,10 @@ describe('the fair draw through the gateway', () => {
           ] as const
         ).map(async ([name, device]) => {
           const fan = await browser.fan(name, device);
+          // Each waits in another tab from the start (the waiting room moves on to the queue page
+          // by itself), so the turn waits for them to look (a page in view claims it by itself)
+          // and the test sees the turn as it comes.
+          await queuePagesStartHidden(fan.page);
           const me = await registerVerifiedFan(fan.context.request, p, uniqueEmail(name));
           await joinInWaitingRoom(fan, p, event.id);
           return { fan, me };
@@ -345,6 +351,17 @@ describe('the fair draw through the gateway', () => {
       // Still on the waiting room: checking the draw stops the automatic move to the queue.
       expect(new URL(alice.page.url()).pathname).toBe('/buffer/');
       expect(alice.errors(expected401)).toEqual([]);
+      // The event page knows her drawn number and sends her to her place, not to a second join.
+      await alice.visit(`/feed/events/${event.id}`, 'event-page');
+      await alice.page
+        .getByTestId('my-place')
+        .getByText(`You're in line — #${aliceNumber}`)
+        .waitFor({ timeout: 20_000 });
+      await alice.screenshot('event-page-numbered');
+      expect(await alice.page.getByRole('link', { name: 'Join the queue' }).count()).toBe(0);
+      expect(
+        await alice.page.getByRole('link', { name: 'Go to your place in the queue' }).getAttribute('href'),
+      ).toBe(`/queue/?event=${event.id}`);
 
       // The sale is open and admits several shoppers at once: bob and chloe claim
       // their turns and both go for seat A1.
@@ -356,7 +373,9 @@ describe('the fair draw through the gateway', () => {
           // My turn: the bar is full, whatever number was served when the page first saw the queue.
           const bar = fan.page.getByRole('progressbar', { name: 'Queue progress' });
           expect(await bar.getAttribute('aria-valuenow')).toBe(await bar.getAttribute('aria-valuemax'));
-          await claim.click();
+          await fan.screenshot('your-turn');
+          // Back on the tab: the turn is claimed for them.
+          await showTab(fan.page);
           await fan.page.waitForURL(/\/purchase\/\?event=/, { timeout: 45_000 });
           await fan.page.getByRole('button', { name: 'Row A, seat 1', exact: true }).click();
           await fan.screenshot('seat-picked');

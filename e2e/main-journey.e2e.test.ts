@@ -10,6 +10,8 @@ import {
   registerVerifiedFan,
   uniqueEmail,
   useBrowser,
+  hideTab,
+  showTab,
   usePlatform,
   verificationLinkFromInbox,
   type Fan,
@@ -192,6 +194,24 @@ async function createAndPublishInDashboard(
 }
 
 /**
+ * The phone fan's clicks on the path from the event page to "seats held" (issue 20.1 asks for at
+ * most 3 when the turn comes while the tab is open): join, pick a seat, hold.
+ */
+const clicksToHeld = new Map<string, number>();
+const countClick = (fan: Fan) => clicksToHeld.set(fan.name, (clicksToHeld.get(fan.name) ?? 0) + 1);
+
+/**
+ * When the page sends the claim of the fan's turn (resolves to `Date.now()` then). A queue page
+ * in view claims a turn as soon as it hears of it, so this is when the turn reached the fan.
+ */
+const claimSent = (page: Page, timeout: number): Promise<number> =>
+  page
+    .waitForRequest((r) => r.method() === 'POST' && /\/queue\/api\/events\/[^/]+\/admission$/.test(r.url()), {
+      timeout,
+    })
+    .then(() => Date.now());
+
+/**
  * The phone fan, all in the UI: registers, confirms from the inbox, finds the event
  * in the feed and joins. Returns the fan's e-mail address.
  */
@@ -220,16 +240,27 @@ async function mobileFanJoins(fan: Fan, p: Platform, eventId: string, title: str
   await fan.page.waitForURL(`**/feed/events/${eventId}`);
   await fan.page.getByRole('link', { name: 'Join the queue' }).waitFor({ timeout: 45_000 });
   await fan.screenshot('event-page');
+  // One click: the waiting room joins on arrival (proof of work solved in the page).
   await fan.page.getByRole('link', { name: 'Join the queue' }).click();
-  await fan.page.waitForURL(`**/buffer/?event=${eventId}`);
-  await fan.page.getByRole('button', { name: 'Join the queue' }).waitFor({ timeout: 45_000 });
-  await fan.screenshot('waiting-room');
-  await fan.page.getByRole('button', { name: 'Join the queue' }).click();
+  countClick(fan);
+  await fan.page.waitForURL(`**/buffer/?event=${eventId}&join`);
   await fan.page
     .getByText(/You're in/)
     .first()
     .waitFor({ timeout: 45_000 });
   await fan.screenshot('joined');
+  // Back on the event page, it says so instead of offering to join again. (A check on the
+  // way, not part of the short path: this click is not counted.)
+  await fan.page.goBack();
+  await fan.page.getByTestId('my-place').getByText("You're in line").waitFor({ timeout: 45_000 });
+  await fan.page.getByText('Waiting for the draw').waitFor({ timeout: 10_000 });
+  await fan.screenshot('event-page-in-line');
+  await fan.page.getByRole('link', { name: 'Go to the waiting room' }).click();
+  await fan.page.waitForURL(`**/buffer/?event=${eventId}`);
+  await fan.page
+    .getByText(/You're in/)
+    .first()
+    .waitFor({ timeout: 45_000 });
   return email;
 }
 
@@ -441,6 +472,8 @@ describe('the main journey through the gateway', () => {
       const shop = async (fan: Fan) => {
         const n = numberOf.get(fan)!;
         const role = CAST.find((c) => c.name === fan.name)!.role;
+        // Numbers 1 and 3 look at their queue page when the turn comes: it is claimed for them.
+        let claimed = n === 1 ? claimSent(fan.page, 240_000) : undefined;
         if (n === 3) {
           // Reconnect: the last fan closes the queue page while number 2 shops, is away
           // when the turn comes (parked), and comes back within the grace period.
@@ -460,8 +493,10 @@ describe('the main journey through the gateway', () => {
             { timeoutMs: 210_000, intervalMs: 500, message: `${fan.name}'s turn was never parked` },
           );
           await fan.newPage();
-          await fan.visit(`/queue/?event=${event.id}`, 'queue-reopened');
-          await fan.page.getByTestId('number').filter({ hasText: '3' }).waitFor({ timeout: 45_000 });
+          // The parked turn is given back at once and, the page being in view, claimed for
+          // the fan: back within the grace, they land on the seats.
+          claimed = claimSent(fan.page, 45_000);
+          await fan.page.goto(`/queue/?event=${event.id}`);
         }
         if (n === 2) {
           // Turn alerts: number 2 turns them on and waits in another tab (the queue page hidden).
@@ -484,17 +519,16 @@ describe('the main journey through the gateway', () => {
             .getByText("Alerts are on: a sound, a notification and this tab's title")
             .waitFor({ timeout: 20_000 });
           await fan.screenshot('turn-alerts-on');
-          await fan.page.evaluate(() => {
-            Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
-            Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
-            document.dispatchEvent(new Event('visibilitychange'));
-          });
+          await hideTab(fan.page);
         }
-        const claim = fan.page.getByRole('button', { name: 'Claim my turn' });
-        // From the queue page: up to SALE_IN_MS before the sale, then the turns before this one.
-        await claim.waitFor({ timeout: 240_000 });
+        const toSeats = /\/purchase\/\?event=/;
         if (n === 2) {
-          // The turn came in a background tab: the title calls and a notification was raised.
+          // From the queue page: up to SALE_IN_MS before the sale, then the turns before this one.
+          await fan.page.getByRole('button', { name: 'Claim my turn' }).waitFor({ timeout: 240_000 });
+          turns.push({ n, name: fan.name, at: Date.now() });
+          turnCame.get(n)!.resolve();
+          // The turn came in a background tab: the title calls and a notification was raised;
+          // nothing is claimed while the fan looks elsewhere.
           await fan.page.waitForFunction(() => document.title.includes("It's your turn"), null, {
             timeout: 10_000,
           });
@@ -503,21 +537,17 @@ describe('the main journey through the gateway', () => {
               () => (window as unknown as { __notifications: string[] }).__notifications,
             ),
           ).toEqual(["It's your turn"]);
-          // Back on the tab within the grace: the title settles.
-          await fan.page.evaluate(() => {
-            delete (document as { hidden?: boolean }).hidden;
-            delete (document as { visibilityState?: string }).visibilityState;
-            document.dispatchEvent(new Event('visibilitychange'));
-          });
-          await fan.page.waitForFunction(
-            () => document.title === "It's your turn: claim it now · TicketSlave",
-          );
+          await fan.screenshot('your-turn');
+          expect(fan.page.url()).not.toMatch(toSeats);
+          // Back on the tab within the grace: the turn is claimed for the fan, who lands on the seats.
+          await showTab(fan.page);
+          await fan.page.waitForURL(toSeats, { timeout: 45_000 });
+        } else {
+          // The page is in view: the turn is claimed for the fan, no click (issue 20.1).
+          turns.push({ n, name: fan.name, at: await claimed! });
+          turnCame.get(n)!.resolve();
+          await fan.page.waitForURL(toSeats, { timeout: 45_000 });
         }
-        turns.push({ n, name: fan.name, at: Date.now() });
-        turnCame.get(n)!.resolve();
-        await fan.screenshot('your-turn');
-        await claim.click();
-        await fan.page.waitForURL(/\/purchase\/\?event=/, { timeout: 45_000 });
         await fan.page.getByRole('button', { name: 'Hold seats' }).waitFor({ timeout: 45_000 });
         // The purchase window (the admission's end) is on the page before any hold.
         await fan.page
@@ -528,9 +558,17 @@ describe('the main journey through the gateway', () => {
 
         if (role.kind === 'buy') {
           await fan.page.getByRole('button', { name: role.seat, exact: true }).click();
+          countClick(fan);
           await fan.screenshot('seat-picked');
           await fan.page.getByRole('button', { name: 'Hold seats' }).click();
+          countClick(fan);
           await fan.page.getByRole('link', { name: 'Continue to payment' }).waitFor({ timeout: 45_000 });
+          if (fan.device === 'mobile') {
+            console.log(
+              `main journey: ${fan.name}, clicks from the event page to seats held: ${clicksToHeld.get(fan.name)}`,
+            );
+            expect(clicksToHeld.get(fan.name)).toBeLessThanOrEqual(3);
+          }
           await fan.screenshot('held');
           codes.set(
             n,

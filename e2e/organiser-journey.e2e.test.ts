@@ -64,12 +64,12 @@ async function fillCard(fan: Fan, number: string): Promise<void> {
   await fan.page.getByLabel(/cvc/i).fill('123');
 }
 
-/** From the queue page: claims the turn, holds `seats` and pays on the Stripe stand-in's page. */
+/**
+ * From the queue page, in view: the turn is claimed for the fan when it comes; holds `seats`
+ * and pays on the Stripe stand-in's page.
+ */
 async function buys(fan: Fan, p: Platform, seats: string[]): Promise<void> {
-  const claim = fan.page.getByRole('button', { name: 'Claim my turn' });
-  await claim.waitFor({ timeout: 180_000 });
-  await claim.click();
-  await fan.page.waitForURL(/\/purchase\/\?event=/, { timeout: UI_WAIT });
+  await fan.page.waitForURL(/\/purchase\/\?event=/, { timeout: 180_000 });
   for (const seat of seats) await fan.page.getByRole('button', { name: seat, exact: true }).click();
   await fan.page.getByRole('button', { name: 'Hold seats' }).click();
   await fan.page.getByRole('link', { name: 'Continue to payment' }).click();

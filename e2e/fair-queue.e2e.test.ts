@@ -425,7 +425,23 @@ describe('the fair draw through the gateway', () => {
         await loser.page.getByRole('button', { name: 'Row A, seat 1, taken', exact: true }).isDisabled(),
       ).toBe(true);
       await loser.screenshot('seat-taken');
-      await loser.page.getByRole('button', { name: 'Row A, seat 2', exact: true }).click();
+      // By keyboard (the map is one grid with a roving tab stop): from the taken A1, which
+      // stays focusable, the right arrow reaches A2 and Enter picks it.
+      await loser.page.getByRole('button', { name: 'Row A, seat 1, taken', exact: true }).focus();
+      await loser.page.keyboard.press('ArrowRight');
+      expect(await loser.page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(
+        'Row A, seat 2',
+      );
+      expect(
+        await loser.page
+          .getByRole('grid')
+          .getByRole('button')
+          .evaluateAll((seats) => seats.filter((s) => s.getAttribute('tabindex') === '0').length),
+      ).toBe(1);
+      await loser.page.keyboard.press('Enter');
+      await loser.page
+        .getByRole('button', { name: 'Row A, seat 2', exact: true, pressed: true })
+        .waitFor({ timeout: 10_000 });
       await loser.page.getByRole('button', { name: 'Hold seats' }).click();
       await loser.page.getByRole('link', { name: 'Continue to payment' }).waitFor({ timeout: 45_000 });
       await loser.screenshot('held-another-seat');

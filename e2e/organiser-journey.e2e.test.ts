@@ -44,10 +44,14 @@ function qrVideo(text: string, file: string): void {
   for (let r = 0; r < size; r++)
     for (let c = 0; c < size; c++)
       if (qr.modules.get(r, c))
-        for (let dy = 0; dy < px; dy++) y.fill(16, (top + r * px + dy) * w + left + c * px, (top + r * px + dy) * w + left + (c + 1) * px);
+        for (let dy = 0; dy < px; dy++)
+          y.fill(16, (top + r * px + dy) * w + left + c * px, (top + r * px + dy) * w + left + (c + 1) * px);
   const chroma = Buffer.alloc((w / 2) * (h / 2), 128);
   const frame = Buffer.concat([Buffer.from('FRAME\n'), y, chroma, chroma]);
-  writeFileSync(file, Buffer.concat([Buffer.from(`YUV4MPEG2 W${w} H${h} F5:1 Ip A1:1 C420jpeg\n`), frame, frame, frame]));
+  writeFileSync(
+    file,
+    Buffer.concat([Buffer.from(`YUV4MPEG2 W${w} H${h} F5:1 Ip A1:1 C420jpeg\n`), frame, frame, frame]),
+  );
 }
 
 async function logInThroughUi(fan: Fan, email: string, next: string): Promise<void> {
@@ -124,7 +128,11 @@ describe('the organiser journey', () => {
       await admin.page.getByText('Loopback Live').first().waitFor({ timeout: UI_WAIT });
       await admin.page.getByRole('button', { name: 'Approve…' }).first().click();
       await admin.page.getByRole('dialog').getByRole('button', { name: 'Approve', exact: true }).click();
-      await waitForMail(p.inboxUrl, { to: ownerEmail, subjectIncludes: 'can now sell tickets', timeoutMs: 30_000 });
+      await waitForMail(p.inboxUrl, {
+        to: ownerEmail,
+        subjectIncludes: 'can now sell tickets',
+        timeoutMs: 30_000,
+      });
 
       // 3. The owner invites a door member, who accepts from the invitation e-mail.
       await login(owner.context.request, p, ownerEmail);
@@ -136,7 +144,11 @@ describe('the organiser journey', () => {
       await owner.page.getByRole('button', { name: 'Send invitation' }).click();
       await owner.page.getByText(doorEmail).first().waitFor({ timeout: UI_WAIT });
       await owner.screenshot('team-invited');
-      const invitation = await waitForMail(p.inboxUrl, { to: doorEmail, subjectIncludes: 'Join Loopback Live', timeoutMs: 30_000 });
+      const invitation = await waitForMail(p.inboxUrl, {
+        to: doorEmail,
+        subjectIncludes: 'Join Loopback Live',
+        timeoutMs: 30_000,
+      });
       const acceptLink = /(\S*\/feed\/invitations\/accept\?token=\S+)/.exec(invitation.text)![1]!;
       const doorDesk = await browser.fan('door-desk');
       await registerVerifiedFan(doorDesk.context.request, p, doorEmail);
@@ -147,7 +159,10 @@ describe('the organiser journey', () => {
       await doorDesk.screenshot('door-joined');
 
       // 4. The owner publishes an event of the organisation (sale moments away).
-      const event = await publishEvent(owner.context.request, p, { saleInMs: 20_000, bufferGraceSeconds: 600 });
+      const event = await publishEvent(owner.context.request, p, {
+        saleInMs: 20_000,
+        bufferGraceSeconds: 600,
+      });
 
       // 5. Two fans join, the owner closes the buffer, both buy.
       const [ann, ben] = [await browser.fan('ann'), await browser.fan('ben')];
@@ -155,12 +170,20 @@ describe('the organiser journey', () => {
       const benEmail = (await registerVerifiedFan(ben.context.request, p, uniqueEmail('ben'))).email;
       await joinInWaitingRoom(ann, p, event.id);
       await joinInWaitingRoom(ben, p, event.id);
-      await expectStatus(apiCall(owner.context.request, p, 'POST', `/buffer/api/events/${event.id}/close`, {}), 202, 'close the buffer');
-      await Promise.all([buys(ann, p, ['Row A, seat 1', 'Row A, seat 2']), buys(ben, p, ['Row B, seat 1', 'Row B, seat 2'])]);
+      await expectStatus(
+        apiCall(owner.context.request, p, 'POST', `/buffer/api/events/${event.id}/close`, {}),
+        202,
+        'close the buffer',
+      );
+      await Promise.all([
+        buys(ann, p, ['Row A, seat 1', 'Row A, seat 2']),
+        buys(ben, p, ['Row B, seat 1', 'Row B, seat 2']),
+      ]);
 
       // 6. The orders list shows both; the sale panel counts them.
       await owner.visit(`/feed/dashboard/events/${event.id}/orders`, 'orders');
-      for (const email of [annEmail, benEmail]) await owner.page.getByText(email).first().waitFor({ timeout: UI_WAIT });
+      for (const email of [annEmail, benEmail])
+        await owner.page.getByText(email).first().waitFor({ timeout: UI_WAIT });
       await owner.screenshot('orders-list');
 
       // 7. The owner refunds one of Ann's tickets.
@@ -169,7 +192,10 @@ describe('the organiser journey', () => {
       await owner.page.getByLabel('Stalls, Row A, seat 1', { exact: true }).check();
       await owner.page.getByLabel('Reason for the refund').fill('seat A1 has no view');
       await owner.page.getByRole('button', { name: /^Refund 1 ticket/ }).click();
-      await owner.page.getByRole('list', { name: 'Refunds' }).getByText('refunded', { exact: true }).waitFor({ timeout: 60_000 });
+      await owner.page
+        .getByRole('list', { name: 'Refunds' })
+        .getByText('refunded', { exact: true })
+        .waitFor({ timeout: 60_000 });
       await owner.screenshot('order-refunded');
       await owner.visit(`/feed/dashboard/events/${event.id}`, 'sale-panel');
       const revenue = owner.page.getByRole('region', { name: 'Revenue' });
@@ -179,7 +205,11 @@ describe('the organiser journey', () => {
       await owner.screenshot('sale-panel-after-refund');
 
       // 8. Ann's inbox has the refund mail; My tickets shows that ticket void.
-      const refundMail = await waitForMail(p.inboxUrl, { to: annEmail, subjectIncludes: 'Refund for', timeoutMs: 30_000 });
+      const refundMail = await waitForMail(p.inboxUrl, {
+        to: annEmail,
+        subjectIncludes: 'Refund for',
+        timeoutMs: 30_000,
+      });
       expect(refundMail.text).toContain('seat A1 has no view');
       await ann.visit('/purchase/tickets', 'my-tickets');
       await ann.page.getByText('This ticket was voided').waitFor({ timeout: UI_WAIT });
@@ -194,18 +224,34 @@ describe('the organiser journey', () => {
       qrVideo(benFirst!.code, video);
       const phone = await chromium.launch({
         executablePath: '/usr/bin/chromium',
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${video}`],
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--use-fake-ui-for-media-stream',
+          '--use-fake-device-for-media-stream',
+          `--use-file-for-fake-video-capture=${video}`,
+        ],
       });
       try {
-        const ctx = await phone.newContext({ baseURL: p.url, viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, permissions: ['camera'] });
+        const ctx = await phone.newContext({
+          baseURL: p.url,
+          viewport: { width: 390, height: 844 },
+          isMobile: true,
+          hasTouch: true,
+          permissions: ['camera'],
+        });
         const door = await ctx.newPage();
-        const shot = (name: string) => door.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+        const shot = (name: string) =>
+          door.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
         await login(ctx.request, p, doorEmail);
         await door.goto('/feed/dashboard');
         await door.getByRole('link', { name: 'Check-in' }).first().click();
         await door.waitForURL(`**/purchase/checkin/${event.id}`, { timeout: UI_WAIT });
         await door.getByTestId('checkin-counts').waitFor({ timeout: UI_WAIT });
-        await expect(door.getByTestId('checkin-counts').textContent()).resolves.toMatch(/^\s*0\s*\/\s*3 checked in/);
+        await expect(door.getByTestId('checkin-counts').textContent()).resolves.toMatch(
+          /^\s*0\s*\/\s*3 checked in/,
+        );
         await shot('01-door-ready');
         await door.getByRole('button', { name: 'Scan with the camera' }).click();
         const verdict = door.getByTestId('verdict');
@@ -230,14 +276,21 @@ describe('the organiser journey', () => {
         await door.getByText('1 scan waiting to sync').waitFor({ timeout: UI_WAIT });
         await ctx.setOffline(false);
         await door.getByText('Everything synced').waitFor({ timeout: UI_WAIT });
-        await expect(door.getByTestId('checkin-counts').textContent()).resolves.toMatch(/^\s*2\s*\/\s*3 checked in/);
+        await expect(door.getByTestId('checkin-counts').textContent()).resolves.toMatch(
+          /^\s*2\s*\/\s*3 checked in/,
+        );
         await shot('05-synced');
         await ctx.close();
       } finally {
         await phone.close();
       }
       const attendees = await expectStatus(
-        apiCall<{ items: { ticketId: string; checkedInAt: string | null }[] }>(owner.context.request, p, 'GET', `/purchase/api/organiser/events/${event.id}/attendees`),
+        apiCall<{ items: { ticketId: string; checkedInAt: string | null }[] }>(
+          owner.context.request,
+          p,
+          'GET',
+          `/purchase/api/organiser/events/${event.id}/attendees`,
+        ),
         200,
         'attendees',
       );
@@ -248,8 +301,11 @@ describe('the organiser journey', () => {
       // Door staff may not refund or export: 403, as the dashboard hides those.
       const doorApi = doorDesk.context.request;
       await login(doorApi, p, doorEmail);
-      expect((await apiCall(doorApi, p, 'GET', `/purchase/api/organiser/events/${event.id}/orders.csv`)).status).toBe(403);
-      for (const f of [owner, admin, ann, ben]) expect(f.log.filter((e) => e.kind === 'pageerror').map((e) => e.text)).toEqual([]);
+      expect(
+        (await apiCall(doorApi, p, 'GET', `/purchase/api/organiser/events/${event.id}/orders.csv`)).status,
+      ).toBe(403);
+      for (const f of [owner, admin, ann, ben])
+        expect(f.log.filter((e) => e.kind === 'pageerror').map((e) => e.text)).toEqual([]);
     },
     600_000,
   );

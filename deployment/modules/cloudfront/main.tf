@@ -129,30 +129,25 @@ resource "aws_cloudfront_distribution" "this" {
     }
   }
 
-  ordered_cache_behavior {
-    path_pattern               = local.images_path_pattern
-    target_origin_id           = "images"
-    viewer_protocol_policy     = "redirect-to-https"
-    allowed_methods            = ["GET", "HEAD", "OPTIONS"]
-    cached_methods             = ["GET", "HEAD"]
-    cache_policy_id            = local.caching_optimized
-    origin_request_policy_id   = local.cors_s3_origin
-    response_headers_policy_id = local.security_headers_policy_id
-    compress                   = true
-  }
-
-  # Fairness documents, immutable once stored (gzip, ETag, a year of caching set on the object);
-  # buffer's fairness route redirects here, so their bytes never pass through the services.
-  ordered_cache_behavior {
-    path_pattern               = local.fairness_path_pattern
-    target_origin_id           = "fairness"
-    viewer_protocol_policy     = "redirect-to-https"
-    allowed_methods            = ["GET", "HEAD", "OPTIONS"]
-    cached_methods             = ["GET", "HEAD"]
-    cache_policy_id            = local.caching_optimized
-    origin_request_policy_id   = local.cors_s3_origin
-    response_headers_policy_id = local.security_headers_policy_id
-    compress                   = true
+  # Poster images, and fairness documents (immutable once stored: gzip, ETag, a year of caching
+  # set on the object; buffer's fairness route redirects here, so their bytes never pass through
+  # the services). Both straight from their bucket, in this order.
+  dynamic "ordered_cache_behavior" {
+    for_each = [
+      { path = local.images_path_pattern, origin = "images" },
+      { path = local.fairness_path_pattern, origin = "fairness" },
+    ]
+    content {
+      path_pattern               = ordered_cache_behavior.value.path
+      target_origin_id           = ordered_cache_behavior.value.origin
+      viewer_protocol_policy     = "redirect-to-https"
+      allowed_methods            = ["GET", "HEAD", "OPTIONS"]
+      cached_methods             = ["GET", "HEAD"]
+      cache_policy_id            = local.caching_optimized
+      origin_request_policy_id   = local.cors_s3_origin
+      response_headers_policy_id = local.security_headers_policy_id
+      compress                   = true
+    }
   }
 
   restrictions {

@@ -17,7 +17,9 @@ const devPassword = (svc: string) => `ts-${svc}-dev-only`;
  */
 describe('provision-db-roles as a non-superuser master user (the RDS path)', () => {
   const tag = randomBytes(4).toString('hex');
-  const master = `ts_rdsmaster_${tag}`;
+  // Not `ts_…`: roles are cluster-wide, and dev/platform/database-roles.test lists every `ts_%` role
+  // as a service's (a CI run saw this one there, as a role with powers).
+  const master = `rdsmaster_${tag}`;
   const database = `ts_rdspath_${tag}`;
   const url = (user: string, password: string) => {
     const u = new URL(testAdminDatabaseUrl());

@@ -443,6 +443,8 @@ describe('holds in batches (hold_units_batch)', () => {
             eventId: snapC.eventId,
             seats: [seat('A', 3)],
             category: null,
+            together: false,
+            standing: null,
             quantity: 1,
             userId: 'c-bad',
             email: 'c-bad@example.com',

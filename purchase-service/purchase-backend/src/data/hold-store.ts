@@ -16,6 +16,9 @@ import { toOrder, toOrderItem } from './orders-repo';
 const HoldInput = z.object({
   seats: z.array(z.string()).nullable(),
   category: z.string().nullable(),
+  together: z.boolean(),
+  standing: z.string().nullable(),
+  standingQuantity: z.number().int().nonnegative(),
   quantity: z.number().int().positive(),
   user: z.string(),
   email: z.string(),
@@ -60,7 +63,18 @@ const RefusalJson = z.discriminatedUnion('reason', [
   z.object({ reason: z.literal('unknown_seats'), unknown: z.array(z.string()) }),
   z.object({ reason: z.literal('limit_exceeded'), limit: z.number().int(), owned: z.number().int() }),
   z.object({ reason: z.literal('seats_taken'), taken: z.array(z.string()) }),
-  z.object({ reason: z.literal('not_enough_available'), available: z.number().int() }),
+  z.object({
+    reason: z.literal('not_enough_available'),
+    available: z.number().int(),
+    category: z.string().optional(),
+  }),
+  z.object({
+    reason: z.literal('no_adjacent'),
+    category: z.string(),
+    quantity: z.number().int(),
+    available: z.number().int(),
+    largest: z.number().int(),
+  }),
 ]) satisfies z.ZodType<Refusal>;
 
 /** What `hold_units_batch` answers: one of these per hold, in the holds' order. */
@@ -122,6 +136,9 @@ export class PgHoldStore implements HoldStore {
     const input = HoldInput.parse({
       seats: hold.seats,
       category: hold.category,
+      together: hold.together,
+      standing: hold.standing?.categoryId ?? null,
+      standingQuantity: hold.standing?.quantity ?? 0,
       quantity: hold.quantity,
       user: hold.userId,
       email: hold.email,

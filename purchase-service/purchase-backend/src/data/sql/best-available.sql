@@ -13,7 +13,8 @@
 -- Ties: the section listed first, then the lower seat numbers. Seats are adjacent when their
 -- numbers are consecutive in one row: a seat missing from the layout breaks a block.
 --
--- Candidates are tried best first. Each is locked FOR UPDATE SKIP LOCKED and taken only if all
+-- Candidates are the best block of each run of free seats (which holds the row's best) and
+-- the blocks tiling that run from it; they are tried best first. Each is locked FOR UPDATE SKIP LOCKED and taken only if all
 -- N rows are locked and still 'available' (so a block another transaction holds or is holding
 -- is passed over, never waited for, and never half-taken); a failed candidate's seats are
 -- remembered so no later candidate containing them is tried. Returns the block's tuple ids,
@@ -28,26 +29,39 @@ DECLARE
   v_bad text[] := '{}';
 BEGIN
   FOR c IN
-    WITH cat AS (
-      SELECT section, row_label, seat, ordinal, status FROM units
-      WHERE event_id = p_event AND category_id = p_category AND seat IS NOT NULL
-    ), row_info AS (
+    WITH row_info AS (
+      -- Every row of the category, whatever its seats' states: its width and its depth.
+      -- (Grouped and compared byte-wise, COLLATE "C": the labels' order does not matter here,
+      -- and the locale's collation made this statement twice as slow.)
       SELECT section, row_label, max(seat) AS width,
              rank() OVER (PARTITION BY section ORDER BY min(ordinal)) - 1 AS depth,
              min(min(ordinal)) OVER (PARTITION BY section) AS section_first
-      FROM cat GROUP BY section, row_label
+      FROM (SELECT section COLLATE "C" AS section, row_label COLLATE "C" AS row_label, seat, ordinal
+            FROM units WHERE event_id = p_event AND category_id = p_category AND seat IS NOT NULL) u
+      GROUP BY section, row_label
     ), runs AS (
-      -- Islands of consecutive available seat numbers.
+      -- Runs of free seats with consecutive numbers, read in layout order (the partial index of
+      -- available units, no sort): a run is where both the ordinal and the seat number climb by
+      -- one from seat to seat.
       SELECT section, row_label, min(seat) AS lo, max(seat) AS hi
-      FROM (SELECT section, row_label, seat,
-                   seat - row_number() OVER (PARTITION BY section, row_label ORDER BY seat) AS island
-            FROM cat WHERE status = 'available') a
-      GROUP BY section, row_label, island
+      FROM (SELECT section COLLATE "C" AS section, row_label COLLATE "C" AS row_label, seat,
+                   ordinal - row_number() OVER w AS run_o, seat - row_number() OVER w AS run_s
+            FROM units
+            WHERE event_id = p_event AND category_id = p_category AND status = 'available'
+              AND seat IS NOT NULL
+            WINDOW w AS (ORDER BY ordinal)) a
+      GROUP BY run_o, run_s, section, row_label
       HAVING count(*) >= p_quantity
     )
     SELECT r.section, r.row_label, s AS start
     FROM runs r JOIN row_info w USING (section, row_label),
-         generate_series(r.lo, r.hi - p_quantity + 1) s
+         -- The run's best start (its block nearest the row centre), and the blocks that tile
+         -- the run from it leftwards and rightwards: disjoint alternatives for when a
+         -- concurrent hold has the best one locked. (Every start of every run: 1.9 million
+         -- candidates sorted per hold of 4 in a 20,000-seat category, 86 ms a hold.)
+         LATERAL (SELECT greatest(r.lo, least(r.hi - p_quantity + 1,
+                                              (w.width - p_quantity) / 2 + 1)) AS best) b,
+         generate_series(r.lo + (b.best - r.lo) % p_quantity, r.hi - p_quantity + 1, p_quantity) s
     ORDER BY w.depth + abs(2 * s + p_quantity - 1 - (w.width + 1))::numeric / w.width,
              w.section_first, s
   LOOP

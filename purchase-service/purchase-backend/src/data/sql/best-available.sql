@@ -13,11 +13,12 @@
 -- Ties: the section listed first, then the lower seat numbers. Seats are adjacent when their
 -- numbers are consecutive in one row: a seat missing from the layout breaks a block.
 --
--- Candidates are the best block of each run of free seats (which holds the row's best) and
--- the blocks tiling that run from it; they are tried best first. Each is locked FOR UPDATE SKIP LOCKED and taken only if all
--- N rows are locked and still 'available' (so a block another transaction holds or is holding
--- is passed over, never waited for, and never half-taken); a failed candidate's seats are
--- remembered so no later candidate containing them is tried. Returns the block's tuple ids,
+-- Candidates are the best block of each run of free seats (the score is lowest there, so the
+-- best block overall is among them) and the blocks tiling that run from it; they are tried
+-- best first. Each is locked FOR UPDATE SKIP LOCKED and taken only if all N rows are locked
+-- and still 'available' (so a block another transaction holds or is holding is passed over,
+-- never waited for, and never half-taken); a failed candidate's seats are remembered so no
+-- later candidate containing them is tried. Returns the block's tuple ids,
 -- or NULL when no block of N is free. A failed candidate's rows stay locked until the commit:
 -- at worst a concurrent best-available hold passes them over too.
 CREATE OR REPLACE FUNCTION best_block(p_event uuid, p_category text, p_quantity int)

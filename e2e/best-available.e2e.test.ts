@@ -73,7 +73,7 @@ describe('best available through the gateway', () => {
       const panel = fan.page.getByTestId('hold-panel');
       await panel.waitFor({ timeout: 45_000 });
       for (const n of [3, 4, 5, 6]) await panel.getByText(`Stalls · Row A · Seat ${n}`).waitFor();
-      expect(await panel.getByText('standing · general admission').count()).toBe(2);
+      expect(await panel.getByText('Standing · general admission', { exact: true }).count()).toBe(2);
       await panel.getByText('€220.00').waitFor();
       await fan.screenshot('best-available-held');
       const map = await expectStatus(

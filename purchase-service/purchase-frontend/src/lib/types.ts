@@ -18,5 +18,8 @@ export type HoldSelection = NonNullable<
 /** One seat's state in a seat map row string. */
 export type SeatChar = 'a' | 'h' | 's';
 
-export const itemLabel = (i: OrderItem): string =>
-  i.section ? `${i.section} · Row ${i.row} · Seat ${i.seat}` : `${i.categoryId} · general admission`;
+/** A seat by section, row and number; a general-admission place by its category's name when known. */
+export const itemLabel = (i: OrderItem, categoryName?: string): string =>
+  i.section
+    ? `${i.section} · Row ${i.row} · Seat ${i.seat}`
+    : `${categoryName ?? i.categoryId} · general admission`;

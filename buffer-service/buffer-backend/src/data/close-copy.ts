@@ -64,15 +64,23 @@ class Bytes {
   }
 }
 
+/** Which entries a close reads: all, or the on-time and late ones apart (see PgBufferStore.prefetchEntrants). */
+export type EntriesRead = 'all' | 'on-time' | 'late';
+const READ_FILTER: Record<EntriesRead, string> = { all: '', 'on-time': ' AND NOT late', late: ' AND late' };
+
 /**
  * Every entry of the event in ascending hash order (entrant_hash is COLLATE "C"), read with
  * one COPY: the on-time entrants as the draw's entrant list and their user ids, the late
- * ones' user ids in join order.
+ * ones' user ids in join order. `which` narrows it to one of the two groups.
  */
-export async function readClosingEntries(client: PoolClient, eventId: string): Promise<ClosingEntries> {
+export async function readClosingEntries(
+  client: PoolClient,
+  eventId: string,
+  which: EntriesRead = 'all',
+): Promise<ClosingEntries> {
   const stream = client.query(
     copyTo(
-      `COPY (SELECT entrant_hash, late, seq, user_id FROM entries WHERE event_id = ${uuidLiteral(eventId)}
+      `COPY (SELECT entrant_hash, late, seq, user_id FROM entries WHERE event_id = ${uuidLiteral(eventId)}${READ_FILTER[which]}
        ORDER BY entrant_hash) TO STDOUT`,
     ),
   );

@@ -260,6 +260,8 @@ export class BufferDomain {
     if (!event || event.state !== 'closing') return null;
     let beaconWaitMs: number | undefined;
     if (event.beacon === null) {
+      // The entrants are fixed now (joins are late from here): read them while the round is awaited.
+      this.store.prefetchEntrants?.(eventId);
       // Never drawn without it: roundFor throws rather than answer an unauthenticated round,
       // and the closer tries again on its next tick.
       const started = performance.now();

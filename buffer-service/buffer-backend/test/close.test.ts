@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { TokenVerifier, type Envelope } from '@ticketslave/common';
+import { TokenVerifier, assignmentsOf, type Envelope } from '@ticketslave/common';
 import {
   decodeReceipt,
   firstRoundAtOrAfter,
@@ -150,12 +150,16 @@ describe('closing the buffer at saleStartsAt + bufferGraceSeconds', () => {
       `${h.kafka.prefix}queue.assigned`,
       {
         until: (m) =>
-          m.filter((x) => x.payload.eventId === eventId).flatMap((x) => x.payload.assignments).length >= 7,
+          m.filter((x) => x.payload.eventId === eventId).flatMap((x) => assignmentsOf(x.payload).userIds)
+            .length >= 7,
       },
     );
     const all = assigned
       .filter((m) => m.payload.eventId === eventId)
-      .flatMap((m) => m.payload.assignments.map((a) => ({ ...a, late: m.payload.late })));
+      .flatMap((m) => {
+        const { userIds, queueNumbers } = assignmentsOf(m.payload);
+        return userIds.map((userId, i) => ({ userId, queueNumber: queueNumbers[i]!, late: m.payload.late }));
+      });
     expect(all.map((a) => a.queueNumber).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(all.filter((a) => a.late).map((a) => a.userId)).toEqual(['late-1', 'late-2']);
   });

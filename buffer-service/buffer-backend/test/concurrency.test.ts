@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { lockKeySql, type Envelope, type RunningService } from '@ticketslave/common';
+import { assignmentsOf, lockKeySql, type Envelope, type RunningService } from '@ticketslave/common';
 import { firstRoundAtOrAfter, runDraw, type FairnessDocumentV2 } from '@ticketslave/draw';
 import { randomBeaconSecretKey } from '@ticketslave/dev/standins';
 import { eventually, readTopic } from '@ticketslave/dev/test-support';
@@ -169,14 +169,15 @@ describe('the scheduled close with two instances', () => {
       `${h.kafka.prefix}queue.assigned`,
       {
         until: (m) =>
-          m.filter((x) => x.payload.eventId === event.eventId).flatMap((x) => x.payload.assignments).length >=
-          users.length,
+          m
+            .filter((x) => x.payload.eventId === event.eventId)
+            .flatMap((x) => assignmentsOf(x.payload).userIds).length >= users.length,
       },
     );
     const mine = assigned.filter((m) => m.payload.eventId === event.eventId);
     // 12,000 numbers in batches of at most 5,000.
-    expect(mine.map((m) => m.payload.assignments.length)).toEqual([5000, 5000, 2000]);
-    const numbers = mine.flatMap((m) => m.payload.assignments.map((a) => a.queueNumber));
+    expect(mine.map((m) => assignmentsOf(m.payload).userIds.length)).toEqual([5000, 5000, 2000]);
+    const numbers = mine.flatMap((m) => assignmentsOf(m.payload).queueNumbers);
     expect(numbers).toHaveLength(users.length);
     expect(new Set(numbers).size).toBe(users.length);
   });

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import type { Envelope } from '@ticketslave/common';
+import { assignmentsOf, type Envelope } from '@ticketslave/common';
 import { eventually, readTopic } from '@ticketslave/dev/test-support';
 import { runDraw } from '@ticketslave/draw';
 import { bulkJoin, startHarness, type Harness } from './harness';
@@ -181,7 +181,7 @@ it('a buffer killed with SIGKILL mid-close and mid-publish resumes: every entran
         new Set(
           m
             .filter((x) => x.payload.eventId === event.eventId)
-            .flatMap((x) => x.payload.assignments.map((a) => a.queueNumber)),
+            .flatMap((x) => assignmentsOf(x.payload).queueNumbers),
         ).size >= ENTRANTS,
       timeoutMs: 30_000,
     },
@@ -190,8 +190,10 @@ it('a buffer killed with SIGKILL mid-close and mid-publish resumes: every entran
   const userOfNumber = new Map<number, string>();
   const numberOfUser = new Map<string, number>();
   let sent = 0;
-  for (const m of assigned.filter((x) => x.payload.eventId === event.eventId))
-    for (const a of m.payload.assignments) {
+  for (const m of assigned.filter((x) => x.payload.eventId === event.eventId)) {
+    const { userIds, queueNumbers } = assignmentsOf(m.payload);
+    for (const [i, userId] of userIds.entries()) {
+      const a = { userId, queueNumber: queueNumbers[i]! };
       sent++;
       if ((userOfNumber.get(a.queueNumber) ?? a.userId) !== a.userId)
         throw new Error(
@@ -202,6 +204,7 @@ it('a buffer killed with SIGKILL mid-close and mid-publish resumes: every entran
       userOfNumber.set(a.queueNumber, a.userId);
       numberOfUser.set(a.userId, a.queueNumber);
     }
+  }
   expect(numberOfUser.size).toBe(ENTRANTS);
   for (let n = 1; n <= ENTRANTS; n++) if (!userOfNumber.has(n)) throw new Error(`number ${n} never sent`);
   for (const [user, n] of numberOfUser) if (stored.get(user) !== n) throw new Error(`${user}: sent ${n}`);

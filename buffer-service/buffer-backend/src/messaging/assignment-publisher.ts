@@ -12,7 +12,7 @@ import {
 import type { DataSource } from 'typeorm';
 import type { RecentDraws } from '../data/recent-draws';
 
-/** Numbers per `queue.assigned` message: ~60 bytes each keeps a message well under 1 MB. */
+/** Numbers per `queue.assigned` message: ~40 bytes each (a user id) keeps a message well under 1 MB. */
 export const ASSIGNMENTS_PER_MESSAGE = 5000;
 /** Numbers per publishing transaction (a multiple of the batch, so batches stay aligned). */
 const NUMBERS_PER_STEP = 10 * ASSIGNMENTS_PER_MESSAGE;
@@ -87,7 +87,8 @@ export function assignmentPublisherPart(deps: {
           envelope: envelope('queue.assigned', {
             eventId,
             late,
-            assignments: users.slice(i, end).map((userId, j) => ({ userId, queueNumber: first + j })),
+            first,
+            userIds: users.slice(i, end),
           }),
         });
         i = end;

@@ -145,11 +145,22 @@ export const PAYLOADS = {
     beacon: z.string(),
     entrantsDigest: z.string().regex(/^[0-9a-f]{64}$/),
   }),
-  'queue.assigned': z.object({
-    eventId: z.uuid(),
-    late: z.boolean().default(false),
-    assignments: z.array(z.object({ userId: z.string(), queueNumber: z.number().int().min(1) })).min(1),
-  }),
+  // userIds[i] has queue number first + i: one string per fan, not one object (a million-fan close
+  // is a million numbers: objects cost the producer, both zod checks and the JSON ~1.5× more).
+  'queue.assigned': z.union([
+    z.object({
+      eventId: z.uuid(),
+      late: z.boolean().default(false),
+      first: z.number().int().min(1),
+      userIds: z.array(z.string()).min(1),
+    }),
+    // The earlier form, still read (a topic may hold it during an upgrade), no longer written.
+    z.object({
+      eventId: z.uuid(),
+      late: z.boolean().default(false),
+      assignments: z.array(z.object({ userId: z.string(), queueNumber: z.number().int().min(1) })).min(1),
+    }),
+  ]),
   'queue.progress': z.object({
     eventId: z.uuid(),
     servingNumber: z.number().int().min(0),
@@ -237,6 +248,15 @@ export const PAYLOADS = {
 export type Payload<T extends TopicName> = z.infer<(typeof PAYLOADS)[T]>;
 
 export const ENVELOPE_VERSION = 1;
+
+/** The fans and their queue numbers of a `queue.assigned` message, in either of its forms. */
+export function assignmentsOf(p: Payload<'queue.assigned'>): { userIds: string[]; queueNumbers: number[] } {
+  if ('userIds' in p) return { userIds: p.userIds, queueNumbers: p.userIds.map((_, i) => p.first + i) };
+  return {
+    userIds: p.assignments.map((a) => a.userId),
+    queueNumbers: p.assignments.map((a) => a.queueNumber),
+  };
+}
 
 export interface Envelope<T extends TopicName = TopicName> {
   id: string;

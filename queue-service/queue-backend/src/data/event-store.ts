@@ -1,4 +1,11 @@
-import { queryOne, queryRows, type EventSnapshot, type Payload, type Queryable } from '@ticketslave/common';
+import {
+  assignmentsOf,
+  queryOne,
+  queryRows,
+  type EventSnapshot,
+  type Payload,
+  type Queryable,
+} from '@ticketslave/common';
 import { inventoryState } from '../domain/admission-rules';
 import { notifyFans } from './fan-signals-sql';
 
@@ -48,14 +55,15 @@ export async function cancelEvent(db: Queryable, eventId: string): Promise<void>
 
 /** Idempotent: a replayed batch inserts nothing (UNIQUE number and UNIQUE fan per event). */
 export async function assignNumbers(db: Queryable, p: Payload<'queue.assigned'>): Promise<number> {
+  const { userIds, queueNumbers } = assignmentsOf(p);
   const rows = await queryRows<{ queue_number: number }>(
     db,
     `INSERT INTO fans (event_id, user_id, queue_number, late)
      SELECT $1, u, n, $4 FROM unnest($2::text[], $3::int[]) AS a(u, n)
      ON CONFLICT DO NOTHING RETURNING queue_number`,
-    [p.eventId, p.assignments.map((a) => a.userId), p.assignments.map((a) => a.queueNumber), p.late],
+    [p.eventId, userIds, queueNumbers, p.late],
   );
-  const max = Math.max(0, ...p.assignments.map((a) => a.queueNumber));
+  const max = queueNumbers.reduce((m, n) => Math.max(m, n), 0);
   await db.query(
     `INSERT INTO queue_counters (event_id, last_number) VALUES ($1, $2)
      ON CONFLICT (event_id) DO UPDATE SET last_number = GREATEST(queue_counters.last_number, EXCLUDED.last_number)`,

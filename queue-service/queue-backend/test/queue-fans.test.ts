@@ -41,6 +41,46 @@ describe('queue: fans, turns and claims', () => {
   const resume = (eventId: string) =>
     svc.kit.ds.query(`UPDATE queue_events SET paused = false WHERE event_id = $1`, [eventId]);
 
+  describe('queue.assigned', () => {
+    it('assigns the numbers of both message forms: { first, userIds } and the earlier assignments list', async () => {
+      const compact = newEventId();
+      const listed = newEventId();
+      for (const eventId of [compact, listed]) {
+        await h.publish('event.published', snapshot(eventId, {}));
+        await eventually(
+          async () =>
+            (await queryRows(svc.kit.ds, `SELECT 1 FROM queue_events WHERE event_id = $1`, [eventId])).length,
+        );
+      }
+      await h.publish('queue.assigned', { eventId: compact, late: false, first: 1, userIds: ['u1', 'u2'] });
+      await h.publish('queue.assigned', { eventId: compact, late: true, first: 3, userIds: ['u3'] });
+      await h.publish('queue.assigned', {
+        eventId: listed,
+        late: false,
+        assignments: [
+          { userId: 'u1', queueNumber: 1 },
+          { userId: 'u2', queueNumber: 2 },
+        ],
+      });
+      await eventually(async () => (await fans(compact)).length === 3 && (await fans(listed)).length === 2);
+      expect((await fans(compact)).map((f) => [f.user_id, f.queue_number])).toEqual([
+        ['u1', 1],
+        ['u2', 2],
+        ['u3', 3],
+      ]);
+      expect((await fans(listed)).map((f) => [f.user_id, f.queue_number])).toEqual([
+        ['u1', 1],
+        ['u2', 2],
+      ]);
+      const counter = await queryRows<{ last_number: number }>(
+        svc.kit.ds,
+        'SELECT last_number FROM queue_counters WHERE event_id = $1',
+        [compact],
+      );
+      expect(counter[0]?.last_number).toBe(3);
+    });
+  });
+
   describe('WebSocket /queue/ws authentication', () => {
     it('refuses a missing, forged, expired or other-event queue ticket', async () => {
       const eventId = newEventId();

@@ -135,12 +135,12 @@ interface Fan extends FanFacts {
 
 const PASSWORD = 'onsale bench fan password';
 /** The latency row from a fan's successful card payment to the order settled (paid: captured). */
-export const PAID_TO_SETTLED = 'card paid → order settled (page polls)';
+export const PAID_TO_SETTLED = 'card paid → order settled (page told)';
 /**
  * From the card paid to the fan's page showing the tickets: the order `confirmed` (purchase
  * issues the tickets in the transaction that secures the seats) or already `paid`.
  */
-export const PAID_TO_TICKETS = 'card paid → tickets shown (page polls)';
+export const PAID_TO_TICKETS = 'card paid → tickets shown (page told)';
 const CARD_OK = '4242424242424242';
 /**
  * The money path's points, as trace.ts follows them: the fan's wait (card paid → tickets
@@ -872,10 +872,33 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       const paidAt = performance.now();
       const traced: PaidOrder = { orderId: order.orderId, paidAt: Date.now() };
       paidOrders.push(traced);
-      // Polled as the payment page does (payment-tracker.svelte.ts): every 250 ms for the
-      // first 10 s, then every 1.5 s; the figures are up to one poll late.
+      // Followed as the payment page does (payment-tracker.svelte.ts): purchase pushes the order's
+      // changes on /purchase/ws/orders; the page polls as well, every 1.5 s while the push is
+      // connected, else every 250 ms for the first 10 s.
+      const feed = new WebSocket(`${svc.purchase.replace(/^http/, 'ws')}/ws/orders?order=${order.orderId}`, {
+        headers: { cookie: f.http.cookieHeader(), origin: p.url, ...viewerHeaders(f.http.ip, p.edge) },
+      });
+      let feedOpen = false;
+      let pushed: string | null = null;
+      let wake: (() => void) | null = null;
+      feed.on('open', () => (feedOpen = true));
+      feed.on('message', (data: Buffer) => {
+        pushed = (JSON.parse(data.toString()) as { status: string }).status;
+        wake?.();
+      });
+      feed.on('close', () => (feedOpen = false));
+      feed.on('error', () => undefined);
+      const closeFeed = () => {
+        feed.removeAllListeners('message');
+        feed.close();
+      };
       for (let waited = 0; waited < 60_000;) {
-        const r = await f.http.call<{ status: string }>('purchase GET order', 'GET', orderUrl);
+        const told = pushed;
+        pushed = null;
+        const r =
+          told !== null
+            ? { status: 200, body: { status: told } }
+            : await f.http.call<{ status: string }>('purchase GET order', 'GET', orderUrl);
         if (
           r.status === 200 &&
           !traced.toldAt &&
@@ -887,12 +910,23 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         if (r.status === 200 && r.body.status !== 'pending_payment' && r.body.status !== 'confirmed') {
           latencies.add(PAID_TO_SETTLED, performance.now() - paidAt, r.body.status === 'paid' ? 200 : 409);
           traced.toldAt ??= Date.now();
+          closeFeed();
           return finish(f, `order_${r.body.status}`);
         }
-        const pause = performance.now() - paidAt < 10_000 ? 250 : 1500;
-        await sleep(pause);
-        waited += pause;
+        if (pushed !== null) continue;
+        const pause = !feedOpen && performance.now() - paidAt < 10_000 ? 250 : 1500;
+        const started = performance.now();
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pause);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = null;
+        waited += performance.now() - started;
       }
+      closeFeed();
       return finish(f, 'order_unsettled');
     };
 

@@ -17,7 +17,9 @@ export const startCheckout = (orderId: string) =>
 /** Items are a nicety: without purchase's answer the page still shows the amount. */
 export async function getPurchaseOrder(orderId: string): Promise<PurchaseOrder | null> {
   try {
-    const order = await answer(purchaseApi.GET('/purchase/api/orders/{id}', { params: { path: { id: orderId } } }));
+    const order = await answer(
+      purchaseApi.GET('/purchase/api/orders/{id}', { params: { path: { id: orderId } } }),
+    );
     return Array.isArray(order?.items) ? order : null;
   } catch (e) {
     if (isApiError(e)) return null;

@@ -1,11 +1,14 @@
-import { isApiError, type ApiError } from '@ticketslave/ui';
+import type { OrderFeedMessage } from '@ticketslave/contracts';
+import { isApiError, LiveSocket, type ApiError } from '@ticketslave/ui';
 import { getPayment, getPurchaseOrder, type PaymentView } from './payment-api';
 
 /** Statuses after which nothing changes without someone acting. */
 const SETTLED = new Set(['captured', 'voided', 'refunded', 'expired', 'failed']);
 /**
- * Polls every 250 ms for the first 10 s (the tickets are issued ~0.1–0.5 s after the card is
- * paid: bench:onsale's money path), then every 1.5 s. bench/onsale/simulate.ts polls alike.
+ * Purchase pushes the order's changes (`/purchase/ws/orders`): the page hears "tickets issued"
+ * the moment it is committed. Polling stays as the fallback: every 250 ms for the first 10 s
+ * while the push is not connected (the tickets are issued ~0.1–0.5 s after the card is paid:
+ * bench:onsale's money path), else every 1.5 s. bench/onsale/simulate.ts follows an order alike.
  */
 const QUICK_POLL_MS = 250;
 const QUICK_FOR_MS = 10_000;
@@ -30,6 +33,7 @@ export class PaymentTracker {
   ticketsReady = $state(false);
 
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #feed: LiveSocket<OrderFeedMessage> | null = null;
   #startedAt = Date.now();
   #stopped = false;
 
@@ -40,11 +44,27 @@ export class PaymentTracker {
   ) {}
 
   start(): () => void {
+    if (this.awaitingOutcome) this.#follow();
     void this.refresh();
     return () => {
       this.#stopped = true;
       clearTimeout(this.#timer);
+      this.#feed?.close();
     };
+  }
+
+  /** Opens the order's push feed; each change it announces is read at once. */
+  #follow(): void {
+    if (this.#feed || this.#stopped) return;
+    this.#feed = new LiveSocket<OrderFeedMessage>({
+      url: `/purchase/ws/orders?order=${encodeURIComponent(this.orderId)}`,
+      onMessage: (m) => {
+        if (m.type !== 'order') return;
+        if (m.status === 'confirmed' || m.status === 'paid') this.ticketsReady = true;
+        void this.refresh();
+      },
+    });
+    this.#feed.connect();
   }
 
   async refresh(): Promise<void> {
@@ -55,6 +75,8 @@ export class PaymentTracker {
       this.error = null;
       // An authorization settles within seconds (purchase secures the seats), so follow it even on a plain reload.
       again = !SETTLED.has(this.view.status) && (this.awaitingOutcome || this.view.status === 'authorized');
+      if (again) this.#follow();
+      else this.#feed?.close();
       if (this.view.status === 'authorized' && !this.ticketsReady) {
         const order = await getPurchaseOrder(this.orderId).catch(() => null);
         this.ticketsReady = order?.status === 'confirmed' || order?.status === 'paid';
@@ -68,7 +90,7 @@ export class PaymentTracker {
     }
     this.slow = again && Date.now() - this.#startedAt > PATIENCE_MS;
     if (again && !this.#stopped) {
-      const quick = Date.now() - this.#startedAt < QUICK_FOR_MS;
+      const quick = this.#feed?.status !== 'open' && Date.now() - this.#startedAt < QUICK_FOR_MS;
       this.#timer = setTimeout(() => void this.refresh(), quick ? QUICK_POLL_MS : POLL_MS);
     }
   }

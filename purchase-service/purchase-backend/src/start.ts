@@ -23,6 +23,7 @@ import { mailSender } from './messaging/mail-sender';
 import { Mailer } from './messaging/mailer';
 import { coalescedOutboxNotify } from './messaging/outbox-notify';
 import { periodic } from './messaging/periodic';
+import { orderChangeNotifier, orderFeed } from './ws/order-feed';
 import { seatFeed } from './ws/seat-feed';
 
 export interface StartPurchaseOptions {
@@ -81,7 +82,12 @@ export async function startPurchaseService(
           mails,
           concurrentParts('consumers', [
             eventConsumer(kit),
-            paymentConsumer(kit, { codes, clock: kit.clock }, () => mails.wake()),
+            paymentConsumer(
+              kit,
+              { codes, clock: kit.clock },
+              () => mails.wake(),
+              orderChangeNotifier(kit.ds, kit.logger),
+            ),
           ]),
           periodic(
             'hold-sweeper',
@@ -109,6 +115,14 @@ export async function startPurchaseService(
             () => publishInventoryChanges(tx),
             kit.logger,
           ),
+          ...orderFeed({
+            orders: store.orders,
+            sessions: kit.sessions,
+            databaseUrl: config.DATABASE_URL,
+            upgrades: kit.upgrades,
+            logger: kit.logger,
+            allowedOrigins: [config.PUBLIC_BASE_URL],
+          }),
           ...seatFeed({
             units: store.units,
             eventExists: async (eventId) => (await store.events.get(eventId)) !== undefined,

@@ -1,5 +1,5 @@
 import { queryOne, queryRows, type Queryable } from '@ticketslave/common';
-import type { Order, OrderItem, OrderStatus, OrderStore, OrderWithItems } from '../domain/ports';
+import type { Order, OrderItem, OrderState, OrderStatus, OrderStore, OrderWithItems } from '../domain/ports';
 
 /** A row of `orders`. */
 export interface OrderRow {
@@ -168,6 +168,18 @@ export class PgOrderStore implements OrderStore {
       [orderId],
     );
     return rows.map((r) => r.unit_id);
+  }
+
+  async statuses(orderIds: string[]): Promise<OrderState[]> {
+    const rows = await queryRows<{
+      order_id: string;
+      user_id: string;
+      status: OrderStatus;
+      reason: string | null;
+    }>(this.db, 'SELECT order_id, user_id, status, reason FROM orders WHERE order_id = ANY($1::uuid[])', [
+      orderIds,
+    ]);
+    return rows.map((r) => ({ orderId: r.order_id, userId: r.user_id, status: r.status, reason: r.reason }));
   }
 
   async ofUser(userId: string, orderId?: string): Promise<OrderWithItems[]> {

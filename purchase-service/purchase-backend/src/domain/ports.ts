@@ -21,6 +21,8 @@ export interface Order {
   expiresAt: Date;
 }
 
+export type OrderState = Pick<Order, 'orderId' | 'userId' | 'status' | 'reason'>;
+
 export interface OrderItem {
   unitId: string;
   categoryId: string;
@@ -148,6 +150,8 @@ export interface OrderStore {
   unitIds(orderId: string): Promise<string[]>;
   /** A fan's orders, newest first (at most 100); `orderId` narrows to one. */
   ofUser(userId: string, orderId?: string): Promise<OrderWithItems[]>;
+  /** The owner, status and reason of each of these orders that exists (the order feed's read). */
+  statuses(orderIds: string[]): Promise<OrderState[]>;
 }
 
 export interface InventoryCounts {

@@ -59,7 +59,13 @@ export function eventConsumer(kit: Kit): Part {
 /** The group reading payment's topics; the hold sweeper waits for it (domain/holds AuthorizationHorizon). */
 export const PAYMENT_GROUP = 'purchase.payments';
 
-export function paymentConsumer(kit: Kit, issuer: TicketIssuer, onPaid: () => void): Part {
+export function paymentConsumer(
+  kit: Kit,
+  issuer: TicketIssuer,
+  onPaid: () => void,
+  /** After the commit: the order may have changed (its feed tells the fan's page). */
+  onOrderChanged: (orderId: string) => void = () => undefined,
+): Part {
   const group = PAYMENT_GROUP;
   return consumerPart(group, () =>
     kit.bus.subscribe({
@@ -99,6 +105,7 @@ export function paymentConsumer(kit: Kit, issuer: TicketIssuer, onPaid: () => vo
             await onPaymentDisputed(s, e.payload as Payload<'payment.disputed'>);
           // payment.voided needs nothing: the order already left pending_payment when it was cancelled.
         });
+        onOrderChanged((m.envelope.payload as { orderId: string }).orderId);
         // Tickets issued, or a refund or dispute settled: a mail is queued.
         if (paid || m.envelope.type === 'payment.refunded' || m.envelope.type === 'payment.disputed')
           onPaid();

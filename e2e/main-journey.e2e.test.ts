@@ -318,10 +318,20 @@ async function payAndGetTicket(
   }
   await fillCard(fan, '4242424242424242');
   await fan.screenshot('stripe-checkout');
+  // The payment page is told by purchase's order feed, not only by its polls (issue 21).
+  const pushed: string[] = [];
+  fan.page.on('websocket', (ws) => {
+    if (!ws.url().includes('/purchase/ws/orders?order=')) return;
+    ws.on('framereceived', ({ payload }) => {
+      const m = JSON.parse(String(payload)) as { type?: string; status?: string };
+      if (m.type === 'order' && m.status) pushed.push(m.status);
+    });
+  });
   opts.onPay();
   await fan.page.getByRole('button', { name: /^Pay / }).click();
   await fan.page.waitForURL(/result=success/, { timeout: 45_000 });
   await fan.page.getByText(/Paid/).first().waitFor({ timeout: 30_000 });
+  expect(pushed.some((s) => s === 'confirmed' || s === 'paid')).toBe(true);
   await fan.screenshot('paid');
 
   await fan.visit('/purchase/tickets', 'tickets');

@@ -522,6 +522,10 @@ export class PgBufferStore implements BufferStore {
     return outcome;
   }
 
+  numbersPublished(eventId: string): Promise<void> {
+    return this.recent.whenPublished(eventId);
+  }
+
   async storeFairnessEtag(eventId: string, etag: string): Promise<void> {
     await this.ds.query(
       `UPDATE buffer_events SET fairness_etag = $2 WHERE event_id = $1 AND state = 'closed' AND fairness_etag IS NULL`,

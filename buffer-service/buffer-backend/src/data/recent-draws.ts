@@ -24,7 +24,34 @@ export class RecentDraws {
     { draw: RecentDraw; documentStored: boolean; publishedAll: boolean; timer: NodeJS.Timeout }
   >();
 
+  /** Who waits for an event's numbers to be published (whenPublished). */
+  private readonly waiters = new Map<string, (() => void)[]>();
+
   constructor(private readonly keepMs = 10 * 60_000) {}
+
+  /**
+   * Resolves once every number of the draw held here is published (or at once when none is
+   * held, or after `maxWaitMs`): the close's own instance builds the fairness document after
+   * the fans' numbers are out, not while they are (both take the event loop for seconds).
+   */
+  whenPublished(eventId: string, maxWaitMs = 60_000): Promise<void> {
+    const held = this.draws.get(eventId);
+    if (!held || held.publishedAll) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, maxWaitMs);
+      timer.unref();
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.waiters.set(eventId, [...(this.waiters.get(eventId) ?? []), done]);
+    });
+  }
+
+  private wake(eventId: string): void {
+    for (const done of this.waiters.get(eventId) ?? []) done();
+    this.waiters.delete(eventId);
+  }
 
   add(eventId: string, draw: RecentDraw): void {
     this.forget(eventId);
@@ -66,10 +93,12 @@ export class RecentDraws {
     const held = this.draws.get(eventId);
     if (!held || upTo < held.draw.entrants.count + held.draw.late.length) return;
     held.publishedAll = true;
+    this.wake(eventId);
     if (held.documentStored) this.forget(eventId);
   }
 
   private forget(eventId: string): void {
+    this.wake(eventId);
     const held = this.draws.get(eventId);
     if (!held) return;
     clearTimeout(held.timer);

@@ -248,6 +248,9 @@ export class BufferDomain {
     // The fairness document is built once, right after the draw (or by a later tick when this
     // one could not store it), and served from storage from then on.
     if ((await this.store.getEvent(eventId))?.state === 'closed') {
+      // The fans' numbers first: the document (seconds of CPU at a million entrants) is built
+      // once this instance has published what its close wrote.
+      if (outcome) await this.store.numbersPublished?.(eventId);
       const started = performance.now();
       await this.publishFairness(eventId);
       if (outcome) return { ...outcome, fairnessMs: Math.round(performance.now() - started) };

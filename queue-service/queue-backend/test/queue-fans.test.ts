@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TOKENS, queryRows, type RunningService } from '@ticketslave/common';
+import { FIRST_HOLD_SECONDS } from '../src/domain/admission-rules';
 import { eventually, readTopic } from '@ticketslave/dev/test-support';
 import { connectFan, createHarness, newEventId, snapshot, type Harness } from './queue-harness';
 
@@ -260,6 +261,43 @@ describe('queue: fans, turns and claims', () => {
     await h.publish('order.completed', order(newer));
     await f2.waitFor('your_turn');
     expect(await slot()).toEqual({ slot_released: true, current_order_id: newer });
+    [f1, f2].forEach((f) => f.ws.close());
+  });
+
+  it('gives the slot of an admitted fan who never held to the next fan after FIRST_HOLD_SECONDS, not at the end of their window', async () => {
+    const eventId = newEventId();
+    await openEvent(eventId, 2, { admitRatePerMinute: 6000, maxActiveShoppers: 1, awayGraceSeconds: 60 });
+    const f1 = await connectFan(svc, eventId, await cookies('u1', eventId, 1));
+    const f2 = await connectFan(svc, eventId, await cookies('u2', eventId, 2));
+    await f1.waitFor('hello');
+    await f2.waitFor('hello');
+    await resume(eventId);
+    await f1.waitFor('your_turn');
+    const claimed = await fetch(`${svc.url}/queue/api/events/${eventId}/admission`, {
+      method: 'POST',
+      headers: {
+        cookie: await cookies('u1', eventId, 1),
+        'content-type': 'application/json',
+        origin: 'http://localhost:8080',
+      },
+      body: '{}',
+    });
+    expect(claimed.status).toBe(200);
+    // u1 found nothing to hold and left: while the first-hold window runs, u1 keeps the one slot.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await fans(eventId)).map((f) => f.status)).toEqual(['admitted', 'waiting']);
+    // The window has passed (the admission itself runs on, hold + 5 minutes): u2's turn comes.
+    await svc.kit.ds.query(
+      `UPDATE fans SET admitted_at = admitted_at - make_interval(secs => $2) WHERE event_id = $1 AND user_id = 'u1'`,
+      [eventId, FIRST_HOLD_SECONDS + 1],
+    );
+    await f2.waitFor('your_turn');
+    const [u1] = await queryRows<{ admission_expires_at: Date }>(
+      svc.kit.ds,
+      `SELECT admission_expires_at FROM fans WHERE event_id = $1 AND user_id = 'u1'`,
+      [eventId],
+    );
+    expect(new Date(u1!.admission_expires_at).getTime()).toBeGreaterThan(Date.now() + 60_000);
     [f1, f2].forEach((f) => f.ws.close());
   });
 

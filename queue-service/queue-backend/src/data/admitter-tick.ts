@@ -3,6 +3,7 @@ import {
   admissionBudget,
   claimBy,
   claimSeconds,
+  FIRST_HOLD_SECONDS,
   measuredRate,
   PRESENCE_STALE_SECONDS,
   refill,
@@ -137,11 +138,12 @@ export async function admitterTick(
   const counts = await queryOne<{ active: string; parked: string }>(
     db,
     `SELECT count(*) FILTER (WHERE status = 'turn'
-              OR (status = 'admitted' AND (has_order OR admission_expires_at > $2))) AS active,
+              OR (status = 'admitted' AND (has_order OR
+                LEAST(admission_expires_at, admitted_at + make_interval(secs => $3)) > $2))) AS active,
             count(*) FILTER (WHERE status = 'parked') AS parked
      FROM fans
      WHERE event_id = $1 AND (status IN ('turn', 'parked') OR (status = 'admitted' AND NOT slot_released))`,
-    [eventId, now],
+    [eventId, now, FIRST_HOLD_SECONDS],
   );
   const active = Number(counts?.active ?? 0);
   let parked = Number(counts?.parked ?? 0);

@@ -1,4 +1,5 @@
 import { queryOne, type Queryable } from '@ticketslave/common';
+import { FIRST_HOLD_SECONDS } from '../domain/admission-rules';
 
 export interface Actor {
   id: string;
@@ -49,7 +50,7 @@ export const fanCounts = (db: Queryable, eventId: string) =>
             count(*) FILTER (WHERE status = 'admitted') AS admitted,
             count(*) FILTER (WHERE status = 'lapsed') AS lapsed,
             count(*) FILTER (WHERE status = 'turn' OR (status = 'admitted' AND NOT slot_released
-              AND (has_order OR admission_expires_at > now()))) AS active
+              AND (has_order OR LEAST(admission_expires_at, admitted_at + make_interval(secs => $2)) > now()))) AS active
      FROM fans WHERE event_id = $1`,
-    [eventId],
+    [eventId, FIRST_HOLD_SECONDS],
   );

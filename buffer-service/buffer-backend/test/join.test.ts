@@ -343,6 +343,55 @@ describe('GET /buffer/api/events/:id/entries/me', () => {
   });
 });
 
+describe('GET /buffer/api/entries/me', () => {
+  it("when a fan is in several queues, lists their current places only: numbered or waiting for the draw, never another fan's, a cancelled event's or a past show's", async () => {
+    const [open, numbered, cancelled, past] = await Promise.all([
+      h.createEvent(),
+      h.createEvent(),
+      h.createEvent(),
+      h.createEvent(),
+    ]);
+    for (const e of [open, numbered, cancelled, past])
+      expect((await join(h, e.eventId, 'fan-list')).status).toBe(201);
+    await join(h, open.eventId, 'fan-other');
+    await h.pg.query(`INSERT INTO numbers (event_id, queue_number, user_id) VALUES ($1, 7, 'fan-list')`, [
+      numbered.eventId,
+    ]);
+    await h.pg.query(`UPDATE buffer_events SET status = 'cancelled' WHERE event_id = $1`, [
+      cancelled.eventId,
+    ]);
+    await h.pg.query(`UPDATE buffer_events SET starts_at = now() - interval '1 hour' WHERE event_id = $1`, [
+      past.eventId,
+    ]);
+
+    const mine = await h.api('/buffer/api/entries/me', { cookie: await fan(h, 'fan-list') });
+    expect(mine.status).toBe(200);
+    expect(
+      (mine.body.entries as { eventId: string; queueNumber: number | null }[])
+        .map((e) => [e.eventId, e.queueNumber])
+        .sort(),
+    ).toEqual(
+      [
+        [open.eventId, null],
+        [numbered.eventId, 7],
+      ].sort(),
+    );
+    const none = await h.api('/buffer/api/entries/me', { cookie: await fan(h, 'fan-nowhere') });
+    expect(none).toMatchObject({ status: 200, body: { entries: [] } });
+  });
+
+  it('when the session is missing or the e-mail unverified, answers problem+json', async () => {
+    const anonymous = await h.api('/buffer/api/entries/me');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    const unverified = await h.api('/buffer/api/entries/me', {
+      cookie: await fan(h, 'fan-unverified', { emailVerified: false }),
+    });
+    expect(unverified.status).toBe(403);
+    expect(unverified.body.type).toMatch(/email_not_verified$/);
+  });
+});
+
 describe('a join batch in PostgreSQL', () => {
   it('reads back only its own fans, however big the event grew after the connection planned it', async () => {
     const event = await h.createEvent();

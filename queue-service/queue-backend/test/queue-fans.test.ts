@@ -151,6 +151,83 @@ describe('queue: fans, turns and claims', () => {
     });
   });
 
+  describe('GET /queue/api/places/me', () => {
+    const placesOf = async (userId: string) => {
+      const r = await fetch(`${svc.url}/queue/api/places/me`, {
+        headers: { cookie: await h.identity.sessionCookie({ id: userId }) },
+      });
+      return { status: r.status, body: (await r.json()) as { places: Record<string, unknown>[] } };
+    };
+    async function place(eventId: string, status: string, set = '') {
+      await h.publish('event.published', snapshot(eventId));
+      await h.publish('queue.assigned', {
+        eventId,
+        late: false,
+        assignments: [
+          { userId: 'mq-other', queueNumber: 1 },
+          { userId: 'mq-fan', queueNumber: 2 },
+        ],
+      });
+      await eventually(async () => (await fans(eventId)).length === 2);
+      await eventually(
+        async () =>
+          (await queryRows(svc.kit.ds, `SELECT 1 FROM queue_events WHERE event_id = $1`, [eventId])).length,
+      );
+      // Paused so the admitter leaves the statuses this test sets.
+      await svc.kit.ds.query(`UPDATE queue_events SET paused = true WHERE event_id = $1`, [eventId]);
+      await svc.kit.ds.query(`UPDATE fans SET status = $3 ${set} WHERE event_id = $1 AND user_id = $2`, [
+        eventId,
+        'mq-fan',
+        status,
+      ]);
+    }
+
+    it("when a fan is in several queues, lists each current place with the queue's numbers: waiting, turn with its claim deadline, shopping with its end; never a lapsed turn, an ended admission, a cancelled event or another fan's place", async () => {
+      const [waiting, turn, shopping, lapsed, ended, cancelled] = Array.from({ length: 6 }, newEventId);
+      await place(waiting, 'waiting');
+      await place(turn, 'turn', ', turn_at = now()');
+      await place(
+        shopping,
+        'admitted',
+        `, turn_at = now(), admission_id = gen_random_uuid()::text, admission_expires_at = now() + interval '10 minutes'`,
+      );
+      await place(lapsed, 'lapsed', ', turn_at = now()');
+      await place(
+        ended,
+        'admitted',
+        `, turn_at = now(), admission_id = gen_random_uuid()::text, admission_expires_at = now() - interval '1 minute'`,
+      );
+      await place(cancelled, 'waiting');
+      await svc.kit.ds.query(`UPDATE queue_events SET cancelled = true WHERE event_id = $1`, [cancelled]);
+      await svc.kit.ds.query(`UPDATE queue_events SET serving = 1 WHERE event_id = $1`, [waiting]);
+
+      const mine = await placesOf('mq-fan');
+      expect(mine.status).toBe(200);
+      const byEvent = new Map(mine.body.places.map((p) => [p.eventId, p]));
+      expect([...byEvent.keys()].sort()).toEqual([waiting, turn, shopping].sort());
+      expect(byEvent.get(waiting)).toMatchObject({
+        queueNumber: 2,
+        status: 'waiting',
+        servingNumber: 1,
+        lastNumber: 2,
+        claimBy: null,
+        admissionExpiresAt: null,
+        paused: true,
+      });
+      expect(byEvent.get(turn)).toMatchObject({ status: 'turn', admissionExpiresAt: null });
+      expect(Date.parse(byEvent.get(turn)!.claimBy as string)).toBeGreaterThan(Date.now());
+      expect(byEvent.get(shopping)).toMatchObject({ status: 'admitted', claimBy: null });
+      expect(Date.parse(byEvent.get(shopping)!.admissionExpiresAt as string)).toBeGreaterThan(Date.now());
+      expect((await placesOf('mq-nowhere')).body.places).toEqual([]);
+    });
+
+    it('when the session is missing, answers 401 problem+json', async () => {
+      const r = await fetch(`${svc.url}/queue/api/places/me`);
+      expect(r.status).toBe(401);
+      expect(r.headers.get('content-type')).toContain('application/problem+json');
+    });
+  });
+
   it('gives turns in number order, parks the absent, and one claim makes one admission', async () => {
     const eventId = newEventId();
     await openEvent(eventId, 4, { admitRatePerMinute: 6000, awayGraceSeconds: 60 });

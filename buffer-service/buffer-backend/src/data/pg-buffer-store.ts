@@ -395,6 +395,19 @@ export class PgBufferStore implements BufferStore {
     return row && toEntry(row);
   }
 
+  async entriesOf(userId: string, now: Date): Promise<Entry[]> {
+    const rows = await queryRows<EntryRow>(
+      this.ds,
+      `SELECT e.event_id, e.user_id, e.entrant_hash, e.joined_at, e.late, n.queue_number
+       FROM entries e JOIN buffer_events b ON b.event_id = e.event_id
+       LEFT JOIN numbers n ON n.event_id = e.event_id AND n.user_id = e.user_id
+       WHERE e.user_id = $1 AND b.status <> 'cancelled' AND b.starts_at > $2
+       ORDER BY b.sale_starts_at, e.event_id LIMIT 50`,
+      [userId, now],
+    );
+    return rows.map(toEntry);
+  }
+
   beginClose(eventId: string, now: Date): Promise<boolean> {
     return this.ds.transaction(async (em) => {
       await em.query(`SELECT pg_advisory_xact_lock(${LOCK_KEY})`, [eventId]);

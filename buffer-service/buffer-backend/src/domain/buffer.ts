@@ -226,6 +226,11 @@ export class BufferDomain {
     return { entry: view(entry), ticket: { token, expires } };
   }
 
+  /** The fan's current places ("My queues"): numbered or waiting for the draw. */
+  async myEntries(userId: string): Promise<EntryView[]> {
+    return (await this.store.entriesOf(userId, this.clock.now())).map(view);
+  }
+
   /** The organiser's early close. The draw itself runs in the closer part, on any instance. */
   async requestClose(eventId: string, session: SessionClaims): Promise<PublicBufferState> {
     const event = await this.store.getEvent(eventId);

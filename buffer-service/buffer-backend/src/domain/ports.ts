@@ -97,6 +97,8 @@ export interface BufferStore {
     entrantHashOf: (salt: string) => string,
   ): Promise<JoinOutcome>;
   entryOf(eventId: string, userId: string): Promise<Entry | undefined>;
+  /** The fan's entries in events not cancelled whose show is still ahead, soonest sale first (at most 50). */
+  entriesOf(userId: string, now: Date): Promise<Entry[]>;
   /**
    * Claims the event's place of `person` (a canonical address) for `userId`; answers the account
    * that holds it, `userId` itself unless another account of the same person claimed it first.

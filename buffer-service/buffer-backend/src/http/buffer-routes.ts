@@ -190,6 +190,19 @@ export function registerBufferRoutes(api: ApiRouter, deps: BufferRouteDeps): voi
   );
   api.route(
     {
+      method: 'get',
+      path: '/entries/me',
+      summary:
+        'My places in every event not cancelled whose show is ahead ("My queues"): numbered, or waiting for the draw',
+      response: z.object({ entries: z.array(EntryView) }),
+      errors: [403],
+      auth: 'session',
+      before: [fan],
+    },
+    async ({ res }) => ({ entries: await domain.myEntries(sessionOf(res).sub) }),
+  );
+  api.route(
+    {
       method: 'post',
       path: '/events/:id/close',
       summary: "Close the buffer now (the event's organiser or an admin); the draw follows within seconds",

@@ -47,6 +47,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/queue/api/places/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My current places in every queue (not lapsed, not cancelled, an admission while it lasts), by session: "My queues" */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            places: components["schemas"]["MyPlace"][];
+                        };
+                    };
+                };
+                401: components["responses"]["Unauthorized"];
+                default: components["responses"]["Error"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/queue/api/events/{id}/me": {
         parameters: {
             query?: never;
@@ -280,6 +320,20 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        MyPlace: {
+            /** Format: uuid */
+            eventId: string;
+            queueNumber: number;
+            /** @enum {string} */
+            status: "waiting" | "turn" | "parked" | "admitted";
+            claimBy: string | null;
+            admissionExpiresAt: string | null;
+            servingNumber: number;
+            lastNumber: number;
+            paused: boolean;
+            soldOut: boolean;
+            saleStartsAt: string | null;
+        };
         QueuePlace: {
             queueNumber: number;
             /** @enum {string} */

@@ -118,6 +118,35 @@ export const findFan = (db: Queryable, eventId: string, userId: string) =>
     [eventId, userId],
   );
 
+export interface PlaceRow extends FanRow {
+  event_id: string;
+  serving: number;
+  last_number: number;
+  away_grace_seconds: number;
+  paused: boolean;
+  in_carts: boolean;
+  sold_out: boolean;
+  sale_starts_at: Date | null;
+}
+
+/**
+ * The fan's current places across events ("My queues"): not lapsed, not in a cancelled
+ * event, and an admission only while it lasts. At most 50, soonest sale first.
+ */
+export const placesOf = (db: Queryable, userId: string) =>
+  queryRows<PlaceRow>(
+    db,
+    `SELECT f.event_id, f.queue_number, f.status, f.turn_at, f.admission_id, f.admission_expires_at,
+            COALESCE(e.serving, 0) AS serving, COALESCE(c.last_number, 0) AS last_number,
+            COALESCE(e.away_grace_seconds, 0) AS away_grace_seconds, COALESCE(e.paused, false) AS paused,
+            COALESCE(e.in_carts, false) AS in_carts, COALESCE(e.sold_out, false) AS sold_out, e.sale_starts_at
+     FROM fans f LEFT JOIN queue_events e USING (event_id) LEFT JOIN queue_counters c USING (event_id)
+     WHERE f.user_id = $1 AND f.status <> 'lapsed' AND NOT COALESCE(e.cancelled, false)
+       AND (f.status <> 'admitted' OR f.admission_expires_at > clock_timestamp())
+     ORDER BY e.sale_starts_at NULLS LAST, f.event_id LIMIT 50`,
+    [userId],
+  );
+
 /**
  * The claim, as one status-checked update: of two concurrent claims exactly one
  * matches `status IN ('turn','parked')`, so there is one admission and one message.

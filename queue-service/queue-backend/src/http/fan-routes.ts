@@ -19,7 +19,7 @@ import { z } from 'zod';
 import { claimBy } from '../domain/admission-rules';
 import { claimTurn } from '../domain/claim-turn';
 import { findEvent } from '../data/event-store';
-import { admitFan, findFan } from '../data/fan-store';
+import { admitFan, findFan, placesOf } from '../data/fan-store';
 
 export interface FanRouteDeps {
   ds: DataSource;
@@ -49,6 +49,24 @@ const QueuePlace = z
     saleStartsAt: z.string().nullable(),
   })
   .meta({ id: 'QueuePlace' });
+
+/** One of the fan's current places, for "My queues" (the same numbers the queue page shows). */
+const MyPlace = z
+  .object({
+    eventId: z.uuid(),
+    queueNumber: z.number().int(),
+    status: z.enum(['waiting', 'turn', 'parked', 'admitted']),
+    /** Until when a turn can be claimed (turn or parked). */
+    claimBy: z.string().nullable(),
+    /** Until when an admitted fan may shop. */
+    admissionExpiresAt: z.string().nullable(),
+    servingNumber: z.number().int(),
+    lastNumber: z.number().int(),
+    paused: z.boolean(),
+    soldOut: z.boolean(),
+    saleStartsAt: z.string().nullable(),
+  })
+  .meta({ id: 'MyPlace' });
 
 /** The fan's queue ticket for this event; a ticket for another event is refused. */
 async function ticketOf(req: Request, tickets: TokenVerifier, eventId: string) {
@@ -129,6 +147,41 @@ export function registerFanRoutes(api: ApiRouter, d: FanRouteDeps): void {
         redirectTo: `/purchase/?event=${params.id}`,
         admissionId: adm.admissionId,
         expiresAt: adm.expiresAt.toISOString(),
+      };
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/places/me',
+      summary:
+        'My current places in every queue (not lapsed, not cancelled, an admission while it lasts), by session: "My queues"',
+      response: z.object({ places: z.array(MyPlace) }),
+      auth: 'session',
+      before: [sessionGuard(d.sessions)],
+    },
+    async ({ res }) => {
+      const rows = await placesOf(d.ds, sessionOf(res).sub);
+      return {
+        places: rows.map((r) => ({
+          eventId: r.event_id,
+          queueNumber: r.queue_number,
+          status: r.status as 'waiting' | 'turn' | 'parked' | 'admitted',
+          claimBy:
+            r.turn_at && (r.status === 'turn' || r.status === 'parked')
+              ? claimBy(new Date(r.turn_at), r.away_grace_seconds, d.minClaimSeconds).toISOString()
+              : null,
+          admissionExpiresAt:
+            r.status === 'admitted' && r.admission_expires_at
+              ? new Date(r.admission_expires_at).toISOString()
+              : null,
+          servingNumber: r.serving,
+          lastNumber: r.last_number,
+          paused: r.paused || r.in_carts,
+          soldOut: r.sold_out,
+          saleStartsAt: r.sale_starts_at ? new Date(r.sale_starts_at).toISOString() : null,
+        })),
       };
     },
   );

@@ -4,6 +4,7 @@ import { DrawV21700000000003 } from './1700000000003-draw-v2';
 import { FairnessEtag1700000000004 } from './1700000000004-fairness-etag';
 import { JoinPow1700000000017 } from './1700000000017-join-pow';
 import { EntryPersons1700000000018 } from './1700000000018-entry-persons';
+import { EntriesByFan1700000000027 } from './1700000000027-entries-by-fan';
 
 // Migrations of the buffer schema, in order: tables only (the SQL functions are in ../sql).
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -14,4 +15,5 @@ export const migrations: Function[] = [
   FairnessEtag1700000000004,
   JoinPow1700000000017,
   EntryPersons1700000000018,
+  EntriesByFan1700000000027,
 ];

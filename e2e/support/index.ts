@@ -5,3 +5,4 @@ export * from './accounts';
 export * from './events';
 export * from './axe';
 export * from './tabs';
+export * from './keyboard';

@@ -32,3 +32,5 @@ export * from './format';
 export * from './resource.svelte';
 export type * from './types';
 export * from './zoned-time';
+export * from './my-places';
+export * from './my-places.svelte';

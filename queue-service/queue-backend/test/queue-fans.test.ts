@@ -182,8 +182,11 @@ describe('queue: fans, turns and claims', () => {
       ]);
     }
 
-    it("when a fan is in several queues, lists each current place with the queue's numbers: waiting, turn with its claim deadline, shopping with its end; never a lapsed turn, an ended admission, a cancelled event or another fan's place", async () => {
-      const [waiting, turn, shopping, lapsed, ended, cancelled] = Array.from({ length: 6 }, newEventId);
+    it("when a fan is in several queues, lists each place with the queue's numbers: waiting, turn with its claim deadline, shopping with its end, a lapsed turn, an ended admission; never a cancelled event or another fan's place", async () => {
+      const [waiting, turn, shopping, lapsed, ended, cancelled] = ['', '', '', '', '', ''].map(() =>
+        newEventId(),
+      );
+      if (!waiting || !turn || !shopping || !lapsed || !ended || !cancelled) throw new Error('six event ids');
       await place(waiting, 'waiting');
       await place(turn, 'turn', ', turn_at = now()');
       await place(
@@ -204,7 +207,7 @@ describe('queue: fans, turns and claims', () => {
       const mine = await placesOf('mq-fan');
       expect(mine.status).toBe(200);
       const byEvent = new Map(mine.body.places.map((p) => [p.eventId, p]));
-      expect([...byEvent.keys()].sort()).toEqual([waiting, turn, shopping].sort());
+      expect([...byEvent.keys()].sort()).toEqual([waiting, turn, shopping, lapsed, ended].sort());
       expect(byEvent.get(waiting)).toMatchObject({
         queueNumber: 2,
         status: 'waiting',
@@ -218,6 +221,13 @@ describe('queue: fans, turns and claims', () => {
       expect(Date.parse(byEvent.get(turn)!.claimBy as string)).toBeGreaterThan(Date.now());
       expect(byEvent.get(shopping)).toMatchObject({ status: 'admitted', claimBy: null });
       expect(Date.parse(byEvent.get(shopping)!.admissionExpiresAt as string)).toBeGreaterThan(Date.now());
+      expect(byEvent.get(lapsed)).toMatchObject({
+        status: 'lapsed',
+        claimBy: null,
+        admissionExpiresAt: null,
+      });
+      expect(byEvent.get(ended)).toMatchObject({ status: 'admitted' });
+      expect(Date.parse(byEvent.get(ended)!.admissionExpiresAt as string)).toBeLessThan(Date.now());
       expect((await placesOf('mq-nowhere')).body.places).toEqual([]);
     });
 

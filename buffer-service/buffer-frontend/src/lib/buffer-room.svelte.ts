@@ -1,5 +1,5 @@
 import type { BufferSocketMessage } from '@ticketslave/contracts';
-import { answer, apiHref, bufferApi, isApiError, LiveSocket, loginUrl } from '@ticketslave/ui';
+import { answer, apiHref, bufferApi, isApiError, LiveSocket, loginUrl, placesChanged } from '@ticketslave/ui';
 import type { ReceiptFile } from '@ticketslave/draw';
 import { downloadReceiptFile, keepReceipt, keptReceipt } from './receipt';
 import type { components } from '@ticketslave/contracts/api/buffer';
@@ -95,6 +95,7 @@ export class BufferRoom {
       this.entry = res.entry;
       this.receipt = await keepReceipt(this.eventId, res.receipt);
       this.entryStatus = 'joined';
+      placesChanged();
       // A late joiner already has a number; reading it back sets the ticket cookie.
       if (res.entry.queueNumber !== null) await this.loadEntry();
     } catch (e) {

@@ -54,7 +54,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My current places in every queue (not lapsed, not cancelled, an admission while it lasts), by session: "My queues" */
+        /** My places in every queue not cancelled, by session ("My queues"): lapsed turns and ended admissions too, so a page can tell them from numbers the queue has not heard of yet */
         get: {
             parameters: {
                 query?: never;
@@ -325,7 +325,7 @@ export interface components {
             eventId: string;
             queueNumber: number;
             /** @enum {string} */
-            status: "waiting" | "turn" | "parked" | "admitted";
+            status: "waiting" | "turn" | "parked" | "admitted" | "lapsed";
             claimBy: string | null;
             admissionExpiresAt: string | null;
             servingNumber: number;

@@ -130,8 +130,9 @@ export interface PlaceRow extends FanRow {
 }
 
 /**
- * The fan's current places across events ("My queues"): not lapsed, not in a cancelled
- * event, and an admission only while it lasts. At most 50, soonest sale first.
+ * The fan's places across events ("My queues"), lapsed turns and ended admissions too: the
+ * page must tell "your turn passed" from "the queue has not heard of your number yet".
+ * Cancelled events are left out. The 100 latest sales first.
  */
 export const placesOf = (db: Queryable, userId: string) =>
   queryRows<PlaceRow>(
@@ -141,9 +142,8 @@ export const placesOf = (db: Queryable, userId: string) =>
             COALESCE(e.away_grace_seconds, 0) AS away_grace_seconds, COALESCE(e.paused, false) AS paused,
             COALESCE(e.in_carts, false) AS in_carts, COALESCE(e.sold_out, false) AS sold_out, e.sale_starts_at
      FROM fans f LEFT JOIN queue_events e USING (event_id) LEFT JOIN queue_counters c USING (event_id)
-     WHERE f.user_id = $1 AND f.status <> 'lapsed' AND NOT COALESCE(e.cancelled, false)
-       AND (f.status <> 'admitted' OR f.admission_expires_at > clock_timestamp())
-     ORDER BY e.sale_starts_at NULLS LAST, f.event_id LIMIT 50`,
+     WHERE f.user_id = $1 AND NOT COALESCE(e.cancelled, false)
+     ORDER BY e.sale_starts_at DESC NULLS FIRST, f.event_id LIMIT 100`,
     [userId],
   );
 

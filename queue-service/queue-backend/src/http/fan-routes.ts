@@ -50,15 +50,15 @@ const QueuePlace = z
   })
   .meta({ id: 'QueuePlace' });
 
-/** One of the fan's current places, for "My queues" (the same numbers the queue page shows). */
+/** One of the fan's places, for "My queues" (the same numbers the queue page shows). */
 const MyPlace = z
   .object({
     eventId: z.uuid(),
     queueNumber: z.number().int(),
-    status: z.enum(['waiting', 'turn', 'parked', 'admitted']),
+    status: z.enum(['waiting', 'turn', 'parked', 'admitted', 'lapsed']),
     /** Until when a turn can be claimed (turn or parked). */
     claimBy: z.string().nullable(),
-    /** Until when an admitted fan may shop. */
+    /** Until when an admitted fan may shop (in the past once the admission ended). */
     admissionExpiresAt: z.string().nullable(),
     servingNumber: z.number().int(),
     lastNumber: z.number().int(),
@@ -156,7 +156,7 @@ export function registerFanRoutes(api: ApiRouter, d: FanRouteDeps): void {
       method: 'get',
       path: '/places/me',
       summary:
-        'My current places in every queue (not lapsed, not cancelled, an admission while it lasts), by session: "My queues"',
+        'My places in every queue not cancelled, by session ("My queues"): lapsed turns and ended admissions too, so a page can tell them from numbers the queue has not heard of yet',
       response: z.object({ places: z.array(MyPlace) }),
       auth: 'session',
       before: [sessionGuard(d.sessions)],
@@ -167,7 +167,7 @@ export function registerFanRoutes(api: ApiRouter, d: FanRouteDeps): void {
         places: rows.map((r) => ({
           eventId: r.event_id,
           queueNumber: r.queue_number,
-          status: r.status as 'waiting' | 'turn' | 'parked' | 'admitted',
+          status: r.status,
           claimBy:
             r.turn_at && (r.status === 'turn' || r.status === 'parked')
               ? claimBy(new Date(r.turn_at), r.away_grace_seconds, d.minClaimSeconds).toISOString()

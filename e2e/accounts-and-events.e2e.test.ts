@@ -20,7 +20,7 @@ import {
  * an organiser creates and publishes an event, and fans see it in the feed.
  */
 const platform = usePlatform({ label: 'accounts' });
-const browser = useBrowser({ baseUrl: async () => (await platform).url });
+const browser = useBrowser({ baseUrl: async () => (await platform).url, axe: true });
 
 const inAFewDays = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
 

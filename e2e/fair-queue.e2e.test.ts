@@ -47,7 +47,7 @@ const platform = usePlatform({ label: 'fairqueue' });
  */
 const SALE_IN_MS = 45_000;
 const GRACE_SECONDS = 0;
-const browser = useBrowser({ baseUrl: async () => (await platform).url });
+const browser = useBrowser({ baseUrl: async () => (await platform).url, axe: true });
 
 interface Entry {
   eventId: string;

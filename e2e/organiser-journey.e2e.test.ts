@@ -29,7 +29,7 @@ import { RESULTS_DIR } from './support/browser';
  * made offline syncs when the network is back.
  */
 const platform = usePlatform({ label: 'organiserjourney' });
-const browser = useBrowser({ baseUrl: async () => (await platform).url });
+const browser = useBrowser({ baseUrl: async () => (await platform).url, axe: true });
 const UI_WAIT = 45_000;
 
 /** A Y4M video (what Chromium's fake camera plays) showing `text` as a QR code, black on white. */

@@ -89,8 +89,7 @@ export function useBrowser(
     /**
      * Run axe-core on every fan page a screenshot is taken of (once per device, step
      * and path) and fail the test at its end on any serious or critical WCAG 2.2 AA
-     * violation [off; on in the main journey and the smoke test, the files it has been
-     * seen green in so far].
+     * violation [off; on in every browser journey: issue 20.3 asks for every fan page].
      */
     axe?: boolean;
   } = {},

@@ -64,9 +64,13 @@ export class Keyboard {
     await this.page.keyboard.type(text);
   }
 
-  /** Key presses from `from` (an index into `keys`) on, by kind: Tab, arrows, activations (Enter/Space), typing. */
-  tally(from = 0): { total: number; tab: number; arrows: number; activations: number; typed: number } {
-    const keys = this.keys.slice(from);
+  /** Key presses in `keys[from, to)`, leaving out `skip` (a detour), by kind: Tab, arrows, activations (Enter/Space), typing. */
+  tally(
+    from = 0,
+    to = this.keys.length,
+    skip: [number, number] = [0, 0],
+  ): { total: number; tab: number; arrows: number; activations: number; typed: number } {
+    const keys = this.keys.slice(from, to).filter((_, i) => i + from < skip[0] || i + from >= skip[1]);
     return {
       total: keys.length,
       tab: keys.filter((k) => k === 'Tab' || k === 'Shift+Tab').length,

@@ -6,3 +6,4 @@ export * from './seat-feed';
 export * from './order-feed';
 export * from './safe-next';
 export * from './order-reasons';
+export * from './ticket-code';

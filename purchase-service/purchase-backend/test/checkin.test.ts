@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { CODE_EXPIRED, liveTicketCode, ticketSecret } from '@ticketslave/contracts';
 import { eventually } from '@ticketslave/dev/test-support';
 import { call, seat, snapshot, startHarness, type Harness } from './harness';
 
@@ -46,10 +47,15 @@ const post = async (who: string, path: string, body: unknown) => call(h, 'POST',
 interface Ticket {
   ticket_id: string;
   unit_id: string;
+  /** The live code the fan's page shows now. */
   code: string;
+  /** The ticket's static (signed) part. */
+  signed: string;
+  /** The live code the page showed at `ms`. */
+  at: (ms: number) => string;
 }
 
-/** A fan holds, pays and gets tickets; returns them with their codes. */
+/** A fan holds, pays and gets tickets; returns them with their live codes. */
 async function paidOrder(user: string, units: string[], eventId = E) {
   const hold = await call(h, 'POST', `/events/${eventId}/holds`, await h.fan(user, eventId), {
     seats: units,
@@ -68,10 +74,15 @@ async function paidOrder(user: string, units: string[], eventId = E) {
   await eventually(
     async () => (await h.sql(`SELECT 1 FROM tickets WHERE order_id = $1`, [orderId])).length === units.length,
   );
-  const tickets = await h.sql<Ticket>(
-    `SELECT ticket_id, unit_id, code FROM tickets WHERE order_id = $1 ORDER BY unit_id`,
+  const rows = await h.sql<{ ticket_id: string; unit_id: string; code: string; code_key: string }>(
+    `SELECT t.ticket_id, t.unit_id, t.code, e.code_key FROM tickets t JOIN events e USING (event_id)
+     WHERE t.order_id = $1 ORDER BY t.unit_id`,
     [orderId],
   );
+  const tickets: Ticket[] = rows.map((r) => {
+    const at = (ms: number) => liveTicketCode(r.code, ticketSecret(r.code_key, r.ticket_id), ms);
+    return { ticket_id: r.ticket_id, unit_id: r.unit_id, signed: r.code, code: at(Date.now()), at };
+  });
   return { orderId, tickets };
 }
 
@@ -126,7 +137,7 @@ describe('GET /purchase/api/organiser/events/:id/checkin/bundle', () => {
       ),
     );
     // The device checks a code with nothing but the bundle.
-    const { payload } = await jwtVerify(o.tickets[1]!.code, createLocalJWKSet(bundle.verification.keys), {
+    const { payload } = await jwtVerify(o.tickets[1]!.signed, createLocalJWKSet(bundle.verification.keys), {
       issuer: bundle.verification.issuer,
       audience: bundle.verification.audience,
     });
@@ -156,7 +167,8 @@ describe('POST /purchase/api/organiser/events/:id/checkin/scans', () => {
     ]);
     expect((await scan({ code: o.tickets[2]!.code })).body).toMatchObject({ verdict: 'void' });
     expect((await scan({ code: other.tickets[0]!.code })).body).toMatchObject({ verdict: 'wrong_event' });
-    const forged = o.tickets[2]!.code.slice(0, -4) + (o.tickets[2]!.code.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    const signed = o.tickets[2]!.signed;
+    const forged = o.tickets[2]!.code.replace(signed, signed.slice(0, -4) + (signed.endsWith('AAAA') ? 'BBBB' : 'AAAA'));
     expect((await scan({ code: forged })).body).toMatchObject({ verdict: 'invalid', ticket: null });
 
     const rows = await h.sql<{ checked_in_at: Date | null }>(
@@ -252,8 +264,8 @@ describe('POST /purchase/api/organiser/events/:id/checkin/sync', () => {
     const [t1, t2] = o.tickets as [Ticket, Ticket];
     const early = new Date(Date.now() - 120_000).toISOString();
     const late = new Date(Date.now() - 60_000).toISOString();
-    const scanA = { scanId: randomUUID(), ticketId: t1.ticket_id, code: t1.code, scannedAt: early };
-    const scanB = { scanId: randomUUID(), ticketId: t1.ticket_id, code: t1.code, scannedAt: late };
+    const scanA = { scanId: randomUUID(), ticketId: t1.ticket_id, code: t1.at(Date.parse(early)), scannedAt: early };
+    const scanB = { scanId: randomUUID(), ticketId: t1.ticket_id, code: t1.at(Date.parse(late)), scannedAt: late };
     const other = { scanId: randomUUID(), ticketId: t2.ticket_id, scannedAt: late };
     const sync = (who: string, deviceId: string, scans: unknown[]) =>
       post(who, `/organiser/events/${E}/checkin/sync`, { deviceId, scans });
@@ -364,5 +376,109 @@ describe('POST /purchase/api/organiser/events/:id/checkin/sync', () => {
     expect(
       (await h.sql(`SELECT 1 FROM checkin_scans WHERE ticket_id = $1`, [o.tickets[0]!.ticket_id])).length,
     ).toBe(0);
+  });
+});
+
+describe('live ticket codes (issue 20.6): a screenshot does not get in', () => {
+  const scan = (code: string, deviceId = 'phone-live') =>
+    post('u-door', `/organiser/events/${E}/checkin/scans`, { deviceId, code });
+  const scansOf = async (ticketId: string) =>
+    (await h.sql(`SELECT 1 FROM checkin_scans WHERE ticket_id = $1`, [ticketId])).length;
+
+  it('when the fan shows the code made now from the secret GET /tickets gave them, it is admitted; the code from 90 s earlier is refused as expired (problem+json on /checkin) and nothing is recorded', async () => {
+    const o = await paidOrder('live-fan', [seat('A', 15), seat('A', 16)]);
+    const mine = (await get('live-fan', '/tickets')).body as unknown as {
+      tickets: { ticketId: string; code: string; secret: string | null; qr: string | null; staticCode: boolean }[];
+      serverTime: string;
+    };
+    expect(Math.abs(Date.parse(mine.serverTime) - Date.now())).toBeLessThan(5_000);
+    const [first, second] = o.tickets.map((t) => mine.tickets.find((x) => x.ticketId === t.ticket_id)!);
+    // Rotating only, by default: no static image to print.
+    expect(first).toMatchObject({ staticCode: false, qr: null, code: o.tickets[0]!.signed });
+    expect(first!.secret).toMatch(/^[A-Z2-7]{32}$/);
+
+    const screenshot = liveTicketCode(second!.code, second!.secret!, Date.now() - 90_000);
+    const stale = await scan(screenshot);
+    expect(stale.body).toMatchObject({ verdict: 'expired', ticket: null });
+    const api = await call(h, 'POST', '/checkin', await as('u-door'), { code: screenshot });
+    expect(api.status).toBe(410);
+    expect(api.body).toMatchObject({
+      type: 'https://ticketslave.dev/problems/code_expired',
+      detail: 'Code expired — open your ticket.',
+    });
+    expect(CODE_EXPIRED).toBe('code expired — open your ticket');
+    expect(await scansOf(second!.ticketId)).toBe(0);
+
+    expect((await scan(liveTicketCode(first!.code, first!.secret!, Date.now()))).body).toMatchObject({
+      verdict: 'admitted',
+      ticket: { row: 'A', seat: 15 },
+    });
+    // The previous window is still accepted (a code shown just before the turn of the window).
+    expect((await scan(liveTicketCode(second!.code, second!.secret!, Date.now() - 30_000))).body).toMatchObject({
+      verdict: 'admitted',
+      ticket: { row: 'A', seat: 16 },
+    });
+    // Another ticket's secret makes a wrong TOTP: not a ticket.
+    const mixed = liveTicketCode(first!.code, second!.secret!, Date.now());
+    expect((await scan(mixed)).body).toMatchObject({ verdict: 'invalid' });
+  });
+
+  it('when the organiser has not allowed static codes, the bare signed code is refused as expired; once an owner allows them, it admits and the fan gets a printable QR; door staff cannot change it', async () => {
+    const o = await paidOrder('print-fan', [seat('B', 15), seat('B', 16)]);
+    expect((await get('u-door', `/organiser/events/${E}/ticket-codes`)).body).toEqual({
+      periodSeconds: 30,
+      staticCodes: false,
+    });
+    expect((await scan(o.tickets[0]!.signed)).body).toMatchObject({ verdict: 'expired' });
+
+    const denied = await call(h, 'PUT', `/organiser/events/${E}/ticket-codes`, await as('u-door'), {
+      staticCodes: true,
+    });
+    expect(denied.status).toBe(403);
+    expect(denied.body).toMatchObject({ type: 'https://ticketslave.dev/problems/role_forbids' });
+    const bad = await call(h, 'PUT', `/organiser/events/${E}/ticket-codes`, await as('u-owner'), {
+      staticCodes: 'yes',
+    });
+    expect(bad.status).toBe(400);
+    expect((await h.sql(`SELECT static_codes FROM events WHERE event_id = $1`, [E]))[0]).toEqual({
+      static_codes: false,
+    });
+
+    try {
+      const on = await call(h, 'PUT', `/organiser/events/${E}/ticket-codes`, await as('u-owner'), {
+        staticCodes: true,
+      });
+      expect(on.body).toEqual({ periodSeconds: 30, staticCodes: true });
+      const printed = (await get('print-fan', '/tickets')).body.tickets as { ticketId: string; qr: string | null }[];
+      expect(printed.find((t) => t.ticketId === o.tickets[0]!.ticket_id)!.qr).toMatch(/^data:image\/png;base64,/);
+      const bundle = (await get('u-door', `/organiser/events/${E}/checkin/bundle`)).body as {
+        verification: { rotation: { periodSeconds: number; codeKey: string; staticCodes: boolean } };
+      };
+      expect(bundle.verification.rotation).toMatchObject({ periodSeconds: 30, staticCodes: true });
+      expect(bundle.verification.rotation.codeKey).toMatch(/^[0-9a-f]{64}$/);
+      expect((await scan(o.tickets[0]!.signed)).body).toMatchObject({ verdict: 'admitted' });
+      // Live codes still work alongside.
+      expect((await scan(o.tickets[1]!.code)).body).toMatchObject({ verdict: 'admitted' });
+    } finally {
+      await call(h, 'PUT', `/organiser/events/${E}/ticket-codes`, await as('u-owner'), { staticCodes: false });
+    }
+  });
+
+  it('when an offline device syncs, each code is judged at the moment it was scanned: live then is admitted, stale then is refused as expired and not recorded', async () => {
+    const o = await paidOrder('offline-live-fan', [seat('C', 15), seat('C', 16)]);
+    const [t1, t2] = o.tickets as [Ticket, Ticket];
+    const at = Date.now() - 200_000;
+    const scannedAt = new Date(at).toISOString();
+    const res = await post('u-door', `/organiser/events/${E}/checkin/sync`, {
+      deviceId: 'phone-offline-live',
+      scans: [
+        { scanId: randomUUID(), ticketId: t1.ticket_id, code: t1.at(at - 10_000), scannedAt },
+        { scanId: randomUUID(), ticketId: t2.ticket_id, code: t2.at(at - 90_000), scannedAt },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect((res.body.results as Verdict[]).map((r) => r.verdict)).toEqual(['admitted', 'expired']);
+    expect(await scansOf(t1.ticket_id)).toBe(1);
+    expect(await scansOf(t2.ticket_id)).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { lockKeySql, queryOne, queryRows, type EventSnapshot, type Queryable } from '@ticketslave/common';
-import type { EventStore, SaleEvent } from '../domain/ports';
+import type { EventCodeSettings, EventStore, SaleEvent } from '../domain/ports';
 
 interface EventRow {
   event_id: string;
@@ -84,6 +84,22 @@ export class PgEventStore implements EventStore {
   async get(eventId: string): Promise<SaleEvent | undefined> {
     const row = await queryOne<EventRow>(this.db, `SELECT * FROM events WHERE event_id = $1`, [eventId]);
     return row && toEvent(row);
+  }
+
+  async codeSettings(eventId: string): Promise<EventCodeSettings | undefined> {
+    const row = await queryOne<{ code_key: string; static_codes: boolean }>(
+      this.db,
+      `SELECT code_key, static_codes FROM events WHERE event_id = $1`,
+      [eventId],
+    );
+    return row && { codeKey: row.code_key, staticCodes: row.static_codes };
+  }
+
+  async setStaticCodes(eventId: string, allowed: boolean): Promise<void> {
+    await this.db.query(`UPDATE events SET static_codes = $2, updated_at = now() WHERE event_id = $1`, [
+      eventId,
+      allowed,
+    ]);
   }
 
   async cancel(eventId: string): Promise<void> {

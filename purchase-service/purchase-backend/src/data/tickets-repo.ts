@@ -104,9 +104,11 @@ export class PgTicketStore implements TicketStore {
       status: 'valid' | 'void';
       checked_in_at: Date | null;
       code: string;
+      code_key: string;
+      static_codes: boolean;
     }>(
       this.db,
-      `SELECT t.*, e.title, e.venue, e.starts_at, e.categories, i.category_id, i.section, i.row_label, i.seat
+      `SELECT t.*, e.title, e.venue, e.starts_at, e.categories, e.code_key, e.static_codes, i.category_id, i.section, i.row_label, i.seat
        FROM tickets t JOIN events e USING (event_id)
        JOIN order_items i ON i.order_id = t.order_id AND i.unit_id = t.unit_id
        WHERE t.user_id = $1 ORDER BY e.starts_at, t.unit_id LIMIT 200`,
@@ -127,6 +129,8 @@ export class PgTicketStore implements TicketStore {
       status: r.status,
       checkedInAt: r.checked_in_at ? new Date(r.checked_in_at) : null,
       code: r.code,
+      codeKey: r.code_key,
+      staticCodes: r.static_codes,
     }));
   }
 

@@ -1,19 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { AuthError, can, InputError, MemberRole, type Clock, type PublicJwkSet } from '@ticketslave/common';
+import { can, InputError, MemberRole, type Clock, type PublicJwkSet } from '@ticketslave/common';
+import { CODE_PERIOD_SECONDS } from '@ticketslave/contracts';
 import { requireOnEvent, type Member } from './organiser-access';
 import type { DoorTicket, PurchaseStore, SaleEvent, Transact } from './ports';
 
 /** The organisation roles that may admit tickets. */
 const CHECKIN_ROLES: string[] = MemberRole.options.filter((r) => can(r, 'checkin'));
-import type { TicketCodes } from './ticket-codes';
+import type { CodeRefusal, CodeSettingsSource, TicketCodes } from './ticket-codes';
 
 /**
  * What the door app shows for a scan. `conflict`: a device admitted the ticket while
  * offline, but another scan of it came first (first scan wins); `already_used`: an online
- * scan of a ticket that was admitted before.
+ * scan of a ticket that was admitted before; `expired`: a live code whose 30-s window is past
+ * (a screenshot), or a static code where the organiser allows none.
  */
 export type Verdict =
-  'admitted' | 'already_used' | 'conflict' | 'void' | 'wrong_event' | 'not_found' | 'invalid';
+  'admitted' | 'already_used' | 'conflict' | 'void' | 'wrong_event' | 'not_found' | 'invalid' | 'expired';
 
 export interface DoorTicketView {
   ticketId: string;
@@ -51,8 +53,18 @@ const view = (t: DoorTicket, event: Pick<SaleEvent, 'categories'> | undefined): 
 
 export interface CheckinBundle {
   event: { eventId: string; title: string; venue: string; timeZone: string; startsAt: string };
-  /** What a device needs to check a code's signature without a network. */
-  verification: { alg: 'EdDSA'; issuer: string; audience: string; keys: PublicJwkSet };
+  /**
+   * What a device needs to check a code without a network: the signature's public keys, and
+   * the event's code key (each ticket's TOTP secret derives from it) with whether static
+   * codes are accepted. Only members who may check in get it.
+   */
+  verification: {
+    alg: 'EdDSA';
+    issuer: string;
+    audience: string;
+    keys: PublicJwkSet;
+    rotation: { periodSeconds: number; codeKey: string; staticCodes: boolean };
+  };
   tickets: DoorTicketView[];
   counts: { valid: number; checkedIn: number };
   generatedAt: string;
@@ -68,6 +80,7 @@ export async function checkinBundle(
 ): Promise<CheckinBundle> {
   await requireOnEvent(s, who, eventId, 'checkin');
   const event = (await s.events.get(eventId))!;
+  const { codeKey, staticCodes } = (await s.events.codeSettings(eventId))!;
   const tickets = await s.checkins.ofEvent(eventId);
   return {
     event: {
@@ -77,7 +90,11 @@ export async function checkinBundle(
       timeZone: event.timeZone,
       startsAt: event.startsAt.toISOString(),
     },
-    verification: { alg: 'EdDSA', ...codes.verification },
+    verification: {
+      alg: 'EdDSA',
+      ...codes.verification,
+      rotation: { periodSeconds: CODE_PERIOD_SECONDS, codeKey, staticCodes },
+    },
     tickets: tickets.map((t) => view(t, event)),
     counts: {
       valid: tickets.filter((t) => t.status === 'valid').length,
@@ -95,17 +112,18 @@ export interface ScanInput {
   ticketId?: string;
 }
 
-/** Which ticket a code or a typed ticket id names; undefined when the code's signature fails. */
-async function ticketOf(codes: TicketCodes, input: { code?: string; ticketId?: string }) {
+/** Which ticket a code (live at `at`) or a typed ticket id names, or why the code admits nobody. */
+async function ticketOf(
+  codes: TicketCodes,
+  events: CodeSettingsSource,
+  input: { code?: string; ticketId?: string },
+  at: Date,
+): Promise<{ ticketId: string; eventId?: string } | CodeRefusal> {
   if (input.code) {
-    try {
-      return await codes.verify(input.code);
-    } catch (err) {
-      if (err instanceof AuthError) return undefined;
-      throw err;
-    }
+    const r = await codes.check(input.code, at, events);
+    return 'refusal' in r ? r.refusal : r.claims;
   }
-  if (input.ticketId) return { ticketId: input.ticketId, eventId: undefined };
+  if (input.ticketId) return { ticketId: input.ticketId };
   throw new InputError('Send a ticket code or a ticket id.', [
     { path: 'code', message: 'a ticket code or a ticket id' },
   ]);
@@ -127,8 +145,8 @@ export async function scanOnline(
   // The signature first, outside the transaction: junk costs no connection. No counts in
   // the answer: the door app counts from its own list, and counting 50,000 tickets per
   // scan would cost more than the scan.
-  const claims = await ticketOf(codes, input);
-  if (claims && (!claims.eventId || claims.eventId === eventId)) {
+  const claims = await ticketOf(codes, db.store.events, input, clock.now());
+  if (typeof claims !== 'string' && (!claims.eventId || claims.eventId === eventId)) {
     // The usual case, a valid ticket at its first scan, is one statement; anything else
     // (and every refusal) is decided below, under the ticket's lock, with its reason.
     const now = clock.now();
@@ -159,7 +177,7 @@ export async function scanOnline(
       ticket: t ? view(t, event) : null,
       firstScan: first ? { deviceId: first.deviceId, scannedAt: first.scannedAt.toISOString() } : null,
     });
-    if (!claims) return answer('invalid');
+    if (typeof claims === 'string') return answer(claims);
     if (claims.eventId && claims.eventId !== eventId) return answer('wrong_event');
     const t = await s.checkins.lock(claims.ticketId);
     if (!t) return answer('not_found');
@@ -225,8 +243,10 @@ export async function syncScans(
           firstScan: first ? { deviceId: first.deviceId, scannedAt: first.scannedAt.toISOString() } : null,
         });
         if (scan.code) {
-          const claims = await ticketOf(codes, { code: scan.code });
-          if (!claims || claims.ticketId !== scan.ticketId) return answer('invalid');
+          // Checked at the moment of the scan: a code live then was live for the device.
+          const claims = await ticketOf(codes, s.events, { code: scan.code }, scan.scannedAt);
+          if (typeof claims === 'string') return answer(claims);
+          if (claims.ticketId !== scan.ticketId) return answer('invalid');
         }
         const t = await s.checkins.lock(scan.ticketId);
         if (!t) return answer('not_found');

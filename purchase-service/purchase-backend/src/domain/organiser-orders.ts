@@ -195,7 +195,8 @@ export async function readSearch(
   const t = q?.trim();
   if (!t) return {};
   if (UUID.test(t)) return { id: t.toLowerCase() };
-  if (/^[\w-]+\.[\w-]+\.[\w-]+$/.test(t)) {
+  // A ticket's static code, or a live one (its window and TOTP do not matter to a search).
+  if (/^[\w-]+\.[\w-]+\.[\w-]+(~\d+~\d+)?$/.test(t)) {
     try {
       return { id: (await codes.verify(t)).ticketId };
     } catch (err) {

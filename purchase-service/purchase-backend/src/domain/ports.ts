@@ -69,10 +69,22 @@ export interface SaleEvent {
   categories: { id: string; name: string; kind: 'reserved' | 'ga'; priceMinor: number; currency: string }[];
 }
 
+export interface EventCodeSettings {
+  codeKey: string;
+  staticCodes: boolean;
+}
+
 export interface EventStore {
   /** Stores a snapshot's sale terms unless an equal or newer version is there; false when stale. */
   upsert(snap: EventSnapshot): Promise<boolean>;
   get(eventId: string): Promise<SaleEvent | undefined>;
+  /**
+   * How the event's tickets are checked (issue 20.6): its code key (hex, never changes), from
+   * which each ticket's TOTP secret is derived, and whether a static printable code is accepted.
+   */
+  codeSettings(eventId: string): Promise<EventCodeSettings | undefined>;
+  /** Lets the door accept static, printable codes for the event, or not (rotating codes only). */
+  setStaticCodes(eventId: string, allowed: boolean): Promise<void>;
   /** Marks the event cancelled, once every hold in flight has committed (holds after it see it). */
   cancel(eventId: string): Promise<void>;
 }
@@ -228,6 +240,10 @@ export interface UserTicket {
   status: 'valid' | 'void';
   checkedInAt: Date | null;
   code: string;
+  /** The event's code key (hex), from which this ticket's TOTP secret is derived. */
+  codeKey: string;
+  /** Whether the organiser accepts a static, printable code at the door. */
+  staticCodes: boolean;
 }
 
 /** Organisations and their members, as feed announces them (organisation.updated). */

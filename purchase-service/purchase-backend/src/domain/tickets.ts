@@ -1,4 +1,5 @@
 import QRCode from 'qrcode';
+import { CODE_EXPIRED, ticketSecret } from '@ticketslave/contracts';
 import { ConflictError, GoneError, NotFoundError, type Clock } from '@ticketslave/common';
 import { scanOnline } from './checkin';
 import type { Member } from './organiser-access';
@@ -29,22 +30,38 @@ export async function issueTickets(s: PurchaseStore, issuer: TicketIssuer, order
 }
 
 /** A ticket as its fan sees it (the API's answer). */
-export interface TicketView extends Omit<UserTicket, 'startsAt' | 'checkedInAt'> {
+export interface TicketView extends Omit<UserTicket, 'startsAt' | 'checkedInAt' | 'codeKey' | 'staticCodes'> {
   startsAt: string;
   checkedInAt: string | null;
-  /** The code as a QR image, ready for an <img src>. */
-  qr: string;
+  /** The ticket's TOTP secret (base32): the page makes the live code from it; null once void. */
+  secret: string | null;
+  /** Whether the door accepts the static code, printed. */
+  staticCode: boolean;
+  /** The static code as a QR image, only where it is accepted (for printing). */
+  qr: string | null;
 }
 
-/** A fan's tickets (at most 200), in the order of their events. */
+/**
+ * A fan's tickets (at most 200), in the order of their events. Each carries its own TOTP
+ * secret, so the page shows a live code that changes every 30 s, offline too; the static
+ * code's image only where the organiser accepts printed codes.
+ */
 export async function ticketsOf(s: PurchaseStore, userId: string): Promise<TicketView[]> {
   return Promise.all(
-    (await s.tickets.ofUser(userId)).map(async (t) => ({
-      ...t,
-      startsAt: t.startsAt.toISOString(),
-      checkedInAt: t.checkedInAt ? t.checkedInAt.toISOString() : null,
-      qr: await QRCode.toDataURL(t.code, { errorCorrectionLevel: 'M', margin: 1, width: 320 }),
-    })),
+    (await s.tickets.ofUser(userId)).map(async ({ codeKey, staticCodes, ...t }) => {
+      const valid = t.status === 'valid';
+      return {
+        ...t,
+        startsAt: t.startsAt.toISOString(),
+        checkedInAt: t.checkedInAt ? t.checkedInAt.toISOString() : null,
+        secret: valid ? ticketSecret(codeKey, t.ticketId) : null,
+        staticCode: staticCodes,
+        qr:
+          valid && staticCodes
+            ? await QRCode.toDataURL(t.code, { errorCorrectionLevel: 'M', margin: 1, width: 320 })
+            : null,
+      };
+    }),
   );
 }
 
@@ -74,6 +91,8 @@ export async function checkIn(
       return { ...claims, checkedInAt: r.ticket!.checkedInAt! };
     case 'void':
       throw new GoneError('This ticket was voided (refund or cancellation).', 'ticket_void');
+    case 'expired':
+      throw new GoneError(`${CODE_EXPIRED[0]!.toUpperCase()}${CODE_EXPIRED.slice(1)}.`, 'code_expired');
     case 'already_used':
     case 'conflict': {
       const first = r.firstScan!.scannedAt;

@@ -9,6 +9,7 @@ import {
 } from '@ticketslave/common';
 import { checkinBundle, checkinConflicts, scanOnline, syncScans } from '../domain/checkin';
 import type { PurchaseStore, Transact } from '../domain/ports';
+import { setStaticCodes, ticketCodeSettings } from '../domain/ticket-code-settings';
 import type { TicketCodes } from '../domain/ticket-codes';
 
 export interface CheckinRouteDeps {
@@ -36,7 +37,16 @@ const TicketView = z.object({
 const Counts = z.object({ valid: z.number().int(), checkedIn: z.number().int() });
 const Verdict = z.object({
   scanId: z.string(),
-  verdict: z.enum(['admitted', 'already_used', 'conflict', 'void', 'wrong_event', 'not_found', 'invalid']),
+  verdict: z.enum([
+    'admitted',
+    'already_used',
+    'conflict',
+    'void',
+    'wrong_event',
+    'not_found',
+    'invalid',
+    'expired',
+  ]),
   ticket: TicketView.nullable(),
   firstScan: z.object({ deviceId: z.string(), scannedAt: z.string() }).nullable(),
 });
@@ -77,6 +87,12 @@ export function registerCheckinRoutes(api: ApiRouter, d: CheckinRouteDeps): void
           issuer: z.string(),
           audience: z.string(),
           keys: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }),
+          rotation: z.object({
+            periodSeconds: z.number().int(),
+            /** The event's code key (hex): a ticket's TOTP secret is derived from it and the ticket id. */
+            codeKey: z.string(),
+            staticCodes: z.boolean(),
+          }),
         }),
         tickets: z.array(TicketView),
         counts: Counts,
@@ -90,7 +106,8 @@ export function registerCheckinRoutes(api: ApiRouter, d: CheckinRouteDeps): void
       ...o,
       method: 'post',
       path: '/organiser/events/:id/checkin/scans',
-      summary: 'Scan a ticket at the door (a code, or a ticket found by name): admitted once, else why not',
+      summary:
+        'Scan a ticket at the door (a live code, or a ticket found by name): admitted once, else why not (a screenshot: expired)',
       params: EventParams,
       body: z
         .object({
@@ -141,6 +158,30 @@ export function registerCheckinRoutes(api: ApiRouter, d: CheckinRouteDeps): void
         body.deviceId,
         body.scans.map((s) => ({ ...s, scannedAt: new Date(s.scannedAt) })),
       ),
+  );
+  const CodeSettings = z.object({ periodSeconds: z.number().int(), staticCodes: z.boolean() });
+  api.route(
+    {
+      ...o,
+      method: 'get',
+      path: '/organiser/events/:id/ticket-codes',
+      summary: "The event's ticket codes: how often they change, and whether a static printed code is accepted",
+      params: EventParams,
+      response: CodeSettings,
+    },
+    ({ params, res }) => ticketCodeSettings(d.store, sessionOf(res), params.id),
+  );
+  api.route(
+    {
+      ...o,
+      method: 'put',
+      path: '/organiser/events/:id/ticket-codes',
+      summary: 'Accept static, printable ticket codes at the door, or only live ones (owners and managers; off by default)',
+      params: EventParams,
+      body: z.object({ staticCodes: z.boolean() }).strict(),
+      response: CodeSettings,
+    },
+    ({ params, body, res }) => setStaticCodes(d.tx, sessionOf(res), params.id, body.staticCodes),
   );
   api.route(
     {

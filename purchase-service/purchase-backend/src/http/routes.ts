@@ -164,12 +164,16 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
     {
       method: 'get',
       path: '/tickets',
-      summary: 'My tickets with QR codes',
-      response: z.object({ tickets: z.array(Ticket) }),
+      summary: 'My tickets, each with the secret its live QR code rotates with',
+      // serverTime: the page corrects its clock by it, so the code's window is the door's.
+      response: z.object({ tickets: z.array(Ticket), serverTime: z.string() }),
       auth: 'session',
       before: [fan],
     },
-    async ({ res }) => ({ tickets: await ticketsOf(d.store, sessionOf(res).sub) }),
+    async ({ res }) => ({
+      tickets: await ticketsOf(d.store, sessionOf(res).sub),
+      serverTime: d.clock.now().toISOString(),
+    }),
   );
   api.route(
     {

@@ -81,10 +81,17 @@ export const Ticket = z
     seat: z.number().int().nullable(),
     status: z.enum(['valid', 'void']),
     checkedInAt: z.string().nullable(),
-    /** The signed code the door scans. */
+    /** The ticket's signed static part; the door takes it alone only where static codes are accepted. */
     code: z.string(),
-    /** The code as a QR image (data: URL), ready for an <img src>. */
-    qr: z.string(),
+    /**
+     * The ticket's TOTP secret (base32; null once void): the page shows the live code
+     * `<code>~<window>~<totp>` (@ticketslave/contracts `liveTicketCode`), new every 30 s.
+     */
+    secret: z.string().nullable(),
+    /** Whether the organiser accepts the static code at the door (printed tickets). */
+    staticCode: z.boolean(),
+    /** The static code as a QR image (data: URL), only where it is accepted. */
+    qr: z.string().nullable(),
   })
   .meta({ id: 'Ticket' });
 

@@ -1,4 +1,11 @@
-import { CODE_PERIOD_SECONDS, checkRotation, codeWindow, liveTicketCode, parseTicketCode, ticketSecret } from './ticket-code';
+import {
+  CODE_PERIOD_SECONDS,
+  checkRotation,
+  codeWindow,
+  liveTicketCode,
+  parseTicketCode,
+  ticketSecret,
+} from './ticket-code';
 
 const KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 const TICKET = '6f1c2a9e-6f55-4a57-9d1c-3d7f6f1f0a11';

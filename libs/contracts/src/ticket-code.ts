@@ -26,8 +26,7 @@ export const CODE_EXPIRED = 'code expired — open your ticket';
 export const codeWindow = (ms: number): number => Math.floor(ms / 1000 / CODE_PERIOD_SECONDS);
 
 /** Milliseconds left in the window of `ms`. */
-export const msLeftInWindow = (ms: number): number =>
-  (codeWindow(ms) + 1) * CODE_PERIOD_SECONDS * 1000 - ms;
+export const msLeftInWindow = (ms: number): number => (codeWindow(ms) + 1) * CODE_PERIOD_SECONDS * 1000 - ms;
 
 const hexBytes = (hex: string): Uint8Array => {
   const out = new Uint8Array(hex.length / 2);
@@ -50,7 +49,12 @@ export type TicketSecret = Secret;
 export const parseSecret = (base32: string): TicketSecret => Secret.fromBase32(base32);
 
 const totp = (secret: TicketSecret, window: number) =>
-  TOTP.generate({ secret, digits: DIGITS, period: CODE_PERIOD_SECONDS, timestamp: window * CODE_PERIOD_SECONDS * 1000 });
+  TOTP.generate({
+    secret,
+    digits: DIGITS,
+    period: CODE_PERIOD_SECONDS,
+    timestamp: window * CODE_PERIOD_SECONDS * 1000,
+  });
 
 /** The live code to show at `nowMs`: the signed part, the window and its TOTP. */
 export function liveTicketCode(signed: string, secret: TicketSecret | string, nowMs: number): string {
@@ -68,7 +72,8 @@ export interface ParsedTicketCode {
 export function parseTicketCode(code: string): ParsedTicketCode | null {
   const parts = code.trim().split(SEPARATOR);
   if (parts.length === 1) return { signed: parts[0]!, rotation: null };
-  if (parts.length !== 3 || !/^\d{1,12}$/.test(parts[1]!) || !new RegExp(`^\\d{${DIGITS}}$`).test(parts[2]!)) return null;
+  if (parts.length !== 3 || !/^\d{1,12}$/.test(parts[1]!) || !new RegExp(`^\\d{${DIGITS}}$`).test(parts[2]!))
+    return null;
   return { signed: parts[0]!, rotation: { window: Number(parts[1]), otp: parts[2]! } };
 }
 

@@ -168,7 +168,10 @@ describe('POST /purchase/api/organiser/events/:id/checkin/scans', () => {
     expect((await scan({ code: o.tickets[2]!.code })).body).toMatchObject({ verdict: 'void' });
     expect((await scan({ code: other.tickets[0]!.code })).body).toMatchObject({ verdict: 'wrong_event' });
     const signed = o.tickets[2]!.signed;
-    const forged = o.tickets[2]!.code.replace(signed, signed.slice(0, -4) + (signed.endsWith('AAAA') ? 'BBBB' : 'AAAA'));
+    const forged = o.tickets[2]!.code.replace(
+      signed,
+      signed.slice(0, -4) + (signed.endsWith('AAAA') ? 'BBBB' : 'AAAA'),
+    );
     expect((await scan({ code: forged })).body).toMatchObject({ verdict: 'invalid', ticket: null });
 
     const rows = await h.sql<{ checked_in_at: Date | null }>(
@@ -264,8 +267,18 @@ describe('POST /purchase/api/organiser/events/:id/checkin/sync', () => {
     const [t1, t2] = o.tickets as [Ticket, Ticket];
     const early = new Date(Date.now() - 120_000).toISOString();
     const late = new Date(Date.now() - 60_000).toISOString();
-    const scanA = { scanId: randomUUID(), ticketId: t1.ticket_id, code: t1.at(Date.parse(early)), scannedAt: early };
-    const scanB = { scanId: randomUUID(), ticketId: t1.ticket_id, code: t1.at(Date.parse(late)), scannedAt: late };
+    const scanA = {
+      scanId: randomUUID(),
+      ticketId: t1.ticket_id,
+      code: t1.at(Date.parse(early)),
+      scannedAt: early,
+    };
+    const scanB = {
+      scanId: randomUUID(),
+      ticketId: t1.ticket_id,
+      code: t1.at(Date.parse(late)),
+      scannedAt: late,
+    };
     const other = { scanId: randomUUID(), ticketId: t2.ticket_id, scannedAt: late };
     const sync = (who: string, deviceId: string, scans: unknown[]) =>
       post(who, `/organiser/events/${E}/checkin/sync`, { deviceId, scans });
@@ -388,7 +401,13 @@ describe('live ticket codes (issue 20.6): a screenshot does not get in', () => {
   it('when the fan shows the code made now from the secret GET /tickets gave them, it is admitted; the code from 90 s earlier is refused as expired (problem+json on /checkin) and nothing is recorded', async () => {
     const o = await paidOrder('live-fan', [seat('A', 15), seat('A', 16)]);
     const mine = (await get('live-fan', '/tickets')).body as unknown as {
-      tickets: { ticketId: string; code: string; secret: string | null; qr: string | null; staticCode: boolean }[];
+      tickets: {
+        ticketId: string;
+        code: string;
+        secret: string | null;
+        qr: string | null;
+        staticCode: boolean;
+      }[];
       serverTime: string;
     };
     expect(Math.abs(Date.parse(mine.serverTime) - Date.now())).toBeLessThan(5_000);
@@ -414,7 +433,9 @@ describe('live ticket codes (issue 20.6): a screenshot does not get in', () => {
       ticket: { row: 'A', seat: 15 },
     });
     // The previous window is still accepted (a code shown just before the turn of the window).
-    expect((await scan(liveTicketCode(second!.code, second!.secret!, Date.now() - 30_000))).body).toMatchObject({
+    expect(
+      (await scan(liveTicketCode(second!.code, second!.secret!, Date.now() - 30_000))).body,
+    ).toMatchObject({
       verdict: 'admitted',
       ticket: { row: 'A', seat: 16 },
     });
@@ -449,8 +470,13 @@ describe('live ticket codes (issue 20.6): a screenshot does not get in', () => {
         staticCodes: true,
       });
       expect(on.body).toEqual({ periodSeconds: 30, staticCodes: true });
-      const printed = (await get('print-fan', '/tickets')).body.tickets as { ticketId: string; qr: string | null }[];
-      expect(printed.find((t) => t.ticketId === o.tickets[0]!.ticket_id)!.qr).toMatch(/^data:image\/png;base64,/);
+      const printed = (await get('print-fan', '/tickets')).body.tickets as {
+        ticketId: string;
+        qr: string | null;
+      }[];
+      expect(printed.find((t) => t.ticketId === o.tickets[0]!.ticket_id)!.qr).toMatch(
+        /^data:image\/png;base64,/,
+      );
       const bundle = (await get('u-door', `/organiser/events/${E}/checkin/bundle`)).body as {
         verification: { rotation: { periodSeconds: number; codeKey: string; staticCodes: boolean } };
       };
@@ -460,7 +486,9 @@ describe('live ticket codes (issue 20.6): a screenshot does not get in', () => {
       // Live codes still work alongside.
       expect((await scan(o.tickets[1]!.code)).body).toMatchObject({ verdict: 'admitted' });
     } finally {
-      await call(h, 'PUT', `/organiser/events/${E}/ticket-codes`, await as('u-owner'), { staticCodes: false });
+      await call(h, 'PUT', `/organiser/events/${E}/ticket-codes`, await as('u-owner'), {
+        staticCodes: false,
+      });
     }
   });
 

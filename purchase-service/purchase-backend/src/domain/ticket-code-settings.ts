@@ -10,7 +10,11 @@ export interface TicketCodeSettings {
 }
 
 /** The event's ticket-code settings, for the members who may see the event. */
-export async function ticketCodeSettings(s: PurchaseStore, who: Member, eventId: string): Promise<TicketCodeSettings> {
+export async function ticketCodeSettings(
+  s: PurchaseStore,
+  who: Member,
+  eventId: string,
+): Promise<TicketCodeSettings> {
   await requireOnEvent(s, who, eventId, 'events.read');
   const c = (await s.events.codeSettings(eventId))!;
   return { periodSeconds: CODE_PERIOD_SECONDS, staticCodes: c.staticCodes };

@@ -165,7 +165,8 @@ export function registerCheckinRoutes(api: ApiRouter, d: CheckinRouteDeps): void
       ...o,
       method: 'get',
       path: '/organiser/events/:id/ticket-codes',
-      summary: "The event's ticket codes: how often they change, and whether a static printed code is accepted",
+      summary:
+        "The event's ticket codes: how often they change, and whether a static printed code is accepted",
       params: EventParams,
       response: CodeSettings,
     },
@@ -176,7 +177,8 @@ export function registerCheckinRoutes(api: ApiRouter, d: CheckinRouteDeps): void
       ...o,
       method: 'put',
       path: '/organiser/events/:id/ticket-codes',
-      summary: 'Accept static, printable ticket codes at the door, or only live ones (owners and managers; off by default)',
+      summary:
+        'Accept static, printable ticket codes at the door, or only live ones (owners and managers; off by default)',
       params: EventParams,
       body: z.object({ staticCodes: z.boolean() }).strict(),
       response: CodeSettings,

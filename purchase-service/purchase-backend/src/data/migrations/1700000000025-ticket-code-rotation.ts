@@ -15,7 +15,9 @@ export class TicketCodeRotation1700000000025 implements MigrationInterface {
       ADD COLUMN IF NOT EXISTS code_key text NOT NULL
         DEFAULT replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''),
       ADD COLUMN IF NOT EXISTS static_codes boolean NOT NULL DEFAULT false`);
-    await q.query(`ALTER TABLE events ADD CONSTRAINT events_code_key_hex CHECK (code_key ~ '^[0-9a-f]{64}$')`);
+    await q.query(
+      `ALTER TABLE events ADD CONSTRAINT events_code_key_hex CHECK (code_key ~ '^[0-9a-f]{64}$')`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

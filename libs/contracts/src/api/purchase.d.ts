@@ -292,7 +292,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My tickets with QR codes */
+        /** My tickets, each with the secret its live QR code rotates with */
         get: {
             parameters: {
                 query?: never;
@@ -310,6 +310,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             tickets: components["schemas"]["Ticket"][];
+                            serverTime: string;
                         };
                     };
                 };
@@ -899,6 +900,11 @@ export interface paths {
                                         [key: string]: unknown;
                                     }[];
                                 };
+                                rotation: {
+                                    periodSeconds: number;
+                                    codeKey: string;
+                                    staticCodes: boolean;
+                                };
                             };
                             tickets: {
                                 ticketId: string;
@@ -944,7 +950,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Scan a ticket at the door (a code, or a ticket found by name): admitted once, else why not */
+        /** Scan a ticket at the door (a live code, or a ticket found by name): admitted once, else why not (a screenshot: expired) */
         post: {
             parameters: {
                 query?: never;
@@ -976,7 +982,7 @@ export interface paths {
                         "application/json": {
                             scanId: string;
                             /** @enum {string} */
-                            verdict: "admitted" | "already_used" | "conflict" | "void" | "wrong_event" | "not_found" | "invalid";
+                            verdict: "admitted" | "already_used" | "conflict" | "void" | "wrong_event" | "not_found" | "invalid" | "expired";
                             ticket: {
                                 ticketId: string;
                                 unitId: string;
@@ -1055,7 +1061,7 @@ export interface paths {
                             results: {
                                 scanId: string;
                                 /** @enum {string} */
-                                verdict: "admitted" | "already_used" | "conflict" | "void" | "wrong_event" | "not_found" | "invalid";
+                                verdict: "admitted" | "already_used" | "conflict" | "void" | "wrong_event" | "not_found" | "invalid" | "expired";
                                 ticket: {
                                     ticketId: string;
                                     unitId: string;
@@ -1087,6 +1093,86 @@ export interface paths {
                 default: components["responses"]["Error"];
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/purchase/api/organiser/events/{id}/ticket-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The event's ticket codes: how often they change, and whether a static printed code is accepted */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            periodSeconds: number;
+                            staticCodes: boolean;
+                        };
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["TooManyRequests"];
+                default: components["responses"]["Error"];
+            };
+        };
+        /** Accept static, printable ticket codes at the door, or only live ones (owners and managers; off by default) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        staticCodes: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Success */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            periodSeconds: number;
+                            staticCodes: boolean;
+                        };
+                    };
+                };
+                400: components["responses"]["BadRequest"];
+                401: components["responses"]["Unauthorized"];
+                429: components["responses"]["TooManyRequests"];
+                default: components["responses"]["Error"];
+            };
+        };
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1228,7 +1314,9 @@ export interface components {
             status: "valid" | "void";
             checkedInAt: string | null;
             code: string;
-            qr: string;
+            secret: string | null;
+            staticCode: boolean;
+            qr: string | null;
         };
         CheckIn: {
             ticketId: string;

@@ -1,6 +1,7 @@
 import type { paths } from '@ticketslave/contracts/api/purchase';
 import { answer, ApiError, errorMessage, purchaseApi, type ApiAnswer } from '@ticketslave/ui';
 import { load, save } from './door-db';
+import { CODE_EXPIRED } from '@ticketslave/contracts';
 import { verifyTicketCode } from './ticket-code';
 
 type Answer<P extends keyof paths, M extends keyof paths[P]> = ApiAnswer<paths, P, M>;
@@ -55,6 +56,12 @@ export class DoorDevice {
   lastSync = $state<Date | null>(null);
   /** Local check-ins not yet in the bundle (made offline, or answered online since it was fetched). */
   #local = $state<Record<string, string>>({});
+  /**
+   * The server's clock minus this device's, measured at each bundle download: live codes
+   * are checked offline, and offline scans stamped, on the server's clock.
+   */
+  #offsetMs = 0;
+  #now = () => Date.now() + this.#offsetMs;
 
   constructor(readonly eventId: string) {}
 
@@ -80,11 +87,12 @@ export class DoorDevice {
 
   /** Starts: the saved bundle and scans first (works offline), then a fresh bundle when online. */
   async start(): Promise<() => void> {
-    const saved = await load<{ bundle: Bundle; pending: PendingScan[]; local: Record<string, string> }>(this.#key).catch(() => undefined);
+    const saved = await load<{ bundle: Bundle; pending: PendingScan[]; local: Record<string, string>; offsetMs?: number }>(this.#key).catch(() => undefined);
     if (saved) {
       this.bundle = saved.bundle;
       this.pending = saved.pending;
       this.#local = saved.local;
+      this.#offsetMs = saved.offsetMs ?? 0;
     }
     const up = () => {
       this.online = true;
@@ -102,7 +110,12 @@ export class DoorDevice {
 
   async #persist() {
     if (!this.bundle) return;
-    await save(this.#key, { bundle: $state.snapshot(this.bundle), pending: $state.snapshot(this.pending), local: $state.snapshot(this.#local) });
+    await save(this.#key, {
+      bundle: $state.snapshot(this.bundle),
+      pending: $state.snapshot(this.pending),
+      local: $state.snapshot(this.#local),
+      offsetMs: this.#offsetMs,
+    });
   }
 
   /** Sends the scans made offline, then downloads the bundle and the conflicts again. */
@@ -116,10 +129,12 @@ export class DoorDevice {
         const done = new Set(sent.map((s) => s.scanId));
         this.pending = this.pending.filter((s) => !done.has(s.scanId));
       }
+      const asked = Date.now();
       const [bundle, conflicts] = await Promise.all([
         answer(purchaseApi.GET('/purchase/api/organiser/events/{id}/checkin/bundle', this.#event)),
         answer(purchaseApi.GET('/purchase/api/organiser/events/{id}/checkin/conflicts', this.#event)),
       ]);
+      this.#offsetMs = Date.parse(bundle.generatedAt) - (asked + Date.now()) / 2;
       this.bundle = bundle;
       this.conflicts = conflicts.items;
       // What the server now knows needs no local mark; what is still pending keeps it.
@@ -151,7 +166,8 @@ export class DoorDevice {
           this.#local = { ...this.#local, [r.ticket.ticketId]: r.ticket.checkedInAt ?? new Date().toISOString() };
           void this.#persist();
         }
-        return { kind: r.verdict, ticket: r.ticket, detail: r.firstScan?.scannedAt ?? null, offline: false };
+        const detail = r.verdict === 'expired' ? CODE_EXPIRED : (r.firstScan?.scannedAt ?? null);
+        return { kind: r.verdict, ticket: r.ticket, detail, offline: false };
       } catch (err) {
         if (!unreachable(err)) throw err;
         this.online = false;
@@ -165,8 +181,8 @@ export class DoorDevice {
     if (!b) return { kind: 'invalid', ticket: null, detail: 'No ticket list on this device yet: connect once to download it.', offline: true };
     let ticketId: string;
     if ('code' in input) {
-      const claims = verifyTicketCode(input.code, b.verification);
-      if ('error' in claims) return { kind: 'invalid', ticket: null, detail: claims.error, offline: true };
+      const claims = verifyTicketCode(input.code, b.verification, this.#now());
+      if ('error' in claims) return { kind: claims.expired ? 'expired' : 'invalid', ticket: null, detail: claims.error, offline: true };
       if (claims.eventId !== this.eventId) return { kind: 'wrong_event', ticket: null, detail: null, offline: true };
       ticketId = claims.ticketId;
     } else ticketId = input.ticketId;
@@ -176,7 +192,7 @@ export class DoorDevice {
     if (t.status === 'void') return { kind: 'void', ticket: t, detail: null, offline: true };
     const used = t.checkedInAt ?? this.#local[t.ticketId];
     if (used) return { kind: 'already_used', ticket: t, detail: used, offline: true };
-    const now = new Date().toISOString();
+    const now = new Date(this.#now()).toISOString();
     this.pending = [...this.pending, { scanId, ticketId, ...('code' in input ? { code: input.code } : {}), scannedAt: now }];
     this.#local = { ...this.#local, [ticketId]: now };
     await this.#persist();

@@ -1,4 +1,5 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
+import { checkRotation, CODE_EXPIRED, parseTicketCode, ticketSecret } from '@ticketslave/contracts';
 
 /** The bundle's verification part: what purchase signs ticket codes with (public keys only). */
 export interface Verification {
@@ -7,6 +8,8 @@ export interface Verification {
   audience: string;
   /** A JWK set, as purchase publishes it: only Ed25519 keys (OKP, with `x`) are used. */
   keys: { keys: Record<string, unknown>[] };
+  /** The event's code key (each ticket's TOTP secret derives from it) and whether static codes are accepted. */
+  rotation: { periodSeconds: number; codeKey: string; staticCodes: boolean };
 }
 
 export interface CodeClaims {
@@ -22,11 +25,29 @@ const b64url = (s: string): Uint8Array => {
 const json = (part: string): Record<string, unknown> => JSON.parse(new TextDecoder().decode(b64url(part))) as Record<string, unknown>;
 
 /**
- * Checks a ticket code (a compact EdDSA JWT) with the event's public key, without a
- * network: the signature, issuer, audience and expiry, as purchase's own check does.
- * Returns the claims, or why the code is not a ticket.
+ * Checks a ticket code without a network, as purchase's own check does: the signed part (a
+ * compact EdDSA JWT: signature, issuer, audience, expiry) with the event's public key, then
+ * the live code's TOTP and window (this one or the previous) with the ticket's secret, or
+ * for a bare static code whether the organiser accepts those. Returns the claims, or why
+ * the code admits nobody (`expired`: a screenshot or an old code).
  */
-export function verifyTicketCode(code: string, v: Verification, now = Date.now()): CodeClaims | { error: string } {
+export function verifyTicketCode(code: string, v: Verification, now = Date.now()): CodeClaims | { error: string; expired?: true } {
+  const live = parseTicketCode(code);
+  if (!live) return { error: 'not a ticket code' };
+  const claims = verifySigned(live.signed, v, now);
+  if ('error' in claims) return claims;
+  if (!live.rotation) return v.rotation.staticCodes ? claims : { error: CODE_EXPIRED, expired: true };
+  switch (checkRotation(live.rotation, ticketSecret(v.rotation.codeKey, claims.ticketId), now)) {
+    case 'live':
+      return claims;
+    case 'expired':
+      return { error: CODE_EXPIRED, expired: true };
+    case 'forged':
+      return { error: 'the code is not this ticket’s' };
+  }
+}
+
+function verifySigned(code: string, v: Verification, now: number): CodeClaims | { error: string } {
   const parts = code.trim().split('.');
   if (parts.length !== 3) return { error: 'not a ticket code' };
   try {

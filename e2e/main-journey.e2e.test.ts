@@ -5,6 +5,7 @@ import {
   apiCall,
   E2E_PASSWORD,
   expectStatus,
+  freshTicketCode,
   joinInWaitingRoom,
   promoteInDatabase,
   registerVerifiedFan,
@@ -336,17 +337,17 @@ async function payAndGetTicket(
 
   await fan.visit('/purchase/tickets', 'tickets');
   await fan.page
-    .getByAltText(/QR code of ticket/)
+    .getByRole('img', { name: /^Live QR code of ticket/ })
     .first()
     .waitFor({ timeout: 45_000 });
   await fan.screenshot('ticket-qr');
   const { tickets } = await expectStatus(
-    apiCall<{ tickets: { code: string }[] }>(fan.context.request, p, 'GET', '/purchase/api/tickets'),
+    apiCall<{ tickets: { ticketId: string }[] }>(fan.context.request, p, 'GET', '/purchase/api/tickets'),
     200,
     'my tickets',
   );
   expect(tickets).toHaveLength(1);
-  return tickets[0]!.code;
+  return tickets[0]!.ticketId;
 }
 
 /**
@@ -475,6 +476,7 @@ describe('the main journey through the gateway', () => {
 
       const turns: { n: number; name: string; at: number }[] = [];
       const turnCame = new Map([1, 2, 3].map((n) => [n, deferred()]));
+      /** Each buyer's ticket id, by queue number. */
       const codes = new Map<number, string>();
       /** The earliest moment each fan's shopping slot could free: before it, nobody else may get a turn. */
       const slotFreeFrom = new Map<number, number>();
@@ -641,9 +643,12 @@ describe('the main journey through the gateway', () => {
       );
       expect(stats).toMatchObject({ admitted: 3, servingNumber: 3, lapsed: 0 });
 
-      // At the door: the first buyer's ticket is admitted once, then refused.
+      // At the door: the first buyer's ticket, as the live code their phone shows now, is
+      // admitted once, then refused.
       const buyers = [...codes.keys()].sort();
-      const firstCode = codes.get(buyers[0]!)!;
+      const firstBuyer = byNumber.get(buyers[0]!)!;
+      await firstBuyer.visit('/purchase/tickets', 'ticket-at-the-door');
+      const firstCode = await freshTicketCode(firstBuyer.page, codes.get(buyers[0]!)!);
       await organiser.visit(`/purchase/checkin?event=${event.id}`, 'checkin');
       await organiser.page.getByLabel('Ticket code').fill(firstCode);
       await organiser.page.getByRole('button', { name: 'Check in' }).click();
@@ -659,7 +664,6 @@ describe('the main journey through the gateway', () => {
         code: firstCode,
       });
       expect(again.status).toBe(409);
-      const firstBuyer = byNumber.get(buyers[0]!)!;
       await firstBuyer.visit('/purchase/tickets', 'ticket-used');
       await firstBuyer.page.getByText(/Used /).waitFor({ timeout: 45_000 });
 

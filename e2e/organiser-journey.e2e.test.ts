@@ -7,6 +7,8 @@ import {
   apiCall,
   E2E_PASSWORD,
   expectStatus,
+  freshTicketCode,
+  shownTicketCode,
   joinInWaitingRoom,
   login,
   promoteInDatabase,
@@ -25,8 +27,9 @@ import { RESULTS_DIR } from './support/browser';
  * admin command) approves, the new owner invites a door member, publishes an event, two
  * fans buy, the orders list shows them, the owner refunds one ticket (the fan gets the
  * mail and sees it void), and the door member scans a ticket with the phone's camera
- * (Chromium's fake camera showing the ticket's QR code): admitted, then refused; a scan
- * made offline syncs when the network is back.
+ * (Chromium's fake camera showing the live QR code on the fan's phone): admitted, then
+ * refused; the code the fan's phone showed 90 s earlier (a screenshot) is refused as
+ * expired, online and offline; a scan made offline syncs when the network is back.
  */
 const platform = usePlatform({ label: 'organiserjourney' });
 const browser = useBrowser({ baseUrl: async () => (await platform).url, axe: true });
@@ -203,6 +206,10 @@ describe('the organiser journey', () => {
       await revenue.getByText('€45.00').waitFor({ timeout: UI_WAIT });
       await revenue.getByText('€135.00').waitFor({ timeout: UI_WAIT });
       await owner.screenshot('sale-panel-after-refund');
+      // Printed (static) codes are off until the organiser allows them.
+      const printed = owner.page.getByLabel('Also accept printed tickets (a static code)');
+      await printed.waitFor({ timeout: UI_WAIT });
+      expect(await printed.isChecked()).toBe(false);
 
       // 8. Ann's inbox has the refund mail; My tickets shows that ticket void.
       const refundMail = await waitForMail(p.inboxUrl, {
@@ -216,12 +223,22 @@ describe('the organiser journey', () => {
       expect((await ticketsOf(ann, p)).map((t) => t.status).sort()).toEqual(['valid', 'void']);
       await ann.screenshot('ticket-void');
 
-      // 9. The door member's phone: Chromium's camera plays Ben's first ticket as a QR code.
+      // 9. Ben opens his tickets, then loses the network: the live codes keep turning. What his
+      // phone shows now for his second ticket is kept, as a screenshot would keep it.
       const [benFirst, benSecond] = (await ticketsOf(ben, p)).sort((a, b) => a.seat - b.seat);
+      await ben.visit('/purchase/tickets', 'my-tickets');
+      await ben.context.setOffline(true);
+      const screenshot = await shownTicketCode(ben.page, benSecond!.ticketId);
+      const screenshotAt = Date.now();
+      await ben.screenshot('live-code');
+      // The door member's phone: Chromium's camera plays Ben's first ticket as his phone shows
+      // it, read just after the window turned (offline), so it stays live while the door logs in.
+      const shown = await freshTicketCode(ben.page, benFirst!.ticketId);
+      expect(shown.startsWith(`${benFirst!.code}~`)).toBe(true);
       const dir = path.join(RESULTS_DIR, 'organiser-journey-camera');
       mkdirSync(dir, { recursive: true });
       const video = path.join(dir, 'ticket-qr.y4m');
-      qrVideo(benFirst!.code, video);
+      qrVideo(shown, video);
       const phone = await chromium.launch({
         executablePath: '/usr/bin/chromium',
         args: [
@@ -265,13 +282,41 @@ describe('the organiser journey', () => {
         await door.getByRole('button', { name: 'Next scan' }).click();
         await door.getByRole('button', { name: 'Stop camera' }).click();
 
-        // Offline: the phone admits Ben's second ticket from its own list, then syncs.
+        // The code Ben's phone showed 90 s ago is refused: expired, open the ticket. So is the
+        // bare signed code (no printed codes at this event).
+        const expired = async (code: string, shotName: string) => {
+          await door.getByLabel('Ticket code').fill(code);
+          await door.getByRole('button', { name: 'Check in' }).click();
+          await door.locator('[data-verdict="expired"]').waitFor({ timeout: UI_WAIT });
+          await expect(door.getByTestId('verdict').textContent()).resolves.toContain(
+            'code expired — open your ticket',
+          );
+          await shot(shotName);
+          await door.getByRole('button', { name: 'Next scan' }).click();
+        };
+        await door.waitForTimeout(Math.max(0, screenshotAt + 90_000 - Date.now()));
+        await expired(screenshot, '04-screenshot-expired');
+        await expired(benSecond!.code, '05-static-code-expired');
+        // The API says the same, as problem+json.
+        const api = await apiCall<{ type: string; detail: string }>(
+          owner.context.request,
+          p,
+          'POST',
+          '/purchase/api/checkin',
+          { code: screenshot },
+        );
+        expect(api.status).toBe(410);
+        expect(api.body).toMatchObject({ detail: 'Code expired — open your ticket.' });
+
+        // Offline: the door phone refuses the old code on its own too, and admits what Ben's
+        // phone (offline all along) shows now, from its own list; then syncs.
         await ctx.setOffline(true);
-        await door.getByLabel('Ticket code').fill(benSecond!.code);
+        await expired(screenshot, '06-offline-screenshot-expired');
+        await door.getByLabel('Ticket code').fill(await shownTicketCode(ben.page, benSecond!.ticketId));
         await door.getByRole('button', { name: 'Check in' }).click();
         await door.locator('[data-verdict="admitted"]').waitFor({ timeout: UI_WAIT });
         await expect(door.getByTestId('verdict').textContent()).resolves.toContain('offline');
-        await shot('04-offline-admitted');
+        await shot('07-offline-admitted');
         await door.getByRole('button', { name: 'Next scan' }).click();
         await door.getByText('1 scan waiting to sync').waitFor({ timeout: UI_WAIT });
         await ctx.setOffline(false);
@@ -279,7 +324,7 @@ describe('the organiser journey', () => {
         await expect(door.getByTestId('checkin-counts').textContent()).resolves.toMatch(
           /^\s*2\s*\/\s*3 checked in/,
         );
-        await shot('05-synced');
+        await shot('08-synced');
         await ctx.close();
       } finally {
         await phone.close();

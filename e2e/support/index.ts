@@ -6,3 +6,4 @@ export * from './events';
 export * from './axe';
 export * from './tabs';
 export * from './keyboard';
+export * from './tickets';

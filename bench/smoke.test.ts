@@ -91,10 +91,12 @@ describe('bench smoke runs', () => {
     expectPositive(f, ['listRps', 'bareRps', 'uncachedListRps', 'loginPerSec', 'argon2VerifyMs']);
   }, 300_000);
 
-  it('bench:organiser lists, searches and exports every order, and checks tickets in without a failure', async () => {
+  it('bench:organiser lists, searches and exports every order, checks live codes in without a failure and refuses every screenshot', async () => {
     const f = await smoke('organiser');
     expect(f.orders).toBe(2000);
-    expectPositive(f, ['ordersP99Ms', 'searchP99Ms', 'csvSeconds', 'checkinP99Ms']);
+    expectPositive(f, ['ordersP99Ms', 'searchP99Ms', 'csvSeconds', 'checkinP99Ms', 'codeCheckP99Ms']);
     expect(Number.isFinite(f.csvRssMb)).toBe(true);
+    // Every 90-s-old code (a screenshot) sent to the door was refused as expired.
+    expect(f.screenshotsRefused).toBe(50);
   }, 300_000);
 });

@@ -8,8 +8,12 @@
  * 1. the orders list's first page, and a search by e-mail, each at 50 requests/s;
  * 2. the streamed CSV export of every order: seconds, and the service's peak RSS growth
  *    (VmRSS sampled every 20 ms, minus the RSS before);
- * 3. online check-in scans of distinct tickets at 100 scans/s (loopback round trip, an
- *    upper bound of the server's time).
+ * 3. online check-in scans of distinct tickets at 100 scans/s, each the live code the fan's
+ *    phone shows (`<jwt>~<window>~<totp>`, issue 20.6; loopback round trip, an upper bound
+ *    of the server's time), and a batch of 90-s-old codes (screenshots), all refused;
+ * 4. the rotating-code check itself, in process, as the service runs it before any ticket
+ *    row is touched (signature + TOTP of the window, the event's code key read once): per
+ *    code, live and expired.
  * Members are spread over a few accounts, as several organisers and door phones would be,
  * so the per-member rate limits do not answer 429. Prints a table and, last, one JSON line.
  */
@@ -25,6 +29,8 @@ import {
   startTestIdentity,
   testSigningKeys,
 } from '@ticketslave/dev/test-support';
+import { liveTicketCode, parseSecret, ticketSecret } from '@ticketslave/contracts';
+import { PgEventStore } from '../../purchase-service/purchase-backend/src/data/events-repo';
 import { TicketCodes } from '../../purchase-service/purchase-backend/src/domain/ticket-codes';
 import {
   eventSnapshot,
@@ -48,6 +54,8 @@ const cfg = {
   seconds: num('seconds', 10, 2),
   listRate: num('list-rate', 50, 50),
   scanRate: num('scan-rate', 100, 100),
+  codeChecks: num('code-checks', 20_000, 2_000),
+  screenshots: num('screenshots', 200, 50),
 };
 const log = (line: string) => console.error(`[bench:organiser] ${line}`);
 
@@ -238,15 +246,60 @@ async function main(): Promise<void> {
       `CSV: ${csvRows} rows, ${(bytes / 1e6).toFixed(1)} MB in ${csvSeconds.toFixed(2)} s, RSS +${csvRssMb.toFixed(1)} MB`,
     );
 
-    // Check-in: distinct tickets, spread over the door phones.
+    // Each ticket's TOTP secret, as its fan's page has it (derived from the event's code key).
+    const { code_key: codeKey } = (
+      await pg.query<{ code_key: string }>(`SELECT code_key FROM events WHERE event_id = $1`, [eventId])
+    ).rows[0]!;
+    const secrets = ticketIds.map((id) => parseSecret(ticketSecret(codeKey, id)));
+    const liveAt = (i: number, ms: number) => liveTicketCode(ticketCodes[i]!, secrets[i]!, ms);
+
+    // The rotating-code check, in process: what the service does to a scanned code before any
+    // ticket row (the same TicketCodes.check, its code key read from PostgreSQL once).
+    const events = new PgEventStore(pg);
+    const checkLatencies = (codesToCheck: string[]) => {
+      const run = async () => {
+        const out: number[] = [];
+        let refused = 0;
+        for (const code of codesToCheck) {
+          const t0 = performance.now();
+          const r = await codes.check(code, new Date(), events);
+          out.push(performance.now() - t0);
+          if ('refusal' in r) refused++;
+        }
+        out.sort((a, b) => a - b);
+        return { p50: percentile(out, 50), p99: percentile(out, 99), max: out[out.length - 1]!, refused };
+      };
+      return run();
+    };
+    const n = Math.min(cfg.codeChecks, cfg.orders);
+    await checkLatencies(ticketIds.slice(0, 200).map((_, i) => liveAt(i, Date.now()))); // warm-up
+    const liveCheck = await checkLatencies(ticketIds.slice(0, n).map((_, i) => liveAt(i, Date.now())));
+    const expiredCheck = await checkLatencies(ticketIds.slice(0, n).map((_, i) => liveAt(i, Date.now() - 90_000)));
+    log(
+      `rotating-code check: live p99 ${liveCheck.p99.toFixed(3)} ms (${liveCheck.refused} refused), expired p99 ${expiredCheck.p99.toFixed(3)} ms (${expiredCheck.refused} refused)`,
+    );
+
+    // Check-in: distinct tickets, spread over the door phones, each the code shown now.
     const scans = Math.min(cfg.orders, Math.round(cfg.scanRate * cfg.seconds));
     const checkin = await openLoop(cfg.scanRate, scans / cfg.scanRate, (i) =>
       fetch(`${base}/checkin/scans`, {
         method: 'POST',
         headers: { ...as(doors[i % doors.length]!), 'content-type': 'application/json' },
-        body: JSON.stringify({ deviceId: `bench-${doors[i % doors.length]}`, code: ticketCodes[i] }),
+        body: JSON.stringify({ deviceId: `bench-${doors[i % doors.length]}`, code: liveAt(i, Date.now()) }),
       }),
     );
+    // Screenshots: codes of tickets not yet in, as their phones showed them 90 s ago.
+    let screenshotsRefused = 0;
+    const shots = Math.min(cfg.screenshots, cfg.orders - scans);
+    for (let k = 0; k < shots; k++) {
+      const i = scans + k;
+      const r = await fetch(`${base}/checkin/scans`, {
+        method: 'POST',
+        headers: { ...as(doors[k % doors.length]!), 'content-type': 'application/json' },
+        body: JSON.stringify({ deviceId: 'bench-screenshots', code: liveAt(i, Date.now() - 90_000) }),
+      });
+      if (((await r.json()) as { verdict?: string }).verdict === 'expired') screenshotsRefused++;
+    }
     const admitted = (
       await pg.query(
         `SELECT count(*)::int AS n FROM tickets WHERE event_id = $1 AND checked_in_at IS NOT NULL`,
@@ -259,6 +312,9 @@ async function main(): Promise<void> {
     const ok =
       csvRows === cfg.orders &&
       admitted === scans &&
+      screenshotsRefused === shots &&
+      liveCheck.refused === 0 &&
+      expiredCheck.refused === n &&
       Object.values(failures).every((f) => Object.keys(f).length === 0);
     const rows: [string, string][] = [
       ['orders (paid, one event)', String(cfg.orders)],
@@ -279,6 +335,15 @@ async function main(): Promise<void> {
         `${checkin.p50.toFixed(1)} / ${checkin.p99.toFixed(1)}`,
       ],
       ['check-in: admitted / scanned', `${admitted} / ${scans}`],
+      ['check-in: 90-s-old codes refused as expired / sent', `${screenshotsRefused} / ${shots}`],
+      [
+        `rotating-code check, live (in process, ${n} codes): p50 / p99 / max (ms) (target p99 < 5)`,
+        `${liveCheck.p50.toFixed(3)} / ${liveCheck.p99.toFixed(3)} / ${liveCheck.max.toFixed(3)}`,
+      ],
+      [
+        `rotating-code check, expired (in process, ${n} codes): p50 / p99 / max (ms) (target p99 < 5)`,
+        `${expiredCheck.p50.toFixed(3)} / ${expiredCheck.p99.toFixed(3)} / ${expiredCheck.max.toFixed(3)}`,
+      ],
       ['failures', JSON.stringify(failures)],
       ['checks', ok ? 'PASS' : 'FAIL'],
       ['total wall time (s)', ((Date.now() - started) / 1000).toFixed(0)],
@@ -298,6 +363,9 @@ async function main(): Promise<void> {
         csvSeconds: round(csvSeconds, 2),
         csvRssMb: round(csvRssMb),
         checkinP99Ms: round(checkin.p99),
+        codeCheckP99Ms: round(liveCheck.p99, 3),
+        expiredCodeCheckP99Ms: round(expiredCheck.p99, 3),
+        screenshotsRefused,
       }),
     );
     if (!ok) process.exitCode = 1;

@@ -274,7 +274,9 @@ async function main(): Promise<void> {
     const n = Math.min(cfg.codeChecks, cfg.orders);
     await checkLatencies(ticketIds.slice(0, 200).map((_, i) => liveAt(i, Date.now()))); // warm-up
     const liveCheck = await checkLatencies(ticketIds.slice(0, n).map((_, i) => liveAt(i, Date.now())));
-    const expiredCheck = await checkLatencies(ticketIds.slice(0, n).map((_, i) => liveAt(i, Date.now() - 90_000)));
+    const expiredCheck = await checkLatencies(
+      ticketIds.slice(0, n).map((_, i) => liveAt(i, Date.now() - 90_000)),
+    );
     log(
       `rotating-code check: live p99 ${liveCheck.p99.toFixed(3)} ms (${liveCheck.refused} refused), expired p99 ${expiredCheck.p99.toFixed(3)} ms (${expiredCheck.refused} refused)`,
     );

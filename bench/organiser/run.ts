@@ -41,7 +41,7 @@ import {
   spawnService,
   Teardown,
 } from '../purchase/lib';
-import { KafkaBus, createLogger, envelope } from '@ticketslave/common';
+import { KafkaBus, createLogger, envelope, type Queryable } from '@ticketslave/common';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -255,7 +255,10 @@ async function main(): Promise<void> {
 
     // The rotating-code check, in process: what the service does to a scanned code before any
     // ticket row (the same TicketCodes.check, its code key read from PostgreSQL once).
-    const events = new PgEventStore(pg);
+    // The repository speaks TypeORM's query (rows), the bench's client pg's (a result).
+    const events = new PgEventStore({
+      query: async (sql: string, params?: unknown[]) => (await pg.query(sql, params)).rows,
+    } as Queryable);
     const checkLatencies = (codesToCheck: string[]) => {
       const run = async () => {
         const out: number[] = [];

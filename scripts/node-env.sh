@@ -22,6 +22,12 @@ fi
 stamp="$TS_ROOT/node_modules/.ts-install-stamp"
 if [ ! -f "$stamp" ] || [ "$TS_ROOT/package-lock.json" -nt "$stamp" ] || [ "$(cat "$stamp")" != "$(node -v)" ]; then
   echo "[node-env] installing npm dependencies (npm ci) under Node $(node -v)" >&2
-  (cd "$TS_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
-  node -v > "$stamp"
+  # The stamp only after a complete install: a failed one (it leaves node_modules half empty)
+  # is tried again next time instead of passing for done.
+  if (cd "$TS_ROOT" && npm ci --no-audit --no-fund --loglevel=error); then
+    node -v > "$stamp"
+  else
+    echo "[node-env] npm ci failed" >&2
+    return 1
+  fi
 fi

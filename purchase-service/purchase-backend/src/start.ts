@@ -60,6 +60,7 @@ export async function startPurchaseService(
           sessions: kit.sessions,
           admissions,
           codes,
+          publicBaseUrl: config.PUBLIC_BASE_URL,
           holds: new PgHoldStore(
             preparedStatements(kit.ds),
             kit.clock,

@@ -55,6 +55,51 @@ describe('WebSocket /purchase/ws', () => {
   });
 });
 
+describe('GET /purchase/api/events/:id/calendar.ics (issue 20.7)', () => {
+  /** The file's properties, long lines unfolded (RFC 5545 3.1). */
+  const properties = (ics: string) =>
+    new Map(
+      ics
+        .replace(/\r?\n[ \t]/g, '')
+        .split(/\r?\n/)
+        .filter((l) => l.includes(':'))
+        .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)] as const),
+    );
+
+  it('answers the event as one calendar entry: start in UTC, venue, doors in the venue zone, a link to the tickets', async () => {
+    const snap = snapshot({
+      title: 'Calendar Night, Part 2',
+      venue: 'Hall; Berlin',
+      timeZone: 'Europe/Berlin',
+      startsAt: '2027-03-05T19:30:00.000Z',
+      doorsAt: '2027-03-05T18:30:00.000Z',
+    });
+    await h.publishEvent(snap);
+    const res = await fetch(`${h.svc.url}/purchase/api/events/${snap.eventId}/calendar.ics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/calendar; charset=utf-8');
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="event-[0-9a-f]{8}\.ics"$/);
+    const ics = await res.text();
+    expect(ics.startsWith('BEGIN:VCALENDAR')).toBe(true);
+    const p = properties(ics);
+    expect(p.get('UID')).toBe(`${snap.eventId}@ticketslave`);
+    expect(p.get('DTSTART')).toBe('20270305T193000Z');
+    expect(p.get('DURATION')).toBe('PT3H');
+    expect(p.get('SUMMARY')).toBe('Calendar Night\\, Part 2');
+    expect(p.get('LOCATION')).toBe('Hall\\; Berlin');
+    expect(p.get('STATUS')).toBe('CONFIRMED');
+    expect(p.get('DESCRIPTION')).toContain('Doors open 19:30 (Europe/Berlin).');
+    expect(p.get('URL')).toMatch(/\/purchase\/tickets$/);
+  });
+
+  it('refuses an event there is no sale for with problem+json 404', async () => {
+    const res = await fetch(`${h.svc.url}/purchase/api/events/${randomUUID()}/calendar.ics`);
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(((await res.json()) as { type?: string }).type).toMatch(/event_not_found/);
+  });
+});
+
 describe('seat feed polling', () => {
   let server: Server;
   let base: string;

@@ -8,13 +8,14 @@ import {
   type Clock,
   type TokenVerifier,
 } from '@ticketslave/common';
+import { eventCalendar } from '../domain/calendar';
 import { checkIn, ticketsOf } from '../domain/tickets';
 import { holdSeats, purchaseWindow, releaseHold, type HoldStore } from '../domain/holds';
 import { ordersOf } from '../domain/orders';
 import type { PurchaseStore, Transact } from '../domain/ports';
 import { seatMap } from '../domain/seatmap';
 import type { TicketCodes } from '../domain/ticket-codes';
-import { noContent, NotFoundError, type ApiRouter } from '@ticketslave/common';
+import { noContent, NotFoundError, textBody, type ApiRouter } from '@ticketslave/common';
 import { admittedFan } from './admission';
 import { CheckIn, Order, SeatMap, Ticket } from './views';
 
@@ -27,6 +28,8 @@ export interface RouteDeps {
   admissions: TokenVerifier;
   codes: TicketCodes;
   holds: HoldStore;
+  /** Where fans reach us (links in calendar files). */
+  publicBaseUrl: string;
 }
 
 const EventParams = z.object({ id: z.uuid() });
@@ -71,6 +74,28 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
       errors: [404],
     },
     ({ params }) => seatMap(d.store, params.id),
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/events/:id/calendar.ics',
+      summary: 'The event as a calendar entry (iCalendar), with a link to my tickets',
+      params: EventParams,
+      response: textBody('text/calendar', 'One VEVENT: start (UTC), venue, doors, tickets link'),
+      errors: [404],
+    },
+    async ({ params, res }) => {
+      const event = await d.store.events.get(params.id);
+      if (!event) throw new NotFoundError('There is no sale for this event.', 'event_not_found');
+      res
+        .set({
+          'Content-Type': 'text/calendar; charset=utf-8',
+          'Content-Disposition': `attachment; filename="event-${params.id.slice(0, 8)}.ics"`,
+          'Cache-Control': 'public, max-age=300',
+        })
+        .send(eventCalendar(event, d.publicBaseUrl));
+      return '';
+    },
   );
   api.route(
     {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { waitForMail } from '../dev/standins';
 import { eventually } from '../dev/test-support';
@@ -342,11 +343,30 @@ async function payAndGetTicket(
     .waitFor({ timeout: 45_000 });
   await fan.screenshot('ticket-qr');
   const { tickets } = await expectStatus(
-    apiCall<{ tickets: { ticketId: string }[] }>(fan.context.request, p, 'GET', '/purchase/api/tickets'),
+    apiCall<{ tickets: { ticketId: string; eventId: string; startsAt: string }[] }>(
+      fan.context.request,
+      p,
+      'GET',
+      '/purchase/api/tickets',
+    ),
     200,
     'my tickets',
   );
   expect(tickets).toHaveLength(1);
+  // The event goes into the fan's calendar (issue 20.7): the file downloads and parses.
+  const download = fan.page.waitForEvent('download');
+  await fan.page
+    .getByRole('link', { name: /^Add to calendar/ })
+    .first()
+    .click();
+  const ics = readFileSync(await (await download).path(), 'utf8').replace(/\r?\n[ \t]/g, '');
+  expect(ics).toMatch(/^BEGIN:VCALENDAR/);
+  expect(ics).toContain(`UID:${tickets[0]!.eventId}@ticketslave`);
+  const start = new Date(tickets[0]!.startsAt)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+  expect(ics).toContain(`DTSTART:${start}`);
   return tickets[0]!.ticketId;
 }
 

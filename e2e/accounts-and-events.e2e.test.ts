@@ -76,65 +76,81 @@ describe('accounts and events through the gateway', () => {
     },
   );
 
-  browser.it('an organiser creates an event, uploads its poster in the dashboard and publishes it; fans find it in the feed', async () => {
-    const p = await platform;
-    const organiser = await browser.fan('organiser');
-    const email = uniqueEmail('organiser');
-    await registerVerifiedFan(organiser.context.request, p, email);
-    await promoteInDatabase(p, email, 'organiser');
-    // The session carries the role, so it takes a new login to act as organiser.
-    expect(await login(organiser.context.request, p, email)).toMatchObject({ role: 'organiser' });
+  browser.it(
+    'an organiser creates an event, uploads its poster in the dashboard and publishes it; fans find it in the feed',
+    async () => {
+      const p = await platform;
+      const organiser = await browser.fan('organiser');
+      const email = uniqueEmail('organiser');
+      await registerVerifiedFan(organiser.context.request, p, email);
+      await promoteInDatabase(p, email, 'organiser');
+      // The session carries the role, so it takes a new login to act as organiser.
+      expect(await login(organiser.context.request, p, email)).toMatchObject({ role: 'organiser' });
 
-    const title = `E2E Night ${Date.now()}`;
-    const draft = await expectStatus(
-      apiCall<{ id: string; status: string }>(
-        organiser.context.request,
-        p,
-        'POST',
-        '/feed/api/organiser/events',
-        {
-          title,
-          artist: 'The Test Vectors',
-          venue: 'Loopback Hall',
-          city: 'Localhost',
-          saleStartsAt: inAFewDays(1),
-          startsAt: inAFewDays(2),
-          categories: [
-            { kind: 'ga', id: 'standing', name: 'Standing', priceMinor: 4500, currency: 'EUR', capacity: 50 },
-          ],
-        },
-      ),
-      201,
-      'create draft',
-    );
-    expect(draft.status).toBe('draft');
-    // The poster goes up from the editor as the image itself (the typed client's one non-JSON body).
-    await organiser.visit(`/feed/dashboard/events/${draft.id}`, 'editor');
-    await organiser.page.locator('input[type="file"]').setInputFiles({ name: 'poster.png', mimeType: 'image/png', buffer: ONE_PIXEL_PNG });
-    await organiser.page.getByAltText('Current poster').waitFor({ state: 'visible', timeout: 45_000 });
-    await expectStatus(
-      apiCall(organiser.context.request, p, 'POST', `/feed/api/organiser/events/${draft.id}/publish`, {}),
-      200,
-      'publish',
-    );
+      const title = `E2E Night ${Date.now()}`;
+      const draft = await expectStatus(
+        apiCall<{ id: string; status: string }>(
+          organiser.context.request,
+          p,
+          'POST',
+          '/feed/api/organiser/events',
+          {
+            title,
+            artist: 'The Test Vectors',
+            venue: 'Loopback Hall',
+            city: 'Localhost',
+            saleStartsAt: inAFewDays(1),
+            startsAt: inAFewDays(2),
+            categories: [
+              {
+                kind: 'ga',
+                id: 'standing',
+                name: 'Standing',
+                priceMinor: 4500,
+                currency: 'EUR',
+                capacity: 50,
+              },
+            ],
+          },
+        ),
+        201,
+        'create draft',
+      );
+      expect(draft.status).toBe('draft');
+      // The poster goes up from the editor as the image itself (the typed client's one non-JSON body).
+      await organiser.visit(`/feed/dashboard/events/${draft.id}`, 'editor');
+      await organiser.page
+        .locator('input[type="file"]')
+        .setInputFiles({ name: 'poster.png', mimeType: 'image/png', buffer: ONE_PIXEL_PNG });
+      await organiser.page.getByAltText('Current poster').waitFor({ state: 'visible', timeout: 45_000 });
+      await expectStatus(
+        apiCall(organiser.context.request, p, 'POST', `/feed/api/organiser/events/${draft.id}/publish`, {}),
+        200,
+        'publish',
+      );
 
-    const anonymous = await browser.fan('visitor', 'mobile');
-    const listed = await expectStatus(
-      apiCall<{ id: string; title: string; posterUrl: string | null }>(
-        anonymous.context.request,
-        p,
-        'GET',
-        `/feed/api/events/${draft.id}`,
-      ),
-      200,
-      'public event',
-    );
-    expect(listed).toMatchObject({ id: draft.id, title, posterUrl: expect.stringContaining(`/posters/${draft.id}/`) });
-    await anonymous.visit('/feed/', 'feed-with-event');
-    const card = anonymous.page.locator(`a[href="/feed/events/${draft.id}"]`);
-    await card.waitFor({ state: 'visible', timeout: 45_000 });
-    expect(await card.innerText()).toContain(title);
-    expect(await card.innerText()).toContain('Loopback Hall, Localhost');
-    await anonymous.screenshot('event-listed');
-  });
+      const anonymous = await browser.fan('visitor', 'mobile');
+      const listed = await expectStatus(
+        apiCall<{ id: string; title: string; posterUrl: string | null }>(
+          anonymous.context.request,
+          p,
+          'GET',
+          `/feed/api/events/${draft.id}`,
+        ),
+        200,
+        'public event',
+      );
+      expect(listed).toMatchObject({
+        id: draft.id,
+        title,
+        posterUrl: expect.stringContaining(`/posters/${draft.id}/`),
+      });
+      await anonymous.visit('/feed/', 'feed-with-event');
+      const card = anonymous.page.locator(`a[href="/feed/events/${draft.id}"]`);
+      await card.waitFor({ state: 'visible', timeout: 45_000 });
+      expect(await card.innerText()).toContain(title);
+      expect(await card.innerText()).toContain('Loopback Hall, Localhost');
+      await anonymous.screenshot('event-listed');
+    },
+  );
 });

@@ -102,7 +102,7 @@ describe('best available through the gateway', () => {
       await fan.page.getByText(/Paid/).first().waitFor({ timeout: 30_000 });
       await fan.visit('/purchase/tickets', 'tickets');
       await fan.page
-        .getByAltText(/QR code of ticket/)
+        .getByRole('img', { name: /^Live QR code of ticket/ })
         .first()
         .waitFor({ timeout: 45_000 });
       const { tickets } = await expectStatus(

@@ -224,7 +224,7 @@ describe('the fan journey by keyboard alone', () => {
         await kb.press('Enter');
         await page.waitForURL('**/purchase/tickets', { timeout: UI_WAIT });
         await page
-          .getByAltText(/QR code of ticket/)
+          .getByRole('img', { name: /^Live QR code of ticket/ })
           .first()
           .waitFor({ timeout: UI_WAIT });
         await startsAtTheTop(kb);

@@ -535,8 +535,8 @@ export class PgBufferStore implements BufferStore {
     return outcome;
   }
 
-  numbersPublished(eventId: string): Promise<void> {
-    return this.recent.whenPublished(eventId);
+  numbersPending(eventId: string): boolean {
+    return this.recent.publishing(eventId);
   }
 
   async storeFairnessEtag(eventId: string, etag: string): Promise<void> {

@@ -21,43 +21,33 @@ export interface RecentDraw {
 export class RecentDraws {
   private readonly draws = new Map<
     string,
-    { draw: RecentDraw; documentStored: boolean; publishedAll: boolean; timer: NodeJS.Timeout }
+    {
+      draw: RecentDraw;
+      documentStored: boolean;
+      publishedAll: boolean;
+      addedAt: number;
+      timer: NodeJS.Timeout;
+    }
   >();
-
-  /** Who waits for an event's numbers to be published (whenPublished). */
-  private readonly waiters = new Map<string, (() => void)[]>();
 
   constructor(private readonly keepMs = 10 * 60_000) {}
 
   /**
-   * Resolves once every number of the draw held here is published (or at once when none is
-   * held, or after `maxWaitMs`): the close's own instance builds the fairness document after
-   * the fans' numbers are out, not while they are (both take the event loop for seconds).
+   * True while this instance still publishes the numbers its own close wrote, for at most
+   * `maxMs` after the close (another instance may have taken the publishing over): the close's
+   * instance builds the fairness document after the fans' numbers are out, not while they go
+   * out (both take the event loop for seconds at a million entrants).
    */
-  whenPublished(eventId: string, maxWaitMs = 60_000): Promise<void> {
+  publishing(eventId: string, maxMs = 60_000): boolean {
     const held = this.draws.get(eventId);
-    if (!held || held.publishedAll) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, maxWaitMs);
-      timer.unref();
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.waiters.set(eventId, [...(this.waiters.get(eventId) ?? []), done]);
-    });
-  }
-
-  private wake(eventId: string): void {
-    for (const done of this.waiters.get(eventId) ?? []) done();
-    this.waiters.delete(eventId);
+    return !!held && !held.publishedAll && Date.now() - held.addedAt < maxMs;
   }
 
   add(eventId: string, draw: RecentDraw): void {
     this.forget(eventId);
     const timer = setTimeout(() => this.draws.delete(eventId), this.keepMs);
     timer.unref();
-    this.draws.set(eventId, { draw, documentStored: false, publishedAll: false, timer });
+    this.draws.set(eventId, { draw, documentStored: false, publishedAll: false, addedAt: Date.now(), timer });
   }
 
   entrants(eventId: string): SortedEntrants | undefined {
@@ -93,12 +83,10 @@ export class RecentDraws {
     const held = this.draws.get(eventId);
     if (!held || upTo < held.draw.entrants.count + held.draw.late.length) return;
     held.publishedAll = true;
-    this.wake(eventId);
     if (held.documentStored) this.forget(eventId);
   }
 
   private forget(eventId: string): void {
-    this.wake(eventId);
     const held = this.draws.get(eventId);
     if (!held) return;
     clearTimeout(held.timer);

@@ -253,9 +253,11 @@ export class BufferDomain {
     // The fairness document is built once, right after the draw (or by a later tick when this
     // one could not store it), and served from storage from then on.
     if ((await this.store.getEvent(eventId))?.state === 'closed') {
-      // The fans' numbers first: the document (seconds of CPU at a million entrants) is built
-      // once this instance has published what its close wrote.
-      if (outcome) await this.store.numbersPublished?.(eventId);
+      // The fans' numbers first: while this instance still publishes what its close wrote, the
+      // document (seconds of CPU at a million entrants) waits for a later tick of the closer
+      // (pendingCloses lists closed events without a stored document). Not awaited here, so a
+      // stopping closer never waits on the publisher.
+      if (this.store.numbersPending?.(eventId)) return outcome;
       const started = performance.now();
       await this.publishFairness(eventId);
       if (outcome) return { ...outcome, fairnessMs: Math.round(performance.now() - started) };

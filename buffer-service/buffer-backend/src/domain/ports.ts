@@ -110,8 +110,8 @@ export interface BufferStore {
   pendingCloses(now: Date): Promise<{ eventId: string; state: BufferState }[]>;
   /** Stores the (verified) beacon round once; every closer then uses the stored one. */
   storeBeacon(eventId: string, round: BeaconRound): Promise<void>;
-  /** Resolves when this instance has published the numbers its own close wrote (at once if it holds none). */
-  numbersPublished?(eventId: string): Promise<void>;
+  /** True while this instance still publishes the numbers its own close wrote (for at most a minute). */
+  numbersPending?(eventId: string): boolean;
   /** Starts reading a closing event's on-time entrants for its completeClose (e.g. while the beacon is awaited). */
   prefetchEntrants?(eventId: string): void;
   /**

@@ -292,7 +292,8 @@ describe('queue: fans, turns and claims', () => {
     [f1, f2, f4].forEach((f) => f.ws.close());
   });
 
-  it("keeps the shopping slot for a fan who held again within their admission: a late end of their older order frees nothing, the newer order's end does", async () => {
+  /** One shopping slot, two fans: u1's turn comes and u1 claims it, u2 waits. */
+  async function oneSlotTwoFansFirstClaimed() {
     const eventId = newEventId();
     await openEvent(eventId, 2, { admitRatePerMinute: 6000, maxActiveShoppers: 1, awayGraceSeconds: 60 });
     const f1 = await connectFan(svc, eventId, await cookies('u1', eventId, 1));
@@ -312,6 +313,11 @@ describe('queue: fans, turns and claims', () => {
     });
     expect(claimed.status).toBe(200);
     const { admissionId } = (await claimed.json()) as { admissionId: string };
+    return { eventId, f1, f2, admissionId };
+  }
+
+  it("keeps the shopping slot for a fan who held again within their admission: a late end of their older order frees nothing, the newer order's end does", async () => {
+    const { eventId, f1, f2, admissionId } = await oneSlotTwoFansFirstClaimed();
     const order = (orderId: string) => ({
       orderId,
       eventId,
@@ -352,24 +358,7 @@ describe('queue: fans, turns and claims', () => {
   });
 
   it('gives the slot of an admitted fan who never held to the next fan after FIRST_HOLD_SECONDS, not at the end of their window', async () => {
-    const eventId = newEventId();
-    await openEvent(eventId, 2, { admitRatePerMinute: 6000, maxActiveShoppers: 1, awayGraceSeconds: 60 });
-    const f1 = await connectFan(svc, eventId, await cookies('u1', eventId, 1));
-    const f2 = await connectFan(svc, eventId, await cookies('u2', eventId, 2));
-    await f1.waitFor('hello');
-    await f2.waitFor('hello');
-    await resume(eventId);
-    await f1.waitFor('your_turn');
-    const claimed = await fetch(`${svc.url}/queue/api/events/${eventId}/admission`, {
-      method: 'POST',
-      headers: {
-        cookie: await cookies('u1', eventId, 1),
-        'content-type': 'application/json',
-        origin: 'http://localhost:8080',
-      },
-      body: '{}',
-    });
-    expect(claimed.status).toBe(200);
+    const { eventId, f1, f2 } = await oneSlotTwoFansFirstClaimed();
     // u1 found nothing to hold and left: while the first-hold window runs, u1 keeps the one slot.
     await new Promise((r) => setTimeout(r, 1500));
     expect((await fans(eventId)).map((f) => f.status)).toEqual(['admitted', 'waiting']);

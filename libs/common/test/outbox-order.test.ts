@@ -95,4 +95,47 @@ describe('outbox relay ordering and isolation', () => {
     const order = received.filter((r) => r.includes('written'));
     expect(order).toEqual(['first written, committed last', 'second written, committed first']);
   }, 60_000);
+
+  it('when a notification starts a round, then it is two round trips: the horizon with the first rows, and the DELETE', async () => {
+    // A relay of its own schema that only a notification wakes (no poll within the test).
+    const ds2 = createDataSource({ url: db.url, schema: 'svc_trips' });
+    await migrate(ds2, 'svc_trips', { sqlFunctions: [] });
+    const sent: string[] = [];
+    // The original, called with the relay's client as `this` below.
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    const query = Client.prototype.query;
+    const spy = jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args) {
+      const params = (this as unknown as { connectionParameters: { application_name?: string } })
+        .connectionParameters;
+      if (params.application_name === 'svc_trips-outbox') {
+        const q = args[0] as unknown as string | { text: string };
+        sent.push((typeof q === 'string' ? q : q.text).replace(/\s+/g, ' ').trim().slice(0, 30));
+      }
+      return (query as (...a: unknown[]) => unknown).apply(this, args) as ReturnType<Client['query']>;
+    });
+    const relay2 = new OutboxRelay({
+      databaseUrl: db.url,
+      schema: 'svc_trips',
+      bus,
+      logger,
+      pollMs: 120_000,
+    });
+    try {
+      await relay2.start();
+      await eventually(() => sent.some((q) => q.startsWith('LISTEN')), { timeoutMs: 10_000 });
+      await sleep(500); // the first round (a probe of the empty outbox) is over
+      sent.length = 0;
+      await ds2.transaction((em) => enqueueMessages(em, [cancelled('counted round')]));
+      await eventually(() => received.includes('counted round'), { timeoutMs: 30_000 });
+      await eventually(() => relay2.published === 1, { timeoutMs: 5_000 });
+      expect(sent).toEqual([
+        expect.stringMatching(/^BEGIN; SET LOCAL lock_timeout/),
+        expect.stringMatching(/^DELETE FROM outbox/),
+      ]);
+    } finally {
+      await relay2.stop();
+      spy.mockRestore();
+      await ds2.destroy();
+    }
+  }, 60_000);
 });

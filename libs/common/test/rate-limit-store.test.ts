@@ -54,11 +54,16 @@ describe('RateLimitStore (shared rate limits in PostgreSQL)', () => {
   });
 
   it('refills at the configured rate', async () => {
-    const r = rule(2, 10);
+    // A token every 2 s: slow enough that a loaded machine's pauses between the takes below
+    // refill nothing (at 10 a second a 100-ms pause did, and the third take was granted).
+    const r = rule(2, 0.5);
     expect([await one.take(r, 'k'), await two.take(r, 'k')]).toEqual([0, 0]);
-    expect(await one.take(r, 'k')).toBeGreaterThan(0);
-    await sleep(300); // 10 tokens a second: full again
+    const wait = await one.take(r, 'k');
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(2);
+    await sleep(4_100); // two tokens' worth: full again
     expect([await two.take(r, 'k'), await one.take(r, 'k')]).toEqual([0, 0]);
+    expect(await two.take(r, 'k')).toBeGreaterThan(0);
   });
 
   it('wait() reports what take() would, without taking', async () => {
@@ -77,5 +82,57 @@ describe('RateLimitStore (shared rate limits in PostgreSQL)', () => {
         { rule: r, key: 'k' },
       ]),
     ).toBe(wait);
+  });
+
+  it('when takeAll finds one of its buckets empty, then it refuses with the longest wait and takes from none', async () => {
+    const roomy = rule(5, 0.1);
+    const tight = rule(1, 0.05);
+    expect(await one.take(tight, 'fan')).toBe(0); // the tight bucket is now empty: 20 s
+    const wait = await two.takeAll([
+      { rule: roomy, key: 'ip' },
+      { rule: tight, key: 'fan' },
+    ]);
+    expect(wait).toBeGreaterThan(10);
+    expect(wait).toBeLessThanOrEqual(20);
+    // The roomy bucket lost nothing to the refused request: all five of its tokens are there.
+    const roomyTakes = [];
+    for (let i = 0; i < 6; i++) roomyTakes.push(await one.take(roomy, 'ip'));
+    expect(roomyTakes).toEqual([0, 0, 0, 0, 0, expect.any(Number)]);
+    expect(roomyTakes[5]).toBeGreaterThan(0);
+  });
+
+  it('when takeAll finds every bucket with a token, then it takes one from each', async () => {
+    const a1 = rule(2, 0.01);
+    const b1 = rule(3, 0.01);
+    expect(
+      await one.takeAll([
+        { rule: a1, key: 'k' },
+        { rule: b1, key: 'k' },
+      ]),
+    ).toBe(0);
+    expect(await two.take(a1, 'k')).toBe(0);
+    expect(await two.take(a1, 'k')).toBeGreaterThan(0); // 2 - 1 - 1
+    expect(await one.take(b1, 'k')).toBe(0);
+    expect(await one.take(b1, 'k')).toBe(0);
+    expect(await one.take(b1, 'k')).toBeGreaterThan(0); // 3 - 1 - 2
+  });
+
+  it('when instances takeAll from shared buckets at once, then no bucket grants past its capacity and every grant took from both', async () => {
+    const perIp = rule(30, 0.01);
+    const perFan = rule(2, 0.01);
+    // 60 requests from one address by 10 fans: each fan gets 2, but the address only 15 of them.
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        (i % 2 ? one : two).takeAll([
+          { rule: perIp, key: 'ip' },
+          { rule: perFan, key: `fan${i % 10}` },
+        ]),
+      ),
+    );
+    expect(results.filter((w) => w === 0)).toHaveLength(20);
+    // The address had 30: 20 went to the granted requests, the 40 refused took none.
+    const left = [];
+    for (let i = 0; i < 11; i++) left.push(await one.take(perIp, 'ip'));
+    expect(left.filter((w) => w === 0)).toHaveLength(10);
   });
 });

@@ -30,11 +30,12 @@ describe('SQL functions applied at start (migrate with sqlFunctions)', () => {
     return ds;
   };
   const fn = (file: string, sql: string): SqlSource => ({ file, sql });
+  /** The service's functions (the kit's own, `kit_…`, are in every schema). */
   const functionsOf = async (ds: DataSource, schema: string) =>
     (
       await queryRows<{ f: string }>(
         ds,
-        `SELECT p.oid::regprocedure::text AS f FROM pg_proc p WHERE p.pronamespace = $1::regnamespace ORDER BY 1`,
+        `SELECT p.oid::regprocedure::text AS f FROM pg_proc p WHERE p.pronamespace = $1::regnamespace AND p.proname NOT LIKE 'kit\\_%' ORDER BY 1`,
         [schema],
       )
     ).map((r) => r.f);

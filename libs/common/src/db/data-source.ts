@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { DataSource, type EntityManager, type MixedList, type EntitySchema } from 'typeorm';
 import type { Logger } from '../logger';
 import { KIT_TABLES_SQL } from './kit-tables';
+import { RATE_LIMIT_FUNCTIONS_SQL } from './rate-limit-store';
 import { lockKeySql } from './locks';
 import { syncSqlFunctions, type SqlSource } from './sql-functions';
 
@@ -56,7 +57,12 @@ export async function migrate(
     sqlFunctions: SqlSource[];
   },
 ): Promise<void> {
-  const { logger, sqlFunctions } = opts;
+  const { logger } = opts;
+  // The kit's own functions first (the rate-limit take), then the service's.
+  const sqlFunctions: SqlSource[] = [
+    { file: 'libs/common rate-limit-store.ts', sql: RATE_LIMIT_FUNCTIONS_SQL },
+    ...opts.sqlFunctions,
+  ];
   if (!ds.isInitialized) await ds.initialize();
   const runner = ds.createQueryRunner();
   await runner.connect();

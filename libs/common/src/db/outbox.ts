@@ -5,6 +5,7 @@ import { messageKey } from '../kafka/topics';
 import type { Logger } from '../logger';
 import { currentRequestId } from '../logger';
 import { lockKeySql } from './locks';
+import { sqlLiteral } from './prepared';
 
 /** Anything that can run a query inside the caller's transaction. */
 export type Queryable = Pick<EntityManager, 'query'>;
@@ -37,22 +38,39 @@ export async function enqueueMessages(
   opts: { notify?: boolean } = {},
 ): Promise<void> {
   if (messages.length === 0) return;
-  const requestId = currentRequestId();
+  await db.query(enqueueSql(['$1', '$2', '$3', '$4'], opts), outboxColumns(messages));
+}
+
+/**
+ * `enqueueMessages` as one statement's text with its values inlined, for a transaction sent
+ * as simple queries (`pgTransactionInTwo`); null when there is nothing to enqueue.
+ */
+export function enqueueMessagesSql(
+  messages: OutgoingMessage[],
+  opts: { notify?: boolean } = {},
+): string | null {
+  if (messages.length === 0) return null;
+  return enqueueSql(outboxColumns(messages).map(sqlLiteral), opts);
+}
+
+function enqueueSql(args: string[], opts: { notify?: boolean }): string {
   const notify = opts.notify === false ? '' : `, pg_notify(current_schema() || '_outbox', '')`;
-  await db.query(
-    `INSERT INTO outbox (topic, msg_key, envelope, headers)
-     SELECT t, k, e, h FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[]) AS x(t, k, e, h),
-       (SELECT pg_advisory_xact_lock_shared(${writeLockKey('current_schema()')})${notify}) AS locked`,
-    [
-      messages.map((m) => m.topic),
-      // What the bus will key it by (it derives the key again when publishing): for readers of the table.
-      messages.map((m) => messageKey(m.topic, m.envelope.payload)),
-      messages.map((m) => JSON.stringify(m.envelope)),
-      messages.map((m) =>
-        JSON.stringify({ ...(requestId ? { 'x-request-id': requestId } : {}), ...m.headers }),
-      ),
-    ],
-  );
+  return `INSERT INTO outbox (topic, msg_key, envelope, headers)
+     SELECT t, k, e, h FROM unnest(${args[0]}::text[], ${args[1]}::text[], ${args[2]}::jsonb[], ${args[3]}::jsonb[]) AS x(t, k, e, h),
+       (SELECT pg_advisory_xact_lock_shared(${writeLockKey('current_schema()')})${notify}) AS locked`;
+}
+
+function outboxColumns(messages: OutgoingMessage[]): string[][] {
+  const requestId = currentRequestId();
+  return [
+    messages.map((m) => m.topic),
+    // What the bus will key it by (it derives the key again when publishing): for readers of the table.
+    messages.map((m) => messageKey(m.topic, m.envelope.payload)),
+    messages.map((m) => JSON.stringify(m.envelope)),
+    messages.map((m) =>
+      JSON.stringify({ ...(requestId ? { 'x-request-id': requestId } : {}), ...m.headers }),
+    ),
+  ];
 }
 
 interface OutboxRow {
@@ -77,6 +95,8 @@ export class OutboxRelay {
   private running = false;
   private leader = false;
   private wake: (() => void) | null = null;
+  /** A notification came while no sleep was waiting for one: the next sleep returns at once. */
+  private notified = false;
   private loop: Promise<void> | null = null;
   published = 0;
 
@@ -93,6 +113,18 @@ export class OutboxRelay {
 
   get isLeader(): boolean {
     return this.leader;
+  }
+
+  /**
+   * Wakes this relay as a notification would, when it is the leader (answers true); a writer
+   * in the leader's process then needs no NOTIFY, which is a round trip to PostgreSQL. False
+   * when another instance leads: notify then.
+   */
+  wakeIfLeader(): boolean {
+    if (!this.leader) return false;
+    this.notified = true;
+    this.wake?.();
+    return true;
   }
 
   start(): Promise<void> {
@@ -117,7 +149,10 @@ export class OutboxRelay {
       this.leader = false;
       this.wake?.();
     });
-    client.on('notification', () => this.wake?.());
+    client.on('notification', () => {
+      this.notified = true;
+      this.wake?.();
+    });
     await client.connect();
     await client.query(`SET search_path TO "${this.opts.schema}", public`);
     return client;
@@ -125,6 +160,9 @@ export class OutboxRelay {
 
   private async run(): Promise<void> {
     const pollMs = this.opts.pollMs ?? 1000;
+    // A round a notification started has rows to publish (a writer committed some); a poll's
+    // round first asks whether there are any, so an idle relay never takes the write lock.
+    let notified = false;
     while (this.running) {
       try {
         if (!this.client || !this.leader) {
@@ -143,11 +181,12 @@ export class OutboxRelay {
             continue;
           }
         }
-        const drained = await this.drain(this.client);
-        if (drained) await this.sleep(pollMs);
+        await this.drain(this.client, !notified);
+        notified = await this.sleep(pollMs);
       } catch (err) {
         this.opts.logger.warn({ err }, 'outbox relay failed, will retry');
         this.leader = false;
+        notified = false;
         await this.sleep(Math.max(pollMs, 1000));
       }
     }
@@ -156,22 +195,31 @@ export class OutboxRelay {
     this.leader = false;
   }
 
-  /** The highest settled sequence number, null when the outbox is empty, 'busy' when writers hold on. */
-  private async horizon(client: Client): Promise<{ bound: string } | null | 'busy'> {
-    const { rows: any } = await client.query<{ seq: string }>('SELECT seq FROM outbox LIMIT 1');
-    if (any.length === 0) return null;
+  /**
+   * The highest settled sequence number and the outbox's first rows up to it, in one round
+   * trip; null when the outbox is empty, 'busy' when writers hold on.
+   */
+  private async horizon(
+    client: Client,
+    batchSize: number,
+  ): Promise<{ bound: string; rows: OutboxRow[] } | null | 'busy'> {
     try {
       // One round trip (a multi-statement simple query), so the exclusive lock is held
       // only while the server runs it, never across a round trip to this process (whose
       // event loop may be busy): writers queue behind it while we wait for it. The
-      // lock_timeout is short for the same reason.
+      // lock_timeout is short for the same reason. The first rows are read after COMMIT
+      // (the lock released; a read under it could wait on this process taking the rows), in
+      // a snapshot that may hold rows past the bound: those are left for the next round.
       const results = (await client.query(
         `BEGIN; SET LOCAL lock_timeout = '1s';
          SELECT pg_advisory_xact_lock(${writeLockKey(client.escapeLiteral(this.opts.schema))});
-         SELECT max(seq)::text AS bound FROM outbox; COMMIT`,
-      )) as unknown as { rows: { bound?: string | null }[] }[];
-      const bound = results[3]?.rows[0]?.bound;
-      return bound ? { bound } : null;
+         SELECT max(seq)::text AS bound FROM outbox; COMMIT;
+         SELECT seq::text, topic, envelope, headers FROM outbox ORDER BY seq LIMIT ${Number(batchSize)}`,
+      )) as unknown as { rows: Record<string, unknown>[] }[];
+      const bound = results[3]?.rows[0]?.bound as string | null | undefined;
+      if (!bound) return null;
+      const rows = (results[5]?.rows ?? []) as unknown as OutboxRow[];
+      return { bound, rows: rows.filter((r) => BigInt(r.seq) <= BigInt(bound)) };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       if ((err as { code?: string }).code === '55P03') return 'busy';
@@ -179,41 +227,54 @@ export class OutboxRelay {
     }
   }
 
-  /** Publishes everything settled; returns true when there is nothing more to do now. */
-  private async drain(client: Client): Promise<boolean> {
+  /**
+   * Publishes everything settled at this round's horizon. `probe`: first ask whether the
+   * outbox has any row (a poll's round), so an idle relay never takes the write lock.
+   */
+  private async drain(client: Client, probe: boolean): Promise<void> {
     const batchSize = this.opts.batchSize ?? 500;
-    const horizon = await this.horizon(client);
-    if (horizon === null || horizon === 'busy') return true;
+    if (probe) {
+      const { rows: any } = await client.query<{ seq: string }>('SELECT seq FROM outbox LIMIT 1');
+      if (any.length === 0) return;
+    }
+    const horizon = await this.horizon(client, batchSize);
+    if (horizon === null || horizon === 'busy') return;
+    let rows = horizon.rows;
     for (;;) {
-      const { rows } = await client.query<OutboxRow>(
-        `SELECT seq, topic, envelope, headers FROM outbox WHERE seq <= $1 ORDER BY seq LIMIT $2`,
-        [horizon.bound, batchSize],
-      );
-      if (rows.length === 0) return true;
+      if (rows.length === 0) return;
       await this.opts.bus.publish(
         rows.map((r) => ({ topic: r.topic, envelope: r.envelope, headers: r.headers })),
       );
       await client.query('DELETE FROM outbox WHERE seq = ANY($1::bigint[])', [rows.map((r) => r.seq)]);
       this.published += rows.length;
-      if (rows.length < batchSize) return false;
+      // Fewer than a batch: every settled row was in it (the rows are in sequence order).
+      if (rows.length < batchSize) return;
+      ({ rows } = await client.query<OutboxRow>(
+        `SELECT seq, topic, envelope, headers FROM outbox WHERE seq <= $1 ORDER BY seq LIMIT $2`,
+        [horizon.bound, batchSize],
+      ));
     }
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Waits `ms` or for a notification; answers whether a notification ended it. */
+  private sleep(ms: number): Promise<boolean> {
+    if (!this.running) return Promise.resolve(false);
+    if (this.notified) {
+      this.notified = false;
+      return Promise.resolve(true);
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const timer = setTimeout(() => done(false), ms);
+      const done = (notified: boolean) => {
         clearTimeout(timer);
-        resolve();
-      }
-      this.wake = () => {
         this.wake = null;
-        done();
+        this.notified = false;
+        resolve(notified);
       };
+      this.wake = () => done(true);
     });
   }
 }
-
 /**
  * Runs `fn` once per (consumer, message id): the processed id is recorded in the
  * same transaction as the effect, so a redelivered message changes nothing.

@@ -69,6 +69,16 @@ export function textBody(contentType: string, description: string): z.ZodString 
   return schema;
 }
 
+/**
+ * The `response` of a route that sends a file of `contentType` itself (a PDF, a Wallet pass):
+ * a binary string in the OpenAPI document, so the client's type says it is not JSON.
+ */
+export function fileBody(contentType: string, description: string): z.ZodString {
+  const schema = z.string().meta({ format: 'binary' }).describe(description);
+  textBodies.set(schema, contentType);
+  return schema;
+}
+
 const rawBodies = new WeakMap<z.ZodType, string>();
 /**
  * The `body` of a route that takes a file as it is (an image upload) of `contentType`: a
@@ -92,6 +102,18 @@ export function zodIssuesToFieldErrors(error: z.ZodError, prefix = ''): FieldErr
   }));
 }
 
+/** Where in a parsed input a string holds U+0000, if anywhere (`body.title`, `query.q`). */
+function nulAt(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (depth > 32 || value === null || typeof value !== 'object' || ArrayBuffer.isView(value))
+    return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const at = nulAt(v, `${path}.${k}`, depth + 1);
+    if (at) return at;
+  }
+  return undefined;
+}
+
 function parseOrThrow<T extends z.ZodType>(schema: T | undefined, value: unknown, where: string): z.infer<T> {
   if (!schema) return value as z.infer<T>;
   const result = schema.safeParse(value);
@@ -100,6 +122,13 @@ function parseOrThrow<T extends z.ZodType>(schema: T | undefined, value: unknown
     const first = errors[0];
     throw new InputError(first ? `${first.path || where}: ${first.message}` : `invalid ${where}`, errors);
   }
+  // PostgreSQL's text cannot hold U+0000: refused here, for every route, rather than
+  // reaching a query as a 500 ("invalid byte sequence for encoding UTF8: 0x00").
+  const nul = nulAt(result.data, where);
+  if (nul)
+    throw new InputError(`${nul}: may not contain the NUL character (U+0000)`, [
+      { path: nul, message: 'may not contain the NUL character (U+0000)' },
+    ]);
   return result.data;
 }
 

@@ -29,6 +29,18 @@ async function serve() {
     },
     ({ body }) => body,
   );
+  let searched = 0;
+  api.route(
+    {
+      method: 'post',
+      path: '/search',
+      summary: 'search',
+      query: z.object({ q: z.string().max(100).optional() }),
+      body: z.object({ tags: z.array(z.object({ name: z.string() })).default([]) }),
+      response: z.object({ n: z.number() }),
+    },
+    () => ({ n: ++searched }),
+  );
   const { app } = createHttpApp({
     service: 'svc',
     logger: createLogger('svc', 'silent'),
@@ -38,7 +50,7 @@ async function serve() {
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { base, close: () => new Promise((r) => server.close(r)) };
+  return { base, close: () => new Promise((r) => server.close(r)), searched: () => searched };
 }
 
 describe('createHttpApp', () => {
@@ -99,5 +111,28 @@ describe('createHttpApp', () => {
     expect(bad.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
     expect(bad.headers.get('etag')).toBeNull();
     expect(((await bad.json()) as { type: string }).type).toMatch(/malformed_json$/);
+  });
+
+  it('refuses a NUL character (U+0000) anywhere in the query or the body with 400 problem+json naming the field, and runs nothing', async () => {
+    const post = (query: string, body: unknown) =>
+      fetch(`${s.base}/svc/api/search${query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const inQuery = await post('?q=%00', {});
+    expect(inQuery.status).toBe(400);
+    expect(inQuery.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
+    expect(await inQuery.json()).toMatchObject({
+      detail: 'query.q: may not contain the NUL character (U+0000)',
+      errors: [{ path: 'query.q' }],
+    });
+    const inBody = await post('', { tags: [{ name: 'ok' }, { name: 'a\u0000b' }] });
+    expect(inBody.status).toBe(400);
+    expect(await inBody.json()).toMatchObject({ errors: [{ path: 'body.tags.1.name' }] });
+    expect(s.searched()).toBe(0);
+    const fine = await post('?q=jazz', { tags: [{ name: 'late show' }] });
+    expect(fine.status).toBe(200);
+    expect(s.searched()).toBe(1);
   });
 });

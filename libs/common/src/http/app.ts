@@ -152,7 +152,8 @@ export function createHttpApp(opts: HttpAppOptions): { app: Express; registry: c
         directives: {
           defaultSrc: ["'self'"],
           imgSrc: ["'self'", 'data:', 'blob:', 'http:', 'https:'],
-          connectSrc: ["'self'", 'ws:', 'wss:'],
+          // The asset CDN too: a service worker (whose CSP this is as well) precaches from it.
+          connectSrc: ["'self'", 'ws:', 'wss:', ...(opts.assetBaseUrl ? [opts.assetBaseUrl] : [])],
           // The ALTCHA widget (proof of work) solves in Web Workers it starts from blob: URLs.
           workerSrc: ["'self'", 'blob:'],
           scriptSrc: ["'self'", ...(opts.assetBaseUrl ? [opts.assetBaseUrl] : [])],

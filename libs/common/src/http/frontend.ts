@@ -4,7 +4,7 @@ import express, { type Express } from 'express';
 
 /**
  * Serves a service's built SPA at `/<svc>/`: hashed assets with a year of cache,
- * index.html never cached. With ASSET_BASE_URL set (CloudFront in front of the
+ * index.html and the service worker (`sw.js`, if built) never cached. With ASSET_BASE_URL set (CloudFront in front of the
  * assets bucket), index.html points its asset URLs there instead.
  */
 export function mountFrontend(
@@ -28,6 +28,18 @@ export function mountFrontend(
       fallthrough: false,
     }),
   );
+  // The frontend's service worker, where its build has one (purchase: "My tickets" offline).
+  // Never cached, so a new build's worker is found at the next visit; its scope is the
+  // frontend's path (its default there, said explicitly).
+  const workerPath = path.join(opts.dir, 'sw.js');
+  if (existsSync(workerPath)) {
+    const worker = readFileSync(workerPath, 'utf8');
+    app.get(`${prefix}/sw.js`, (_req, res) => {
+      res.setHeader('Cache-Control', 'no-cache');
+      res.setHeader('Service-Worker-Allowed', `${prefix}/`);
+      res.type('text/javascript').send(worker);
+    });
+  }
   app.use(prefix, express.static(opts.dir, { index: false, maxAge: '1h' }));
   const sendIndex: express.RequestHandler = (_req, res) => {
     res.setHeader('Cache-Control', 'no-cache');

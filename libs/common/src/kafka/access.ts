@@ -23,6 +23,7 @@ export const TOPIC_ACCESS: Record<TopicName, { producer: KafkaService; consumers
   'queue.assigned': { producer: 'buffer', consumers: ['queue'] },
   'queue.progress': { producer: 'queue', consumers: ['queue'] },
   'queue.admitted': { producer: 'queue', consumers: [] },
+  'queue.turn_near': { producer: 'queue', consumers: ['purchase'] },
   'inventory.changed': { producer: 'purchase', consumers: ['feed', 'queue'] },
   'order.created': { producer: 'purchase', consumers: ['queue', 'payment'] },
   'order.completed': { producer: 'purchase', consumers: ['queue', 'payment'] },

@@ -179,6 +179,19 @@ export const PAYLOADS = {
     queueNumber: z.number().int().min(1).optional(),
     expiresAt: z.iso.datetime({ offset: true }),
   }),
+  /**
+   * A fan who asked for it ("E-mail me when I'm nearly there") is now within the event's
+   * near-turn threshold while still waiting: purchase mails them, once per place (issue 20.8).
+   */
+  'queue.turn_near': z.object({
+    eventId: z.uuid(),
+    userId: z.string(),
+    /** The address the fan opted in with (their session's verified e-mail then). */
+    email: z.string().min(1),
+    queueNumber: z.number().int().min(1),
+    /** Fans ahead of them when the queue decided it. */
+    ahead: z.number().int().min(0),
+  }),
   'inventory.changed': z.object({
     eventId: z.uuid(),
     available: z.number().int().min(0),

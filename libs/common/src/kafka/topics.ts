@@ -26,6 +26,7 @@ export const TOPICS = {
   'queue.assigned': { partitions: 12, key: 'eventId' },
   'queue.progress': { partitions: 6, key: 'eventId' },
   'queue.admitted': { partitions: 12, key: 'eventId' },
+  'queue.turn_near': { partitions: 6, key: 'eventId' },
   'inventory.changed': { partitions: 6, key: 'eventId' },
   'order.created': { partitions: 12, key: 'orderId' },
   'order.completed': { partitions: 12, key: 'orderId' },

@@ -10,6 +10,11 @@ const { values } = parseArgs({
     'webhook-secret': { type: 'string', default: 'whsec_standin' },
     'public-base-url': { type: 'string' },
     'data-file': { type: 'string' },
+    'webhook-retry-ms': { type: 'string' },
+    'webhook-max-attempts': { type: 'string' },
+    // The handle over HTTP under /_standin/ (pay without the form, state, outages…): for a
+    // parent process driving this one (startStripeStandInProcess), never for a shared stand-in.
+    control: { type: 'boolean', default: false },
   },
 });
 
@@ -19,6 +24,19 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+const retryNumber = (name: 'webhook-retry-ms' | 'webhook-max-attempts'): number | undefined => {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`--${name} must be a whole number, got ${v}`);
+    process.exit(2);
+  }
+  return n;
+};
+const initialDelayMs = retryNumber('webhook-retry-ms');
+const maxAttempts = retryNumber('webhook-max-attempts');
+
 async function main(): Promise<void> {
   const standIn = await startStripeStandIn({
     port,
@@ -27,6 +45,11 @@ async function main(): Promise<void> {
     webhookSecret: values['webhook-secret'],
     publicBaseUrl: values['public-base-url'],
     dataFile: values['data-file'],
+    webhookRetry: {
+      ...(initialDelayMs !== undefined ? { initialDelayMs } : {}),
+      ...(maxAttempts !== undefined ? { maxAttempts } : {}),
+    },
+    control: values.control,
     log: (line) => console.log(line),
   });
   console.log(`Stripe stand-in on ${standIn.url} (webhooks → ${values['webhook-url'] ?? 'nowhere'})`);

@@ -16,7 +16,7 @@ describe('Idempotency-Key', () => {
     expect(again.id).toBe(first.id);
     expect(again.lastResponse.headers['idempotent-replayed']).toBe('true');
     expect(first.lastResponse.headers['idempotent-replayed']).toBeUndefined();
-    expect(Object.keys(h.standIn.state().sessions)).toEqual([first.id]);
+    expect(Object.keys((await h.standIn.state()).sessions)).toEqual([first.id]);
 
     const other = await h.stripe.checkout.sessions.create(sessionParams(), { idempotencyKey: 'order-1:2' });
     expect(other.id).not.toBe(first.id);

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CONTROL_PREFIX, createControlHandler } from './control';
 import { createHandler } from './http-handler';
 import { Ledger, NO_REQUEST } from './ledger';
 import {
@@ -28,6 +29,11 @@ export interface StripeStandInOptions {
   /** JSON file keeping sessions, intents, events and idempotency keys across restarts. */
   dataFile?: string;
   webhookRetry?: Partial<RetryPolicy>;
+  /**
+   * Serve this handle over HTTP under `/_standin/` (dev/stripe/control.ts), for a stand-in in
+   * its own process (`startStripeStandInProcess`). Off unless asked for.
+   */
+  control?: boolean;
   log?: (line: string) => void;
 }
 
@@ -40,11 +46,23 @@ export interface StripeStandInSnapshot {
   events: EventRecord[];
 }
 
+/** Part of the state, for a big one (a 20,000-fan on-sale's events run to a hundred MB). */
+export interface StateQuery {
+  /** Only these parts; the others come back empty. */
+  only?: (keyof StripeStandInSnapshot)[];
+  /** Only events of these types. */
+  eventTypes?: string[];
+}
+
+/**
+ * The stand-in's handle: the same whether it runs in this process (`startStripeStandIn`) or in
+ * its own (`startStripeStandInProcess`, over the control API), hence asynchronous throughout.
+ */
 export interface StripeStandIn {
   url: string;
   port: number;
   stop(): Promise<void>;
-  setWebhookUrl(url: string | undefined): void;
+  setWebhookUrl(url: string | undefined): Promise<void>;
   /** Pays as the hosted page does; rejects with the decline message when the card is declined. */
   pay(sessionId: string, card?: string, cardholderName?: string): Promise<void>;
   /**
@@ -58,12 +76,15 @@ export interface StripeStandIn {
   replayEvent(eventId: string): Promise<void>;
   /** Resolves when no webhook delivery is queued or being retried. */
   webhooksIdle(): Promise<void>;
-  state(): StripeStandInSnapshot;
+  /** A copy of sessions, intents, charges, refunds, disputes and events with their delivery status. */
+  state(query?: StateQuery): Promise<StripeStandInSnapshot>;
+  /** How many API requests arrived, by `METHOD /v1/path` (e.g. `GET /v1/payment_intents/pi_…`). */
+  apiRequests(): Promise<Record<string, number>>;
   /**
    * Until called with null, every API request (`/v1/…`) is answered with this status and
    * Stripe's error body (429 `rate_limit_error`, 5xx `api_error`), as during an incident.
    */
-  setOutage(status: 429 | 500 | 503 | null): void;
+  setOutage(status: 429 | 500 | 503 | null): Promise<void>;
 }
 
 /** How long state changes are gathered before the data file is rewritten. */
@@ -119,7 +140,20 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<St
     log,
   });
   let outage: 429 | 500 | 503 | null = null;
+  const requests = new Map<string, number>();
+  const control = opts.control ? createControlHandler(() => standIn) : undefined;
   const server = http.createServer((req, res) => {
+    if (control && req.url?.startsWith(CONTROL_PREFIX)) {
+      control(req, res).catch((err: unknown) => {
+        log(`stripe stand-in: control ${req.url} failed: ${(err as Error).stack ?? String(err)}`);
+        res.destroy();
+      });
+      return;
+    }
+    if (req.url?.startsWith('/v1/')) {
+      const endpoint = `${req.method ?? 'GET'} ${req.url.split('?')[0]}`;
+      requests.set(endpoint, (requests.get(endpoint) ?? 0) + 1);
+    }
     if (outage !== null && req.url?.startsWith('/v1/')) {
       req.resume();
       res.writeHead(outage, { 'content-type': 'application/json', 'request-id': `req_outage_${Date.now()}` });
@@ -152,10 +186,10 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<St
   const sweeper = setInterval(() => ledger.expireDueSessions(), 1000);
   sweeper.unref();
 
-  return {
+  const standIn: StripeStandIn = {
     url: baseUrl,
     port,
-    setWebhookUrl(url) {
+    async setWebhookUrl(url) {
       webhookUrl = url;
     },
     async pay(sessionId, card = '4242424242424242', cardholderName) {
@@ -182,18 +216,24 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<St
       await dispatcher.resend(record);
     },
     webhooksIdle: () => dispatcher.idle(),
-    setOutage(status) {
+    async setOutage(status) {
       outage = status;
     },
-    state: () =>
-      structuredClone({
-        sessions: state.sessions,
-        paymentIntents: state.paymentIntents,
-        charges: state.charges,
-        refunds: state.refunds,
-        disputes: state.disputes,
-        events: Object.values(state.events),
-      }),
+    async state(query = {}) {
+      const wanted = (part: keyof StripeStandInSnapshot) => !query.only || query.only.includes(part);
+      const types = query.eventTypes ? new Set(query.eventTypes) : undefined;
+      return structuredClone({
+        sessions: wanted('sessions') ? state.sessions : {},
+        paymentIntents: wanted('paymentIntents') ? state.paymentIntents : {},
+        charges: wanted('charges') ? state.charges : {},
+        refunds: wanted('refunds') ? state.refunds : {},
+        disputes: wanted('disputes') ? state.disputes : {},
+        events: wanted('events')
+          ? Object.values(state.events).filter((e) => !types || types.has(e.event.type))
+          : [],
+      });
+    },
+    apiRequests: async () => Object.fromEntries(requests),
     async stop() {
       clearInterval(sweeper);
       await dispatcher.stop();
@@ -204,4 +244,5 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<St
       flush();
     },
   };
+  return standIn;
 }

@@ -27,7 +27,7 @@ describe('webhook delivery', () => {
     expect(completed).toHaveLength(2);
     expect(completed[1]?.event.id).toBe(completed[0]?.event.id);
     expect(completed[1]?.rawBody).toBe(completed[0]?.rawBody);
-    const record = h.standIn.state().events.find((e) => e.event.id === completed[0]?.event.id);
+    const record = (await h.standIn.state()).events.find((e) => e.event.id === completed[0]?.event.id);
     expect(record?.delivery).toMatchObject({ status: 'delivered', attempts: 2 });
   });
 
@@ -37,7 +37,7 @@ describe('webhook delivery', () => {
     await h.stripe.checkout.sessions.expire(session.id);
     await h.standIn.webhooksIdle();
     expect(h.receiver.types()).toEqual(Array(4).fill('checkout.session.expired'));
-    expect(h.standIn.state().events[0]?.delivery).toMatchObject({
+    expect((await h.standIn.state()).events[0]?.delivery).toMatchObject({
       status: 'failed',
       attempts: 4,
       lastError: 'HTTP 503',

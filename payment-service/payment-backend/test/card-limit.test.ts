@@ -76,7 +76,7 @@ beforeAll(async () => {
       { port: 0 },
     ),
   ]);
-  standIn.setWebhookUrl(`${payment.url}/payment/api/stripe/webhook`);
+  await standIn.setWebhookUrl(`${payment.url}/payment/api/stripe/webhook`);
   bus = new KafkaBus({
     clientId: 'card-limit-test',
     brokers: kafka.brokers,
@@ -174,7 +174,7 @@ async function settled(
   );
 }
 
-const intentStatus = (id: string) => standIn.state().paymentIntents[id]!.status;
+const intentStatus = async (id: string) => (await standIn.state()).paymentIntents[id]!.status;
 
 describe('the per-event limit by payment card (issue 17.8)', () => {
   it(
@@ -194,7 +194,7 @@ describe('the per-event limit by payment card (issue 17.8)', () => {
       await standIn.pay(second.sessionId, VISA);
       const voided = await settled(second.orderId);
       expect(voided).toMatchObject({ status: 'voided', reason: 'card_limit_exceeded' });
-      expect(intentStatus(voided.payment_intent_id)).toBe('canceled');
+      expect(await intentStatus(voided.payment_intent_id)).toBe('canceled');
       expect(await purchaseOrder(second.orderId)).toMatchObject({
         status: 'cancelled',
         reason: 'card_limit_exceeded',
@@ -247,7 +247,7 @@ describe('the per-event limit by payment card (issue 17.8)', () => {
       expect(outcomes.map((o) => o.status).sort()).toEqual(['captured', 'voided']);
       const loser = outcomes.find((o) => o.status === 'voided')!;
       expect(loser.reason).toBe('card_limit_exceeded');
-      expect(intentStatus(loser.payment_intent_id)).toBe('canceled');
+      expect(await intentStatus(loser.payment_intent_id)).toBe('canceled');
       const sold = await purchase.kit.ds.query<{ n: number }[]>(
         `SELECT count(*)::int AS n FROM units WHERE event_id = $1 AND status = 'sold'`,
         [eventId],

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { queryRows } from '@ticketslave/common';
-import { signatureHeader } from '@ticketslave/dev/stripe';
+import { cardFingerprint, signatureHeader } from '@ticketslave/dev/stripe';
 import { eventually, sleep } from '@ticketslave/dev/test-support';
 import { PaymentHarness, WEBHOOK_SECRET } from './payment-harness';
 
+const VISA = '4242424242424242';
 const h = new PaymentHarness();
 beforeAll(() => h.start('paycheckout'), 60_000);
 afterAll(() => h.stop());
@@ -68,15 +69,9 @@ describe('the fan pays for a held order', () => {
 
   it('when Stripe delivers checkout.session.completed again, emits payment.authorized once', async () => {
     const order = await h.authorizedOrder();
-    const completed = h.standIn
-      .state()
-      .events.find(
-        (r) =>
-          r.event.type === 'checkout.session.completed' &&
-          (r.event.data.object as { id: string }).id === order.sessionId,
-      );
-    await h.standIn.replayEvent(completed!.event.id);
-    await h.standIn.replayEvent(completed!.event.id);
+    const completed = await h.stripeEvent('checkout.session.completed', order.sessionId);
+    await h.standIn.replayEvent(completed.event.id);
+    await h.standIn.replayEvent(completed.event.id);
     await sleep(1500);
     expect(h.countOf('payment.authorized', order.orderId)).toBe(1);
   });
@@ -85,24 +80,20 @@ describe('the fan pays for a held order', () => {
     const order = await h.holdOrder();
     const { sessionId } = await h.checkout(order.orderId, order.cookie);
     await h.payWithoutWebhooks(sessionId);
-    const eventOf = (type: string) =>
-      h.standIn
-        .state()
-        .events.find(
-          (r) =>
-            r.event.type === type &&
-            (type === 'checkout.session.completed'
-              ? (r.event.data.object as { id: string }).id === sessionId
-              : (r.event.data.object as { metadata?: { orderId?: string } }).metadata?.orderId ===
-                order.orderId),
-        )!;
-    // The intent's event alone carries the authorization (no checkout.session.completed yet).
-    await h.standIn.replayEvent(eventOf('payment_intent.amount_capturable_updated').event.id);
+    // The intent's event alone carries the authorization (no charge.succeeded, no checkout.session.completed
+    // yet); its intent names the charge only, so the card's fingerprint is asked of Stripe.
+    await h.standIn.replayEvent(
+      (await h.stripeEvent('payment_intent.amount_capturable_updated', sessionId)).event.id,
+    );
     const [authorized] = await h.messages('payment.authorized', order.orderId);
-    expect(authorized).toMatchObject({ orderId: order.orderId, amountMinor: order.ref.amountMinor });
+    expect(authorized).toMatchObject({
+      orderId: order.orderId,
+      amountMinor: order.ref.amountMinor,
+      cardFingerprint: cardFingerprint(VISA),
+    });
     expect(await h.status(order.orderId, order.cookie)).toBe('authorized');
 
-    await h.standIn.replayEvent(eventOf('checkout.session.completed').event.id);
+    await h.standIn.replayEvent((await h.stripeEvent('checkout.session.completed', sessionId)).event.id);
     await eventually(async () => {
       const rows = await queryRows<{ status: string }>(
         h.service.kit.ds,
@@ -112,6 +103,57 @@ describe('the fan pays for a held order', () => {
       return rows[0]?.status === 'complete';
     });
     await sleep(1500);
+    expect(h.countOf('payment.authorized', order.orderId)).toBe(1);
+  });
+
+  it("when the card's charge.succeeded arrives, authorizes from it with the card's fingerprint without asking Stripe for the intent", async () => {
+    const order = await h.holdOrder({ amountMinor: 6100 });
+    const { sessionId } = await h.checkout(order.orderId, order.cookie);
+    await h.payWithoutWebhooks(sessionId);
+    // The charge's event alone: nothing else of the checkout has reached payment.
+    await h.standIn.replayEvent((await h.stripeEvent('charge.succeeded', sessionId)).event.id);
+    const [authorized] = await h.messages('payment.authorized', order.orderId);
+    expect(authorized).toMatchObject({
+      orderId: order.orderId,
+      eventId: order.eventId,
+      amountMinor: 6100,
+      currency: 'EUR',
+      cardFingerprint: cardFingerprint(VISA),
+    });
+    const intent = (await h.standIn.state()).sessions[sessionId]!.session.payment_intent;
+    expect(authorized!.paymentIntentId).toBe(intent);
+    expect(await h.intentLookups(authorized!.paymentIntentId)).toBe(0);
+    expect(await h.status(order.orderId, order.cookie)).toBe('authorized');
+  });
+
+  it("when charge.succeeded authorized the order, the intent's and the checkout's events after it ask Stripe nothing and authorize nothing again", async () => {
+    const order = await h.holdOrder();
+    const { sessionId } = await h.checkout(order.orderId, order.cookie);
+    // As Stripe sends them: charge.succeeded, payment_intent.amount_capturable_updated, checkout.session.completed.
+    await h.standIn.pay(sessionId);
+    const [authorized] = await h.messages('payment.authorized', order.orderId);
+    await h.standIn.webhooksIdle();
+    const delivered = await Promise.all(
+      ['charge.succeeded', 'payment_intent.amount_capturable_updated', 'checkout.session.completed'].map(
+        (type) => h.stripeEvent(type, sessionId),
+      ),
+    );
+    expect(delivered.map((r) => r.delivery.status)).toEqual(['delivered', 'delivered', 'delivered']);
+    expect(await h.intentLookups(authorized!.paymentIntentId)).toBe(0);
+    // Each was handled and remembered (a redelivery is known), the checkout closed.
+    const recorded = await queryRows<{ stripe_event_id: string }>(
+      h.service.kit.ds,
+      'SELECT stripe_event_id FROM stripe_events WHERE stripe_event_id = ANY($1::text[])',
+      [delivered.map((r) => r.event.id)],
+    );
+    expect(recorded).toHaveLength(3);
+    const session = await queryRows<{ status: string }>(
+      h.service.kit.ds,
+      'SELECT status FROM checkout_sessions WHERE session_id = $1',
+      [sessionId],
+    );
+    expect(session[0]?.status).toBe('complete');
+    await sleep(500);
     expect(h.countOf('payment.authorized', order.orderId)).toBe(1);
   });
 
@@ -160,12 +202,12 @@ describe('the fan pays for a held order', () => {
     const [authorized] = await h.messages('payment.authorized', order.orderId);
     const pi = await h.stripe.paymentIntents.retrieve(authorized!.paymentIntentId);
     expect(pi.metadata).toMatchObject({ orderId: order.orderId });
-    expect(h.standIn.state().sessions[first.sessionId]?.session.status).toBe('expired');
+    expect((await h.standIn.state()).sessions[first.sessionId]?.session.status).toBe('expired');
   });
 
   it('when the fan double-clicks Pay, opens one Checkout Session and answers every click with it', async () => {
     const order = await h.holdOrder();
-    const before = Object.keys(h.standIn.state().sessions).length;
+    const before = Object.keys((await h.standIn.state()).sessions).length;
     const answers = await Promise.all(
       Array.from({ length: 5 }, () =>
         h.fetch(`/payment/api/orders/${order.orderId}/checkout`, { method: 'POST', cookie: order.cookie }),
@@ -176,7 +218,7 @@ describe('the fan pays for a held order', () => {
       await Promise.all(answers.map(async (r) => ((await r.json()) as { url: string }).url)),
     );
     expect(urls.size).toBe(1);
-    expect(Object.keys(h.standIn.state().sessions)).toHaveLength(before + 1);
+    expect(Object.keys((await h.standIn.state()).sessions)).toHaveLength(before + 1);
   });
 
   it('refuses to open a checkout for a cancelled event', async () => {
@@ -215,7 +257,7 @@ describe('the fan pays for a held order', () => {
   it("answers 403 on someone else's order and 404 on an unknown one, 400 on a malformed id", async () => {
     const order = await h.holdOrder();
     const stranger = await h.identity.sessionCookie({ id: 'someone-else' });
-    const sessionsBefore = Object.keys(h.standIn.state().sessions).length;
+    const sessionsBefore = Object.keys((await h.standIn.state()).sessions).length;
     const view = await h.fetch(`/payment/api/orders/${order.orderId}`, { cookie: stranger });
     expect(view.status).toBe(403);
     expect(
@@ -229,14 +271,14 @@ describe('the fan pays for a held order', () => {
     const bad = await h.fetch(`/payment/api/orders/nope/checkout`, { method: 'POST', cookie: order.cookie });
     expect(bad.status).toBe(400);
     expect((await h.fetch(`/payment/api/orders/${order.orderId}`)).status).toBe(401);
-    expect(Object.keys(h.standIn.state().sessions)).toHaveLength(sessionsBefore);
+    expect(Object.keys((await h.standIn.state()).sessions)).toHaveLength(sessionsBefore);
   });
 
   it('when the hold expires, closes the open Checkout Session and refuses a new one with 410', async () => {
     const order = await h.holdOrder();
     const { sessionId } = await h.checkout(order.orderId, order.cookie);
     await h.publish('order.expired', order.ref);
-    await eventually(() => h.standIn.state().sessions[sessionId]?.session.status === 'expired');
+    await eventually(async () => (await h.standIn.state()).sessions[sessionId]?.session.status === 'expired');
     expect(await h.status(order.orderId, order.cookie)).toBe('expired');
     const res = await h.fetch(`/payment/api/orders/${order.orderId}/checkout`, {
       method: 'POST',

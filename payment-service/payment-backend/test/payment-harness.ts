@@ -24,7 +24,7 @@ import {
   type TestIdentity,
   type TestKafka,
 } from '@ticketslave/dev/test-support';
-import { startStripeStandIn, type StripeStandIn } from '@ticketslave/dev/stripe';
+import { startStripeStandIn, type StripeStandIn, type StripeStandInSnapshot } from '@ticketslave/dev/stripe';
 import { loadPaymentConfig } from '../src/config';
 import { startPaymentService } from '../src/start';
 
@@ -126,7 +126,7 @@ export class PaymentHarness {
     });
     this.publicPort = opts.publicPort;
     this.service = await this.startService();
-    this.standIn.setWebhookUrl(`${this.service.url}/payment/api/stripe/webhook`);
+    await this.standIn.setWebhookUrl(`${this.service.url}/payment/api/stripe/webhook`);
     this.stripe = new Stripe('sk_test_payment', {
       host: '127.0.0.1',
       port: this.standIn.port,
@@ -276,22 +276,38 @@ export class PaymentHarness {
    * Returns the checkout.session.completed event as Stripe would send it.
    */
   async payWithoutWebhooks(sessionId: string): Promise<{ id: string; body: string }> {
-    this.standIn.setWebhookUrl(undefined);
+    await this.standIn.setWebhookUrl(undefined);
     try {
       await this.standIn.pay(sessionId);
       await this.standIn.webhooksIdle();
     } finally {
-      this.standIn.setWebhookUrl(`${this.service.url}/payment/api/stripe/webhook`);
+      await this.standIn.setWebhookUrl(`${this.service.url}/payment/api/stripe/webhook`);
     }
-    const record = this.standIn
-      .state()
-      .events.find(
-        (r) =>
-          r.event.type === 'checkout.session.completed' &&
-          (r.event.data.object as { id: string }).id === sessionId,
-      );
-    if (!record) throw new Error(`no checkout.session.completed for ${sessionId}`);
+    const record = await this.stripeEvent('checkout.session.completed', sessionId);
     return { id: record.event.id, body: JSON.stringify(record.event, null, 2) };
+  }
+
+  /**
+   * The stand-in's event of `type` for a checkout: a session's by its id, another object's
+   * (payment intent, charge) by the session's order in its metadata.
+   */
+  async stripeEvent(type: string, sessionId: string): Promise<StripeStandInSnapshot['events'][number]> {
+    const { events, sessions } = await this.standIn.state();
+    const orderId = sessions[sessionId]?.session.metadata?.orderId;
+    const record = events.find((r) => {
+      if (r.event.type !== type) return false;
+      const object = r.event.data.object as { id: string; metadata?: { orderId?: string } };
+      return type.startsWith('checkout.session.')
+        ? object.id === sessionId
+        : orderId !== undefined && object.metadata?.orderId === orderId;
+    });
+    if (!record) throw new Error(`no ${type} for checkout ${sessionId}`);
+    return record;
+  }
+
+  /** How often the service asked Stripe for this payment intent (`GET /v1/payment_intents/:id`). */
+  async intentLookups(paymentIntentId: string): Promise<number> {
+    return (await this.standIn.apiRequests())[`GET /v1/payment_intents/${paymentIntentId}`] ?? 0;
   }
 
   async checkout(orderId: string, cookie: string): Promise<{ url: string; sessionId: string }> {

@@ -52,9 +52,8 @@ async function recorded(orderId: string) {
 
 /** Delivers a past webhook of the payment again (Stripe redelivers at will). */
 async function redeliver(type: string, paymentIntentId: string) {
-  const record = h.standIn
-    .state()
-    .events.filter(
+  const record = (await h.standIn.state()).events
+    .filter(
       (r) =>
         r.event.type === type &&
         (r.event.data.object as { payment_intent?: string }).payment_intent === paymentIntentId,
@@ -154,13 +153,11 @@ describe('refunds and disputes that happen at Stripe (issue 17.9)', () => {
       paymentIntentId: order.paymentIntentId,
     });
     await h.standIn.webhooksIdle();
-    const record = h.standIn
-      .state()
-      .events.find(
-        (r) =>
-          r.event.type === 'charge.dispute.created' &&
-          (r.event.data.object as { payment_intent: string }).payment_intent === order.paymentIntentId,
-      )!;
+    const record = (await h.standIn.state()).events.find(
+      (r) =>
+        r.event.type === 'charge.dispute.created' &&
+        (r.event.data.object as { payment_intent: string }).payment_intent === order.paymentIntentId,
+    )!;
     await h.standIn.replayEvent(record.event.id);
     await sleep(1000);
     expect(h.countOf('payment.disputed', order.orderId)).toBe(1);

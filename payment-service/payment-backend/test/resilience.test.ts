@@ -28,7 +28,7 @@ describe('when the payment service is down for a moment', () => {
 
     await h.messages('payment.authorized', paid.orderId);
     // Stripe delivers one checkout's events in order: the first of them met the closed port and was retried.
-    const retried = h.standIn.state().events.filter((r) => r.delivery.attempts > 1);
+    const retried = (await h.standIn.state()).events.filter((r) => r.delivery.attempts > 1);
     expect(retried.length).toBeGreaterThan(0);
     await eventually(
       async () => (await h.fetch(`/payment/api/orders/${lateOrderId}`, { cookie: paid.cookie })).ok,

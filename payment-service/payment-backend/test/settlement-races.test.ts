@@ -60,7 +60,7 @@ describe('when purchase cancelled the order and a completion races the void', ()
     const [voided] = await h.messages('payment.voided', order.orderId);
     expect(voided).toMatchObject({ paymentIntentId: order.paymentIntentId, reason: 'seats_gone' });
     expect(h.countOf('payment.captured', order.orderId)).toBe(0);
-    expect(h.standIn.state().paymentIntents[order.paymentIntentId]?.amount_received).toBe(0);
+    expect((await h.standIn.state()).paymentIntents[order.paymentIntentId]?.amount_received).toBe(0);
     expect(await h.status(order.orderId, order.cookie)).toBe('voided');
   });
 
@@ -103,7 +103,7 @@ describe('when purchase cancelled the order and a completion races the void', ()
     expect(await h.status(order.orderId, order.cookie)).toBe('voided');
     expect(h.countOf('payment.failed', order.orderId)).toBe(0);
     expect(h.countOf('payment.captured', order.orderId)).toBe(0);
-    expect(h.standIn.state().paymentIntents[order.paymentIntentId]?.amount_received).toBe(0);
+    expect((await h.standIn.state()).paymentIntents[order.paymentIntentId]?.amount_received).toBe(0);
   });
 });
 

@@ -20,7 +20,7 @@ describe('when purchase cannot keep the seats', () => {
     // Once the consumer has handled it (however slow), nothing may have been captured.
     await eventually(async () => (await h.handled('payment.orders', 'order.completed')) > handled, patiently);
     expect(h.countOf('payment.captured', order.orderId)).toBe(0);
-    expect(h.standIn.state().paymentIntents[order.paymentIntentId]?.amount_received).toBe(0);
+    expect((await h.standIn.state()).paymentIntents[order.paymentIntentId]?.amount_received).toBe(0);
     expect(await h.status(order.orderId, order.cookie)).toBe('voided');
   });
 
@@ -28,7 +28,10 @@ describe('when purchase cannot keep the seats', () => {
     const order = await h.holdOrder();
     const { sessionId } = await h.checkout(order.orderId, order.cookie);
     await h.publish('order.cancelled', { ...order.ref, reason: 'released' });
-    await eventually(() => h.standIn.state().sessions[sessionId]?.session.status === 'expired', patiently);
+    await eventually(
+      async () => (await h.standIn.state()).sessions[sessionId]?.session.status === 'expired',
+      patiently,
+    );
     expect(h.countOf('payment.voided', order.orderId)).toBe(0);
   });
 });
@@ -65,7 +68,7 @@ describe('capture failure', () => {
 
   it('keeps retrying a capture while Stripe is down (never dead-letters it) and captures once Stripe is back', async () => {
     const order = await h.authorizedOrder();
-    h.standIn.setOutage(503);
+    await h.standIn.setOutage(503);
     try {
       await h.publish('order.completed', order.ref);
       // Longer than the five ordinary attempts (with the SDK's own retries, ~10 s) a handler gets.
@@ -73,12 +76,12 @@ describe('capture failure', () => {
       expect(h.countOf('payment.captured', order.orderId)).toBe(0);
       expect(h.countOf('payment.failed', order.orderId)).toBe(0);
     } finally {
-      h.standIn.setOutage(null);
+      await h.standIn.setOutage(null);
     }
     await h.messages('payment.captured', order.orderId);
     expect(h.countOf('payment.failed', order.orderId)).toBe(0);
     // A dead-lettered message is never handled again: this capture came from the retries.
-    expect(h.standIn.state().paymentIntents[order.paymentIntentId]?.status).toBe('succeeded');
+    expect((await h.standIn.state()).paymentIntents[order.paymentIntentId]?.status).toBe('succeeded');
   });
 
   it('emits payment.failed when the authorization is gone by the time purchase completes the order', async () => {

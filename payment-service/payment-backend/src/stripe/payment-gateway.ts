@@ -67,6 +67,19 @@ export type GatewayEvent =
       intent: PaymentIntentView;
       orderId: string | undefined;
     }
+  /**
+   * The card was authorized, told by its charge (Stripe sends `charge.succeeded` for an
+   * uncaptured charge just before `payment_intent.amount_capturable_updated`). Only charges
+   * that hold money uncaptured for an intent of one of our orders (`orderId` in the metadata
+   * Checkout copies from the intent) become this; the intent is built from the charge, in
+   * `requires_capture`, with the card's fingerprint: nothing needs asking of Stripe.
+   */
+  | {
+      id: string;
+      type: 'charge.succeeded';
+      intent: PaymentIntentView;
+      orderId: string;
+    }
   /** Money of the payment went back: by us, or by someone in Stripe's dashboard (the refunds tell which). */
   | { id: string; type: 'charge.refunded'; paymentIntentId: string | undefined }
   /** The card holder's bank disputes the payment (a chargeback). */

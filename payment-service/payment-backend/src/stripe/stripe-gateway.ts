@@ -191,6 +191,27 @@ export class StripeGateway implements PaymentGateway {
       const pi = event.data.object;
       return { id: event.id, type: event.type, intent: intentView(pi), orderId: pi.metadata?.orderId };
     }
+    if (event.type === 'charge.succeeded') {
+      const charge = event.data.object;
+      const paymentIntentId = idOf(charge.payment_intent);
+      const orderId = charge.metadata?.orderId;
+      // A captured charge (automatic capture) or one of an intent we did not open holds nothing to authorize.
+      if (charge.captured || charge.status !== 'succeeded' || !paymentIntentId || !orderId)
+        return { id: event.id, type: 'other', stripeType: event.type };
+      const cardFingerprint = charge.payment_method_details?.card?.fingerprint ?? undefined;
+      return {
+        id: event.id,
+        type: event.type,
+        orderId,
+        intent: {
+          id: paymentIntentId,
+          status: 'requires_capture',
+          amountMinor: charge.amount,
+          currency: charge.currency.toUpperCase(),
+          ...(cardFingerprint ? { cardFingerprint } : {}),
+        },
+      };
+    }
     if (event.type === 'checkout.session.completed' || event.type === 'checkout.session.expired') {
       const session = event.data.object;
       const orderId = session.metadata?.orderId ?? session.client_reference_id ?? undefined;

@@ -110,7 +110,7 @@ it('a buffer killed with SIGKILL mid-close and mid-publish resumes: every entran
   await when('the close is writing numbers', async () => {
     const { rows } = await h.pg.query(
       `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND state = 'active'
-         AND query LIKE 'COPY numbers%'`,
+         AND query LIKE 'COPY "numbers_%'`, // into the event's partition
     );
     return rows.length > 0;
   });

@@ -1,6 +1,7 @@
 import { TokenVerifier } from '@ticketslave/common';
 import { entrantHash } from '@ticketslave/draw';
 import { JOIN_MANY_SQL } from '../src/data/pg-buffer-store';
+import { numbersPartition } from '../src/data/close-copy';
 import {
   signedAltchaChallenge,
   solveAltcha,
@@ -354,6 +355,10 @@ describe('GET /buffer/api/entries/me', () => {
     for (const e of [open, numbered, cancelled, past])
       expect((await join(h, e.eventId, 'fan-list')).status).toBe(201);
     await join(h, open.eventId, 'fan-other');
+    // A number as a close writes it: in the event's own partition of `numbers`.
+    await h.pg.query(
+      `CREATE TABLE "${numbersPartition(numbered.eventId)}" PARTITION OF numbers FOR VALUES IN ('${numbered.eventId}')`,
+    );
     await h.pg.query(`INSERT INTO numbers (event_id, queue_number, user_id) VALUES ($1, 7, 'fan-list')`, [
       numbered.eventId,
     ]);

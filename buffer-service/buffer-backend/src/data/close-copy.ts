@@ -68,6 +68,50 @@ class Bytes {
 export type EntriesRead = 'all' | 'on-time' | 'late';
 const READ_FILTER: Record<EntriesRead, string> = { all: '', 'on-time': ' AND NOT late', late: ' AND late' };
 
+/** Entrant hashes from `from` (inclusive) to `below` (exclusive), each a hex digit; open ends when absent. */
+export interface HashRange {
+  from?: string;
+  below?: string;
+}
+const WHOLE_RANGE: HashRange = {};
+const hashDigit = (d: string): string => {
+  if (!/^[0-9a-f]$/.test(d)) throw new Error(`not a hex digit: ${d}`);
+  return d;
+};
+
+/**
+ * The hash space cut into `parts` contiguous ranges by first hex digit (parts ≤ 16), for
+ * reads side by side: in hash order, their results one after another are the whole list.
+ */
+export function hashRanges(parts: number): HashRange[] {
+  const n = Math.max(1, Math.min(16, Math.floor(parts)));
+  const cut = (i: number) => Math.round((16 * i) / n).toString(16);
+  return Array.from({ length: n }, (_, i) => ({
+    ...(i > 0 ? { from: cut(i) } : {}),
+    ...(i < n - 1 ? { below: cut(i + 1) } : {}),
+  }));
+}
+
+/** Reads of consecutive hash ranges (hashRanges order) joined into one, as one read would give it. */
+export function concatClosingEntries(parts: ClosingEntries[]): ClosingEntries {
+  // Late joiners are numbered in join order, which hash ranges would interleave.
+  if (parts.some((p) => p.late.length > 0))
+    throw new Error('late joiners are read in one piece, not by hash range');
+  const count = parts.reduce((n, p) => n + p.entrants.count, 0);
+  const lists = parts.filter((p) => p.entrants.count > 0).map((p) => p.entrants.list);
+  const nl = Buffer.from([NL]);
+  const list = Buffer.concat(lists.flatMap((l, i) => (i === 0 ? [l] : [nl, l])));
+  const bytes = Buffer.concat(parts.map((p) => p.users.bytes));
+  const ends = new Uint32Array(count);
+  let at = 0;
+  let base = 0;
+  for (const p of parts) {
+    for (let i = 0; i < p.users.ends.length; i++) ends[at++] = base + p.users.ends[i]!;
+    base += p.users.bytes.length;
+  }
+  return { entrants: { count, list }, users: { bytes, ends }, late: [] };
+}
+
 /**
  * Every entry of the event in ascending hash order (entrant_hash is COLLATE "C"), read with
  * one COPY: the on-time entrants as the draw's entrant list and their user ids, the late
@@ -77,10 +121,15 @@ export async function readClosingEntries(
   client: PoolClient,
   eventId: string,
   which: EntriesRead = 'all',
+  hashes: HashRange = WHOLE_RANGE,
 ): Promise<ClosingEntries> {
+  const range = [
+    hashes.from ? ` AND entrant_hash >= '${hashDigit(hashes.from)}'` : '',
+    hashes.below ? ` AND entrant_hash < '${hashDigit(hashes.below)}'` : '',
+  ].join('');
   const stream = client.query(
     copyTo(
-      `COPY (SELECT entrant_hash, late, seq, user_id FROM entries WHERE event_id = ${uuidLiteral(eventId)}${READ_FILTER[which]}
+      `COPY (SELECT entrant_hash, late, seq, user_id FROM entries WHERE event_id = ${uuidLiteral(eventId)}${READ_FILTER[which]}${range}
        ORDER BY entrant_hash) TO STDOUT`,
     ),
   );
@@ -136,9 +185,41 @@ export async function readClosingEntries(
 const userAt = (users: UserIds, i: number): Buffer =>
   users.bytes.subarray(i === 0 ? 0 : users.ends[i - 1]!, users.ends[i]);
 
-/** Queue numbers first+1, first+2, … for `users` taken in `order` (indices; all of them in turn when null). */
+/** The event's partition of `numbers` (see the NumbersByEvent migration). */
+export const numbersPartition = (eventId: string): string =>
+  `numbers_${uuidLiteral(eventId).slice(1, 37).replace(/-/g, '')}`;
+
+/**
+ * The close's numbers, written as the event's own partition of `numbers`: created in the
+ * close's transaction, filled by `fill` with COPY while it has no index, then indexed (one
+ * sort per index instead of a million random b-tree inserts) and attached. Attaching takes
+ * only SHARE UPDATE EXCLUSIVE on `numbers`, so other events' reads and late joins carry on
+ * meanwhile.
+ */
+export async function writeNumbersPartition(
+  client: PoolClient,
+  eventId: string,
+  fill: (table: string) => Promise<void>,
+): Promise<void> {
+  const table = numbersPartition(eventId);
+  // The CHECK is the partition's bound, proved row by row as the COPY writes: attaching then
+  // needs no scan of a million rows to prove it again.
+  await client.query(
+    `CREATE TABLE "${table}" (LIKE numbers INCLUDING ALL, CHECK (event_id = ${uuidLiteral(eventId)}))`,
+  );
+  await fill(table);
+  // A million rows sort in memory with this (64 MB, PostgreSQL's default, spills to disk).
+  await client.query(`SET LOCAL maintenance_work_mem = '256MB'`);
+  await client.query(`ALTER TABLE "${table}" ADD PRIMARY KEY (queue_number), ADD UNIQUE (user_id)`);
+  await client.query(
+    `ALTER TABLE numbers ATTACH PARTITION "${table}" FOR VALUES IN (${uuidLiteral(eventId)})`,
+  );
+}
+
+/** Queue numbers first+1, first+2, … into `table` (an event's partition): number first+k+1 is `user(k)`'s. */
 export async function copyNumbers(
   client: PoolClient,
+  table: string,
   eventId: string,
   first: number,
   count: number,
@@ -169,7 +250,7 @@ export async function copyNumbers(
   }
   await pipeline(
     Readable.from(lines()),
-    client.query(copyFrom('COPY numbers (event_id, queue_number, user_id) FROM STDIN')),
+    client.query(copyFrom(`COPY "${table}" (event_id, queue_number, user_id) FROM STDIN`)),
   );
 }
 

@@ -32,6 +32,17 @@ export class BufferRoom {
    * proof of work, so a script pays for each fan it pretends to be.
    */
   proof: () => Promise<string> = () => Promise.reject(new Error('The bot check is not ready yet.'));
+  /**
+   * Reads overlap (the countdown's refresh at zero, the socket's nudge at the close, the poll):
+   * an answer is applied only if no later-sent read was applied before it, so a slow read sent
+   * before the close cannot put "no number yet" back over the number a later read brought.
+   */
+  #infoSent = 0;
+  #infoApplied = 0;
+  #entrySent = 0;
+  #entryApplied = 0;
+  /** One re-read is pending while the buffer is closed and my entry shows no number yet. */
+  #entryRetry: ReturnType<typeof setTimeout> | undefined;
 
   constructor(readonly eventId: string) {
     this.receipt = keptReceipt(eventId);
@@ -59,7 +70,10 @@ export class BufferRoom {
   start(): () => void {
     void this.refresh();
     this.socket.connect();
-    return () => this.socket.close();
+    return () => {
+      clearTimeout(this.#entryRetry);
+      this.socket.close();
+    };
   }
 
   async refresh(): Promise<void> {
@@ -67,20 +81,32 @@ export class BufferRoom {
   }
 
   async loadInfo(): Promise<void> {
+    const sent = ++this.#infoSent;
     try {
-      this.info = await answer(bufferApi.GET('/buffer/api/events/{id}', this.#event));
+      const info = await answer(bufferApi.GET('/buffer/api/events/{id}', this.#event));
+      if (sent < this.#infoApplied) return;
+      this.#infoApplied = sent;
+      this.info = info;
       this.infoError = null;
+      this.#awaitNumber();
     } catch (e) {
+      if (sent < this.#infoApplied) return;
       this.infoError = e;
     }
   }
 
   /** Reading my entry is also what sets the queue ticket cookie once I have a number. */
   async loadEntry(): Promise<void> {
+    const sent = ++this.#entrySent;
     try {
-      this.entry = await answer(bufferApi.GET('/buffer/api/events/{id}/entries/me', this.#event));
+      const entry = await answer(bufferApi.GET('/buffer/api/events/{id}/entries/me', this.#event));
+      if (sent < this.#entryApplied) return;
+      this.#entryApplied = sent;
+      this.entry = entry;
       this.entryStatus = 'joined';
+      this.#awaitNumber();
     } catch (e) {
+      if (sent < this.#entryApplied) return;
       if (isApiError(e) && e.status === 404) this.entryStatus = 'not-joined';
       else if (isApiError(e) && e.status === 401) this.entryStatus = 'anonymous';
       else if (this.entryStatus === 'unknown') this.entryStatus = 'not-joined';
@@ -128,17 +154,33 @@ export class BufferRoom {
     return answer(bufferApi.POST('/buffer/api/events/{id}/entries', { ...this.#event, body: { altcha } }));
   }
 
+  /**
+   * The buffer is closed but my entry still shows no number (a read that crossed the close):
+   * read it again shortly, until it does. The number exists once the close committed.
+   */
+  #awaitNumber(): void {
+    if (this.info?.state !== 'closed' || this.entryStatus !== 'joined' || this.entry?.queueNumber != null) return;
+    if (this.#entryRetry) return;
+    this.#entryRetry = setTimeout(() => {
+      this.#entryRetry = undefined;
+      void this.loadEntry();
+    }, 2000);
+  }
+
   #onMessage(m: BufferMessage): void {
     switch (m.type) {
       case 'state':
-        if (this.info)
+        // The push is newer than any read sent before it: those answers must not undo it.
+        if (this.info) {
+          this.#infoApplied = ++this.#infoSent;
           this.info = {
             ...this.info,
             state: m.state,
             closesAt: m.closesAt,
             ...(m.total !== null ? { total: m.total } : {}),
           };
-        else void this.loadInfo();
+        } else void this.loadInfo();
+        this.#awaitNumber();
         return;
       case 'assigned':
         if (this.entryStatus === 'joined' && this.entry?.queueNumber == null) void this.loadEntry();

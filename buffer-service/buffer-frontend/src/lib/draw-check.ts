@@ -11,6 +11,7 @@ import {
   type DrawVerification,
   type FairnessDocument,
 } from '@ticketslave/draw';
+import { t } from '../i18n/t';
 
 /**
  * "Check the draw" in the fan's browser: @ticketslave/draw's `verifyDraw`, the code
@@ -25,67 +26,9 @@ export interface BrowserCheck {
   verdicts: { id: CheckId; status: CheckResult['status']; text: string; detail: string }[];
 }
 
-const WORDS: Record<CheckId, { pass: string; fail: string }> = {
-  'beacon-chain': {
-    pass: 'The public random value comes from a drand beacon chain you can trust.',
-    fail: 'The public random value does not come from drand’s public beacon (or from a chain you chose to trust).',
-  },
-  'beacon-round': {
-    pass: 'The random value is the first one the beacon published after the buffer closed: nobody knew it while fans could still join.',
-    fail: 'The random value is not the one due at the close: someone could have picked a value they liked.',
-  },
-  'beacon-signature': {
-    pass: 'The random value is signed by the beacon’s key, so it was not made up.',
-    fail: 'The random value’s signature is not the beacon’s: it was made up.',
-  },
-  'beacon-randomness': {
-    pass: 'The randomness used is exactly what the beacon’s signature gives.',
-    fail: 'The randomness used is not what the beacon’s signature gives: it was changed.',
-  },
-  commitment: {
-    pass: 'The secret seed matches the commitment published before the close.',
-    fail: 'The secret seed does not match the commitment.',
-  },
-  'entrants-sorted': {
-    pass: 'The list of fans in the draw is in order, with nobody listed twice.',
-    fail: 'The list of fans in the draw is out of order or lists someone twice.',
-  },
-  'entrants-digest': {
-    pass: 'The list of fans is exactly the one the draw was computed on.',
-    fail: 'The list of fans is not the one the draw was computed on.',
-  },
-  'entrants-total': {
-    pass: 'The number of fans in the draw matches the list.',
-    fail: 'The number of fans in the draw does not match the list.',
-  },
-  'receipt-signature': {
-    pass: 'Your join receipt is signed by TicketSlave’s buffer.',
-    fail: 'Your join receipt’s signature does not check out.',
-  },
-  'receipt-event': {
-    pass: 'Your join receipt is for this event.',
-    fail: 'Your join receipt is not for this event.',
-  },
-  'receipt-commitment': {
-    pass: 'The commitment signed into your receipt when you joined is the one the draw used.',
-    fail: 'The draw used another commitment than the one signed into your receipt: the seed was replaced after you joined.',
-  },
-  'receipt-in-draw': {
-    pass: 'You are in the draw.',
-    fail: 'You joined before the close but you are missing from the draw.',
-  },
-  'late-after-on-time': {
-    pass: 'You joined after the close, so you come after everyone in the draw, as promised.',
-    fail: 'You joined after the close, but you were not put after everyone in the draw.',
-  },
-  'expected-number': {
-    pass: 'The number the draw gives you is the number you were given.',
-    fail: 'The number the draw gives you is not the number you were given.',
-  },
-};
-
+/** Each check's verdict in the page's language (the words live in the catalogue: `check.<id>.pass|fail`). */
 export const plainWords = (c: CheckResult): string =>
-  c.status === 'skip' ? `Not checked: ${c.detail}` : WORDS[c.id][c.status];
+  c.status === 'skip' ? t('check.skipped', { detail: c.detail }) : t(`check.${c.id}.${c.status}`);
 
 export interface CheckInput {
   document: unknown;

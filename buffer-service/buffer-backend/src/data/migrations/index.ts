@@ -5,6 +5,7 @@ import { FairnessEtag1700000000004 } from './1700000000004-fairness-etag';
 import { JoinPow1700000000017 } from './1700000000017-join-pow';
 import { EntryPersons1700000000018 } from './1700000000018-entry-persons';
 import { EntriesByFan1700000000027 } from './1700000000027-entries-by-fan';
+import { NumbersByEvent1700000000041 } from './1700000000041-numbers-by-event';
 
 // Migrations of the buffer schema, in order: tables only (the SQL functions are in ../sql).
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -16,4 +17,5 @@ export const migrations: Function[] = [
   JoinPow1700000000017,
   EntryPersons1700000000018,
   EntriesByFan1700000000027,
+  NumbersByEvent1700000000041,
 ];

@@ -1,2 +1,3 @@
 import { defineFrontendConfig } from '@ticketslave/ui/vite';
-export default defineFrontendConfig('purchase', import.meta.dirname);
+// The service worker keeps "My tickets" for the door with no network (src/sw.ts).
+export default defineFrontendConfig('purchase', import.meta.dirname, { serviceWorker: 'src/sw.ts' });

@@ -8,6 +8,25 @@ import {
 } from '@ticketslave/common';
 import { z } from 'zod';
 
+const pem = (kind: string) => z.string().includes(`-----BEGIN ${kind}`, { message: `a PEM ${kind}` });
+
+/**
+ * Apple Wallet passes (docs/operations.md, "Apple Wallet passes"): the Pass Type ID, the team,
+ * the pass certificate Apple issued with its private key, and Apple's WWDR intermediate, all
+ * PEM. Unset, the tickets page offers no pass and the route answers 503.
+ */
+export const WalletSigningConfig = z
+  .object({
+    passTypeIdentifier: z.string().regex(/^pass\.[A-Za-z0-9.-]+$/, 'pass.<reverse domain>'),
+    teamIdentifier: z.string().regex(/^[A-Z0-9]{4,20}$/, "Apple's team id"),
+    organizationName: z.string().min(1).default('TicketSlave'),
+    signerCert: pem('CERTIFICATE'),
+    signerKey: z.string().regex(/-----BEGIN (RSA |ENCRYPTED )?PRIVATE KEY/, 'a PEM private key'),
+    signerKeyPassphrase: z.string().optional(),
+    wwdr: pem('CERTIFICATE'),
+  })
+  .strict();
+
 export const configSchema = z.object({
   ...baseConfigShape,
   PORT: z.coerce.number().int().min(0).max(65535).default(8084),
@@ -29,6 +48,8 @@ export const configSchema = z.object({
    * turn it off, since every simulated fan pays with the same test card (one fingerprint).
    */
   CARD_LIMIT_PER_EVENT: envBool.default(true),
+  /** JSON (WalletSigningConfig): signs Apple Wallet passes. Optional everywhere: no passes without it. */
+  WALLET_PASS_SIGNING: jsonEnv(WalletSigningConfig).optional(),
 });
 export type PurchaseConfig = z.infer<typeof configSchema>;
 

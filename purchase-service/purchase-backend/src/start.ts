@@ -18,7 +18,7 @@ import { publishInventoryChanges } from './domain/inventory-publisher';
 import { TicketCodes } from './domain/ticket-codes';
 import { purchaseApi } from './http/api';
 import { PgOrderLedger } from './data/order-ledger';
-import { eventConsumer, PAYMENT_GROUP, paymentConsumer } from './messaging/consumers';
+import { eventConsumer, PAYMENT_GROUP, paymentConsumer, queueMailConsumer } from './messaging/consumers';
 import { mailSender } from './messaging/mail-sender';
 import { Mailer } from './messaging/mailer';
 import { coalescedOutboxNotify } from './messaging/outbox-notify';
@@ -61,10 +61,11 @@ export async function startPurchaseService(
           admissions,
           codes,
           publicBaseUrl: config.PUBLIC_BASE_URL,
+          wallet: config.WALLET_PASS_SIGNING,
           holds: new PgHoldStore(
             preparedStatements(kit.ds),
             kit.clock,
-            coalescedOutboxNotify(kit.ds, kit.logger),
+            coalescedOutboxNotify(kit.ds, kit.logger, undefined, kit.relay),
           ),
         },
         organisers: { store, tx, ledger: new PgOrderLedger(kit.ds), codes, sessions: kit.sessions },
@@ -83,6 +84,7 @@ export async function startPurchaseService(
           mails,
           concurrentParts('consumers', [
             eventConsumer(kit),
+            queueMailConsumer(kit, () => mails.wake()),
             paymentConsumer(
               kit,
               { codes, clock: kit.clock },

@@ -492,6 +492,25 @@ describe('live ticket codes (issue 20.6): a screenshot does not get in', () => {
     }
   });
 
+  it('refuses an old code of a ticket already checked in as already used (with the first scan), on the door and as 409 on /checkin, and records nothing more', async () => {
+    const o = await paidOrder('used-old-code-fan', [seat('D', 15)]);
+    const [t] = o.tickets as [Ticket];
+    const screenshot = t.at(Date.now() - 5_000);
+    expect((await scan(t.code, 'phone-first')).body).toMatchObject({ verdict: 'admitted' });
+    const old = t.at(Date.now() - 120_000);
+    expect((await scan(old, 'phone-second')).body).toMatchObject({
+      verdict: 'already_used',
+      ticket: { row: 'D', seat: 15 },
+      firstScan: { deviceId: 'phone-first' },
+    });
+    const api = await call(h, 'POST', '/checkin', await as('u-door'), { code: old });
+    expect(api.status).toBe(409);
+    expect(api.body).toMatchObject({ type: 'https://ticketslave.dev/problems/already_checked_in' });
+    // The code shown a moment before the first scan: the same answer.
+    expect((await scan(screenshot)).body).toMatchObject({ verdict: 'already_used' });
+    expect(await scansOf(t.ticket_id)).toBe(1);
+  });
+
   it('when an offline device syncs, each code is judged at the moment it was scanned: live then is admitted, stale then is refused as expired and not recorded', async () => {
     const o = await paidOrder('offline-live-fan', [seat('C', 15), seat('C', 16)]);
     const [t1, t2] = o.tickets as [Ticket, Ticket];

@@ -40,8 +40,8 @@ export interface Harness {
     opts?: { admissionId?: string; role?: 'fan' | 'organiser' | 'admin'; email?: string },
   ): Promise<string>;
   sql<T = Record<string, unknown>>(query: string, params?: unknown[]): Promise<T[]>;
-  /** A second instance on the same database and topics (the caller stops it). */
-  startAnother(): Promise<RunningService>;
+  /** A second instance on the same database and topics, its environment changed by `env` (the caller stops it). */
+  startAnother(env?: Record<string, string>): Promise<RunningService>;
   stop(): Promise<void>;
 }
 
@@ -95,7 +95,8 @@ export async function startHarness(
     bus,
     publish,
     sql,
-    startAnother: () => startPurchaseService(config, { port: 0, clock: opts.clock }),
+    startAnother: (changes = {}) =>
+      startPurchaseService(loadPurchaseConfig({ ...env, ...changes }), { port: 0, clock: opts.clock }),
     publishEvent: async (snap) => {
       await publish('event.published', snap);
       await eventually(

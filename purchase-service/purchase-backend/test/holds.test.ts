@@ -7,8 +7,10 @@ import {
   TOKENS,
   type AppError,
   type Envelope,
-  type Queryable,
+  pgPool,
+  type PreparedStatements,
 } from '@ticketslave/common';
+import type { PoolClient } from 'pg';
 import { PgHoldStore } from '../src/data/hold-store';
 import { holdSeats } from '../src/domain/holds';
 import type { OrderView } from '../src/domain/orders';
@@ -340,17 +342,11 @@ describe('holds in batches (hold_units_batch)', () => {
   const recorded = () => {
     const statements: number[] = [];
     const prepared = preparedStatements(h.svc.kit.ds);
-    const db = {
-      transaction: <T>(fn: (db: Queryable) => Promise<T>) =>
-        prepared.transaction((tx) =>
-          fn({
-            query: (text: string, values?: unknown[]) => {
-              if (/hold_units_batch/.test(text))
-                statements.push((JSON.parse(values![1] as string) as []).length);
-              return tx.query(text, values);
-            },
-          }),
-        ),
+    const db: Pick<PreparedStatements, 'transactionInTwo'> = {
+      transactionInTwo: (first, then) => {
+        if (/hold_units_batch/.test(first)) statements.push(first.match(/"admission":/g)?.length ?? 0);
+        return prepared.transactionInTwo(first, then);
+      },
     };
     return { statements, holds: new PgHoldStore(db, systemClock) };
   };
@@ -471,5 +467,44 @@ describe('holds in batches (hold_units_batch)', () => {
       [snapC.eventId],
     );
     expect(held.map((r) => r.unit_id)).toEqual([seat('A', 1), seat('A', 2), seat('A', 4)]);
+  });
+
+  it('when a batch holds, then its transaction is two round trips: BEGIN with the holds, the messages with COMMIT', async () => {
+    const snapD = snapshot();
+    await h.publishEvent(snapD);
+    const holds = new PgHoldStore(preparedStatements(h.svc.kit.ds), systemClock);
+    // Every query of every pooled connection taken while the hold runs, by connection.
+    const pool = pgPool(h.svc.kit.ds);
+    const connect = pool.connect.bind(pool) as () => Promise<PoolClient>;
+    const sent = new Map<PoolClient, string[]>();
+    // Own properties shadowing the pool's and the clients' methods; deleted afterwards.
+    const patched = new Set<PoolClient>();
+    (pool as { connect: () => Promise<PoolClient> }).connect = async () => {
+      const client = await connect();
+      if (!patched.has(client)) {
+        const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+        patched.add(client);
+        sent.set(client, []);
+        (client as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
+          const q = a[0] as string | { text: string };
+          sent.get(client)!.push((typeof q === 'string' ? q : q.text).replace(/\s+/g, ' ').slice(0, 40));
+          return query(...a);
+        };
+      }
+      return client;
+    };
+    let result;
+    try {
+      result = await hold(holds, snapD.eventId, 'd-one', [seat('A', 1)]);
+    } finally {
+      delete (pool as { connect?: unknown }).connect;
+      for (const client of patched) delete (client as { query?: unknown }).query;
+    }
+    expect(result).toHaveProperty('ok');
+    const trips = [...sent.values()].find((qs) => qs.some((q) => /hold_units_batch/.test(q)));
+    expect(trips).toEqual([
+      expect.stringMatching(/^BEGIN; SELECT hold_units_batch/),
+      expect.stringMatching(/^INSERT INTO outbox/),
+    ]);
   });
 });

@@ -20,6 +20,13 @@ export const configSchema = z.object({
   QUEUE_TICK_MS: z.coerce.number().int().min(20).max(10_000).default(DEFAULT_TICK_MS),
   /** A present fan always gets at least this long to claim a turn, even with a zero away-grace. */
   QUEUE_MIN_CLAIM_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  /**
+   * "E-mail me when I'm nearly there" (issue 20.8): a fan who opted in is mailed once when at
+   * most admitRatePerMinute × this many seconds of fans are ahead (at least 1). The rate is the
+   * queue's ceiling, so the mail comes at least this long before the turn (longer when the
+   * shopping slots, a pause or carts hold the queue back).
+   */
+  QUEUE_NEAR_TURN_LEAD_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
   /** How often an instance refreshes the presence of the sockets it holds (well under the 15 s staleness). */
   QUEUE_PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(10_000).default(5000),
   /**

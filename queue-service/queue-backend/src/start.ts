@@ -53,6 +53,7 @@ export async function startQueueService(
           signer,
           secureCookies: useSecureCookies(config),
           minClaimSeconds,
+          nearTurnLeadSeconds: config.QUEUE_NEAR_TURN_LEAD_SECONDS,
         },
         organisers: { ds, sessions: kit.sessions },
       });
@@ -116,7 +117,11 @@ export async function startQueueService(
             bus,
             logger,
             tickMs: config.QUEUE_TICK_MS,
-            tick: { minClaimSeconds, tickMs: config.QUEUE_TICK_MS },
+            tick: {
+              minClaimSeconds,
+              tickMs: config.QUEUE_TICK_MS,
+              nearTurnLeadSeconds: config.QUEUE_NEAR_TURN_LEAD_SECONDS,
+            },
           }),
         ],
         beforeJson: (app) => mountJwks(app, 'queue', signer.publicJwks),

@@ -1,8 +1,8 @@
 import {
-  enqueueMessages,
+  enqueueMessagesSql,
   KeyedBatcher,
   lockKeySql,
-  queryOne,
+  sqlLiteral,
   type Clock,
   type OutgoingMessage,
   type PreparedStatements,
@@ -86,13 +86,16 @@ const BatchAnswer = z.array(
 );
 
 /**
- * The lock keys come from the registry (libs/common locks.ts): the event's, and one per
- * fan of the batch from the same JSON the function reads.
+ * The batch's statement, its values inlined (it is sent with BEGIN as one simple query, see
+ * `run`). The lock keys come from the registry (libs/common locks.ts): the event's, and one
+ * per fan of the batch from the same JSON the function reads.
  */
-const HOLD_BATCH_SQL = `SELECT hold_units_batch($1::uuid, $2::jsonb, $3::timestamptz, $4::text[],
-  ${lockKeySql('purchase.event', '$1::uuid::text')},
-  ARRAY(SELECT ${lockKeySql('purchase.fan', '$1::uuid::text', "h.hold ->> 'user'")}
-        FROM jsonb_array_elements($2::jsonb) AS h(hold))) AS r`;
+const holdBatchSql = (eventId: string, holds: string, now: Date, selling: readonly string[]) =>
+  `SELECT hold_units_batch(p.e, p.h, ${sqlLiteral(now)}::timestamptz, ${sqlLiteral(selling)}::text[],
+  ${lockKeySql('purchase.event', 'p.e::text')},
+  ARRAY(SELECT ${lockKeySql('purchase.fan', 'p.e::text', "x.hold ->> 'user'")}
+        FROM jsonb_array_elements(p.h) AS x(hold))) AS r
+  FROM (SELECT ${sqlLiteral(eventId)}::uuid AS e, ${sqlLiteral(holds)}::jsonb AS h) p`;
 
 type Outcome = OrderWithItems | { refused: Refusal };
 interface Pending {
@@ -127,7 +130,7 @@ export class PgHoldStore implements HoldStore {
    *   without NOTIFY (which serialises commits server-wide), so this wakes the outbox relay.
    */
   constructor(
-    private readonly db: Pick<PreparedStatements, 'transaction'>,
+    private readonly db: Pick<PreparedStatements, 'transactionInTwo'>,
     private readonly clock: Clock,
     private readonly afterCommit: () => void = () => undefined,
   ) {}
@@ -168,21 +171,25 @@ export class PgHoldStore implements HoldStore {
     }
   }
 
+  /**
+   * One batch, one transaction in two round trips: `BEGIN` with the hold statement, the
+   * outbox rows with `COMMIT` (four round trips as separate statements: BEGIN, the holds,
+   * the messages, COMMIT).
+   */
   private async run(eventId: string, batch: Pending[]): Promise<Outcome[]> {
-    const outcomes = await this.db.transaction(async (db) => {
-      const row = await queryOne<{ r: unknown }>(db, HOLD_BATCH_SQL, [
-        eventId,
-        JSON.stringify(batch.map((p) => p.input)),
-        this.clock.now(),
-        SELLING_STATUSES,
-      ]);
-      const answers = BatchAnswer.parse(row?.r);
+    const first = holdBatchSql(
+      eventId,
+      JSON.stringify(batch.map((p) => p.input)),
+      this.clock.now(),
+      SELLING_STATUSES,
+    );
+    const outcomes = await this.db.transactionInTwo(first, (rows) => {
+      const answers = BatchAnswer.parse(rows[0]?.r);
       if (answers.length !== batch.length)
         throw new Error(`hold_units_batch answered ${answers.length} holds of ${batch.length}`);
       const outcomes = answers.map((a): Outcome => ('refused' in a ? a : held(a)));
       const messages = outcomes.flatMap((o, i) => ('refused' in o ? [] : batch[i]!.announce(o)));
-      await enqueueMessages(db, messages, { notify: false });
-      return outcomes;
+      return { last: enqueueMessagesSql(messages, { notify: false }), result: outcomes };
     });
     if (outcomes.some((o) => !('refused' in o))) this.afterCommit();
     return outcomes;

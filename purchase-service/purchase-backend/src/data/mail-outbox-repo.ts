@@ -1,17 +1,20 @@
-import { queryRows, type Queryable } from '@ticketslave/common';
-
-/** A mail to send: an order's confirmation, the news of one of its refunds, or of its event's cancellation. */
-export interface DueMail {
-  mailId: string;
-  kind: 'confirmation' | 'refund' | 'cancellation';
-  orderId: string;
-  refundId: string | null;
-  attempts: number;
-}
+import { queryOne, queryRows, type Payload, type Queryable } from '@ticketslave/common';
 
 /**
- * `mail_outbox`: confirmations (one per order), refund mails (one per refund) and cancellation
- * mails (one per order), see messaging/mail-sender.
+ * A mail to send: an order's confirmation, the news of one of its refunds, or of its event's
+ * cancellation (`order` set), or a place in the queue near its turn (`place` set).
+ */
+export type DueMail = {
+  mailId: string;
+  attempts: number;
+} & (
+  | { kind: 'confirmation' | 'refund' | 'cancellation'; orderId: string; refundId: string | null }
+  | { kind: 'turn_near'; place: { eventId: string; userId: string; email: string; ahead: number } }
+);
+
+/**
+ * `mail_outbox`: confirmations (one per order), refund mails (one per refund), cancellation
+ * mails (one per order) and "your turn is near" (one per place in a queue), see messaging/mail-sender.
  */
 export class PgMailOutbox {
   constructor(private readonly db: Queryable) {}
@@ -56,6 +59,28 @@ export class PgMailOutbox {
   }
 
   /**
+   * In the transaction that records `queue.turn_near` as processed: one mail per (event, fan),
+   * however often the fact arrives.
+   */
+  async queueTurnNear(p: Payload<'queue.turn_near'>): Promise<void> {
+    await this.db.query(
+      `INSERT INTO mail_outbox (kind, event_id, user_id, email, ahead) VALUES ('turn_near', $1, $2, $3, $4)
+       ON CONFLICT DO NOTHING`,
+      [p.eventId, p.userId, p.email, p.ahead],
+    );
+  }
+
+  /** Whether the fan already has an order for the event: admitted, so "your turn is near" is stale. */
+  async hasOrdered(eventId: string, userId: string): Promise<boolean> {
+    return (
+      (await queryOne(this.db, `SELECT 1 FROM orders WHERE event_id = $1 AND user_id = $2 LIMIT 1`, [
+        eventId,
+        userId,
+      ])) !== undefined
+    );
+  }
+
+  /**
    * Claims up to `limit` due mails for `leaseSeconds` (SKIP LOCKED: instances share them;
    * a claim neither sent nor failed by then is due again), counting the attempt.
    */
@@ -63,8 +88,12 @@ export class PgMailOutbox {
     const rows = await queryRows<{
       mail_id: string;
       kind: DueMail['kind'];
-      order_id: string;
+      order_id: string | null;
       refund_id: string | null;
+      event_id: string | null;
+      user_id: string | null;
+      email: string | null;
+      ahead: number | null;
       attempts: number;
     }>(
       this.db,
@@ -72,16 +101,25 @@ export class PgMailOutbox {
        WHERE mail_id IN (
          SELECT mail_id FROM mail_outbox WHERE sent_at IS NULL AND next_at <= now()
          ORDER BY next_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING mail_id, kind, order_id, refund_id, attempts`,
+       RETURNING mail_id, kind, order_id, refund_id, event_id, user_id, email, ahead, attempts`,
       [limit, leaseSeconds],
     );
-    return rows.map((r) => ({
-      mailId: r.mail_id,
-      kind: r.kind,
-      orderId: r.order_id,
-      refundId: r.refund_id,
-      attempts: r.attempts,
-    }));
+    return rows.map((r): DueMail =>
+      r.kind === 'turn_near'
+        ? {
+            mailId: r.mail_id,
+            attempts: r.attempts,
+            kind: r.kind,
+            place: { eventId: r.event_id!, userId: r.user_id!, email: r.email!, ahead: r.ahead! },
+          }
+        : {
+            mailId: r.mail_id,
+            attempts: r.attempts,
+            kind: r.kind,
+            orderId: r.order_id!,
+            refundId: r.refund_id,
+          },
+    );
   }
 
   async markSent(mailId: string): Promise<void> {

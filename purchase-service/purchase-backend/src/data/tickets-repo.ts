@@ -87,7 +87,7 @@ export class PgTicketStore implements TicketStore {
     }));
   }
 
-  async ofUser(userId: string): Promise<UserTicket[]> {
+  async ofUser(userId: string, ticketId?: string): Promise<UserTicket[]> {
     const rows = await queryRows<{
       ticket_id: string;
       order_id: string;
@@ -106,13 +106,20 @@ export class PgTicketStore implements TicketStore {
       code: string;
       code_key: string;
       static_codes: boolean;
+      time_zone: string;
+      doors_at: Date | null;
+      price_minor: number;
+      currency: string;
     }>(
       this.db,
-      `SELECT t.*, e.title, e.venue, e.starts_at, e.categories, e.code_key, e.static_codes, i.category_id, i.section, i.row_label, i.seat
+      `SELECT t.*, e.title, e.venue, e.starts_at, e.categories, e.code_key, e.static_codes, e.time_zone, e.doors_at,
+              i.category_id, i.section, i.row_label, i.seat, i.price_minor, o.currency
        FROM tickets t JOIN events e USING (event_id)
        JOIN order_items i ON i.order_id = t.order_id AND i.unit_id = t.unit_id
-       WHERE t.user_id = $1 ORDER BY e.starts_at, t.unit_id LIMIT 200`,
-      [userId],
+       JOIN orders o ON o.order_id = t.order_id
+       WHERE t.user_id = $1 AND ($2::uuid IS NULL OR t.ticket_id = $2)
+       ORDER BY e.starts_at, t.unit_id LIMIT 200`,
+      [userId, ticketId ?? null],
     );
     return rows.map((r) => ({
       ticketId: r.ticket_id,
@@ -131,6 +138,10 @@ export class PgTicketStore implements TicketStore {
       code: r.code,
       codeKey: r.code_key,
       staticCodes: r.static_codes,
+      timeZone: r.time_zone,
+      doorsAt: r.doors_at ? new Date(r.doors_at) : null,
+      priceMinor: r.price_minor,
+      currency: r.currency.trim(),
     }));
   }
 

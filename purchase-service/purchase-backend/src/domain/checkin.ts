@@ -11,8 +11,9 @@ import type { CodeRefusal, CodeSettingsSource, TicketCodes } from './ticket-code
 /**
  * What the door app shows for a scan. `conflict`: a device admitted the ticket while
  * offline, but another scan of it came first (first scan wins); `already_used`: an online
- * scan of a ticket that was admitted before; `expired`: a live code whose 30-s window is past
- * (a screenshot), or a static code where the organiser allows none.
+ * scan of a ticket that was admitted before (also for an old code of it); `expired`: a live
+ * code whose 30-s window is past (a screenshot), or a static code where the organiser allows
+ * none, of a ticket nobody has used.
  */
 export type Verdict =
   'admitted' | 'already_used' | 'conflict' | 'void' | 'wrong_event' | 'not_found' | 'invalid' | 'expired';
@@ -112,16 +113,21 @@ export interface ScanInput {
   ticketId?: string;
 }
 
-/** Which ticket a code (live at `at`) or a typed ticket id names, or why the code admits nobody. */
+/**
+ * Which ticket a code (live at `at`) or a typed ticket id names, or why the code admits
+ * nobody. An authentic code past its window still names its ticket (`stale`): a used
+ * ticket's old code is then refused as used, which tells the door more than "expired".
+ */
 async function ticketOf(
   codes: TicketCodes,
   events: CodeSettingsSource,
   input: { code?: string; ticketId?: string },
   at: Date,
-): Promise<{ ticketId: string; eventId?: string } | CodeRefusal> {
+): Promise<{ ticketId: string; eventId?: string; stale?: true } | CodeRefusal> {
   if (input.code) {
     const r = await codes.check(input.code, at, events);
-    return 'refusal' in r ? r.refusal : r.claims;
+    if (!('refusal' in r)) return r.claims;
+    return r.refusal === 'expired' && r.claims ? { ...r.claims, stale: true } : r.refusal;
   }
   if (input.ticketId) return { ticketId: input.ticketId };
   throw new InputError('Send a ticket code or a ticket id.', [
@@ -146,7 +152,7 @@ export async function scanOnline(
   // the answer: the door app counts from its own list, and counting 50,000 tickets per
   // scan would cost more than the scan.
   const claims = await ticketOf(codes, db.store.events, input, clock.now());
-  if (typeof claims !== 'string' && (!claims.eventId || claims.eventId === eventId)) {
+  if (typeof claims !== 'string' && !claims.stale && (!claims.eventId || claims.eventId === eventId)) {
     // The usual case, a valid ticket at its first scan, is one statement; anything else
     // (and every refusal) is decided below, under the ticket's lock, with its reason.
     const now = clock.now();
@@ -187,6 +193,8 @@ export async function scanOnline(
       const first = await s.checkins.firstScan(t.ticketId);
       return answer('already_used', t, first ?? { deviceId: 'unknown', scannedAt: t.checkedInAt });
     }
+    // An old screenshot of a ticket nobody has used yet: the fan opens their ticket.
+    if (claims.stale) return answer('expired');
     const now = clock.now();
     await s.checkins.record({
       scanId,
@@ -246,6 +254,7 @@ export async function syncScans(
           // Checked at the moment of the scan: a code live then was live for the device.
           const claims = await ticketOf(codes, s.events, { code: scan.code }, scan.scannedAt);
           if (typeof claims === 'string') return answer(claims);
+          if (claims.stale) return answer('expired');
           if (claims.ticketId !== scan.ticketId) return answer('invalid');
         }
         const t = await s.checkins.lock(scan.ticketId);

@@ -206,7 +206,8 @@ export interface TicketStore {
   void(where: { orderId: string; unitIds?: string[] } | { eventId: string }): Promise<string[]>;
   /** An order's tickets with their prices, in unit order. */
   ofOrder(orderId: string): Promise<OrderTicket[]>;
-  ofUser(userId: string): Promise<UserTicket[]>;
+  /** A fan's tickets (at most 200) in the order of their events; with `ticketId`, that one if it is theirs. */
+  ofUser(userId: string, ticketId?: string): Promise<UserTicket[]>;
   /** The codes of an order's valid tickets. */
   codesOf(orderId: string): Promise<{ unitId: string; code: string }[]>;
 }
@@ -244,6 +245,12 @@ export interface UserTicket {
   codeKey: string;
   /** Whether the organiser accepts a static, printable code at the door. */
   staticCodes: boolean;
+  /** The venue's time zone (IANA), in which a ticket shows the date. */
+  timeZone: string;
+  doorsAt: Date | null;
+  /** What the fan paid for this ticket, in the order's currency. */
+  priceMinor: number;
+  currency: string;
 }
 
 /** Organisations and their members, as feed announces them (organisation.updated). */

@@ -30,7 +30,21 @@ export async function issueTickets(s: PurchaseStore, issuer: TicketIssuer, order
 }
 
 /** A ticket as its fan sees it (the API's answer). */
-export interface TicketView extends Omit<UserTicket, 'startsAt' | 'checkedInAt' | 'codeKey' | 'staticCodes'> {
+export type TicketView = Pick<
+  UserTicket,
+  | 'ticketId'
+  | 'orderId'
+  | 'eventId'
+  | 'eventTitle'
+  | 'venue'
+  | 'unitId'
+  | 'categoryName'
+  | 'section'
+  | 'row'
+  | 'seat'
+  | 'status'
+  | 'code'
+> & {
   startsAt: string;
   checkedInAt: string | null;
   /** The ticket's TOTP secret (base32): the page makes the live code from it; null once void. */
@@ -39,7 +53,7 @@ export interface TicketView extends Omit<UserTicket, 'startsAt' | 'checkedInAt' 
   staticCode: boolean;
   /** The static code as a QR image, only where it is accepted (for printing). */
   qr: string | null;
-}
+};
 
 /**
  * A fan's tickets (at most 200), in the order of their events. Each carries its own TOTP
@@ -48,21 +62,44 @@ export interface TicketView extends Omit<UserTicket, 'startsAt' | 'checkedInAt' 
  */
 export async function ticketsOf(s: PurchaseStore, userId: string): Promise<TicketView[]> {
   return Promise.all(
-    (await s.tickets.ofUser(userId)).map(async ({ codeKey, staticCodes, ...t }) => {
+    (await s.tickets.ofUser(userId)).map(async (t) => {
       const valid = t.status === 'valid';
       return {
-        ...t,
+        ticketId: t.ticketId,
+        orderId: t.orderId,
+        eventId: t.eventId,
+        eventTitle: t.eventTitle,
+        venue: t.venue,
+        unitId: t.unitId,
+        categoryName: t.categoryName,
+        section: t.section,
+        row: t.row,
+        seat: t.seat,
+        status: t.status,
+        code: t.code,
         startsAt: t.startsAt.toISOString(),
         checkedInAt: t.checkedInAt ? t.checkedInAt.toISOString() : null,
-        secret: valid ? ticketSecret(codeKey, t.ticketId) : null,
-        staticCode: staticCodes,
+        secret: valid ? ticketSecret(t.codeKey, t.ticketId) : null,
+        staticCode: t.staticCodes,
         qr:
-          valid && staticCodes
+          valid && t.staticCodes
             ? await QRCode.toDataURL(t.code, { errorCorrectionLevel: 'M', margin: 1, width: 320 })
             : null,
       };
     }),
   );
+}
+
+/**
+ * One of the fan's own valid tickets, for something they keep (the PDF, the Wallet pass):
+ * anyone else's ticket is as unknown as a ticket that does not exist.
+ */
+export async function keptTicket(s: PurchaseStore, userId: string, ticketId: string): Promise<UserTicket> {
+  const [t] = await s.tickets.ofUser(userId, ticketId);
+  if (!t) throw new NotFoundError('No such ticket.', 'ticket_not_found');
+  if (t.status !== 'valid')
+    throw new GoneError('This ticket was voided (refund or cancellation).', 'ticket_void');
+  return t;
 }
 
 export interface CheckInResult {

@@ -1,21 +1,32 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { z } from 'zod';
 import {
   clientIp,
   rateLimit,
+  rateLimits,
   sessionGuard,
   sessionOf,
   type Clock,
   type TokenVerifier,
 } from '@ticketslave/common';
 import { eventCalendar } from '../domain/calendar';
-import { checkIn, ticketsOf } from '../domain/tickets';
+import { checkIn, keptTicket, ticketsOf } from '../domain/tickets';
+import { ticketPdf } from '../domain/ticket-pdf';
+import { ticketRef } from '../domain/ticket-text';
+import { walletPass, type WalletSigning } from '../domain/wallet-pass';
 import { holdSeats, purchaseWindow, releaseHold, type HoldStore } from '../domain/holds';
 import { ordersOf } from '../domain/orders';
 import type { PurchaseStore, Transact } from '../domain/ports';
 import { seatMap } from '../domain/seatmap';
 import type { TicketCodes } from '../domain/ticket-codes';
-import { noContent, NotFoundError, textBody, type ApiRouter } from '@ticketslave/common';
+import {
+  fileBody,
+  noContent,
+  NotFoundError,
+  UnavailableError,
+  textBody,
+  type ApiRouter,
+} from '@ticketslave/common';
 import { admittedFan } from './admission';
 import { CheckIn, Order, SeatMap, Ticket } from './views';
 
@@ -28,12 +39,15 @@ export interface RouteDeps {
   admissions: TokenVerifier;
   codes: TicketCodes;
   holds: HoldStore;
-  /** Where fans reach us (links in calendar files). */
+  /** Where fans reach us (links in calendar files, PDFs and passes). */
   publicBaseUrl: string;
+  /** Signs Apple Wallet passes; unset, there are none. */
+  wallet?: WalletSigning;
 }
 
 const EventParams = z.object({ id: z.uuid() });
 const OrderParams = z.object({ id: z.uuid() });
+const TicketParams = z.object({ id: z.uuid() });
 const UnitId = z.string().min(3).max(200);
 const Places = z
   .object({ categoryId: z.string().min(1).max(40), quantity: z.number().int().min(1).max(50) })
@@ -53,14 +67,19 @@ export const HoldBody = z.union([
     .strict(),
 ]);
 
+const sessionSub = (req: Request) => (req.res?.locals.session as { sub?: string } | undefined)?.sub;
 const perUser = (name: string, capacity: number, refillPerSecond: number): RequestHandler =>
-  rateLimit({
-    name,
-    capacity,
-    refillPerSecond,
-    key: (req) => (req.res?.locals.session as { sub?: string } | undefined)?.sub,
-  });
-const perIp = rateLimit({ name: 'hold-ip', capacity: 2000, refillPerSecond: 500, key: clientIp });
+  rateLimit({ name, capacity, refillPerSecond, key: sessionSub });
+/**
+ * A hold's limits, per address and per fan, in one take (one round trip, not two). The
+ * session is read first without failing (`optional`), so a request without a valid session
+ * still spends its address's token before the fan guard refuses it; when either bucket is
+ * empty the request is refused and neither loses a token.
+ */
+const holdLimits = rateLimits([
+  { name: 'hold-ip', capacity: 2000, refillPerSecond: 500, key: clientIp },
+  { name: 'hold-user', capacity: 10, refillPerSecond: 1, key: sessionSub },
+]);
 
 export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
   const fan = sessionGuard(d.sessions);
@@ -109,7 +128,7 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
       errors: [403, 404, 409],
       status: 201,
       auth: 'admission',
-      before: [perIp, fan, perUser('hold-user', 10, 1)],
+      before: [sessionGuard(d.sessions, { optional: true }), holdLimits, fan],
     },
     async ({ params, body, req, res }) => {
       const { session, admission } = await admittedFan(d.admissions, req, res, params.id);
@@ -191,14 +210,73 @@ export function registerRoutes(api: ApiRouter, d: RouteDeps): void {
       path: '/tickets',
       summary: 'My tickets, each with the secret its live QR code rotates with',
       // serverTime: the page corrects its clock by it, so the code's window is the door's.
-      response: z.object({ tickets: z.array(Ticket), serverTime: z.string() }),
+      response: z.object({
+        tickets: z.array(Ticket),
+        serverTime: z.string(),
+        /** Whether `GET /tickets/:id.pkpass` gives Apple Wallet passes here (the operator configured signing). */
+        walletPasses: z.boolean(),
+      }),
       auth: 'session',
       before: [fan],
     },
     async ({ res }) => ({
       tickets: await ticketsOf(d.store, sessionOf(res).sub),
       serverTime: d.clock.now().toISOString(),
+      walletPasses: d.wallet !== undefined,
     }),
+  );
+  // A function: the OpenAPI build declares these routes with unwired dependencies.
+  const ticketsUrl = () => new URL('/purchase/tickets', d.publicBaseUrl).href;
+  api.route(
+    {
+      method: 'get',
+      path: '/tickets/:id.pdf',
+      summary:
+        'One of my tickets as a PDF: a scannable code only where the organiser accepts printed codes, else how to show the live one',
+      params: TicketParams,
+      response: fileBody('application/pdf', 'One A4 page'),
+      errors: [404, 410],
+      auth: 'session',
+      before: [fan, perUser('ticket-file-user', 20, 1)],
+    },
+    async ({ params, res }) => {
+      const ticket = await keptTicket(d.store, sessionOf(res).sub, params.id);
+      res
+        .set({
+          'Content-Type': 'application/pdf',
+          'Content-Disposition': `attachment; filename="ticket-${ticketRef(ticket.ticketId)}.pdf"`,
+          'Cache-Control': 'private, no-store',
+        })
+        .send(await ticketPdf(ticket, ticketsUrl()));
+      return '';
+    },
+  );
+  api.route(
+    {
+      method: 'get',
+      path: '/tickets/:id.pkpass',
+      summary:
+        'One of my tickets as an Apple Wallet pass: the static code only where the organiser accepts printed codes, else no barcode',
+      params: TicketParams,
+      response: fileBody('application/vnd.apple.pkpass', 'A signed .pkpass (zip)'),
+      errors: [404, 410, 503],
+      auth: 'session',
+      before: [fan, perUser('ticket-file-user', 20, 1)],
+    },
+    async ({ params, res }) => {
+      const wallet = d.wallet;
+      if (!wallet)
+        throw new UnavailableError('Apple Wallet passes are not set up here.', 'wallet_unavailable');
+      const ticket = await keptTicket(d.store, sessionOf(res).sub, params.id);
+      res
+        .set({
+          'Content-Type': 'application/vnd.apple.pkpass',
+          'Content-Disposition': `attachment; filename="ticket-${ticketRef(ticket.ticketId)}.pkpass"`,
+          'Cache-Control': 'private, no-store',
+        })
+        .send(walletPass(ticket, wallet, ticketsUrl()));
+      return '';
+    },
   );
   api.route(
     {

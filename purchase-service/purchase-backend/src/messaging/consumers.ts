@@ -10,6 +10,7 @@ import { onPaymentDisputed, onPaymentRefunded, onRefundFailed } from '../domain/
 import type { TicketIssuer } from '../domain/tickets';
 import type { PurchaseConfig } from '../config';
 import { purchaseStore } from '../data/purchase-store';
+import { PgMailOutbox } from '../data/mail-outbox-repo';
 
 type Kit = ServiceKit<PurchaseConfig>;
 
@@ -109,6 +110,28 @@ export function paymentConsumer(
         // Tickets issued, or a refund or dispute settled: a mail is queued.
         if (paid || m.envelope.type === 'payment.refunded' || m.envelope.type === 'payment.disputed')
           onPaid();
+      },
+    }),
+  );
+}
+
+/**
+ * The queue's news that an opted-in fan's turn is near: a row in the mail outbox (one per
+ * place, the outbox's unique index), sent after the commit like every fan's mail. `onMail`
+ * wakes the sender.
+ */
+export function queueMailConsumer(kit: Kit, onMail: () => void): Part {
+  const group = 'purchase.queue-mails';
+  return consumerPart(group, () =>
+    kit.bus.subscribe({
+      groupId: group,
+      topics: ['queue.turn_near'],
+      fromBeginning: true,
+      handler: async (m) => {
+        const fresh = await processOnce(kit.ds, group, m.envelope.id, (em) =>
+          new PgMailOutbox(em).queueTurnNear(m.envelope.payload as Payload<'queue.turn_near'>),
+        );
+        if (fresh) onMail();
       },
     }),
   );

@@ -1,6 +1,9 @@
 import type { OrderView } from '../domain/orders';
 import type { OrderItem, Refund, SaleEvent } from '../domain/ports';
 import { formatMoney } from '../domain/money';
+import { eventWhen, ticketRef } from '../domain/ticket-text';
+
+export { eventWhen, ticketRef };
 
 /**
  * What a fan's e-mail says, once: the HTML part and the text part are both rendered from
@@ -20,6 +23,8 @@ export interface FanMail {
   button: { label: string; url: string };
   /** Small print under the button. */
   notes: string[];
+  /** Why the fan gets this mail, under the card; by default "about your order" with a link to the tickets. */
+  footer?: { text: string; link: { label: string; url: string } };
 }
 
 export interface RenderedMail {
@@ -30,27 +35,6 @@ export interface RenderedMail {
 
 /** The event as a mail names it; undefined when purchase no longer has it (then the order's title is used). */
 export type MailEvent = Pick<SaleEvent, 'title' | 'venue' | 'startsAt' | 'timeZone' | 'categories'>;
-
-/**
- * A ticket's short reference for people: the first 8 characters of its id, uppercased.
- * The organiser's order search finds the ticket by it; the QR code is what gets scanned.
- */
-export const ticketRef = (ticketId: string): string => ticketId.replace(/-/g, '').slice(0, 8).toUpperCase();
-
-/** When the event starts, in the venue's time zone, with the zone shown: "Saturday 9 January 2027 at 20:00 CET (Europe/Berlin)". */
-export function eventWhen(startsAt: Date, timeZone: string): string {
-  const local = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    weekday: 'long',
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZoneName: 'short',
-  }).format(startsAt);
-  return timeZone === 'UTC' ? local : `${local} (${timeZone})`;
-}
 
 /** What a seat or a general-admission place is called: "Main, row E, seat 1", "Standing (general admission)". */
 export function lineName(item: OrderItem, event: MailEvent | undefined): string {
@@ -181,6 +165,42 @@ export function cancellationMail(a: {
   };
 }
 
+/**
+ * "Your turn is near" (issue 20.8): the fan ticked "E-mail me when I'm nearly there" on the
+ * queue page and the queue now has at most the event's threshold of fans ahead of them.
+ */
+export function turnNearMail(a: { event: MailEvent; ahead: number; queueUrl: string }): FanMail {
+  const title = a.event.title;
+  const ahead =
+    a.ahead === 0
+      ? 'You are next in the queue'
+      : `About ${new Intl.NumberFormat('en').format(a.ahead)} ${a.ahead === 1 ? 'fan is' : 'fans are'} ahead of you in the queue`;
+  return {
+    subject: `Your turn is near: ${title}`,
+    preheader: `${ahead}. Go back to the queue page now.`,
+    heading: 'Your turn is near',
+    paragraphs: [
+      `${ahead} for ${title}. Go back to the queue page now: when your number comes up, you have only a short time to claim your turn.`,
+      'Keep the page open: it takes you to the tickets the moment your turn comes.',
+    ],
+    event: {
+      title,
+      when: eventWhen(a.event.startsAt, a.event.timeZone),
+      venue: a.event.venue || null,
+    },
+    lines: null,
+    total: null,
+    button: { label: 'Back to the queue', url: a.queueUrl },
+    notes: [
+      'You get this e-mail once, because you ticked "E-mail me when I\'m nearly there" on the queue page. It comes only for queues where you tick that box: leave it unticked, or untick it before your turn is near, and none is sent.',
+    ],
+    footer: {
+      text: 'Sent by TicketSlave because you asked to hear when your turn is near.',
+      link: { label: 'Your place in the queue', url: a.queueUrl },
+    },
+  };
+}
+
 export function renderMail(m: FanMail): RenderedMail {
   return { subject: m.subject, text: renderText(m), html: renderHtml(m) };
 }
@@ -199,6 +219,7 @@ export function renderText(m: FanMail): string {
   if (m.total) out.push(`${m.total.label}: ${m.total.amount}`, '');
   out.push(`${m.button.label}: ${m.button.url}`);
   for (const n of m.notes) out.push('', n);
+  if (m.footer) out.push('', '--', m.footer.text);
   return `${out.join('\n')}\n`;
 }
 
@@ -276,7 +297,7 @@ ${lines}
 ${m.notes.map((n) => `<p style="margin:0 0 8px;${FONT};font-size:13px;line-height:19px;color:${MUTED}">${e(n)}</p>`).join('\n')}
 </td></tr>
 </table>
-<p style="margin:16px 0 0;${FONT};font-size:12px;color:#8a90a0">Sent by TicketSlave about your order. <a href="${e(m.button.url)}" style="color:#8a90a0">Your tickets</a></p>
+<p style="margin:16px 0 0;${FONT};font-size:12px;color:#8a90a0">${e(m.footer?.text ?? 'Sent by TicketSlave about your order.')} <a href="${e(m.footer?.link.url ?? m.button.url)}" style="color:#8a90a0">${e(m.footer?.link.label ?? 'Your tickets')}</a></p>
 </td></tr></table>
 </body></html>
 `;

@@ -1,10 +1,10 @@
 import type { Logger, Part } from '@ticketslave/common';
 import type { DataSource } from 'typeorm';
-import { PgMailOutbox } from '../data/mail-outbox-repo';
+import { PgMailOutbox, type DueMail } from '../data/mail-outbox-repo';
 import { purchaseStore } from '../data/purchase-store';
 import { ordersOf } from '../domain/orders';
 import type { PurchaseStore } from '../domain/ports';
-import { cancellationMail, confirmationMail, refundMail } from './mail-content';
+import { cancellationMail, confirmationMail, refundMail, turnNearMail } from './mail-content';
 import type { Mailer } from './mailer';
 import { periodic } from './periodic';
 
@@ -20,28 +20,34 @@ export const retryDelaySeconds = (attempts: number): number => Math.min(3600, 5 
 
 /**
  * Sends the mails written to `mail_outbox` by the transaction that issued the tickets
- * (confirmation), settled a refund or dispute (refund) or cancelled a paid order's event (cancellation). Rows are claimed with SKIP LOCKED and a lease, so several purchase
- * instances share the work and a crashed one's claims come back; a failed send is
- * retried with backoff. At least once: a crash between sending and marking sends again.
+ * (confirmation), settled a refund or dispute (refund) or cancelled a paid order's event
+ * (cancellation), or by the consumer of `queue.turn_near` (a fan's turn is near). Rows are
+ * claimed with SKIP LOCKED and a lease, so several purchase instances share the work and a
+ * crashed one's claims come back; a failed send is retried with backoff. At least once: a crash between sending and marking sends again.
  * Returns how many mails it claimed.
  */
 export async function sendDueMails(ds: DataSource, mailer: Mailer, logger: Logger): Promise<number> {
   const outbox = new PgMailOutbox(ds);
   const due = await outbox.claimDue(BATCH, LEASE_SECONDS);
   await Promise.all(
-    due.map(async ({ mailId, kind, orderId, refundId, attempts }) => {
+    due.map(async (mail) => {
+      const { mailId, kind, attempts } = mail;
       try {
         if (mailer.enabled) {
-          if (kind === 'refund') await sendRefund(purchaseStore(ds), mailer, orderId, refundId!);
-          else if (kind === 'cancellation') await sendCancellation(purchaseStore(ds), mailer, orderId);
-          else await sendConfirmation(purchaseStore(ds), mailer, orderId);
+          if (mail.kind === 'turn_near') await sendTurnNear(purchaseStore(ds), outbox, mailer, mail.place);
+          else if (mail.kind === 'refund')
+            await sendRefund(purchaseStore(ds), mailer, mail.orderId, mail.refundId!);
+          else if (mail.kind === 'cancellation')
+            await sendCancellation(purchaseStore(ds), mailer, mail.orderId);
+          else await sendConfirmation(purchaseStore(ds), mailer, mail.orderId);
         }
         await outbox.markSent(mailId);
       } catch (err) {
         const retryIn = retryDelaySeconds(attempts);
         await outbox.markFailed(mailId, retryIn, String((err as Error)?.message ?? err));
         const log = attempts >= ALERT_AFTER_ATTEMPTS ? logger.error.bind(logger) : logger.warn.bind(logger);
-        log({ err, orderId, kind, attempts, retryIn }, `${kind} e-mail failed; will try again`);
+        const about = mail.kind === 'turn_near' ? { eventId: mail.place.eventId } : { orderId: mail.orderId };
+        log({ err, ...about, kind, attempts, retryIn }, `${kind} e-mail failed; will try again`);
       }
     }),
   );
@@ -87,6 +93,26 @@ async function sendRefund(
         })
       : refundMail({ order: view, event, refund, tickets, ticketsUrl: mailer.ticketsUrl });
   await mailer.send(order.email, mail);
+}
+
+/**
+ * The queue found an opted-in fan near their turn. Not sent when the fan has ordered for the
+ * event meanwhile (they were admitted: the mail would only confuse) or the event is gone or
+ * cancelled; the row is then simply done.
+ */
+async function sendTurnNear(
+  s: PurchaseStore,
+  outbox: PgMailOutbox,
+  mailer: Mailer,
+  place: Extract<DueMail, { kind: 'turn_near' }>['place'],
+): Promise<void> {
+  const event = await s.events.get(place.eventId);
+  if (!event || event.status === 'cancelled') return;
+  if (await outbox.hasOrdered(place.eventId, place.userId)) return;
+  await mailer.send(
+    place.email,
+    turnNearMail({ event, ahead: place.ahead, queueUrl: mailer.queueUrl(place.eventId) }),
+  );
 }
 
 /** A paid order's event was cancelled: its tickets are void, payment refunds what is left. */

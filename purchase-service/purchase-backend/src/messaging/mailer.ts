@@ -27,6 +27,13 @@ export class Mailer {
     return new URL('/purchase/tickets', this.publicBaseUrl).toString();
   }
 
+  /** Where "your turn is near" sends the fan: their place in the event's queue. */
+  queueUrl(eventId: string): string {
+    const url = new URL('/queue/', this.publicBaseUrl);
+    url.searchParams.set('event', eventId);
+    return url.toString();
+  }
+
   close(): void {
     this.transport?.close();
   }

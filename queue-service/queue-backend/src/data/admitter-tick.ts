@@ -5,11 +5,13 @@ import {
   claimSeconds,
   FIRST_HOLD_SECONDS,
   measuredRate,
+  nearTurnAhead,
   PRESENCE_STALE_SECONDS,
   refill,
   saleHasStarted,
 } from '../domain/admission-rules';
 import { notifyFans, type FanSignal } from './fan-signals-sql';
+import { markNearTurnMails } from './near-turn-store';
 
 /**
  * A gap between two ticks longer than this (or than four tick intervals) is an outage of
@@ -44,6 +46,8 @@ export interface TickOptions {
   minClaimSeconds: number;
   /** The admitter's tick interval (QUEUE_TICK_MS); longer gaps than a few of them are outages. */
   tickMs?: number;
+  /** QUEUE_NEAR_TURN_LEAD_SECONDS: how early an opted-in fan is mailed that their turn is near. */
+  nearTurnLeadSeconds?: number;
   /** Tests switch the lock off to prove the row guard alone keeps admission correct. */
   skipLock?: boolean;
 }
@@ -53,6 +57,8 @@ export interface TickResult {
   lapsed: string[];
   /** Set about once a second per event (see PROGRESS_MAX_GAP_MS), whichever instance ticked. */
   progress?: Payload<'queue.progress'>;
+  /** Opted-in fans this tick found near their turn (each gets one `queue.turn_near`). */
+  nearTurn?: number;
   /** Seconds of admitter outage this tick credited to turns and parked fans, if it credited anyone. */
   outageSeconds?: number;
 }
@@ -149,14 +155,15 @@ export async function admitterTick(
   let parked = Number(counts?.parked ?? 0);
 
   const bucket = refill({ tokens: e.tokens, at: new Date(e.tokens_at) }, e.admit_rate_per_minute, now);
+  // Before the announced sale time nobody gets a turn, however early the buffer closed.
+  const halted = e.paused || e.in_carts || e.sold_out || !saleHasStarted(e.sale_starts_at, now);
   const n = admissionBudget({
     tokens: bucket.tokens,
     maxActiveShoppers: e.max_active_shoppers,
     active,
     serving: e.serving,
     lastNumber: e.last_number,
-    // Before the announced sale time nobody gets a turn, however early the buffer closed.
-    halted: e.paused || e.in_carts || e.sold_out || !saleHasStarted(e.sale_starts_at, now),
+    halted,
   });
   const moved = await queryOne<{ serving: number }>(
     db,
@@ -197,6 +204,16 @@ export async function admitterTick(
   await notifyFans(db, signals);
 
   const serving = e.serving + n;
+  // "Your turn is near" only while the queue moves: not before the sale, not while paused or
+  // held up (a mail saying "about 12 fans ahead" then would send the fan to a standing queue).
+  const nearTurn = halted
+    ? 0
+    : await markNearTurnMails(db, {
+        eventId,
+        serving,
+        aheadAtMost: nearTurnAhead(e.admit_rate_per_minute, opts.nearTurnLeadSeconds ?? 300),
+        now,
+      });
   let progress: TickResult['progress'];
   const sinceMs = e.progress_at ? now.getTime() - new Date(e.progress_at).getTime() : null;
   if (progressDue(sinceMs, opts.tickMs ?? DEFAULT_TICK_MS)) {
@@ -224,6 +241,7 @@ export async function admitterTick(
     turned,
     lapsed: lapsed.map((l) => l.user_id),
     progress,
+    ...(nearTurn ? { nearTurn } : {}),
     ...(credited?.n ? { outageSeconds: stalledSeconds } : {}),
   };
 }

@@ -73,6 +73,15 @@ export function measuredRate(previous: number, admitted: number, elapsedSeconds:
   return previous === 0 ? instant : previous * 0.8 + instant * 0.2;
 }
 
+/**
+ * How many fans may be ahead of a fan who asked to be mailed when their turn is near, for the
+ * mail to go out: as many as the queue admits in `leadSeconds` at the organiser's rate, at
+ * least one. The configured rate is a ceiling (its token bucket holds one second's worth), so
+ * the mail reaches the fan at least `leadSeconds` before the turn, minus the mail's own delay.
+ */
+export const nearTurnAhead = (admitRatePerMinute: number, leadSeconds: number): number =>
+  Math.max(1, Math.ceil((admitRatePerMinute * leadSeconds) / 60));
+
 /** The states an inventory snapshot puts admission in. */
 export function inventoryState(inv: { available: number; held: number }): {
   soldOut: boolean;

@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import type { DataSource } from 'typeorm';
 import {
   admissionCookie,
+  ConflictError,
   cookieOptions,
   ForbiddenError,
   NotFoundError,
@@ -16,10 +17,11 @@ import {
   type TokenVerifier,
 } from '@ticketslave/common';
 import { z } from 'zod';
-import { claimBy } from '../domain/admission-rules';
+import { claimBy, nearTurnAhead } from '../domain/admission-rules';
 import { claimTurn } from '../domain/claim-turn';
 import { findEvent } from '../data/event-store';
 import { admitFan, findFan, placesOf } from '../data/fan-store';
+import { chooseNearTurnMail, nearTurnChoice } from '../data/near-turn-store';
 
 export interface FanRouteDeps {
   ds: DataSource;
@@ -28,6 +30,8 @@ export interface FanRouteDeps {
   signer: TokenSigner;
   secureCookies: boolean;
   minClaimSeconds: number;
+  /** QUEUE_NEAR_TURN_LEAD_SECONDS (see admission-rules nearTurnAhead). */
+  nearTurnLeadSeconds: number;
 }
 
 const EventParams = z.object({ id: z.uuid() });
@@ -67,6 +71,22 @@ const MyPlace = z
     saleStartsAt: z.string().nullable(),
   })
   .meta({ id: 'MyPlace' });
+
+/** "E-mail me when I'm nearly there" for one place (issue 20.8). */
+const NearTurnMail = z
+  .object({
+    /** The fan asked for the mail. */
+    enabled: z.boolean(),
+    /** The mail is decided (the fan came within the threshold); a place is mailed once. */
+    sent: z.boolean(),
+    /** Where it goes: the address of the session that opted in. */
+    email: z.string().nullable(),
+    /** The mail goes out when at most this many fans are ahead (from the event's admission rate). */
+    aheadAtMost: z.number().int(),
+    /** …which the queue admits in at most this many seconds. */
+    leadSeconds: z.number().int(),
+  })
+  .meta({ id: 'NearTurnMail' });
 
 /** The fan's queue ticket for this event; a ticket for another event is refused. */
 async function ticketOf(req: Request, tickets: TokenVerifier, eventId: string) {
@@ -148,6 +168,85 @@ export function registerFanRoutes(api: ApiRouter, d: FanRouteDeps): void {
         admissionId: adm.admissionId,
         expiresAt: adm.expiresAt.toISOString(),
       };
+    },
+  );
+
+  const nearTurnLimit = rateLimit({
+    name: 'near-turn-mail',
+    capacity: 10,
+    refillPerSecond: 0.5,
+    key: (req) => {
+      const sub = (req.res?.locals.session as { sub?: string } | undefined)?.sub;
+      return sub ? `near-turn-mail:${sub}` : undefined;
+    },
+  });
+  const nearTurnAnswer = async (eventId: string, userId: string) => {
+    const [choice, event] = await Promise.all([
+      nearTurnChoice(d.ds, eventId, userId),
+      findEvent(d.ds, eventId),
+    ]);
+    return {
+      enabled: choice.enabled,
+      sent: choice.sentAt !== null,
+      email: choice.email,
+      aheadAtMost: nearTurnAhead(event?.admit_rate_per_minute ?? 0, d.nearTurnLeadSeconds),
+      leadSeconds: d.nearTurnLeadSeconds,
+    };
+  };
+
+  api.route(
+    {
+      method: 'get',
+      path: '/events/:id/near-turn-mail',
+      summary: 'Whether you asked to be e-mailed when your turn is near, by session',
+      params: EventParams,
+      response: NearTurnMail,
+      errors: [404],
+      auth: 'session',
+      before: [sessionGuard(d.sessions)],
+    },
+    async ({ params, res }) => {
+      const me = sessionOf(res);
+      if (!(await findFan(d.ds, params.id, me.sub)))
+        throw new NotFoundError('The queue has no place of yours for this event (yet).', 'no_place');
+      return nearTurnAnswer(params.id, me.sub);
+    },
+  );
+
+  api.route(
+    {
+      method: 'put',
+      path: '/events/:id/near-turn-mail',
+      summary:
+        "E-mail me when I'm nearly there: one mail to your session's verified address when few fans are ahead of you (opt-in, per place; off again before it is sent)",
+      params: EventParams,
+      body: z.object({ enabled: z.boolean() }),
+      response: NearTurnMail,
+      errors: [403, 404, 409],
+      auth: 'session',
+      before: [sessionGuard(d.sessions), nearTurnLimit],
+    },
+    async ({ params, body, res }) => {
+      const me = sessionOf(res);
+      if (body.enabled && !me.emv)
+        throw new ForbiddenError(
+          'Verify your e-mail address first: we only write to addresses you confirmed.',
+          'email_unverified',
+        );
+      const fan = await findFan(d.ds, params.id, me.sub);
+      if (!fan) throw new NotFoundError('The queue has no place of yours for this event (yet).', 'no_place');
+      const ok = await chooseNearTurnMail(d.ds, {
+        eventId: params.id,
+        userId: me.sub,
+        email: me.email,
+        enabled: body.enabled,
+      });
+      if (!ok)
+        throw new ConflictError(
+          'Your turn has already come: there is nothing left to tell you.',
+          'not_waiting',
+        );
+      return nearTurnAnswer(params.id, me.sub);
     },
   );
 

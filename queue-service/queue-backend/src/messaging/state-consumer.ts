@@ -59,6 +59,7 @@ export async function handleStateMessage(ds: DataSource, m: IncomingMessage): Pr
       case 'buffer.closed':
       case 'queue.progress':
       case 'queue.admitted':
+      case 'queue.turn_near':
       case 'payment.authorized':
       case 'payment.captured':
       case 'payment.voided':

@@ -5,6 +5,7 @@
  */
 import { WS_CLOSE, type FanStatus, type PauseReason, type QueueServerMessage } from '@ticketslave/contracts';
 import type { components } from '@ticketslave/contracts/api/queue';
+import type { en } from '../i18n/en';
 
 export type QueueMessage = QueueServerMessage;
 
@@ -139,25 +140,10 @@ export function etaMs(v: QueueView, now = Date.now()): number | null {
   return rate ? beforeSale + (ahead / rate) * 60_000 : null;
 }
 
-/** What each terminal close code (`WS_CLOSE`, @ticketslave/contracts) means to the fan. */
-export const closeExplanations: Record<number, { title: string; detail: string }> = {
-  [WS_CLOSE.unauthenticated]: {
-    title: 'You need to log in',
-    detail:
-      'Your queue ticket is missing or no longer valid. Log in and open the queue from the waiting room again.',
-  },
-  [WS_CLOSE.forbidden]: {
-    title: 'No place in this queue',
-    detail: 'This queue ticket is not for this event. Join from the waiting room first.',
-  },
-  [WS_CLOSE.replaced]: {
-    title: 'Open in another tab',
-    detail:
-      'Your place is being shown in another tab or device. Keep using that one: your place is not affected.',
-  },
-  [WS_CLOSE.turnLapsed]: {
-    title: 'Your turn has lapsed',
-    detail:
-      'Your number came up while you were away, and the grace period has passed. We are sorry: the place cannot be given back.',
-  },
+/** What each terminal close code (`WS_CLOSE`, @ticketslave/contracts) means to the fan, as catalogue keys. */
+export const closeExplanations: Record<number, { title: keyof typeof en; detail: keyof typeof en }> = {
+  [WS_CLOSE.unauthenticated]: { title: 'close.unauthenticated.title', detail: 'close.unauthenticated.detail' },
+  [WS_CLOSE.forbidden]: { title: 'close.forbidden.title', detail: 'close.forbidden.detail' },
+  [WS_CLOSE.replaced]: { title: 'close.replaced.title', detail: 'close.replaced.detail' },
+  [WS_CLOSE.turnLapsed]: { title: 'close.turnLapsed.title', detail: 'close.turnLapsed.detail' },
 };

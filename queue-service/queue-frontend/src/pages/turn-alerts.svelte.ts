@@ -4,6 +4,9 @@
  * the notification prompt only after a user gesture, so the fan turns alerts on with a
  * click while waiting; the title change needs no permission and always happens.
  */
+import { activeFormatLocale } from '@ticketslave/ui';
+import { t } from '../i18n/t';
+
 export type AlertPermission = 'granted' | 'denied' | 'default' | 'unsupported';
 
 export class TurnAlerts {
@@ -35,10 +38,10 @@ export class TurnAlerts {
     // Phones vibrate only for a page the fan has interacted with (else the browser refuses).
     if (navigator.userActivation?.hasBeenActive) navigator.vibrate?.([250, 120, 250, 120, 400]);
     if (typeof Notification !== 'undefined' && Notification.permission === 'granted' && document.hidden) {
-      const until = new Date(claimBy).toLocaleTimeString([], { hour: 'numeric', minute: '2-digit', second: '2-digit' });
+      const until = new Date(claimBy).toLocaleTimeString(activeFormatLocale(), { hour: 'numeric', minute: '2-digit', second: '2-digit' });
       try {
-        this.shown = new Notification("It's your turn", {
-          body: `Claim your purchase window before ${until}, or the turn passes to the next fan.`,
+        this.shown = new Notification(t('notification.title'), {
+          body: t('notification.body', { until }),
           tag: 'ticketslave-turn',
           requireInteraction: true,
         });

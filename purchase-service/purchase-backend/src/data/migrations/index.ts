@@ -7,6 +7,7 @@ import { CardLimits1700000000019 } from './1700000000019-card-limits';
 import { AdmissionRetry1700000000020 } from './1700000000020-admission-retry';
 import { CancellationMail1700000000023 } from './1700000000023-cancellation-mail';
 import { TicketCodeRotation1700000000025 } from './1700000000025-ticket-code-rotation';
+import { TurnNearMail1700000000032 } from './1700000000032-turn-near-mail';
 
 // Migrations of the purchase schema, in order: tables only (the SQL functions are in ../sql).
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -20,4 +21,5 @@ export const migrations: Function[] = [
   AdmissionRetry1700000000020,
   CancellationMail1700000000023,
   TicketCodeRotation1700000000025,
+  TurnNearMail1700000000032,
 ];

@@ -116,24 +116,28 @@ DECLARE
   v_main int := p_quantity - p_standing_qty;
   v_kind text;
 BEGIN
-  SELECT status, hold_seconds, per_user_limit, title INTO ev FROM events WHERE event_id = p_event;
+  -- The event, the person's claim, what the fan owns and whether the admission is in use, in
+  -- one statement (each statement of a PL/pgSQL function is an executor run of its own; this
+  -- is every hold's first work). The refusals keep their order below.
+  SELECT e.status, e.hold_seconds, e.per_user_limit, e.title,
+    (SELECT user_id FROM order_persons WHERE event_id = p_event AND person = p_person) AS claimant,
+    (SELECT count(*)::int FROM units u JOIN orders o ON o.order_id = u.order_id
+      WHERE o.user_id = p_user AND o.event_id = p_event AND u.event_id = p_event) AS owned,
+    EXISTS (SELECT 1 FROM orders WHERE admission_id = p_admission
+            AND status IN ('pending_payment', 'confirmed', 'paid', 'refunded')) AS used
+  INTO ev FROM events e WHERE e.event_id = p_event;
   IF NOT FOUND THEN
     RETURN jsonb_build_object('refused', json_build_object('reason', 'event_not_found'));
   END IF;
   IF NOT ev.status = ANY (p_selling) THEN
     RETURN jsonb_build_object('refused', json_build_object('reason', 'not_on_sale'));
   END IF;
-  SELECT user_id INTO v_claimant FROM order_persons WHERE event_id = p_event AND person = p_person;
+  v_claimant := ev.claimant;
   IF v_claimant IS NOT NULL AND v_claimant <> p_user THEN
     RETURN jsonb_build_object('refused', json_build_object('reason', 'person_has_account'));
   END IF;
-
-  SELECT
-    (SELECT count(*)::int FROM units u JOIN orders o ON o.order_id = u.order_id
-      WHERE o.user_id = p_user AND o.event_id = p_event AND u.event_id = p_event),
-    EXISTS (SELECT 1 FROM orders WHERE admission_id = p_admission
-            AND status IN ('pending_payment', 'confirmed', 'paid', 'refunded'))
-  INTO v_owned, v_used;
+  v_owned := ev.owned;
+  v_used := ev.used;
 
   IF v_owned + p_quantity > ev.per_user_limit OR v_used THEN
     SELECT coalesce(array_agg(unit_id), '{}') INTO v_known FROM units

@@ -1,7 +1,7 @@
 import type { paths } from '@ticketslave/contracts/api/purchase';
 import { answer, ApiError, errorMessage, purchaseApi, type ApiAnswer } from '@ticketslave/ui';
 import { load, save } from './door-db';
-import { CODE_EXPIRED } from '@ticketslave/contracts';
+import { clockOffsetMs, CODE_EXPIRED } from '@ticketslave/contracts';
 import { verifyTicketCode } from './ticket-code';
 
 type Answer<P extends keyof paths, M extends keyof paths[P]> = ApiAnswer<paths, P, M>;
@@ -134,7 +134,7 @@ export class DoorDevice {
         answer(purchaseApi.GET('/purchase/api/organiser/events/{id}/checkin/bundle', this.#event)),
         answer(purchaseApi.GET('/purchase/api/organiser/events/{id}/checkin/conflicts', this.#event)),
       ]);
-      this.#offsetMs = Date.parse(bundle.generatedAt) - (asked + Date.now()) / 2;
+      this.#offsetMs = clockOffsetMs(Date.parse(bundle.generatedAt), asked, Date.now());
       this.bundle = bundle;
       this.conflicts = conflicts.items;
       // What the server now knows needs no local mark; what is still pending keeps it.
@@ -182,7 +182,14 @@ export class DoorDevice {
     let ticketId: string;
     if ('code' in input) {
       const claims = verifyTicketCode(input.code, b.verification, this.#now());
-      if ('error' in claims) return { kind: claims.expired ? 'expired' : 'invalid', ticket: null, detail: claims.error, offline: true };
+      if ('error' in claims) {
+        // An old code of a ticket already in: refused as used, as the server says it.
+        const old = claims.claims && claims.claims.eventId === this.eventId ? this.#ticket(claims.claims.ticketId) : undefined;
+        const used = old && old.status === 'valid' ? (old.checkedInAt ?? this.#local[old.ticketId]) : undefined;
+        if (old && used) return { kind: 'already_used', ticket: old, detail: used, offline: true };
+        if (old?.status === 'void') return { kind: 'void', ticket: old, detail: null, offline: true };
+        return { kind: claims.expired ? 'expired' : 'invalid', ticket: null, detail: claims.error, offline: true };
+      }
       if (claims.eventId !== this.eventId) return { kind: 'wrong_event', ticket: null, detail: null, offline: true };
       ticketId = claims.ticketId;
     } else ticketId = input.ticketId;

@@ -29,19 +29,24 @@ const json = (part: string): Record<string, unknown> => JSON.parse(new TextDecod
  * compact EdDSA JWT: signature, issuer, audience, expiry) with the event's public key, then
  * the live code's TOTP and window (this one or the previous) with the ticket's secret, or
  * for a bare static code whether the organiser accepts those. Returns the claims, or why
- * the code admits nobody (`expired`: a screenshot or an old code).
+ * the code admits nobody (`expired`: a screenshot or an old code, with the ticket it names:
+ * a used ticket's old code is refused as used).
  */
-export function verifyTicketCode(code: string, v: Verification, now = Date.now()): CodeClaims | { error: string; expired?: true } {
+export function verifyTicketCode(
+  code: string,
+  v: Verification,
+  now = Date.now(),
+): CodeClaims | { error: string; expired?: true; claims?: CodeClaims } {
   const live = parseTicketCode(code);
   if (!live) return { error: 'not a ticket code' };
   const claims = verifySigned(live.signed, v, now);
   if ('error' in claims) return claims;
-  if (!live.rotation) return v.rotation.staticCodes ? claims : { error: CODE_EXPIRED, expired: true };
+  if (!live.rotation) return v.rotation.staticCodes ? claims : { error: CODE_EXPIRED, expired: true, claims };
   switch (checkRotation(live.rotation, ticketSecret(v.rotation.codeKey, claims.ticketId), now)) {
     case 'live':
       return claims;
     case 'expired':
-      return { error: CODE_EXPIRED, expired: true };
+      return { error: CODE_EXPIRED, expired: true, claims };
     case 'forged':
       return { error: 'the code is not this ticket’s' };
   }

@@ -1,0 +1,44 @@
+/**
+ * How a ticket names itself to people, the same in an e-mail, a PDF and a Wallet pass: the
+ * event's time in the venue's zone, the place, and the short reference door staff can look up.
+ */
+
+/**
+ * A ticket's short reference for people: the first 8 characters of its id, uppercased.
+ * The organiser's order search finds the ticket by it; the QR code is what gets scanned.
+ */
+export const ticketRef = (ticketId: string): string => ticketId.replace(/-/g, '').slice(0, 8).toUpperCase();
+
+/** When the event starts, in the venue's time zone, with the zone shown: "Saturday, 9 January 2027 at 20:00 CET (Europe/Berlin)". */
+export function eventWhen(startsAt: Date, timeZone: string): string {
+  const local = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  }).format(startsAt);
+  return timeZone === 'UTC' ? local : `${local} (${timeZone})`;
+}
+
+/** A time of day in the venue's zone with the zone's short name: "19:00 CET". */
+export const timeOfDay = (at: Date, timeZone: string): string =>
+  new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  }).format(at);
+
+/** What a ticket's place is called: "Main, row E, seat 1", "Standing (general admission)". */
+export function placeName(p: {
+  section: string | null;
+  row: string | null;
+  seat: number | null;
+  categoryName: string;
+}): string {
+  return p.section ? `${p.section}, row ${p.row}, seat ${p.seat}` : `${p.categoryName} (general admission)`;
+}

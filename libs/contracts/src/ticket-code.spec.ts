@@ -1,6 +1,7 @@
 import {
   CODE_PERIOD_SECONDS,
   checkRotation,
+  clockOffsetMs,
   codeWindow,
   liveTicketCode,
   parseTicketCode,
@@ -43,5 +44,27 @@ describe('liveTicketCode and checkRotation', () => {
     expect(checkRotation(r, ticketSecret(KEY, 'another'), T0)).toBe('forged');
     const ahead = rotationOf(liveTicketCode('a.b.c', secret, T0 + 120_000));
     expect(checkRotation(ahead, secret, T0)).toBe('forged');
+  });
+});
+
+describe('clockOffsetMs (a device clock against the server, from one request)', () => {
+  it('when the device clock is right, then the offset is 0 however slow the answer (a midpoint guess was off by half of it)', () => {
+    // Asked at 1000, answered at 21000 (a loaded door phone); the server stamped 1500.
+    expect(clockOffsetMs(1_500, 1_000, 21_000)).toBe(0);
+    expect(clockOffsetMs(20_900, 1_000, 21_000)).toBe(0);
+    // The midpoint estimate would have put this device 9.5 s ahead or behind: past the
+    // 5 s a live code's window tolerates.
+    expect(1_500 - (1_000 + 21_000) / 2).toBe(-9_500);
+  });
+
+  it('when the device clock is really off, then it is corrected by what the request proves, no more', () => {
+    // The server's clock read 60 s past anything the device saw during the request: ahead.
+    expect(clockOffsetMs(81_000, 1_000, 21_000)).toBe(60_000);
+    // Behind: the server read a time before the request started on the device.
+    expect(clockOffsetMs(500, 10_000, 10_200)).toBe(-9_500);
+  });
+
+  it('when the server time is unreadable, then the device keeps its own clock', () => {
+    expect(clockOffsetMs(Number.NaN, 1_000, 2_000)).toBe(0);
   });
 });

@@ -95,3 +95,17 @@ export function checkRotation(
   if (rotation.window > codeWindow(nowMs + FAST_CLOCK_MS)) return 'forged';
   return rotation.window >= codeWindow(nowMs) - 1 ? 'live' : 'expired';
 }
+
+/**
+ * A device's clock offset to the server (ms to add to `Date.now()`), from one request: the
+ * server read its clock (`serverMs`) at some moment between `askedMs` and `receivedMs` on the
+ * device, so every offset in [serverMs − receivedMs, serverMs − askedMs] fits the measurement.
+ * The one closest to zero is taken: a device whose clock is right stays exactly right however
+ * slow the answer was (a midpoint guess was off by half a slow round trip, seconds on a loaded
+ * phone or server, which could move a live code out of its window), and a clock that is really
+ * off is corrected by no more than the measurement proves.
+ */
+export function clockOffsetMs(serverMs: number, askedMs: number, receivedMs: number): number {
+  if (!Number.isFinite(serverMs)) return 0;
+  return Math.min(Math.max(0, serverMs - receivedMs), serverMs - askedMs);
+}

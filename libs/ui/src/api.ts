@@ -4,6 +4,8 @@
  * (`api-client.ts`).
  */
 
+import { uiT as t } from './i18n/ui.svelte';
+
 export const PROBLEM_TYPE_BASE = 'https://ticketslave.dev/problems/';
 
 export interface FieldError {
@@ -59,13 +61,13 @@ export class ApiError extends Error {
 export const isApiError = (e: unknown): e is ApiError => e instanceof ApiError;
 
 function defaultTitle(status: number): string {
-  if (status === 0) return 'Cannot reach TicketSlave';
-  if (status === 401) return 'You need to log in';
-  if (status === 403) return 'Not allowed';
-  if (status === 404) return 'Not found';
-  if (status === 429) return 'Too many requests';
-  if (status >= 500) return 'Something went wrong on our side';
-  return 'Request failed';
+  if (status === 0) return t('api.unreachable');
+  if (status === 401) return t('api.logIn');
+  if (status === 403) return t('api.forbidden');
+  if (status === 404) return t('api.notFound');
+  if (status === 429) return t('api.tooMany');
+  if (status >= 500) return t('api.server');
+  return t('api.failed');
 }
 
 /** fetch, with a network failure turned into `ApiError` 0 (aborts stay aborts). */
@@ -77,8 +79,8 @@ export async function send(path: string | Request, init?: RequestInit): Promise<
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
     throw new ApiError(0, {
       type: `${PROBLEM_TYPE_BASE}network_error`,
-      title: 'Cannot reach TicketSlave',
-      detail: 'Check your connection and try again.',
+      title: t('api.unreachable'),
+      detail: t('api.checkConnection'),
     });
   }
 }
@@ -87,5 +89,5 @@ export async function send(path: string | Request, init?: RequestInit): Promise<
 export function errorMessage(e: unknown): string {
   if (isApiError(e)) return e.detail ?? e.title;
   if (e instanceof Error) return e.message;
-  return 'Something went wrong.';
+  return t('api.unknown');
 }

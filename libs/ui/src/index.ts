@@ -25,6 +25,7 @@ export { default as ProofOfWork } from './components/proof-of-work.svelte';
 export * from './api';
 export * from './api-client';
 export * from './session.svelte';
+export * from './user-storage';
 export * from './live-socket.svelte';
 export * from './router.svelte';
 export * from './toasts.svelte';
@@ -34,3 +35,8 @@ export type * from './types';
 export * from './zoned-time';
 export * from './my-places';
 export * from './my-places.svelte';
+
+// Language: the page's locale, typed catalogues, the shared components' words.
+export { default as LanguageSwitch } from './components/language-switch.svelte';
+export * from './i18n';
+export { uiT } from './i18n/ui.svelte';

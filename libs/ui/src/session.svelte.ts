@@ -1,6 +1,7 @@
 import type { components } from '@ticketslave/contracts/api/feed';
 import { ApiError, isApiError } from './api';
 import { answer, feedApi } from './api-client';
+import { forgetUserData } from './user-storage';
 
 /** Who is signed in (feed's `GET /feed/api/session/me`). */
 export type SessionUser = components['schemas']['Me'];
@@ -77,6 +78,8 @@ export class Session {
     } finally {
       this.user = null;
       this.status = 'ready';
+      // Even when the server could not be told: this device forgets what it kept for them.
+      forgetUserData();
     }
   }
 }

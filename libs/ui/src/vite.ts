@@ -6,10 +6,12 @@
  *   import { defineFrontendConfig } from '@ticketslave/ui/vite';
  *   export default defineFrontendConfig('queue', import.meta.dirname);
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import tailwindcss from '@tailwindcss/vite';
-import type { ProxyOptions, UserConfig } from 'vite';
+import { transformWithOxc, type Plugin, type ProxyOptions, type UserConfig } from 'vite';
 
 export type ServiceName = 'feed' | 'buffer' | 'queue' | 'purchase' | 'payment';
 
@@ -41,6 +43,56 @@ export interface FrontendConfigOptions {
   serviceUrl?: string;
   /** Where everything else is proxied in dev. Default: the gateway on :8080. */
   gatewayUrl?: string;
+  /**
+   * The frontend's service worker, a TypeScript file relative to `dirname` (e.g. `src/sw.ts`):
+   * built into `dist/sw.js` (served at `/<svc>/sw.js`, so its scope is the whole frontend).
+   */
+  serviceWorker?: string;
+}
+
+/** What `sw.ts` finds in its global `__PRECACHE__`: the build's hashed assets and a version naming them. */
+export interface Precache {
+  version: string;
+  /** Paths relative to the frontend's base, e.g. `assets/index-AbCd1234.js` (no source maps). */
+  assets: string[];
+}
+
+/**
+ * Emits the service worker as `sw.js` beside index.html: the source compiled on its own into a
+ * classic script (types stripped by Vite's Oxc; it may not import anything), preceded by
+ * `const __PRECACHE__ = …` with this build's assets. The version hashes the asset names, the
+ * page's index.html and the worker's own source, so any change gives a new sw.js, which the
+ * browser installs at the next visit.
+ */
+function serviceWorker(dirname: string, file: string): Plugin {
+  const source = resolve(dirname, file);
+  return {
+    name: 'ticketslave:service-worker',
+    apply: 'build',
+    // After every other plugin's (CSS and index.html are emitted in theirs), so the list is whole.
+    generateBundle: {
+      order: 'post',
+      async handler(_options, bundle) {
+        const assets = Object.keys(bundle)
+          .filter((f) => f.startsWith('assets/') && !f.endsWith('.map'))
+          .sort();
+        const code = readFileSync(source, 'utf8');
+        const version = createHash('sha256')
+          .update(assets.join('\n'))
+          .update(readFileSync(resolve(dirname, 'index.html')))
+          .update(code)
+          .digest('hex')
+          .slice(0, 16);
+        const compiled = await transformWithOxc(code, source, { lang: 'ts', sourcemap: false });
+        const precache: Precache = { version, assets };
+        this.emitFile({
+          type: 'asset',
+          fileName: 'sw.js',
+          source: `const __PRECACHE__ = ${JSON.stringify(precache)};\n${compiled.code}`,
+        });
+      },
+    },
+  };
 }
 
 /**
@@ -78,7 +130,11 @@ export function defineFrontendConfig(service: ServiceName, dirname: string, opti
   return {
     root: dirname,
     base: `/${service}/`,
-    plugins: [tailwindcss(), svelte({ configFile: false })],
+    plugins: [
+      tailwindcss(),
+      svelte({ configFile: false }),
+      ...(options.serviceWorker ? [serviceWorker(dirname, options.serviceWorker)] : []),
+    ],
     build: {
       outDir: resolve(dirname, 'dist'),
       emptyOutDir: true,

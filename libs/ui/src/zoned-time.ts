@@ -4,6 +4,8 @@
  * zone; an organiser types them on that clock too. Instants travel as ISO 8601 (UTC).
  */
 
+import { activeFormatLocale } from './i18n/active-locale';
+
 type DateInput = Date | string | number;
 const toDate = (d: DateInput): Date => (d instanceof Date ? d : new Date(d));
 
@@ -69,7 +71,7 @@ export function toZonedInput(iso: string | null | undefined, timeZone: string): 
 }
 
 /** The zone's short name at that instant: "CET", "GMT+9", "UTC". */
-export function zoneLabel(d: DateInput, timeZone: string, locale?: string): string {
+export function zoneLabel(d: DateInput, timeZone: string, locale: string | undefined = activeFormatLocale()): string {
   const part = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'short' })
     .formatToParts(toDate(d))
     .find((p) => p.type === 'timeZoneName');
@@ -77,7 +79,7 @@ export function zoneLabel(d: DateInput, timeZone: string, locale?: string): stri
 }
 
 /** "Sat, 14 Mar 2026, 19:30 CET" on the venue's clock. */
-export function formatZonedDateTime(d: DateInput, timeZone: string, locale?: string): string {
+export function formatZonedDateTime(d: DateInput, timeZone: string, locale: string | undefined = activeFormatLocale()): string {
   return toDate(d).toLocaleString(locale, {
     timeZone,
     weekday: 'short',
@@ -91,7 +93,7 @@ export function formatZonedDateTime(d: DateInput, timeZone: string, locale?: str
 }
 
 /** "19:30 CET" on the venue's clock. */
-export function formatZonedTime(d: DateInput, timeZone: string, locale?: string): string {
+export function formatZonedTime(d: DateInput, timeZone: string, locale: string | undefined = activeFormatLocale()): string {
   return toDate(d).toLocaleTimeString(locale, {
     timeZone,
     hour: 'numeric',

@@ -1,0 +1,4 @@
+export * from './locale';
+export * from './catalogue';
+export * from './active-locale';
+export * from './locale.svelte';

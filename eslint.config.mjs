@@ -20,7 +20,7 @@ const noBackendImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '.local/**', '**/dist/**', '**/*.svelte', 'eslint.config.mjs', 'scripts/*.mjs', 'jest.config.js'] },
+  { ignores: ['**/node_modules/**', '.local/**', '**/dist/**', '**/*.svelte', 'eslint.config.mjs', 'scripts/*.mjs', 'jest.config.js', 'dev/test-support/sequencer.js'] },
   {
     files: [...browser.map((g) => `${g.slice(0, -3)}/**/*.ts`)],
     ignores: ['**/vite.config.ts', 'libs/ui/src/vite.ts'],

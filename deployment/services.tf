@@ -83,11 +83,12 @@ locals {
   }
 
   # Keys of each service's secret in Secrets Manager (values are put by the operator).
+  # WALLET_PASS_SIGNING: the Apple Wallet pass certificate as JSON, or "" for no passes.
   app_secret_keys = {
     feed     = ["SESSION_SIGNING_JWKS", "SMTP_URL", "GOOGLE_CLIENT_SECRET", "POW_HMAC_KEY"]
     buffer   = ["BUFFER_SIGNING_JWKS", "POW_HMAC_KEY"]
     queue    = ["QUEUE_SIGNING_JWKS"]
-    purchase = ["TICKET_SIGNING_JWKS", "SMTP_URL"]
+    purchase = ["TICKET_SIGNING_JWKS", "SMTP_URL", "WALLET_PASS_SIGNING"]
     payment  = ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "SMTP_URL"]
   }
 

@@ -14,6 +14,7 @@ import {
   type ConsoleEntry,
   type Fan,
   type Platform,
+  stripeOrigin,
 } from './support';
 
 /**
@@ -105,6 +106,9 @@ describe('the fan journey by keyboard alone', () => {
       );
 
       const joined = CAST.map(() => deferred());
+      /** The phone fan's "My queues" has shown the place before the draw (the close waits for it). */
+      const seenBeforeTheDraw = deferred();
+      if (!CAST.some((c) => c.device === 'mobile')) seenBeforeTheDraw.resolve();
       const drawn = deferred();
       const report: string[] = [];
 
@@ -146,6 +150,7 @@ describe('the fan journey by keyboard alone', () => {
           const row = page.getByTestId('my-queue').filter({ hasText: event.title });
           await row.getByText('Waiting for the draw').waitFor({ timeout: UI_WAIT });
           await fan.screenshot('my-queues-in-the-draw');
+          seenBeforeTheDraw.resolve();
           // The draw happens while the page is open: the row turns into the number, no reload.
           await drawn.promise;
           const n = await numberOf(fan, p, event.id);
@@ -204,7 +209,7 @@ describe('the fan journey by keyboard alone', () => {
         await kb.tabTo(/^Pay with Stripe$/);
         await kb.press('Enter');
         // The Stripe stand-in's hosted page (another origin) focuses the card number itself.
-        await page.waitForURL(`${p.stripe.url.replace('127.0.0.1', 'localhost')}/pay/**`, {
+        await page.waitForURL(`${stripeOrigin(p)}/pay/**`, {
           timeout: UI_WAIT,
         });
         await page.getByLabel('Card number').waitFor({ timeout: UI_WAIT });
@@ -256,8 +261,13 @@ describe('the fan journey by keyboard alone', () => {
       };
 
       const runs = CAST.map(journey);
-      // Both fans are in the buffer: the organiser closes it, which draws the numbers.
-      await Promise.race([Promise.all(joined.map((j) => j.promise)), Promise.all(runs)]);
+      // Both fans are in the buffer and the phone fan's "My queues" shows the place waiting for
+      // the draw: the organiser closes it, which draws the numbers (closing as soon as both had
+      // joined raced the phone fan's way to "My queues", and lost on a loaded CI machine).
+      await Promise.race([
+        Promise.all([...joined.map((j) => j.promise), seenBeforeTheDraw.promise]),
+        Promise.all(runs),
+      ]);
       await expectStatus(
         apiCall(organiser.context.request, p, 'POST', `/buffer/api/events/${event.id}/close`, {}),
         202,

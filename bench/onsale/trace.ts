@@ -143,10 +143,15 @@ export async function traceOrders(opts: {
     await db.end();
   }
   // The webhook that authorized the order: the first event of its checkout that payment
-  // can authorize from (amount_capturable_updated, else checkout.session.completed).
+  // can authorize from (charge.succeeded, else amount_capturable_updated, else checkout.session.completed).
   const webhook = new Map<string, { sent: number; acked: number }>();
-  const events = Object.values(opts.stripe.state().events);
-  for (const type of ['payment_intent.amount_capturable_updated', 'checkout.session.completed']) {
+  const authorizing = [
+    'charge.succeeded',
+    'payment_intent.amount_capturable_updated',
+    'checkout.session.completed',
+  ];
+  const { events } = await opts.stripe.state({ only: ['events'], eventTypes: authorizing });
+  for (const type of authorizing) {
     for (const e of events) {
       if (e.event.type !== type) continue;
       const obj = e.event.data.object as { metadata?: { orderId?: string } };

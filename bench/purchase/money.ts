@@ -92,7 +92,7 @@ export async function runMoneyFlow(o: {
       ),
       (x) => x.stop(),
     );
-    standIn.setWebhookUrl(`${payment.url}/payment/api/stripe/webhook`);
+    await standIn.setWebhookUrl(`${payment.url}/payment/api/stripe/webhook`);
     {
       const eventId = randomUUID();
       const rows = Math.max(1, Math.ceil(((o.orders + 1) * 2) / 20));
@@ -163,13 +163,11 @@ export async function runMoneyFlow(o: {
           if (performance.now() > until) throw new Error(`no tickets for ${orderId} within 30 s`);
           await sleep(o.pollMs);
         }
-        const delivered = standIn
-          .state()
-          .events.find(
-            (r) =>
-              r.event.type === 'checkout.session.completed' &&
-              (r.event.data.object as { id: string }).id === sessionId,
-          )?.delivery.deliveredAt;
+        const delivered = (await standIn.state()).events.find(
+          (r) =>
+            r.event.type === 'checkout.session.completed' &&
+            (r.event.data.object as { id: string }).id === sessionId,
+        )?.delivery.deliveredAt;
         if (delivered && i > 0) ackSamples.push(seenWall - delivered);
         if (i % 10 === 0) o.log(`money flow: ${i}/${o.orders} orders ticketed`);
       }

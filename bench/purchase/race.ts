@@ -12,6 +12,7 @@ import {
   viewerHeaders,
 } from '@ticketslave/dev/test-support';
 import { postgresCpuMs, sampleProc } from '../onsale/monitor';
+import { perRequest as statementsPerRequest, statementCounts } from './statements';
 import {
   eventSnapshot,
   percentile,
@@ -298,6 +299,7 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
             }
           }
         };
+        const statementsBefore = await statementCounts(pg);
         const cpuBefore = await cpuNow(svc.pid, gateway.pid, pg);
         const timer = setTimeout(() => {
           timeUp = true;
@@ -310,6 +312,11 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
         clearTimeout(timer);
         clearTimeout(cap);
         const cpuAfter = await cpuNow(svc.pid, gateway.pid, pg);
+        const statementsAfter = await statementCounts(pg);
+        const statements =
+          statementsBefore && statementsAfter
+            ? statementsPerRequest(statementsBefore, statementsAfter, Math.max(1, outcomes.length))
+            : undefined;
         if (nextMinted > minted.length)
           o.log(`${nextMinted - minted.length} fans' cookies were signed during the run (raise the prefill)`);
         const perRequest = (ms: number) => round(ms / Math.max(1, outcomes.length), 3);
@@ -322,7 +329,7 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
           postgresAll: used('postgres'),
           loadgen: used('loadgen'),
         };
-        return { outcomes, durationSec: (performance.now() - began) / 1000, cpuPerRequest };
+        return { outcomes, durationSec: (performance.now() - began) / 1000, cpuPerRequest, statements };
       };
 
       // Warm-up on a small event of its own (JIT, JWKS caches, connection pools), discarded.
@@ -336,7 +343,7 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
       const capacity = await publish(eventId, o);
       // Enough fans for the whole race (about 600 a second were used): a fan minted during the
       // race would put the load generator's token signing on the measured machine.
-      const { outcomes, durationSec, cpuPerRequest } = await load(
+      const { outcomes, durationSec, cpuPerRequest, statements } = await load(
         eventId,
         o,
         o.seconds,
@@ -344,6 +351,10 @@ export async function runRace(o: RaceOptions): Promise<RaceResult> {
         o.sellOutWithinSeconds,
       );
       agent.destroy();
+      if (statements)
+        o.log(
+          `statements per hold request (pg_stat_statements, calls and rows): ${JSON.stringify(statements)}`,
+        );
 
       // --- checks ---
       const won = outcomes.filter((x) => x.status === 201);

@@ -14,7 +14,7 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Frontends whose build is missing or older than their sources (or those of libs/ui and libs/contracts). */
+/** Frontends whose build is missing or older than their sources, index.html, vite.config.ts (or libs/ui's and libs/contracts'). */
 export function staleFrontends(): ServiceName[] {
   const ui = Math.max(
     newestMtime(path.join(REPO_ROOT, 'libs/ui/src')),
@@ -27,7 +27,12 @@ export function staleFrontends(): ServiceName[] {
     if (!existsSync(index)) return true;
     const built = statSync(index).mtimeMs;
     return (
-      Math.max(ui, newestMtime(path.join(dir, 'src')), statSync(path.join(dir, 'index.html')).mtimeMs) > built
+      Math.max(
+        ui,
+        newestMtime(path.join(dir, 'src')),
+        statSync(path.join(dir, 'index.html')).mtimeMs,
+        statSync(path.join(dir, 'vite.config.ts')).mtimeMs,
+      ) > built
     );
   });
 }
@@ -40,6 +45,9 @@ function build(svc: ServiceName): Promise<void> {
       {
         cwd: frontendDir(svc),
         stdio: ['ignore', 'inherit', 'inherit'],
+        // A production build whoever asks (jest sets NODE_ENV=test, which Vite would keep:
+        // Svelte's dev mode, `import.meta.env.PROD` false, no service worker registered).
+        env: { ...process.env, NODE_ENV: 'production' },
       },
     );
     child.once('exit', (code) =>

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generateSigningJwks, type PrivateJwkSet } from '@ticketslave/common';
+import { makeWalletCertificates, type WalletCertificates } from '../test-support/wallet';
 
 export interface DevSecrets {
   session: PrivateJwkSet;
@@ -13,6 +14,8 @@ export interface DevSecrets {
   originSecret: string;
   /** HMAC secrets of the proof-of-work challenges, one per service that asks for one. */
   pow: { feed: string; buffer: string };
+  /** Signs purchase's Apple Wallet passes: a local CA and pass certificate (not Apple's); unset, no passes. */
+  wallet?: WalletCertificates;
 }
 
 /**
@@ -33,6 +36,11 @@ export async function ensureDevSecrets(dir: string): Promise<DevSecrets> {
     if (!existsSync(file)) writeFileSync(file, make(), { mode: 0o600 });
     return readFileSync(file, 'utf8').trim();
   };
+  const wallet = (): WalletCertificates => {
+    const file = path.join(dir, 'wallet-pass-signing.json');
+    if (!existsSync(file)) writeFileSync(file, JSON.stringify(makeWalletCertificates()), { mode: 0o600 });
+    return JSON.parse(readFileSync(file, 'utf8')) as WalletCertificates;
+  };
   return {
     session: await jwks('session'),
     buffer: await jwks('buffer'),
@@ -44,5 +52,6 @@ export async function ensureDevSecrets(dir: string): Promise<DevSecrets> {
       feed: secret('feed-pow-hmac-key', () => randomBytes(32).toString('base64url')),
       buffer: secret('buffer-pow-hmac-key', () => randomBytes(32).toString('base64url')),
     },
+    wallet: wallet(),
   };
 }

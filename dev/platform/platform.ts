@@ -5,7 +5,7 @@ import { ensureKafkaJars, isKafkaReachable, startKafka } from '../kafka/broker';
 import { startGateway } from '../gateway/gateway';
 import { applyServiceAcls, DEV_KAFKA_ADMIN, devKafkaLogin, devScram } from '../kafka/users';
 import { startAllStandIns } from '../standins';
-import { startStripeStandIn, type StripeStandIn } from '../stripe';
+import { startStripeStandIn, startStripeStandInProcess, type StripeStandIn } from '../stripe';
 import { createTestDatabase } from '../test-support';
 import { ensureFrontendBuilds } from './frontends';
 import { ensureDevSecrets } from './keys';
@@ -46,6 +46,18 @@ export interface StartPlatformOptions {
   localDir?: string;
   /** Build stale frontends first (default true). */
   buildFrontends?: boolean;
+  /**
+   * Keep the Stripe stand-in's state in `<localDir>/standins/stripe.json` across restarts
+   * (default true, as `npm start` needs). A load test turns it off: rewriting tens of MB of
+   * state stalls the process that also runs its simulated fans.
+   */
+  persistStripe?: boolean;
+  /**
+   * Run the Stripe stand-in in a process of its own (default false: in this one). A load test
+   * wants it: its simulated fans would otherwise delay Stripe's answers and webhooks (issue 21).
+   * The handle is the same, driven over the stand-in's control API; its log is `logs/stripe.log`.
+   */
+  stripeProcess?: boolean;
   /** Extra environment for every service process, e.g. `{ LOG_LEVEL: 'warn' }`. */
   serviceEnv?: Record<string, string>;
   log?: (line: string) => void;
@@ -230,13 +242,16 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
       ports: ports.standins,
     });
     stops.push({ name: 'stand-ins', stop: () => standins.stop() });
-    const stripe = await startStripeStandIn({
+    const stripeOptions = {
       port: ports.stripe,
       webhookUrl: `http://127.0.0.1:${ports.services.payment}/payment/api/stripe/webhook`,
       webhookSecret: secrets.stripeWebhookSecret,
       publicBaseUrl: `http://localhost:${ports.stripe}`,
-      dataFile: path.join(localDir, 'standins', 'stripe.json'),
-    });
+      ...(opts.persistStripe === false ? {} : { dataFile: path.join(localDir, 'standins', 'stripe.json') }),
+    };
+    const stripe = opts.stripeProcess
+      ? await startStripeStandInProcess({ ...stripeOptions, logFile: serviceLogFile(localDir, 'stripe') })
+      : await startStripeStandIn(stripeOptions);
     stops.push({ name: 'stripe', stop: () => stripe.stop() });
 
     const publicBaseUrl = `http://localhost:${ports.gateway}`;
@@ -258,6 +273,11 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
               stripe: ports.stripe,
             } as unknown as PlatformEndpoints['standinPorts'],
           }),
+          // Under jest, three workers may each run a platform against one PostgreSQL server
+          // (max_connections 100): at the default ten per pool, three platforms asked for
+          // more than a hundred and services answered 500 ("too many clients"). Five per
+          // pool, as the service tests use.
+          ...(process.env.JEST_WORKER_ID ? { DB_POOL_SIZE: '5' } : {}),
           ...opts.serviceEnv,
         },
         serviceLogFile(localDir, svc),

@@ -104,6 +104,7 @@ export function serviceEnv(
       return {
         ...common,
         TICKET_SIGNING_JWKS: JSON.stringify(secrets.ticket),
+        ...(secrets.wallet ? { WALLET_PASS_SIGNING: JSON.stringify(secrets.wallet) } : {}),
         QUEUE_JWKS_URL: local(ports.queue, '/queue/.well-known/jwks.json'),
         SMTP_URL: `smtp://127.0.0.1:${sp.smtp}`,
         MAIL_FROM: 'TicketSlave <tickets@ticketslave.local>',

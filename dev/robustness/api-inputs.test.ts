@@ -215,12 +215,32 @@ interface Tally {
   ms: number;
 }
 
+/**
+ * The chains' accepted writes, for judging refusals fairly: an accepted input of one service
+ * may go on writing into another's schema over Kafka (an organiser's edit of the seeded event
+ * reaches `buffer_events`, `purchase.events`…), seconds later on a loaded machine, while
+ * that other service's chain judges a refusal. A refusal whose schema changed while any
+ * accepted write was unsettled, or within `CROSS_SERVICE_GRACE_MS` of one, is sent again
+ * once every chain's writes have landed, and judged on that second try alone.
+ */
+const acceptedWrites = { unsettled: 0, count: 0, lastSettledAt: 0 };
+const CROSS_SERVICE_GRACE_MS = 3000;
+const writesLanding = () =>
+  acceptedWrites.unsettled > 0 || Date.now() - acceptedWrites.lastSettledAt < CROSS_SERVICE_GRACE_MS;
+
+/** Waits (at most 30 s) until no chain's accepted write is still landing. */
+async function writesLanded(): Promise<void> {
+  for (const end = Date.now() + 30_000; writesLanding() && Date.now() < end;)
+    await new Promise((r) => setTimeout(r, 100));
+}
+
 /** Sends one input; answers what went wrong with it, if anything. */
 async function tryInput(
   op: Operation,
   req: ApiRequest,
   tally: Tally,
   schema: SchemaChecksum,
+  again = false,
 ): Promise<string | null> {
   const headers: Record<string, string> = {
     ...req.headers,
@@ -236,20 +256,41 @@ async function tryInput(
   const origin = platform.services[op.service as keyof Platform['services']].replace(/\/[a-z]+$/, '');
   const url = `${origin}${req.path}${req.query ? `?${req.query}` : ''}`;
   const before = await schema.before();
+  const writesAtStart = acceptedWrites.count;
+  const landingAtStart = writesLanding();
   const res = await fetch(url, { method: op.method, headers, body, redirect: 'manual' });
   const text = await res.text();
-  tally.inputs++;
+  if (!again) tally.inputs++;
   tally.statuses.add(res.status);
   const what = `${op.method} ${url} as ${req.caller} → ${res.status} ${text.slice(0, 300)}`;
   if (res.status < 400 || res.status >= 500) schema.forget();
   if (res.status >= 500) return `5xx: ${what}`;
   if (res.status < 400) {
     tally['2xx']++;
-    if (op.method !== 'GET') await schema.settle(RUNS_ON[`${op.method} ${op.path}`]);
+    if (op.method !== 'GET') {
+      acceptedWrites.count++;
+      acceptedWrites.unsettled++;
+      try {
+        await schema.settle(RUNS_ON[`${op.method} ${op.path}`]);
+      } finally {
+        acceptedWrites.unsettled--;
+        acceptedWrites.lastSettledAt = Date.now();
+      }
+    }
     return null;
   }
-  tally['4xx']++;
+  if (!again) tally['4xx']++;
   const changed = SchemaChecksum.changed(before, await schema.afterRefusal());
+  if (
+    changed.length &&
+    !again &&
+    (landingAtStart || writesLanding() || acceptedWrites.count !== writesAtStart)
+  ) {
+    // Maybe another chain's accepted write landing here: the same input again, on its own.
+    await writesLanded();
+    schema.forget();
+    return tryInput(op, req, tally, schema, true);
+  }
   if (!problemJson.test(res.headers.get('content-type') ?? '')) return `refusal not problem+json: ${what}`;
   let problem: { title?: unknown; detail?: unknown };
   try {
@@ -286,7 +327,8 @@ describe('every route of every service, random inputs through the running platfo
     const tallies: Tally[] = [];
     const failures: string[] = [];
     // One chain of routes per service, the five at once: a refusal's "nothing written" is
-    // judged on its own service's schema, which no other chain writes to.
+    // judged on its own service's schema (another chain's accepted input may reach it over
+    // Kafka: see acceptedWrites).
     await Promise.all(
       SERVICES.map(async (service) => {
         const doc = openApiDocumentOf(service) as unknown as {

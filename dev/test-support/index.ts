@@ -14,6 +14,8 @@ import { testAdminDatabaseUrl, testKafkaBrokers } from './env';
 
 export * from './env';
 export * from './proof-of-work';
+export * from './pdf';
+export * from './wallet';
 import { TEST_POW_HMAC_KEY } from './proof-of-work';
 
 export interface TestDatabase {

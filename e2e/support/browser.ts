@@ -131,10 +131,14 @@ export function useBrowser(
     await browser?.close();
   });
 
-  async function fan(name = 'fan', device: Device = 'desktop'): Promise<Fan> {
+  /**
+   * A fan with their own context. `locale` is the browser's language (navigator.languages,
+   * Accept-Language): en-US unless a journey asks for another, e.g. de-DE for the German UI.
+   */
+  async function fan(name = 'fan', device: Device = 'desktop', fanOpts: { locale?: string } = {}): Promise<Fan> {
     if (!browser) throw new Error('useBrowser(): the browser is not launched (call it at file level)');
     const baseURL = opts.baseUrl ? await opts.baseUrl() : undefined;
-    const context = await browser.newContext({ ...DEVICES[device], baseURL });
+    const context = await browser.newContext({ ...DEVICES[device], baseURL, locale: fanOpts.locale ?? 'en-US' });
     const log: ConsoleEntry[] = [];
     const watch = (page: Page) => {
       page.on('console', (m) =>

@@ -47,6 +47,8 @@ export async function publishEvent(
     bufferGraceSeconds?: number;
     categories?: unknown[];
     perUserLimit?: number;
+    /** The venue's IANA zone [UTC]: times on the fan pages are shown on its clock. */
+    timeZone?: string;
   } = {},
 ): Promise<CreatedEvent> {
   const saleIn = opts.saleInMs ?? 86_400_000;
@@ -62,6 +64,7 @@ export async function publishEvent(
       startsAt: inFromNow(saleIn + 86_400_000),
       bufferGraceSeconds: opts.bufferGraceSeconds ?? 300,
       ...(opts.perUserLimit ? { perUserLimit: opts.perUserLimit } : {}),
+      ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
       // The lowest join difficulty an organiser may set: the waiting room's widget solves it for real.
       queue: {
         admitRatePerMinute: 100,

@@ -7,3 +7,4 @@ export * from './axe';
 export * from './tabs';
 export * from './keyboard';
 export * from './tickets';
+export * from './stripe';

@@ -39,3 +39,30 @@ export async function freshTicketCode(page: Page, ticketId: string): Promise<str
   }
   throw new Error(`the code of ticket ${ticketId} did not change in 35 s`);
 }
+
+/**
+ * What the door app (`/purchase/checkin`) answered to a scan: waits for its verdict screen and
+ * returns the verdict's kind (`admitted`, `already_used`, `expired`, …). When no verdict comes,
+ * the error names what the page showed instead (an error under the form, a spinner, a login).
+ */
+export async function doorVerdict(page: Page, timeout = 45_000): Promise<string> {
+  const verdict = page.getByTestId('verdict');
+  try {
+    await verdict.waitFor({ timeout });
+  } catch {
+    const shown = await page
+      .locator('main')
+      .innerText({ timeout: 5_000 })
+      .catch((err: unknown) => `(unreadable: ${String(err)})`);
+    throw new Error(
+      `no verdict from the door app in ${timeout / 1000} s; the page showed:\n${shown.slice(0, 2000)}`,
+    );
+  }
+  return (await verdict.getAttribute('data-verdict')) ?? '';
+}
+
+/**
+ * A ticket's short reference as fans see it in mails, PDFs and passes (the first 8 characters of
+ * its id without dashes, uppercased), spelled out here as the spec the pages are held to.
+ */
+export const ticketRefOf = (ticketId: string): string => ticketId.replace(/-/g, '').slice(0, 8).toUpperCase();

@@ -4,7 +4,9 @@
  * Kafka consumer lag (committed offsets vs topic high-water marks).
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 
 const CLK_TCK = 100;
@@ -70,6 +72,76 @@ export function postgresCpuMs(): number {
     ticks += (sample?.cpuTicks ?? 0) + (sample?.reapedChildTicks ?? 0);
   }
   return ticks * (1000 / CLK_TCK);
+}
+
+/** CPU time (ms) the whole machine spent busy (all cores; /proc/stat, everything but idle and iowait). */
+export function machineCpuMs(): number {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal (guest time is already in user).
+  const busy = cpu.slice(0, 8).reduce((sum, v, i) => (i === 3 || i === 4 ? sum : sum + v), 0);
+  return busy * (1000 / CLK_TCK);
+}
+
+/** The Kafka broker's JVM (the one the platform talks to runs on this machine in tests and benches). */
+export function kafkaBrokerPid(): number | undefined {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('kafka.Kafka')) return Number(d);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Where the machine's CPU went during a run, beside the per-process figures: the whole
+ * machine, PostgreSQL (every backend), and how late this process's event loop ran its
+ * callbacks (the simulated fans' clock: every latency the bench reports is read on it).
+ */
+export class MachineMonitor {
+  private readonly delay = monitorEventLoopDelay({ resolution: 10 });
+  private machine0 = 0;
+  private postgres0 = 0;
+  private t0 = 0;
+
+  start(): void {
+    this.machine0 = machineCpuMs();
+    this.postgres0 = postgresCpuMs();
+    this.t0 = Date.now();
+    this.delay.enable();
+  }
+
+  stop(): MachineUsage {
+    this.delay.disable();
+    const secs = Math.max(0.001, (Date.now() - this.t0) / 1000);
+    const machine = (machineCpuMs() - this.machine0) / 1000;
+    const postgres = (postgresCpuMs() - this.postgres0) / 1000;
+    const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+    return {
+      seconds: Math.round(secs * 10) / 10,
+      cores: availableParallelism(),
+      machineCpuSeconds: Math.round(machine * 10) / 10,
+      machineBusyPercent: Math.round((machine / secs / availableParallelism()) * 1000) / 10,
+      postgresCpuSeconds: Math.round(postgres * 10) / 10,
+      benchLoopDelayMs: {
+        p50: ms(this.delay.percentile(50)),
+        p99: ms(this.delay.percentile(99)),
+        max: ms(this.delay.max),
+      },
+    };
+  }
+}
+
+export interface MachineUsage {
+  seconds: number;
+  cores: number;
+  machineCpuSeconds: number;
+  /** Of all cores: 100 = every core busy the whole time. */
+  machineBusyPercent: number;
+  postgresCpuSeconds: number;
+  benchLoopDelayMs: { p50: number; p99: number; max: number };
 }
 
 export interface ServiceUsage {
@@ -285,6 +357,37 @@ export interface ConsumerFigures {
   handlerP99: number;
 }
 
+type Buckets = { le: number; n: number }[];
+
+/** Every `<metric>_bucket` series of a Prometheus text exposition, by its labels (le left out). */
+function histogramBuckets(
+  text: string,
+  metric: string,
+): Map<string, { labels: Record<string, string>; b: Buckets }> {
+  const out = new Map<string, { labels: Record<string, string>; b: Buckets }>();
+  const prefix = `${metric}_bucket{`;
+  for (const l of text.split('\n')) {
+    if (!l.startsWith(prefix)) continue;
+    const m = /\{(.*)\} (\d+(?:\.\d+)?)$/.exec(l);
+    if (!m) continue;
+    const all = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1]!, x[2]!]));
+    const { le, ...labels } = all;
+    const key = JSON.stringify(labels);
+    const entry = out.get(key) ?? { labels, b: [] };
+    entry.b.push({ le: le === '+Inf' ? Infinity : Number(le), n: Number(m[2]) });
+    out.set(key, entry);
+  }
+  return out;
+}
+
+/** The upper bound (s) of the bucket holding quantile `q`: "≤ 2.5 s" reads as 2.5. */
+function bucketQuantile(b: Buckets | undefined, q: number): number {
+  if (!b?.length) return NaN;
+  const sorted = [...b].sort((x, y) => x.le - y.le);
+  const total = sorted[sorted.length - 1]!.n;
+  return sorted.find((x) => x.n >= q * total)?.le ?? Infinity;
+}
+
 /**
  * Reads `ts_kafka_message_age_seconds` (message created → handled) and
  * `ts_kafka_handler_seconds` from a service's /metrics: where a pipeline waits.
@@ -292,36 +395,48 @@ export interface ConsumerFigures {
  */
 export async function consumerFigures(serviceUrl: string): Promise<ConsumerFigures[]> {
   const text = await (await fetch(`${serviceUrl}/metrics`)).text();
-  const buckets = new Map<string, { le: number; n: number }[]>();
-  const line = /^(ts_kafka_(?:message_age|handler)_seconds)_bucket\{(.*)\} (\d+(?:\.\d+)?)$/;
-  for (const l of text.split('\n')) {
-    const m = line.exec(l);
-    if (!m) continue;
-    const labels = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    const key = `${m[1]}|${labels.group}|${labels.type}`;
-    const le = labels.le === '+Inf' ? Infinity : Number(labels.le);
-    buckets.set(key, [...(buckets.get(key) ?? []), { le, n: Number(m[3]) }]);
-  }
-  const quantile = (b: { le: number; n: number }[] | undefined, q: number) => {
-    if (!b?.length) return NaN;
-    const sorted = [...b].sort((x, y) => x.le - y.le);
-    const total = sorted[sorted.length - 1]!.n;
-    return sorted.find((x) => x.n >= q * total)?.le ?? Infinity;
-  };
+  const ages = histogramBuckets(text, 'ts_kafka_message_age_seconds');
+  const handlers = histogramBuckets(text, 'ts_kafka_handler_seconds');
   const out: ConsumerFigures[] = [];
-  for (const [key, b] of buckets) {
-    const [metric, group, type] = key.split('|') as [string, string, string];
-    if (metric !== 'ts_kafka_message_age_seconds') continue;
-    const handler = buckets.get(`ts_kafka_handler_seconds|${group}|${type}`);
+  for (const [key, { labels, b }] of ages) {
+    const handler = handlers.get(key)?.b;
     out.push({
-      group,
-      type,
+      group: labels.group ?? '',
+      type: labels.type ?? '',
       n: Math.max(...b.map((x) => x.n)),
-      ageP50: quantile(b, 0.5),
-      ageP99: quantile(b, 0.99),
-      handlerP50: quantile(handler, 0.5),
-      handlerP99: quantile(handler, 0.99),
+      ageP50: bucketQuantile(b, 0.5),
+      ageP99: bucketQuantile(b, 0.99),
+      handlerP50: bucketQuantile(handler, 0.5),
+      handlerP99: bucketQuantile(handler, 0.99),
     });
   }
   return out.sort((x, y) => x.group.localeCompare(y.group) || x.type.localeCompare(y.type));
+}
+
+/** One kind of call to an outside system, from a service's `ts_outbound_call_seconds`. */
+export interface OutboundFigures {
+  service: string;
+  system: string;
+  operation: string;
+  outcome: string;
+  n: number;
+  /** Upper bucket bounds (s). */
+  p50: number;
+  p99: number;
+}
+
+/** How long a service's calls to outside systems (Stripe) took, per operation and outcome. */
+export async function outboundFigures(service: string, serviceUrl: string): Promise<OutboundFigures[]> {
+  const text = await (await fetch(`${serviceUrl}/metrics`)).text();
+  return [...histogramBuckets(text, 'ts_outbound_call_seconds').values()]
+    .map(({ labels, b }) => ({
+      service,
+      system: labels.system ?? '',
+      operation: labels.operation ?? '',
+      outcome: labels.outcome ?? '',
+      n: Math.max(...b.map((x) => x.n)),
+      p50: bucketQuantile(b, 0.5),
+      p99: bucketQuantile(b, 0.99),
+    }))
+    .sort((x, y) => x.operation.localeCompare(y.operation) || x.outcome.localeCompare(y.outcome));
 }

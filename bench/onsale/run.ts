@@ -39,6 +39,11 @@ function printReport(result: OnsaleResult): void {
     console.log(
       `  ${svc.padEnd(9)} cpu ${u.cpuSeconds} s (${u.avgCpuPercent}% avg), peak RSS ${u.peakRssMb} MB`,
     );
+  const m = d.machine;
+  console.log(
+    `  machine   cpu ${m.machineCpuSeconds} s over ${m.seconds} s (${m.machineBusyPercent}% of ${m.cores} cores); PostgreSQL ${m.postgresCpuSeconds} s; ` +
+      `bench event loop delay p50 ${m.benchLoopDelayMs.p50} ms, p99 ${m.benchLoopDelayMs.p99} ms, max ${m.benchLoopDelayMs.max} ms`,
+  );
   console.log(
     `Kafka lag peak ${d.kafkaLagPeak} (per group ${JSON.stringify(d.kafkaLagPeakByGroup)}); end ${JSON.stringify(d.kafkaLagEnd)}; dlq ${JSON.stringify(d.dlq)}`,
   );
@@ -47,6 +52,13 @@ function printReport(result: OnsaleResult): void {
     console.log(
       `  ${`${c.group} ${c.type}`.padEnd(48)} n=${String(c.n).padStart(6)} age p50≤${c.ageP50} p99≤${c.ageP99}  handler p50≤${c.handlerP50} p99≤${c.handlerP99}`,
     );
+  if (d.outbound.length) {
+    console.log('Calls to outside systems (bucket bounds in s):');
+    for (const c of d.outbound)
+      console.log(
+        `  ${`${c.service} → ${c.system} ${c.operation} (${c.outcome})`.padEnd(56)} n=${String(c.n).padStart(6)} p50≤${c.p50} p99≤${c.p99}`,
+      );
+  }
   if (d.trace) {
     console.log(
       `money path, ${d.trace.orders} paid orders traced (ms from the card paid; step = from the point before it):`,
@@ -144,6 +156,22 @@ async function main(): Promise<void> {
             ]),
           )
         : null,
+      // CPU seconds per process during the sale (services, bench = the simulated fans,
+      // stripe, kafka) and the machine's: what the latencies above queued behind.
+      cpuSeconds: {
+        ...Object.fromEntries(Object.entries(result.details.services).map(([k, u]) => [k, u.cpuSeconds])),
+        postgres: result.details.machine.postgresCpuSeconds,
+        machine: result.details.machine.machineCpuSeconds,
+      },
+      machineBusyPercent: result.details.machine.machineBusyPercent,
+      // Calls to Stripe by operation (upper bucket bounds, s).
+      outbound: Object.fromEntries(
+        result.details.outbound.map((c) => [
+          `${c.service} → ${c.system} ${c.operation} (${c.outcome})`,
+          { n: c.n, p50: c.p50, p99: c.p99 },
+        ]),
+      ),
+      benchLoopDelayP99Ms: result.details.machine.benchLoopDelayMs.p99,
     }),
   );
   process.exitCode = result.invariantsOk ? 0 : 1;

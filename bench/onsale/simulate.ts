@@ -25,10 +25,15 @@ import { checkInvariants, startHeldTwiceSampler, type FanFacts, type InvariantRe
 import { traceOrders, type PaidOrder, type TraceReport } from './trace';
 import {
   consumerFigures,
+  outboundFigures,
   findServicePids,
   KafkaWatch,
+  kafkaBrokerPid,
+  MachineMonitor,
   ProcMonitor,
   type ConsumerFigures,
+  type MachineUsage,
+  type OutboundFigures,
   type ServiceUsage,
 } from './monitor';
 
@@ -103,11 +108,15 @@ export interface OnsaleResult {
     holds: number;
     outcomes: Record<string, number>;
     latencies: ReturnType<Latencies['summary']>;
+    /** The five services, and beside them this process (the fans, who call the services directly), Stripe and Kafka. */
     services: Record<string, ServiceUsage>;
+    machine: MachineUsage;
     kafkaLagPeak: number;
     kafkaLagPeakByGroup: Record<string, number>;
     /** Per consumer group and message type: message age at handling and handler time. */
     consumers: ConsumerFigures[];
+    /** Calls to outside systems (Stripe) by operation: what the money path waits on. */
+    outbound: OutboundFigures[];
     /** Every paid order through each hop of the money path (see trace.ts). */
     trace: TraceReport | null;
     kafkaLagEnd: Record<string, number>;
@@ -316,6 +325,8 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const svc = p.services;
     await kw.connect();
     const pids = findServicePids();
+    // The shared test broker's JVM (a drill's own broker is not followed: which JVM is it?).
+    const broker = opts.brokers ? undefined : kafkaBrokerPid();
     // A drill restarts services: the monitor follows each service's current process.
     const currentPids = () => {
       const m = new Map<string, number>();
@@ -323,6 +334,9 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         const pid = p.servicePid(s);
         if (pid !== undefined) m.set(s, pid);
       }
+      for (const [tool, pid] of Object.entries(p.toolPids())) m.set(tool, pid);
+      if (broker !== undefined) m.set('kafka', broker);
+      m.set('bench', process.pid);
       return m;
     };
     let admissions = 0;
@@ -558,6 +572,9 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const procs = new ProcMonitor(currentPids);
     procs.start();
     cleanups.push(() => procs.stop());
+    const machineMonitor = new MachineMonitor();
+    machineMonitor.start();
+    cleanups.push(() => machineMonitor.stop());
     kw.startSampling(2000);
     let soldOutAt: number | null = null;
     let watching = true;
@@ -1071,6 +1088,13 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         Object.values(svc).map((url) => consumerFigures(url).catch((): ConsumerFigures[] => [])),
       )
     ).flat();
+    const outbound = (
+      await Promise.all(
+        Object.entries(svc).map(([name, url]) =>
+          outboundFigures(name, url).catch((): OutboundFigures[] => []),
+        ),
+      )
+    ).flat();
     await watcher;
     kw.stopSampling();
     const trace = await traceOrders({
@@ -1086,6 +1110,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       return null;
     });
     const services = procs.stop();
+    const machine = machineMonitor.stop();
     const dlq = await kw.dlq();
 
     const heldTwice = await heldTwiceSampler.stop();
@@ -1141,6 +1166,8 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         outcomes,
         latencies: latencies.summary(),
         services,
+        machine,
+        outbound,
         kafkaLagPeak: kw.peakLag,
         kafkaLagPeakByGroup: kw.peakByGroup,
         consumers,

@@ -90,6 +90,8 @@ export interface Platform {
   logFile(svc: ServiceName): string;
   /** The pid of a service's process (one process per service), undefined while it is down. */
   servicePid(svc: ServiceName): number | undefined;
+  /** The pids of the tools run in processes of their own (`stripe` with `stripeProcess`). */
+  toolPids(): Record<string, number>;
   /**
    * Fault drills: signals the service's process (default SIGKILL, a crash without shutdown
    * hooks) and resolves once it has exited. Requests to it fail until `restartService`.
@@ -316,6 +318,8 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
         SERVICE_NAMES.map((s) => [`/${s}`, `http://127.0.0.1:${ports.services[s]}`]),
       ),
     });
+    const toolPids: Record<string, number> = {};
+    if (stripe.pid !== undefined) toolPids.stripe = stripe.pid;
     stops.push({ name: 'gateway', stop: () => gateway.stop() });
     log(`all five services ready in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${publicBaseUrl}`);
     return {
@@ -333,6 +337,7 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Pl
       edge,
       localDir,
       logFile: (svc) => serviceLogFile(localDir, svc),
+      toolPids: () => ({ ...toolPids }),
       servicePid: (svc) => {
         const c = procs.get(svc)?.child;
         return c && c.exitCode === null && c.signalCode === null ? c.pid : undefined;

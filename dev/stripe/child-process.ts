@@ -1,7 +1,4 @@
-import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { startToolProcess } from '../platform/tool-process';
 import { remoteStripeStandIn } from './remote';
 import type { StripeStandIn, StripeStandInOptions } from './stand-in';
 
@@ -38,61 +35,16 @@ export async function startStripeStandInProcess(opts: StripeStandInProcessOption
       ? ['--webhook-max-attempts', String(opts.webhookRetry.maxAttempts)]
       : []),
   ];
-  const child = spawn(process.execPath, ['--enable-source-maps', '--import', 'tsx', 'cli.ts', ...args], {
+  const proc = await startToolProcess({
+    name: 'the Stripe stand-in',
     cwd: __dirname,
-    env: process.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    script: 'cli.ts',
+    args,
+    // cli.ts prints `Stripe stand-in on <url> …` once it listens.
+    readyLine: /^Stripe stand-in on (http:\/\/\S+)/,
+    // Stopped by SIGTERM: the stand-in finishes the deliveries under way and saves its data file.
+    ...(opts.logFile ? { logFile: opts.logFile } : {}),
+    ...(opts.startTimeoutMs ? { startTimeoutMs: opts.startTimeoutMs } : {}),
   });
-  if (opts.logFile) {
-    mkdirSync(path.dirname(opts.logFile), { recursive: true });
-    const log = createWriteStream(opts.logFile, { flags: 'a' });
-    child.stdout.pipe(log);
-    child.stderr.pipe(log);
-  } else child.stderr.resume();
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    // SIGTERM: the stand-in finishes the deliveries under way and saves its data file.
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 12_000);
-    await exited;
-    clearTimeout(timer);
-  };
-
-  // cli.ts prints `Stripe stand-in on <url> …` once it listens.
-  const lines = createInterface({ input: child.stdout });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const url = await Promise.race([
-      new Promise<string>((resolve) => {
-        lines.on('line', (line) => {
-          const m = /^Stripe stand-in on (http:\/\/\S+)/.exec(line);
-          if (m) resolve(m[1] as string);
-        });
-      }),
-      exited.then(() => {
-        throw new Error(
-          `the Stripe stand-in process exited (${child.exitCode ?? child.signalCode}) before listening` +
-            (opts.logFile ? `; see ${opts.logFile}` : ''),
-        );
-      }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new Error(
-                `the Stripe stand-in process did not listen within ${opts.startTimeoutMs ?? 30_000} ms`,
-              ),
-            ),
-          opts.startTimeoutMs ?? 30_000,
-        );
-      }),
-    ]);
-    return remoteStripeStandIn(url, Number(new URL(url).port), stop);
-  } catch (err) {
-    await stop();
-    throw err;
-  } finally {
-    clearTimeout(timer);
-  }
+  return { ...remoteStripeStandIn(proc.url, Number(new URL(proc.url).port), proc.stop), pid: proc.child.pid };
 }

@@ -61,6 +61,8 @@ export interface StateQuery {
 export interface StripeStandIn {
   url: string;
   port: number;
+  /** The process serving it, when it runs in one of its own (startStripeStandInProcess). */
+  pid?: number;
   stop(): Promise<void>;
   setWebhookUrl(url: string | undefined): Promise<void>;
   /** Pays as the hosted page does; rejects with the decline message when the card is declined. */

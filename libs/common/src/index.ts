@@ -33,6 +33,7 @@ export * from './tokens/tokens';
 export * from './service/lifecycle';
 export * from './service/emf-metrics';
 export * from './service/service';
+export * from './service/outbound-calls';
 export * from './ws/upgrade-router';
 export * from './ws/ws-endpoint';
 export * from './seating';

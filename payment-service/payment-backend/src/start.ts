@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { startService, type Clock, type RunningService } from '@ticketslave/common';
+import { outboundCallTimer, startService, type Clock, type RunningService } from '@ticketslave/common';
 import type { PaymentConfig } from './config';
 import { PaymentRepository } from './data/payment-repository';
 import { migrations } from './data/migrations';
@@ -35,6 +35,7 @@ export async function startPaymentService(
         host: config.STRIPE_API_HOST,
         port: config.STRIPE_API_PORT,
         protocol: config.STRIPE_API_PROTOCOL,
+        timeCall: outboundCallTimer(kit.registry, 'stripe'),
       });
       const settlement = new Settlement(repo, gateway, kit.logger);
       const checkout = new Checkout(

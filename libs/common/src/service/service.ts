@@ -74,6 +74,8 @@ export interface ServiceKit<C extends BaseConfig> {
   /** The client address of a request or WebSocket upgrade (what `clientIp` reads in routes). */
   clientAddress: ClientAddress;
   lifecycle: Lifecycle;
+  /** The service's /metrics registry, for figures of its own (e.g. `outboundCallTimer`). */
+  registry: client.Registry;
 }
 
 export interface ServiceWiring {
@@ -196,6 +198,7 @@ export async function startService<C extends BaseConfig>(
       rateLimits: new RateLimitStore(ds),
       upgrades,
       lifecycle,
+      registry,
     };
     const wiring = await opts.wire(kit);
     for (const part of wiring.parts ?? []) await lifecycle.start(part);

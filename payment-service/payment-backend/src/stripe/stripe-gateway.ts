@@ -1,4 +1,5 @@
 import Stripe from 'stripe';
+import type { TimeCall } from '@ticketslave/common';
 import {
   GatewayRefusal,
   WebhookSignatureError,
@@ -17,6 +18,8 @@ export interface StripeGatewayOptions {
   host?: string;
   port?: number;
   protocol?: 'http' | 'https';
+  /** Times each call (the service's `ts_outbound_call_seconds`); untimed without one. */
+  timeCall?: TimeCall;
 }
 
 const idOf = (v: string | { id: string } | null | undefined): string | undefined =>
@@ -67,6 +70,11 @@ const intentView = (pi: Stripe.PaymentIntent): PaymentIntentView => {
 export class StripeGateway implements PaymentGateway {
   private readonly stripe: Stripe;
 
+  /** One call to Stripe: timed, and its errors sorted as `call` does. */
+  private call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    return this.opts.timeCall ? this.opts.timeCall(operation, () => call(fn)) : call(fn);
+  }
+
   constructor(private readonly opts: StripeGatewayOptions) {
     this.stripe = new Stripe(opts.secretKey, {
       host: opts.host,
@@ -79,7 +87,7 @@ export class StripeGateway implements PaymentGateway {
 
   async createCheckout(req: CheckoutRequest): Promise<CheckoutSession> {
     const metadata = { orderId: req.orderId, eventId: req.eventId };
-    const session = await call(() =>
+    const session = await this.call('checkout.sessions.create', () =>
       this.stripe.checkout.sessions.create(
         {
           mode: 'payment',
@@ -110,10 +118,12 @@ export class StripeGateway implements PaymentGateway {
   }
 
   async expireCheckout(sessionId: string): Promise<void> {
-    const session = await call(() => this.stripe.checkout.sessions.retrieve(sessionId));
+    const session = await this.call('checkout.sessions.retrieve', () =>
+      this.stripe.checkout.sessions.retrieve(sessionId),
+    );
     if (session.status !== 'open') return;
     try {
-      await call(() => this.stripe.checkout.sessions.expire(sessionId));
+      await this.call('checkout.sessions.expire', () => this.stripe.checkout.sessions.expire(sessionId));
     } catch (err) {
       // Completed or expired meanwhile: the webhook for that tells the rest of the story.
       if (!(err instanceof GatewayRefusal)) throw err;
@@ -123,13 +133,15 @@ export class StripeGateway implements PaymentGateway {
   async retrieveIntent(paymentIntentId: string): Promise<PaymentIntentView> {
     // With its charge: the card's fingerprint is on it (the per-card limit of an event).
     return intentView(
-      await call(() => this.stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge'] })),
+      await this.call('payment_intents.retrieve', () =>
+        this.stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge'] }),
+      ),
     );
   }
 
   async capture(paymentIntentId: string): Promise<PaymentIntentView> {
     return intentView(
-      await call(() =>
+      await this.call('payment_intents.capture', () =>
         this.stripe.paymentIntents.capture(
           paymentIntentId,
           {},
@@ -141,7 +153,7 @@ export class StripeGateway implements PaymentGateway {
 
   async cancel(paymentIntentId: string): Promise<PaymentIntentView> {
     return intentView(
-      await call(() =>
+      await this.call('payment_intents.cancel', () =>
         this.stripe.paymentIntents.cancel(
           paymentIntentId,
           { cancellation_reason: 'abandoned' },
@@ -155,7 +167,7 @@ export class StripeGateway implements PaymentGateway {
     paymentIntentId: string,
     r: { refundId: string; amountMinor?: number },
   ): Promise<{ stripeRefundId: string; amountMinor: number }> {
-    const refund = await call(() =>
+    const refund = await this.call('refunds.create', () =>
       this.stripe.refunds.create(
         {
           payment_intent: paymentIntentId,
@@ -170,7 +182,9 @@ export class StripeGateway implements PaymentGateway {
   }
 
   async listRefunds(paymentIntentId: string): Promise<GatewayRefund[]> {
-    const list = await call(() => this.stripe.refunds.list({ payment_intent: paymentIntentId, limit: 100 }));
+    const list = await this.call('refunds.list', () =>
+      this.stripe.refunds.list({ payment_intent: paymentIntentId, limit: 100 }),
+    );
     return list.data.map((r) => ({
       stripeRefundId: r.id,
       amountMinor: r.amount,

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Client } from 'pg';
 
 const CLK_TCK = 100;
 const PAGE_KB = 4;
@@ -439,4 +440,78 @@ export async function outboundFigures(service: string, serviceUrl: string): Prom
       p99: bucketQuantile(b, 0.99),
     }))
     .sort((x, y) => x.operation.localeCompare(y.operation) || x.outcome.localeCompare(y.outcome));
+}
+
+/** What a database's connections were doing, summed over samples: by role, state and wait. */
+export interface ActivityFigure {
+  /** The connecting role (each service has its own: `<svc>_app`, …). */
+  role: string;
+  state: string;
+  wait: string;
+  /** Connections seen in this state per sample, on average. */
+  avg: number;
+  /** The most seen at once. */
+  max: number;
+}
+
+/**
+ * Samples `pg_stat_activity` of one database every `everyMs` during a run: how many of each
+ * service's connections were running, waiting on a lock (which), idle in a transaction (the
+ * service's event loop or its pool was slow to send the next statement) or idle in the pool.
+ * Where a handler's time goes when neither its CPU nor its outside calls explain it.
+ */
+export function startActivitySampler(
+  databaseUrl: string,
+  everyMs = 250,
+): { stop(): Promise<{ samples: number; figures: ActivityFigure[] }> } {
+  const sums = new Map<string, { role: string; state: string; wait: string; total: number; max: number }>();
+  let samples = 0;
+  let running = true;
+  let wake: (() => void) | undefined;
+  const loop = (async () => {
+    const db = new Client({ connectionString: databaseUrl, application_name: 'bench-activity' });
+    await db.connect();
+    try {
+      while (running) {
+        const { rows } = await db.query<{ role: string; state: string; wait: string; n: number }>(
+          `SELECT coalesce(usename, '?') AS role, coalesce(state, '?') AS state,
+                  coalesce(wait_event_type || ':' || wait_event, '-') AS wait, count(*)::int AS n
+             FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+            GROUP BY 1, 2, 3`,
+        );
+        samples++;
+        for (const r of rows) {
+          const key = `${r.role}|${r.state}|${r.wait}`;
+          const s = sums.get(key) ?? { role: r.role, state: r.state, wait: r.wait, total: 0, max: 0 };
+          s.total += r.n;
+          s.max = Math.max(s.max, r.n);
+          sums.set(key, s);
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, everyMs);
+        });
+      }
+    } finally {
+      await db.end().catch(() => undefined);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      wake?.();
+      await loop.catch(() => undefined);
+      const figures = [...sums.values()]
+        .map((s) => ({
+          role: s.role,
+          state: s.state,
+          wait: s.wait,
+          avg: Math.round((s.total / Math.max(1, samples)) * 100) / 100,
+          max: s.max,
+        }))
+        .sort((a, b) => a.role.localeCompare(b.role) || b.avg - a.avg);
+      return { samples, figures };
+    },
+  };
 }

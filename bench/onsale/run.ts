@@ -59,6 +59,13 @@ function printReport(result: OnsaleResult): void {
         `  ${`${c.service} → ${c.system} ${c.operation} (${c.outcome})`.padEnd(56)} n=${String(c.n).padStart(6)} p50≤${c.p50} p99≤${c.p99}`,
       );
   }
+  console.log(
+    `Database connections (pg_stat_activity, ${d.dbActivity.samples} samples; on average per sample, max at once):`,
+  );
+  for (const a of d.dbActivity.figures.filter((f) => f.max >= 2 || f.avg >= 0.1))
+    console.log(
+      `  ${a.role.padEnd(20)} ${a.state.padEnd(22)} ${a.wait.padEnd(28)} avg ${String(a.avg).padStart(6)} max ${String(a.max).padStart(4)}`,
+    );
   if (d.trace) {
     console.log(
       `money path, ${d.trace.orders} paid orders traced (ms from the card paid; step = from the point before it):`,

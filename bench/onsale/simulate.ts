@@ -34,6 +34,8 @@ import {
   type ConsumerFigures,
   type MachineUsage,
   type OutboundFigures,
+  startActivitySampler,
+  type ActivityFigure,
   type ServiceUsage,
 } from './monitor';
 
@@ -117,6 +119,8 @@ export interface OnsaleResult {
     consumers: ConsumerFigures[];
     /** Calls to outside systems (Stripe) by operation: what the money path waits on. */
     outbound: OutboundFigures[];
+    /** The services' database connections during the sale (pg_stat_activity samples). */
+    dbActivity: { samples: number; figures: ActivityFigure[] };
     /** Every paid order through each hop of the money path (see trace.ts). */
     trace: TraceReport | null;
     kafkaLagEnd: Record<string, number>;
@@ -575,6 +579,8 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     const machineMonitor = new MachineMonitor();
     machineMonitor.start();
     cleanups.push(() => machineMonitor.stop());
+    const activity = startActivitySampler(p.databaseUrl);
+    cleanups.push(() => void activity.stop());
     kw.startSampling(2000);
     let soldOutAt: number | null = null;
     let watching = true;
@@ -1111,6 +1117,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     });
     const services = procs.stop();
     const machine = machineMonitor.stop();
+    const dbActivity = await activity.stop();
     const dlq = await kw.dlq();
 
     const heldTwice = await heldTwiceSampler.stop();
@@ -1168,6 +1175,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         services,
         machine,
         outbound,
+        dbActivity,
         kafkaLagPeak: kw.peakLag,
         kafkaLagPeakByGroup: kw.peakByGroup,
         consumers,

@@ -135,6 +135,58 @@ export class PaymentRepository {
     );
   }
 
+  /**
+   * What purchase said of an order, recorded in one statement (no transaction): the order is
+   * inserted in state `to` if payment had not heard of it yet, else moved to `to` when it is
+   * in one of `from` (a status-checked update: a redelivery or a message from another topic
+   * arriving in any order moves nothing twice). The capture's path (issue 21): before, an
+   * insert and an update, each in a transaction of its own.
+   */
+  async recordOrderStatus(
+    tx: Queryable,
+    o: Omit<OrderRow, 'status'>,
+    to: OrderStatus,
+    from: OrderStatus[],
+  ): Promise<void> {
+    await tx.query(
+      `INSERT INTO orders (order_id, event_id, user_id, admission_id, amount_minor, currency, expires_at, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status WHERE orders.status = ANY($9::text[])`,
+      [o.orderId, o.eventId, o.userId, o.admissionId, o.amountMinor, o.currency, o.expiresAt, to, from],
+    );
+  }
+
+  /**
+   * An order's payment and whether the money must not be taken (the order cancelled, or its
+   * event), in one read: what a capture or a void decides on.
+   */
+  async standing(
+    tx: Queryable,
+    orderId: string,
+  ): Promise<{ payment?: PaymentRow; calledOff?: 'order_cancelled' | 'event_cancelled' }> {
+    const row = await queryOne<
+      Partial<PaymentRow> & { orderStatus: OrderStatus | null; eventCancelled: boolean | null }
+    >(
+      tx,
+      `SELECT p.order_id AS "orderId", p.payment_intent_id AS "paymentIntentId", p.event_id AS "eventId",
+              p.amount_minor AS "amountMinor", p.currency, p.status, p.reason, p.refunded_minor AS "refundedMinor",
+              p.buyer_name AS "buyerName", o.status AS "orderStatus", e.cancelled AS "eventCancelled"
+         FROM (SELECT $1::uuid AS order_id) k
+         LEFT JOIN payments p ON p.order_id = k.order_id
+         LEFT JOIN orders o ON o.order_id = k.order_id
+         LEFT JOIN events e ON e.event_id = o.event_id`,
+      [orderId],
+    );
+    if (!row) return {};
+    const { orderStatus, eventCancelled, ...payment } = row;
+    const calledOff =
+      orderStatus === 'cancelled' ? 'order_cancelled' : eventCancelled ? 'event_cancelled' : undefined;
+    return {
+      ...(payment.orderId ? { payment: payment as PaymentRow } : {}),
+      ...(calledOff ? { calledOff } : {}),
+    };
+  }
+
   order(tx: Queryable, orderId: string, lock = false): Promise<OrderRow | undefined> {
     return queryOne<OrderRow>(
       tx,

@@ -189,11 +189,7 @@ export class Settlement {
 
   /** Why the money must not be taken, if purchase cancelled the order or feed the event. */
   private async calledOff(orderId: string): Promise<'order_cancelled' | 'event_cancelled' | undefined> {
-    const order = await this.repo.order(this.repo.db, orderId);
-    if (!order) return undefined;
-    if (order.status === 'cancelled') return 'order_cancelled';
-    const event = await this.repo.event(this.repo.db, order.eventId);
-    return event?.cancelled ? 'event_cancelled' : undefined;
+    return (await this.repo.standing(this.repo.db, orderId)).calledOff;
   }
 
   /**
@@ -202,9 +198,8 @@ export class Settlement {
    * the order or its event is off, the authorization is left to the void and never captured.
    */
   async capture(orderId: string): Promise<void> {
-    const payment = await this.repo.payment(this.repo.db, orderId);
-    if (!payment || payment.status !== 'authorized') return;
-    if (await this.calledOff(orderId)) return;
+    const { payment, calledOff } = await this.repo.standing(this.repo.db, orderId);
+    if (!payment || payment.status !== 'authorized' || calledOff) return;
     let status: IntentStatus;
     let failure: string | undefined;
     try {

@@ -48,12 +48,16 @@ export function orderConsumer(deps: {
 }): Part {
   const { repo, settlement, gateway } = deps;
 
-  /** Orders we hear about first through a later message are recorded as they now stand. */
-  const remember = (
+  /**
+   * Records what purchase decided of an order: moved to `to` from any of `from`; an order heard
+   * of first through this later message is recorded as it now stands. One statement.
+   */
+  const record = (
     m: IncomingMessage,
     p: Payload<'order.completed'>,
-    status: 'completed' | 'expired' | 'cancelled',
-  ) => repo.transaction((tx) => repo.insertOrder(tx, orderOf(p, new Date(m.envelope.occurredAt)), status));
+    to: 'completed' | 'expired' | 'cancelled',
+    from: ('pending' | 'expired' | 'completed')[],
+  ) => repo.recordOrderStatus(repo.db, orderOf(p, new Date(m.envelope.occurredAt)), to, from);
 
   const expireOpenCheckout = async (orderId: string) => {
     const open = await repo.openSession(repo.db, orderId);
@@ -65,28 +69,23 @@ export function orderConsumer(deps: {
   const handlers: { [T in ConsumedTopic]: (p: Payload<T>, m: IncomingMessage) => Promise<void> } = {
     'event.published': (e, m) => upsertEvent(e, m),
     'event.updated': (e, m) => upsertEvent(e, m),
-    'order.created': async (p, m) => {
-      await repo.once(INTAKE_GROUP, m.envelope.id, (tx) =>
-        repo.insertOrder(tx, orderOf(p, new Date(p.expiresAt))),
-      );
+    // One insert that ignores a known order: a redelivery, or an order.created arriving after
+    // a later message recorded the order, changes nothing (no processed-message row needed).
+    'order.created': async (p) => {
+      await repo.insertOrder(repo.db, orderOf(p, new Date(p.expiresAt)));
     },
     'order.completed': async (p, m) => {
-      await remember(m, p, 'completed');
-      await repo.transaction((tx) => repo.setOrderStatus(tx, p.orderId, 'completed', ['pending', 'expired']));
+      await record(m, p, 'completed', ['pending', 'expired']);
       await settlement.capture(p.orderId);
     },
     'order.expired': async (p, m) => {
-      await remember(m, p, 'expired');
-      await repo.transaction((tx) => repo.setOrderStatus(tx, p.orderId, 'expired', ['pending']));
+      await record(m, p, 'expired', ['pending']);
       await expireOpenCheckout(p.orderId);
     },
     'order.cancelled': async (p, m) => {
-      await remember(m, p, 'cancelled');
       // Cancelled wins even over a completion seen first (another topic, so no ordering
       // between them): capture checks this status, so the authorization is voided instead.
-      await repo.transaction((tx) =>
-        repo.setOrderStatus(tx, p.orderId, 'cancelled', ['pending', 'expired', 'completed']),
-      );
+      await record(m, p, 'cancelled', ['pending', 'expired', 'completed']);
       await expireOpenCheckout(p.orderId);
       await settlement.void(p.orderId, p.reason ?? 'order_cancelled');
     },

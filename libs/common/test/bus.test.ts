@@ -206,6 +206,100 @@ describe('KafkaBus (real broker)', () => {
     await again.stop();
   });
 
+  it('with parallelBy, a slow message holds up neither the messages fetched after it nor the commit of those before it', async () => {
+    const cancelled = (orderId: string, reason: string) =>
+      envelope('order.cancelled', {
+        orderId,
+        eventId: EVENT,
+        userId: 'u1',
+        admissionId: `a-${orderId}`,
+        amountMinor: 100,
+        currency: 'EUR',
+        reason,
+      });
+    const slow = '00000000-0000-4000-8000-000000000201';
+    const fast = '00000000-0000-4000-8000-000000000202';
+    const handled: string[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let slowStarted = false;
+    const subscribe = () =>
+      bus.subscribe({
+        groupId: 'slow-head',
+        topics: ['order.cancelled'],
+        parallelBy: (m) => (m.envelope.payload as { orderId: string }).orderId,
+        handler: async (m) => {
+          const p = m.envelope.payload as { orderId: string; reason: string };
+          if (p.orderId !== slow && p.orderId !== fast) return; // other tests' messages on the topic
+          if (p.reason === 'slow') {
+            slowStarted = true;
+            await released; // a Stripe call that takes its time
+          }
+          handled.push(p.reason);
+        },
+      });
+    const consumer = await subscribe();
+    try {
+      await bus.publish([{ topic: 'order.cancelled', envelope: cancelled(slow, 'slow') }]);
+      await eventually(() => slowStarted, { timeoutMs: 20_000 });
+      // Published after the slow one was fetched: with batches that waited for their slowest
+      // message, kafkajs would not fetch this until the slow one finished.
+      await bus.publish([{ topic: 'order.cancelled', envelope: cancelled(fast, 'fast') }]);
+      await eventually(() => handled.includes('fast'), {
+        timeoutMs: 10_000,
+        message: 'the fast message waited',
+      });
+      expect(handled).toEqual(['fast']);
+    } finally {
+      // Released whatever happened above: a handler left waiting would hold the suite at its end.
+      release();
+    }
+    await eventually(() => handled.length === 2, { timeoutMs: 10_000 });
+    await consumer.stop();
+    // Both finished before the stop, so both are committed: the group starting again gets neither.
+    handled.length = 0;
+    const again = await subscribe();
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(handled).toEqual([]);
+    await again.stop();
+  });
+
+  it('with parallelBy, a consumer stopped while a message runs finishes it and commits it before it leaves', async () => {
+    const orderId = '00000000-0000-4000-8000-000000000301';
+    const msg = envelope('order.cancelled', {
+      orderId,
+      eventId: EVENT,
+      userId: 'u1',
+      admissionId: `a-${orderId}`,
+      amountMinor: 100,
+      currency: 'EUR',
+      reason: 'stopping',
+    });
+    let runs = 0;
+    let started = false;
+    const subscribe = () =>
+      bus.subscribe({
+        groupId: 'drain-on-stop',
+        topics: ['order.cancelled'],
+        parallelBy: (m) => (m.envelope.payload as { orderId: string }).orderId,
+        handler: async (m) => {
+          if ((m.envelope.payload as { orderId: string }).orderId !== orderId) return;
+          started = true;
+          await new Promise((r) => setTimeout(r, 1500));
+          runs++;
+        },
+      });
+    const consumer = await subscribe();
+    await bus.publish([{ topic: 'order.cancelled', envelope: msg }]);
+    await eventually(() => started, { timeoutMs: 20_000 });
+    await consumer.stop();
+    expect(runs).toBe(1);
+    const again = await subscribe();
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(runs).toBe(1);
+    await again.stop();
+  });
+
   it('refuses to build a message whose payload breaks its topic schema', () => {
     expect(() => envelope('event.cancelled', { eventId: 'not-a-uuid', reason: 'x' })).toThrow();
   });

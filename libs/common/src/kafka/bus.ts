@@ -14,6 +14,7 @@ import { deadLettersWaiting, DLQ_GROUP_HEADER, groupProgress, type PartitionProg
 import { parseEnvelope, PoisonMessageError } from './envelope';
 import type { Envelope } from './messages';
 import { topicsOf, type KafkaService } from './access';
+import { OffsetWatermarks } from './offset-watermarks';
 import { allTopicSpecs, dlqTopic, messageKey, TOPICS, type TopicName } from './topics';
 
 /**
@@ -214,6 +215,34 @@ class Slots {
   }
 }
 
+/** How often a `parallelBy` consumer commits what finished (kafkajs's own auto-commit is off there). */
+const COMMIT_EVERY_MS = 200;
+
+/**
+ * Waits for a slot, heartbeating meanwhile (every second): with every slot taken by slow
+ * handlers the fetch loop is parked here, and the group must not think this member died. A
+ * heartbeat that fails (a rebalance) ends the wait; the slot, when it comes, is given back.
+ */
+async function takeSlot(slots: Slots, heartbeat: () => Promise<void>): Promise<void> {
+  let got = false;
+  const taken = slots.take().then(() => {
+    got = true;
+  });
+  while (!got) {
+    await Promise.race([taken, sleep(1000)]);
+    if (got) return;
+    try {
+      await heartbeat();
+    } catch (err) {
+      void taken.then(() => slots.give());
+      throw err;
+    }
+  }
+}
+
+/** Drains a `parallelBy` consumer before it disconnects: stop fetching, finish what runs, commit. */
+const drainers = new WeakMap<Consumer, () => Promise<void>>();
+
 export class KafkaBus implements MessageBus {
   private readonly kafka: Kafka;
   private readonly producer: Producer;
@@ -402,6 +431,7 @@ export class KafkaBus implements MessageBus {
         clearTimeout(timer);
         if (!current) return;
         this.consumers.delete(current);
+        await drainers.get(current)?.();
         await current.disconnect();
       },
     };
@@ -520,56 +550,112 @@ export class KafkaBus implements MessageBus {
         },
       });
     } else {
+      // Messages of one key run one after another, in offset order; different keys run at once
+      // (within `maxInFlight`), whatever partition or batch they came in. A batch hands its
+      // messages on and returns at once: kafkajs fetches a broker's next batches only when all
+      // batches of its last fetch returned, so a batch that waited for its slowest message held
+      // up every partition of that broker behind one slow Stripe call (issue 21). Offsets are
+      // committed here, not by kafkajs (autoCommit off): only up to the first message not yet
+      // finished (OffsetWatermarks), so a crash or a rebalance delivers it again, never skips it.
+      const chains = new Map<string, Promise<void>>();
+      const inFlight = new Set<Promise<void>>();
+      const marks = new OffsetWatermarks();
+      let commitTimer: NodeJS.Timeout | undefined;
+      let committing: Promise<void> = Promise.resolve();
+      const commitDue = (): Promise<void> => {
+        clearTimeout(commitTimer);
+        commitTimer = undefined;
+        committing = committing.then(async () => {
+          const due = marks.takeDue();
+          if (due.length === 0) return;
+          try {
+            await consumer.commitOffsets(due);
+            marks.committedUpTo(due);
+          } catch (err) {
+            // A rebalance took the partition (its new owner starts from the last commit) or the
+            // broker is away: the next commit covers these offsets; until then they may repeat.
+            logger.warn(
+              { err },
+              'committing offsets failed; the messages after the last commit may be delivered again',
+            );
+          }
+        });
+        return committing;
+      };
+      // A new generation fetches again from the committed offsets: what runs now may come again.
+      consumer.on(consumer.events.GROUP_JOIN, () => marks.restartAll());
+      drainers.set(consumer, async () => {
+        try {
+          consumer.pause(opts.topics.map((t) => ({ topic: this.topicName(t) })));
+        } catch {
+          // not running (it crashed): nothing more will be fetched anyway
+        }
+        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+        await commitDue();
+      });
       running = consumer.run({
         partitionsConsumedConcurrently,
+        autoCommit: false,
         eachBatchAutoResolve: false,
         eachBatch: async (b) => {
           const { batch } = b;
-          // Messages of one key run one after another, in offset order; different keys run at
-          // once (within the consumer's `maxInFlight`). The batch's offsets are committed only
-          // once every message started here has finished, so a crash redelivers (at least
-          // once), never skips. A slot is taken in offset order, so a message waiting for its
-          // key's predecessor never holds up that predecessor.
-          const chains = new Map<string, Promise<void>>();
-          let failure: Error | undefined;
-          let lastStarted: string | undefined;
+          // Handlers heartbeat long after their batch returned; a rebalance is kafkajs's to notice.
+          const heartbeat = () => b.heartbeat().catch(() => undefined);
           for (const message of batch.messages) {
-            if (!b.isRunning() || b.isStale() || failure !== undefined) break;
-            await slots.take();
-            lastStarted = message.offset;
-            const incoming = await prepare(batch.topic, batch.partition, message, () => b.heartbeat()).catch(
+            if (!b.isRunning() || b.isStale()) break;
+            await takeSlot(slots, () => b.heartbeat());
+            if (!b.isRunning() || b.isStale()) {
+              slots.give();
+              break;
+            }
+            const offset = BigInt(message.offset);
+            const incoming = await prepare(batch.topic, batch.partition, message, heartbeat).catch(
               (err: unknown) => {
                 slots.give();
                 throw err;
               },
             );
+            const track = marks.started(batch.topic, batch.partition, offset);
+            // The next fetch starts after it; its commit waits for it to finish.
+            b.resolveOffset(message.offset);
             if (!incoming) {
               slots.give();
+              if (marks.finished(track, offset)) scheduleCommit();
               continue;
             }
             const key = parallelBy(incoming) ?? '';
-            const run = (chains.get(key) ?? Promise.resolve()).then(() =>
-              failure === undefined ? deliver(incoming, message) : undefined,
-            );
-            const fail = (err: unknown) => {
-              failure ??= err instanceof Error ? err : new Error('handler failed', { cause: err });
-            };
-            // A heartbeat's error (a rebalance began) must reach kafkajs, which then rejoins:
-            // the batch stops here and its offsets stay uncommitted (redelivered, at least once).
-            // kafkajs sends a heartbeat only once per heartbeatInterval, however often asked.
-            const settled = run
-              .then(() => b.heartbeat())
-              .then(() => undefined, fail)
-              .finally(() => slots.give());
+            const settled = (chains.get(key) ?? Promise.resolve())
+              .then(() => deliver(incoming, message))
+              .then(
+                () => {
+                  if (marks.finished(track, offset)) scheduleCommit();
+                },
+                (err: unknown) => {
+                  if (this.stopped) return;
+                  // Not finished, so never committed past: read it again from here (with what
+                  // followed it on its partition: handlers are idempotent).
+                  logger.error(
+                    { err, topic: incoming.topic, offset: message.offset },
+                    'delivery failed; reading the partition again from it',
+                  );
+                  marks.restart(batch.topic, batch.partition);
+                  consumer.seek({ topic: batch.topic, partition: batch.partition, offset: message.offset });
+                },
+              )
+              .finally(() => {
+                slots.give();
+                inFlight.delete(settled);
+                if (chains.get(key) === settled) chains.delete(key);
+              });
             chains.set(key, settled);
+            inFlight.add(settled);
           }
-          await Promise.all(chains.values());
-          if (failure !== undefined) throw failure;
-          if (lastStarted !== undefined) b.resolveOffset(lastStarted);
-          await b.commitOffsetsIfNecessary();
           await b.heartbeat();
         },
       });
+      const scheduleCommit = () => {
+        commitTimer ??= setTimeout(() => void commitDue(), COMMIT_EVERY_MS);
+      };
     }
     // run() resolves once the group is joined. After a crash of this service the join
     // waits out the dead member's session (30 s): past JOIN_WAIT_MS the service goes on

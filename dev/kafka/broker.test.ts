@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { createTopicsAndWait } from '@ticketslave/common';
 import { isKafkaReachable, startKafka, type KafkaBroker } from './broker';
 
 const port = 19392;
@@ -51,6 +52,12 @@ describe('dev Kafka broker', () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'ts-dev-kafka-'));
   });
 
+  // A test that failed with its broker running must not leave the port taken for the next.
+  afterEach(async () => {
+    await broker?.stop();
+    broker = undefined;
+  });
+
   afterAll(async () => {
     await broker?.stop();
     await rm(dataDir, { recursive: true, force: true });
@@ -62,10 +69,9 @@ describe('dev Kafka broker', () => {
 
     const admin = kafka(broker).admin();
     await admin.connect();
-    await admin.createTopics({
-      topics: [{ topic, numPartitions: 1, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
+    // Not kafkajs's waitForLeaders: it gives up on the "does not host this topic-partition" a
+    // new KRaft broker answers while the topic's metadata propagates (a CI run failed so, 2026-12-07).
+    await createTopicsAndWait(admin, [{ topic, numPartitions: 1, replicationFactor: 1 }]);
     await admin.disconnect();
     const producer = kafka(broker).producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();

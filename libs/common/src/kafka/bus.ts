@@ -582,6 +582,9 @@ export class KafkaBus implements MessageBus {
         });
         return committing;
       };
+      const scheduleCommit = () => {
+        commitTimer ??= setTimeout(() => void commitDue(), COMMIT_EVERY_MS);
+      };
       // A new generation fetches again from the committed offsets: what runs now may come again.
       consumer.on(consumer.events.GROUP_JOIN, () => marks.restartAll());
       drainers.set(consumer, async () => {
@@ -624,6 +627,7 @@ export class KafkaBus implements MessageBus {
               continue;
             }
             const key = parallelBy(incoming) ?? '';
+            // Never rejects (both outcomes are handled here), so the next message of the key runs.
             const settled = (chains.get(key) ?? Promise.resolve())
               .then(() => deliver(incoming, message))
               .then(
@@ -639,7 +643,12 @@ export class KafkaBus implements MessageBus {
                     'delivery failed; reading the partition again from it',
                   );
                   marks.restart(batch.topic, batch.partition);
-                  consumer.seek({ topic: batch.topic, partition: batch.partition, offset: message.offset });
+                  try {
+                    consumer.seek({ topic: batch.topic, partition: batch.partition, offset: message.offset });
+                  } catch (seekErr) {
+                    // Not running any more: a restart or a new owner reads it again anyway.
+                    logger.warn({ err: seekErr }, 'could not seek back; left to the next start');
+                  }
                 },
               )
               .finally(() => {
@@ -653,9 +662,6 @@ export class KafkaBus implements MessageBus {
           await b.heartbeat();
         },
       });
-      const scheduleCommit = () => {
-        commitTimer ??= setTimeout(() => void commitDue(), COMMIT_EVERY_MS);
-      };
     }
     // run() resolves once the group is joined. After a crash of this service the join
     // waits out the dead member's session (30 s): past JOIN_WAIT_MS the service goes on

@@ -64,13 +64,6 @@ export class OffsetWatermarks {
       if (next > (this.committed.get(key) ?? -1n)) this.committed.set(key, next);
     }
   }
-
-  /** Messages started and not finished, all partitions together. */
-  get running(): number {
-    let n = 0;
-    for (const t of this.tracks.values()) n += t.running.length - t.finished.size;
-    return n;
-  }
 }
 
 export interface Track {

@@ -221,9 +221,17 @@ export const fan = (
   extra: { emailVerified?: boolean; role?: 'fan' | 'organiser' | 'admin' } = {},
 ) => h.identity.sessionCookie({ id, ...extra });
 
-/** Fetches the event's join challenge from `base` and solves it, as the waiting room's widget does. */
-export async function joinProof(h: Harness, eventId: string, base = h.service.url): Promise<string> {
-  const res = await fetch(`${base}/buffer/api/events/${eventId}/challenge`);
+/**
+ * Fetches the event's join challenge from `base` and solves it, as the waiting room's widget does;
+ * `headers` e.g. `viewerHeaders(ip)` for a fan at their own address.
+ */
+export async function joinProof(
+  h: Harness,
+  eventId: string,
+  base = h.service.url,
+  headers: Record<string, string> = {},
+): Promise<string> {
+  const res = await fetch(`${base}/buffer/api/events/${eventId}/challenge`, { headers });
   if (res.status !== 200) throw new Error(`join challenge: ${res.status} ${await res.text()}`);
   return solveAltcha((await res.json()) as AltchaChallengeJson);
 }

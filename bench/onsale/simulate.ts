@@ -905,6 +905,11 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
       const paidAt = performance.now();
       const traced: PaidOrder = { orderId: order.orderId, paidAt: Date.now() };
       paidOrders.push(traced);
+      // Stripe's redirect lands the fan on the payment page, whose first read asks payment to
+      // confirm the checkout with Stripe now (payment-tracker.svelte.ts), beside the webhooks.
+      const returned = f.http
+        .call('payment POST returned', 'POST', `${svc.payment}/api/orders/${order.orderId}/returned`, {})
+        .catch(() => undefined); // the webhooks authorize it anyway
       // Followed as the payment page does (payment-tracker.svelte.ts): purchase pushes the order's
       // changes on /purchase/ws/orders; the page polls as well, every 1.5 s while the push is
       // connected, else every 250 ms for the first 10 s.
@@ -944,6 +949,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
           latencies.add(PAID_TO_SETTLED, performance.now() - paidAt, r.body.status === 'paid' ? 200 : 409);
           traced.toldAt ??= Date.now();
           closeFeed();
+          await returned;
           return finish(f, `order_${r.body.status}`);
         }
         if (pushed !== null) continue;
@@ -960,6 +966,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         waited += performance.now() - started;
       }
       closeFeed();
+      await returned;
       return finish(f, 'order_unsettled');
     };
 

@@ -45,7 +45,7 @@ export async function startPaymentService(
         config.PUBLIC_BASE_URL.replace(/\/$/, ''),
         config.ORDER_ARRIVAL_WAIT_MS,
       );
-      const api = paymentApi({ sessions: kit.sessions, checkout });
+      const api = paymentApi({ sessions: kit.sessions, checkout, settlement });
       return {
         api,
         parts: [orderConsumer({ bus: kit.bus, repo, settlement, gateway })],

@@ -106,6 +106,58 @@ describe('the fan pays for a held order', () => {
     expect(h.countOf('payment.authorized', order.orderId)).toBe(1);
   });
 
+  it("authorizes when the fan returns from paying, before any of Stripe's webhooks arrive; the webhooks after it authorize nothing again", async () => {
+    const order = await h.holdOrder({ amountMinor: 7300 });
+    const { sessionId } = await h.checkout(order.orderId, order.cookie);
+    // Before paying: nothing to confirm, and the answer says so.
+    const early = await h.fetch(`/payment/api/orders/${order.orderId}/returned`, {
+      method: 'POST',
+      cookie: order.cookie,
+    });
+    expect(((await early.json()) as { status: string }).status).toBe('pending');
+    expect(h.countOf('payment.authorized', order.orderId)).toBe(0);
+
+    await h.payWithoutWebhooks(sessionId);
+    // Someone else's session cannot confirm it.
+    const stranger = await h.fetch(`/payment/api/orders/${order.orderId}/returned`, {
+      method: 'POST',
+      cookie: (await h.holdOrder()).cookie,
+    });
+    expect(stranger.status).toBe(403);
+    expect(await h.status(order.orderId, order.cookie)).toBe('pending');
+
+    const back = await h.fetch(`/payment/api/orders/${order.orderId}/returned`, {
+      method: 'POST',
+      cookie: order.cookie,
+    });
+    expect(back.status).toBe(200);
+    expect(((await back.json()) as { status: string }).status).toBe('authorized');
+    const [authorized] = await h.messages('payment.authorized', order.orderId);
+    expect(authorized).toMatchObject({
+      orderId: order.orderId,
+      amountMinor: 7300,
+      cardFingerprint: cardFingerprint(VISA),
+    });
+    const sessions = await queryRows<{ status: string }>(
+      h.service.kit.ds,
+      'SELECT status FROM checkout_sessions WHERE session_id = $1',
+      [sessionId],
+    );
+    expect(sessions).toEqual([{ status: 'complete' }]);
+
+    // Stripe's webhooks come late, every one of them; and the fan reloads the return page.
+    for (const type of [
+      'charge.succeeded',
+      'payment_intent.amount_capturable_updated',
+      'checkout.session.completed',
+    ])
+      await h.standIn.replayEvent((await h.stripeEvent(type, sessionId)).event.id);
+    await h.fetch(`/payment/api/orders/${order.orderId}/returned`, { method: 'POST', cookie: order.cookie });
+    await sleep(1500);
+    expect(h.countOf('payment.authorized', order.orderId)).toBe(1);
+    expect(await h.status(order.orderId, order.cookie)).toBe('authorized');
+  });
+
   it("when the card's charge.succeeded arrives, authorizes from it with the card's fingerprint without asking Stripe for the intent", async () => {
     const order = await h.holdOrder({ amountMinor: 6100 });
     const { sessionId } = await h.checkout(order.orderId, order.cookie);

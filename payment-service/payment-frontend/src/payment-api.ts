@@ -11,6 +11,10 @@ export type PurchaseOrder = PurchaseSchemas['schemas']['Order'];
 export const getPayment = (orderId: string, signal?: AbortSignal) =>
   answer(paymentApi.GET('/payment/api/orders/{id}', { params: { path: { id: orderId } }, signal }));
 
+/** Back from paying: payment confirms the checkout with Stripe at once and answers the payment. */
+export const confirmReturn = (orderId: string) =>
+  answer(paymentApi.POST('/payment/api/orders/{id}/returned', { params: { path: { id: orderId } } }));
+
 export const startCheckout = (orderId: string) =>
   answer(paymentApi.POST('/payment/api/orders/{id}/checkout', { params: { path: { id: orderId } } }));
 

@@ -1,6 +1,6 @@
 import type { OrderFeedMessage } from '@ticketslave/contracts';
 import { isApiError, LiveSocket, type ApiError } from '@ticketslave/ui';
-import { getPayment, getPurchaseOrder, type PaymentView } from './payment-api';
+import { confirmReturn, getPayment, getPurchaseOrder, type PaymentView } from './payment-api';
 
 /** Statuses after which nothing changes without someone acting. */
 const SETTLED = new Set(['captured', 'voided', 'refunded', 'expired', 'failed']);
@@ -36,12 +36,16 @@ export class PaymentTracker {
   #feed: LiveSocket<OrderFeedMessage> | null = null;
   #startedAt = Date.now();
   #stopped = false;
+  /** Back from Stripe: the first read asks payment to confirm the checkout with Stripe now. */
+  #returning: boolean;
 
   constructor(
     private readonly orderId: string,
     /** Keep polling while the fan is back from paying and the outcome is not settled. */
     private readonly awaitingOutcome: boolean,
-  ) {}
+  ) {
+    this.#returning = awaitingOutcome;
+  }
 
   start(): () => void {
     if (this.awaitingOutcome) this.#follow();
@@ -71,7 +75,10 @@ export class PaymentTracker {
     clearTimeout(this.#timer);
     let again = false;
     try {
-      this.view = await getPayment(this.orderId);
+      const returning = this.#returning;
+      // Once: if it fails, the page goes on reading (the webhook authorizes the payment anyway).
+      this.#returning = false;
+      this.view = returning ? await confirmReturn(this.orderId) : await getPayment(this.orderId);
       this.error = null;
       // An authorization settles within seconds (purchase secures the seats), so follow it even on a plain reload.
       again = !SETTLED.has(this.view.status) && (this.awaitingOutcome || this.view.status === 'authorized');

@@ -46,8 +46,26 @@ export class Checkout {
     private readonly orderArrivalWaitMs = 5_000,
   ) {}
 
-  async view(orderId: string, fan: Fan): Promise<PaymentView> {
+  /**
+   * The fan is back from paying (Stripe's success URL): their checkout is confirmed with
+   * Stripe at once (`Settlement.confirmReturned`), then the payment as `view` answers it.
+   */
+  async returned(
+    orderId: string,
+    fan: Fan,
+    confirm: (orderId: string) => Promise<void>,
+  ): Promise<PaymentView> {
     const order = this.ownOrder(await this.arrivedOrder(orderId), fan);
+    await confirm(orderId);
+    return this.viewOf(order);
+  }
+
+  async view(orderId: string, fan: Fan): Promise<PaymentView> {
+    return this.viewOf(this.ownOrder(await this.arrivedOrder(orderId), fan));
+  }
+
+  private async viewOf(order: OrderRow): Promise<PaymentView> {
+    const { orderId } = order;
     const [payment, session, event] = await Promise.all([
       this.repo.payment(this.repo.db, orderId),
       this.repo.openSession(this.repo.db, orderId),

@@ -8,6 +8,7 @@ import {
   type TokenVerifier,
 } from '@ticketslave/common';
 import type { Checkout } from '../domain/checkout';
+import type { Settlement } from '../domain/settlement';
 
 const OrderParams = z.object({ id: z.uuid('an order id (UUID)') });
 const PaymentView = z
@@ -29,19 +30,24 @@ const PaymentView = z
 export interface OrderRouteDeps {
   sessions: TokenVerifier;
   checkout: Checkout;
+  settlement: Pick<Settlement, 'confirmReturned'>;
 }
 
 export function registerOrderRoutes(api: ApiRouter, deps: OrderRouteDeps): void {
   const fan = sessionGuard(deps.sessions);
-  // Opening sessions at Stripe costs API quota: a handful per minute is plenty for a fan.
   // Keyed by fan (the guard runs first) so many fans behind one NAT do not share a bucket.
-  const checkoutLimit = rateLimit({
-    name: 'checkout',
-    capacity: 10,
-    refillPerSecond: 0.2,
-    key: (req) =>
-      `checkout:${(req.res?.locals.session as { sub?: string } | undefined)?.sub ?? clientIp(req)}`,
-  });
+  const perFan = (name: string, capacity: number, refillPerSecond: number) =>
+    rateLimit({
+      name,
+      capacity,
+      refillPerSecond,
+      key: (req) =>
+        `${name}:${(req.res?.locals.session as { sub?: string } | undefined)?.sub ?? clientIp(req)}`,
+    });
+  // Opening sessions at Stripe costs API quota: a handful per minute is plenty for a fan.
+  const checkoutLimit = perFan('checkout', 10, 0.2);
+  // Each return may cost a Stripe read; a fan comes back from paying a few times at most.
+  const returnLimit = perFan('returned', 10, 0.2);
 
   api.route(
     {
@@ -66,5 +72,19 @@ export function registerOrderRoutes(api: ApiRouter, deps: OrderRouteDeps): void 
       before: [fan, checkoutLimit],
     },
     ({ params, res }) => deps.checkout.start(params.id, sessionOf(res)),
+  );
+  api.route(
+    {
+      method: 'post',
+      path: '/orders/:id/returned',
+      summary:
+        "I'm back from paying: payment reads the checkout from Stripe now (not waiting for its webhook) and answers the payment",
+      params: OrderParams,
+      response: PaymentView,
+      auth: 'session',
+      before: [fan, returnLimit],
+    },
+    ({ params, res }) =>
+      deps.checkout.returned(params.id, sessionOf(res), (id) => deps.settlement.confirmReturned(id)),
   );
 }

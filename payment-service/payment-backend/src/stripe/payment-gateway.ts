@@ -22,6 +22,17 @@ export interface CheckoutSession {
   expiresAt: Date;
 }
 
+/** A Checkout Session as Stripe has it now. */
+export interface CheckoutState {
+  sessionId: string;
+  status: 'open' | 'complete' | 'expired';
+  /** From the session's metadata (set at checkout). */
+  orderId: string | undefined;
+  /** The session's intent with its card's fingerprint, once the fan paid. */
+  intent: PaymentIntentView | undefined;
+  customerName: string | undefined;
+}
+
 export type IntentStatus =
   | 'requires_payment_method'
   | 'requires_confirmation'
@@ -125,6 +136,8 @@ export interface PaymentGateway {
   /** Closes an open session; a session that is already complete or expired is left alone. */
   expireCheckout(sessionId: string): Promise<void>;
   retrieveIntent(paymentIntentId: string): Promise<PaymentIntentView>;
+  /** A Checkout Session as it stands, with its intent and the intent's card (for the fan's return from paying). */
+  retrieveCheckout(sessionId: string): Promise<CheckoutState>;
   capture(paymentIntentId: string): Promise<PaymentIntentView>;
   cancel(paymentIntentId: string): Promise<PaymentIntentView>;
   /**

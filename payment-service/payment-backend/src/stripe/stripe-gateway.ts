@@ -5,6 +5,7 @@ import {
   WebhookSignatureError,
   type CheckoutRequest,
   type CheckoutSession,
+  type CheckoutState,
   type GatewayEvent,
   type GatewayRefund,
   type IntentStatus,
@@ -137,6 +138,22 @@ export class StripeGateway implements PaymentGateway {
         this.stripe.paymentIntents.retrieve(paymentIntentId, { expand: ['latest_charge'] }),
       ),
     );
+  }
+
+  async retrieveCheckout(sessionId: string): Promise<CheckoutState> {
+    // The intent and its charge in the same answer: the card's fingerprint is on the charge.
+    const session = await this.call('checkout.sessions.retrieve', () =>
+      this.stripe.checkout.sessions.retrieve(sessionId, { expand: ['payment_intent.latest_charge'] }),
+    );
+    const pi = typeof session.payment_intent === 'object' ? session.payment_intent : null;
+    return {
+      sessionId: session.id,
+      // Stripe may add statuses: only 'complete' is acted on.
+      status: (session.status ?? 'open') as CheckoutState['status'],
+      orderId: session.metadata?.orderId ?? session.client_reference_id ?? undefined,
+      intent: pi ? intentView(pi) : undefined,
+      customerName: session.customer_details?.name ?? undefined,
+    };
   }
 
   async capture(paymentIntentId: string): Promise<PaymentIntentView> {

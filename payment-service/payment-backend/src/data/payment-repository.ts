@@ -147,12 +147,26 @@ export class PaymentRepository {
     o: Omit<OrderRow, 'status'>,
     to: OrderStatus,
     from: OrderStatus[],
+    /** Why it was cancelled (`to` = cancelled): what a void of its authorization says. */
+    cancelReason?: string,
   ): Promise<void> {
     await tx.query(
-      `INSERT INTO orders (order_id, event_id, user_id, admission_id, amount_minor, currency, expires_at, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status WHERE orders.status = ANY($9::text[])`,
-      [o.orderId, o.eventId, o.userId, o.admissionId, o.amountMinor, o.currency, o.expiresAt, to, from],
+      `INSERT INTO orders (order_id, event_id, user_id, admission_id, amount_minor, currency, expires_at, status, cancel_reason)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10)
+       ON CONFLICT (order_id) DO UPDATE SET status = EXCLUDED.status, cancel_reason = EXCLUDED.cancel_reason
+         WHERE orders.status = ANY($9::text[])`,
+      [
+        o.orderId,
+        o.eventId,
+        o.userId,
+        o.admissionId,
+        o.amountMinor,
+        o.currency,
+        o.expiresAt,
+        to,
+        from,
+        cancelReason ?? null,
+      ],
     );
   }
 
@@ -160,17 +174,19 @@ export class PaymentRepository {
    * An order's payment and whether the money must not be taken (the order cancelled, or its
    * event), in one read: what a capture or a void decides on.
    */
-  async standing(
-    tx: Queryable,
-    orderId: string,
-  ): Promise<{ payment?: PaymentRow; calledOff?: 'order_cancelled' | 'event_cancelled' }> {
+  async standing(tx: Queryable, orderId: string): Promise<{ payment?: PaymentRow; calledOff?: string }> {
     const row = await queryOne<
-      Partial<PaymentRow> & { orderStatus: OrderStatus | null; eventCancelled: boolean | null }
+      Partial<PaymentRow> & {
+        orderStatus: OrderStatus | null;
+        cancelReason: string | null;
+        eventCancelled: boolean | null;
+      }
     >(
       tx,
       `SELECT p.order_id AS "orderId", p.payment_intent_id AS "paymentIntentId", p.event_id AS "eventId",
               p.amount_minor AS "amountMinor", p.currency, p.status, p.reason, p.refunded_minor AS "refundedMinor",
-              p.buyer_name AS "buyerName", o.status AS "orderStatus", e.cancelled AS "eventCancelled"
+              p.buyer_name AS "buyerName", o.status AS "orderStatus", o.cancel_reason AS "cancelReason",
+              e.cancelled AS "eventCancelled"
          FROM (SELECT $1::uuid AS order_id) k
          LEFT JOIN payments p ON p.order_id = k.order_id
          LEFT JOIN orders o ON o.order_id = k.order_id
@@ -178,9 +194,13 @@ export class PaymentRepository {
       [orderId],
     );
     if (!row) return {};
-    const { orderStatus, eventCancelled, ...payment } = row;
+    const { orderStatus, cancelReason, eventCancelled, ...payment } = row;
     const calledOff =
-      orderStatus === 'cancelled' ? 'order_cancelled' : eventCancelled ? 'event_cancelled' : undefined;
+      orderStatus === 'cancelled'
+        ? (cancelReason ?? 'order_cancelled')
+        : eventCancelled
+          ? 'event_cancelled'
+          : undefined;
     return {
       ...(payment.orderId ? { payment: payment as PaymentRow } : {}),
       ...(calledOff ? { calledOff } : {}),

@@ -213,8 +213,11 @@ export class Settlement {
     if (calledOff) await this.void(orderId, calledOff);
   }
 
-  /** Why the money must not be taken, if purchase cancelled the order or feed the event. */
-  private async calledOff(orderId: string): Promise<'order_cancelled' | 'event_cancelled' | undefined> {
+  /**
+   * Why the money must not be taken, if purchase cancelled the order (its cancellation's
+   * reason) or feed the event (`event_cancelled`).
+   */
+  private async calledOff(orderId: string): Promise<string | undefined> {
     return (await this.repo.standing(this.repo.db, orderId)).calledOff;
   }
 

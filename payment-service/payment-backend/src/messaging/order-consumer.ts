@@ -57,7 +57,8 @@ export function orderConsumer(deps: {
     p: Payload<'order.completed'>,
     to: 'completed' | 'expired' | 'cancelled',
     from: ('pending' | 'expired' | 'completed')[],
-  ) => repo.recordOrderStatus(repo.db, orderOf(p, new Date(m.envelope.occurredAt)), to, from);
+    cancelReason?: string,
+  ) => repo.recordOrderStatus(repo.db, orderOf(p, new Date(m.envelope.occurredAt)), to, from, cancelReason);
 
   const expireOpenCheckout = async (orderId: string) => {
     const open = await repo.openSession(repo.db, orderId);
@@ -85,9 +86,10 @@ export function orderConsumer(deps: {
     'order.cancelled': async (p, m) => {
       // Cancelled wins even over a completion seen first (another topic, so no ordering
       // between them): capture checks this status, so the authorization is voided instead.
-      await record(m, p, 'cancelled', ['pending', 'expired', 'completed']);
+      const reason = p.reason ?? 'order_cancelled';
+      await record(m, p, 'cancelled', ['pending', 'expired', 'completed'], reason);
       await expireOpenCheckout(p.orderId);
-      await settlement.void(p.orderId, p.reason ?? 'order_cancelled');
+      await settlement.void(p.orderId, reason);
     },
     'event.cancelled': (p, m) => settlement.cancelEvent(p.eventId, () => m.heartbeat()),
     // An organiser refunds (part of) an order in purchase; once per refund id (it is the row's key).

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import {
+  coalescedOutboxNotify,
   concurrentParts,
   TokenSigner,
   TokenVerifier,
@@ -21,7 +22,6 @@ import { PgOrderLedger } from './data/order-ledger';
 import { eventConsumer, PAYMENT_GROUP, paymentConsumer, queueMailConsumer } from './messaging/consumers';
 import { mailSender } from './messaging/mail-sender';
 import { Mailer } from './messaging/mailer';
-import { coalescedOutboxNotify } from './messaging/outbox-notify';
 import { periodic } from './messaging/periodic';
 import { orderChangeNotifier, orderFeed } from './ws/order-feed';
 import { seatFeed } from './ws/seat-feed';

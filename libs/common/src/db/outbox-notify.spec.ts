@@ -1,5 +1,5 @@
-import { createLogger, type Queryable } from '@ticketslave/common';
-import { coalescedOutboxNotify } from './outbox-notify';
+import { createLogger } from '../logger';
+import { coalescedOutboxNotify, type Queryable } from './outbox';
 
 const logger = createLogger('outbox-notify-spec', 'silent');
 const settle = () => new Promise((r) => setTimeout(r, 30));

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, EntitySubscriberInterface } from 'typeorm';
 import type { MessageBus, OutgoingMessage } from '../kafka/bus';
 import { messageKey } from '../kafka/topics';
 import type { Logger } from '../logger';
@@ -23,11 +23,87 @@ export async function notifyOutbox(db: Queryable): Promise<void> {
 }
 
 /**
+ * Wakes the outbox relay after commits that did not NOTIFY themselves, coalesced: at most
+ * one wake per `minIntervalMs`, covering every commit before it. When this process's own
+ * relay leads (`localRelay`), it is woken in memory (no round trip); otherwise one
+ * `pg_notify` is sent, outside any transaction. If the process dies before it is sent, the
+ * relay's poll finds the rows. Why not NOTIFY in the writer's transaction: a NOTIFY takes a
+ * lock at commit that is global to the server and held through the commit's WAL flush, so
+ * every notifying transaction of every service's database commits one after another; and
+ * every relay round briefly stops the outbox's writers (its write lock), so rounds are
+ * spaced rather than one per commit.
+ */
+export function coalescedOutboxNotify(
+  db: Queryable,
+  logger: Logger,
+  minIntervalMs = 50,
+  localRelay?: Pick<OutboxRelay, 'wakeIfLeader'>,
+): () => void {
+  let scheduled = false;
+  let last = 0;
+  const send = () => {
+    last = Date.now();
+    scheduled = false;
+    if (localRelay?.wakeIfLeader()) return;
+    notifyOutbox(db).catch((err: unknown) => logger.warn({ err }, 'outbox notify failed'));
+  };
+  return () => {
+    if (scheduled) return;
+    scheduled = true;
+    setTimeout(send, Math.max(0, last + minIntervalMs - Date.now())).unref();
+  };
+}
+
+/** What wakes a DataSource's relay after a commit that wrote to its outbox (`wakeOutboxAfterCommit`). */
+const afterCommitWakers = new WeakMap<DataSource, () => void>();
+/** Marks a TypeORM transaction (its query runner's `data`) as having written outbox rows. */
+const OUTBOX_WRITTEN = 'kit.outboxWritten';
+
+/**
+ * From now on, outbox rows written in a TypeORM transaction of `ds` (`ds.transaction`, and
+ * `processOnce` on it) wake the relay through `wake` once the transaction has committed,
+ * instead of a NOTIFY inside it (see `coalescedOutboxNotify` for why). The service kit
+ * registers this for every service. Writes outside such a transaction (a pg client of
+ * the pool, a statement in autocommit) still NOTIFY in their statement.
+ */
+export function wakeOutboxAfterCommit(ds: DataSource, wake: () => void): void {
+  if (afterCommitWakers.has(ds)) {
+    afterCommitWakers.set(ds, wake);
+    return;
+  }
+  afterCommitWakers.set(ds, wake);
+  const subscriber: EntitySubscriberInterface = {
+    afterTransactionCommit: ({ queryRunner }) => {
+      // A savepoint's release reports a commit too: only the outermost one has committed.
+      if (!queryRunner.data?.[OUTBOX_WRITTEN] || queryRunner.isTransactionActive) return;
+      queryRunner.data[OUTBOX_WRITTEN] = false;
+      afterCommitWakers.get(ds)?.();
+    },
+  };
+  // The DataSource's subscriber list is read at every broadcast: one added after
+  // initialisation is heard from the next transaction on.
+  ds.subscribers.push(subscriber);
+}
+
+/**
+ * True when `db` is a TypeORM transaction of a DataSource whose relay is woken after commit
+ * (then marked, so the wake comes once it commits): its writes need no NOTIFY.
+ */
+function wakesAfterCommit(db: Queryable): boolean {
+  const runner = (db as Partial<EntityManager>).queryRunner;
+  if (!runner?.isTransactionActive || !afterCommitWakers.has(runner.connection)) return false;
+  runner.data = { ...runner.data, [OUTBOX_WRITTEN]: true };
+  return true;
+}
+
+/**
  * Records messages in the service's outbox, inside the caller's transaction: they
  * are published if and only if the transaction commits. The shared write lock lets
- * the relay wait for in-flight writers (see OutboxRelay); NOTIFY is transactional,
- * so the relay wakes exactly when the rows become visible. `notify: false` leaves the
- * NOTIFY out, for a hot path that wakes the relay after its commit (see notifyOutbox).
+ * the relay wait for in-flight writers (see OutboxRelay). The relay is woken after the
+ * commit where the kit arranged it (`wakeOutboxAfterCommit`); otherwise by a NOTIFY in
+ * the statement, which is transactional, so the relay wakes exactly when the rows become
+ * visible. `notify: false` leaves the NOTIFY out, for a hot path that wakes the relay
+ * after its commit itself (`coalescedOutboxNotify`).
  *
  * One statement: the lock is in a one-row subquery joined to the rows, so it is taken
  * before the first row is produced, and hence before any row draws its sequence number.
@@ -38,7 +114,8 @@ export async function enqueueMessages(
   opts: { notify?: boolean } = {},
 ): Promise<void> {
   if (messages.length === 0) return;
-  await db.query(enqueueSql(['$1', '$2', '$3', '$4'], opts), outboxColumns(messages));
+  const notify = opts.notify !== false && !wakesAfterCommit(db);
+  await db.query(enqueueSql(['$1', '$2', '$3', '$4'], { notify }), outboxColumns(messages));
 }
 
 /**

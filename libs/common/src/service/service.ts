@@ -7,7 +7,10 @@ import type { Clock } from '../clock';
 import { systemClock } from '../clock';
 import type { baseConfigShape } from '../config';
 import { createDataSource, migrate, type DataSourceOptions } from '../db/data-source';
-import { OutboxRelay } from '../db/outbox';
+import { coalescedOutboxNotify, OutboxRelay, wakeOutboxAfterCommit } from '../db/outbox';
+
+/** At most one relay wake-up per this many ms from commits (each round stops the outbox's writers for a moment). */
+const OUTBOX_WAKE_INTERVAL_MS = 10;
 import type { SqlSource } from '../db/sql-functions';
 import { RateLimitStore } from '../db/rate-limit-store';
 import { createHttpApp, createOpsApp, type ReadinessCheck } from '../http/app';
@@ -172,6 +175,9 @@ export async function startService<C extends BaseConfig>(
     });
 
     const relay = new OutboxRelay({ databaseUrl: config.DATABASE_URL, schema, bus, logger });
+    // Commits that wrote outbox rows wake the relay after the fact (in memory when it leads
+    // here), not by a NOTIFY that would serialise every service's commits server-wide.
+    wakeOutboxAfterCommit(ds, coalescedOutboxNotify(ds.manager, logger, OUTBOX_WAKE_INTERVAL_MS, relay));
     await lifecycle.start({ name: 'outbox-relay', start: () => relay.start(), stop: () => relay.stop() });
 
     const upgrades = new UpgradeRouter(logger);

@@ -391,11 +391,10 @@ function bucketQuantile(b: Buckets | undefined, q: number): number {
 
 /**
  * Reads `ts_kafka_message_age_seconds` (message created → handled) and
- * `ts_kafka_handler_seconds` from a service's /metrics: where a pipeline waits.
+ * `ts_kafka_handler_seconds` from a service's /metrics text: where a pipeline waits.
  * Quantiles are bucket bounds, so "≤ 2.5 s" reads as 2.5.
  */
-export async function consumerFigures(serviceUrl: string): Promise<ConsumerFigures[]> {
-  const text = await (await fetch(`${serviceUrl}/metrics`)).text();
+export function consumerFigures(text: string): ConsumerFigures[] {
   const ages = histogramBuckets(text, 'ts_kafka_message_age_seconds');
   const handlers = histogramBuckets(text, 'ts_kafka_handler_seconds');
   const out: ConsumerFigures[] = [];
@@ -427,8 +426,7 @@ export interface OutboundFigures {
 }
 
 /** How long a service's calls to outside systems (Stripe) took, per operation and outcome. */
-export async function outboundFigures(service: string, serviceUrl: string): Promise<OutboundFigures[]> {
-  const text = await (await fetch(`${serviceUrl}/metrics`)).text();
+export function outboundFigures(service: string, text: string): OutboundFigures[] {
   return [...histogramBuckets(text, 'ts_outbound_call_seconds').values()]
     .map(({ labels, b }) => ({
       service,
@@ -440,6 +438,31 @@ export async function outboundFigures(service: string, serviceUrl: string): Prom
       p99: bucketQuantile(b, 0.99),
     }))
     .sort((x, y) => x.operation.localeCompare(y.operation) || x.outcome.localeCompare(y.outcome));
+}
+
+/** A service process's own waits over the run, from its /metrics text. */
+export interface RuntimeFigures {
+  service: string;
+  /** Checkouts of a database connection, and how long they waited for the pool (upper bucket bounds, s). */
+  poolCheckouts: number;
+  poolWaitP50: number;
+  poolWaitP99: number;
+  /** Event-loop delay since the process started (prom-client's default metrics), ms. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+}
+
+export function runtimeFigures(service: string, text: string): RuntimeFigures {
+  const wait = histogramBuckets(text, 'ts_db_pool_wait_seconds').values().next().value?.b;
+  const gauge = (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return {
+    service,
+    poolCheckouts: wait ? Math.max(...wait.map((x) => x.n)) : 0,
+    poolWaitP50: bucketQuantile(wait, 0.5),
+    poolWaitP99: bucketQuantile(wait, 0.99),
+    loopDelayP99Ms: Math.round(gauge('ts_nodejs_eventloop_lag_p99_seconds') * 1000),
+    loopDelayMaxMs: Math.round(gauge('ts_nodejs_eventloop_lag_max_seconds') * 1000),
+  };
 }
 
 /** What a database's connections were doing, summed over samples: by role, state and wait. */

@@ -60,6 +60,13 @@ function printReport(result: OnsaleResult): void {
       );
   }
   console.log(
+    'Services waiting (database pool checkouts: wait bucket bounds in s; event-loop delay since start):',
+  );
+  for (const r of d.runtime)
+    console.log(
+      `  ${r.service.padEnd(10)} pool n=${String(r.poolCheckouts).padStart(7)} wait p50≤${r.poolWaitP50} p99≤${r.poolWaitP99}  loop delay p99 ${r.loopDelayP99Ms} ms, max ${r.loopDelayMaxMs} ms`,
+    );
+  console.log(
     `Database connections (pg_stat_activity, ${d.dbActivity.samples} samples; on average per sample, max at once):`,
   );
   for (const a of d.dbActivity.figures.filter((f) => f.max >= 2 || f.avg >= 0.1))
@@ -179,6 +186,18 @@ async function main(): Promise<void> {
         ]),
       ),
       benchLoopDelayP99Ms: result.details.machine.benchLoopDelayMs.p99,
+      // Per service: database pool wait (upper bucket bounds, s) and event-loop delay (ms).
+      runtime: Object.fromEntries(
+        result.details.runtime.map((r) => [
+          r.service,
+          {
+            poolWaitP50: r.poolWaitP50,
+            poolWaitP99: r.poolWaitP99,
+            loopDelayP99Ms: r.loopDelayP99Ms,
+            loopDelayMaxMs: r.loopDelayMaxMs,
+          },
+        ]),
+      ),
     }),
   );
   process.exitCode = result.invariantsOk ? 0 : 1;

@@ -26,6 +26,8 @@ import { traceOrders, type PaidOrder, type TraceReport } from './trace';
 import {
   consumerFigures,
   outboundFigures,
+  runtimeFigures,
+  type RuntimeFigures,
   findServicePids,
   KafkaWatch,
   kafkaBrokerPid,
@@ -119,6 +121,8 @@ export interface OnsaleResult {
     consumers: ConsumerFigures[];
     /** Calls to outside systems (Stripe) by operation: what the money path waits on. */
     outbound: OutboundFigures[];
+    /** Per service: waits for a database connection, event-loop delay. */
+    runtime: RuntimeFigures[];
     /** The services' database connections during the sale (pg_stat_activity samples). */
     dbActivity: { samples: number; figures: ActivityFigure[] };
     /** Every paid order through each hop of the money path (see trace.ts). */
@@ -1096,18 +1100,18 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
     }
     await settleDb.end();
     watching = false;
-    const consumers = (
-      await Promise.all(
-        Object.values(svc).map((url) => consumerFigures(url).catch((): ConsumerFigures[] => [])),
-      )
-    ).flat();
-    const outbound = (
-      await Promise.all(
-        Object.entries(svc).map(([name, url]) =>
-          outboundFigures(name, url).catch((): OutboundFigures[] => []),
-        ),
-      )
-    ).flat();
+    // Each service's /metrics once: its consumers, its calls to Stripe, its own waits.
+    const metrics = await Promise.all(
+      Object.entries(svc).map(async ([name, url]) => ({
+        name,
+        text: await fetch(`${url}/metrics`)
+          .then((r) => r.text())
+          .catch(() => ''),
+      })),
+    );
+    const consumers = metrics.flatMap((m) => consumerFigures(m.text));
+    const outbound = metrics.flatMap((m) => outboundFigures(m.name, m.text));
+    const runtime = metrics.filter((m) => m.text).map((m) => runtimeFigures(m.name, m.text));
     await watcher;
     kw.stopSampling();
     const trace = await traceOrders({
@@ -1182,6 +1186,7 @@ export async function runOnsale(opts: OnsaleOptions): Promise<OnsaleResult> {
         services,
         machine,
         outbound,
+        runtime,
         dbActivity,
         kafkaLagPeak: kw.peakLag,
         kafkaLagPeakByGroup: kw.peakByGroup,

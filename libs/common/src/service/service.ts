@@ -8,6 +8,8 @@ import { systemClock } from '../clock';
 import type { baseConfigShape } from '../config';
 import { createDataSource, migrate, type DataSourceOptions } from '../db/data-source';
 import { coalescedOutboxNotify, OutboxRelay, wakeOutboxAfterCommit } from '../db/outbox';
+import { pgPool } from '../db/prepared';
+import { instrumentPool } from './pool-metrics';
 
 /** At most one relay wake-up per this many ms from commits (each round stops the outbox's writers for a moment). */
 const OUTBOX_WAKE_INTERVAL_MS = 10;
@@ -149,6 +151,7 @@ export async function startService<C extends BaseConfig>(
     // One registry for the service's /metrics: HTTP, process and consumer figures.
     const registry = new client.Registry();
     client.collectDefaultMetrics({ register: registry, prefix: 'ts_' });
+    instrumentPool(pgPool(ds), registry);
     const kafkaService = (KAFKA_SERVICES as readonly string[]).includes(service)
       ? (service as KafkaService)
       : undefined;

@@ -24,6 +24,13 @@ export interface OrderRow {
   expiresAt: Date;
   status: OrderStatus;
 }
+/** An order as its fan's payment page shows it (`fanView`). */
+export interface FanViewRow {
+  order: OrderRow;
+  payment: { status: PaymentStatus; reason: string | null } | null;
+  openSession: { sessionId: string; url: string | null; expiresAt: Date } | null;
+  eventTitle: string | null;
+}
 export interface SessionRow {
   sessionId: string;
   orderId: string;
@@ -204,6 +211,46 @@ export class PaymentRepository {
     return {
       ...(payment.orderId ? { payment: payment as PaymentRow } : {}),
       ...(calledOff ? { calledOff } : {}),
+    };
+  }
+
+  /**
+   * What the fan's payment page shows of an order, in one read (one pool checkout, which an
+   * on-sale's payment service queues for): the order, its payment, its open Checkout Session
+   * and its event's title.
+   */
+  async fanView(tx: Queryable, orderId: string): Promise<FanViewRow | undefined> {
+    const row = await queryOne<
+      OrderRow & {
+        paymentStatus: PaymentStatus | null;
+        paymentReason: string | null;
+        sessionId: string | null;
+        sessionUrl: string | null;
+        sessionExpiresAt: Date | null;
+        eventTitle: string | null;
+      }
+    >(
+      tx,
+      `SELECT o.order_id AS "orderId", o.event_id AS "eventId", o.user_id AS "userId", o.admission_id AS "admissionId",
+              o.amount_minor AS "amountMinor", o.currency, o.expires_at AS "expiresAt", o.status,
+              p.status AS "paymentStatus", p.reason AS "paymentReason",
+              s.session_id AS "sessionId", s.url AS "sessionUrl", s.expires_at AS "sessionExpiresAt",
+              e.title AS "eventTitle"
+         FROM orders o
+         LEFT JOIN payments p ON p.order_id = o.order_id
+         LEFT JOIN checkout_sessions s ON s.order_id = o.order_id AND s.status = 'open'
+         LEFT JOIN events e ON e.event_id = o.event_id
+        WHERE o.order_id = $1`,
+      [orderId],
+    );
+    if (!row) return undefined;
+    const { paymentStatus, paymentReason, sessionId, sessionUrl, sessionExpiresAt, eventTitle, ...order } =
+      row;
+    return {
+      order,
+      payment: paymentStatus ? { status: paymentStatus, reason: paymentReason } : null,
+      openSession: sessionId ? { sessionId, url: sessionUrl, expiresAt: sessionExpiresAt! } : null,
+      eventTitle,
     };
   }
 

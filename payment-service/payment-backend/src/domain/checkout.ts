@@ -9,7 +9,7 @@ import {
   type Clock,
   type Queryable,
 } from '@ticketslave/common';
-import type { OrderRow, PaymentRepository, PaymentStatus } from '../data/payment-repository';
+import type { FanViewRow, OrderRow, PaymentRepository, PaymentStatus } from '../data/payment-repository';
 import type { PaymentGateway } from '../stripe/payment-gateway';
 
 /** Stripe refuses a Checkout Session `expires_at` sooner than 30 minutes or later than 24 hours. */
@@ -47,44 +47,46 @@ export class Checkout {
   ) {}
 
   /**
-   * The fan is back from paying (Stripe's success URL): their checkout is confirmed with
-   * Stripe at once (`Settlement.confirmReturned`), then the payment as `view` answers it.
+   * The fan is back from paying (Stripe's success URL): an order with an open Checkout
+   * Session and no payment yet is confirmed with Stripe at once (`confirm`, i.e.
+   * `Settlement.confirmReturned`); then the payment as `view` answers it. One read when there
+   * is nothing to confirm.
    */
   async returned(
     orderId: string,
     fan: Fan,
-    confirm: (orderId: string) => Promise<void>,
+    confirm: (orderId: string, sessionId: string) => Promise<void>,
   ): Promise<PaymentView> {
-    const order = this.ownOrder(await this.arrivedOrder(orderId), fan);
-    await confirm(orderId);
-    return this.viewOf(order);
+    const found = await this.arrivedView(orderId);
+    this.ownOrder(found?.order, fan);
+    if (!found!.openSession || found!.payment) return this.viewOf(found!);
+    await confirm(orderId, found!.openSession.sessionId);
+    return this.viewOf((await this.repo.fanView(this.repo.db, orderId))!);
   }
 
   async view(orderId: string, fan: Fan): Promise<PaymentView> {
-    return this.viewOf(this.ownOrder(await this.arrivedOrder(orderId), fan));
+    const found = await this.arrivedView(orderId);
+    this.ownOrder(found?.order, fan);
+    return this.viewOf(found!);
   }
 
-  private async viewOf(order: OrderRow): Promise<PaymentView> {
-    const { orderId } = order;
-    const [payment, session, event] = await Promise.all([
-      this.repo.payment(this.repo.db, orderId),
-      this.repo.openSession(this.repo.db, orderId),
-      this.repo.event(this.repo.db, order.eventId),
-    ]);
+  private viewOf({ order, payment, openSession, eventTitle }: FanViewRow): PaymentView {
     const lapsed =
       order.status === 'expired' || (order.status === 'pending' && order.expiresAt <= this.clock.now());
     const status: PaymentView['status'] =
       payment?.status ?? (order.status === 'cancelled' ? 'voided' : lapsed ? 'expired' : 'pending');
     return {
-      orderId,
+      orderId: order.orderId,
       eventId: order.eventId,
-      eventTitle: event?.title || null,
+      eventTitle: eventTitle || null,
       amountMinor: order.amountMinor,
       currency: order.currency,
       status,
       expiresAt: order.expiresAt.toISOString(),
       checkoutUrl:
-        status === 'pending' && session && session.expiresAt > this.clock.now() ? session.url : null,
+        status === 'pending' && openSession && openSession.expiresAt > this.clock.now()
+          ? openSession.url
+          : null,
       reason: payment?.reason ?? null,
       reasonText: orderReasonText(payment?.reason),
     };
@@ -180,10 +182,19 @@ export class Checkout {
    * the page retry; the wait answers as soon as the order lands.
    */
   private async arrivedOrder(orderId: string): Promise<OrderRow | undefined> {
+    return this.arrived(() => this.repo.order(this.repo.db, orderId));
+  }
+
+  /** `fanView`, waiting for the order as `arrivedOrder` does. */
+  private arrivedView(orderId: string): Promise<FanViewRow | undefined> {
+    return this.arrived(() => this.repo.fanView(this.repo.db, orderId));
+  }
+
+  private async arrived<T>(read: () => Promise<T | undefined>): Promise<T | undefined> {
     let delay = 25;
     for (let waited = 0; ; waited += delay, delay = Math.min(delay * 2, 400)) {
-      const order = await this.repo.order(this.repo.db, orderId);
-      if (order || waited >= this.orderArrivalWaitMs) return order;
+      const found = await read();
+      if (found || waited >= this.orderArrivalWaitMs) return found;
       await new Promise((r) => setTimeout(r, delay));
     }
   }

@@ -85,6 +85,8 @@ export function registerOrderRoutes(api: ApiRouter, deps: OrderRouteDeps): void 
       before: [fan, returnLimit],
     },
     ({ params, res }) =>
-      deps.checkout.returned(params.id, sessionOf(res), (id) => deps.settlement.confirmReturned(id)),
+      deps.checkout.returned(params.id, sessionOf(res), (id, session) =>
+        deps.settlement.confirmReturned(id, session),
+      ),
   );
 }

@@ -67,11 +67,9 @@ const OUTBOX_WRITTEN = 'kit.outboxWritten';
  * the pool, a statement in autocommit) still NOTIFY in their statement.
  */
 export function wakeOutboxAfterCommit(ds: DataSource, wake: () => void): void {
-  if (afterCommitWakers.has(ds)) {
-    afterCommitWakers.set(ds, wake);
-    return;
-  }
+  const subscribed = afterCommitWakers.has(ds);
   afterCommitWakers.set(ds, wake);
+  if (subscribed) return;
   const subscriber: EntitySubscriberInterface = {
     afterTransactionCommit: ({ queryRunner }) => {
       // A savepoint's release reports a commit too: only the outermost one has committed.

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { outboundCallTimer, startService, type Clock, type RunningService } from '@ticketslave/common';
 import type { PaymentConfig } from './config';
 import { PaymentRepository } from './data/payment-repository';
-import { migrations } from './data/migrations';
+import { migrations, sqlFunctions } from './data/schema';
 import { Checkout } from './domain/checkout';
 import { Settlement } from './domain/settlement';
 import { paymentApi } from './http/api';
@@ -26,9 +26,10 @@ export async function startPaymentService(
     port: opts.port ?? config.PORT,
     clock: opts.clock,
     migrations,
+    sqlFunctions: sqlFunctions(),
     frontendDir: path.resolve(__dirname, '../../payment-frontend/dist'),
     wire: (kit) => {
-      const repo = new PaymentRepository(kit.ds);
+      const repo = new PaymentRepository(kit.ds, kit.wakeOutbox);
       const gateway = new StripeGateway({
         secretKey: config.STRIPE_SECRET_KEY,
         webhookSecret: config.STRIPE_WEBHOOK_SECRET,

@@ -35,7 +35,7 @@ function instance(wrap: (gateway: PaymentGateway) => Partial<PaymentGateway> = (
     protocol: 'http',
   });
   const gateway: PaymentGateway = Object.assign(Object.create(real) as PaymentGateway, wrap(real));
-  const repo = new PaymentRepository(h.service.kit.ds);
+  const repo = new PaymentRepository(h.service.kit.ds, h.service.kit.wakeOutbox);
   return { repo, settlement: new Settlement(repo, gateway, createLogger('payment-race', 'silent')) };
 }
 

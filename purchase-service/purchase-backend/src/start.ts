@@ -1,6 +1,5 @@
 import path from 'node:path';
 import {
-  coalescedOutboxNotify,
   concurrentParts,
   TokenSigner,
   TokenVerifier,
@@ -62,11 +61,7 @@ export async function startPurchaseService(
           codes,
           publicBaseUrl: config.PUBLIC_BASE_URL,
           wallet: config.WALLET_PASS_SIGNING,
-          holds: new PgHoldStore(
-            preparedStatements(kit.ds),
-            kit.clock,
-            coalescedOutboxNotify(kit.ds, kit.logger, undefined, kit.relay),
-          ),
+          holds: new PgHoldStore(preparedStatements(kit.ds), kit.clock, kit.wakeOutbox),
         },
         organisers: { store, tx, ledger: new PgOrderLedger(kit.ds), codes, sessions: kit.sessions },
         door: { store, tx, clock: kit.clock, codes, sessions: kit.sessions },

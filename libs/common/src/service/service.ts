@@ -70,6 +70,12 @@ export interface ServiceKit<C extends BaseConfig> {
   ds: DataSource;
   bus: MessageBus;
   relay: OutboxRelay;
+  /**
+   * Wakes the relay after a commit that wrote outbox rows outside the ORM's transactions (a
+   * pg client's, `pgTransactionInTwo`'s) without a NOTIFY: coalesced, in memory when this
+   * process's relay leads. The ORM's own transactions wake it by themselves.
+   */
+  wakeOutbox: () => void;
   clock: Clock;
   sessions: TokenVerifier;
   /** Rate limits shared by every instance (PostgreSQL); `rateLimit` middleware uses it. */
@@ -180,7 +186,8 @@ export async function startService<C extends BaseConfig>(
     const relay = new OutboxRelay({ databaseUrl: config.DATABASE_URL, schema, bus, logger });
     // Commits that wrote outbox rows wake the relay after the fact (in memory when it leads
     // here), not by a NOTIFY that would serialise every service's commits server-wide.
-    wakeOutboxAfterCommit(ds, coalescedOutboxNotify(ds.manager, logger, OUTBOX_WAKE_INTERVAL_MS, relay));
+    const wakeOutbox = coalescedOutboxNotify(ds.manager, logger, OUTBOX_WAKE_INTERVAL_MS, relay);
+    wakeOutboxAfterCommit(ds, wakeOutbox);
     await lifecycle.start({ name: 'outbox-relay', start: () => relay.start(), stop: () => relay.stop() });
 
     const upgrades = new UpgradeRouter(logger);
@@ -202,6 +209,7 @@ export async function startService<C extends BaseConfig>(
       ds,
       bus,
       relay,
+      wakeOutbox,
       clock: opts.clock ?? systemClock,
       sessions,
       rateLimits: new RateLimitStore(ds),

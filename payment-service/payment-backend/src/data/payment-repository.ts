@@ -1,11 +1,17 @@
 import type { DataSource } from 'typeorm';
+import { z } from 'zod';
 import {
   envelope,
   enqueueMessages,
+  enqueueMessagesSql,
+  preparedStatements,
   processOnce,
   queryOne,
   queryRows,
+  sqlLiteral,
+  type OutgoingMessage,
   type Payload,
+  type PreparedStatements,
   type Queryable,
   type TopicName,
 } from '@ticketslave/common';
@@ -30,6 +36,9 @@ export interface FanViewRow {
   payment: { status: PaymentStatus; reason: string | null } | null;
   openSession: { sessionId: string; url: string | null; expiresAt: Date } | null;
   eventTitle: string | null;
+  eventCancelled: boolean;
+  /** The order's last Checkout Session attempt (0: none yet). */
+  lastAttempt: number;
 }
 export interface SessionRow {
   sessionId: string;
@@ -78,9 +87,59 @@ const PAYMENT_COLS = `order_id AS "orderId", payment_intent_id AS "paymentIntent
 const REFUND_COLS = `refund_id AS "refundId", order_id AS "orderId", amount_minor AS "amountMinor", source, reason,
   status, stripe_refund_id AS "stripeRefundId"`;
 
-/** The payment schema as plain objects; every method runs in the caller's transaction. */
+/** What `authorize_payment` (sql/authorize.sql) answers. */
+const AuthorizeAnswer = z.discriminatedUnion('outcome', [
+  z.object({ outcome: z.literal('duplicate') }),
+  z.object({ outcome: z.literal('no_order') }),
+  z.object({ outcome: z.literal('not_authorized') }),
+  z.object({
+    outcome: z.literal('stray'),
+    amountMinor: z.number().int().optional(),
+    currency: z.string().optional(),
+  }),
+  z.object({
+    outcome: z.literal('authorized'),
+    eventId: z.string(),
+    amountMinor: z.number().int(),
+    currency: z.string(),
+  }),
+]);
+export type AuthorizeAnswer = z.infer<typeof AuthorizeAnswer>;
+export type AuthorizedOrder = Extract<AuthorizeAnswer, { outcome: 'authorized' }>;
+
+/** An authorization as `authorize` records it. */
+export interface AuthorizationInput {
+  /** The Stripe event (or `return:<session>` for the fan's return), remembered once. */
+  stripeEventId: string;
+  type: string;
+  /** The Checkout Session it completes, if known. */
+  sessionId?: string;
+  orderId?: string;
+  intent?: { id: string; status: string; amountMinor: number; currency: string };
+  /** Trimmed, at most 200 characters; undefined when none was given. */
+  buyerName?: string;
+}
+
+const sqlArgs = (values: unknown[]) => values.map(sqlLiteral).join(', ');
+
+/**
+ * The payment schema as plain objects; every method runs in the caller's transaction, but
+ * for the money path's own (`authorize`, `settle`), each a transaction in two round trips.
+ */
 export class PaymentRepository {
-  constructor(private readonly ds: DataSource) {}
+  private readonly prepared: PreparedStatements;
+
+  /**
+   * @param wakeOutbox called after a commit of `authorize` or `settle` that wrote a message:
+   *   those write the outbox without NOTIFY (which serialises commits server-wide), outside
+   *   the ORM whose commits wake the relay by themselves.
+   */
+  constructor(
+    private readonly ds: DataSource,
+    private readonly wakeOutbox: () => void = () => undefined,
+  ) {
+    this.prepared = preparedStatements(ds);
+  }
 
   get db(): Queryable {
     return this.ds;
@@ -215,9 +274,9 @@ export class PaymentRepository {
   }
 
   /**
-   * What the fan's payment page shows of an order, in one read (one pool checkout, which an
-   * on-sale's payment service queues for): the order, its payment, its open Checkout Session
-   * and its event's title.
+   * What the fan's payment page shows of an order and what opening a checkout decides on, in
+   * one read (one pool checkout, which an on-sale's payment service queues for): the order,
+   * its payment, its open Checkout Session, its last attempt and its event.
    */
   async fanView(tx: Queryable, orderId: string): Promise<FanViewRow | undefined> {
     const row = await queryOne<
@@ -228,6 +287,8 @@ export class PaymentRepository {
         sessionUrl: string | null;
         sessionExpiresAt: Date | null;
         eventTitle: string | null;
+        eventCancelled: boolean | null;
+        lastAttempt: number;
       }
     >(
       tx,
@@ -235,7 +296,9 @@ export class PaymentRepository {
               o.amount_minor AS "amountMinor", o.currency, o.expires_at AS "expiresAt", o.status,
               p.status AS "paymentStatus", p.reason AS "paymentReason",
               s.session_id AS "sessionId", s.url AS "sessionUrl", s.expires_at AS "sessionExpiresAt",
-              e.title AS "eventTitle"
+              e.title AS "eventTitle", e.cancelled AS "eventCancelled",
+              (SELECT coalesce(max(a.attempt), 0)::int FROM checkout_sessions a WHERE a.order_id = o.order_id)
+                AS "lastAttempt"
          FROM orders o
          LEFT JOIN payments p ON p.order_id = o.order_id
          LEFT JOIN checkout_sessions s ON s.order_id = o.order_id AND s.status = 'open'
@@ -244,13 +307,24 @@ export class PaymentRepository {
       [orderId],
     );
     if (!row) return undefined;
-    const { paymentStatus, paymentReason, sessionId, sessionUrl, sessionExpiresAt, eventTitle, ...order } =
-      row;
+    const {
+      paymentStatus,
+      paymentReason,
+      sessionId,
+      sessionUrl,
+      sessionExpiresAt,
+      eventTitle,
+      eventCancelled,
+      lastAttempt,
+      ...order
+    } = row;
     return {
       order,
       payment: paymentStatus ? { status: paymentStatus, reason: paymentReason } : null,
       openSession: sessionId ? { sessionId, url: sessionUrl, expiresAt: sessionExpiresAt! } : null,
       eventTitle,
+      eventCancelled: eventCancelled === true,
+      lastAttempt,
     };
   }
 
@@ -286,15 +360,6 @@ export class PaymentRepository {
     );
   }
 
-  async lastAttempt(tx: Queryable, orderId: string): Promise<number> {
-    const row = await queryOne<{ n: number }>(
-      tx,
-      `SELECT coalesce(max(attempt), 0)::int AS n FROM checkout_sessions WHERE order_id = $1`,
-      [orderId],
-    );
-    return row?.n ?? 0;
-  }
-
   async insertSession(tx: Queryable, s: Omit<SessionRow, 'status'>): Promise<void> {
     await tx.query(
       `INSERT INTO checkout_sessions (session_id, order_id, attempt, url, expires_at) VALUES ($1, $2, $3, $4, $5)`,
@@ -326,34 +391,6 @@ export class PaymentRepository {
   paymentByIntent(tx: Queryable, paymentIntentId: string): Promise<PaymentRow | undefined> {
     return queryOne<PaymentRow>(tx, `SELECT ${PAYMENT_COLS} FROM payments WHERE payment_intent_id = $1`, [
       paymentIntentId,
-    ]);
-  }
-
-  /** Returns false when the order already has a payment (the first authorization wins). */
-  async insertPayment(
-    tx: Queryable,
-    p: Omit<PaymentRow, 'reason' | 'refundedMinor' | 'buyerName'> & { buyerName?: string | null },
-  ): Promise<boolean> {
-    const rows = await queryRows(
-      tx,
-      `INSERT INTO payments (order_id, payment_intent_id, event_id, amount_minor, currency, status, buyer_name)
-       VALUES ($1, $2, $3, $4, $5, $6,
-         coalesce($7, (SELECT buyer_name FROM orders WHERE order_id = $1))) ON CONFLICT DO NOTHING RETURNING 1`,
-      [p.orderId, p.paymentIntentId, p.eventId, p.amountMinor, p.currency, p.status, p.buyerName ?? null],
-    );
-    return rows.length > 0;
-  }
-
-  /** The name given at checkout; kept on the order too, for an authorization recorded after it. */
-  async setBuyerName(tx: Queryable, orderId: string, name: string | undefined): Promise<void> {
-    if (!name?.trim()) return;
-    await tx.query(`UPDATE orders SET buyer_name = $2 WHERE order_id = $1`, [
-      orderId,
-      name.trim().slice(0, 200),
-    ]);
-    await tx.query(`UPDATE payments SET buyer_name = $2 WHERE order_id = $1 AND buyer_name IS NULL`, [
-      orderId,
-      name.trim().slice(0, 200),
     ]);
   }
 
@@ -436,22 +473,6 @@ export class PaymentRepository {
     return rows.length > 0;
   }
 
-  /** Status-checked transition: only one caller moves a payment out of `from`. */
-  transitionPayment(
-    tx: Queryable,
-    orderId: string,
-    from: PaymentStatus,
-    to: PaymentStatus,
-    reason?: string,
-  ): Promise<PaymentRow | undefined> {
-    return queryOne<PaymentRow>(
-      tx,
-      `UPDATE payments SET status = $3, reason = coalesce($4, reason), updated_at = now()
-       WHERE order_id = $1 AND status = $2 RETURNING ${PAYMENT_COLS}`,
-      [orderId, from, to, reason ?? null],
-    );
-  }
-
   paymentsOfEvent(tx: Queryable, eventId: string, statuses: PaymentStatus[]): Promise<PaymentRow[]> {
     return queryRows<PaymentRow>(
       tx,
@@ -468,5 +489,89 @@ export class PaymentRepository {
       [id, type],
     );
     return rows.length > 0;
+  }
+
+  /**
+   * Records a card's authorization and, when it is the order's first, writes `announce`'s
+   * message (payment.authorized) with it: `authorize_payment` (sql/authorize.sql) and the
+   * outbox in one transaction of two round trips (nine as separate statements).
+   */
+  async authorize(
+    a: AuthorizationInput,
+    announce: (order: AuthorizedOrder) => OutgoingMessage,
+  ): Promise<AuthorizeAnswer> {
+    const first = `SELECT authorize_payment(${sqlArgs([
+      a.stripeEventId,
+      a.type,
+      a.sessionId,
+      a.orderId,
+      a.intent?.id,
+      a.intent?.status,
+      a.intent?.amountMinor,
+      a.intent?.currency,
+      a.buyerName,
+    ])}) AS r`;
+    const answer = await this.prepared.transactionInTwo(first, (rows) => {
+      const r = AuthorizeAnswer.parse(rows[0]?.r);
+      return {
+        last: r.outcome === 'authorized' ? enqueueMessagesSql([announce(r)], { notify: false }) : null,
+        result: r,
+      };
+    });
+    if (answer.outcome === 'authorized') this.wakeOutbox();
+    return answer;
+  }
+
+  /**
+   * A checkout's completion after its authorization was recorded (`record_session_completed`,
+   * sql/authorize.sql): true when the order's payment is this intent, the event then
+   * remembered once, the session closed and the buyer's name kept; false, writing nothing,
+   * otherwise. One statement.
+   */
+  async recordSessionCompleted(e: {
+    stripeEventId: string;
+    type: string;
+    sessionId: string;
+    orderId: string;
+    paymentIntentId: string;
+    buyerName?: string;
+  }): Promise<boolean> {
+    const row = await queryOne<{ r: { recorded: boolean } }>(
+      this.prepared,
+      `SELECT record_session_completed($1, $2, $3, $4, $5, $6) AS r`,
+      [e.stripeEventId, e.type, e.sessionId, e.orderId, e.paymentIntentId, e.buyerName ?? null],
+    );
+    return row?.r.recorded === true;
+  }
+
+  /** A checkout that expired at Stripe: the event remembered once and the session closed, in one statement. */
+  async recordSessionExpired(stripeEventId: string, type: string, sessionId: string): Promise<void> {
+    await this.prepared.query(
+      `WITH e AS (INSERT INTO stripe_events (stripe_event_id, type) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1)
+       UPDATE checkout_sessions SET status = 'expired', url = NULL
+        WHERE session_id = $3 AND status = 'open' AND EXISTS (SELECT 1 FROM e)`,
+      [stripeEventId, type, sessionId],
+    );
+  }
+
+  /**
+   * Moves an authorized payment to `to` (status-checked: only one caller does) and writes
+   * `announce`'s message for it, in one transaction of two round trips (four as separate
+   * statements). Undefined when the payment was not authorized any more.
+   */
+  async settle(
+    orderId: string,
+    to: 'captured' | 'failed' | 'voided',
+    reason: string | undefined,
+    announce: (moved: PaymentRow) => OutgoingMessage,
+  ): Promise<PaymentRow | undefined> {
+    const first = `UPDATE payments SET status = ${sqlLiteral(to)}, reason = coalesce(${sqlLiteral(reason)}, reason),
+       updated_at = now() WHERE order_id = ${sqlLiteral(orderId)} AND status = 'authorized' RETURNING ${PAYMENT_COLS}`;
+    const moved = await this.prepared.transactionInTwo(first, (rows) => {
+      const row = rows[0] as PaymentRow | undefined;
+      return { last: row ? enqueueMessagesSql([announce(row)], { notify: false }) : null, result: row };
+    });
+    if (moved) this.wakeOutbox();
+    return moved;
   }
 }

@@ -7,7 +7,6 @@ import {
   ORDER_REASON,
   orderReasonText,
   type Clock,
-  type Queryable,
 } from '@ticketslave/common';
 import type { FanViewRow, OrderRow, PaymentRepository, PaymentStatus } from '../data/payment-repository';
 import type { PaymentGateway } from '../stripe/payment-gateway';
@@ -94,24 +93,22 @@ export class Checkout {
 
   /**
    * Returns the open Checkout Session of the order, or opens attempt n+1 when the last
-   * one expired. Stripe is called between two short transactions, never inside one: a
-   * slow Stripe must not hold a database connection (in an on-sale the pool would fill
-   * with checkouts and starve the webhooks that complete orders). Two clicks at once
+   * one expired. Stripe is called between a read and a short transaction, never inside
+   * one: a slow Stripe must not hold a database connection (in an on-sale the pool would
+   * fill with checkouts and starve the webhooks that complete orders). Two clicks at once
    * compute the same attempt, and the idempotency key `orderId:attempt` makes Stripe
-   * answer both with the same session, recorded once.
+   * answer both with the same session, recorded once. Each side of the Stripe call reads
+   * the order, its payment, event and sessions in one statement (issue 21: two
+   * transactions of seven round trips each before).
    */
   async start(orderId: string, fan: Fan): Promise<{ url: string }> {
-    await this.arrivedOrder(orderId);
-    const plan = await this.repo.transaction(async (tx) => {
-      const { order, event } = await this.payable(tx, orderId, fan);
-      const open = await this.repo.openSession(tx, orderId);
-      // A declined card leaves the session open: the fan retries on the same page.
-      if (open?.url && open.expiresAt > this.clock.now()) return { open: open.url } as const;
-      if (open) await this.repo.closeSession(tx, open.sessionId, 'expired');
-      return { open: null, order, event, attempt: (await this.repo.lastAttempt(tx, orderId)) + 1 };
-    });
-    if (plan.open !== null) return { url: plan.open };
-    const { order, event, attempt } = plan;
+    const found = this.payable(await this.arrivedView(orderId), fan);
+    const { order } = found;
+    const open = found.openSession;
+    // A declined card leaves the session open: the fan retries on the same page.
+    if (open?.url && open.expiresAt > this.clock.now()) return { url: open.url };
+    if (open) await this.repo.closeSession(this.repo.db, open.sessionId, 'expired');
+    const attempt = found.lastAttempt + 1;
     const now = this.clock.now();
     const holdSeconds = (order.expiresAt.getTime() - now.getTime()) / 1000;
     const back = (result: string) =>
@@ -122,7 +119,7 @@ export class Checkout {
       attempt,
       amountMinor: order.amountMinor,
       currency: order.currency,
-      description: event?.title ? `Tickets for ${event.title}` : 'Tickets',
+      description: found.eventTitle ? `Tickets for ${found.eventTitle}` : 'Tickets',
       customerEmail: fan.email || undefined,
       successUrl: back('success'),
       cancelUrl: back('cancelled'),
@@ -134,11 +131,14 @@ export class Checkout {
     });
     const recorded = await this.repo
       .transaction(async (tx) => {
-        await this.payable(tx, orderId, fan);
-        const open = await this.repo.openSession(tx, orderId);
-        if (open && open.sessionId !== created.sessionId)
-          return { url: open.url ?? created.url, ours: false };
-        if (!open) await this.repo.insertSession(tx, { ...created, orderId, attempt, url: created.url });
+        // Of two requests recording a session for the order, the second waits for the lock and
+        // then reads the first's (read after the lock: a locking read that waited would still
+        // see the joined rows as they were before).
+        await this.repo.order(tx, orderId, true);
+        const { openSession: current } = this.payable(await this.repo.fanView(tx, orderId), fan);
+        if (current && current.sessionId !== created.sessionId)
+          return { url: current.url ?? created.url, ours: false };
+        if (!current) await this.repo.insertSession(tx, { ...created, orderId, attempt, url: created.url });
         return { url: created.url, ours: true };
       })
       .catch(async (err: unknown) => {
@@ -153,14 +153,10 @@ export class Checkout {
     return { url: recorded.url };
   }
 
-  /** The fan's order, locked, if it can still be paid; otherwise the reason, as an error. */
-  private async payable(
-    tx: Queryable,
-    orderId: string,
-    fan: Fan,
-  ): Promise<{ order: OrderRow; event: Awaited<ReturnType<PaymentRepository['event']>> }> {
-    const order = this.ownOrder(await this.repo.order(tx, orderId, true), fan);
-    const payment = await this.repo.payment(tx, orderId);
+  /** The fan's order as read, if it can still be paid; otherwise the reason, as an error. */
+  private payable(found: FanViewRow | undefined, fan: Fan): FanViewRow {
+    const order = this.ownOrder(found?.order, fan);
+    const { payment } = found!;
     if (payment?.reason === ORDER_REASON.cardLimitExceeded)
       throw new ConflictError(orderReasonText(payment.reason)!, ORDER_REASON.cardLimitExceeded);
     if (payment)
@@ -170,22 +166,16 @@ export class Checkout {
       throw new ConflictError('This order is already complete.', 'order_completed');
     if (order.status === 'expired' || order.expiresAt <= this.clock.now())
       throw new GoneError('The hold on your tickets has expired. Nothing was charged.', 'hold_expired');
-    const event = await this.repo.event(tx, order.eventId);
-    if (event?.cancelled) throw new ConflictError('This event was cancelled.', 'event_cancelled');
-    return { order, event };
+    if (found!.eventCancelled) throw new ConflictError('This event was cancelled.', 'event_cancelled');
+    return found!;
   }
 
   /**
-   * The order, waiting a few seconds for it when payment has not heard of it yet: a fan
-   * goes to pay the moment purchase answers the hold, and `order.created` reaches payment
-   * through Kafka a moment later (longer in a big on-sale). A 404 then would only make
-   * the page retry; the wait answers as soon as the order lands.
+   * The order as `fanView` reads it, waiting a few seconds for it when payment has not heard
+   * of it yet: a fan goes to pay the moment purchase answers the hold, and `order.created`
+   * reaches payment through Kafka a moment later (longer in a big on-sale). A 404 then would
+   * only make the page retry; the wait answers as soon as the order lands.
    */
-  private async arrivedOrder(orderId: string): Promise<OrderRow | undefined> {
-    return this.arrived(() => this.repo.order(this.repo.db, orderId));
-  }
-
-  /** `fanView`, waiting for the order as `arrivedOrder` does. */
   private arrivedView(orderId: string): Promise<FanViewRow | undefined> {
     return this.arrived(() => this.repo.fanView(this.repo.db, orderId));
   }

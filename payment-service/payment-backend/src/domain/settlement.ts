@@ -1,4 +1,4 @@
-import type { Logger } from '@ticketslave/common';
+import { envelope, type Logger } from '@ticketslave/common';
 import type { PaymentRepository, PaymentRow } from '../data/payment-repository';
 import { Refunds } from './refunds';
 import {
@@ -8,6 +8,9 @@ import {
   type PaymentGateway,
   type PaymentIntentView,
 } from '../stripe/payment-gateway';
+
+/** The name the fan gave at checkout, as kept: trimmed, at most 200 characters; undefined when blank. */
+const buyerNameOf = (name: string | undefined): string | undefined => name?.trim().slice(0, 200) || undefined;
 
 const ref = (
   p: Pick<PaymentRow, 'orderId' | 'eventId' | 'paymentIntentId' | 'amountMinor' | 'currency'>,
@@ -57,11 +60,7 @@ export class Settlement {
       case 'checkout.session.completed':
         return this.onSessionCompleted(event);
       case 'checkout.session.expired':
-        await this.repo.transaction(async (tx) => {
-          if (await this.repo.recordStripeEvent(tx, event.id, event.type))
-            await this.repo.closeSession(tx, event.sessionId, 'expired');
-        });
-        return;
+        return this.repo.recordSessionExpired(event.id, event.type, event.sessionId);
       case 'other':
         // Nothing to do and nothing to remember: acknowledged without a database write.
         // (Stripe delivers a checkout's events one after another to the stand-in and, under
@@ -105,7 +104,8 @@ export class Settlement {
     // by the thousand in an on-sale, each a pool checkout fewer.
     const { payment: recorded, calledOff } = orderId ? await this.repo.standing(this.repo.db, orderId) : {};
     if (!orderId || recorded?.paymentIntentId !== paymentIntentId) return false;
-    await this.repo.transaction((tx) => this.repo.recordStripeEvent(tx, event.id, event.type));
+    // One statement: remembered, nothing else to write.
+    await this.repo.recordStripeEvent(this.repo.db, event.id, event.type);
     if (calledOff) await this.void(orderId, calledOff);
     return true;
   }
@@ -121,17 +121,20 @@ export class Settlement {
     event: Extract<GatewayEvent, { type: 'checkout.session.completed' }>,
   ): Promise<void> {
     const { orderId, paymentIntentId } = event;
-    const { payment: recorded, calledOff } = orderId ? await this.repo.standing(this.repo.db, orderId) : {};
-    if (orderId && recorded && recorded.paymentIntentId === paymentIntentId) {
-      await this.repo.transaction(async (tx) => {
-        if (await this.repo.recordStripeEvent(tx, event.id, event.type)) {
-          await this.repo.closeSession(tx, event.sessionId, 'complete');
-          await this.repo.setBuyerName(tx, recorded.orderId, event.customerName);
-        }
-      });
-      if (calledOff) await this.void(orderId, calledOff);
-      return;
-    }
+    // The usual case in one statement (was a read and a transaction of six round trips).
+    if (
+      orderId &&
+      paymentIntentId &&
+      (await this.repo.recordSessionCompleted({
+        stripeEventId: event.id,
+        type: event.type,
+        sessionId: event.sessionId,
+        orderId,
+        paymentIntentId,
+        buyerName: buyerNameOf(event.customerName),
+      }))
+    )
+      return this.voidIfOrderIsGone(orderId);
     const intent = paymentIntentId ? await this.gateway.retrieveIntent(paymentIntentId) : undefined;
     return this.authorize(event, event.sessionId, orderId, intent, event.customerName);
   }
@@ -163,41 +166,51 @@ export class Settlement {
     intent: PaymentIntentView | undefined,
     customerName: string | undefined,
   ): Promise<void> {
-    const outcome = await this.repo.transaction(async (tx) => {
-      if (!(await this.repo.recordStripeEvent(tx, event.id, event.type))) return 'duplicate' as const;
-      if (sessionId) await this.repo.closeSession(tx, sessionId, 'complete');
-      const order = orderId ? await this.repo.order(tx, orderId, true) : undefined;
-      if (!order || !intent) {
-        this.logger.warn({ stripeEvent: event.id, orderId }, 'authorization for no order we know');
-        return 'ignored' as const;
-      }
-      if (intent.status !== 'requires_capture') {
-        this.logger.warn(
-          { orderId, intent: intent.id, status: intent.status },
-          'checkout completed without an authorization',
-        );
-        return 'ignored' as const;
-      }
-      if (intent.amountMinor !== order.amountMinor || intent.currency !== order.currency) {
-        this.logger.error({ orderId, intent }, 'authorized amount differs from the order; cancelling it');
-        return 'stray' as const;
-      }
-      if (orderId) await this.repo.setBuyerName(tx, orderId, customerName);
-      const payment = { ...ref({ ...order, paymentIntentId: intent.id }), status: 'authorized' as const };
-      if (!(await this.repo.insertPayment(tx, { ...payment, buyerName: customerName?.trim() || null }))) {
-        const existing = await this.repo.payment(tx, order.orderId);
-        return existing?.paymentIntentId === intent.id ? ('duplicate' as const) : ('stray' as const);
-      }
+    const buyerName = buyerNameOf(customerName);
+    const answer = await this.repo.authorize(
+      {
+        stripeEventId: event.id,
+        type: event.type,
+        sessionId,
+        orderId,
+        intent: intent && {
+          id: intent.id,
+          status: intent.status,
+          amountMinor: intent.amountMinor,
+          currency: intent.currency,
+        },
+        buyerName,
+      },
       // Purchase decides, even for an expired hold: it secures the seats if they are still free.
       // With the card's fingerprint: purchase refuses a card that already bought the event's
       // per-fan limit (order.cancelled 'card_limit_exceeded', which voids this authorization).
-      await this.repo.emit(tx, 'payment.authorized', {
-        ...ref(payment),
-        ...(customerName?.trim() ? { buyerName: customerName.trim().slice(0, 200) } : {}),
-        ...(intent.cardFingerprint ? { cardFingerprint: intent.cardFingerprint } : {}),
-      });
-      return 'authorized' as const;
-    });
+      (order) => ({
+        topic: 'payment.authorized',
+        envelope: envelope('payment.authorized', {
+          orderId: orderId!,
+          eventId: order.eventId,
+          paymentIntentId: intent!.id,
+          amountMinor: order.amountMinor,
+          currency: order.currency,
+          ...(buyerName ? { buyerName } : {}),
+          ...(intent!.cardFingerprint ? { cardFingerprint: intent!.cardFingerprint } : {}),
+        }),
+      }),
+    );
+    const outcome =
+      answer.outcome === 'no_order' || answer.outcome === 'not_authorized' ? 'ignored' : answer.outcome;
+    if (answer.outcome === 'no_order')
+      this.logger.warn({ stripeEvent: event.id, orderId }, 'authorization for no order we know');
+    else if (answer.outcome === 'not_authorized')
+      this.logger.warn(
+        { orderId, intent: intent?.id, status: intent?.status },
+        'checkout completed without an authorization',
+      );
+    else if (answer.outcome === 'stray' && answer.amountMinor !== undefined)
+      this.logger.error(
+        { orderId, intent, order: { amountMinor: answer.amountMinor, currency: answer.currency } },
+        'authorized amount differs from the order; cancelling it',
+      );
     // A second authorization for an order that is already paid for must not be charged.
     if (outcome === 'stray' && intent) await this.gateway.cancel(intent.id);
     // Runs on duplicates too: a void that failed after the commit is retried with the redelivery.
@@ -298,14 +311,13 @@ export class Settlement {
     topic: 'payment.captured' | 'payment.failed' | 'payment.voided',
     reason?: string,
   ): Promise<void> {
-    await this.repo.transaction(async (tx) => {
-      const moved = await this.repo.transitionPayment(tx, payment.orderId, 'authorized', to, reason);
-      if (!moved) return;
-      await this.repo.emit(tx, topic, {
+    await this.repo.settle(payment.orderId, to, reason, (moved) => ({
+      topic,
+      envelope: envelope(topic, {
         ...ref(moved),
         ...(reason && topic !== 'payment.captured' ? { reason } : {}),
         ...(topic === 'payment.captured' && moved.buyerName ? { buyerName: moved.buyerName } : {}),
-      });
-    });
+      }),
+    }));
   }
 }

@@ -90,14 +90,6 @@ export class PgOrderStore implements OrderStore {
     );
   }
 
-  async setBuyerName(orderId: string, name: string | undefined): Promise<void> {
-    if (!name?.trim()) return;
-    await queryRows(this.db, `UPDATE orders SET buyer_name = $2 WHERE order_id = $1`, [
-      orderId,
-      name.trim().slice(0, 200),
-    ]);
-  }
-
   async addRefunded(orderId: string, minor: number): Promise<void> {
     await queryRows(
       this.db,
@@ -107,11 +99,18 @@ export class PgOrderStore implements OrderStore {
     );
   }
 
-  async setPaymentIntent(orderId: string, paymentIntentId: string): Promise<void> {
-    await queryRows(this.db, `UPDATE orders SET payment_intent_id = $2 WHERE order_id = $1`, [
-      orderId,
-      paymentIntentId,
-    ]);
+  async lockForPayment(
+    orderId: string,
+    p: { paymentIntentId?: string; buyerName?: string },
+  ): Promise<Order | undefined> {
+    // An UPDATE locks the row as FOR UPDATE does: one round trip instead of three.
+    const row = await queryOne<OrderRow>(
+      this.db,
+      `UPDATE orders SET payment_intent_id = coalesce($2, payment_intent_id), buyer_name = coalesce($3, buyer_name)
+       WHERE order_id = $1 RETURNING *`,
+      [orderId, p.paymentIntentId ?? null, p.buyerName?.trim().slice(0, 200) || null],
+    );
+    return row && toOrder(row);
   }
 
   async setCardFingerprint(orderId: string, fingerprint: string): Promise<void> {

@@ -8,7 +8,9 @@ export class PgTicketStore implements TicketStore {
     const rows = await queryRows<{ unit_id: string; starts_at: Date }>(
       this.db,
       `SELECT i.unit_id, e.starts_at FROM order_items i JOIN events e ON e.event_id = $2
-       WHERE i.order_id = $1 ORDER BY i.unit_id`,
+       WHERE i.order_id = $1
+         AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = i.order_id AND t.unit_id = i.unit_id)
+       ORDER BY i.unit_id`,
       [order.orderId, order.eventId],
     );
     return rows.map((r) => ({ unitId: r.unit_id, startsAt: new Date(r.starts_at) }));

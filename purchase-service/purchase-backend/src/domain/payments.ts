@@ -26,13 +26,14 @@ export async function onPaymentAuthorized(
   logger: Logger,
   opts: { cardLimit: boolean } = { cardLimit: true },
 ): Promise<'completed' | 'cancelled' | 'ignored'> {
-  const order = await s.orders.lock(p.orderId);
+  const order = await s.orders.lockForPayment(p.orderId, {
+    paymentIntentId: p.paymentIntentId,
+    buyerName: p.buyerName,
+  });
   if (!order) {
     logger.warn({ orderId: p.orderId }, 'payment authorized for an unknown order');
     return 'ignored';
   }
-  await s.orders.setPaymentIntent(order.orderId, p.paymentIntentId);
-  await s.orders.setBuyerName(order.orderId, p.buyerName);
   if (order.status === 'cancelled') {
     // Released or refused before the card was authorized: say it again, so payment
     // cancels this authorization even if it saw the first order.cancelled before it existed.
@@ -94,8 +95,7 @@ export async function onPaymentCaptured(
   issuer: TicketIssuer,
   logger: Logger,
 ): Promise<boolean> {
-  const order = await s.orders.lock(p.orderId);
-  if (order) await s.orders.setBuyerName(order.orderId, p.buyerName);
+  const order = await s.orders.lockForPayment(p.orderId, { buyerName: p.buyerName });
   if (!order || order.status !== 'confirmed') {
     if (order?.status !== 'paid')
       logger.warn(

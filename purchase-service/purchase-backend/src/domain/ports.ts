@@ -136,7 +136,14 @@ export interface OrderStore {
   /** The order, locked for the rest of the transaction. */
   lock(orderId: string): Promise<Order | undefined>;
   setStatus(orderIds: string | string[], status: OrderStatus, reason?: string | null): Promise<void>;
-  setPaymentIntent(orderId: string, paymentIntentId: string): Promise<void>;
+  /**
+   * The order, locked for the rest of the transaction, with what payment said of it kept on
+   * it in the same statement: the authorizing intent, and the buyer's name when given.
+   */
+  lockForPayment(
+    orderId: string,
+    p: { paymentIntentId?: string; buyerName?: string },
+  ): Promise<Order | undefined>;
   /** The fingerprint of the card that authorized the order. */
   setCardFingerprint(orderId: string, fingerprint: string): Promise<void>;
   /**
@@ -149,8 +156,6 @@ export interface OrderStore {
    * (confirmed) or paid, other than `exceptOrderId`.
    */
   ticketsOfCard(eventId: string, fingerprint: string, exceptOrderId: string): Promise<number>;
-  /** The name given at checkout, once known (kept if a later message lacks it). */
-  setBuyerName(orderId: string, name: string | undefined): Promise<void>;
   /** Adds a settled refund's amount to the order's refunded total. */
   addRefunded(orderId: string, minor: number): Promise<void>;
   /** Pending orders whose hold lapsed, locked; ones another transaction holds are skipped. */
@@ -198,7 +203,7 @@ export interface TicketRecord {
 }
 
 export interface TicketStore {
-  /** The units an order's tickets are for, and when its event starts. */
+  /** The units of an order that have no ticket yet, and when its event starts. */
   toIssue(order: Order): Promise<{ unitId: string; startsAt: Date }[]>;
   /** Inserts the tickets; a second issue for the same (order, unit) is a no-op. Returns how many were new. */
   insert(order: Order, tickets: TicketRecord[], issuedAt: Date): Promise<number>;

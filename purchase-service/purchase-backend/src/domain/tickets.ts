@@ -11,9 +11,13 @@ export interface TicketIssuer {
   clock: Clock;
 }
 
-/** One ticket per unit of the order, each with a signed code; a second issue is a no-op. */
+/**
+ * One ticket per unit of the order, each with a signed code; a second issue is a no-op (one
+ * read: nothing is signed or written for units that have their ticket).
+ */
 export async function issueTickets(s: PurchaseStore, issuer: TicketIssuer, order: Order): Promise<number> {
   const units = await s.tickets.toIssue(order);
+  if (units.length === 0) return 0;
   const now = issuer.clock.now();
   const tickets = await Promise.all(
     units.map(async (u) => {

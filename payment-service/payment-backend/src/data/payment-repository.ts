@@ -72,12 +72,6 @@ export interface RefundRow {
   status: 'pending' | 'succeeded' | 'failed';
   stripeRefundId: string | null;
 }
-export interface EventRow {
-  eventId: string;
-  organiserId: string;
-  title: string;
-  cancelled: boolean;
-}
 
 const ORDER_COLS = `order_id AS "orderId", event_id AS "eventId", user_id AS "userId",
   admission_id AS "admissionId", amount_minor AS "amountMinor", currency, expires_at AS "expiresAt", status`;
@@ -176,14 +170,6 @@ export class PaymentRepository {
     await tx.query(
       `INSERT INTO events (event_id, organiser_id, title, version, cancelled) VALUES ($1, '', '', 0, true)
        ON CONFLICT (event_id) DO UPDATE SET cancelled = true`,
-      [eventId],
-    );
-  }
-
-  event(tx: Queryable, eventId: string): Promise<EventRow | undefined> {
-    return queryOne<EventRow>(
-      tx,
-      `SELECT event_id AS "eventId", organiser_id AS "organiserId", title, cancelled FROM events WHERE event_id = $1`,
       [eventId],
     );
   }

@@ -1,6 +1,6 @@
 import { createTestKafka, eventually, readTopic, type TestKafka } from '@ticketslave/dev/test-support';
 import { Kafka, logLevel } from 'kafkajs';
-import { createLogger, envelope, KafkaBus, type IncomingMessage } from '../src';
+import { createLogger, envelope, FETCH_MAX_WAIT_MS, KafkaBus, type IncomingMessage } from '../src';
 
 const EVENT = '6f1c1f3e-55d5-4a51-9d6b-0d5b2f0c8a11';
 const logger = createLogger('bus-test', 'silent');
@@ -298,6 +298,26 @@ describe('KafkaBus (real broker)', () => {
     await new Promise((r) => setTimeout(r, 3000));
     expect(runs).toBe(1);
     await again.stop();
+  });
+
+  it('stops an idle consumer within its fetch wait: a service stops inside its budget', async () => {
+    const received: IncomingMessage[] = [];
+    const consumer = await bus.subscribe({
+      groupId: 'idle-stop',
+      topics: ['event.cancelled'],
+      handler: async (m) => void received.push(m),
+    });
+    // Consuming (it has read what is there), so a fetch waits at the broker for more.
+    await bus.publish([
+      { topic: 'event.cancelled', envelope: envelope('event.cancelled', { eventId: EVENT, reason: 'idle' }) },
+    ]);
+    await eventually(() => received.length > 0, { timeoutMs: 20_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const began = Date.now();
+    await consumer.stop();
+    // The fetch in flight answers within FETCH_MAX_WAIT_MS; leaving the group is one request.
+    // kafkajs' default wait (5 s) took ~4.9 s here and left little of the 8 s stop budget.
+    expect(Date.now() - began).toBeLessThan(FETCH_MAX_WAIT_MS + 1500);
   });
 
   it('refuses to build a message whose payload breaks its topic schema', () => {

@@ -185,6 +185,9 @@ export async function createTopicsAndWait(
   }
 }
 
+/** How long an idle consumer's fetch waits at the broker, and so at most how long its stop waits for it. */
+export const FETCH_MAX_WAIT_MS = 1000;
+
 type KafkaMessage = { key: string; value: string; headers: Record<string, string> };
 /** Below the broker's default 1 MB `message.max.bytes`, leaving room for framing. */
 const MAX_REQUEST_BYTES = 900_000;
@@ -443,6 +446,10 @@ export class KafkaBus implements MessageBus {
       allowAutoTopicCreation: false,
       sessionTimeout: 30000,
       heartbeatInterval: 3000,
+      // A fetch waits this long for messages when there are none (it answers as soon as one
+      // arrives), and stopping a consumer waits for its fetch in flight: kafkajs' 5 s default
+      // spent most of the 8 s stop budget (Lifecycle), and a slow machine ran over it.
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 },
     });
     this.consumers.add(consumer);

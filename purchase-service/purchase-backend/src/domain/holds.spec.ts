@@ -73,4 +73,22 @@ describe('AuthorizationHorizon', () => {
     clock.advance(30_000);
     expect(await h.horizon()).toEqual(at(1));
   });
+
+  it('keeps its last horizon when a reading does not answer in time, without waiting for it', async () => {
+    const clock = new ManualClock(T0);
+    const t = topic();
+    let hang = false;
+    const h = new AuthorizationHorizon(
+      () => (hang ? new Promise<PartitionProgress[]>(() => undefined) : t.read()),
+      clock,
+      600,
+      50,
+    );
+    expect(await h.horizon()).toEqual(at(0));
+    hang = true;
+    clock.advance(10_000);
+    const began = Date.now();
+    expect(await h.horizon()).toEqual(at(0));
+    expect(Date.now() - began).toBeLessThan(1000);
+  });
 });

@@ -199,7 +199,7 @@ export async function releaseHold(tx: Transact, userId: string, orderId: string)
  * Each reading takes the topic's end offsets at a moment; once the group has read past them, every
  * authorization published before that moment has been handled, and holds that lapsed before it may
  * go. Read to the end right away: now. The reading before, otherwise: the horizon trails the
- * consumer by one sweep. A broker that does not answer moves nothing.
+ * consumer by one sweep. A broker that does not answer (within `readTimeoutMs`) moves nothing.
  */
 export class AuthorizationHorizon {
   /** Earlier readings not yet read past, oldest first (at most `keep`). */
@@ -210,16 +210,26 @@ export class AuthorizationHorizon {
     private readonly read: () => Promise<PartitionProgress[]>,
     private readonly clock: Clock,
     private readonly keep = 600,
+    /** A reading slower than this counts as no answer: the sweep (and a stop waiting for it) goes on. */
+    private readonly readTimeoutMs = 2000,
   ) {}
 
   /** Holds lapsed at or before the returned time may be expired; null: none yet. */
   async horizon(): Promise<Date | null> {
     const at = this.clock.now();
     let parts: PartitionProgress[];
+    let timer: NodeJS.Timeout | undefined;
     try {
-      parts = await this.read();
+      parts = await Promise.race([
+        this.read(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no answer')), this.readTimeoutMs);
+        }),
+      ]);
     } catch {
       return this.safe;
+    } finally {
+      clearTimeout(timer);
     }
     const done = new Map(parts.map((p) => [p.partition, p.done]));
     const readPast = (ends: Map<number, number>) =>

@@ -148,16 +148,31 @@ describe('the fair draw through the gateway', () => {
             .waitFor({ timeout: closesAt - Date.now() + 30_000 })
             .catch(async (err: Error) => {
               // Say what the buffer and the page knew, so a failure names the hop that stalled.
-              const buffer = await apiCall(organiser.context.request, p, 'GET', `/buffer/api/events/${event.id}`);
-              const mine = await apiCall(fan.context.request, p, 'GET', `/buffer/api/events/${event.id}/entries/me`);
-              const shown = await fan.page.locator('main').innerText().catch(() => '(page unreadable)');
+              const buffer = await apiCall(
+                organiser.context.request,
+                p,
+                'GET',
+                `/buffer/api/events/${event.id}`,
+              );
+              const mine = await apiCall(
+                fan.context.request,
+                p,
+                'GET',
+                `/buffer/api/events/${event.id}/entries/me`,
+              );
+              const shown = await fan.page
+                .locator('main')
+                .innerText()
+                .catch(() => '(page unreadable)');
               throw new Error(
                 `${fan.name} saw no queue number ${(Date.now() - closesAt) / 1000} s after the scheduled close; ` +
                   `buffer ${JSON.stringify(buffer.body)}, entry ${JSON.stringify(mine.body)}, page at ${fan.page.url()}: ${shown}`,
                 { cause: err },
               );
             });
-          await fan.page.getByText(/The buffer closed .*3 fans were shuffled/).waitFor({ timeout: 2_000 });
+          // Beside the number (the page reads the buffer again when a number comes before the
+          // close's push), before the page moves on 4 s after the number.
+          await fan.page.getByText(/The buffer closed .*3 fans were shuffled/).waitFor({ timeout: 3_500 });
           await fan.screenshot('number-drawn');
           await fan.page.waitForURL(/\/queue\/\?event=/, { timeout: 45_000 });
         }),

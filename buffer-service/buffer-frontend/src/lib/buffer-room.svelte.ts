@@ -104,6 +104,10 @@ export class BufferRoom {
       this.#entryApplied = sent;
       this.entry = entry;
       this.entryStatus = 'joined';
+      // A number exists only once the close committed: a buffer still read as open or closing
+      // (its read crossed the close, the push not here yet) is read again, so the page says
+      // "closed, N fans shuffled" beside the number rather than a spinner.
+      if (entry.queueNumber != null && this.info && this.info.state !== 'closed') void this.loadInfo();
       this.#awaitNumber();
     } catch (e) {
       if (sent < this.#entryApplied) return;
@@ -159,7 +163,8 @@ export class BufferRoom {
    * read it again shortly, until it does. The number exists once the close committed.
    */
   #awaitNumber(): void {
-    if (this.info?.state !== 'closed' || this.entryStatus !== 'joined' || this.entry?.queueNumber != null) return;
+    if (this.info?.state !== 'closed' || this.entryStatus !== 'joined' || this.entry?.queueNumber != null)
+      return;
     if (this.#entryRetry) return;
     this.#entryRetry = setTimeout(() => {
       this.#entryRetry = undefined;

@@ -1,5 +1,6 @@
 import { createEvent } from 'ics';
 import type { SaleEvent } from './ports';
+import { zonedFormat } from './ticket-text';
 
 /**
  * Calendar entries have an end; our events only a start (and doors). An evening's show is
@@ -7,8 +8,7 @@ import type { SaleEvent } from './ports';
  */
 export const ASSUMED_DURATION_HOURS = 3;
 
-const at = (d: Date, zone: string) =>
-  new Intl.DateTimeFormat('en-GB', { timeStyle: 'short', timeZone: zone }).format(d);
+const at = (d: Date, zone: string) => zonedFormat('short-time', zone).format(d);
 
 /**
  * The event as an iCalendar file (RFC 5545): the start in UTC (calendars show it in the

@@ -1,6 +1,8 @@
 import { queryOne, queryRows, type RunningService } from '@ticketslave/common';
 import { eventually, readTopic } from '@ticketslave/dev/test-support';
+import { randomUUID } from 'node:crypto';
 import { admitterTick, eventsToTick } from '../src/data/admitter-tick';
+import { connectFans } from '../src/data/fan-store';
 import { connectFan, createHarness, newEventId, snapshot, type Fan, type Harness } from './queue-harness';
 
 describe('queue: several instances, rate and organiser controls', () => {
@@ -165,10 +167,45 @@ describe('queue: several instances, rate and organiser controls', () => {
       [eventId],
     );
     expect(fan!.status).toBe('parked');
-    // With the admitter ticking all along, 11 s away is past the grace.
-    const ticking = (await tickAfter(11, 0))!;
+    // With the admitter ticking all along, 16 s away is past the grace and its 5 s greeting slack.
+    const ticking = (await tickAfter(16, 0))!;
     expect(ticking.lapsed).toEqual(['u1']);
     expect(ticking.outageSeconds).toBeUndefined();
+  });
+
+  it('decides a returning parked fan by when their socket connected, not by when the greeting reached the database', async () => {
+    const eventId = newEventId();
+    await seed(eventId, 3, { awayGraceSeconds: 10 });
+    // All three parked 12 s ago: 2 s past the grace by the database's clock now.
+    await b.kit.ds.query(
+      `UPDATE fans SET status = 'parked', turn_at = clock_timestamp() - interval '12 seconds' WHERE event_id = $1`,
+      [eventId],
+    );
+    const at = Date.now();
+    // u1's socket connected 3 s ago (9 s after the turn) and its greeting waited behind others;
+    // u2's connected just now, 12 s after the turn.
+    const greeted = await connectFans(b.kit.ds, eventId, [
+      { userId: 'u1', connId: randomUUID(), connectedAt: at - 3000 },
+      { userId: 'u2', connId: randomUUID(), connectedAt: at },
+    ]);
+    expect(greeted.get('u1')!.status).toBe('turn');
+    expect(greeted.get('u2')!.status).toBe('parked');
+    // The instances' admitters tick this event all along: inside the slack they lapse nobody
+    // (without it u1 and u2 would have been lapsed before their greetings ran); past it, u2
+    // (back too late) and u3 (never back) lapse, and u1 keeps the turn it was given.
+    const statuses = async () =>
+      Object.fromEntries(
+        (
+          await queryRows<{ user_id: string; status: string }>(
+            b.kit.ds,
+            `SELECT user_id, status FROM fans WHERE event_id = $1`,
+            [eventId],
+          )
+        ).map((r) => [r.user_id, r.status]),
+      );
+    expect(await statuses()).toEqual({ u1: 'turn', u2: 'parked', u3: 'parked' });
+    await eventually(async () => (await statuses()).u3 === 'lapsed', { timeoutMs: 10_000 });
+    expect(await statuses()).toEqual({ u1: 'turn', u2: 'lapsed', u3: 'lapsed' });
   });
 
   it('stops ticking an event whose queue ran dry once its final progress is out; a late joiner brings it back', async () => {

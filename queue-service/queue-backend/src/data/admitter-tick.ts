@@ -3,6 +3,7 @@ import {
   admissionBudget,
   claimBy,
   claimSeconds,
+  parkedLapseSlackSeconds,
   FIRST_HOLD_SECONDS,
   measuredRate,
   nearTurnAhead,
@@ -130,7 +131,8 @@ export async function admitterTick(
         )
       : null;
 
-  // Away fans lose a parked turn after the grace; an unclaimed turn lapses after its claim window.
+  // Away fans lose a parked turn after the grace (and the greeting slack: one who connected
+  // within it is decided by when they connected); an unclaimed turn lapses after its claim window.
   const lapsed = await queryRows<{ user_id: string }>(
     db,
     `UPDATE fans SET status = 'lapsed'
@@ -138,7 +140,7 @@ export async function admitterTick(
        (status = 'parked' AND turn_at <= $2::timestamptz - make_interval(secs => $3)) OR
        (status = 'turn' AND turn_at <= $2::timestamptz - make_interval(secs => $4)))
      RETURNING user_id`,
-    [eventId, now, grace, claimWindow],
+    [eventId, now, grace + parkedLapseSlackSeconds(grace), claimWindow],
   );
 
   const counts = await queryOne<{ active: string; parked: string }>(

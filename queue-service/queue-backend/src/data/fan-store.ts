@@ -14,8 +14,8 @@ export interface FanRow {
 /**
  * Records these sockets as their fans' presence, for one event in one statement (a
  * reconnect storm arrives as thousands of sockets a second; one round trip each
- * queued the admitter's ticks behind them). A parked fan back within the grace is
- * given the turn again at once, ahead of numbers not yet served (those wait for the
+ * queued the admitter's ticks behind them). A parked fan whose socket connected within the
+ * grace is given the turn again at once, ahead of numbers not yet served (those wait for the
  * admitter's budget; this does not). When a fan appears twice, the newer socket wins.
  * Rows are updated in user order, so two instances' batches cannot deadlock.
  */
@@ -28,20 +28,25 @@ export async function connectFans(
   for (const s of sockets)
     if ((latest.get(s.userId)?.connectedAt ?? -Infinity) <= s.connectedAt) latest.set(s.userId, s);
   const users = [...latest.keys()].sort();
+  // Back in time is decided by when the socket connected (this process's clock, never later
+  // than the database's now), not by when its batch reached the database: under load a
+  // greeting waits behind others, and the admitter lapses a parked fan only a slack after the
+  // grace (parkedLapseSlackSeconds) so that such a greeting still finds the fan parked.
   const rows = await queryRows<FanRow & { user_id: string }>(
     db,
     `WITH g AS (SELECT COALESCE((SELECT away_grace_seconds FROM queue_events WHERE event_id = $1), 0) AS grace),
-     x AS (SELECT f.user_id, c.conn_id FROM unnest($2::text[], $3::uuid[]) AS c(user_id, conn_id)
+     x AS (SELECT f.user_id, c.conn_id, LEAST(to_timestamp(c.at / 1000.0), clock_timestamp()) AS at
+           FROM unnest($2::text[], $3::uuid[], $4::float8[]) AS c(user_id, conn_id, at)
            JOIN fans f ON f.event_id = $1 AND f.user_id = c.user_id
            ORDER BY f.user_id FOR UPDATE OF f)
      UPDATE fans f SET conn_id = x.conn_id, last_seen_at = clock_timestamp(),
-       turn_at = CASE WHEN f.status = 'parked' AND f.turn_at > clock_timestamp() - make_interval(secs => g.grace)
+       turn_at = CASE WHEN f.status = 'parked' AND f.turn_at > x.at - make_interval(secs => g.grace)
                       THEN clock_timestamp() ELSE f.turn_at END,
-       status = CASE WHEN f.status = 'parked' AND f.turn_at > clock_timestamp() - make_interval(secs => g.grace)
+       status = CASE WHEN f.status = 'parked' AND f.turn_at > x.at - make_interval(secs => g.grace)
                      THEN 'turn' ELSE f.status END
      FROM g, x WHERE f.event_id = $1 AND f.user_id = x.user_id
      RETURNING f.user_id, f.queue_number, f.status, f.turn_at, f.admission_id, f.admission_expires_at`,
-    [eventId, users, users.map((u) => latest.get(u)!.connId)],
+    [eventId, users, users.map((u) => latest.get(u)!.connId), users.map((u) => latest.get(u)!.connectedAt)],
   );
   await notifyFans(
     db,

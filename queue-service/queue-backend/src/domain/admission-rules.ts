@@ -59,6 +59,17 @@ export function admissionBudget(i: BudgetInput): number {
   );
 }
 
+/**
+ * How long after the grace the admitter waits before it lapses a parked fan: a fan is back in
+ * time when their socket *connected* within the grace (queue-socket's `connectedAt`), but the
+ * greeting that records it runs in a batch that may wait behind others under load. Without
+ * this, a fan who came back in time could be lapsed by a tick between connecting and being
+ * greeted (seen in bench:onsale: "came back within the grace but is lapsed"). At most the
+ * grace itself, so short test graces stay short; nobody sees the wait (a parked fan has no
+ * socket, and one that connects is decided by when it connected).
+ */
+export const parkedLapseSlackSeconds = (awayGraceSeconds: number): number => Math.min(5, awayGraceSeconds);
+
 /** Seconds a turn stays claimable: a present fan always gets a usable window. */
 export const claimSeconds = (awayGraceSeconds: number, minClaimSeconds = MIN_CLAIM_SECONDS): number =>
   Math.max(awayGraceSeconds, minClaimSeconds);

@@ -37,8 +37,8 @@ export interface FanViewRow {
   openSession: { sessionId: string; url: string | null; expiresAt: Date } | null;
   eventTitle: string | null;
   eventCancelled: boolean;
-  /** The order's last Checkout Session attempt (0: none yet). */
-  lastAttempt: number;
+  /** The order's last Checkout Session attempt (0: none yet); null unless asked for (`fanView`). */
+  lastAttempt: number | null;
 }
 export interface SessionRow {
   sessionId: string;
@@ -262,9 +262,10 @@ export class PaymentRepository {
   /**
    * What the fan's payment page shows of an order and what opening a checkout decides on, in
    * one read (one pool checkout, which an on-sale's payment service queues for): the order,
-   * its payment, its open Checkout Session, its last attempt and its event.
+   * its payment, its open Checkout Session and its event; its last attempt with
+   * `withLastAttempt` (opening a checkout needs it; the page's polled reads do not).
    */
-  async fanView(tx: Queryable, orderId: string): Promise<FanViewRow | undefined> {
+  async fanView(tx: Queryable, orderId: string, withLastAttempt = false): Promise<FanViewRow | undefined> {
     const row = await queryOne<
       OrderRow & {
         paymentStatus: PaymentStatus | null;
@@ -274,7 +275,7 @@ export class PaymentRepository {
         sessionExpiresAt: Date | null;
         eventTitle: string | null;
         eventCancelled: boolean | null;
-        lastAttempt: number;
+        lastAttempt: number | null;
       }
     >(
       tx,
@@ -283,8 +284,11 @@ export class PaymentRepository {
               p.status AS "paymentStatus", p.reason AS "paymentReason",
               s.session_id AS "sessionId", s.url AS "sessionUrl", s.expires_at AS "sessionExpiresAt",
               e.title AS "eventTitle", e.cancelled AS "eventCancelled",
-              (SELECT coalesce(max(a.attempt), 0)::int FROM checkout_sessions a WHERE a.order_id = o.order_id)
-                AS "lastAttempt"
+              ${
+                withLastAttempt
+                  ? '(SELECT coalesce(max(a.attempt), 0)::int FROM checkout_sessions a WHERE a.order_id = o.order_id)'
+                  : 'NULL::int'
+              } AS "lastAttempt"
          FROM orders o
          LEFT JOIN payments p ON p.order_id = o.order_id
          LEFT JOIN checkout_sessions s ON s.order_id = o.order_id AND s.status = 'open'

@@ -102,13 +102,13 @@ export class Checkout {
    * transactions of seven round trips each before).
    */
   async start(orderId: string, fan: Fan): Promise<{ url: string }> {
-    const found = this.payable(await this.arrivedView(orderId), fan);
+    const found = this.payable(await this.arrivedView(orderId, true), fan);
     const { order } = found;
     const open = found.openSession;
     // A declined card leaves the session open: the fan retries on the same page.
     if (open?.url && open.expiresAt > this.clock.now()) return { url: open.url };
     if (open) await this.repo.closeSession(this.repo.db, open.sessionId, 'expired');
-    const attempt = found.lastAttempt + 1;
+    const attempt = found.lastAttempt! + 1;
     const now = this.clock.now();
     const holdSeconds = (order.expiresAt.getTime() - now.getTime()) / 1000;
     const back = (result: string) =>
@@ -176,8 +176,8 @@ export class Checkout {
    * reaches payment through Kafka a moment later (longer in a big on-sale). A 404 then would
    * only make the page retry; the wait answers as soon as the order lands.
    */
-  private arrivedView(orderId: string): Promise<FanViewRow | undefined> {
-    return this.arrived(() => this.repo.fanView(this.repo.db, orderId));
+  private arrivedView(orderId: string, withLastAttempt = false): Promise<FanViewRow | undefined> {
+    return this.arrived(() => this.repo.fanView(this.repo.db, orderId, withLastAttempt));
   }
 
   private async arrived<T>(read: () => Promise<T | undefined>): Promise<T | undefined> {

@@ -16,6 +16,13 @@
 --
 -- Plans are generic and made once per connection; every read is by primary key.
 
+-- The buyer's name as the checkout gave it, kept on the order and on its payment if that has
+-- none yet (both callers below).
+CREATE OR REPLACE FUNCTION keep_buyer_name(p_order uuid, p_buyer text) RETURNS void LANGUAGE sql VOLATILE AS $$
+  UPDATE orders SET buyer_name = p_buyer WHERE order_id = p_order;
+  UPDATE payments SET buyer_name = p_buyer WHERE order_id = p_order AND buyer_name IS NULL;
+$$;
+
 CREATE OR REPLACE FUNCTION authorize_payment(
   p_stripe_event text, p_type text, p_session text, p_order uuid,
   p_intent text, p_intent_status text, p_amount int, p_currency text, p_buyer text
@@ -45,8 +52,7 @@ BEGIN
     RETURN json_build_object('outcome', 'stray', 'amountMinor', o.amount_minor, 'currency', o.currency);
   END IF;
   IF p_buyer IS NOT NULL THEN
-    UPDATE orders SET buyer_name = p_buyer WHERE order_id = p_order;
-    UPDATE payments SET buyer_name = p_buyer WHERE order_id = p_order AND buyer_name IS NULL;
+    PERFORM keep_buyer_name(p_order, p_buyer);
   END IF;
   INSERT INTO payments (order_id, payment_intent_id, event_id, amount_minor, currency, status, buyer_name)
   VALUES (p_order, p_intent, o.event_id, o.amount_minor, o.currency, 'authorized', coalesce(p_buyer, o.buyer_name))
@@ -78,8 +84,7 @@ BEGIN
   IF FOUND THEN
     UPDATE checkout_sessions SET status = 'complete', url = NULL WHERE session_id = p_session AND status = 'open';
     IF p_buyer IS NOT NULL THEN
-      UPDATE orders SET buyer_name = p_buyer WHERE order_id = p_order;
-      UPDATE payments SET buyer_name = p_buyer WHERE order_id = p_order AND buyer_name IS NULL;
+      PERFORM keep_buyer_name(p_order, p_buyer);
     END IF;
   END IF;
   RETURN json_build_object('recorded', true);

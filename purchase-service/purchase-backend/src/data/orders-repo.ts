@@ -101,23 +101,27 @@ export class PgOrderStore implements OrderStore {
 
   async lockForPayment(
     orderId: string,
-    p: { paymentIntentId?: string; buyerName?: string },
-  ): Promise<Order | undefined> {
-    // An UPDATE locks the row as FOR UPDATE does: one round trip instead of three.
-    const row = await queryOne<OrderRow>(
+    p: { paymentIntentId?: string; buyerName?: string; cardFingerprint?: string },
+  ): Promise<(Order & { unitIds: string[] }) | undefined> {
+    // An UPDATE locks the row as FOR UPDATE does: one round trip instead of five (the lock,
+    // the intent, the name, the card, the units).
+    const row = await queryOne<OrderRow & { unit_ids: string[] }>(
       this.db,
-      `UPDATE orders SET payment_intent_id = coalesce($2, payment_intent_id), buyer_name = coalesce($3, buyer_name)
-       WHERE order_id = $1 RETURNING *`,
-      [orderId, p.paymentIntentId ?? null, p.buyerName?.trim().slice(0, 200) || null],
+      `UPDATE orders SET payment_intent_id = coalesce($2, payment_intent_id), buyer_name = coalesce($3, buyer_name),
+         card_fingerprint = coalesce($4, card_fingerprint)
+       WHERE order_id = $1
+       RETURNING *, (SELECT coalesce(array_agg(i.unit_id ORDER BY i.unit_id), '{}') FROM order_items i
+                     WHERE i.order_id = orders.order_id) AS unit_ids`,
+      [
+        orderId,
+        p.paymentIntentId ?? null,
+        p.buyerName?.trim().slice(0, 200) || null,
+        p.cardFingerprint ?? null,
+      ],
     );
-    return row && toOrder(row);
-  }
-
-  async setCardFingerprint(orderId: string, fingerprint: string): Promise<void> {
-    await queryRows(this.db, `UPDATE orders SET card_fingerprint = $2 WHERE order_id = $1`, [
-      orderId,
-      fingerprint,
-    ]);
+    if (!row) return undefined;
+    const { unit_ids, ...order } = row;
+    return { ...toOrder(order), unitIds: unit_ids };
   }
 
   async lockCard(eventId: string, fingerprint: string): Promise<void> {
@@ -158,15 +162,6 @@ export class PgOrderStore implements OrderStore {
       [eventId],
     );
     return rows.map(toOrder);
-  }
-
-  async unitIds(orderId: string): Promise<string[]> {
-    const rows = await queryRows<{ unit_id: string }>(
-      this.db,
-      `SELECT unit_id FROM order_items WHERE order_id = $1 ORDER BY unit_id`,
-      [orderId],
-    );
-    return rows.map((r) => r.unit_id);
   }
 
   async statuses(orderIds: string[]): Promise<OrderState[]> {

@@ -26,9 +26,11 @@ export async function onPaymentAuthorized(
   logger: Logger,
   opts: { cardLimit: boolean } = { cardLimit: true },
 ): Promise<'completed' | 'cancelled' | 'ignored'> {
+  // The card's fingerprint is kept for the per-card limit (below) only where it applies.
   const order = await s.orders.lockForPayment(p.orderId, {
     paymentIntentId: p.paymentIntentId,
     buyerName: p.buyerName,
+    cardFingerprint: opts.cardLimit ? p.cardFingerprint : undefined,
   });
   if (!order) {
     logger.warn({ orderId: p.orderId }, 'payment authorized for an unknown order');
@@ -49,9 +51,8 @@ export async function onPaymentAuthorized(
   }
 
   const event = await s.events.get(order.eventId);
-  const ids = await s.orders.unitIds(order.orderId);
+  const ids = order.unitIds;
   if (opts.cardLimit && p.cardFingerprint && event) {
-    await s.orders.setCardFingerprint(order.orderId, p.cardFingerprint);
     await s.orders.lockCard(order.eventId, p.cardFingerprint);
     const owned = await s.orders.ticketsOfCard(order.eventId, p.cardFingerprint, order.orderId);
     if (owned + ids.length > event.perUserLimit) {

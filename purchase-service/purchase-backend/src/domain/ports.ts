@@ -138,14 +138,13 @@ export interface OrderStore {
   setStatus(orderIds: string | string[], status: OrderStatus, reason?: string | null): Promise<void>;
   /**
    * The order, locked for the rest of the transaction, with what payment said of it kept on
-   * it in the same statement: the authorizing intent, and the buyer's name when given.
+   * it in the same statement: the authorizing intent, the buyer's name and the fingerprint of
+   * the card when given; and its units (their ids, in order), read in that statement too.
    */
   lockForPayment(
     orderId: string,
-    p: { paymentIntentId?: string; buyerName?: string },
-  ): Promise<Order | undefined>;
-  /** The fingerprint of the card that authorized the order. */
-  setCardFingerprint(orderId: string, fingerprint: string): Promise<void>;
+    p: { paymentIntentId?: string; buyerName?: string; cardFingerprint?: string },
+  ): Promise<(Order & { unitIds: string[] }) | undefined>;
   /**
    * Locks the (event, card) pair for the rest of the transaction: authorizations with one
    * card for one event are decided one at a time (the per-card limit is race-free).
@@ -164,7 +163,6 @@ export interface OrderStore {
   lockPending(eventId: string): Promise<Order[]>;
   /** The admission's live order (pending, confirmed, paid or refunded), other than `exceptOrderId`, if any. */
   liveOnAdmission(admissionId: string, exceptOrderId?: string): Promise<string | undefined>;
-  unitIds(orderId: string): Promise<string[]>;
   /** A fan's orders, newest first (at most 100); `orderId` narrows to one. */
   ofUser(userId: string, orderId?: string): Promise<OrderWithItems[]>;
   /** The owner, status and reason of each of these orders that exists (the order feed's read). */

@@ -177,11 +177,16 @@ function refusalError(r: Refusal): AppError {
   }
 }
 
-/** The fan gives the seats back before paying; payment cancels the checkout on order.cancelled. */
+/**
+ * The fan gives the seats back before paying; payment cancels the checkout on order.cancelled.
+ * Releasing again what the fan released is done, not a conflict: a page that retries after its
+ * answer was lost (a dropped connection, an instance that died after the commit) is told so.
+ */
 export async function releaseHold(tx: Transact, userId: string, orderId: string): Promise<void> {
   await tx(async (s) => {
     const order = await s.orders.lock(orderId);
     if (!order || order.userId !== userId) throw new NotFoundError('No such order.', 'order_not_found');
+    if (order.status === 'cancelled' && order.reason === 'released') return;
     if (order.status !== 'pending_payment')
       throw new ConflictError(`This order is ${order.status}; its seats cannot be released.`, 'not_pending');
     await cancelOrder(s, order, 'released');

@@ -9,6 +9,7 @@ import {
   type Clock,
   type OutgoingMessage,
   type PartitionProgress,
+  withTimeout,
 } from '@ticketslave/common';
 import { cancelOrder, orderMessage, orderView, type OrderView } from './orders';
 import type { Order, OrderWithItems, PurchaseStore, Transact } from './ports';
@@ -223,18 +224,10 @@ export class AuthorizationHorizon {
   async horizon(): Promise<Date | null> {
     const at = this.clock.now();
     let parts: PartitionProgress[];
-    let timer: NodeJS.Timeout | undefined;
     try {
-      parts = await Promise.race([
-        this.read(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('no answer')), this.readTimeoutMs);
-        }),
-      ]);
+      parts = await withTimeout(this.read(), this.readTimeoutMs, 'no answer');
     } catch {
       return this.safe;
-    } finally {
-      clearTimeout(timer);
     }
     const done = new Map(parts.map((p) => [p.partition, p.done]));
     const readPast = (ends: Map<number, number>) =>

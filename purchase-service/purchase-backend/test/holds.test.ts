@@ -496,32 +496,31 @@ describe('holds in batches (hold_units_batch)', () => {
     const snapD = snapshot();
     await h.publishEvent(snapD);
     const holds = new PgHoldStore(preparedStatements(h.svc.kit.ds), systemClock);
-    // Every query of every pooled connection taken while the hold runs, by connection.
+    // Every query of every pooled connection taken while the hold runs, by connection. The
+    // pool's own checkouts are watched (its 'acquire' event), not replaced: the service's
+    // parts keep taking connections meanwhile (TypeORM with a callback), and a replaced
+    // `connect` that dropped their callback left a connection checked out for good, with no
+    // error listener, which the database's drop at teardown then killed (an unhandled error).
     const pool = pgPool(h.svc.kit.ds);
-    const connect = pool.connect.bind(pool) as () => Promise<PoolClient>;
     const sent = new Map<PoolClient, string[]>();
-    // Own properties shadowing the pool's and the clients' methods; deleted afterwards.
-    const patched = new Set<PoolClient>();
-    (pool as { connect: () => Promise<PoolClient> }).connect = async () => {
-      const client = await connect();
-      if (!patched.has(client)) {
-        const query = client.query.bind(client) as (...a: unknown[]) => unknown;
-        patched.add(client);
-        sent.set(client, []);
-        (client as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
-          const q = a[0] as string | { text: string };
-          sent.get(client)!.push((typeof q === 'string' ? q : q.text).replace(/\s+/g, ' ').slice(0, 40));
-          return query(...a);
-        };
-      }
-      return client;
+    // Own properties shadowing the clients' `query`; deleted afterwards.
+    const onAcquire = (client: PoolClient) => {
+      if (sent.has(client)) return;
+      const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+      sent.set(client, []);
+      (client as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
+        const q = a[0] as string | { text: string };
+        sent.get(client)!.push((typeof q === 'string' ? q : q.text).replace(/\s+/g, ' ').slice(0, 40));
+        return query(...a);
+      };
     };
+    pool.on('acquire', onAcquire);
     let result;
     try {
       result = await hold(holds, snapD.eventId, 'd-one', [seat('A', 1)]);
     } finally {
-      delete (pool as { connect?: unknown }).connect;
-      for (const client of patched) delete (client as { query?: unknown }).query;
+      pool.off('acquire', onAcquire);
+      for (const client of sent.keys()) delete (client as { query?: unknown }).query;
     }
     expect(result).toHaveProperty('ok');
     const trips = [...sent.values()].find((qs) => qs.some((q) => /hold_units_batch/.test(q)));

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { PoolClient } from 'pg';
 import {
   createLogger,
   envelope,
   KafkaBus,
+  pgPool,
   type Clock,
   type EventSnapshot,
   type Payload,
@@ -122,6 +124,40 @@ export async function startHarness(
       await db.drop();
     },
   };
+}
+
+/**
+ * The queries (their first 40 characters, whitespace folded) each pooled connection of the
+ * service sent while `fn` ran, one list per connection: what a transaction's round trips
+ * were. The pool's checkouts are watched (its 'acquire' event), never replaced: the service's
+ * parts keep taking connections meanwhile (TypeORM with a callback), and a replaced `connect`
+ * that dropped their callback once left a connection checked out for good, with no error
+ * listener, which the database's drop at teardown then killed (an unhandled error).
+ */
+export async function queriesWhile<T>(
+  h: Harness,
+  fn: () => Promise<T>,
+): Promise<{ result: T; sent: string[][] }> {
+  const pool = pgPool(h.svc.kit.ds);
+  const sent = new Map<PoolClient, string[]>();
+  // Own properties shadowing the clients' `query`; deleted afterwards.
+  const onAcquire = (client: PoolClient) => {
+    if (sent.has(client)) return;
+    const query = client.query.bind(client) as (...a: unknown[]) => unknown;
+    sent.set(client, []);
+    (client as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
+      const q = a[0] as string | { text: string };
+      sent.get(client)!.push((typeof q === 'string' ? q : q.text).replace(/\s+/g, ' ').slice(0, 40));
+      return query(...a);
+    };
+  };
+  pool.on('acquire', onAcquire);
+  try {
+    return { result: await fn(), sent: [...sent.values()] };
+  } finally {
+    pool.off('acquire', onAcquire);
+    for (const client of sent.keys()) delete (client as { query?: unknown }).query;
+  }
 }
 
 /** A feed snapshot: by default 100 reserved seats (rows A–E × 20 in one section) and a GA category. */

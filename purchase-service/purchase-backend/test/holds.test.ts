@@ -7,15 +7,13 @@ import {
   TOKENS,
   type AppError,
   type Envelope,
-  pgPool,
   type PreparedStatements,
 } from '@ticketslave/common';
-import type { PoolClient } from 'pg';
 import { PgHoldStore } from '../src/data/hold-store';
 import { holdSeats } from '../src/domain/holds';
 import type { OrderView } from '../src/domain/orders';
 import { eventually, readTopic } from '@ticketslave/dev/test-support';
-import { call, seat, snapshot, startHarness, type Harness } from './harness';
+import { call, queriesWhile, seat, snapshot, startHarness, type Harness } from './harness';
 
 let h: Harness;
 const snap = snapshot();
@@ -496,34 +494,9 @@ describe('holds in batches (hold_units_batch)', () => {
     const snapD = snapshot();
     await h.publishEvent(snapD);
     const holds = new PgHoldStore(preparedStatements(h.svc.kit.ds), systemClock);
-    // Every query of every pooled connection taken while the hold runs, by connection. The
-    // pool's own checkouts are watched (its 'acquire' event), not replaced: the service's
-    // parts keep taking connections meanwhile (TypeORM with a callback), and a replaced
-    // `connect` that dropped their callback left a connection checked out for good, with no
-    // error listener, which the database's drop at teardown then killed (an unhandled error).
-    const pool = pgPool(h.svc.kit.ds);
-    const sent = new Map<PoolClient, string[]>();
-    // Own properties shadowing the clients' `query`; deleted afterwards.
-    const onAcquire = (client: PoolClient) => {
-      if (sent.has(client)) return;
-      const query = client.query.bind(client) as (...a: unknown[]) => unknown;
-      sent.set(client, []);
-      (client as { query: (...a: unknown[]) => unknown }).query = (...a: unknown[]) => {
-        const q = a[0] as string | { text: string };
-        sent.get(client)!.push((typeof q === 'string' ? q : q.text).replace(/\s+/g, ' ').slice(0, 40));
-        return query(...a);
-      };
-    };
-    pool.on('acquire', onAcquire);
-    let result;
-    try {
-      result = await hold(holds, snapD.eventId, 'd-one', [seat('A', 1)]);
-    } finally {
-      pool.off('acquire', onAcquire);
-      for (const client of sent.keys()) delete (client as { query?: unknown }).query;
-    }
+    const { result, sent } = await queriesWhile(h, () => hold(holds, snapD.eventId, 'd-one', [seat('A', 1)]));
     expect(result).toHaveProperty('ok');
-    const trips = [...sent.values()].find((qs) => qs.some((q) => /hold_units_batch/.test(q)));
+    const trips = sent.find((qs) => qs.some((q) => /hold_units_batch/.test(q)));
     expect(trips).toEqual([
       expect.stringMatching(/^BEGIN; SELECT hold_units_batch/),
       expect.stringMatching(/^INSERT INTO outbox/),

@@ -3,7 +3,7 @@ import { envelope, ManualClock, type Envelope } from '@ticketslave/common';
 import { eventually, readTopic, sleep } from '@ticketslave/dev/test-support';
 import { startSmtp, waitForMail, type SmtpStandIn } from '@ticketslave/dev/standins/smtp';
 import { liveTicketCode } from '@ticketslave/contracts';
-import { call, seat, snapshot, startHarness, type Harness } from './harness';
+import { call, queriesWhile, seat, snapshot, startHarness, type Harness } from './harness';
 
 let h: Harness;
 let smtp: SmtpStandIn;
@@ -161,6 +161,98 @@ describe('payment.authorized', () => {
     await eventually(async () => (await orderStatus(o.orderId))!.status === 'confirmed');
     await sleep(1000);
     expect(await topic('order.completed', o.orderId)).toHaveLength(1);
+  });
+});
+
+describe('payment.authorized: one transaction of two round trips (issue 21)', () => {
+  it('when the seats are secured, then the transaction is BEGIN with secure_authorization, and the tickets, the confirmation and order.completed with COMMIT', async () => {
+    const o = await hold('u-trips', [seat('C', 11), seat('C', 12)]);
+    const { sent } = await queriesWhile(h, async () => {
+      await h.publish('payment.authorized', payment(o.orderId, o.amountMinor));
+      await eventually(async () => (await orderStatus(o.orderId))!.status === 'confirmed');
+    });
+    const conn = sent.find((qs) => qs.some((q) => /secure_authorization/.test(q)))!;
+    const at = conn.findIndex((q) => /secure_authorization/.test(q));
+    expect(conn.slice(at, at + 2)).toEqual([
+      expect.stringMatching(/^BEGIN; SELECT secure_authorization/),
+      expect.stringMatching(/^INSERT INTO tickets/),
+    ]);
+    const tickets = await h.sql<{ unit_id: string }>(
+      `SELECT unit_id FROM tickets WHERE order_id = $1 AND status = 'valid' ORDER BY unit_id`,
+      [o.orderId],
+    );
+    expect(tickets.map((t) => t.unit_id)).toEqual([seat('C', 11), seat('C', 12)]);
+    expect(await unit(seat('C', 11))).toEqual({ status: 'sold', order_id: o.orderId });
+    expect(await topic('order.completed', o.orderId)).toHaveLength(1);
+  });
+
+  it('when the same message is delivered again, applies it once: one processed row, the buyer name it carried kept', async () => {
+    const o = await hold('u-again', [seat('C', 15)]);
+    const again = envelope('payment.authorized', {
+      ...payment(o.orderId, o.amountMinor),
+      buyerName: '  Ada Lovelace  ',
+    });
+    await h.bus.publish([{ topic: 'payment.authorized', envelope: again }]);
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'confirmed');
+    await h.bus.publish([{ topic: 'payment.authorized', envelope: again }]);
+    await sleep(1000);
+    const processed = await h.sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM processed_messages WHERE message_id = $1`,
+      [again.id],
+    );
+    expect(processed[0]!.n).toBe(1);
+    const [row] = await h.sql<{ buyer_name: string }>(`SELECT buyer_name FROM orders WHERE order_id = $1`, [
+      o.orderId,
+    ]);
+    expect(row!.buyer_name).toBe('Ada Lovelace');
+    expect(await topic('order.completed', o.orderId)).toHaveLength(1);
+  });
+
+  it('when a captured order has no tickets yet (confirmed before tickets came with the authorization), issues them and marks it paid', async () => {
+    const o = await hold('u-no-tickets', [seat('C', 13)]);
+    await h.publish('payment.authorized', payment(o.orderId, o.amountMinor));
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'confirmed');
+    await h.sql(`DELETE FROM tickets WHERE order_id = $1`, [o.orderId]);
+    await h.publish('payment.captured', payment(o.orderId, o.amountMinor));
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'paid');
+    const tickets = await h.sql<{ unit_id: string }>(
+      `SELECT unit_id FROM tickets WHERE order_id = $1 AND status = 'valid'`,
+      [o.orderId],
+    );
+    expect(tickets.map((t) => t.unit_id)).toEqual([seat('C', 13)]);
+    const mails = await h.sql(`SELECT 1 FROM mail_outbox WHERE order_id = $1 AND kind = 'confirmation'`, [
+      o.orderId,
+    ]);
+    expect(mails).toHaveLength(1);
+  });
+
+  it('when the authorized amount differs from the order, cancels it (amount_mismatch), frees its seats and issues nothing', async () => {
+    const o = await hold('u-amount', [seat('C', 17)]);
+    await h.publish('payment.authorized', payment(o.orderId, o.amountMinor - 1));
+    await eventually(async () => (await orderStatus(o.orderId))!.status === 'cancelled');
+    expect(await orderStatus(o.orderId)).toEqual({ status: 'cancelled', reason: 'amount_mismatch' });
+    expect(await unit(seat('C', 17))).toEqual({ status: 'available', order_id: null });
+    const tickets = await h.sql(`SELECT 1 FROM tickets WHERE order_id = $1`, [o.orderId]);
+    expect(tickets).toHaveLength(0);
+    expect((await topic('order.cancelled', o.orderId)).map((m) => m.payload.reason)).toEqual([
+      'amount_mismatch',
+    ]);
+  });
+
+  it('when the fan released the order before the card was authorized, says order.cancelled again (payment voids) and changes nothing', async () => {
+    const cookie = await h.fan('u-released', E);
+    const r = await call(h, 'POST', `/events/${E}/holds`, cookie, { seats: [seat('C', 19)] });
+    expect(r.status).toBe(201);
+    const o = r.body as { orderId: string; amountMinor: number };
+    expect((await call(h, 'DELETE', `/orders/${o.orderId}/hold`, cookie)).status).toBe(204);
+    expect(await topic('order.cancelled', o.orderId)).toHaveLength(1);
+    await h.publish('payment.authorized', payment(o.orderId, o.amountMinor));
+    expect((await topic('order.cancelled', o.orderId, 2)).map((m) => m.payload.reason)).toEqual([
+      'released',
+      'released',
+    ]);
+    expect(await orderStatus(o.orderId)).toEqual({ status: 'cancelled', reason: 'released' });
+    expect(await unit(seat('C', 19))).toEqual({ status: 'available', order_id: null });
   });
 });
 

@@ -8,7 +8,7 @@ export interface PreparedStatements extends Queryable {
   /** Runs `fn` in one transaction on one pooled connection; its statements are prepared too. */
   transaction<T>(fn: (db: Queryable) => Promise<T>): Promise<T>;
   /** `pgTransactionInTwo` on a pooled connection: a transaction in two round trips. */
-  transactionInTwo<T>(first: string, then: (rows: Record<string, unknown>[]) => SecondTrip<T>): Promise<T>;
+  transactionInTwo<T>(first: string, then: SecondTripOf<T>): Promise<T>;
 }
 
 /** What a two-trip transaction sends with its COMMIT (`null`: nothing), and what it answers. */
@@ -16,6 +16,12 @@ export interface SecondTrip<T> {
   last: string | null;
   result: T;
 }
+
+/**
+ * Builds the second trip from the first's rows; may take its time (sign what the first
+ * answered), the transaction open meanwhile, so only for work measured in milliseconds.
+ */
+export type SecondTripOf<T> = (rows: Record<string, unknown>[]) => SecondTrip<T> | Promise<SecondTrip<T>>;
 
 /**
  * Runs statements straight on the DataSource's pg pool as named prepared statements:
@@ -43,8 +49,7 @@ export function preparedStatements(ds: DataSource): PreparedStatements {
     query: (text: string, values?: unknown[]) => on(pool()).query(text, values),
     transaction: <T>(fn: (db: Queryable) => Promise<T>): Promise<T> =>
       pgTransaction(ds, (client) => fn(on(client))),
-    transactionInTwo: <T>(first: string, then: (rows: Record<string, unknown>[]) => SecondTrip<T>) =>
-      pgTransactionInTwo(ds, first, then),
+    transactionInTwo: <T>(first: string, then: SecondTripOf<T>) => pgTransactionInTwo(ds, first, then),
   };
 }
 
@@ -113,13 +118,13 @@ async function inTransaction<T>(ds: DataSource, body: (client: PoolClient) => Pr
 export async function pgTransactionInTwo<T>(
   ds: DataSource,
   first: string,
-  then: (rows: Record<string, unknown>[]) => SecondTrip<T>,
+  then: SecondTripOf<T>,
 ): Promise<T> {
   return inTransaction(ds, async (client) => {
     const opened = (await client.query(`BEGIN; ${first}`)) as unknown as {
       rows: Record<string, unknown>[];
     }[];
-    const { last, result } = then(opened[1]?.rows ?? []);
+    const { last, result } = await then(opened[1]?.rows ?? []);
     await client.query(last === null ? 'COMMIT' : `${last}; COMMIT`);
     return result;
   });
@@ -142,6 +147,9 @@ export function sqlLiteral(value: unknown): string {
   if (Array.isArray(value)) return escapeLiteral(`{${value.map(arrayElement).join(',')}}`);
   throw new Error(`no SQL literal for ${typeof value}`);
 }
+
+/** Values as a function call's argument list of SQL literals (`SELECT f(${sqlArgs([...])})`). */
+export const sqlArgs = (values: unknown[]): string => values.map(sqlLiteral).join(', ');
 
 function arrayElement(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';

@@ -8,6 +8,7 @@ import {
   processOnce,
   queryOne,
   queryRows,
+  sqlArgs,
   sqlLiteral,
   type OutgoingMessage,
   type Payload,
@@ -113,8 +114,6 @@ export interface AuthorizationInput {
   /** Trimmed, at most 200 characters; undefined when none was given. */
   buyerName?: string;
 }
-
-const sqlArgs = (values: unknown[]) => values.map(sqlLiteral).join(', ');
 
 /**
  * The payment schema as plain objects; every method runs in the caller's transaction, but

@@ -10,7 +10,7 @@ import {
 import { z } from 'zod';
 import type { Hold, HoldStore, Refusal } from '../domain/holds';
 import { SELLING_STATUSES, type Order, type OrderWithItems } from '../domain/ports';
-import { toOrder, toOrderItem } from './orders-repo';
+import { OrderJson, orderFromJson, toOrderItem } from './orders-repo';
 
 /** One hold as `hold_units_batch` (sql/holds.sql) reads it from its JSON array. */
 const HoldInput = z.object({
@@ -25,20 +25,6 @@ const HoldInput = z.object({
   person: z.string(),
   admission: z.string(),
   order: z.uuid(),
-});
-
-const OrderJson = z.object({
-  order_id: z.string(),
-  event_id: z.string(),
-  user_id: z.string(),
-  email: z.string(),
-  admission_id: z.string(),
-  status: z.enum(['pending_payment', 'confirmed', 'paid', 'expired', 'cancelled', 'failed', 'refunded']),
-  reason: z.string().nullable(),
-  amount_minor: z.number().int(),
-  currency: z.string(),
-  created_at: z.string(),
-  expires_at: z.string(),
 });
 
 const ItemJson = z.object({
@@ -197,10 +183,6 @@ export class PgHoldStore implements HoldStore {
 }
 
 function held(a: { order: z.infer<typeof OrderJson>; items: z.infer<typeof ItemJson>[]; title: string }) {
-  const order = toOrder({
-    ...a.order,
-    created_at: new Date(a.order.created_at),
-    expires_at: new Date(a.order.expires_at),
-  });
+  const order = orderFromJson(a.order);
   return { ...order, eventTitle: a.title, items: a.items.map(toOrderItem) } satisfies OrderWithItems;
 }

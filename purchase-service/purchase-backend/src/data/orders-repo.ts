@@ -1,4 +1,5 @@
 import { queryOne, queryRows, type Queryable } from '@ticketslave/common';
+import { z } from 'zod';
 import type { Order, OrderItem, OrderState, OrderStatus, OrderStore, OrderWithItems } from '../domain/ports';
 
 /** A row of `orders`. */
@@ -39,6 +40,27 @@ export const toOrder = (r: OrderRow): Order => ({
   createdAt: r.created_at,
   expiresAt: r.expires_at,
 });
+
+/** An order's row as SQL functions answer it (`to_jsonb` of the row: its times as text). */
+export const OrderJson = z.object({
+  order_id: z.string(),
+  event_id: z.string(),
+  user_id: z.string(),
+  email: z.string(),
+  admission_id: z.string(),
+  status: z.enum(['pending_payment', 'confirmed', 'paid', 'expired', 'cancelled', 'failed', 'refunded']),
+  reason: z.string().nullable(),
+  amount_minor: z.number().int(),
+  currency: z.string(),
+  created_at: z.string(),
+  expires_at: z.string(),
+});
+
+export const orderFromJson = (o: z.infer<typeof OrderJson>): Order =>
+  toOrder({ ...o, created_at: new Date(o.created_at), expires_at: new Date(o.expires_at) });
+
+/** A buyer's name as an order keeps it: trimmed, at most 200 characters; none when blank. */
+export const keptBuyerName = (name: string | undefined): string | null => name?.trim().slice(0, 200) || null;
 
 export const toOrderItem = (r: OrderItemRow): OrderItem => ({
   unitId: r.unit_id,
@@ -99,50 +121,14 @@ export class PgOrderStore implements OrderStore {
     );
   }
 
-  async lockForPayment(
-    orderId: string,
-    p: { paymentIntentId?: string; buyerName?: string; cardFingerprint?: string },
-  ): Promise<(Order & { unitIds: string[] }) | undefined> {
-    // An UPDATE locks the row as FOR UPDATE does: one round trip instead of five (the lock,
-    // the intent, the name, the card, the units).
-    const row = await queryOne<OrderRow & { unit_ids: string[] }>(
+  async lockForPayment(orderId: string, buyerName?: string): Promise<Order | undefined> {
+    // An UPDATE locks the row as FOR UPDATE does: one round trip for the lock and the name.
+    const row = await queryOne<OrderRow>(
       this.db,
-      `UPDATE orders SET payment_intent_id = coalesce($2, payment_intent_id), buyer_name = coalesce($3, buyer_name),
-         card_fingerprint = coalesce($4, card_fingerprint)
-       WHERE order_id = $1
-       RETURNING *, (SELECT coalesce(array_agg(i.unit_id ORDER BY i.unit_id), '{}') FROM order_items i
-                     WHERE i.order_id = orders.order_id) AS unit_ids`,
-      [
-        orderId,
-        p.paymentIntentId ?? null,
-        p.buyerName?.trim().slice(0, 200) || null,
-        p.cardFingerprint ?? null,
-      ],
+      `UPDATE orders SET buyer_name = coalesce($2, buyer_name) WHERE order_id = $1 RETURNING *`,
+      [orderId, keptBuyerName(buyerName)],
     );
-    if (!row) return undefined;
-    const { unit_ids, ...order } = row;
-    return { ...toOrder(order), unitIds: unit_ids };
-  }
-
-  async lockCard(eventId: string, fingerprint: string): Promise<void> {
-    // DO UPDATE (not DO NOTHING) so the statement itself takes the row lock, inserted or not.
-    await queryRows(
-      this.db,
-      `INSERT INTO event_cards (event_id, fingerprint) VALUES ($1, $2)
-       ON CONFLICT (event_id, fingerprint) DO UPDATE SET fingerprint = excluded.fingerprint`,
-      [eventId, fingerprint],
-    );
-  }
-
-  async ticketsOfCard(eventId: string, fingerprint: string, exceptOrderId: string): Promise<number> {
-    const row = await queryOne<{ n: number }>(
-      this.db,
-      `SELECT count(*)::int AS n FROM units u JOIN orders o ON o.order_id = u.order_id
-       WHERE o.event_id = $1 AND o.card_fingerprint = $2 AND o.status IN ('confirmed', 'paid')
-         AND o.order_id <> $3 AND u.event_id = $1`,
-      [eventId, fingerprint, exceptOrderId],
-    );
-    return row?.n ?? 0;
+    return row && toOrder(row);
   }
 
   async lockLapsed(now: Date, limit: number): Promise<Order[]> {

@@ -1,17 +1,23 @@
-import { ORDER_REASON, type Logger, type Payload } from '@ticketslave/common';
+import type { Logger, Payload } from '@ticketslave/common';
 import { cancelOrder, orderMessage } from './orders';
-import type { PurchaseStore } from './ports';
-import { issueTickets, type TicketIssuer } from './tickets';
+import type { Authorization, AuthorizationStore, Capture, CaptureStore, PurchaseStore } from './ports';
+import { issueTickets, signTickets, type TicketIssuer } from './tickets';
 
 /**
- * The card is authorized: secure the seats and issue the tickets, or give up, in the
- * caller's (processOnce) transaction. The seats are secured if each is still held by this
- * order, or, when the hold lapsed, still free; then the tickets are issued at once and the
- * order is `confirmed` (the fan sees the tickets), and `order.completed` makes payment
- * capture. Capturing after the tickets exist keeps two Kafka hops and Stripe's capture off
- * the fan's wait (issue 21); an authorization Stripe then refuses to capture voids them
- * (`onPaymentFailed`). Otherwise the order is cancelled and payment voids the authorization.
- * Status checks make a second authorization for the same order a no-op.
+ * The card is authorized: secure the seats and issue the tickets, or give up, in one
+ * transaction (the store's `apply`, which also applies the message once). The seats are
+ * secured if each is still held by this order, or, when the hold lapsed, still free; then the
+ * tickets are issued at once and the order is `confirmed` (the fan sees the tickets), and
+ * `order.completed` makes payment capture. Capturing after the tickets exist keeps two Kafka
+ * hops and Stripe's capture off the fan's wait (issue 21); an authorization Stripe then
+ * refuses to capture voids them (`onPaymentFailed`). Otherwise the order is cancelled and
+ * payment voids the authorization. Status checks make a second authorization for the same
+ * order a no-op.
+ *
+ * An order cancelled before its card was authorized (released, refused) says so again, so
+ * payment cancels this authorization even if it saw the first order.cancelled before it
+ * existed. A lapsed hold whose fan has since held again with the same admission is cancelled
+ * `superseded`: that newer order is the one they are buying.
  *
  * One card, one fan's share (issue 17.8): a card (its fingerprint) that already holds the
  * event's per-fan limit in authorized or paid orders cannot buy more through another account;
@@ -20,69 +26,66 @@ import { issueTickets, type TicketIssuer } from './tickets';
  * the first's tickets.
  */
 export async function onPaymentAuthorized(
-  s: PurchaseStore,
+  store: AuthorizationStore,
+  message: { consumer: string; id: string },
   p: Payload<'payment.authorized'>,
   issuer: TicketIssuer,
   logger: Logger,
   opts: { cardLimit: boolean } = { cardLimit: true },
-): Promise<'completed' | 'cancelled' | 'ignored'> {
-  // The card's fingerprint is kept for the per-card limit (below) only where it applies.
-  const order = await s.orders.lockForPayment(p.orderId, {
-    paymentIntentId: p.paymentIntentId,
-    buyerName: p.buyerName,
-    cardFingerprint: opts.cardLimit ? p.cardFingerprint : undefined,
-  });
-  if (!order) {
-    logger.warn({ orderId: p.orderId }, 'payment authorized for an unknown order');
-    return 'ignored';
-  }
-  if (order.status === 'cancelled') {
-    // Released or refused before the card was authorized: say it again, so payment
-    // cancels this authorization even if it saw the first order.cancelled before it existed.
-    await s.enqueue([orderMessage('order.cancelled', order, { reason: order.reason ?? 'cancelled' })]);
-    return 'cancelled';
-  }
-  if (order.status !== 'pending_payment' && order.status !== 'expired') return 'ignored';
-  if (order.status === 'expired' && (await s.orders.liveOnAdmission(order.admissionId, order.orderId))) {
-    // The hold lapsed and the fan has since held again with the same admission: that newer
-    // order is the one they are buying; this late authorization is voided.
-    await cancelOrder(s, order, ORDER_REASON.superseded);
-    return 'cancelled';
-  }
-
-  const event = await s.events.get(order.eventId);
-  const ids = order.unitIds;
-  if (opts.cardLimit && p.cardFingerprint && event) {
-    await s.orders.lockCard(order.eventId, p.cardFingerprint);
-    const owned = await s.orders.ticketsOfCard(order.eventId, p.cardFingerprint, order.orderId);
-    if (owned + ids.length > event.perUserLimit) {
-      logger.info(
-        { orderId: order.orderId, eventId: order.eventId, owned, limit: event.perUserLimit },
-        'card already bought the per-fan limit; cancelling the order',
-      );
-      await cancelOrder(s, order, ORDER_REASON.cardLimitExceeded);
-      return 'cancelled';
-    }
-  }
-  const units = await s.units.lock(order.eventId, ids);
-  const securable =
-    event?.status !== 'cancelled' &&
-    p.amountMinor === order.amountMinor &&
-    units.length === ids.length &&
-    units.every((u) => (u.status === 'held' && u.orderId === order.orderId) || u.status === 'available');
-  if (!securable) {
-    await cancelOrder(
-      s,
-      order,
-      p.amountMinor !== order.amountMinor ? 'amount_mismatch' : 'seats_unavailable',
+): Promise<Authorization['outcome']> {
+  const a = await store.apply(
+    {
+      consumer: message.consumer,
+      messageId: message.id,
+      orderId: p.orderId,
+      paymentIntentId: p.paymentIntentId,
+      buyerName: p.buyerName,
+      cardFingerprint: opts.cardLimit ? p.cardFingerprint : undefined,
+      amountMinor: p.amountMinor,
+    },
+    async (a) => {
+      if (a.outcome === 'cancelled')
+        return { messages: [orderMessage('order.cancelled', a.order, { reason: a.reason })] };
+      if (a.outcome !== 'secured') return { messages: [] };
+      return {
+        issued: await signTickets(issuer, a.order, a.units),
+        messages: [orderMessage('order.completed', a.order)],
+      };
+    },
+  );
+  if (a.outcome === 'unknown') logger.warn({ orderId: p.orderId }, 'payment authorized for an unknown order');
+  if (a.outcome === 'cancelled' && a.owned !== undefined)
+    logger.info(
+      { orderId: p.orderId, eventId: a.order.eventId, owned: a.owned, limit: a.limit },
+      'card already bought the per-fan limit; cancelling the order',
     );
-    return 'cancelled';
-  }
-  await s.units.markSold(order.eventId, ids, order.orderId);
-  await issueTickets(s, issuer, order);
-  await s.orders.setStatus(order.orderId, 'confirmed');
-  await s.enqueue([orderMessage('order.completed', order)]);
-  return 'completed';
+  return a.outcome;
+}
+
+/**
+ * Money is captured, the usual way: the order's tickets were issued at its authorization, so
+ * it is marked paid and its confirmation mail queued in one statement (`CaptureStore`).
+ * `needs_tickets` (an order confirmed before tickets came with the authorization) is for the
+ * caller to apply the long way (`onPaymentCaptured`), which issues them.
+ */
+export async function settleCapture(
+  captures: CaptureStore,
+  message: { consumer: string; id: string },
+  p: Payload<'payment.captured'>,
+  logger: Logger,
+): Promise<Capture['outcome']> {
+  const c = await captures.settle({
+    consumer: message.consumer,
+    messageId: message.id,
+    orderId: p.orderId,
+    buyerName: p.buyerName,
+  });
+  if (c.outcome === 'unknown' || (c.outcome === 'ignored' && c.status !== 'paid'))
+    logger.warn(
+      { orderId: p.orderId, status: c.outcome === 'ignored' ? c.status : undefined },
+      'capture for an order that is not confirmed',
+    );
+  return c.outcome;
 }
 
 /**
@@ -96,7 +99,7 @@ export async function onPaymentCaptured(
   issuer: TicketIssuer,
   logger: Logger,
 ): Promise<boolean> {
-  const order = await s.orders.lockForPayment(p.orderId, { buyerName: p.buyerName });
+  const order = await s.orders.lockForPayment(p.orderId, p.buyerName);
   if (!order || order.status !== 'confirmed') {
     if (order?.status !== 'paid')
       logger.warn(

@@ -137,24 +137,10 @@ export interface OrderStore {
   lock(orderId: string): Promise<Order | undefined>;
   setStatus(orderIds: string | string[], status: OrderStatus, reason?: string | null): Promise<void>;
   /**
-   * The order, locked for the rest of the transaction, with what payment said of it kept on
-   * it in the same statement: the authorizing intent, the buyer's name and the fingerprint of
-   * the card when given; and its units (their ids, in order), read in that statement too.
+   * The order, locked for the rest of the transaction, with the buyer's name payment gave (if
+   * any) kept on it in the same statement.
    */
-  lockForPayment(
-    orderId: string,
-    p: { paymentIntentId?: string; buyerName?: string; cardFingerprint?: string },
-  ): Promise<(Order & { unitIds: string[] }) | undefined>;
-  /**
-   * Locks the (event, card) pair for the rest of the transaction: authorizations with one
-   * card for one event are decided one at a time (the per-card limit is race-free).
-   */
-  lockCard(eventId: string, fingerprint: string): Promise<void>;
-  /**
-   * Tickets the card holds in the event: the units of its orders that are authorized
-   * (confirmed) or paid, other than `exceptOrderId`.
-   */
-  ticketsOfCard(eventId: string, fingerprint: string, exceptOrderId: string): Promise<number>;
+  lockForPayment(orderId: string, buyerName?: string): Promise<Order | undefined>;
   /** Adds a settled refund's amount to the order's refunded total. */
   addRefunded(orderId: string, minor: number): Promise<void>;
   /** Pending orders whose hold lapsed, locked; ones another transaction holds are skipped. */
@@ -198,6 +184,71 @@ export interface TicketRecord {
   ticketId: string;
   unitId: string;
   code: string;
+}
+
+/** A card's authorization for an order, as the authorization store takes it. */
+export interface AuthorizationInput {
+  /** The message (payment.authorized) and its consumer: applied once. */
+  consumer: string;
+  messageId: string;
+  orderId: string;
+  paymentIntentId: string;
+  buyerName?: string;
+  /** Only where the per-card limit applies (kept on the order, counted against the event's). */
+  cardFingerprint?: string;
+  amountMinor: number;
+}
+
+/** What the authorization did to its order (data/sql/authorizations.sql says when each comes). */
+export type Authorization =
+  | { outcome: 'duplicate' | 'unknown' }
+  | { outcome: 'ignored'; order: Order }
+  | {
+      outcome: 'cancelled';
+      order: Order;
+      reason: string;
+      /** Cancelled before this authorization: nothing changed now. */
+      already: boolean;
+      /** When the card's per-fan limit was the reason: its tickets already, and the limit. */
+      owned?: number;
+      limit?: number;
+    }
+  | { outcome: 'secured'; order: Order; units: { unitId: string; startsAt: Date }[] };
+
+/** What an authorization's transaction writes with its commit, made from its answer. */
+export interface AuthorizationWrites {
+  /** Tickets issued (the order is then confirmed). */
+  issued?: { tickets: TicketRecord[]; issuedAt: Date };
+  messages: OutgoingMessage[];
+}
+
+export interface AuthorizationStore {
+  /**
+   * Applies one authorization once, in one transaction: its checks and the seats' fate
+   * first, then what `finish` makes of that answer, written with the commit.
+   */
+  apply(
+    input: AuthorizationInput,
+    finish: (a: Authorization) => Promise<AuthorizationWrites>,
+  ): Promise<Authorization>;
+}
+
+/** What a capture did (data/sql/authorizations.sql settle_capture says when each comes). */
+export type Capture =
+  | { outcome: 'duplicate' | 'unknown' | 'paid' | 'needs_tickets' }
+  | { outcome: 'ignored'; status: OrderStatus };
+
+export interface CaptureStore {
+  /**
+   * Applies one capture once, in one statement, when the order's tickets exist: the order
+   * paid and its confirmation mail queued. `needs_tickets` records nothing.
+   */
+  settle(input: {
+    consumer: string;
+    messageId: string;
+    orderId: string;
+    buyerName?: string;
+  }): Promise<Capture>;
 }
 
 export interface TicketStore {

@@ -3,7 +3,7 @@ import { CODE_EXPIRED, ticketSecret } from '@ticketslave/contracts';
 import { ConflictError, GoneError, NotFoundError, type Clock } from '@ticketslave/common';
 import { scanOnline } from './checkin';
 import type { Member } from './organiser-access';
-import type { Order, PurchaseStore, Transact, UserTicket } from './ports';
+import type { Order, PurchaseStore, TicketRecord, Transact, UserTicket } from './ports';
 import type { TicketCodes } from './ticket-codes';
 
 export interface TicketIssuer {
@@ -18,19 +18,29 @@ export interface TicketIssuer {
 export async function issueTickets(s: PurchaseStore, issuer: TicketIssuer, order: Order): Promise<number> {
   const units = await s.tickets.toIssue(order);
   if (units.length === 0) return 0;
-  const now = issuer.clock.now();
+  const { tickets, issuedAt } = await signTickets(issuer, order, units);
+  return s.tickets.insert(order, tickets, issuedAt);
+}
+
+/** A new ticket, its code signed, for each of the order's units given (those without one). */
+export async function signTickets(
+  issuer: TicketIssuer,
+  order: Pick<Order, 'eventId'>,
+  units: { unitId: string; startsAt: Date }[],
+): Promise<{ tickets: TicketRecord[]; issuedAt: Date }> {
+  const issuedAt = issuer.clock.now();
   const tickets = await Promise.all(
     units.map(async (u) => {
       const ticketId = issuer.codes.newTicketId();
       const code = await issuer.codes.sign(
         { ticketId, eventId: order.eventId, unitId: u.unitId },
         u.startsAt,
-        now,
+        issuedAt,
       );
       return { ticketId, unitId: u.unitId, code };
     }),
   );
-  return s.tickets.insert(order, tickets, now);
+  return { tickets, issuedAt };
 }
 
 /** A ticket as its fan sees it (the API's answer). */

@@ -1,14 +1,23 @@
-import { processOnce, type BusConsumer, type Payload, type Part, type ServiceKit } from '@ticketslave/common';
+import {
+  preparedStatements,
+  processOnce,
+  type BusConsumer,
+  type Payload,
+  type Part,
+  type ServiceKit,
+} from '@ticketslave/common';
 import { applySnapshot } from '../domain/inventory';
 import {
   onEventCancelled,
   onPaymentAuthorized,
   onPaymentCaptured,
   onPaymentFailed,
+  settleCapture,
 } from '../domain/payments';
 import { onPaymentDisputed, onPaymentRefunded, onRefundFailed } from '../domain/refunds';
 import type { TicketIssuer } from '../domain/tickets';
 import type { PurchaseConfig } from '../config';
+import { PgAuthorizationStore, PgCaptureStore } from '../data/authorization-store';
 import { purchaseStore } from '../data/purchase-store';
 import { PgMailOutbox } from '../data/mail-outbox-repo';
 
@@ -68,6 +77,9 @@ export function paymentConsumer(
   onOrderChanged: (orderId: string) => void = () => undefined,
 ): Part {
   const group = PAYMENT_GROUP;
+  const prepared = preparedStatements(kit.ds);
+  const authorizations = new PgAuthorizationStore(prepared, kit.wakeOutbox);
+  const captures = new PgCaptureStore(prepared);
   return consumerPart(group, () =>
     kit.bus.subscribe({
       groupId: group,
@@ -85,15 +97,39 @@ export function paymentConsumer(
       // parallel (each in order), so one order's slow transaction holds up no other.
       parallelBy: (m) => (m.envelope.payload as { orderId: string }).orderId,
       handler: async (m) => {
+        const orderId = (m.envelope.payload as { orderId: string }).orderId;
+        if (m.envelope.type === 'payment.authorized') {
+          // The money path's hot message: its own transaction of two round trips, applied once.
+          await onPaymentAuthorized(
+            authorizations,
+            { consumer: group, id: m.envelope.id },
+            m.envelope.payload as Payload<'payment.authorized'>,
+            issuer,
+            kit.logger,
+            { cardLimit: kit.config.CARD_LIMIT_PER_EVENT },
+          );
+          onOrderChanged(orderId);
+          return;
+        }
+        if (m.envelope.type === 'payment.captured') {
+          // One statement when the tickets exist (the usual case); else the long way below.
+          const c = await settleCapture(
+            captures,
+            { consumer: group, id: m.envelope.id },
+            m.envelope.payload as Payload<'payment.captured'>,
+            kit.logger,
+          );
+          if (c !== 'needs_tickets') {
+            onOrderChanged(orderId);
+            if (c === 'paid') onPaid();
+            return;
+          }
+        }
         let paid = false;
         await processOnce(kit.ds, group, m.envelope.id, async (em) => {
           const e = m.envelope;
           const s = purchaseStore(em);
-          if (e.type === 'payment.authorized')
-            await onPaymentAuthorized(s, e.payload as Payload<'payment.authorized'>, issuer, kit.logger, {
-              cardLimit: kit.config.CARD_LIMIT_PER_EVENT,
-            });
-          else if (e.type === 'payment.captured') {
+          if (e.type === 'payment.captured') {
             const p = e.payload as Payload<'payment.captured'>;
             paid = await onPaymentCaptured(s, p, issuer, kit.logger);
           } else if (e.type === 'payment.failed')
@@ -106,7 +142,7 @@ export function paymentConsumer(
             await onPaymentDisputed(s, e.payload as Payload<'payment.disputed'>);
           // payment.voided needs nothing: the order already left pending_payment when it was cancelled.
         });
-        onOrderChanged((m.envelope.payload as { orderId: string }).orderId);
+        onOrderChanged(orderId);
         // Tickets issued, or a refund or dispute settled: a mail is queued.
         if (paid || m.envelope.type === 'payment.refunded' || m.envelope.type === 'payment.disputed')
           onPaid();

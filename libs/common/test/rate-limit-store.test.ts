@@ -1,4 +1,5 @@
 import { createTestDatabase, sleep, type TestDatabase } from '@ticketslave/dev/test-support';
+import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { createDataSource, migrate, RateLimitStore, type RateRule } from '../src';
 
@@ -51,6 +52,32 @@ describe('RateLimitStore (shared rate limits in PostgreSQL)', () => {
     );
     expect(results.filter((w) => w === 0)).toHaveLength(25);
     expect(results.filter((w) => w > 0)).toHaveLength(55);
+  });
+
+  it("when a take's transaction began before another instance's take, then it counts from when it holds the bucket's lock: the last token is granted", async () => {
+    // Two tokens, one a second. This transaction begins first (its now() is fixed here) ...
+    const r = rule(2, 1);
+    const early = new Client({ connectionString: db.url, options: '-c search_path=svc,public' });
+    await early.connect();
+    try {
+      await early.query('BEGIN');
+      await sleep(400);
+      // ... another instance takes one token 0.4 s later, leaving one ...
+      expect(await one.take(r, 'k')).toBe(0);
+      await sleep(100);
+      // ... and the early transaction takes the last. Counted from its BEGIN, the other's
+      // take would look 0.5 s further ahead than it is, and this one was refused.
+      const { rows } = await early.query<{ waits: number[] }>(
+        `SELECT kit_rate_limit_take($1::text[], $2::float8[], $3::float8[], $4::int[], $5::int[], $6::int[]) AS waits`,
+        [[`${r.name}:k`], [1], [2], [1], [1], [1]],
+      );
+      await early.query('COMMIT');
+      expect(rows[0]!.waits[0]).toBeLessThanOrEqual(1e-9);
+    } finally {
+      await early.end();
+    }
+    // Both tokens are gone.
+    expect(await two.take(r, 'k')).toBeGreaterThan(0);
   });
 
   it('refills at the configured rate', async () => {

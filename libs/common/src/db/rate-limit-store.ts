@@ -36,7 +36,7 @@ CREATE UNLOGGED TABLE IF NOT EXISTS rate_limits (
  * instances sharing the database): an upsert that creates a missing bucket full and returns
  * how far ahead each one is. The loop then decides in memory, and one UPDATE writes what was
  * taken. GCRA (the generic cell rate algorithm) keeps one timestamp per bucket: a request
- * fits when it leaves `tat - now` at most `limit_s`.
+ * fits when it leaves `tat - now` at most `limit_s`, `now` read once the locks are held.
  *
  * Arguments: the batch's distinct buckets with their interval and limit (seconds), then one
  * entry per (request, bucket) take, grouped by request in the batch's order: the request's
@@ -49,6 +49,8 @@ CREATE OR REPLACE FUNCTION kit_rate_limit_take(
   p_take_request int[], p_take_bucket int[], p_take_cost int[]
 ) RETURNS float8[] LANGUAGE plpgsql AS $fn$
 DECLARE
+  v_tat timestamptz[];
+  v_now timestamptz;
   v_ahead float8[];
   v_asked int[] := array_fill(0, ARRAY[cardinality(p_bucket)]);
   v_granted int[] := array_fill(0, ARRAY[cardinality(p_bucket)]);
@@ -66,10 +68,16 @@ BEGIN
     FROM unnest(p_bucket, p_interval, p_limit) AS q(bucket, interval_s, limit_s)
     ORDER BY q.bucket
     ON CONFLICT (bucket) DO UPDATE SET interval_s = EXCLUDED.interval_s, limit_s = EXCLUDED.limit_s
-    RETURNING r.bucket, greatest(0, extract(epoch FROM r.tat - now()))::float8 AS ahead_s
+    RETURNING r.bucket, r.tat
   )
-  SELECT array_agg(l.ahead_s ORDER BY q.n) INTO v_ahead
+  SELECT array_agg(l.tat ORDER BY q.n) INTO v_tat
   FROM unnest(p_bucket) WITH ORDINALITY AS q(bucket, n) JOIN locked l ON l.bucket = q.bucket;
+  -- Measured from now that every bucket is locked, not from now() (when the transaction
+  -- began): a batch that waited for another instance's lock would otherwise count the time it
+  -- waited as tokens taken, and refuse a request the bucket has room for.
+  v_now := clock_timestamp();
+  SELECT array_agg(greatest(0, extract(epoch FROM t - v_now))::float8 ORDER BY n) INTO v_ahead
+  FROM unnest(v_tat) WITH ORDINALITY AS x(t, n);
 
   WHILE i <= v_n LOOP
     -- The takes i .. j-1 are one request's.
@@ -94,7 +102,7 @@ BEGIN
   END LOOP;
 
   UPDATE rate_limits r
-  SET tat = now() + make_interval(secs => u.ahead_s), requested = u.asked, granted = u.granted
+  SET tat = v_now + make_interval(secs => u.ahead_s), requested = u.asked, granted = u.granted
   FROM unnest(p_bucket, v_ahead, v_asked, v_granted) AS u(bucket, ahead_s, asked, granted)
   WHERE r.bucket = u.bucket AND u.granted > 0;
   RETURN v_wait;

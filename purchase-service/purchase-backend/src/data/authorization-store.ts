@@ -88,8 +88,9 @@ export class PgAuthorizationStore implements AuthorizationStore {
       const a = toAuthorization(Answer.parse(rows[0]?.r));
       const writes = await finish(a);
       const last = [
-        writes.issued && 'order' in a ? issueSql(a.order, writes.issued) : null,
-        writes.issued && 'order' in a ? confirmSql(a.order.orderId) : null,
+        ...(writes.issued && 'order' in a
+          ? [issueSql(a.order, writes.issued), confirmSql(a.order.orderId)]
+          : []),
         enqueueMessagesSql(writes.messages, { notify: false }),
       ].filter((s): s is string => s !== null);
       wrote = writes.messages.length > 0;

@@ -79,12 +79,12 @@ export class PgOrderStore implements OrderStore {
     return row && toOrder(row);
   }
 
-  async liveOnAdmission(admissionId: string, exceptOrderId?: string): Promise<string | undefined> {
+  async liveOnAdmission(admissionId: string): Promise<string | undefined> {
     const row = await queryOne<{ order_id: string }>(
       this.db,
-      `SELECT order_id FROM orders WHERE admission_id = $1 AND ($2::uuid IS NULL OR order_id <> $2)
+      `SELECT order_id FROM orders WHERE admission_id = $1
          AND status IN ('pending_payment', 'confirmed', 'paid', 'refunded') LIMIT 1`,
-      [admissionId, exceptOrderId ?? null],
+      [admissionId],
     );
     return row?.order_id;
   }

@@ -147,8 +147,8 @@ export interface OrderStore {
   lockLapsed(now: Date, limit: number): Promise<Order[]>;
   /** The event's orders awaiting payment, locked in order id order. */
   lockPending(eventId: string): Promise<Order[]>;
-  /** The admission's live order (pending, confirmed, paid or refunded), other than `exceptOrderId`, if any. */
-  liveOnAdmission(admissionId: string, exceptOrderId?: string): Promise<string | undefined>;
+  /** The admission's live order (pending, confirmed, paid or refunded), if any. */
+  liveOnAdmission(admissionId: string): Promise<string | undefined>;
   /** A fan's orders, newest first (at most 100); `orderId` narrows to one. */
   ofUser(userId: string, orderId?: string): Promise<OrderWithItems[]>;
   /** The owner, status and reason of each of these orders that exists (the order feed's read). */

@@ -105,11 +105,12 @@ BEGIN
 
   UPDATE units SET status = 'sold', order_id = o.order_id, change_seq = nextval('unit_change_seq')
    WHERE event_id = o.event_id AND unit_id = ANY(v_ids);
+  -- The event's start (in each ticket's signed code) is the one read above; no event, no tickets.
   RETURN jsonb_build_object('outcome', 'secured', 'order', to_jsonb(o), 'units', (
-    SELECT coalesce(jsonb_agg(jsonb_build_object('unit_id', i.unit_id, 'starts_at', e.starts_at)
+    SELECT coalesce(jsonb_agg(jsonb_build_object('unit_id', i.unit_id, 'starts_at', v_event.starts_at)
                               ORDER BY i.unit_id), '[]')
-      FROM order_items i JOIN events e ON e.event_id = o.event_id
-     WHERE i.order_id = o.order_id
+      FROM order_items i
+     WHERE i.order_id = o.order_id AND v_event.event_id IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.order_id = i.order_id AND t.unit_id = i.unit_id)));
 END;
 $fn$;
